@@ -1,0 +1,11 @@
+//! A kustomize-compatible build engine.
+//!
+//! `compose kustomize DIR` prints what `kubectl kustomize DIR` (kustomize
+//! v5.5.0) prints. This module tree is self-contained: it imports nothing
+//! from the rest of compose and reads files only through [`fs::FileSystem`],
+//! so it is tested in memory and could become a crate of its own by moving
+//! the folder.
+
+pub mod fs;
+pub mod resource;
+pub mod yaml;

@@ -1,0 +1,15 @@
+//! The YAML layer: the document model, the reader and the writer.
+//!
+//! Everything that touches YAML syntax lives here, so the rest of the
+//! engine (and of compose) sees only [`Node`]s. The reader wraps one event
+//! parser crate; the writer is our own, because kustomize's bytes come from
+//! go-yaml v2's emitter and no Rust crate writes them.
+
+pub mod emit;
+pub mod json;
+mod node;
+pub mod parse;
+
+pub use emit::{emit_document, emit_stream};
+pub use node::{Mapping, Node};
+pub use parse::{parse_one, parse_stream, parse_stream_with_spans, ParseError, Pos, SpanMap};

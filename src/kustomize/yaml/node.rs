@@ -1,0 +1,295 @@
+//! The document model every stage of the engine works on.
+//!
+//! kustomize turns each resource into JSON before printing it, so the bytes
+//! it writes depend only on the JSON value of a document, never on the
+//! input's comments, quoting or key order. The model therefore holds typed
+//! JSON-like values. Scalars are typed by the parser with the same rules as
+//! kustomize's reader (see `parse.rs`), so `"1.0"` stays a string while a
+//! plain `1.0` becomes a float.
+//!
+//! Mappings keep insertion order. Output sorts keys, but several kustomize
+//! behaviours (generated data, error messages) follow input order, and a
+//! small vector is faster than a hash map for the dozen keys of a typical
+//! Kubernetes object.
+
+use std::fmt;
+
+/// One YAML/JSON value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node {
+    /// `null`, `~` or an empty value.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A signed integer.
+    Int(i64),
+    /// An unsigned integer too large for `i64`.
+    Uint(u64),
+    /// A floating point number.
+    Float(f64),
+    /// A string.
+    Str(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping with string keys.
+    Map(Mapping),
+}
+
+/// An insertion-ordered mapping from string keys to nodes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Mapping {
+    entries: Vec<(String, Node)>,
+}
+
+impl Mapping {
+    /// An empty mapping.
+    pub fn new() -> Self {
+        Mapping { entries: Vec::new() }
+    }
+
+    /// An empty mapping with room for `n` entries.
+    pub fn with_capacity(n: usize) -> Self {
+        Mapping { entries: Vec::with_capacity(n) }
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the mapping has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The value at `key`.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// The value at `key`, mutably.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        self.entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Whether `key` is present.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, _)| k == key)
+    }
+
+    /// Sets `key` to `value`, keeping the key's position when it exists.
+    /// Returns the previous value.
+    pub fn insert(&mut self, key: impl Into<String>, value: Node) -> Option<Node> {
+        let key = key.into();
+        if let Some(slot) = self.get_mut(&key) {
+            return Some(std::mem::replace(slot, value));
+        }
+        self.entries.push((key, value));
+        None
+    }
+
+    /// Appends without checking for an existing key. The caller guarantees
+    /// that `key` is new (used by the parser after its own duplicate check).
+    pub(crate) fn push_unchecked(&mut self, key: String, value: Node) {
+        self.entries.push((key, value));
+    }
+
+    /// Removes `key`, keeping the order of the others.
+    pub fn remove(&mut self, key: &str) -> Option<Node> {
+        let i = self.entries.iter().position(|(k, _)| k == key)?;
+        Some(self.entries.remove(i).1)
+    }
+
+    /// The value at `key`, inserting the result of `f` when missing.
+    pub fn entry_or_insert_with(&mut self, key: &str, f: impl FnOnce() -> Node) -> &mut Node {
+        let i = match self.entries.iter().position(|(k, _)| k == key) {
+            Some(i) => i,
+            None => {
+                self.entries.push((key.to_string(), f()));
+                self.entries.len() - 1
+            }
+        };
+        &mut self.entries[i].1
+    }
+
+    /// Entries in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Node)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    /// Entries in insertion order, values mutable.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Node)> {
+        self.entries.iter_mut().map(|(k, v)| (&*k, v))
+    }
+
+    /// Keys in insertion order.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    /// Keeps only the entries for which `f` is true.
+    pub fn retain(&mut self, mut f: impl FnMut(&str, &mut Node) -> bool) {
+        self.entries.retain_mut(|(k, v)| f(k, v));
+    }
+
+    /// Sorts entries by key with the given comparison.
+    pub fn sort_by(&mut self, mut f: impl FnMut(&str, &str) -> std::cmp::Ordering) {
+        self.entries.sort_by(|a, b| f(&a.0, &b.0));
+    }
+
+    /// Consumes the mapping into its entries.
+    pub fn into_entries(self) -> Vec<(String, Node)> {
+        self.entries
+    }
+}
+
+impl FromIterator<(String, Node)> for Mapping {
+    fn from_iter<T: IntoIterator<Item = (String, Node)>>(iter: T) -> Self {
+        let mut m = Mapping::new();
+        for (k, v) in iter {
+            m.insert(k, v);
+        }
+        m
+    }
+}
+
+impl IntoIterator for Mapping {
+    type Item = (String, Node);
+    type IntoIter = std::vec::IntoIter<(String, Node)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+impl Node {
+    /// A string node.
+    pub fn str(s: impl Into<String>) -> Node {
+        Node::Str(s.into())
+    }
+
+    /// An empty mapping node.
+    pub fn map() -> Node {
+        Node::Map(Mapping::new())
+    }
+
+    /// The mapping inside, if this is one.
+    pub fn as_map(&self) -> Option<&Mapping> {
+        match self {
+            Node::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The mapping inside, mutably.
+    pub fn as_map_mut(&mut self) -> Option<&mut Mapping> {
+        match self {
+            Node::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The sequence inside, if this is one.
+    pub fn as_seq(&self) -> Option<&Vec<Node>> {
+        match self {
+            Node::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The sequence inside, mutably.
+    pub fn as_seq_mut(&mut self) -> Option<&mut Vec<Node>> {
+        match self {
+            Node::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The string inside, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether this is `Null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Node::Null)
+    }
+
+    /// Whether this is a scalar (not a mapping or sequence).
+    pub fn is_scalar(&self) -> bool {
+        !matches!(self, Node::Map(_) | Node::Seq(_))
+    }
+
+    /// `self[key]` for a mapping; `None` for anything else.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map().and_then(|m| m.get(key))
+    }
+
+    /// `self[key]` mutably.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        self.as_map_mut().and_then(|m| m.get_mut(key))
+    }
+
+    /// Follows a path of mapping keys.
+    pub fn get_path(&self, path: &[&str]) -> Option<&Node> {
+        let mut cur = self;
+        for k in path {
+            cur = cur.get(k)?;
+        }
+        Some(cur)
+    }
+
+    /// Follows a path of mapping keys, mutably.
+    pub fn get_path_mut(&mut self, path: &[&str]) -> Option<&mut Node> {
+        let mut cur = self;
+        for k in path {
+            cur = cur.get_mut(k)?;
+        }
+        Some(cur)
+    }
+
+    /// The string at a path of mapping keys.
+    pub fn str_at(&self, path: &[&str]) -> Option<&str> {
+        self.get_path(path).and_then(Node::as_str)
+    }
+
+    /// The scalar rendered the way Go's `fmt` prints the decoded value,
+    /// which is how kustomize turns a scalar into text (labels, vars,
+    /// replacements). `None` for mappings and sequences.
+    pub fn scalar_text(&self) -> Option<String> {
+        Some(match self {
+            Node::Null => String::new(),
+            Node::Bool(b) => b.to_string(),
+            Node::Int(i) => i.to_string(),
+            Node::Uint(u) => u.to_string(),
+            Node::Float(f) => super::emit::go_format_float(*f),
+            Node::Str(s) => s.clone(),
+            Node::Map(_) | Node::Seq(_) => return None,
+        })
+    }
+
+    /// A short name of the node's kind, for error messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Node::Null => "null",
+            Node::Bool(_) => "boolean",
+            Node::Int(_) | Node::Uint(_) => "integer",
+            Node::Float(_) => "number",
+            Node::Str(_) => "string",
+            Node::Seq(_) => "sequence",
+            Node::Map(_) => "mapping",
+        }
+    }
+}
+
+impl fmt::Display for Node {
+    /// Scalars print as their text; collections print as compact JSON.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.scalar_text() {
+            Some(s) => f.write_str(&s),
+            None => f.write_str(&super::json::to_json(self)),
+        }
+    }
+}

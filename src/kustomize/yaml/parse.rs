@@ -1,0 +1,582 @@
+//! YAML text to [`Node`]s, typed the way kustomize's reader types them.
+//!
+//! kustomize reads YAML with go-yaml v3 and converts each document to JSON
+//! before it prints it. The scalar rules here are v3's for plain scalars:
+//! `true`/`True`/`TRUE` (not `yes`/`on`) are booleans; `~`, `null` and the
+//! empty scalar are null; integers follow Go's `ParseInt` with base 0 after
+//! underscores are removed, so `0755` is octal (493) and `0x1F` is hex;
+//! what fails as an integer but matches v3's float pattern is a float, so
+//! `09` is the float 9. Quoted and block scalars are always strings.
+//!
+//! Tokens come from `saphyr-parser`, a YAML 1.2 event parser; this module
+//! only builds trees from its events. That keeps the YAML crate behind one
+//! small file. Aliases are expanded with a budget, and nesting is bounded,
+//! so hostile input gives an error instead of exhausting the machine.
+
+use super::node::{Mapping, Node};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use std::collections::HashMap;
+use std::fmt;
+
+/// Deepest nesting of collections accepted in one document.
+pub const MAX_DEPTH: usize = 1000;
+/// Most nodes that alias expansion may add to one stream.
+pub const MAX_ALIAS_NODES: usize = 1_000_000;
+
+/// A position in the source text, 1-based.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pos {
+    /// Line number, from 1.
+    pub line: usize,
+    /// Column number, from 1, in characters.
+    pub col: usize,
+}
+
+/// Why a text is not YAML the engine accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// Where the problem is.
+    pub pos: Pos,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}: {}", self.pos.line, self.pos.col, self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Where each value of a document starts, by JSON pointer (`/a/0/b`; the
+/// root is `""`). Keys are recorded under the pointer of their value with a
+/// `#key` suffix, so an unknown key can be pointed at exactly.
+pub type SpanMap = HashMap<String, Pos>;
+
+/// Parses every document of a stream. Empty documents become `Node::Null`.
+pub fn parse_stream(text: &str) -> Result<Vec<Node>, ParseError> {
+    Ok(Builder::new(false).run(text)?.into_iter().map(|(n, _)| n).collect())
+}
+
+/// Parses every document of a stream and records where each value starts.
+pub fn parse_stream_with_spans(text: &str) -> Result<Vec<(Node, SpanMap)>, ParseError> {
+    Builder::new(true).run(text)
+}
+
+/// Parses a text that must hold at most one document. An empty text is
+/// `Node::Null`.
+pub fn parse_one(text: &str) -> Result<Node, ParseError> {
+    let mut docs = parse_stream(text)?;
+    match docs.len() {
+        0 => Ok(Node::Null),
+        1 => Ok(docs.remove(0)),
+        _ => Err(ParseError { pos: Pos { line: 1, col: 1 }, message: "expected a single document, found several".into() }),
+    }
+}
+
+fn pos_of(span: &Span) -> Pos {
+    Pos { line: span.start.line(), col: span.start.col() + 1 }
+}
+
+enum Frame {
+    Seq { items: Vec<Node>, anchor: usize },
+    Map { map: Mapping, key: Option<(String, Pos)>, anchor: usize, merges: Vec<Node>, start: Pos },
+}
+
+struct Builder {
+    spans: bool,
+    stack: Vec<Frame>,
+    path: Vec<String>,
+    anchors: HashMap<usize, (Node, usize)>,
+    alias_nodes: usize,
+    docs: Vec<(Node, SpanMap)>,
+    current_spans: SpanMap,
+    doc_started: bool,
+}
+
+fn count_nodes(n: &Node) -> usize {
+    match n {
+        Node::Seq(s) => 1 + s.iter().map(count_nodes).sum::<usize>(),
+        Node::Map(m) => 1 + m.iter().map(|(_, v)| count_nodes(v)).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+impl Builder {
+    fn new(spans: bool) -> Self {
+        Builder {
+            spans,
+            stack: Vec::new(),
+            path: Vec::new(),
+            anchors: HashMap::new(),
+            alias_nodes: 0,
+            docs: Vec::new(),
+            current_spans: SpanMap::new(),
+            doc_started: false,
+        }
+    }
+
+    fn run(mut self, text: &str) -> Result<Vec<(Node, SpanMap)>, ParseError> {
+        let mut pending_root: Option<Node> = None;
+        for item in Parser::new_from_str(text) {
+            let (event, span) = item.map_err(|e| ParseError {
+                pos: Pos { line: e.marker().line(), col: e.marker().col() + 1 },
+                message: e.info().to_string(),
+            })?;
+            let pos = pos_of(&span);
+            match event {
+                Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+                Event::DocumentStart(_) => {
+                    self.doc_started = true;
+                    self.anchors.clear();
+                    pending_root = None;
+                }
+                Event::DocumentEnd => {
+                    let root = pending_root.take().unwrap_or(Node::Null);
+                    let spans = std::mem::take(&mut self.current_spans);
+                    self.docs.push((root, spans));
+                    self.doc_started = false;
+                }
+                Event::Alias(id) => {
+                    let (node, size) = self.anchors.get(&id).cloned().ok_or_else(|| ParseError {
+                        pos,
+                        message: "unknown anchor".into(),
+                    })?;
+                    self.alias_nodes += size;
+                    if self.alias_nodes > MAX_ALIAS_NODES {
+                        return Err(ParseError {
+                            pos,
+                            message: format!(
+                                "alias expansion exceeds {MAX_ALIAS_NODES} nodes (a \"billion laughs\" document?)"
+                            ),
+                        });
+                    }
+                    self.record(pos);
+                    if let Some(root) = self.add_value(node, pos)? {
+                        pending_root = Some(root);
+                    }
+                }
+                Event::Scalar(value, style, anchor, tag) => {
+                    let node = scalar_node(&value, style, tag.as_deref().map(|t| (t.handle.as_str(), t.suffix.as_str())), pos)?;
+                    // A scalar in key position becomes the pending key.
+                    if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
+                        let k = match node.scalar_text() {
+                            Some(s) => s,
+                            None => unreachable!("scalar events make scalar nodes"),
+                        };
+                        *key = Some((k, pos));
+                        continue;
+                    }
+                    if anchor != 0 {
+                        self.anchors.insert(anchor, (node.clone(), 1));
+                    }
+                    self.record(pos);
+                    if let Some(root) = self.add_value(node, pos)? {
+                        pending_root = Some(root);
+                    }
+                }
+                Event::SequenceStart(anchor, _) => {
+                    self.open(pos)?;
+                    self.stack.push(Frame::Seq { items: Vec::new(), anchor });
+                }
+                Event::MappingStart(anchor, _) => {
+                    self.open(pos)?;
+                    self.stack.push(Frame::Map { map: Mapping::new(), key: None, anchor, merges: Vec::new(), start: pos });
+                }
+                Event::SequenceEnd => {
+                    let (node, anchor) = match self.stack.pop() {
+                        Some(Frame::Seq { items, anchor }) => (Node::Seq(items), anchor),
+                        _ => return Err(ParseError { pos, message: "unbalanced sequence".into() }),
+                    };
+                    if let Some(root) = self.close(node, anchor, pos)? {
+                        pending_root = Some(root);
+                    }
+                }
+                Event::MappingEnd => {
+                    let (node, anchor) = match self.stack.pop() {
+                        Some(Frame::Map { mut map, anchor, merges, .. }) => {
+                            apply_merges(&mut map, merges);
+                            (Node::Map(map), anchor)
+                        }
+                        _ => return Err(ParseError { pos, message: "unbalanced mapping".into() }),
+                    };
+                    if let Some(root) = self.close(node, anchor, pos)? {
+                        pending_root = Some(root);
+                    }
+                }
+            }
+        }
+        Ok(self.docs)
+    }
+
+    /// Called when a collection starts: checks that it is not a key and
+    /// that nesting stays bounded, and records its position.
+    fn open(&mut self, pos: Pos) -> Result<(), ParseError> {
+        if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
+            return Err(ParseError { pos, message: "a mapping or sequence cannot be used as a key".into() });
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(ParseError { pos, message: format!("document nests deeper than {MAX_DEPTH} levels") });
+        }
+        self.record(pos);
+        self.push_path();
+        Ok(())
+    }
+
+    fn close(&mut self, node: Node, anchor: usize, pos: Pos) -> Result<Option<Node>, ParseError> {
+        self.path.pop();
+        if anchor != 0 {
+            let size = count_nodes(&node);
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        self.add_value(node, pos)
+    }
+
+    /// The path segment of the value that is about to start.
+    fn next_segment(&self) -> Option<String> {
+        match self.stack.last()? {
+            Frame::Seq { items, .. } => Some(items.len().to_string()),
+            Frame::Map { key, .. } => key.as_ref().map(|(k, _)| escape_pointer(k)),
+        }
+    }
+
+    fn push_path(&mut self) {
+        if self.spans {
+            let seg = self.next_segment().unwrap_or_default();
+            if !self.stack.is_empty() {
+                self.path.push(seg);
+            }
+        } else if !self.stack.is_empty() {
+            self.path.push(String::new());
+        }
+    }
+
+    fn pointer(&self, extra: Option<&str>) -> String {
+        let mut s = String::new();
+        for seg in &self.path {
+            s.push('/');
+            s.push_str(seg);
+        }
+        if let Some(e) = extra {
+            s.push('/');
+            s.push_str(e);
+        }
+        s
+    }
+
+    /// Records where the value about to be added starts (and its key).
+    fn record(&mut self, pos: Pos) {
+        if !self.spans {
+            return;
+        }
+        let seg = self.next_segment();
+        let ptr = match (&seg, self.stack.is_empty()) {
+            (_, true) => String::new(),
+            (Some(s), false) => self.pointer(Some(s)),
+            (None, false) => return,
+        };
+        if let Some(Frame::Map { key: Some((_, kpos)), .. }) = self.stack.last() {
+            self.current_spans.insert(format!("{ptr}#key"), *kpos);
+        }
+        self.current_spans.entry(ptr).or_insert(pos);
+    }
+
+    /// Adds a finished value to the collection on top of the stack, or
+    /// returns it when it is a document's root.
+    fn add_value(&mut self, node: Node, pos: Pos) -> Result<Option<Node>, ParseError> {
+        match self.stack.last_mut() {
+            None => Ok(Some(node)),
+            Some(Frame::Seq { items, .. }) => {
+                items.push(node);
+                Ok(None)
+            }
+            Some(Frame::Map { map, key, merges, start, .. }) => {
+                let Some((k, kpos)) = key.take() else {
+                    return Err(ParseError { pos, message: "a mapping or sequence cannot be used as a key".into() });
+                };
+                if k == "<<" {
+                    merges.push(node);
+                    return Ok(None);
+                }
+                if map.contains_key(&k) {
+                    return Err(ParseError {
+                        pos: kpos,
+                        message: format!("mapping key \"{k}\" already defined (mapping starts at line {})", start.line),
+                    });
+                }
+                map.push_unchecked(k, node);
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Applies YAML merge keys (`<<: *anchor`): keys already present win.
+fn apply_merges(map: &mut Mapping, merges: Vec<Node>) {
+    for m in merges {
+        let sources = match m {
+            Node::Seq(items) => items,
+            other => vec![other],
+        };
+        for src in sources {
+            if let Node::Map(src) = src {
+                for (k, v) in src {
+                    if !map.contains_key(&k) {
+                        map.push_unchecked(k, v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn scalar_node(value: &str, style: ScalarStyle, tag: Option<(&str, &str)>, pos: Pos) -> Result<Node, ParseError> {
+    let core = match tag {
+        Some(("!!", suffix)) | Some(("tag:yaml.org,2002:", suffix)) => Some(suffix),
+        Some(_) => return Ok(Node::Str(value.to_string())),
+        None => None,
+    };
+    let err = |what: &str| ParseError { pos, message: format!("cannot decode {value:?} as {what}") };
+    match core {
+        Some("str") => Ok(Node::Str(value.to_string())),
+        Some("null") => Ok(Node::Null),
+        Some("bool") => match resolve_plain(value) {
+            b @ Node::Bool(_) => Ok(b),
+            _ => Err(err("!!bool")),
+        },
+        Some("int") => match resolve_plain(value) {
+            n @ (Node::Int(_) | Node::Uint(_)) => Ok(n),
+            _ => Err(err("!!int")),
+        },
+        Some("float") => match resolve_plain(value) {
+            Node::Int(i) => Ok(Node::Float(i as f64)),
+            Node::Uint(u) => Ok(Node::Float(u as f64)),
+            f @ Node::Float(_) => Ok(f),
+            _ => Err(err("!!float")),
+        },
+        Some(_) => Ok(Node::Str(value.to_string())),
+        None if style == ScalarStyle::Plain => Ok(resolve_plain(value)),
+        None => Ok(Node::Str(value.to_string())),
+    }
+}
+
+/// Types a plain scalar as go-yaml v3 does when decoding into `interface{}`.
+pub fn resolve_plain(s: &str) -> Node {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Node::Null,
+        "true" | "True" | "TRUE" => return Node::Bool(true),
+        "false" | "False" | "FALSE" => return Node::Bool(false),
+        ".nan" | ".NaN" | ".NAN" => return Node::Float(f64::NAN),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Node::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Node::Float(f64::NEG_INFINITY),
+        _ => {}
+    }
+    let first = s.as_bytes()[0];
+    if first == b'.' {
+        return match s.parse::<f64>() {
+            Ok(f) if is_go_decimal_float(s) => Node::Float(f),
+            _ => Node::Str(s.to_string()),
+        };
+    }
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+') {
+        return Node::Str(s.to_string());
+    }
+    let plain: String = s.chars().filter(|&c| c != '_').collect();
+    if let Some(i) = go_parse_int(&plain) {
+        return Node::Int(i);
+    }
+    if let Some(u) = go_parse_uint(&plain) {
+        return Node::Uint(u);
+    }
+    if is_yaml_style_float(&plain) {
+        if let Ok(f) = plain.parse::<f64>() {
+            return Node::Float(f);
+        }
+    }
+    Node::Str(s.to_string())
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
+pub(crate) fn is_yaml_style_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// A plain decimal float such as `.5` or `.5e3` (what Go's `ParseFloat`
+/// accepts after a leading dot, apart from hex and named values).
+fn is_go_decimal_float(s: &str) -> bool {
+    is_yaml_style_float(s)
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`.
+pub(crate) fn go_parse_int(s: &str) -> Option<i64> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mag = go_parse_magnitude(body)?;
+    if neg {
+        if mag <= i64::MAX as u64 + 1 {
+            Some((mag as i128).wrapping_neg() as i64)
+        } else {
+            None
+        }
+    } else if mag <= i64::MAX as u64 {
+        Some(mag as i64)
+    } else {
+        None
+    }
+}
+
+/// Go's `strconv.ParseUint(s, 0, 64)` (no sign allowed).
+pub(crate) fn go_parse_uint(s: &str) -> Option<u64> {
+    go_parse_magnitude(s)
+}
+
+fn go_parse_magnitude(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.is_empty() {
+        return None;
+    }
+    let (radix, digits) = if b.len() >= 2 && b[0] == b'0' {
+        match b[1] {
+            b'x' | b'X' => (16, &s[2..]),
+            b'o' | b'O' => (8, &s[2..]),
+            b'b' | b'B' => (2, &s[2..]),
+            _ => (8, &s[1..]),
+        }
+    } else {
+        (10, s)
+    };
+    if digits.is_empty() || !digits.bytes().all(|c| (c as char).is_digit(radix)) {
+        return None;
+    }
+    u64::from_str_radix(digits, radix).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(s: &str) -> Node {
+        match parse_one(s) {
+            Ok(n) => n,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn plain_scalars_follow_go_yaml_v3() {
+        assert_eq!(resolve_plain("0755"), Node::Int(493));
+        assert_eq!(resolve_plain("0x1F"), Node::Int(31));
+        assert_eq!(resolve_plain("1_000"), Node::Int(1000));
+        assert_eq!(resolve_plain("09"), Node::Float(9.0));
+        assert_eq!(resolve_plain("1.0"), Node::Float(1.0));
+        assert_eq!(resolve_plain("1.5e3"), Node::Float(1500.0));
+        assert_eq!(resolve_plain(".5"), Node::Float(0.5));
+        assert_eq!(resolve_plain("yes"), Node::str("yes"));
+        assert_eq!(resolve_plain("on"), Node::str("on"));
+        assert_eq!(resolve_plain("True"), Node::Bool(true));
+        assert_eq!(resolve_plain("~"), Node::Null);
+        assert_eq!(resolve_plain("2001-12-14"), Node::str("2001-12-14"));
+        assert_eq!(resolve_plain("-"), Node::str("-"));
+        assert_eq!(resolve_plain("1.2.3"), Node::str("1.2.3"));
+        assert_eq!(resolve_plain("18446744073709551615"), Node::Uint(u64::MAX));
+        assert_eq!(resolve_plain("-9223372036854775808"), Node::Int(i64::MIN));
+    }
+
+    #[test]
+    fn quoted_and_tagged_scalars() {
+        let n = one("a: \"1\"\nb: '0755'\nc: !!str 12\nd: |\n  x\n");
+        assert_eq!(n.get("a"), Some(&Node::str("1")));
+        assert_eq!(n.get("b"), Some(&Node::str("0755")));
+        assert_eq!(n.get("c"), Some(&Node::str("12")));
+        assert_eq!(n.get("d"), Some(&Node::str("x\n")));
+    }
+
+    #[test]
+    fn multiple_documents_and_empty_ones() {
+        let docs = parse_stream("a: 1\n---\n---\nb: 2\n").unwrap_or_default();
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[1], Node::Null);
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let err = parse_stream("a: 1\na: 2\n").err().map(|e| e.pos.line);
+        assert_eq!(err, Some(2));
+    }
+
+    #[test]
+    fn aliases_and_merge_keys() {
+        let n = one("base: &b {x: 1, y: 2}\nderived:\n  <<: *b\n  y: 3\n");
+        assert_eq!(n.get_path(&["derived", "x"]), Some(&Node::Int(1)));
+        assert_eq!(n.get_path(&["derived", "y"]), Some(&Node::Int(3)));
+    }
+
+    #[test]
+    fn billion_laughs_is_bounded() {
+        let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            doc.push_str(&format!("a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"));
+        }
+        let err = parse_stream(&doc).err().map(|e| e.message);
+        assert!(err.is_some_and(|m| m.contains("alias expansion")));
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let doc = "[".repeat(MAX_DEPTH + 5);
+        assert!(parse_stream(&doc).is_err());
+    }
+
+    #[test]
+    fn spans_point_at_values_and_keys() {
+        let docs = parse_stream_with_spans("api:\n  replicas: three\n  list:\n  - a\n  - b\n").unwrap_or_default();
+        let spans = &docs[0].1;
+        assert_eq!(spans.get("/api/replicas"), Some(&Pos { line: 2, col: 13 }));
+        assert_eq!(spans.get("/api/replicas#key"), Some(&Pos { line: 2, col: 3 }));
+        assert_eq!(spans.get("/api/list/1"), Some(&Pos { line: 5, col: 5 }));
+    }
+}

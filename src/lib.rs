@@ -1,0 +1,3 @@
+//! compose: values-driven Kubernetes manifests.
+
+pub mod kustomize;
