@@ -6,6 +6,8 @@
 //! so it is tested in memory and could become a crate of its own by moving
 //! the folder.
 
+pub mod error;
 pub mod fs;
 pub mod resource;
 pub mod yaml;
+pub use error::{Error, Result};
