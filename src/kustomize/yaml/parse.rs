@@ -59,6 +59,15 @@ pub fn parse_stream(text: &str) -> Result<Vec<Node>, ParseError> {
     Ok(Builder::new(false).run(text)?.into_iter().map(|(n, _)| n).collect())
 }
 
+/// Parses a stream with YAML 1.1 scalar rules, as kustomize reads its
+/// kustomization files (through go-yaml v2): `yes`, `on`, `y` and their
+/// opposites are booleans there, so they are typed as booleans here too.
+pub fn parse_stream_yaml11(text: &str) -> Result<Vec<Node>, ParseError> {
+    let mut b = Builder::new(false);
+    b.yaml11 = true;
+    Ok(b.run(text)?.into_iter().map(|(n, _)| n).collect())
+}
+
 /// Parses every document of a stream and records where each value starts.
 pub fn parse_stream_with_spans(text: &str) -> Result<Vec<(Node, SpanMap)>, ParseError> {
     Builder::new(true).run(text)
@@ -93,6 +102,7 @@ struct Builder {
     docs: Vec<(Node, SpanMap)>,
     current_spans: SpanMap,
     doc_started: bool,
+    yaml11: bool,
 }
 
 fn count_nodes(n: &Node) -> usize {
@@ -114,6 +124,7 @@ impl Builder {
             docs: Vec::new(),
             current_spans: SpanMap::new(),
             doc_started: false,
+            yaml11: false,
         }
     }
 
@@ -158,7 +169,12 @@ impl Builder {
                     }
                 }
                 Event::Scalar(value, style, anchor, tag) => {
-                    let node = scalar_node(&value, style, tag.as_deref().map(|t| (t.handle.as_str(), t.suffix.as_str())), pos)?;
+                    let mut node = scalar_node(&value, style, tag.as_deref().map(|t| (t.handle.as_str(), t.suffix.as_str())), pos)?;
+                    if self.yaml11 && style == ScalarStyle::Plain && tag.is_none() {
+                        if let Some(b) = yaml11_bool(&value) {
+                            node = Node::Bool(b);
+                        }
+                    }
                     // A scalar in key position becomes the pending key.
                     if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
                         let k = match node.scalar_text() {
@@ -309,6 +325,15 @@ impl Builder {
                 Ok(None)
             }
         }
+    }
+}
+
+/// The YAML 1.1 booleans that YAML 1.2 reads as strings.
+fn yaml11_bool(s: &str) -> Option<bool> {
+    match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
     }
 }
 

@@ -1,0 +1,310 @@
+//! The build: kustomize's accumulation of a kustomization tree, then the
+//! steps that run once at the top (hash suffixes, name references, vars,
+//! local-config removal, sorting).
+//!
+//! For each kustomization, in kustomize's order: its resources (files, and
+//! other kustomizations built on their own first), its transformer
+//! configurations, its generators, its components (which act on
+//! everything accumulated so far), its transformers, then its vars.
+//! Hash suffixes are computed only at the top, over final content, which is
+//! why an overlay's patch to a generated ConfigMap changes its hash.
+
+use super::error::{Error, Result};
+use super::fs::FileSystem;
+use super::generate::{self, GeneratorKind, GeneratorOptions};
+use super::kustomization::Kustomization;
+use super::loader::{LoadRestrictor, Loader};
+use super::resource::{ResId, Resource};
+use super::sort;
+use super::transform;
+use super::yaml::{self, Node};
+use std::collections::HashSet;
+use std::path::Path;
+
+/// Options of a build, as `kubectl kustomize` flags set them.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// `--load-restrictor`.
+    pub load_restrictor: LoadRestrictor,
+}
+
+/// Builds the kustomization in `dir` and returns its objects in output
+/// order.
+pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
+    let loader = Loader::new(fs, dir, opts.load_restrictor)?;
+    // A Component named directly builds as if it were a Kustomization.
+    let kust = load_kustomization(&loader)?;
+    let mut acc = Accumulator::default();
+    accumulate(&loader, &kust, &mut acc)?;
+    transform::finish(&mut acc, &kust)?;
+    drop_local_config(&mut acc.resources);
+    sort::apply(&mut acc.resources, kust.get("sortOptions"))?;
+    transform::finish_metadata(&mut acc.resources, &kust)?;
+    Ok(acc.resources)
+}
+
+/// Builds and prints, as `kubectl kustomize` prints.
+pub fn build_yaml(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<String> {
+    let resources = build(fs, dir, opts)?;
+    let mut out = String::new();
+    for (i, r) in resources.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        check_printable(&r.node).map_err(|e| e.context(format!("printing {}", r.id())))?;
+        yaml::emit::emit_document_into(&r.node, &mut out);
+    }
+    Ok(out)
+}
+
+/// Go's JSON encoder refuses NaN and infinities, so kustomize fails on them.
+fn check_printable(n: &Node) -> Result<()> {
+    match n {
+        Node::Float(f) if !f.is_finite() => Err(Error::invalid(format!("json: unsupported value: {}", yaml::emit::go_format_float(*f)))),
+        Node::Seq(s) => s.iter().try_for_each(check_printable),
+        Node::Map(m) => m.iter().try_for_each(|(_, v)| check_printable(v)),
+        _ => Ok(()),
+    }
+}
+
+/// What a kustomization has gathered so far: its objects and the rules
+/// collected from it and its bases.
+#[derive(Default)]
+pub struct Accumulator {
+    /// The objects, in load order.
+    pub resources: Vec<Resource>,
+    /// Ids of `resources`, for the duplicate check.
+    ids: HashSet<ResId>,
+    /// Transformer configurations (`configurations:` files and CRD
+    /// specs), merged from bases.
+    pub config: transform::Config,
+    /// `vars:` entries, merged from bases.
+    pub vars: Vec<Node>,
+}
+
+impl Accumulator {
+    /// Adds objects, refusing one whose id is already present.
+    pub fn append(&mut self, resources: Vec<Resource>) -> Result<()> {
+        for r in resources {
+            let id = self.config.effective_id(&r.id());
+            if !self.ids.insert(id) {
+                return Err(Error::invalid(format!("may not add resource with an already registered id: {}", r.id())));
+            }
+            self.resources.push(r);
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the id index after transformers changed names.
+    pub fn reindex(&mut self) {
+        self.ids = self.resources.iter().map(|r| self.config.effective_id(&r.id())).collect();
+    }
+
+    /// Takes in another accumulator's objects, rules and vars.
+    fn merge(&mut self, other: Accumulator) -> Result<()> {
+        self.config.merge(other.config)?;
+        self.append(other.resources)?;
+        self.vars.extend(other.vars);
+        Ok(())
+    }
+
+    /// Adds generated objects: `create` appends, `merge` and `replace`
+    /// fold into the object they name.
+    fn absorb(&mut self, r: Resource) -> Result<()> {
+        let id = r.id();
+        let want = self.config.effective_id(&id);
+        let matches: Vec<usize> = self
+            .resources
+            .iter()
+            .enumerate()
+            .filter(|(_, old)| {
+                old.meta.previous_ids.iter().chain(std::iter::once(&old.id())).any(|i| self.config.effective_id(i) == want)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let behavior = r.meta.behavior.clone().unwrap_or_else(|| "create".into());
+        match matches.as_slice() {
+            [] => {
+                if behavior != "create" {
+                    return Err(Error::invalid(format!("id {id} does not exist; cannot merge or replace")));
+                }
+                self.append(vec![r])
+            }
+            [i] => {
+                let old = &self.resources[*i];
+                let merged = match behavior.as_str() {
+                    "replace" => transform::merge_generated(old, r, false),
+                    "merge" => transform::merge_generated(old, r, true),
+                    other => {
+                        return Err(Error::invalid(format!(
+                            "id {id} exists; can not use behavior: '{other}', behavior must be merge or replace"
+                        )))
+                    }
+                };
+                self.resources[*i] = merged;
+                self.reindex();
+                Ok(())
+            }
+            _ => Err(Error::invalid(format!("found multiple objects that could accept merge of {id}"))),
+        }
+    }
+}
+
+/// Reads and parses the kustomization file of a loader's directory.
+pub fn load_kustomization(loader: &Loader<'_>) -> Result<Kustomization> {
+    let (name, text) = loader.kustomization_text()?;
+    Kustomization::parse(&text, &name, loader.root())
+}
+
+fn is_remote(path: &str) -> bool {
+    path.contains("://") || path.starts_with("github.com/") || path.starts_with("git@") || path.starts_with("gitlab.com/")
+}
+
+/// One kustomization's contribution, into `acc` (a fresh accumulator for a
+/// Kustomization, the parent's for a Component).
+fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator) -> Result<()> {
+    for f in ["helmCharts", "helmChartInflationGenerator", "helmGlobals"] {
+        if kust.get(f).is_some() {
+            return Err(Error::Unsupported { feature: f.into(), path: Some(loader.root().join(&kust.file_name)) });
+        }
+    }
+    accumulate_resources(loader, kust, acc).map_err(|e| e.context("accumulating resources"))?;
+    acc.config.add_configurations(loader, &kust.str_list("configurations"))?;
+    acc.config.add_crds(loader, &kust.str_list("crds"))?;
+    run_generators(loader, kust, acc)?;
+    for path in kust.str_list("components") {
+        if is_remote(&path) {
+            return Err(Error::Unsupported { feature: format!("remote component {path}"), path: None });
+        }
+        let child = loader.child(&path).map_err(|e| e.context("accumulating components"))?;
+        let ck = load_kustomization(&child).map_err(|e| e.context(format!("couldn't make target for path '{}'", child.root().display())))?;
+        if !ck.is_component() {
+            return Err(Error::invalid(format!(
+                "accumulating components: expected kind 'Component' for path '{}' but got '{}'",
+                child.root().display(),
+                ck.kind
+            )));
+        }
+        accumulate(&child, &ck, acc).map_err(|e| e.context(format!("accumulating components: recursed accumulation of path '{}'", child.root().display())))?;
+    }
+    transform::run(loader, kust, acc)?;
+    if !kust.str_list("validators").is_empty() {
+        return Err(Error::Unsupported { feature: "validators".into(), path: Some(loader.root().join(&kust.file_name)) });
+    }
+    acc.vars.extend(kust.list("vars").iter().cloned());
+    Ok(())
+}
+
+fn accumulate_resources(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator) -> Result<()> {
+    for path in kust.str_list("resources") {
+        if is_remote(&path) {
+            return Err(Error::Unsupported { feature: format!("remote resource {path}"), path: None });
+        }
+        if loader.is_file(&path) {
+            let docs = loader.read_yaml(&path).map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
+            let resources = resources_from_documents(docs).map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
+            acc.append(resources).map_err(|e| e.context(format!("merging resources from '{path}'")))?;
+            continue;
+        }
+        if !loader.is_dir(&path) {
+            return Err(Error::Io { path: loader.resolve(&path), reason: "no such file or directory".into() });
+        }
+        let child = loader.child(&path)?;
+        let ck = load_kustomization(&child).map_err(|e| e.context(format!("couldn't make target for path '{}'", child.root().display())))?;
+        if ck.is_component() {
+            return Err(Error::invalid(format!("expected kind != 'Component' for path '{}'", child.root().display())));
+        }
+        let mut sub = Accumulator::default();
+        accumulate(&child, &ck, &mut sub).map_err(|e| e.context(format!("recursed accumulation of path '{}'", child.root().display())))?;
+        acc.merge(sub).map_err(|e| e.context(format!("recursed merging from path '{}'", child.root().display())))?;
+    }
+    Ok(())
+}
+
+/// Turns a file's documents into objects: empty documents are skipped,
+/// `…List` kinds are unpacked (their items go after the file's other
+/// documents, as kustomize queues them), and each object needs a kind
+/// and a name.
+pub fn resources_from_documents(docs: Vec<Node>) -> Result<Vec<Resource>> {
+    let mut queue: std::collections::VecDeque<Node> = docs.into_iter().collect();
+    let mut out = Vec::new();
+    let mut validated = 0usize;
+    let original = queue.len();
+    while let Some(doc) = queue.pop_front() {
+        let is_original = validated < original;
+        validated += 1;
+        let map = match doc {
+            Node::Null => continue,
+            Node::Map(m) if m.is_empty() => continue,
+            Node::Map(m) => m,
+            _ => return Err(Error::invalid("missing Resource metadata")),
+        };
+        if is_original && has_null_in_list(&Node::Map(map.clone())) {
+            return Err(Error::invalid("empty item in a list of the object"));
+        }
+        let node = Node::Map(map);
+        // kustomize validates the file's own documents, not list items.
+        if is_original {
+            validate_metadata(&node)?;
+        }
+        let kind = node.str_at(&["kind"]).unwrap_or("").to_string();
+        if kind.ends_with("List") {
+            match node.get("items") {
+                None | Some(Node::Null) => continue,
+                Some(Node::Seq(items)) => {
+                    for item in items {
+                        queue.push_back(item.clone());
+                    }
+                    continue;
+                }
+                Some(_) => return Err(Error::invalid(format!("expected array in {kind}/items"))),
+            }
+        }
+        out.push(Resource::new(node));
+    }
+    Ok(out)
+}
+
+fn validate_metadata(node: &Node) -> Result<()> {
+    let Some(meta) = node.get("metadata") else {
+        if node.get("kind").and_then(Node::as_str).is_some_and(|k| k.ends_with("List")) {
+            return Ok(());
+        }
+        return Err(Error::invalid("missing Resource metadata"));
+    };
+    if !matches!(meta, Node::Map(_)) {
+        return Err(Error::invalid("missing Resource metadata"));
+    }
+    let kind = node.str_at(&["kind"]).unwrap_or("");
+    if kind.is_empty() {
+        return Err(Error::invalid("missing kind in object"));
+    }
+    if !kind.ends_with("List") && node.str_at(&["metadata", "name"]).unwrap_or("").is_empty() {
+        return Err(Error::invalid(format!("missing metadata.name in object of kind {kind}")));
+    }
+    Ok(())
+}
+
+fn has_null_in_list(n: &Node) -> bool {
+    match n {
+        Node::Seq(items) => items.iter().any(|i| i.is_null() || has_null_in_list(i)),
+        Node::Map(m) => m.iter().any(|(_, v)| has_null_in_list(v)),
+        _ => false,
+    }
+}
+
+fn run_generators(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator) -> Result<()> {
+    let global = GeneratorOptions::from_node(kust.get("generatorOptions"))?;
+    for (field, kind) in [("configMapGenerator", GeneratorKind::ConfigMap), ("secretGenerator", GeneratorKind::Secret)] {
+        for entry in kust.list(field) {
+            let r = generate::generate(kind, entry, &global, loader)?;
+            acc.absorb(r).map_err(|e| e.context("merging from generator"))?;
+        }
+    }
+    transform::run_generator_configs(loader, kust, acc)
+}
+
+/// kustomize drops objects annotated `config.kubernetes.io/local-config: "true"`.
+fn drop_local_config(resources: &mut Vec<Resource>) {
+    resources.retain(|r| r.annotation("config.kubernetes.io/local-config") != Some("true"));
+}

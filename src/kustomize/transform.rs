@@ -1,0 +1,168 @@
+//! Where the builtin transformers meet the build: their order, the
+//! transformer configuration a kustomization tree accumulates, and the
+//! steps that run once at the top of a build.
+//!
+//! kustomize runs a kustomization's builtin transformers in a fixed order
+//! (see [`run`]), then the configurations listed under `transformers:`.
+
+use super::build::Accumulator;
+use super::error::{Error, Result};
+use super::generate::content_hash;
+use super::kustomization::Kustomization;
+use super::loader::Loader;
+use super::resource::{ResId, Resource};
+use super::yaml::{Mapping, Node};
+
+/// The transformer configuration of an accumulation.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// `configurations:` documents, merged in order.
+    pub documents: Vec<Node>,
+}
+
+impl Config {
+    /// An id with kustomize's effective namespace, for equality checks:
+    /// no namespace and `default` are the same.
+    pub fn effective_id(&self, id: &ResId) -> ResId {
+        let mut id = id.clone();
+        if id.namespace.is_empty() {
+            id.namespace = "default".into();
+        }
+        id
+    }
+
+    /// Merges a base's configuration into this one.
+    pub fn merge(&mut self, other: Config) -> Result<()> {
+        self.documents.extend(other.documents);
+        Ok(())
+    }
+
+    /// Reads `configurations:` files.
+    pub fn add_configurations(&mut self, loader: &Loader<'_>, paths: &[String]) -> Result<()> {
+        if !paths.is_empty() {
+            return Err(Error::Unsupported { feature: "configurations".into(), path: Some(loader.root().to_path_buf()) });
+        }
+        Ok(())
+    }
+
+    /// Reads `crds:` files.
+    pub fn add_crds(&mut self, loader: &Loader<'_>, paths: &[String]) -> Result<()> {
+        if !paths.is_empty() {
+            return Err(Error::Unsupported { feature: "crds".into(), path: Some(loader.root().to_path_buf()) });
+        }
+        Ok(())
+    }
+}
+
+/// The kustomization fields that configure builtin transformers, in the
+/// order kustomize runs them.
+const TRANSFORMER_FIELDS: &[&str] = &[
+    "patchesStrategicMerge",
+    "patches",
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "labels",
+    "commonLabels",
+    "commonAnnotations",
+    "patchesJson6902",
+    "replicas",
+    "images",
+    "replacements",
+    "transformers",
+    "openapi",
+];
+
+/// Runs a kustomization's transformers over everything accumulated.
+pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator) -> Result<()> {
+    for f in TRANSFORMER_FIELDS {
+        let used = match kust.get(f) {
+            None => false,
+            Some(Node::Str(s)) => !s.is_empty(),
+            Some(Node::Seq(s)) => !s.is_empty(),
+            Some(Node::Map(m)) => !m.is_empty(),
+            Some(_) => true,
+        };
+        if used {
+            return Err(Error::Unsupported { feature: f.to_string(), path: Some(loader.root().join(&kust.file_name)) });
+        }
+    }
+    acc.reindex();
+    Ok(())
+}
+
+/// Runs `generators:` entries.
+pub fn run_generator_configs(loader: &Loader<'_>, kust: &Kustomization, _acc: &mut Accumulator) -> Result<()> {
+    if !kust.str_list("generators").is_empty() {
+        return Err(Error::Unsupported { feature: "generators".into(), path: Some(loader.root().join(&kust.file_name)) });
+    }
+    Ok(())
+}
+
+/// The steps kustomize runs once, at the top of a build: hash suffixes,
+/// then name references, then vars.
+pub fn finish(acc: &mut Accumulator, _kust: &Kustomization) -> Result<()> {
+    for r in acc.resources.iter_mut() {
+        if r.meta.needs_hash {
+            let h = content_hash(r);
+            let name = format!("{}-{h}", r.name());
+            r.set_name(&name);
+        }
+    }
+    if !acc.vars.is_empty() {
+        return Err(Error::Unsupported { feature: "vars".into(), path: None });
+    }
+    Ok(())
+}
+
+/// Last touches on the output: build metadata.
+pub fn finish_metadata(_resources: &mut [Resource], kust: &Kustomization) -> Result<()> {
+    if !kust.str_list("buildMetadata").is_empty() {
+        return Err(Error::Unsupported { feature: "buildMetadata".into(), path: None });
+    }
+    Ok(())
+}
+
+/// Folds a generated object with `behavior: merge|replace` into the
+/// existing one: the existing name, namespace and build facts stay; labels
+/// and annotations merge (the new ones win); with `merge_data`, data
+/// merges too, otherwise the new data replaces the old.
+pub fn merge_generated(old: &Resource, mut new: Resource, merge_data: bool) -> Resource {
+    for field in ["labels", "annotations"] {
+        let mut merged: Mapping = old.node.get_path(&["metadata", field]).and_then(Node::as_map).cloned().unwrap_or_default();
+        if let Some(Node::Map(m)) = new.node.get_path(&["metadata", field]) {
+            for (k, v) in m.iter() {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        let meta = new.metadata_mut();
+        if merged.is_empty() {
+            meta.remove(field);
+        } else {
+            meta.insert(field, Node::Map(merged));
+        }
+    }
+    let name = old.name().to_string();
+    let ns = old.namespace().to_string();
+    let meta = new.metadata_mut();
+    meta.insert("name", Node::str(name));
+    if ns.is_empty() {
+        meta.remove("namespace");
+    } else {
+        meta.insert("namespace", Node::str(ns));
+    }
+    if merge_data {
+        for field in ["data", "binaryData"] {
+            let Some(Node::Map(old_data)) = old.node.get(field) else { continue };
+            let mut merged = old_data.clone();
+            if let Some(Node::Map(m)) = new.node.get(field) {
+                for (k, v) in m.iter() {
+                    merged.insert(k.clone(), v.clone());
+                }
+            }
+            new.map_mut().insert(field, Node::Map(merged));
+        }
+    }
+    new.meta = old.meta.clone();
+    new
+}
