@@ -39,6 +39,9 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
     transform::finish(&mut acc, &kust)?;
     drop_local_config(&mut acc.resources);
     sort::apply(&mut acc.resources, kust.get("sortOptions"))?;
+    for r in acc.resources.iter_mut() {
+        normalize_annotations(r, false);
+    }
     transform::finish_metadata(&mut acc.resources, &kust)?;
     Ok(acc.resources)
 }
@@ -250,7 +253,10 @@ pub fn resources_from_documents(docs: Vec<Node>) -> Result<Vec<Resource>> {
         let kind = node.str_at(&["kind"]).unwrap_or("").to_string();
         if kind.ends_with("List") {
             match node.get("items") {
-                None | Some(Node::Null) => continue,
+                // Without `items` it is an ordinary object whose kind
+                // happens to end in "List".
+                None => {}
+                Some(Node::Null) => continue,
                 Some(Node::Seq(items)) => {
                     for item in items {
                         queue.push_back(item.clone());
@@ -260,9 +266,32 @@ pub fn resources_from_documents(docs: Vec<Node>) -> Result<Vec<Resource>> {
                 Some(_) => return Err(Error::invalid(format!("expected array in {kind}/items"))),
             }
         }
-        out.push(Resource::new(node));
+        let mut r = Resource::new(node);
+        normalize_annotations(&mut r, true);
+        out.push(r);
     }
     Ok(out)
+}
+
+/// kustomize rewrites `metadata.annotations` through a string map when it
+/// reads an object and again before it prints: values become strings
+/// (null becomes ""), and on reading an empty map is dropped.
+pub fn normalize_annotations(r: &mut Resource, drop_empty: bool) {
+    let Some(Node::Map(meta)) = r.node.get_mut("metadata") else { return };
+    let Some(Node::Map(ann)) = meta.get_mut("annotations") else { return };
+    if ann.is_empty() {
+        if drop_empty {
+            meta.remove("annotations");
+        }
+        return;
+    }
+    for (_, v) in ann.iter_mut() {
+        if let Some(s) = v.scalar_text() {
+            if !matches!(v, Node::Str(_)) {
+                *v = Node::Str(s);
+            }
+        }
+    }
 }
 
 fn validate_metadata(node: &Node) -> Result<()> {

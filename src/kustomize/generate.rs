@@ -342,13 +342,18 @@ pub fn encode_base64(data: &[u8]) -> String {
 }
 
 /// The content hash kustomize appends to generated names.
+///
+/// kustomize looks the name up under a key literally called
+/// `metadata/name`, which never exists, so the name it hashes is always
+/// empty: two generators with the same data get the same suffix. Kept for
+/// byte compatibility.
 pub fn content_hash(r: &Resource) -> String {
     let node = &r.node;
     let encoded = match r.kind() {
         "ConfigMap" => {
             let mut m = Mapping::new();
             m.insert("kind", Node::str("ConfigMap"));
-            m.insert("name", Node::str(r.name()));
+            m.insert("name", Node::str(""));
             m.insert("data", field_or_empty(node.get("data")));
             if let Some(b @ Node::Map(_)) = node.get("binaryData") {
                 m.insert("binaryData", b.clone());
@@ -359,7 +364,7 @@ pub fn content_hash(r: &Resource) -> String {
             let mut m = Mapping::new();
             m.insert("kind", Node::str("Secret"));
             m.insert("type", Node::str(node.get("type").and_then(Node::scalar_text).unwrap_or_default()));
-            m.insert("name", Node::str(r.name()));
+            m.insert("name", Node::str(""));
             m.insert("data", field_or_empty(node.get("data")));
             if let Some(s @ Node::Map(_)) = node.get("stringData") {
                 m.insert("stringData", s.clone());

@@ -163,6 +163,10 @@ pub fn merge_generated(old: &Resource, mut new: Resource, merge_data: bool) -> R
             new.map_mut().insert(field, Node::Map(merged));
         }
     }
+    // The old object's history stays; whether a hash is wanted follows the
+    // newer generator's options.
+    let needs_hash = new.meta.needs_hash;
     new.meta = old.meta.clone();
+    new.meta.needs_hash = needs_hash;
     new
 }
