@@ -35,7 +35,10 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
     // A Component named directly builds as if it were a Kustomization.
     let kust = load_kustomization(&loader)?;
     let mut acc = Accumulator::default();
-    accumulate(&loader, &kust, &mut acc)?;
+    // kustomize tracks origins only when the top kustomization asks for
+    // build metadata; the top's setting then holds for the whole tree.
+    let origin = if kust.str_list("buildMetadata").is_empty() { None } else { Some(String::new()) };
+    accumulate(&loader, &kust, &mut acc, origin.as_deref())?;
     transform::finish(&mut acc, &kust)?;
     drop_local_config(&mut acc.resources);
     sort::apply(&mut acc.resources, kust.get("sortOptions"))?;
@@ -165,16 +168,16 @@ fn is_remote(path: &str) -> bool {
 
 /// One kustomization's contribution, into `acc` (a fresh accumulator for a
 /// Kustomization, the parent's for a Component).
-fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator) -> Result<()> {
+fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, origin: Option<&str>) -> Result<()> {
     for f in ["helmCharts", "helmChartInflationGenerator", "helmGlobals"] {
         if kust.get(f).is_some() {
             return Err(Error::Unsupported { feature: f.into(), path: Some(loader.root().join(&kust.file_name)) });
         }
     }
-    accumulate_resources(loader, kust, acc).map_err(|e| e.context("accumulating resources"))?;
+    accumulate_resources(loader, kust, acc, origin).map_err(|e| e.context("accumulating resources"))?;
     acc.config.add_configurations(loader, &kust.str_list("configurations"))?;
     acc.config.add_crds(loader, &kust.str_list("crds"))?;
-    run_generators(loader, kust, acc)?;
+    run_generators(loader, kust, acc, origin)?;
     for path in kust.str_list("components") {
         if is_remote(&path) {
             return Err(Error::Unsupported { feature: format!("remote component {path}"), path: None });
@@ -188,7 +191,7 @@ fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator) 
                 ck.kind
             )));
         }
-        accumulate(&child, &ck, acc).map_err(|e| e.context(format!("accumulating components: recursed accumulation of path '{}'", child.root().display())))?;
+        accumulate(&child, &ck, acc, origin.map(|o| join_origin(o, &path)).as_deref()).map_err(|e| e.context(format!("accumulating components: recursed accumulation of path '{}'", child.root().display())))?;
     }
     transform::run(loader, kust, acc)?;
     if !kust.str_list("validators").is_empty() {
@@ -198,14 +201,27 @@ fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator) 
     Ok(())
 }
 
-fn accumulate_resources(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator) -> Result<()> {
+/// `base/file` for origin annotations, cleaned like Go's `filepath.Join`.
+fn join_origin(base: &str, path: &str) -> String {
+    let joined = if base.is_empty() { path.to_string() } else { format!("{base}/{path}") };
+    let cleaned = super::fs::clean(Path::new(&joined));
+    cleaned.to_string_lossy().into_owned()
+}
+
+fn accumulate_resources(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, origin: Option<&str>) -> Result<()> {
     for path in kust.str_list("resources") {
         if is_remote(&path) {
             return Err(Error::Unsupported { feature: format!("remote resource {path}"), path: None });
         }
         if loader.is_file(&path) {
             let docs = loader.read_yaml(&path).map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
-            let resources = resources_from_documents(docs).map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
+            let mut resources = resources_from_documents(docs).map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
+            if let Some(o) = origin {
+                let text = format!("path: {}\n", join_origin(o, &path));
+                for r in resources.iter_mut() {
+                    r.meta.origin = Some(text.clone());
+                }
+            }
             acc.append(resources).map_err(|e| e.context(format!("merging resources from '{path}'")))?;
             continue;
         }
@@ -218,7 +234,7 @@ fn accumulate_resources(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Acc
             return Err(Error::invalid(format!("expected kind != 'Component' for path '{}'", child.root().display())));
         }
         let mut sub = Accumulator::default();
-        accumulate(&child, &ck, &mut sub).map_err(|e| e.context(format!("recursed accumulation of path '{}'", child.root().display())))?;
+        accumulate(&child, &ck, &mut sub, origin.map(|o| join_origin(o, &path)).as_deref()).map_err(|e| e.context(format!("recursed accumulation of path '{}'", child.root().display())))?;
         acc.merge(sub).map_err(|e| e.context(format!("recursed merging from path '{}'", child.root().display())))?;
     }
     Ok(())
@@ -322,15 +338,60 @@ fn has_null_in_list(n: &Node) -> bool {
     }
 }
 
-fn run_generators(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator) -> Result<()> {
+fn run_generators(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, origin: Option<&str>) -> Result<()> {
     let global = GeneratorOptions::from_node(kust.get("generatorOptions"))?;
     for (field, kind) in [("configMapGenerator", GeneratorKind::ConfigMap), ("secretGenerator", GeneratorKind::Secret)] {
         for entry in kust.list(field) {
-            let r = generate::generate(kind, entry, &global, loader)?;
+            let mut r = generate::generate(kind, entry, &global, loader)?;
+            if let Some(o) = origin {
+                r.meta.origin = Some(generator_origin(&join_origin(o, &kust.file_name), kind.plugin_kind(), None));
+            }
             acc.absorb(r).map_err(|e| e.context("merging from generator"))?;
         }
     }
-    transform::run_generator_configs(loader, kust, acc)
+    // `generators:` entries: files holding builtin generator configs.
+    for path in kust.str_list("generators") {
+        if is_remote(&path) || loader.is_dir(&path) {
+            return Err(Error::Unsupported { feature: format!("generator {path} (only files with builtin generator configs are supported)"), path: Some(loader.root().join(&kust.file_name)) });
+        }
+        for doc in loader.read_yaml(&path)? {
+            if doc.is_null() {
+                continue;
+            }
+            let kind = match doc.str_at(&["kind"]) {
+                Some("ConfigMapGenerator") => GeneratorKind::ConfigMap,
+                Some("SecretGenerator") => GeneratorKind::Secret,
+                other => {
+                    return Err(Error::Unsupported {
+                        feature: format!("generator kind `{}` (plugins are not run)", other.unwrap_or("")),
+                        path: Some(loader.resolve(&path)),
+                    })
+                }
+            };
+            let mut entry = doc.clone();
+            let config_name = doc.str_at(&["metadata", "name"]).map(str::to_string);
+            if let Some(m) = entry.as_map_mut() {
+                m.remove("apiVersion");
+                m.remove("kind");
+                m.remove("metadata");
+            }
+            let mut r = generate::generate(kind, &entry, &global, loader)?;
+            if let Some(o) = origin {
+                r.meta.origin = Some(generator_origin(&join_origin(o, &path), kind.plugin_kind(), config_name.as_deref()));
+            }
+            acc.absorb(r).map_err(|e| e.context("merging from generator"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The origin annotation text of a generated object.
+fn generator_origin(configured_in: &str, kind: &str, name: Option<&str>) -> String {
+    let mut s = format!("configuredIn: {configured_in}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n");
+    if let Some(n) = name {
+        s.push_str(&format!("  name: {n}\n"));
+    }
+    s
 }
 
 /// kustomize drops objects annotated `config.kubernetes.io/local-config: "true"`.

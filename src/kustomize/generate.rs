@@ -127,6 +127,16 @@ pub enum GeneratorKind {
     Secret,
 }
 
+impl GeneratorKind {
+    /// The builtin plugin kind kustomize names in origin annotations.
+    pub fn plugin_kind(self) -> &'static str {
+        match self {
+            GeneratorKind::ConfigMap => "ConfigMapGenerator",
+            GeneratorKind::Secret => "SecretGenerator",
+        }
+    }
+}
+
 /// Runs one generator entry and returns the object it makes.
 pub fn generate(kind: GeneratorKind, entry: &Node, global: &GeneratorOptions, loader: &Loader<'_>) -> Result<Resource> {
     let Node::Map(m) = entry else {

@@ -91,14 +91,6 @@ pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator) -> 
     Ok(())
 }
 
-/// Runs `generators:` entries.
-pub fn run_generator_configs(loader: &Loader<'_>, kust: &Kustomization, _acc: &mut Accumulator) -> Result<()> {
-    if !kust.str_list("generators").is_empty() {
-        return Err(Error::Unsupported { feature: "generators".into(), path: Some(loader.root().join(&kust.file_name)) });
-    }
-    Ok(())
-}
-
 /// The steps kustomize runs once, at the top of a build: hash suffixes,
 /// then name references, then vars.
 pub fn finish(acc: &mut Accumulator, _kust: &Kustomization) -> Result<()> {
@@ -115,16 +107,45 @@ pub fn finish(acc: &mut Accumulator, _kust: &Kustomization) -> Result<()> {
     Ok(())
 }
 
+/// What kubectl's embedded kustomize reports as its version in the
+/// `managedByLabel` build metadata.
+pub const MANAGED_BY_VALUE: &str = "kustomize-(devel)";
+
 /// Last touches on the output: build metadata.
-pub fn finish_metadata(_resources: &mut [Resource], kust: &Kustomization) -> Result<()> {
-    if !kust.str_list("buildMetadata").is_empty() {
-        return Err(Error::Unsupported { feature: "buildMetadata".into(), path: None });
+pub fn finish_metadata(resources: &mut [Resource], kust: &Kustomization) -> Result<()> {
+    for option in kust.str_list("buildMetadata") {
+        match option.as_str() {
+            "originAnnotations" => {
+                for r in resources.iter_mut() {
+                    if let Some(o) = r.meta.origin.clone() {
+                        let meta = r.metadata_mut();
+                        let ann = meta.entry_or_insert_with("annotations", Node::map);
+                        if let Some(m) = ann.as_map_mut() {
+                            m.insert("config.kubernetes.io/origin", Node::Str(o));
+                        }
+                    }
+                }
+            }
+            "managedByLabel" => {
+                for r in resources.iter_mut() {
+                    let meta = r.metadata_mut();
+                    let labels = meta.entry_or_insert_with("labels", Node::map);
+                    if let Some(m) = labels.as_map_mut() {
+                        m.insert("app.kubernetes.io/managed-by", Node::str(MANAGED_BY_VALUE));
+                    }
+                }
+            }
+            "transformerAnnotations" => {
+                return Err(Error::Unsupported { feature: "buildMetadata: [transformerAnnotations]".into(), path: None });
+            }
+            other => return Err(Error::invalid(format!("unknown buildMetadata option `{other}`"))),
+        }
     }
     Ok(())
 }
 
 /// Folds a generated object with `behavior: merge|replace` into the
-/// existing one: the existing name, namespace and build facts stay; labels
+/// existing one (for `replace` the new origin is kept, for `merge` the old): the existing name, namespace and build facts stay; labels
 /// and annotations merge (the new ones win); with `merge_data`, data
 /// merges too, otherwise the new data replaces the old.
 pub fn merge_generated(old: &Resource, mut new: Resource, merge_data: bool) -> Resource {
@@ -163,10 +184,15 @@ pub fn merge_generated(old: &Resource, mut new: Resource, merge_data: bool) -> R
             new.map_mut().insert(field, Node::Map(merged));
         }
     }
-    // The old object's history stays; whether a hash is wanted follows the
-    // newer generator's options.
-    let needs_hash = new.meta.needs_hash;
+    // The old object's history stays. A hash is added only when both sides
+    // want one: merging into a plain (non-generated) object adds none, and
+    // an overlay that disables hashes turns the base's off.
+    let needs_hash = new.meta.needs_hash && old.meta.needs_hash;
+    let new_origin = new.meta.origin.take();
     new.meta = old.meta.clone();
     new.meta.needs_hash = needs_hash;
+    if !merge_data && new_origin.is_some() {
+        new.meta.origin = new_origin;
+    }
     new
 }
