@@ -349,40 +349,97 @@ fn run_generators(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulat
             acc.absorb(r).map_err(|e| e.context("merging from generator"))?;
         }
     }
-    // `generators:` entries: files holding builtin generator configs.
-    for path in kust.str_list("generators") {
-        if is_remote(&path) || loader.is_dir(&path) {
-            return Err(Error::Unsupported { feature: format!("generator {path} (only files with builtin generator configs are supported)"), path: Some(loader.root().join(&kust.file_name)) });
-        }
-        for doc in loader.read_yaml(&path)? {
-            if doc.is_null() {
-                continue;
-            }
-            let kind = match doc.str_at(&["kind"]) {
-                Some("ConfigMapGenerator") => GeneratorKind::ConfigMap,
-                Some("SecretGenerator") => GeneratorKind::Secret,
-                other => {
+    // `generators:` entries: builtin generator configs, inline or in files.
+    for entry in kust.str_list("generators") {
+        let (docs, configured_in) = match inline_config(&entry) {
+            Some(docs) => (docs, kust.file_name.clone()),
+            None => {
+                if is_remote(&entry) || loader.is_dir(&entry) {
                     return Err(Error::Unsupported {
-                        feature: format!("generator kind `{}` (plugins are not run)", other.unwrap_or("")),
-                        path: Some(loader.resolve(&path)),
-                    })
+                        feature: format!("generator `{entry}` (only builtin generator configs are supported)"),
+                        path: Some(loader.root().join(&kust.file_name)),
+                    });
                 }
-            };
-            let mut entry = doc.clone();
-            let config_name = doc.str_at(&["metadata", "name"]).map(str::to_string);
-            if let Some(m) = entry.as_map_mut() {
-                m.remove("apiVersion");
-                m.remove("kind");
-                m.remove("metadata");
+                (loader.read_yaml(&entry)?, entry.clone())
             }
-            let mut r = generate::generate(kind, &entry, &global, loader)?;
+        };
+        for doc in docs.into_iter().filter(|d| !d.is_null()) {
+            let config_name = doc.str_at(&["metadata", "name"]).map(str::to_string);
+            let mut r = plugin_generator(&doc, loader)?;
             if let Some(o) = origin {
-                r.meta.origin = Some(generator_origin(&join_origin(o, &path), kind.plugin_kind(), config_name.as_deref()));
+                r.meta.origin = Some(generator_origin(&join_origin(o, &configured_in), doc.str_at(&["kind"]).unwrap_or(""), config_name.as_deref()));
             }
             acc.absorb(r).map_err(|e| e.context("merging from generator"))?;
         }
     }
     Ok(())
+}
+
+/// An entry of `generators:`/`transformers:` written inline: YAML text
+/// holding at least one object with a kind, rather than a path.
+pub fn inline_config(entry: &str) -> Option<Vec<Node>> {
+    if !entry.contains('\n') && !entry.contains(':') {
+        return None;
+    }
+    let docs = yaml::parse_stream(entry).ok()?;
+    let objects = docs.iter().filter(|d| d.str_at(&["kind"]).is_some()).count();
+    (objects > 0).then_some(docs)
+}
+
+/// Runs one builtin generator config (`apiVersion: builtin`). Global
+/// `generatorOptions` do not apply to these, as in kustomize.
+fn plugin_generator(doc: &Node, loader: &Loader<'_>) -> Result<Resource> {
+    let kind = doc.str_at(&["kind"]).unwrap_or("");
+    let gen_kind = match kind {
+        "ConfigMapGenerator" => GeneratorKind::ConfigMap,
+        "SecretGenerator" => GeneratorKind::Secret,
+        "IAMPolicyGenerator" => return iam_policy(doc),
+        other => {
+            return Err(Error::Unsupported { feature: format!("generator kind `{other}` (plugins are not run)"), path: None });
+        }
+    };
+    let mut entry = doc.clone();
+    let meta_name = doc.str_at(&["metadata", "name"]).unwrap_or("").to_string();
+    let meta_ns = doc.str_at(&["metadata", "namespace"]).unwrap_or("").to_string();
+    if let Some(m) = entry.as_map_mut() {
+        m.remove("apiVersion");
+        m.remove("kind");
+        m.remove("metadata");
+        // The config's own name and namespace fall back to its metadata.
+        if m.get("name").and_then(Node::as_str).unwrap_or("").is_empty() {
+            m.insert("name", Node::Str(meta_name));
+        }
+        if m.get("namespace").and_then(Node::as_str).unwrap_or("").is_empty() && !meta_ns.is_empty() {
+            m.insert("namespace", Node::Str(meta_ns));
+        }
+    }
+    generate::generate(gen_kind, &entry, &GeneratorOptions::default(), loader)
+}
+
+/// kustomize's builtin `IAMPolicyGenerator` (GKE workload identity): a
+/// ServiceAccount annotated with the Google service account it acts as.
+fn iam_policy(doc: &Node) -> Result<Resource> {
+    let cloud = doc.str_at(&["cloud"]).unwrap_or("");
+    if cloud != "gke" {
+        return Err(Error::invalid(format!("IAMPolicyGenerator: unsupported cloud `{cloud}`; only gke is known")));
+    }
+    let sa = doc.str_at(&["kubernetesService", "name"]).unwrap_or("");
+    let ns = doc.str_at(&["kubernetesService", "namespace"]).unwrap_or("");
+    let gsa = doc.str_at(&["serviceAccount", "name"]).unwrap_or("");
+    let project = doc.str_at(&["serviceAccount", "projectId"]).unwrap_or("");
+    if sa.is_empty() || gsa.is_empty() || project.is_empty() {
+        return Err(Error::invalid("IAMPolicyGenerator needs kubernetesService.name, serviceAccount.name and serviceAccount.projectId"));
+    }
+    let mut text = format!(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {sa}\n  annotations:\n    iam.gke.io/gcp-service-account: {gsa}@{project}.iam.gserviceaccount.com\n"
+    );
+    if !ns.is_empty() {
+        text.push_str(&format!("  namespace: {ns}\n"));
+    }
+    let node = yaml::parse_one(&text).map_err(|e| Error::invalid(format!("IAMPolicyGenerator: {e}")))?;
+    let mut r = Resource::new(node);
+    r.meta.generated = true;
+    Ok(r)
 }
 
 /// The origin annotation text of a generated object.

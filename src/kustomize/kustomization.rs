@@ -92,12 +92,20 @@ impl Kustomization {
                 )))
             }
         };
-        let Node::Map(mut fields) = node else { unreachable!("checked above") };
-        for (key, value) in fields.iter() {
-            let Some((_, shape)) = FIELDS.iter().find(|(k, _)| k == key) else {
+        let Node::Map(raw) = node else { unreachable!("checked above") };
+        // Go's JSON decoder matches field names without regard to case,
+        // so `nameprefix` is `namePrefix`; a later spelling wins.
+        let mut fields = Mapping::new();
+        for (key, value) in raw {
+            let canonical = FIELDS
+                .iter()
+                .find(|(k, _)| *k == key)
+                .or_else(|| FIELDS.iter().find(|(k, _)| k.eq_ignore_ascii_case(&key)));
+            let Some((name, shape)) = canonical else {
                 return Err(Error::invalid(format!("invalid Kustomization: json: unknown field \"{key}\"")));
             };
-            check_shape(key, value, *shape)?;
+            check_shape(name, &value, *shape)?;
+            fields.insert(*name, value);
         }
         let kind = fields.get("kind").and_then(Node::as_str).unwrap_or("").to_string();
         let empty = fields.iter().all(|(k, v)| matches!(k.as_str(), "apiVersion" | "kind" | "metadata") || v.is_null());
@@ -286,6 +294,13 @@ mod tests {
         // YAML 1.1: `yes` is a boolean in a kustomization file.
         assert!(parse("commonLabels:\n  v: yes\n").is_err());
         assert!(parse("commonLabels:\n  v: \"1\"\n").is_ok());
+    }
+
+    #[test]
+    fn field_names_match_without_case_and_repeats_replace() {
+        let k = parse("nameprefix: a-\nresources: [x]\nresources: [z]\n").unwrap();
+        assert_eq!(k.str("namePrefix"), "a-");
+        assert_eq!(k.str_list("resources"), vec!["z"]);
     }
 
     #[test]

@@ -59,9 +59,10 @@ pub fn parse_stream(text: &str) -> Result<Vec<Node>, ParseError> {
     Ok(Builder::new(false).run(text)?.into_iter().map(|(n, _)| n).collect())
 }
 
-/// Parses a stream with YAML 1.1 scalar rules, as kustomize reads its
-/// kustomization files (through go-yaml v2): `yes`, `on`, `y` and their
-/// opposites are booleans there, so they are typed as booleans here too.
+/// Parses a stream the way kustomize reads its kustomization files
+/// (through go-yaml v2): YAML 1.1 scalar rules, so `yes`, `on`, `y` and
+/// their opposites are booleans, and a repeated key replaces the earlier
+/// value instead of being an error.
 pub fn parse_stream_yaml11(text: &str) -> Result<Vec<Node>, ParseError> {
     let mut b = Builder::new(false);
     b.yaml11 = true;
@@ -307,7 +308,7 @@ impl Builder {
                 items.push(node);
                 Ok(None)
             }
-            Some(Frame::Map { map, key, merges, start, .. }) => {
+            Some(Frame::Map { map, key, merges, start, .. }) if !self.yaml11 => {
                 let Some((k, kpos)) = key.take() else {
                     return Err(ParseError { pos, message: "a mapping or sequence cannot be used as a key".into() });
                 };
@@ -322,6 +323,17 @@ impl Builder {
                     });
                 }
                 map.push_unchecked(k, node);
+                Ok(None)
+            }
+            Some(Frame::Map { map, key, merges, .. }) => {
+                let Some((k, _)) = key.take() else {
+                    return Err(ParseError { pos, message: "a mapping or sequence cannot be used as a key".into() });
+                };
+                if k == "<<" {
+                    merges.push(node);
+                } else {
+                    map.insert(k, node);
+                }
                 Ok(None)
             }
         }
