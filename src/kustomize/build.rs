@@ -455,3 +455,205 @@ fn generator_origin(configured_in: &str, kind: &str, name: Option<&str>) -> Stri
 fn drop_local_config(resources: &mut Vec<Resource>) {
     resources.retain(|r| r.annotation("config.kubernetes.io/local-config") != Some("true"));
 }
+
+#[cfg(test)]
+mod tests {
+    //! Whole builds in memory. Each expected text is what `kubectl
+    //! kustomize` printed for the same tree.
+    use super::*;
+    use crate::kustomize::fs::InMemory;
+
+    fn build_tree(files: &[(&str, &str)]) -> Result<String> {
+        let mut fs = InMemory::new();
+        for (p, c) in files {
+            fs.add_file(format!("/t/{p}"), *c);
+        }
+        build_yaml(&fs, Path::new("/t"), &BuildOptions::default())
+    }
+    #[test]
+    fn generators_and_lists() {
+        let files = [
+            ("kustomization.yaml", r#"resources:
+- objects.yaml
+configMapGenerator:
+- name: settings
+  envs: [app.env]
+  literals: [MODE="fast"]
+  files: [conf/app.ini]
+secretGenerator:
+- name: creds
+  literals: [TOKEN=abc]
+  type: kubernetes.io/opaque
+generatorOptions:
+  labels:
+    generated: "yes"
+"#),
+            ("objects.yaml", r#"apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Service
+  metadata:
+    name: web
+  spec:
+    ports:
+    - port: 80
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: apps
+"#),
+            ("app.env", r#"# comment
+LEVEL=info
+
+REGION=eu
+"#),
+            ("conf/app.ini", r#"[main]
+threads = 4
+"#),
+        ];
+        assert_eq!(build_tree(&files).unwrap(), r#"apiVersion: v1
+kind: Namespace
+metadata:
+  name: apps
+---
+apiVersion: v1
+data:
+  LEVEL: info
+  MODE: fast
+  REGION: eu
+  app.ini: |
+    [main]
+    threads = 4
+kind: ConfigMap
+metadata:
+  labels:
+    generated: "yes"
+  name: settings-8d2fh9hg6c
+---
+apiVersion: v1
+data:
+  TOKEN: YWJj
+kind: Secret
+metadata:
+  labels:
+    generated: "yes"
+  name: creds-h49kmbt2t2
+type: kubernetes.io/opaque
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  ports:
+  - port: 80
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+"#);
+    }
+
+    #[test]
+    fn components_accumulate_in_order() {
+        let files = [
+            ("kustomization.yaml", r#"resources:
+- base
+components:
+- extra
+"#),
+            ("base/kustomization.yaml", r#"resources:
+- pod.yaml
+configMapGenerator:
+- name: cfg
+  literals: [A=1]
+"#),
+            ("base/pod.yaml", r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+"#),
+            ("extra/kustomization.yaml", r#"apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+resources:
+- svc.yaml
+configMapGenerator:
+- name: cfg
+  behavior: merge
+  literals: [B=2]
+"#),
+            ("extra/svc.yaml", r#"apiVersion: v1
+kind: Service
+metadata:
+  name: s
+"#),
+        ];
+        assert_eq!(build_tree(&files).unwrap(), r#"apiVersion: v1
+data:
+  A: "1"
+  B: "2"
+kind: ConfigMap
+metadata:
+  name: cfg-66h9cbh964
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: s
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+"#);
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let files = [
+            ("kustomization.yaml", "resources: [a.yaml, b.yaml]\n"),
+            ("a.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n"),
+            ("b.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: default\n"),
+        ];
+        let err = build_tree(&files).unwrap_err().to_string();
+        assert!(err.contains("already registered id"), "{err}");
+    }
+
+    #[test]
+    fn files_outside_the_root_are_refused() {
+        let mut fs = InMemory::new();
+        fs.add_file("/t/app/kustomization.yaml", "resources: [../pod.yaml]\n");
+        fs.add_file("/t/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n");
+        let err = build_yaml(&fs, Path::new("/t/app"), &BuildOptions::default()).unwrap_err().to_string();
+        assert!(err.contains("is not in or below"), "{err}");
+        let open = BuildOptions { load_restrictor: LoadRestrictor::None };
+        assert!(build_yaml(&fs, Path::new("/t/app"), &open).is_ok());
+    }
+
+    #[test]
+    fn a_base_that_contains_its_overlay_is_a_cycle() {
+        let files = [("kustomization.yaml", "resources: [sub]\n"), ("sub/kustomization.yaml", "resources: [..]\n")];
+        let err = build_tree(&files).unwrap_err().to_string();
+        assert!(err.contains("cycle detected"), "{err}");
+    }
+
+    #[test]
+    fn missing_names_and_kinds_are_refused() {
+        let files = [("kustomization.yaml", "resources: [a.yaml]\n"), ("a.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {}\n")];
+        assert!(build_tree(&files).is_err());
+        let files = [("kustomization.yaml", "resources: [a.yaml]\n"), ("a.yaml", "apiVersion: v1\nmetadata:\n  name: x\n")];
+        assert!(build_tree(&files).is_err());
+    }
+}
