@@ -865,3 +865,85 @@ mod tests {
         assert_eq!(emit_document(&Node::Map(m)), "a: |+\n  x\n\n");
     }
 }
+
+#[cfg(test)]
+mod roundtrip {
+    //! Property: what the writer prints, the reader reads back unchanged,
+    //! for any tree of strings (quoted or not, any characters), numbers,
+    //! booleans and nulls.
+    use super::*;
+    use crate::kustomize::yaml::parse_stream;
+    use proptest::prelude::*;
+
+    /// Integral floats print as integers and read back as integers, as in
+    /// kustomize; compare all numbers as floats.
+    fn normalize(n: Node) -> Node {
+        match n {
+            Node::Int(i) => Node::Float(i as f64),
+            Node::Uint(u) => Node::Float(u as f64),
+            Node::Seq(s) => Node::Seq(s.into_iter().map(normalize).collect()),
+            Node::Map(m) => {
+                let mut entries: Vec<(String, Node)> = m.into_iter().map(|(k, v)| (k, normalize(v))).collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                Node::Map(entries.into_iter().collect())
+            }
+            other => other,
+        }
+    }
+
+    fn tricky_string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[ -~]{0,120}",
+            prop::sample::select(vec![
+                "true", "yes", "on", "no", "y", "~", "null", "", "0755", "1e3", "1.0", "-", ":", "- a", "a: b", "#x", " x", "x ",
+                "a\nb", "a\n", "\n", "a \nb", "\tx", "2001-12-14", "1:20", "0x1F", "+1", ".5", "@x", "`x", "!x", "&x", "*x",
+                "'", "\"", "\\", "{x", "[x", "%x", "|", ">", "...", "---",
+            ])
+            .prop_map(str::to_string),
+            ("[a-z ]{0,20}", "[a-z ]{0,200}").prop_map(|(a, b)| format!("{a}{b}")),
+        ]
+    }
+
+    fn scalar() -> impl Strategy<Value = Node> {
+        prop_oneof![
+            Just(Node::Null),
+            any::<bool>().prop_map(Node::Bool),
+            any::<i64>().prop_map(Node::Int),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Node::Float),
+            tricky_string().prop_map(Node::Str),
+        ]
+    }
+
+    fn tree() -> impl Strategy<Value = Node> {
+        scalar().prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Node::Seq),
+                prop::collection::vec((tricky_string(), inner), 0..5).prop_map(|entries| {
+                    let mut m = Mapping::new();
+                    for (k, v) in entries {
+                        m.insert(k, v);
+                    }
+                    Node::Map(m)
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+        #[test]
+        fn parse_of_emit_is_identity(root in prop::collection::vec((tricky_string(), tree()), 0..6)) {
+            let mut m = Mapping::new();
+            for (k, v) in root {
+                m.insert(k, v);
+            }
+            let doc = Node::Map(m);
+            let text = emit_document(&doc);
+            let back = parse_stream(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+            let expected = normalize(doc.clone());
+            prop_assert_eq!(back.len(), 1, "{}", text);
+            prop_assert_eq!(normalize(back[0].clone()), expected, "{}", text);
+        }
+    }
+}
