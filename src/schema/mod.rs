@@ -148,7 +148,37 @@ pub fn generate(components: &[String]) -> Result<Value, Error> {
             }),
         );
     }
-    Ok(root)
+    unwrap_descriptions(&mut root);
+    // Readers look for the draft and the title first.
+    let mut ordered = Map::new();
+    if let Value::Object(mut o) = root {
+        for k in ["$schema", "title", "description", "type", "additionalProperties", "properties"] {
+            if let Some(v) = o.remove(k) {
+                ordered.insert(k.to_string(), v);
+            }
+        }
+        ordered.extend(o);
+    }
+    Ok(Value::Object(ordered))
+}
+
+/// Doc comments are wrapped at source width; editors wrap by themselves,
+/// so single line breaks become spaces (blank lines stay paragraphs).
+fn unwrap_descriptions(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                match x {
+                    Value::String(s) if k == "description" => {
+                        *s = s.split("\n\n").map(|p| p.replace('\n', " ")).collect::<Vec<_>>().join("\n\n");
+                    }
+                    other => unwrap_descriptions(other),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(unwrap_descriptions),
+        _ => {}
+    }
 }
 
 /// The schema as committed: pretty JSON with a final newline.
@@ -324,6 +354,10 @@ mod tests {
         let s = generate(&comps()).unwrap();
         let d = s["properties"]["namespace"]["description"].as_str().unwrap();
         assert!(d.starts_with("Namespace given to every namespaced object"), "{d}");
+        let d = s["properties"]["name"]["description"].as_str().unwrap();
+        assert!(!d.contains('\n'), "{d}");
+        let keys: Vec<&String> = s.as_object().unwrap().keys().collect();
+        assert_eq!(keys[..3], ["$schema", "title", "description"]);
     }
 
     #[test]
