@@ -100,6 +100,10 @@ pub struct BuildMeta {
     pub origin: Option<String>,
     /// Whether the object was generated (by a generator) rather than loaded.
     pub generated: bool,
+    /// Entries of the `alpha.config.kubernetes.io/transformations`
+    /// annotation (`buildMetadata: [transformerAnnotations]`), one YAML
+    /// list item each, in the order the transformers ran.
+    pub transformations: Vec<String>,
 }
 
 /// One object and its build facts.

@@ -107,6 +107,23 @@ pub fn finish(acc: &mut Accumulator, _kust: &Kustomization) -> Result<()> {
     Ok(())
 }
 
+/// Records, on every object present, that a transformer ran (for
+/// `buildMetadata: [transformerAnnotations]`). `configured_in` is the file
+/// that configured it, relative to the top of the build; `name` and
+/// `namespace` come from a transformer config's metadata.
+pub fn note_transformation(resources: &mut [Resource], configured_in: &str, kind: &str, name: Option<&str>, namespace: Option<&str>) {
+    let mut entry = format!("- configuredIn: {configured_in}\n  configuredBy:\n    apiVersion: builtin\n    kind: {kind}\n");
+    if let Some(n) = name.filter(|n| !n.is_empty()) {
+        entry.push_str(&format!("    name: {n}\n"));
+    }
+    if let Some(ns) = namespace.filter(|n| !n.is_empty()) {
+        entry.push_str(&format!("    namespace: {ns}\n"));
+    }
+    for r in resources.iter_mut() {
+        r.meta.transformations.push(entry.clone());
+    }
+}
+
 /// What kubectl's embedded kustomize reports as its version in the
 /// `managedByLabel` build metadata.
 pub const MANAGED_BY_VALUE: &str = "kustomize-(devel)";
@@ -136,7 +153,17 @@ pub fn finish_metadata(resources: &mut [Resource], kust: &Kustomization) -> Resu
                 }
             }
             "transformerAnnotations" => {
-                return Err(Error::Unsupported { feature: "buildMetadata: [transformerAnnotations]".into(), path: None });
+                for r in resources.iter_mut() {
+                    if r.meta.transformations.is_empty() {
+                        continue;
+                    }
+                    let text = r.meta.transformations.concat();
+                    let meta = r.metadata_mut();
+                    let ann = meta.entry_or_insert_with("annotations", Node::map);
+                    if let Some(m) = ann.as_map_mut() {
+                        m.insert("alpha.config.kubernetes.io/transformations", Node::Str(text));
+                    }
+                }
             }
             other => return Err(Error::invalid(format!("unknown buildMetadata option `{other}`"))),
         }
