@@ -2,6 +2,9 @@
 //! directories: layering, `--set` typing, located errors, the template,
 //! the schema file and the in-memory build.
 
+// Test helpers fail loudly: a broken fixture is a broken test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
