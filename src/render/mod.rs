@@ -134,7 +134,7 @@ pub fn json_value(v: &serde_json::Value) -> Value {
 fn template_error(name: &str, source: &Arc<str>, e: &minijinja::Error) -> Diagnostic {
     let (line, col) = match e.range() {
         Some(r) => {
-            let before = &source[..r.start.min(source.len())];
+            let before = source.get(..r.start).unwrap_or(source);
             let line = before.matches('\n').count() + 1;
             let col = before.rsplit('\n').next().map(|s| s.chars().count() + 1).unwrap_or(1);
             (Some(line), col)

@@ -66,6 +66,7 @@ pub struct Component {
     pub enabled: bool,
     /// Replica count of the component's workload. When absent the
     /// manifest's own count is kept.
+    #[schemars(range(max = 2147483647))]
     pub replicas: Option<u32>,
     /// The component's container image.
     #[serde(default)]

@@ -91,6 +91,10 @@ fn to_json(fig: &Figment, v: &Value, ptr: String, origins: &mut HashMap<String, 
         Value::Num(_, n) => match *n {
             Num::I64(i) => J::from(i),
             Num::U64(u) => J::from(u),
+            // A whole float (`2.0`) is the integer it spells, as kustomize
+            // prints it; otherwise `replicas: 2.0` would pass the schema's
+            // "integer" and then fail to become a count.
+            Num::F64(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => J::from(f as i64),
             Num::F64(f) => serde_json::Number::from_f64(f).map(J::Number).unwrap_or(J::Null),
             other => match other.to_i128() {
                 Some(i) => i64::try_from(i).map(J::from).unwrap_or(J::Null),
@@ -135,6 +139,12 @@ mod tests {
     fn null_deletes_and_later_layers_can_set_again() {
         let (v, _) = merged(&["a: {x: 1}\nb: {y: 1}\nc: 1\n", "a: null\nb: ~\n", "b: {z: 2}\n"]);
         assert_eq!(v, serde_json::json!({"b": {"z": 2}, "c": 1}));
+    }
+
+    #[test]
+    fn whole_floats_become_integers() {
+        let (v, _) = merged(&["a: 2.0\nb: 1.5\n"]);
+        assert_eq!(v, serde_json::json!({"a": 2, "b": 1.5}));
     }
 
     #[test]

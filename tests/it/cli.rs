@@ -288,3 +288,46 @@ fn usage_errors_exit_2_and_kustomize_errors_exit_1() {
     assert!(stderr(&o).starts_with("Error: "), "{}", stderr(&o));
     assert_eq!(code(&p.run(&["--help"])), 0);
 }
+
+#[test]
+fn validate_reports_success_on_stderr_only() {
+    let p = Project::new("validate");
+    let o = p.run(&["validate", "-f", "values-dev.yaml"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(stderr(&o), "values are valid (2 layers, 1 of 2 components enabled)\n");
+    let o = p.run(&["validate", "--set", "api.enabled=maybe"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(stderr(&o), "--set api.enabled=maybe: api.enabled: \"maybe\" is not of type boolean\n");
+}
+
+#[test]
+fn project_flag_and_values_lookup_from_elsewhere() {
+    let p = Project::new("project-flag");
+    let o = Command::new(env!("CARGO_BIN_EXE_compose")).current_dir(std::env::temp_dir()).args(["template", "-C"]).arg(&p.root).args(["-f", "values-dev.yaml"]).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("  - components/api\n"), "{}", stdout(&o));
+}
+
+/// The property the pipeline promises: `compose --values F` prints what
+/// `kubectl kustomize` prints for the project with `compose template
+/// --values F` saved as its kustomization.yaml. Runs only where kubectl is.
+#[test]
+fn render_matches_kubectl_on_the_generated_kustomization() {
+    let Ok(version) = Command::new("kubectl").args(["version", "--client"]).output() else {
+        eprintln!("skipped: kubectl is not on PATH");
+        return;
+    };
+    if !version.status.success() {
+        eprintln!("skipped: kubectl does not run");
+        return;
+    }
+    let p = Project::new("kubectl-differential");
+    let rendered = p.run(&["--values", "values-dev.yaml", "--set", "redis.enabled=true"]);
+    assert_eq!(code(&rendered), 0, "{}", stderr(&rendered));
+    let template = p.run(&["template", "--values", "values-dev.yaml", "--set", "redis.enabled=true"]);
+    p.write("kustomization.yaml", &stdout(&template));
+    let kubectl = Command::new("kubectl").arg("kustomize").arg(&p.root).output().unwrap();
+    assert!(kubectl.status.success(), "{}", stderr(&kubectl));
+    assert_eq!(stdout(&rendered), stdout(&kubectl));
+}
