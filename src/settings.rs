@@ -146,7 +146,14 @@ fn values_settings(args: ValuesArgs, env: &[(String, String)]) -> Result<ValuesS
         files.push(ValuesFile { path: project.root.join(&defaults), shown: project.show(&defaults) });
     }
     for f in &args.values {
-        files.push(find_values_file(f, &project)?);
+        let found = find_values_file(f, &project)?;
+        // The same file twice in a row (typically `-f values.yaml` right
+        // after the defaults) is one layer. Elsewhere a repeat is kept: it
+        // re-applies the file over the layers between.
+        let same = |a: &ValuesFile| std::fs::canonicalize(&a.path).ok().is_some_and(|p| std::fs::canonicalize(&found.path).ok() == Some(p));
+        if !files.last().is_some_and(same) {
+            files.push(found);
+        }
     }
     let mut env: Vec<(String, String)> = env.iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).cloned().collect();
     env.sort();

@@ -331,3 +331,11 @@ fn render_matches_kubectl_on_the_generated_kustomization() {
     assert!(kubectl.status.success(), "{}", stderr(&kubectl));
     assert_eq!(stdout(&rendered), stdout(&kubectl));
 }
+
+#[test]
+fn naming_the_defaults_file_again_loads_it_once() {
+    let p = Project::new("defaults-once");
+    let o = p.run(&["validate", "-f", "values.yaml", "-f", "values-dev.yaml"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stderr(&o), "values are valid (2 layers, 1 of 2 components enabled)\n");
+}
