@@ -303,4 +303,21 @@ mod tests {
         insert(&mut root, &[k("a"), Seg::Index(1), k("b")], Node::Int(1));
         assert_eq!(crate::kustomize::yaml::json::to_json(&root), r#"{"a":[null,{"b":1}]}"#);
     }
+
+    proptest::proptest! {
+        /// Any argument text parses or fails cleanly, and typing what
+        /// parsed never panics either.
+        #[test]
+        fn any_argument_is_handled(arg in "[a-z\\\\.,=\\[\\]{}0-9]{0,24}") {
+            let s = schema();
+            if let Ok(pairs) = parse_pairs(&arg) {
+                let mut root = Node::Map(Mapping::new());
+                for (path, raw) in pairs {
+                    if let Ok(v) = type_raw(&s, &path, &raw) {
+                        insert(&mut root, &path, v);
+                    }
+                }
+            }
+        }
+    }
 }
