@@ -78,7 +78,7 @@ pub fn build_with_kustomization(root: &Path, kustomization: &str) -> Result<Stri
     let mut files = BTreeMap::new();
     files.insert(root.join("kustomization.yaml"), kustomization.as_bytes().to_vec());
     let overlay = Overlay { base: &OnDisk, files };
-    Ok(engine_build(&overlay, root, LoadRestrictor::RootOnly)?)
+    engine_build(&overlay, root, LoadRestrictor::RootOnly).map_err(|e| Error::Build(e.context("building the generated kustomization (print it with `compose template`)")))
 }
 
 /// `compose kustomize DIR`.
