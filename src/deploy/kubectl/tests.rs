@@ -442,3 +442,26 @@ fn real_kubectl_with_an_empty_kubeconfig_fails_fast() {
     assert_ne!(out.exit_code(), 0, "no cluster can have accepted this");
     assert!(!out.steps[0].stderr.is_empty());
 }
+
+#[test]
+fn real_kubectl_accepts_the_applyset_flags() {
+    // Without KUBECTL_APPLYSET=true kubectl rejects --applyset as an unknown
+    // flag; with it, the call gets as far as looking up the parent, which
+    // fails only because there is no cluster.
+    let Some(program) = real_kubectl() else { return };
+    let r = Recorder::new("realprune");
+    let mut k = Kubectl::with_program(program);
+    k.output = OutputMode::Capture;
+    k.kubeconfig = Some(unreachable_kubeconfig(&r.dir));
+    k.request_timeout = "5s".to_string();
+    let mut o = ApplyOptions::new("shop", "dev");
+    o.kubectl = k;
+    o.prune = true;
+    let started = Instant::now();
+    let out = apply_yaml(CM, &o).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(out.exit_code(), 1);
+    let err = &out.steps[0].stderr;
+    assert!(!err.contains("unknown flag"), "{err}");
+    assert!(err.contains("secrets/compose-shop-dev"), "{err}");
+}
