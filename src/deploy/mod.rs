@@ -32,8 +32,8 @@ use crate::kustomize::yaml::{parse_stream, Node, ParseError};
 
 pub use argocd::{appset, AppSetSpec};
 pub use kubectl::{
-    apply, apply_yaml, diff, diff_yaml, ApplyOptions, ApplyOutcome, DiffOptions, DiffOutcome, DryRun, Kubectl,
-    OutputMode, Step, StepKind,
+    apply, apply_yaml, diff, diff_yaml, ApplyOptions, ApplyOutcome, DiffOptions, DiffOutcome, DiffStatus, DryRun,
+    Kubectl, OutputMode, Step, StepKind,
 };
 pub use output_dir::{file_names, write_output_dir};
 
