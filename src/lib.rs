@@ -1,3 +1,4 @@
 //! compose: values-driven Kubernetes manifests.
 
+pub mod deploy;
 pub mod kustomize;
