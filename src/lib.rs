@@ -14,6 +14,7 @@
 //! terminal, and only [`run`] chooses the exit code (see [`error`]).
 
 pub mod cli;
+pub mod deploy;
 pub mod diagnostic;
 pub mod error;
 pub mod kustomize;
