@@ -21,9 +21,21 @@ pub struct Cli {
     /// What to do; `render` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Values flags for the bare form.
+    /// Flags of the bare form (those of `render`).
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+/// Flags of `compose render` (and of the bare form).
+#[derive(Debug, Args, Clone, Default)]
+pub struct RenderArgs {
+    /// Where the values come from.
     #[command(flatten)]
     pub values: ValuesArgs,
+    /// Write one file per object into DIR (replaced as a whole) instead of
+    /// printing the stream.
+    #[arg(long = "output-dir", value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 /// Where the values come from.
@@ -47,7 +59,8 @@ pub struct ValuesArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load, validate, render and build; print the manifests (the default).
-    Render(ValuesArgs),
+    #[command(visible_alias = "build")]
+    Render(RenderArgs),
     /// Print the generated kustomization.yaml instead of building it.
     Template(ValuesArgs),
     /// Load and validate the values only.
@@ -56,6 +69,128 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Build a kustomization directory; a drop-in for `kubectl kustomize`.
     Kustomize(KustomizeArgs),
+    /// Render, then apply with kubectl (server-side, in waves).
+    Apply(ApplyArgs),
+    /// Render, then show `kubectl diff` against the cluster (exit 1 = changes).
+    Diff(DiffArgs),
+    /// Argo CD helpers.
+    #[command(subcommand)]
+    Argocd(ArgocdCommand),
+}
+
+/// How kubectl reaches the cluster.
+#[derive(Debug, Args, Clone)]
+pub struct KubectlArgs {
+    /// kubeconfig context to use.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// kubeconfig file to use.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Bound on every request kubectl makes (e.g. `30s`).
+    #[arg(long = "request-timeout", value_name = "DURATION", default_value = "30s")]
+    pub request_timeout: String,
+}
+
+/// Flags of `compose apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Where the values come from.
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// How kubectl reaches the cluster.
+    #[command(flatten)]
+    pub kubectl: KubectlArgs,
+    /// Validate with the server (`server`) or locally (`client`) without persisting.
+    #[arg(long = "dry-run", value_enum, default_value = "none")]
+    pub dry_run: DryRunArg,
+    /// Delete objects of this project and environment that left the stream (ApplySet).
+    #[arg(long)]
+    pub prune: bool,
+    /// Wait for rollouts (and pruned deletions) to finish.
+    #[arg(long)]
+    pub wait: bool,
+    /// Timeout for CRD establishment and each rollout.
+    #[arg(long = "wait-timeout", value_name = "DURATION", default_value = "5m")]
+    pub wait_timeout: String,
+    /// Take over fields another field manager owns.
+    #[arg(long = "force-conflicts")]
+    pub force_conflicts: bool,
+    /// Environment name for the ApplySet; default: the last values file's
+    /// name without `values-` and `.yaml` (`values-prod.yaml` -> `prod`).
+    #[arg(long, value_name = "NAME")]
+    pub environment: Option<String>,
+}
+
+/// `--dry-run` values.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DryRunArg {
+    /// Really apply.
+    None,
+    /// Client-side dry run.
+    Client,
+    /// Server-side dry run.
+    Server,
+}
+
+/// Flags of `compose diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Where the values come from.
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// How kubectl reaches the cluster.
+    #[command(flatten)]
+    pub kubectl: KubectlArgs,
+    /// Take over fields another field manager owns (in the server-side dry run).
+    #[arg(long = "force-conflicts")]
+    pub force_conflicts: bool,
+}
+
+/// `compose argocd ...`.
+#[derive(Debug, Subcommand)]
+pub enum ArgocdCommand {
+    /// Print an ApplicationSet rendering the project with the compose plugin.
+    Appset(AppsetArgs),
+}
+
+/// Flags of `compose argocd appset`.
+#[derive(Debug, Args)]
+pub struct AppsetArgs {
+    /// Environments (each rendered from `values/values-<env>.yaml`).
+    #[arg(long, value_delimiter = ',', required = true, value_name = "ENV,...")]
+    pub envs: Vec<String>,
+    /// Tiers (`values/values-tier-<tier>.yaml` on top).
+    #[arg(long, value_delimiter = ',', value_name = "TIER,...")]
+    pub tiers: Vec<String>,
+    /// Argo CD cluster names; every environment goes to each.
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub clusters: Vec<String>,
+    /// The Git repository holding the project.
+    #[arg(long = "repo-url", value_name = "URL")]
+    pub repo_url: String,
+    /// The revision Argo CD tracks.
+    #[arg(long, default_value = "HEAD")]
+    pub revision: String,
+    /// The project's folder inside the repository.
+    #[arg(long, default_value = ".")]
+    pub path: String,
+    /// The project's name (names the set, Applications and namespaces);
+    /// default: `name` in `values/values.yaml`, else the directory's name.
+    #[arg(long = "name", value_name = "NAME")]
+    pub name: Option<String>,
+    /// The Argo CD AppProject.
+    #[arg(long = "argocd-project", default_value = "default")]
+    pub argocd_project: String,
+    /// The namespace Argo CD runs in.
+    #[arg(long = "argocd-namespace", default_value = "argocd")]
+    pub argocd_namespace: String,
+    /// Automated sync with prune and self-heal.
+    #[arg(long = "auto-sync")]
+    pub auto_sync: bool,
+    /// The project root.
+    #[arg(short = 'C', long = "project", value_name = "DIR", default_value = ".")]
+    pub project: PathBuf,
 }
 
 /// Flags of `compose schema`.

@@ -37,6 +37,8 @@ pub enum Error {
     Diagnostics(Vec<Diagnostic>),
     /// The kustomize engine refused the build.
     Build(crate::kustomize::Error),
+    /// The deploy stage refused (bad stream, kubectl missing, folder I/O).
+    Deploy(crate::deploy::DeployError),
     /// The committed schema differs from the generated one (`schema --check`).
     StaleSchema(PathBuf),
     /// A bug or an environment problem, not the user's input.
@@ -48,6 +50,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::Internal(_) => EXIT_USAGE,
+            Error::Deploy(crate::deploy::DeployError::Spawn { .. }) => EXIT_USAGE,
             _ => EXIT_INVALID,
         }
     }
@@ -77,12 +80,19 @@ impl fmt::Display for Error {
                 f.write_str(&lines.join("\n"))
             }
             Error::Build(e) => write!(f, "{e}"),
+            Error::Deploy(e) => write!(f, "{e}"),
             Error::StaleSchema(p) => write!(f, "{} is out of date; run `compose schema --write`", p.display()),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl From<crate::deploy::DeployError> for Error {
+    fn from(e: crate::deploy::DeployError) -> Self {
+        Error::Deploy(e)
+    }
+}
 
 impl From<crate::kustomize::Error> for Error {
     fn from(e: crate::kustomize::Error) -> Self {

@@ -53,7 +53,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
                 printer::error("", n);
             }
             printer::out(&out.stdout);
-            ExitCode::SUCCESS
+            ExitCode::from(out.code)
         }
         Err(err) => match err.downcast::<error::Error>() {
             Ok(error::Error::Diagnostics(ds)) if !drop_in => {
@@ -77,7 +77,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 fn execute(cli: cli::Cli, env: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<pipeline::Output> {
     use settings::Settings;
     Ok(match Settings::resolve(cli, env)? {
-        Settings::Render(vs) => pipeline::render(&vs)?,
+        Settings::Render { values, output_dir } => pipeline::render(&values, output_dir.as_deref())?,
+        Settings::Apply { values, options } => pipeline::apply(&values, &options)?,
+        Settings::Diff { values, options } => pipeline::diff(&values, &options)?,
+        Settings::AppSet { project, spec } => pipeline::appset(&project, &spec)?,
         Settings::Template(vs) => pipeline::template(&vs)?,
         Settings::Validate(vs) => pipeline::validate(&vs)?,
         Settings::Schema { project, mode } => pipeline::schema_command(&project, mode)?,

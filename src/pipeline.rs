@@ -22,6 +22,8 @@ pub struct Output {
     pub warnings: Vec<String>,
     /// A line for stderr that is not a warning (e.g. "values are valid").
     pub note: Option<String>,
+    /// The exit code (kubectl's own for `apply` and `diff`).
+    pub code: u8,
 }
 
 /// Values loaded and validated, with the project facts the later stages need.
@@ -55,16 +57,71 @@ pub fn validate(vs: &ValuesSettings) -> Result<Output, Error> {
 pub fn template(vs: &ValuesSettings) -> Result<Output, Error> {
     let p = prepare(vs)?;
     let text = render_kustomization(&vs.project, &p.values)?;
-    Ok(Output { stdout: text, warnings: label_warnings(&vs.project, &p.values), note: None })
+    Ok(Output { stdout: text, warnings: label_warnings(&vs.project, &p.values), ..Output::default() })
 }
 
-/// `compose` / `compose render`: the built manifests.
-pub fn render(vs: &ValuesSettings) -> Result<Output, Error> {
+/// `compose` / `compose render`: the built manifests, printed or written
+/// one file per object into `output_dir`.
+pub fn render(vs: &ValuesSettings, output_dir: Option<&Path>) -> Result<Output, Error> {
+    let (_, out, warnings) = build(vs)?;
+    match output_dir {
+        None => Ok(Output { stdout: out, warnings, ..Output::default() }),
+        Some(dir) => {
+            let docs = crate::deploy::parse_manifests(&out)?;
+            let files = crate::deploy::write_output_dir(&docs, dir)?;
+            Ok(Output { warnings, note: Some(format!("wrote {} files to {}", files.len(), dir.display())), ..Output::default() })
+        }
+    }
+}
+
+/// Loads, validates, renders and builds: (values, manifests, warnings).
+fn build(vs: &ValuesSettings) -> Result<(Prepared, String, Vec<String>), Error> {
     let p = prepare(vs)?;
     let text = render_kustomization(&vs.project, &p.values)?;
     let warnings = label_warnings(&vs.project, &p.values);
     let out = build_with_kustomization(&vs.project.root, &text)?;
-    Ok(Output { stdout: out, warnings, note: None })
+    Ok((p, out, warnings))
+}
+
+/// The project's name: the values' `name`, else the root directory's name.
+fn project_name(project: &Project, values: Option<&Values>) -> String {
+    if let Some(n) = values.and_then(|v| v.globals.name.clone()) {
+        return n;
+    }
+    let defaults = project.root.join("values").join("values.yaml");
+    let from_defaults = std::fs::read_to_string(defaults).ok().and_then(|t| crate::kustomize::yaml::parse_one(&t).ok()).and_then(|n| n.str_at(&["name"]).map(str::to_string));
+    from_defaults.unwrap_or_else(|| project.root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+}
+
+/// `compose apply`: render, then kubectl apply; kubectl's exit code.
+pub fn apply(vs: &ValuesSettings, options: &crate::deploy::ApplyOptions) -> Result<Output, Error> {
+    let (p, out, warnings) = build(vs)?;
+    let mut options = options.clone();
+    options.project = project_name(&vs.project, Some(&p.values));
+    let outcome = crate::deploy::apply_yaml(&out, &options)?;
+    Ok(Output { warnings, code: exit_byte(outcome.exit_code()), ..Output::default() })
+}
+
+/// `compose diff`: render, then kubectl diff; kubectl's exit code (1 = changes).
+pub fn diff(vs: &ValuesSettings, options: &crate::deploy::DiffOptions) -> Result<Output, Error> {
+    let (_, out, warnings) = build(vs)?;
+    let outcome = crate::deploy::diff_yaml(&out, options)?;
+    Ok(Output { warnings, code: exit_byte(outcome.exit_code()), ..Output::default() })
+}
+
+/// `compose argocd appset`.
+pub fn appset(project: &Project, spec: &crate::deploy::AppSetSpec) -> Result<Output, Error> {
+    let mut spec = spec.clone();
+    if spec.project.is_empty() {
+        spec.project = project_name(project, None);
+    }
+    let node = crate::deploy::appset(&spec)?;
+    Ok(Output { stdout: crate::kustomize::yaml::emit_document(&node), ..Output::default() })
+}
+
+/// A process exit code as ours: kubectl's code when it fits, else 1.
+fn exit_byte(code: i32) -> u8 {
+    u8::try_from(code).unwrap_or(1)
 }
 
 fn render_kustomization(project: &Project, values: &Values) -> Result<String, Error> {

@@ -15,7 +15,8 @@
 //! then under the project's `values/` directory, so
 //! `compose --values values-prod.yaml` works from the project root.
 
-use crate::cli::{Cli, Command, KustomizeArgs, LoadRestrictorArg, SchemaArgs, ValuesArgs};
+use crate::cli::{ArgocdCommand, Cli, Command, DryRunArg, KubectlArgs, KustomizeArgs, LoadRestrictorArg, RenderArgs, SchemaArgs, ValuesArgs};
+use crate::deploy::{AppSetSpec, ApplyOptions, DiffOptions, DryRun, Kubectl};
 use crate::error::Error;
 use std::path::{Path, PathBuf};
 
@@ -86,8 +87,13 @@ pub enum SchemaMode {
 /// What to do, fully resolved.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Settings {
-    /// Build and print the manifests.
-    Render(ValuesSettings),
+    /// Build and print the manifests (or write them to a folder).
+    Render {
+        /// The values.
+        values: ValuesSettings,
+        /// `--output-dir`.
+        output_dir: Option<PathBuf>,
+    },
     /// Print the generated kustomization.
     Template(ValuesSettings),
     /// Validate only.
@@ -106,15 +112,40 @@ pub enum Settings {
         /// The load restriction.
         restrictor: crate::kustomize::LoadRestrictor,
     },
+    /// Render and apply. `options.project` is left empty: it is the
+    /// values' `name` (or the directory's), known only after loading.
+    Apply {
+        /// The values.
+        values: ValuesSettings,
+        /// kubectl and apply options.
+        options: ApplyOptions,
+    },
+    /// Render and diff.
+    Diff {
+        /// The values.
+        values: ValuesSettings,
+        /// kubectl options.
+        options: DiffOptions,
+    },
+    /// Print an Argo CD ApplicationSet. `spec.project` is empty when no
+    /// `--name` was given; the pipeline fills it from the project.
+    AppSet {
+        /// The project.
+        project: Project,
+        /// What to generate.
+        spec: AppSetSpec,
+    },
 }
 
 impl Settings {
     /// Resolves the parsed command line against the environment.
     pub fn resolve(cli: Cli, env: impl IntoIterator<Item = (String, String)>) -> Result<Settings, Error> {
         let env: Vec<(String, String)> = env.into_iter().collect();
+    // The values layer sees only its own variables (see values_settings);
+    // kubectl's program comes from the full list.
         Ok(match cli.command {
-            None => Settings::Render(values_settings(cli.values, &env)?),
-            Some(Command::Render(a)) => Settings::Render(values_settings(a, &env)?),
+            None => render_settings(cli.render, &env)?,
+            Some(Command::Render(a)) => render_settings(a, &env)?,
             Some(Command::Template(a)) => Settings::Template(values_settings(a, &env)?),
             Some(Command::Validate(a)) => Settings::Validate(values_settings(a, &env)?),
             Some(Command::Schema(SchemaArgs { write, check, project })) => Settings::Schema {
@@ -134,8 +165,69 @@ impl Settings {
                     LoadRestrictorArg::None => crate::kustomize::LoadRestrictor::None,
                 },
             },
+            Some(Command::Apply(a)) => {
+                let values = values_settings(a.values, &env)?;
+                let environment = a.environment.unwrap_or_else(|| environment_of(&values));
+                let mut options = ApplyOptions::new(String::new(), environment);
+                options.kubectl = kubectl(&a.kubectl, &env);
+                options.dry_run = match a.dry_run {
+                    DryRunArg::None => DryRun::None,
+                    DryRunArg::Client => DryRun::Client,
+                    DryRunArg::Server => DryRun::Server,
+                };
+                options.prune = a.prune;
+                options.wait = a.wait;
+                options.wait_timeout = a.wait_timeout;
+                options.force_conflicts = a.force_conflicts;
+                Settings::Apply { values, options }
+            }
+            Some(Command::Diff(a)) => {
+                let values = values_settings(a.values, &env)?;
+                Settings::Diff { values, options: DiffOptions { kubectl: kubectl(&a.kubectl, &env), force_conflicts: a.force_conflicts } }
+            }
+            Some(Command::Argocd(ArgocdCommand::Appset(a))) => {
+                let project = Project::at(&a.project)?;
+                let mut spec = AppSetSpec::new(a.name.unwrap_or_default(), a.repo_url, a.envs);
+                spec.tiers = a.tiers;
+                spec.clusters = a.clusters;
+                spec.revision = a.revision;
+                spec.path = a.path;
+                spec.argocd_project = a.argocd_project;
+                spec.argocd_namespace = a.argocd_namespace;
+                spec.auto_sync = a.auto_sync;
+                Settings::AppSet { project, spec }
+            }
         })
     }
+}
+
+fn render_settings(a: RenderArgs, env: &[(String, String)]) -> Result<Settings, Error> {
+    Ok(Settings::Render { values: values_settings(a.values, env)?, output_dir: a.output_dir })
+}
+
+/// kubectl from `COMPOSE_KUBECTL` (or PATH) with the connection flags.
+fn kubectl(a: &KubectlArgs, env: &[(String, String)]) -> Kubectl {
+    let program = env.iter().find(|(k, _)| k == crate::deploy::kubectl::KUBECTL_ENV).map(|(_, v)| std::ffi::OsString::from(v));
+    let mut k = Kubectl::with_program(crate::deploy::kubectl::resolve_program(program));
+    k.context = a.context.clone();
+    k.kubeconfig = a.kubeconfig.clone();
+    k.request_timeout = a.request_timeout.clone();
+    k
+}
+
+/// The environment a set of values stands for: the last values file's
+/// name without `values-` and the extension (`values-prod.yaml` -> `prod`),
+/// or `default` without one.
+pub fn environment_of(values: &ValuesSettings) -> String {
+    let defaults = values.project.root.join("values").join("values.yaml");
+    values
+        .files
+        .iter()
+        .rev()
+        .find(|f| f.path != defaults)
+        .and_then(|f| f.path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .map(|stem| stem.strip_prefix("values-").map(str::to_string).unwrap_or(stem))
+        .unwrap_or_else(|| "default".to_string())
 }
 
 fn values_settings(args: ValuesArgs, env: &[(String, String)]) -> Result<ValuesSettings, Error> {
@@ -192,7 +284,7 @@ mod tests {
     #[test]
     fn bare_form_renders_and_keeps_env_sorted() {
         match parse(&["compose", "--set", "a=1"]) {
-            Settings::Render(v) => {
+            Settings::Render { values: v, output_dir: None } => {
                 assert_eq!(v.sets, vec!["a=1"]);
                 assert_eq!(v.env, vec![("COMPOSE_VALUES__a".to_string(), "1".to_string()), ("COMPOSE_VALUES__b".to_string(), "2".to_string())]);
             }
@@ -203,6 +295,20 @@ mod tests {
     #[test]
     fn subcommands_resolve() {
         assert!(matches!(parse(&["compose", "template"]), Settings::Template(_)));
+        assert!(matches!(parse(&["compose", "build", "--output-dir", "out"]), Settings::Render { output_dir: Some(_), .. }));
+        match parse(&["compose", "apply", "--dry-run", "server", "--prune", "--context", "c"]) {
+            Settings::Apply { options, .. } => {
+                assert_eq!(options.dry_run, DryRun::Server);
+                assert!(options.prune);
+                assert_eq!(options.kubectl.context.as_deref(), Some("c"));
+                assert_eq!(options.environment, "default");
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["compose", "argocd", "appset", "--envs", "dev,prod", "--repo-url", "https://example.com/r.git"]) {
+            Settings::AppSet { spec, .. } => assert_eq!(spec.envs, vec!["dev", "prod"]),
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(parse(&["compose", "schema", "--write"]), Settings::Schema { mode: SchemaMode::Write, .. }));
         match parse(&["compose", "kustomize", "x", "--load-restrictor", "LoadRestrictionsNone"]) {
             Settings::Kustomize { dir, restrictor } => {

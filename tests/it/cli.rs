@@ -339,3 +339,56 @@ fn naming_the_defaults_file_again_loads_it_once() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stderr(&o), "values are valid (2 layers, 1 of 2 components enabled)\n");
 }
+
+/// A stand-in kubectl that records its arguments and stdin, then exits
+/// with the code in its name's sibling file.
+#[cfg(unix)]
+fn fake_kubectl(p: &Project, exit: i32) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = p.root.join("fake-kubectl");
+    let log = p.root.join("kubectl.log");
+    std::fs::write(&path, format!("#!/bin/sh\necho \"ARGS $*\" >> '{}'\ncat >> '{}'\nexit {exit}\n", log.display(), log.display())).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[cfg(unix)]
+#[test]
+fn apply_and_diff_hand_the_stream_to_kubectl_and_return_its_code() {
+    let p = Project::new("apply");
+    let kubectl = fake_kubectl(&p, 0);
+    let o = p.run_env(&["apply", "--values", "values-dev.yaml", "--dry-run", "server", "--context", "kind"], &[("COMPOSE_KUBECTL", kubectl.to_str().unwrap())]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let log = std::fs::read_to_string(p.root.join("kubectl.log")).unwrap();
+    assert!(log.contains("ARGS apply --server-side --field-manager=compose"), "{log}");
+    assert!(log.contains("--dry-run=server"), "{log}");
+    assert!(log.contains("--context=kind"), "{log}");
+    assert!(log.contains("name: app-api"), "{log}");
+    let kubectl = fake_kubectl(&p, 1);
+    let o = p.run_env(&["diff", "--values", "values-dev.yaml"], &[("COMPOSE_KUBECTL", kubectl.to_str().unwrap())]);
+    assert_eq!(code(&o), 1, "kubectl diff's 'changes' code is compose's: {}", stderr(&o));
+    // Invalid values never reach kubectl.
+    std::fs::remove_file(p.root.join("kubectl.log")).unwrap();
+    let o = p.run_env(&["apply", "--set", "api.replicas=x"], &[("COMPOSE_KUBECTL", kubectl.to_str().unwrap())]);
+    assert_eq!(code(&o), 1);
+    assert!(!p.root.join("kubectl.log").exists());
+}
+
+#[test]
+fn output_dir_writes_one_file_per_object() {
+    let p = Project::new("output-dir");
+    let o = p.run(&["build", "--values", "values-dev.yaml", "--output-dir", "out"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert!(p.root.join("out/deployment-app-api.yaml").is_file());
+    assert!(p.root.join("out/serviceaccount-app.yaml").is_file());
+}
+
+#[test]
+fn argocd_appset_names_the_project_from_values() {
+    let p = Project::new("appset");
+    let o = p.run(&["argocd", "appset", "--envs", "dev,prod", "--repo-url", "https://git.example.com/app.git"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("kind: ApplicationSet"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("name: app"), "{}", stdout(&o));
+}
