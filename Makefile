@@ -13,7 +13,7 @@ KUBECTL ?= kubectl
 # Bounds every request kubectl makes, so a missing or unreachable cluster
 # fails with kubectl's own error instead of hanging.
 KUBECTL_TIMEOUT ?= 10s
-CONFORMANCE ?= ../shared/conformance
+CONFORMANCE ?= $(or $(CONFORMANCE_DIR),../shared/conformance)
 CONFORMANCE_JOBS ?= 2
 
 .PHONY: help build k8s-preview k8s-deploy-dev k8s-deploy-prod k8s-dry-run k8s-diff schema test conformance goldens
