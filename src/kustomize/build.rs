@@ -16,7 +16,7 @@ use super::kustomization::Kustomization;
 use super::loader::{LoadRestrictor, Loader};
 use super::resource::{ResId, Resource};
 use super::sort;
-use super::transform;
+use super::steps;
 use super::yaml::{self, Node};
 use std::collections::HashSet;
 use std::path::Path;
@@ -39,13 +39,13 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
     // build metadata; the top's setting then holds for the whole tree.
     let origin = if kust.str_list("buildMetadata").is_empty() { None } else { Some(String::new()) };
     accumulate(&loader, &kust, &mut acc, origin.as_deref())?;
-    transform::finish(&mut acc, &kust)?;
+    steps::finish(&mut acc, &kust)?;
     drop_local_config(&mut acc.resources);
     sort::apply(&mut acc.resources, kust.get("sortOptions"))?;
     for r in acc.resources.iter_mut() {
         normalize_annotations(r, false);
     }
-    transform::finish_metadata(&mut acc.resources, &kust)?;
+    steps::finish_metadata(&mut acc.resources, &kust)?;
     Ok(acc.resources)
 }
 
@@ -83,7 +83,7 @@ pub struct Accumulator {
     ids: HashSet<ResId>,
     /// Transformer configurations (`configurations:` files and CRD
     /// specs), merged from bases.
-    pub config: transform::Config,
+    pub config: steps::Config,
     /// `vars:` entries, merged from bases.
     pub vars: Vec<Node>,
 }
@@ -139,8 +139,8 @@ impl Accumulator {
             [i] => {
                 let old = &self.resources[*i];
                 let merged = match behavior.as_str() {
-                    "replace" => transform::merge_generated(old, r, false),
-                    "merge" => transform::merge_generated(old, r, true),
+                    "replace" => steps::merge_generated(old, r, false),
+                    "merge" => steps::merge_generated(old, r, true),
                     other => {
                         return Err(Error::invalid(format!(
                             "id {id} exists; can not use behavior: '{other}', behavior must be merge or replace"
@@ -193,7 +193,7 @@ fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, 
         }
         accumulate(&child, &ck, acc, origin.map(|o| join_origin(o, &path)).as_deref()).map_err(|e| e.context(format!("accumulating components: recursed accumulation of path '{}'", child.root().display())))?;
     }
-    transform::run(loader, kust, acc)?;
+    steps::run(loader, kust, acc)?;
     if !kust.str_list("validators").is_empty() {
         return Err(Error::Unsupported { feature: "validators".into(), path: Some(loader.root().join(&kust.file_name)) });
     }

@@ -14,7 +14,7 @@ pub mod kustomization;
 pub mod loader;
 pub mod resource;
 pub mod sort;
-pub mod transform;
+pub mod steps;
 pub mod yaml;
 
 pub use build::{build, build_yaml, BuildOptions};
