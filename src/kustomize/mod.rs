@@ -10,5 +10,6 @@ pub mod config;
 pub mod error;
 pub mod fs;
 pub mod resource;
+pub mod transform;
 pub mod yaml;
 pub use error::{Error, Result};
