@@ -7,6 +7,7 @@
 //! the folder.
 
 pub mod build;
+pub mod config;
 pub mod error;
 pub mod fs;
 pub mod generate;
@@ -15,6 +16,7 @@ pub mod loader;
 pub mod resource;
 pub mod sort;
 pub mod steps;
+pub mod transform;
 pub mod yaml;
 
 pub use build::{build, build_yaml, BuildOptions};

@@ -1,0 +1,368 @@
+//! Image references: `images:` entries and the ImageTagTransformer
+//! configuration form.
+//!
+//! kustomize v5.5.0 updates images in two passes, and this module does the
+//! same, because the passes are visible: a `tagSuffix` is appended twice.
+//! 1. A legacy pass over every object except CustomResourceDefinitions:
+//!    any `containers` or `initContainers` sequence at any depth; each
+//!    element must be a mapping, and its `image` (if present) is updated.
+//! 2. A pass over the image field specs (never creating anything), again
+//!    skipping CustomResourceDefinitions.
+//!
+//! An entry's `name` matches an image when the image is the name followed
+//! by an optional `:tag` and an optional `@sha256:digest`. kustomize builds
+//! a regular expression from the name without escaping it, so a `.` in the
+//! name matches any character; that is reproduced. Names with other regular
+//! expression syntax are compared literally (see `name_matches`).
+
+use super::{scalar_value, wrong_kind};
+use crate::kustomize::config::{self, apply_field_specs, gvk_of, FieldSpec};
+use crate::kustomize::error::Result;
+use crate::kustomize::resource::Resource;
+use crate::kustomize::yaml::Node;
+
+/// One `images:` entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImageSpec {
+    /// The image name to match (a registry/path, without tag or digest).
+    pub name: String,
+    /// Replacement name.
+    pub new_name: String,
+    /// Replacement tag.
+    pub new_tag: String,
+    /// Text appended to the current tag.
+    pub tag_suffix: String,
+    /// Replacement digest (`sha256:...`).
+    pub digest: String,
+}
+
+impl ImageSpec {
+    /// Reads `{name, newName, newTag, tagSuffix, digest}`; values must be
+    /// strings.
+    pub fn from_node(node: &Node) -> Result<ImageSpec> {
+        let m = match node {
+            Node::Map(m) => m,
+            Node::Null => return Ok(ImageSpec::default()),
+            other => return Err(config::type_error("images", "types.Image", other)),
+        };
+        let s = |k: &str| config::string_field(m, k).map(Option::unwrap_or_default);
+        Ok(ImageSpec {
+            name: s("name")?,
+            new_name: s("newName")?,
+            new_tag: s("newTag")?,
+            tag_suffix: s("tagSuffix")?,
+            digest: s("digest")?,
+        })
+    }
+
+    /// The updated reference, or `None` when `image` does not match.
+    pub fn rewrite(&self, image: &str) -> Option<String> {
+        if !name_matches(&self.name, image) {
+            return None;
+        }
+        let (name, tag, digest) = split_image(image);
+        let mut name = if self.new_name.is_empty() { name.to_string() } else { self.new_name.clone() };
+        let (tag, digest) = if !self.new_tag.is_empty() && !self.digest.is_empty() {
+            (self.new_tag.clone(), self.digest.clone())
+        } else if !self.new_tag.is_empty() {
+            (self.new_tag.clone(), String::new())
+        } else if !self.digest.is_empty() {
+            (String::new(), self.digest.clone())
+        } else if !self.tag_suffix.is_empty() {
+            (format!("{tag}{}", self.tag_suffix), String::new())
+        } else {
+            (tag.to_string(), digest.to_string())
+        };
+        if !tag.is_empty() {
+            name.push(':');
+            name.push_str(&tag);
+        }
+        if !digest.is_empty() {
+            name.push('@');
+            name.push_str(&digest);
+        }
+        Some(name)
+    }
+}
+
+/// Splits an image reference `[host[:port]/]path[:tag][@digest]` into
+/// name, tag and digest (without their separators), kustomize's way: the
+/// first `:` or `@` after the first `/` (or anywhere, without a `/`) ends
+/// the name.
+pub fn split_image(image: &str) -> (&str, &str, &str) {
+    let slash = match image.find('/') {
+        Some(i) if i > 0 => i,
+        _ => 0,
+    };
+    let search = &image[slash..];
+    let at = search.find('@');
+    let colon = search.find(':');
+    match (colon, at) {
+        (None, None) => (image, "", ""),
+        (c, Some(a)) if c.is_none_or(|c| a < c) => {
+            let a = a + slash;
+            (&image[..a], "", &image[a + 1..])
+        }
+        (Some(c), Some(a)) => {
+            let (c, a) = (c + slash, a + slash);
+            (&image[..c], &image[c + 1..a], &image[a + 1..])
+        }
+        (Some(c), None) => {
+            let c = c + slash;
+            (&image[..c], &image[c + 1..], "")
+        }
+        (None, Some(_)) => (image, "", ""),
+    }
+}
+
+/// Whether `image` is `name` plus optional `:tag` and `@sha256:digest`,
+/// with tag and digest characters from `[a-zA-Z0-9_.{}-]`. As in
+/// kustomize, `name` acts as a regular expression; its `.` matches any one
+/// character. Other regular-expression syntax in a name is rare in image
+/// names and is compared literally here.
+fn name_matches(name: &str, image: &str) -> bool {
+    let mut rest = image.chars();
+    for p in name.chars() {
+        match rest.next() {
+            Some(c) if p == '.' && c != '\n' => {}
+            Some(c) if c == p => {}
+            _ => return false,
+        }
+    }
+    let rest = rest.as_str();
+    let ok = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || "_.{}-".contains(c));
+    let (tag_part, digest_part) = match rest.find('@') {
+        Some(i) => (&rest[..i], Some(&rest[i..])),
+        None => (rest, None),
+    };
+    let tag_ok = tag_part.is_empty() || (tag_part.starts_with(':') && ok(&tag_part[1..]));
+    let digest_ok = match digest_part {
+        None => true,
+        Some(d) => d.strip_prefix("@sha256:").is_some_and(ok),
+    };
+    tag_ok && digest_ok
+}
+
+/// Applies one `images:` entry to every resource: the legacy containers
+/// pass, then the field specs.
+pub fn set_images(resources: &mut [Resource], image: &ImageSpec, specs: &[FieldSpec]) -> Result<()> {
+    let is_crd = |r: &Resource| gvk_of(&r.node).kind == "CustomResourceDefinition";
+    for r in resources.iter_mut().filter(|r| !is_crd(r)) {
+        legacy_walk(&mut r.node, image)?;
+    }
+    for r in resources.iter_mut().filter(|r| !is_crd(r)) {
+        apply_field_specs(&mut r.node, specs, None, &mut |n| update(n, image))?;
+    }
+    Ok(())
+}
+
+fn update(node: &mut Node, image: &ImageSpec) -> Result<()> {
+    let Some(value) = scalar_value(node) else {
+        return Err(wrong_kind("ScalarNode", node));
+    };
+    if let Some(new) = image.rewrite(&value) {
+        *node = Node::Str(new);
+    }
+    Ok(())
+}
+
+fn legacy_walk(node: &mut Node, image: &ImageSpec) -> Result<()> {
+    match node {
+        Node::Map(m) => {
+            for (key, value) in m.iter_mut() {
+                legacy_walk(value, image)?;
+                if key == "containers" || key == "initContainers" {
+                    if let Node::Seq(items) = value {
+                        for item in items.iter_mut() {
+                            match item {
+                                Node::Map(c) => {
+                                    if let Some(img) = c.get_mut("image") {
+                                        if !img.is_null() {
+                                            update(img, image)?;
+                                        }
+                                    }
+                                }
+                                Node::Null => {}
+                                other => return Err(wrong_kind("MappingNode", other)),
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
+        Node::Seq(items) => items.iter_mut().try_for_each(|n| legacy_walk(n, image)),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kustomize::config::TransformerConfig;
+    use crate::kustomize::yaml::parse_stream;
+
+    fn img(name: &str, new_name: &str, new_tag: &str, digest: &str, suffix: &str) -> ImageSpec {
+        ImageSpec {
+            name: name.into(),
+            new_name: new_name.into(),
+            new_tag: new_tag.into(),
+            digest: digest.into(),
+            tag_suffix: suffix.into(),
+        }
+    }
+
+    #[test]
+    fn split_forms() {
+        assert_eq!(split_image("nginx"), ("nginx", "", ""));
+        assert_eq!(split_image("nginx:1.0"), ("nginx", "1.0", ""));
+        assert_eq!(split_image("nginx@sha256:123"), ("nginx", "", "sha256:123"));
+        assert_eq!(split_image("nginx:1.0@sha256:123"), ("nginx", "1.0", "sha256:123"));
+        assert_eq!(split_image("reg.io:5000/app:v1"), ("reg.io:5000/app", "v1", ""));
+        assert_eq!(split_image("reg.io:5000/app"), ("reg.io:5000/app", "", ""));
+        assert_eq!(split_image("reg.io/a/b@sha256:1"), ("reg.io/a/b", "", "sha256:1"));
+    }
+
+    const POD: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - image: nginx
+  - image: nginx:1.0
+  - image: nginx@sha256:123
+  - image: nginx:1.0@sha256:123
+  - image: docker.io/nginx:1.0
+  - image: reg.io:5000/app:v1
+  - image: reg.io:5000/app
+  - image: busybox:latest
+  - image: abc
+  - image: a.c
+  - image: abc:1
+  - image: redis:6@sha256:zzz
+  - image: mem:1
+  - name: noimage
+  initContainers:
+  - image: nginx:x
+---
+apiVersion: example.com/v1
+kind: Custom
+metadata:
+  name: c
+spec:
+  deep:
+    containers:
+    - image: nginx
+    - image: busybox
+  other:
+    image: nginx
+  x:
+    initContainers: notaseq
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: crd
+spec:
+  containers:
+  - image: nginx
+"#;
+
+    #[test]
+    fn images_like_kubectl() {
+        // oracle: the images list below over POD
+        let tc = TransformerConfig::default();
+        let mut rs: Vec<Resource> = parse_stream(POD).unwrap().into_iter().map(Resource::new).collect();
+        for i in [
+            img("nginx", "", "1.21", "", ""),
+            img("reg.io:5000/app", "other.io/app2", "", "sha256:abc", ""),
+            img("busybox", "bb", "", "", ""),
+            img("a.c", "", "dotted", "", ""),
+            img("redis", "", "7", "sha256:def", ""),
+            img("mem", "", "", "", "-x"),
+        ] {
+            set_images(&mut rs, &i, &tc.images).unwrap();
+        }
+        let images = |n: &Node, path: &[&str]| -> Vec<Option<String>> {
+            n.get_path(path)
+                .and_then(Node::as_seq)
+                .unwrap()
+                .iter()
+                .map(|c| c.str_at(&["image"]).map(str::to_string))
+                .collect()
+        };
+        let s = |x: &str| Some(x.to_string());
+        assert_eq!(
+            images(&rs[0].node, &["spec", "containers"]),
+            vec![
+                s("nginx:1.21"),
+                s("nginx:1.21"),
+                s("nginx:1.21"),
+                s("nginx:1.21"),
+                s("docker.io/nginx:1.0"),
+                s("other.io/app2@sha256:abc"),
+                s("other.io/app2@sha256:abc"),
+                s("bb:latest"),
+                s("abc:dotted"),
+                s("a.c:dotted"),
+                s("abc:dotted"),
+                s("redis:7@sha256:def"),
+                s("mem:1-x-x"),
+                None,
+            ]
+        );
+        assert_eq!(images(&rs[0].node, &["spec", "initContainers"]), vec![s("nginx:1.21")]);
+        assert_eq!(images(&rs[1].node, &["spec", "deep", "containers"]), vec![s("nginx:1.21"), s("bb")]);
+        assert_eq!(rs[1].node.str_at(&["spec", "other", "image"]), Some("nginx"));
+        assert_eq!(images(&rs[2].node, &["spec", "containers"]), vec![s("nginx")]);
+    }
+
+    #[test]
+    fn legacy_pass_errors_and_skips() {
+        // oracle: a scalar container element is an error; a mapping-valued
+        // `containers` is ignored; null and numeric images are left alone
+        let tc = TransformerConfig::default();
+        let i = img("nginx", "", "1.21", "", "");
+        let mut rs: Vec<Resource> = parse_stream("apiVersion: example.com/v1\nkind: Custom\nmetadata:\n  name: c\nspec:\n  a:\n    containers:\n    - str\n")
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect();
+        assert!(set_images(&mut rs, &i, &tc.images).is_err());
+        let doc = "apiVersion: example.com/v1\nkind: Custom\nmetadata:\n  name: c\nspec:\n  a:\n    containers:\n    - image: nginx\n    - image: 5\n    - image: null\n    - image: \"\"\n  containers:\n    x: 1\n";
+        let mut rs: Vec<Resource> = parse_stream(doc).unwrap().into_iter().map(Resource::new).collect();
+        set_images(&mut rs, &i, &tc.images).unwrap();
+        let want = parse_stream(&doc.replace("- image: nginx\n", "- image: nginx:1.21\n")).unwrap();
+        assert_eq!(rs[0].node, want[0]);
+        // the default specs reach `spec/initContainers` of any kind: a scalar there fails
+        let mut rs: Vec<Resource> = parse_stream("apiVersion: example.com/v1\nkind: Custom\nmetadata:\n  name: c\nspec:\n  initContainers: notaseq\n")
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect();
+        assert!(set_images(&mut rs, &i, &tc.images).is_err());
+    }
+
+    #[test]
+    fn matching_rules() {
+        assert!(name_matches("nginx", "nginx"));
+        assert!(name_matches("nginx", "nginx:1.0"));
+        assert!(name_matches("nginx", "nginx@sha256:abc"));
+        assert!(name_matches("nginx", "nginx:1@sha256:abc"));
+        assert!(!name_matches("nginx", "nginx@md5:abc"));
+        assert!(!name_matches("nginx", "nginxx"));
+        assert!(!name_matches("nginx", "docker.io/nginx"));
+        assert!(name_matches("a.c", "abc"));
+        assert!(name_matches("nginx", "nginx:{{tag}}"));
+        assert!(!name_matches("nginx", "nginx:a/b"));
+    }
+
+    #[test]
+    fn image_from_node() {
+        let n = crate::kustomize::yaml::parse_one("name: a\nnewName: b\nnewTag: \"1\"\ndigest: sha256:x\n").unwrap();
+        assert_eq!(ImageSpec::from_node(&n).unwrap(), img("a", "b", "1", "sha256:x", ""));
+        let n = crate::kustomize::yaml::parse_one("name: a\nnewTag: 1.0\n").unwrap();
+        assert!(ImageSpec::from_node(&n).is_err());
+    }
+}

@@ -1,0 +1,392 @@
+//! The namespace transformer: `namespace:` and the NamespaceTransformer
+//! configuration form (`metadata.namespace`, `fieldSpecs`, `unsetOnly`,
+//! `setRoleBindingSubjects`).
+//!
+//! kustomize v5.5.0's rules, checked against kubectl:
+//! - `metadata/namespace` is never taken from the field specs; it is set
+//!   (created if missing) on every object whose type is not known to be
+//!   cluster-scoped. Unknown kinds are namespaced;
+//! - a `metadata/name` spec only applies to objects of `apiVersion: v1`,
+//!   so the v1 Namespace object is renamed to the namespace;
+//! - RoleBinding/ClusterRoleBinding subjects are handled by mode, whatever
+//!   `subjects/namespace` specs say: `defaultOnly` (the default, and what a
+//!   kustomization's `namespace:` uses) sets subjects named `default` of
+//!   any kind, `allServiceAccounts` sets subjects of kind ServiceAccount,
+//!   `none` sets nothing;
+//! - every other spec is set as a string, created where it says `create`;
+//! - `unsetOnly` only fills fields that are missing, null or empty;
+//! - empty objects are skipped, and two objects may not end up with the
+//!   same identity.
+
+use super::{is_nil_or_empty, wrong_kind};
+use crate::kustomize::config::{apply_field_spec, gvk_of, is_namespaced, CreateKind, FieldSpec};
+use crate::kustomize::error::{Error, Result};
+use crate::kustomize::resource::{ResId, Resource};
+use crate::kustomize::yaml::Node;
+
+/// Which RoleBinding/ClusterRoleBinding subjects receive the namespace.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SubjectMode {
+    /// Subjects named `default` (kustomize's default).
+    #[default]
+    DefaultOnly,
+    /// Subjects of kind ServiceAccount.
+    AllServiceAccounts,
+    /// No subjects.
+    None,
+}
+
+impl SubjectMode {
+    /// Parses `setRoleBindingSubjects`; empty means the default.
+    pub fn parse(s: &str) -> Result<SubjectMode> {
+        match s {
+            "" | "defaultOnly" => Ok(SubjectMode::DefaultOnly),
+            "allServiceAccounts" => Ok(SubjectMode::AllServiceAccounts),
+            "none" => Ok(SubjectMode::None),
+            other => Err(Error::invalid(format!(
+                "invalid value \"{other}\" for setRoleBindingSubjects: must be one of \"defaultOnly\", \"none\" or \"allServiceAccounts\""
+            ))),
+        }
+    }
+}
+
+/// Options of the NamespaceTransformer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NamespaceOptions {
+    /// Only set fields that have no value yet.
+    pub unset_only: bool,
+    /// Which binding subjects to set.
+    pub subjects: SubjectMode,
+}
+
+/// Moves resources to `namespace`. Nothing happens when it is empty.
+pub fn set_namespace(
+    resources: &mut [Resource],
+    namespace: &str,
+    specs: &[FieldSpec],
+    opts: NamespaceOptions,
+) -> Result<()> {
+    if namespace.is_empty() {
+        return Ok(());
+    }
+    for i in 0..resources.len() {
+        let r = &mut resources[i];
+        if is_nil_or_empty(&r.node) {
+            continue;
+        }
+        r.remember_id();
+        transform_one(r, namespace, specs, opts)?;
+        let id = resources[i].id();
+        let same = resources.iter().filter(|o| same_identity(&o.id(), &id)).count();
+        if same != 1 {
+            return Err(Error::invalid(format!("namespace transformation produces ID conflict: {id}")));
+        }
+    }
+    Ok(())
+}
+
+/// kustomize's identity equality: same GVK and name, and the same
+/// effective namespace (none for cluster-scoped types, `default` for an
+/// empty one).
+fn same_identity(a: &ResId, b: &ResId) -> bool {
+    let effective = |id: &ResId| {
+        if !is_namespaced(&id.gvk) {
+            String::new()
+        } else if id.namespace.is_empty() {
+            "default".to_string()
+        } else {
+            id.namespace.clone()
+        }
+    };
+    a.gvk == b.gvk && a.name == b.name && effective(a) == effective(b)
+}
+
+fn setter<'a>(namespace: &'a str, unset_only: bool) -> impl FnMut(&mut Node) -> Result<()> + 'a {
+    move |n: &mut Node| {
+        if unset_only && !matches!(n, Node::Null) && n.as_str() != Some("") {
+            return Ok(());
+        }
+        match n {
+            Node::Map(_) | Node::Seq(_) => Err(Error::invalid(format!(
+                "namespace field specs must target scalar nodes: {}",
+                wrong_kind("ScalarNode", n)
+            ))),
+            _ => {
+                *n = Node::str(namespace);
+                Ok(())
+            }
+        }
+    }
+}
+
+fn transform_one(r: &mut Resource, namespace: &str, specs: &[FieldSpec], opts: NamespaceOptions) -> Result<()> {
+    let gvk = gvk_of(&r.node);
+    let is_v1 = r.node.str_at(&["apiVersion"]) == Some("v1");
+    let is_binding = gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding";
+    let mut set = setter(namespace, opts.unset_only);
+
+    if is_namespaced(&gvk) {
+        let meta = FieldSpec::new("", "", "", "metadata/namespace", true);
+        apply_field_spec(&mut r.node, &meta, Some(CreateKind::Scalar), &mut set)?;
+    }
+    if is_binding {
+        set_subjects(&mut r.node, opts, &mut set)?;
+    }
+    for spec in specs {
+        if spec.path == "metadata/namespace" || (!is_v1 && spec.path == "metadata/name") {
+            continue;
+        }
+        let spec_is_binding = spec.gvk.kind == "RoleBinding" || spec.gvk.kind == "ClusterRoleBinding";
+        if is_binding && spec_is_binding && spec.path == "subjects/namespace" {
+            continue;
+        }
+        apply_field_spec(&mut r.node, spec, Some(CreateKind::Scalar), &mut set)
+            .map_err(|e| Error::invalid(format!("namespace transformation failed: {e}")))?;
+    }
+    Ok(())
+}
+
+fn set_subjects(node: &mut Node, opts: NamespaceOptions, set: &mut dyn FnMut(&mut Node) -> Result<()>) -> Result<()> {
+    let (field, want) = match opts.subjects {
+        SubjectMode::None => return Ok(()),
+        SubjectMode::DefaultOnly => ("name", "default"),
+        SubjectMode::AllServiceAccounts => ("kind", "ServiceAccount"),
+    };
+    let subjects = match node.get_mut("subjects") {
+        None | Some(Node::Null) => return Ok(()),
+        Some(Node::Seq(items)) => items,
+        Some(other) => return Err(wrong_kind("SequenceNode", other)),
+    };
+    for subject in subjects.iter_mut() {
+        let m = match subject {
+            Node::Map(m) => m,
+            Node::Null => continue,
+            other => return Err(wrong_kind("MappingNode", other)),
+        };
+        if m.get(field).and_then(Node::scalar_text).as_deref() != Some(want) {
+            continue;
+        }
+        let slot = m.entry_or_insert_with("namespace", || Node::str(""));
+        set(slot)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kustomize::config::TransformerConfig;
+    use crate::kustomize::yaml::parse_stream;
+
+    fn resources(text: &str) -> Vec<Resource> {
+        parse_stream(text).unwrap().into_iter().map(Resource::new).collect()
+    }
+
+    const INPUT: &str = r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: rb
+  namespace: oldns
+subjects:
+- kind: ServiceAccount
+  name: default
+- kind: ServiceAccount
+  name: foo
+- kind: ServiceAccount
+  name: bar
+  namespace: other
+- kind: User
+  name: default
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: something
+---
+apiVersion: example.com/v1
+kind: Namespace
+metadata:
+  name: something2
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: vw
+webhooks:
+- name: a
+  clientConfig:
+    service:
+      name: svc
+      namespace: oldns
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata:
+  name: api
+spec:
+  service:
+    name: s
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: crd
+spec:
+  conversion:
+    webhook:
+      clientConfig:
+        service:
+          name: s
+          namespace: x
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm
+---
+apiVersion: foo/v1
+kind: ClusterRole
+metadata:
+  name: cr
+"#;
+
+    #[test]
+    fn kustomization_namespace() {
+        // oracle: `namespace: newns` over INPUT
+        let tc = TransformerConfig::default();
+        let mut rs = resources(INPUT);
+        set_namespace(&mut rs, "newns", &tc.namespace, NamespaceOptions::default()).unwrap();
+        let want = resources(
+            r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: rb
+  namespace: newns
+subjects:
+- kind: ServiceAccount
+  name: default
+  namespace: newns
+- kind: ServiceAccount
+  name: foo
+- kind: ServiceAccount
+  name: bar
+  namespace: other
+- kind: User
+  name: default
+  namespace: newns
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: newns
+---
+apiVersion: example.com/v1
+kind: Namespace
+metadata:
+  name: something2
+  namespace: newns
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: vw
+webhooks:
+- name: a
+  clientConfig:
+    service:
+      name: svc
+      namespace: oldns
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata:
+  name: api
+spec:
+  service:
+    name: s
+    namespace: newns
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: crd
+spec:
+  conversion:
+    webhook:
+      clientConfig:
+        service:
+          name: s
+          namespace: newns
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm
+  namespace: newns
+---
+apiVersion: foo/v1
+kind: ClusterRole
+metadata:
+  name: cr
+  namespace: newns
+"#,
+        );
+        let got: Vec<Node> = rs.iter().map(|r| r.node.clone()).collect();
+        let want: Vec<Node> = want.iter().map(|r| r.node.clone()).collect();
+        assert_eq!(got, want);
+        // identities are remembered for name references
+        assert_eq!(rs[0].original_id().namespace, "oldns");
+        assert_eq!(rs[1].original_id().name, "something");
+    }
+
+    #[test]
+    fn unset_only_and_subject_modes() {
+        // oracle: NamespaceTransformer with unsetOnly: true and each mode
+        let specs = vec![
+            FieldSpec::new("", "", "", "metadata/namespace", true),
+            FieldSpec::new("", "", "RoleBinding", "subjects/namespace", false),
+            FieldSpec::new("", "", "Namespace", "metadata/name", false),
+        ];
+        let cases = [
+            (SubjectMode::AllServiceAccounts, [Some("newns"), Some("newns"), Some("other"), None]),
+            (SubjectMode::None, [None, None, Some("other"), None]),
+            (SubjectMode::DefaultOnly, [Some("newns"), None, Some("other"), Some("newns")]),
+        ];
+        for (mode, want) in cases {
+            let mut rs = resources(INPUT);
+            set_namespace(&mut rs, "newns", &specs, NamespaceOptions { unset_only: true, subjects: mode }).unwrap();
+            assert_eq!(rs[0].namespace(), "oldns");
+            assert_eq!(rs[1].name(), "something");
+            let subjects = rs[0].node.get("subjects").and_then(Node::as_seq).unwrap();
+            let got: Vec<Option<&str>> = subjects.iter().map(|s| s.str_at(&["namespace"])).collect();
+            assert_eq!(got, want.to_vec(), "{mode:?}");
+            assert_eq!(rs[6].namespace(), "newns");
+        }
+        assert!(SubjectMode::parse("bogus").is_err());
+    }
+
+    #[test]
+    fn exact_default_match_and_empty_namespace() {
+        // oracle: only the subject named exactly `default` changes; an empty
+        // or null metadata.namespace is replaced
+        let mut rs = resources("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: rb\nsubjects:\n- kind: ServiceAccount\n  name: default-foo\n- kind: ServiceAccount\n  name: Default\n- name: default\n  namespace: \"\"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: \"\"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm2\n  namespace: null\n");
+        set_namespace(&mut rs, "newns", &TransformerConfig::default().namespace, NamespaceOptions::default()).unwrap();
+        let subjects = rs[0].node.get("subjects").and_then(Node::as_seq).unwrap();
+        let got: Vec<Option<&str>> = subjects.iter().map(|s| s.str_at(&["namespace"])).collect();
+        assert_eq!(got, vec![None, None, Some("newns")]);
+        assert_eq!(rs[0].namespace(), "");
+        assert_eq!(rs[1].namespace(), "newns");
+        assert_eq!(rs[2].namespace(), "newns");
+    }
+
+    #[test]
+    fn conflicts_and_empty() {
+        let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: y\n");
+        assert!(set_namespace(&mut rs, "z", &[], NamespaceOptions::default()).is_err());
+        let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
+        set_namespace(&mut rs, "", &[], NamespaceOptions::default()).unwrap();
+        assert_eq!(rs[0].namespace(), "");
+        let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: {a: b}\n");
+        assert!(set_namespace(&mut rs, "z", &[], NamespaceOptions::default()).is_err());
+    }
+}
