@@ -193,7 +193,7 @@ fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, 
         }
         accumulate(&child, &ck, acc, origin.map(|o| join_origin(o, &path)).as_deref()).map_err(|e| e.context(format!("accumulating components: recursed accumulation of path '{}'", child.root().display())))?;
     }
-    steps::run(loader, kust, acc)?;
+    steps::run(loader, kust, acc, origin)?;
     if !kust.str_list("validators").is_empty() {
         return Err(Error::Unsupported { feature: "validators".into(), path: Some(loader.root().join(&kust.file_name)) });
     }
@@ -202,7 +202,7 @@ fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, 
 }
 
 /// `base/file` for origin annotations, cleaned like Go's `filepath.Join`.
-fn join_origin(base: &str, path: &str) -> String {
+pub fn join_origin(base: &str, path: &str) -> String {
     let joined = if base.is_empty() { path.to_string() } else { format!("{base}/{path}") };
     let cleaned = super::fs::clean(Path::new(&joined));
     cleaned.to_string_lossy().into_owned()
@@ -373,6 +373,16 @@ fn run_generators(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulat
         }
     }
     Ok(())
+}
+
+/// The objects a kustomization directory named under `transformers:`
+/// produces: builtin transformer configs, built like a base.
+pub fn configs_from_directory(loader: &Loader<'_>, path: &str) -> Result<Vec<Node>> {
+    let child = loader.child(path)?;
+    let ck = load_kustomization(&child)?;
+    let mut sub = Accumulator::default();
+    accumulate(&child, &ck, &mut sub, None)?;
+    Ok(sub.resources.into_iter().map(|r| r.node).collect())
 }
 
 /// An entry of `generators:`/`transformers:` written inline: YAML text

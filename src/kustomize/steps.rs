@@ -5,27 +5,44 @@
 //! kustomize runs a kustomization's builtin transformers in a fixed order
 //! (see [`run`]), then the configurations listed under `transformers:`.
 
-use super::build::Accumulator;
+use super::build::{self, inline_config, join_origin, Accumulator};
+use super::config::{self, FieldSpec, NameBackReference, TransformerConfig};
 use super::error::{Error, Result};
 use super::generate::content_hash;
 use super::kustomization::Kustomization;
 use super::loader::Loader;
-use super::resource::{ResId, Resource};
-use super::yaml::{Mapping, Node};
+use super::resource::{Gvk, ResId, Resource};
+use super::transform::{
+    add_annotations, add_labels, add_prefix, add_suffix, builtin_from_node, label_entry_field_specs, set_images,
+    set_namespace, set_replicas, ImageSpec, LabelEntry, NamespaceOptions, ReplicaSpec,
+};
+use super::yaml::{self, Mapping, Node};
+use std::collections::BTreeMap;
 
-/// The transformer configuration of an accumulation.
-#[derive(Clone, Debug, Default)]
+/// The transformer configuration of an accumulation: kustomize's default
+/// field specs plus what `configurations:` files and `crds:` add, merged
+/// up from bases.
+#[derive(Clone, Debug)]
 pub struct Config {
-    /// `configurations:` documents, merged in order.
-    pub documents: Vec<Node>,
+    /// The merged field specs.
+    pub tc: TransformerConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { tc: TransformerConfig::builtin() }
+    }
 }
 
 impl Config {
     /// An id with kustomize's effective namespace, for equality checks:
-    /// no namespace and `default` are the same.
+    /// no namespace and `default` are the same, and cluster-scoped kinds
+    /// have none.
     pub fn effective_id(&self, id: &ResId) -> ResId {
         let mut id = id.clone();
-        if id.namespace.is_empty() {
+        if !config::is_namespaced(&id.gvk) {
+            id.namespace = "_non_namespaceable_".into();
+        } else if id.namespace.is_empty() {
             id.namespace = "default".into();
         }
         id
@@ -33,61 +50,188 @@ impl Config {
 
     /// Merges a base's configuration into this one.
     pub fn merge(&mut self, other: Config) -> Result<()> {
-        self.documents.extend(other.documents);
-        Ok(())
+        self.tc.merge(&other.tc)
     }
 
-    /// Reads `configurations:` files.
+    /// Reads `configurations:` files (transformer configuration YAML).
     pub fn add_configurations(&mut self, loader: &Loader<'_>, paths: &[String]) -> Result<()> {
-        if !paths.is_empty() {
-            return Err(Error::Unsupported { feature: "configurations".into(), path: Some(loader.root().to_path_buf()) });
+        for path in paths {
+            for doc in loader.read_yaml(path)? {
+                let tc = TransformerConfig::from_node(&doc).map_err(|e| e.context(format!("loading configuration '{path}'")))?;
+                self.tc.merge(&tc)?;
+            }
         }
         Ok(())
     }
 
-    /// Reads `crds:` files.
+    /// Reads `crds:` files: OpenAPI definitions whose `x-kubernetes-*`
+    /// extensions declare name references, labels, annotations and
+    /// identity fields of custom kinds.
     pub fn add_crds(&mut self, loader: &Loader<'_>, paths: &[String]) -> Result<()> {
-        if !paths.is_empty() {
-            return Err(Error::Unsupported { feature: "crds".into(), path: Some(loader.root().to_path_buf()) });
+        for path in paths {
+            let text = loader.read_text(path)?;
+            let doc = yaml::parse_one(&text).map_err(|error| Error::Yaml { path: loader.resolve(path), error })?;
+            let Node::Map(defs) = doc else {
+                return Err(Error::invalid_at(loader.resolve(path), "unable to parse open API definition"));
+            };
+            let mut names: Vec<&String> = defs.keys().collect();
+            names.sort();
+            for name in names {
+                let Some(def) = defs.get(name) else { continue };
+                let props = def.get_path(&["Schema", "properties"]);
+                let looks_like_type = props.is_some_and(|p| p.get("kind").is_some() && p.get("apiVersion").is_some() && p.get("metadata").is_some());
+                if !looks_like_type {
+                    continue;
+                }
+                let kind = name.rsplit('.').next().unwrap_or(name).to_string();
+                let gvk = Gvk { kind, ..Gvk::default() };
+                crd_fields(&mut self.tc, &gvk, &defs, name, &mut Vec::new(), 0)?;
+            }
         }
         Ok(())
     }
 }
 
-/// The kustomization fields that configure builtin transformers, in the
-/// order kustomize runs them.
-const TRANSFORMER_FIELDS: &[&str] = &[
-    "patchesStrategicMerge",
-    "patches",
-    "namespace",
-    "namePrefix",
-    "nameSuffix",
-    "labels",
-    "commonLabels",
-    "commonAnnotations",
-    "patchesJson6902",
-    "replicas",
-    "images",
-    "replacements",
-    "transformers",
-    "openapi",
-];
+/// Walks one definition's properties (following `$ref`s) for kustomize's
+/// CRD extensions.
+fn crd_fields(tc: &mut TransformerConfig, gvk: &Gvk, defs: &Mapping, type_name: &str, path: &mut Vec<String>, depth: usize) -> Result<()> {
+    if depth > 32 {
+        return Ok(());
+    }
+    let Some(Node::Map(props)) = defs.get(type_name).and_then(|d| d.get_path(&["Schema", "properties"])) else {
+        return Ok(());
+    };
+    for (prop, schema) in props.iter() {
+        path.push(prop.clone());
+        let spec = |p: &[String]| FieldSpec { gvk: gvk.clone(), path: p.join("/"), create: false };
+        if schema.get("x-kubernetes-annotation").is_some() {
+            tc.add_annotation_field_spec(spec(path))?;
+        }
+        if schema.get("x-kubernetes-label-selector").is_some() {
+            tc.add_common_labels_field_spec(spec(path))?;
+        }
+        if schema.get("x-kubernetes-identity").is_some() {
+            tc.add_prefix_field_spec(spec(path))?;
+        }
+        if let (Some(version), Some(kind)) = (
+            schema.get("x-kubernetes-object-ref-api-version").and_then(Node::as_str),
+            schema.get("x-kubernetes-object-ref-kind").and_then(Node::as_str),
+        ) {
+            let key = schema.get("x-kubernetes-object-ref-name-key").and_then(Node::as_str).unwrap_or("name");
+            let mut p = path.clone();
+            p.push(key.to_string());
+            tc.add_name_reference(NameBackReference {
+                gvk: Gvk { kind: kind.to_string(), version: version.to_string(), ..Gvk::default() },
+                field_specs: vec![spec(&p)],
+            })?;
+        }
+        if let Some(r) = schema.get("$ref").and_then(Node::as_str) {
+            crd_fields(tc, gvk, defs, r, path, depth + 1)?;
+        }
+        path.pop();
+    }
+    Ok(())
+}
 
-/// Runs a kustomization's transformers over everything accumulated.
-pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator) -> Result<()> {
-    for f in TRANSFORMER_FIELDS {
-        let used = match kust.get(f) {
-            None => false,
-            Some(Node::Str(s)) => !s.is_empty(),
-            Some(Node::Seq(s)) => !s.is_empty(),
-            Some(Node::Map(m)) => !m.is_empty(),
-            Some(_) => true,
-        };
-        if used {
+/// The builtin transformer a kustomization field configures, by the kind
+/// name kustomize gives it in transformer annotations.
+fn used(kust: &Kustomization, field: &str) -> bool {
+    match kust.get(field) {
+        None => false,
+        Some(Node::Str(s)) => !s.is_empty(),
+        Some(Node::Seq(s)) => !s.is_empty(),
+        Some(Node::Map(m)) => !m.is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// Runs a kustomization's transformers over everything accumulated, in
+/// kustomize's order: strategic-merge patches, patches, namespace,
+/// prefix, suffix, labels (each `labels:` entry, then `commonLabels`),
+/// annotations, JSON 6902 patches, replicas, images, replacements; then
+/// the configurations listed under `transformers:`.
+pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, origin: Option<&str>) -> Result<()> {
+    let here = origin.map(|o| join_origin(o, &kust.file_name));
+    let note = |acc: &mut Accumulator, kind: &str| {
+        if let Some(h) = &here {
+            note_transformation(&mut acc.resources, h, kind, None, None);
+        }
+    };
+    for f in ["patchesStrategicMerge", "patches", "patchesJson6902", "replacements", "openapi"] {
+        if used(kust, f) {
             return Err(Error::Unsupported { feature: f.to_string(), path: Some(loader.root().join(&kust.file_name)) });
         }
     }
+    let tc = acc.config.tc.clone();
+    let ns = kust.str("namespace");
+    if !ns.is_empty() {
+        set_namespace(&mut acc.resources, ns, &tc.namespace, NamespaceOptions::default())?;
+        note(acc, "NamespaceTransformer");
+    }
+    let prefix = kust.str("namePrefix");
+    if !prefix.is_empty() {
+        add_prefix(&mut acc.resources, prefix, &tc.name_prefix)?;
+        note(acc, "PrefixTransformer");
+    }
+    let suffix = kust.str("nameSuffix");
+    if !suffix.is_empty() {
+        add_suffix(&mut acc.resources, suffix, &tc.name_suffix)?;
+        note(acc, "SuffixTransformer");
+    }
+    for entry in kust.list("labels") {
+        let entry = LabelEntry::from_node(entry)?;
+        let specs = label_entry_field_specs(&entry, &tc)?;
+        add_labels(&mut acc.resources, &entry.pairs, &specs)?;
+        note(acc, "LabelTransformer");
+    }
+    let common_labels: BTreeMap<String, String> = kust.str_map("commonLabels").into_iter().collect();
+    if !common_labels.is_empty() {
+        add_labels(&mut acc.resources, &common_labels, &tc.common_labels)?;
+        note(acc, "LabelTransformer");
+    }
+    let annotations: BTreeMap<String, String> = kust.str_map("commonAnnotations").into_iter().collect();
+    if !annotations.is_empty() {
+        add_annotations(&mut acc.resources, &annotations, &tc.common_annotations)?;
+        note(acc, "AnnotationsTransformer");
+    }
+    for entry in kust.list("replicas") {
+        let spec = ReplicaSpec::from_node(entry)?;
+        set_replicas(&mut acc.resources, &spec, &tc.replicas)?;
+        note(acc, "ReplicaCountTransformer");
+    }
+    for entry in kust.list("images") {
+        let spec = ImageSpec::from_node(entry)?;
+        set_images(&mut acc.resources, &spec, &tc.images)?;
+        note(acc, "ImageTagTransformer");
+    }
+    run_transformer_configs(loader, kust, acc, origin)?;
     acc.reindex();
+    Ok(())
+}
+
+/// Runs the `transformers:` entries: builtin transformer configs, inline,
+/// in files, or produced by a kustomization directory.
+fn run_transformer_configs(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, origin: Option<&str>) -> Result<()> {
+    for entry in kust.str_list("transformers") {
+        let (docs, configured_in) = match inline_config(&entry) {
+            Some(docs) => (docs, kust.file_name.clone()),
+            None if loader.is_dir(&entry) => (build::configs_from_directory(loader, &entry)?, entry.clone()),
+            None => (loader.read_yaml(&entry)?, entry.clone()),
+        };
+        for doc in docs.into_iter().filter(|d| !d.is_null()) {
+            let t = builtin_from_node(&doc).map_err(|e| e.context(format!("transformer configuration '{entry}'")))?;
+            t.apply(&mut acc.resources)?;
+            if let Some(o) = origin {
+                note_transformation(
+                    &mut acc.resources,
+                    &join_origin(o, &configured_in),
+                    t.kind(),
+                    doc.str_at(&["metadata", "name"]),
+                    doc.str_at(&["metadata", "namespace"]),
+                );
+            }
+        }
+    }
     Ok(())
 }
 
