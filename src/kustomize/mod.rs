@@ -13,6 +13,7 @@ pub mod fs;
 pub mod generate;
 pub mod kustomization;
 pub mod loader;
+pub mod nameref;
 pub mod resource;
 pub mod sort;
 pub mod steps;

@@ -245,6 +245,7 @@ pub fn finish(acc: &mut Accumulator, _kust: &Kustomization) -> Result<()> {
             r.set_name(&name);
         }
     }
+    super::nameref::fix_name_references(&mut acc.resources, &acc.config.tc.name_reference)?;
     if !acc.vars.is_empty() {
         return Err(Error::Unsupported { feature: "vars".into(), path: None });
     }
