@@ -96,7 +96,7 @@ pub fn builtin_from_node(node: &Node) -> Result<Builtin> {
         other => return Err(Error::invalid(format!("transformer configuration must be a mapping, not a {}", other.kind_name()))),
     };
     let kind = m.get("kind").and_then(Node::as_str).unwrap_or("");
-    let s = |key: &str| config::string_field(m, key).map(Option::unwrap_or_default);
+    let s = |key: &str| config::string_field_lenient(m, key).map(Option::unwrap_or_default);
     let specs = || config::spec_list(m, "fieldSpecs");
     let required_specs = || -> Result<Vec<FieldSpec>> {
         match config::json_field(m, "fieldSpecs") {
@@ -110,9 +110,9 @@ pub fn builtin_from_node(node: &Node) -> Result<Builtin> {
         }
         "PrefixTransformer" => Builtin::Prefix { prefix: s("prefix")?, field_specs: required_specs()? },
         "SuffixTransformer" => Builtin::Suffix { suffix: s("suffix")?, field_specs: required_specs()? },
-        "LabelTransformer" => Builtin::Labels { labels: string_map(m, "labels")?, field_specs: specs()? },
+        "LabelTransformer" => Builtin::Labels { labels: string_map(m, "labels", true)?, field_specs: specs()? },
         "AnnotationsTransformer" => {
-            Builtin::Annotations { annotations: string_map(m, "annotations")?, field_specs: specs()? }
+            Builtin::Annotations { annotations: string_map(m, "annotations", true)?, field_specs: specs()? }
         }
         "NamespaceTransformer" => Builtin::Namespace {
             namespace: metadata_namespace(m)?,
@@ -123,7 +123,7 @@ pub fn builtin_from_node(node: &Node) -> Result<Builtin> {
             },
         },
         "ImageTagTransformer" => Builtin::ImageTag {
-            image: ImageSpec::from_node(config::json_field(m, "imageTag").unwrap_or(&Node::Null))?,
+            image: ImageSpec::from_config_node(config::json_field(m, "imageTag").unwrap_or(&Node::Null))?,
             field_specs: specs()?,
         },
         "ReplicaCountTransformer" => Builtin::ReplicaCount {
@@ -230,9 +230,22 @@ mod tests {
     fn config_errors() {
         assert!(builtin_from_node(&parse_one("kind: PrefixTransformer\nprefix: a-\n").unwrap()).is_err());
         assert!(builtin_from_node(&parse_one("kind: NamespaceTransformer\nsetRoleBindingSubjects: bogus\n").unwrap()).is_err());
-        assert!(builtin_from_node(&parse_one("kind: LabelTransformer\nlabels: {a: 1}\n").unwrap()).is_err());
+        assert!(builtin_from_node(&parse_one("kind: LabelTransformer\nlabels: {a: [1]}\n").unwrap()).is_err());
         match builtin_from_node(&parse_one("kind: HelmChartInflationGenerator\n").unwrap()) {
             Err(Error::Unsupported { feature, .. }) => assert!(feature.contains("HelmChartInflationGenerator")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn lenient_values() {
+        // oracle: `annotations: {a: 1.20}` in an AnnotationsTransformer gives "1.2"; `true` gives "true"
+        let b = builtin_from_node(&parse_one("kind: AnnotationsTransformer\nannotations: {a: 1.20, b: true, c: 0x10}\n").unwrap()).unwrap();
+        match b {
+            Builtin::Annotations { annotations, .. } => {
+                let v: Vec<&str> = annotations.values().map(String::as_str).collect();
+                assert_eq!(v, vec!["1.2", "true", "16"]);
+            }
             other => panic!("{other:?}"),
         }
     }

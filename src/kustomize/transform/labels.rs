@@ -65,7 +65,7 @@ impl LabelEntry {
             other => return Err(config::type_error("labels", "types.Label", other)),
         };
         Ok(LabelEntry {
-            pairs: string_map(m, "pairs")?,
+            pairs: string_map(m, "pairs", false)?,
             include_selectors: config::bool_field(m, "includeSelectors")?.unwrap_or(false),
             include_templates: config::bool_field(m, "includeTemplates")?.unwrap_or(false),
             fields: config::spec_list(m, "fields")?,
@@ -93,7 +93,9 @@ pub fn label_entry_field_specs(entry: &LabelEntry, tc: &TransformerConfig) -> Re
 
 /// A `map[string]string` field: values must be strings (null reads as
 /// empty), as kustomize's JSON decoding demands.
-pub(crate) fn string_map(m: &Mapping, key: &str) -> Result<BTreeMap<String, String>> {
+/// With `lenient` (builtin transformer configs), numbers and booleans are
+/// taken as their text instead.
+pub(crate) fn string_map(m: &Mapping, key: &str, lenient: bool) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     match config::json_field(m, key) {
         None | Some(Node::Null) => {}
@@ -102,6 +104,7 @@ pub(crate) fn string_map(m: &Mapping, key: &str) -> Result<BTreeMap<String, Stri
                 let v = match v {
                     Node::Str(s) => s.clone(),
                     Node::Null => String::new(),
+                    other if lenient && other.is_scalar() => config::lenient_text(other).unwrap_or_default(),
                     other => return Err(config::type_error(key, "string", other)),
                 };
                 out.insert(k.clone(), v);

@@ -33,6 +33,8 @@ impl ReplicaSpec {
         let count = match config::json_field(m, "count") {
             None | Some(Node::Null) => 0,
             Some(Node::Int(i)) => *i,
+            // the YAML-to-JSON step turns an integral float into an integer
+            Some(Node::Float(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => *f as i64,
             Some(other) => return Err(config::type_error("count", "int64", other)),
         };
         Ok(ReplicaSpec { name: config::string_field(m, "name")?.unwrap_or_default(), count })
@@ -124,6 +126,11 @@ mod tests {
         let n = crate::kustomize::yaml::parse_one("name: d\n").unwrap();
         assert_eq!(ReplicaSpec::from_node(&n).unwrap(), ReplicaSpec { name: "d".into(), count: 0 });
         let n = crate::kustomize::yaml::parse_one("name: d\ncount: \"3\"\n").unwrap();
+        assert!(ReplicaSpec::from_node(&n).is_err());
+        // oracle: `count: 2.0` is accepted as 2
+        let n = crate::kustomize::yaml::parse_one("name: d\ncount: 2.0\n").unwrap();
+        assert_eq!(ReplicaSpec::from_node(&n).unwrap().count, 2);
+        let n = crate::kustomize::yaml::parse_one("name: d\ncount: 2.5\n").unwrap();
         assert!(ReplicaSpec::from_node(&n).is_err());
     }
 }
