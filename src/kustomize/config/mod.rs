@@ -524,6 +524,20 @@ pub(crate) fn gvk_fields(m: &Mapping) -> Result<Gvk> {
     })
 }
 
+/// Fails on a key that is none of `known` (matched case-insensitively),
+/// as kustomize's strict kustomization decoder does.
+pub(crate) fn check_known_fields(m: &Mapping, known: &[&str]) -> Result<()> {
+    for k in m.keys() {
+        if !known.iter().any(|x| x.eq_ignore_ascii_case(k)) {
+            return Err(Error::invalid(format!("json: unknown field \"{k}\"")));
+        }
+    }
+    Ok(())
+}
+
+/// The keys of a field spec.
+pub(crate) const FIELD_SPEC_KEYS: &[&str] = &["group", "version", "kind", "path", "create"];
+
 /// A list of field specs under `key` (missing or null: empty).
 pub fn spec_list(m: &Mapping, key: &str) -> Result<Vec<FieldSpec>> {
     match json_field(m, key) {

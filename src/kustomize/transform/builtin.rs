@@ -127,7 +127,7 @@ pub fn builtin_from_node(node: &Node) -> Result<Builtin> {
             field_specs: specs()?,
         },
         "ReplicaCountTransformer" => Builtin::ReplicaCount {
-            replica: ReplicaSpec::from_node(config::json_field(m, "replica").unwrap_or(&Node::Null))?,
+            replica: ReplicaSpec::from_config_node(config::json_field(m, "replica").unwrap_or(&Node::Null))?,
             field_specs: specs()?,
         },
         other => return Err(Error::Unsupported { feature: format!("builtin transformer kind {other:?}"), path: None }),

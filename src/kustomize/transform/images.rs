@@ -37,8 +37,8 @@ pub struct ImageSpec {
 }
 
 impl ImageSpec {
-    /// Reads `{name, newName, newTag, tagSuffix, digest}`; values must be
-    /// strings.
+    /// Reads a kustomization's `{name, newName, newTag, tagSuffix, digest}`
+    /// strictly: values must be strings and unknown keys are errors.
     pub fn from_node(node: &Node) -> Result<ImageSpec> {
         ImageSpec::parse(node, false)
     }
@@ -55,6 +55,9 @@ impl ImageSpec {
             Node::Null => return Ok(ImageSpec::default()),
             other => return Err(config::type_error("images", "types.Image", other)),
         };
+        if !lenient {
+            config::check_known_fields(m, &["name", "newName", "newTag", "tagSuffix", "digest"])?;
+        }
         let s = |k: &str| {
             if lenient { config::string_field_lenient(m, k) } else { config::string_field(m, k) }
                 .map(Option::unwrap_or_default)

@@ -57,13 +57,23 @@ pub struct LabelEntry {
 }
 
 impl LabelEntry {
-    /// Reads `{pairs, includeSelectors, includeTemplates, fields}`.
+    /// Reads `{pairs, includeSelectors, includeTemplates, fields}`, as
+    /// strictly as kustomize reads a kustomization: unknown keys (also in
+    /// `fields`) and non-string values are errors.
     pub fn from_node(node: &Node) -> Result<LabelEntry> {
         let m = match node {
             Node::Map(m) => m,
             Node::Null => return Ok(LabelEntry::default()),
             other => return Err(config::type_error("labels", "types.Label", other)),
         };
+        config::check_known_fields(m, &["pairs", "includeSelectors", "includeTemplates", "fields"])?;
+        if let Some(Node::Seq(fields)) = config::json_field(m, "fields") {
+            for f in fields {
+                if let Node::Map(fm) = f {
+                    config::check_known_fields(fm, config::FIELD_SPEC_KEYS)?;
+                }
+            }
+        }
         Ok(LabelEntry {
             pairs: string_map(m, "pairs", false)?,
             include_selectors: config::bool_field(m, "includeSelectors")?.unwrap_or(false),
@@ -264,6 +274,9 @@ mod tests {
         assert!(e.include_selectors && !e.include_templates);
         assert_eq!(e.fields, vec![FieldSpec::new("", "", "", "x", false)]);
         let n = crate::kustomize::yaml::parse_one("pairs: {a: true}\n").unwrap();
+        assert!(LabelEntry::from_node(&n).is_err());
+        // oracle: `includeVolumeClaimTemplates` is an unknown field in v5.5.0
+        let n = crate::kustomize::yaml::parse_one("pairs: {a: b}\nincludeVolumeClaimTemplates: true\n").unwrap();
         assert!(LabelEntry::from_node(&n).is_err());
     }
 }

@@ -23,13 +23,28 @@ pub struct ReplicaSpec {
 }
 
 impl ReplicaSpec {
-    /// Reads `{name, count}`; `count` must be an integer.
+    /// Reads a kustomization's `{name, count}` strictly: `count` must be an
+    /// integer and unknown keys are errors.
     pub fn from_node(node: &Node) -> Result<ReplicaSpec> {
+        ReplicaSpec::parse(node, false)
+    }
+
+    /// Reads the `replica` of a ReplicaCountTransformer configuration
+    /// (unknown keys ignored, a numeric name taken as text).
+    pub fn from_config_node(node: &Node) -> Result<ReplicaSpec> {
+        ReplicaSpec::parse(node, true)
+    }
+
+    fn parse(node: &Node, lenient: bool) -> Result<ReplicaSpec> {
         let m = match node {
             Node::Map(m) => m,
             Node::Null => return Ok(ReplicaSpec::default()),
             other => return Err(config::type_error("replicas", "types.Replica", other)),
         };
+        if !lenient {
+            config::check_known_fields(m, &["name", "count"])?;
+        }
+        let name = if lenient { config::string_field_lenient(m, "name")? } else { config::string_field(m, "name")? };
         let count = match config::json_field(m, "count") {
             None | Some(Node::Null) => 0,
             Some(Node::Int(i)) => *i,
@@ -37,7 +52,7 @@ impl ReplicaSpec {
             Some(Node::Float(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => *f as i64,
             Some(other) => return Err(config::type_error("count", "int64", other)),
         };
-        Ok(ReplicaSpec { name: config::string_field(m, "name")?.unwrap_or_default(), count })
+        Ok(ReplicaSpec { name: name.unwrap_or_default(), count })
     }
 }
 
