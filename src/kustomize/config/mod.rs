@@ -176,7 +176,13 @@ impl TransformerConfig {
     }
 
     /// kustomize v5.5.0's default configuration, sorted like kustomize's.
+    /// Built once per process and cloned.
     pub fn builtin() -> TransformerConfig {
+        static DEFAULT: std::sync::OnceLock<TransformerConfig> = std::sync::OnceLock::new();
+        DEFAULT.get_or_init(TransformerConfig::build_default).clone()
+    }
+
+    fn build_default() -> TransformerConfig {
         let mut t = TransformerConfig {
             name_prefix: raw_list(tables::NAME_PREFIX),
             name_suffix: raw_list(tables::NAME_SUFFIX),
