@@ -251,6 +251,23 @@ mod tests {
     }
 
     #[test]
+    fn image_replica_suffix_configs() {
+        // oracle: these three configs over a Widget and a Deployment named w
+        let mut rs = resources("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  box:\n    image: nginx:1\n  containers:\n  - image: nginx\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: w\n");
+        for text in [
+            "apiVersion: builtin\nkind: ImageTagTransformer\nmetadata:\n  name: it\nimageTag:\n  name: nginx\n  newTag: 1.20\nfieldSpecs:\n- path: spec/box/image\n  kind: Widget\n",
+            "apiVersion: builtin\nkind: ReplicaCountTransformer\nmetadata:\n  name: rc\nreplica:\n  name: w\n  count: 4\nfieldSpecs:\n- path: spec/size\n  kind: Widget\n  create: true\n",
+            "apiVersion: builtin\nkind: SuffixTransformer\nmetadata:\n  name: sx\nsuffix: -z\nfieldSpecs:\n- path: metadata/name\n  kind: Widget\n",
+        ] {
+            builtin_from_node(&parse_one(text).unwrap()).unwrap().apply(&mut rs).unwrap();
+        }
+        let want = resources("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w-z\nspec:\n  box:\n    image: nginx:1.2\n  containers:\n  - image: nginx:1.2\n  size: 4\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: w\n");
+        let got: Vec<Node> = rs.iter().map(|r| r.node.clone()).collect();
+        let want: Vec<Node> = want.iter().map(|r| r.node.clone()).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn label_transformer_applies() {
         let t = builtin_from_node(
             &parse_one("apiVersion: builtin\nkind: LabelTransformer\nmetadata: {name: x}\nlabels: {team: a}\nfieldSpecs:\n- path: metadata/labels\n  create: true\n- kind: Deployment\n  path: spec/selector/matchLabels\n").unwrap(),
