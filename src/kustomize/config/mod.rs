@@ -176,7 +176,13 @@ impl TransformerConfig {
     }
 
     /// kustomize v5.5.0's default configuration, sorted like kustomize's.
+    /// Built once per process and cloned.
     pub fn builtin() -> TransformerConfig {
+        static DEFAULT: std::sync::OnceLock<TransformerConfig> = std::sync::OnceLock::new();
+        DEFAULT.get_or_init(TransformerConfig::build_default).clone()
+    }
+
+    fn build_default() -> TransformerConfig {
         let mut t = TransformerConfig {
             name_prefix: raw_list(tables::NAME_PREFIX),
             name_suffix: raw_list(tables::NAME_SUFFIX),
@@ -448,6 +454,66 @@ pub(crate) fn string_field(m: &Mapping, key: &str) -> Result<Option<String>> {
     }
 }
 
+/// A string field of a builtin transformer's configuration. That decoder
+/// is lenient: numbers and booleans become their text (floats the way Go
+/// prints a float32 with `%g`), as kubectl does for plugin configs.
+pub(crate) fn string_field_lenient(m: &Mapping, key: &str) -> Result<Option<String>> {
+    match json_field(m, key) {
+        None | Some(Node::Null) => Ok(None),
+        Some(other) => lenient_text(other).map(Some).ok_or_else(|| type_error(key, "string", other)),
+    }
+}
+
+/// The text a lenient string field takes from a scalar.
+pub(crate) fn lenient_text(node: &Node) -> Option<String> {
+    match node {
+        Node::Str(s) => Some(s.clone()),
+        Node::Null => Some(String::new()),
+        Node::Bool(b) => Some(b.to_string()),
+        Node::Int(i) => Some(i.to_string()),
+        Node::Uint(u) => Some(u.to_string()),
+        Node::Float(f) => Some(go_g32(*f)),
+        Node::Map(_) | Node::Seq(_) => None,
+    }
+}
+
+/// Go's `strconv.FormatFloat(f, 'g', -1, 32)`: the shortest digits that
+/// identify the float32, in exponent form when the exponent is below -4
+/// or at least 6.
+pub(crate) fn go_g32(f: f64) -> String {
+    let x = f as f32;
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "+Inf".into() } else { "-Inf".into() };
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    let sci = format!("{:e}", x.abs());
+    let (mant, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let sign = if x < 0.0 { "-" } else { "" };
+    if !(-4..6).contains(&exp) {
+        let (first, rest) = digits.split_at(1);
+        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let esign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{first}{frac}e{esign}{:02}", exp.abs());
+    }
+    let point = exp + 1; // digits before the decimal point
+    let text = if point <= 0 {
+        format!("0.{}{}", "0".repeat((-point) as usize), digits)
+    } else if point as usize >= digits.len() {
+        format!("{}{}", digits, "0".repeat(point as usize - digits.len()))
+    } else {
+        let (a, b) = digits.split_at(point as usize);
+        format!("{a}.{b}")
+    };
+    format!("{sign}{text}")
+}
+
 pub(crate) fn bool_field(m: &Mapping, key: &str) -> Result<Option<bool>> {
     match json_field(m, key) {
         None | Some(Node::Null) => Ok(None),
@@ -463,6 +529,20 @@ pub(crate) fn gvk_fields(m: &Mapping) -> Result<Gvk> {
         kind: string_field(m, "kind")?.unwrap_or_default(),
     })
 }
+
+/// Fails on a key that is none of `known` (matched case-insensitively),
+/// as kustomize's strict kustomization decoder does.
+pub(crate) fn check_known_fields(m: &Mapping, known: &[&str]) -> Result<()> {
+    for k in m.keys() {
+        if !known.iter().any(|x| x.eq_ignore_ascii_case(k)) {
+            return Err(Error::invalid(format!("json: unknown field \"{k}\"")));
+        }
+    }
+    Ok(())
+}
+
+/// The keys of a field spec.
+pub(crate) const FIELD_SPEC_KEYS: &[&str] = &["group", "version", "kind", "path", "create"];
 
 /// A list of field specs under `key` (missing or null: empty).
 pub fn spec_list(m: &Mapping, key: &str) -> Result<Vec<FieldSpec>> {
@@ -572,6 +652,19 @@ mod tests {
         assert_eq!(parse_group_version("v1"), ("".into(), "v1".into()));
         assert_eq!(parse_group_version("builtin"), ("builtin".into(), "".into()));
         assert_eq!(parse_group_version("a/b/c"), ("a".into(), "b/c".into()));
+    }
+
+    #[test]
+    fn go_float32_g_format() {
+        // oracle: plugin-config annotation values written as numbers
+        assert_eq!(go_g32(1.20), "1.2");
+        assert_eq!(go_g32(1000000.5), "1.0000005e+06");
+        assert_eq!(go_g32(1e3), "1000");
+        assert_eq!(go_g32(3.14159265358979), "3.1415927");
+        assert_eq!(go_g32(0.00001), "1e-05");
+        assert_eq!(go_g32(0.0001), "0.0001");
+        assert_eq!(go_g32(-2.5), "-2.5");
+        assert_eq!(go_g32(123456.0), "123456");
     }
 
     #[test]

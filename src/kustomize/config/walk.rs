@@ -86,14 +86,36 @@ pub fn apply_field_spec(
     create: Option<CreateKind>,
     f: &mut dyn FnMut(&mut Node) -> Result<()>,
 ) -> Result<()> {
-    if !spec.gvk.selects(&gvk_of(node)) {
+    if !selects_node(spec, node) {
         return Ok(());
     }
     let segments = split_path(&spec.path);
     let create = if spec.create { create } else { None };
-    let id = res_id_string(node);
-    walk(node, &segments, create, f)
-        .map_err(|e| Error::invalid(format!("considering field '{}' of object {}: {}", spec.path, id, message(&e))))
+    match walk(node, &segments, create, f) {
+        Ok(()) => Ok(()),
+        Err(e) => Err(Error::invalid(format!(
+            "considering field '{}' of object {}: {}",
+            spec.path,
+            res_id_string(node),
+            message(&e)
+        ))),
+    }
+}
+
+/// Whether the spec's GVK selects the object, without building a GVK
+/// (this runs for every spec and object).
+fn selects_node(spec: &FieldSpec, node: &Node) -> bool {
+    let sel = &spec.gvk;
+    if sel.group.is_empty() && sel.version.is_empty() && sel.kind.is_empty() {
+        return true;
+    }
+    if !sel.kind.is_empty() && node.str_at(&["kind"]).unwrap_or("") != sel.kind {
+        return false;
+    }
+    if sel.group.is_empty() && sel.version.is_empty() {
+        return true;
+    }
+    sel.selects(&gvk_of(node))
 }
 
 /// [`apply_field_spec`] for each spec in order.

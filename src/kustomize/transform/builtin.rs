@@ -96,7 +96,7 @@ pub fn builtin_from_node(node: &Node) -> Result<Builtin> {
         other => return Err(Error::invalid(format!("transformer configuration must be a mapping, not a {}", other.kind_name()))),
     };
     let kind = m.get("kind").and_then(Node::as_str).unwrap_or("");
-    let s = |key: &str| config::string_field(m, key).map(Option::unwrap_or_default);
+    let s = |key: &str| config::string_field_lenient(m, key).map(Option::unwrap_or_default);
     let specs = || config::spec_list(m, "fieldSpecs");
     let required_specs = || -> Result<Vec<FieldSpec>> {
         match config::json_field(m, "fieldSpecs") {
@@ -110,9 +110,9 @@ pub fn builtin_from_node(node: &Node) -> Result<Builtin> {
         }
         "PrefixTransformer" => Builtin::Prefix { prefix: s("prefix")?, field_specs: required_specs()? },
         "SuffixTransformer" => Builtin::Suffix { suffix: s("suffix")?, field_specs: required_specs()? },
-        "LabelTransformer" => Builtin::Labels { labels: string_map(m, "labels")?, field_specs: specs()? },
+        "LabelTransformer" => Builtin::Labels { labels: string_map(m, "labels", true)?, field_specs: specs()? },
         "AnnotationsTransformer" => {
-            Builtin::Annotations { annotations: string_map(m, "annotations")?, field_specs: specs()? }
+            Builtin::Annotations { annotations: string_map(m, "annotations", true)?, field_specs: specs()? }
         }
         "NamespaceTransformer" => Builtin::Namespace {
             namespace: metadata_namespace(m)?,
@@ -123,11 +123,11 @@ pub fn builtin_from_node(node: &Node) -> Result<Builtin> {
             },
         },
         "ImageTagTransformer" => Builtin::ImageTag {
-            image: ImageSpec::from_node(config::json_field(m, "imageTag").unwrap_or(&Node::Null))?,
+            image: ImageSpec::from_config_node(config::json_field(m, "imageTag").unwrap_or(&Node::Null))?,
             field_specs: specs()?,
         },
         "ReplicaCountTransformer" => Builtin::ReplicaCount {
-            replica: ReplicaSpec::from_node(config::json_field(m, "replica").unwrap_or(&Node::Null))?,
+            replica: ReplicaSpec::from_config_node(config::json_field(m, "replica").unwrap_or(&Node::Null))?,
             field_specs: specs()?,
         },
         other => return Err(Error::Unsupported { feature: format!("builtin transformer kind {other:?}"), path: None }),
@@ -230,11 +230,41 @@ mod tests {
     fn config_errors() {
         assert!(builtin_from_node(&parse_one("kind: PrefixTransformer\nprefix: a-\n").unwrap()).is_err());
         assert!(builtin_from_node(&parse_one("kind: NamespaceTransformer\nsetRoleBindingSubjects: bogus\n").unwrap()).is_err());
-        assert!(builtin_from_node(&parse_one("kind: LabelTransformer\nlabels: {a: 1}\n").unwrap()).is_err());
+        assert!(builtin_from_node(&parse_one("kind: LabelTransformer\nlabels: {a: [1]}\n").unwrap()).is_err());
         match builtin_from_node(&parse_one("kind: HelmChartInflationGenerator\n").unwrap()) {
             Err(Error::Unsupported { feature, .. }) => assert!(feature.contains("HelmChartInflationGenerator")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn lenient_values() {
+        // oracle: `annotations: {a: 1.20}` in an AnnotationsTransformer gives "1.2"; `true` gives "true"
+        let b = builtin_from_node(&parse_one("kind: AnnotationsTransformer\nannotations: {a: 1.20, b: true, c: 0x10}\n").unwrap()).unwrap();
+        match b {
+            Builtin::Annotations { annotations, .. } => {
+                let v: Vec<&str> = annotations.values().map(String::as_str).collect();
+                assert_eq!(v, vec!["1.2", "true", "16"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn image_replica_suffix_configs() {
+        // oracle: these three configs over a Widget and a Deployment named w
+        let mut rs = resources("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  box:\n    image: nginx:1\n  containers:\n  - image: nginx\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: w\n");
+        for text in [
+            "apiVersion: builtin\nkind: ImageTagTransformer\nmetadata:\n  name: it\nimageTag:\n  name: nginx\n  newTag: 1.20\nfieldSpecs:\n- path: spec/box/image\n  kind: Widget\n",
+            "apiVersion: builtin\nkind: ReplicaCountTransformer\nmetadata:\n  name: rc\nreplica:\n  name: w\n  count: 4\nfieldSpecs:\n- path: spec/size\n  kind: Widget\n  create: true\n",
+            "apiVersion: builtin\nkind: SuffixTransformer\nmetadata:\n  name: sx\nsuffix: -z\nfieldSpecs:\n- path: metadata/name\n  kind: Widget\n",
+        ] {
+            builtin_from_node(&parse_one(text).unwrap()).unwrap().apply(&mut rs).unwrap();
+        }
+        let want = resources("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w-z\nspec:\n  box:\n    image: nginx:1.2\n  containers:\n  - image: nginx:1.2\n  size: 4\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: w\n");
+        let got: Vec<Node> = rs.iter().map(|r| r.node.clone()).collect();
+        let want: Vec<Node> = want.iter().map(|r| r.node.clone()).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -17,7 +17,7 @@
 
 use super::{scalar_value, wrong_kind};
 use crate::kustomize::config::{self, apply_field_specs, gvk_of, FieldSpec};
-use crate::kustomize::error::Result;
+use crate::kustomize::error::{Error, Result};
 use crate::kustomize::resource::Resource;
 use crate::kustomize::yaml::Node;
 
@@ -37,15 +37,31 @@ pub struct ImageSpec {
 }
 
 impl ImageSpec {
-    /// Reads `{name, newName, newTag, tagSuffix, digest}`; values must be
-    /// strings.
+    /// Reads a kustomization's `{name, newName, newTag, tagSuffix, digest}`
+    /// strictly: values must be strings and unknown keys are errors.
     pub fn from_node(node: &Node) -> Result<ImageSpec> {
+        ImageSpec::parse(node, false)
+    }
+
+    /// Reads the `imageTag` of an ImageTagTransformer configuration, whose
+    /// decoder takes numbers as their text (`newTag: 1.20` is `1.2`).
+    pub fn from_config_node(node: &Node) -> Result<ImageSpec> {
+        ImageSpec::parse(node, true)
+    }
+
+    fn parse(node: &Node, lenient: bool) -> Result<ImageSpec> {
         let m = match node {
             Node::Map(m) => m,
             Node::Null => return Ok(ImageSpec::default()),
             other => return Err(config::type_error("images", "types.Image", other)),
         };
-        let s = |k: &str| config::string_field(m, k).map(Option::unwrap_or_default);
+        if !lenient {
+            config::check_known_fields(m, &["name", "newName", "newTag", "tagSuffix", "digest"])?;
+        }
+        let s = |k: &str| {
+            if lenient { config::string_field_lenient(m, k) } else { config::string_field(m, k) }
+                .map(Option::unwrap_or_default)
+        };
         Ok(ImageSpec {
             name: s("name")?,
             new_name: s("newName")?,
@@ -56,9 +72,9 @@ impl ImageSpec {
     }
 
     /// The updated reference, or `None` when `image` does not match.
-    pub fn rewrite(&self, image: &str) -> Option<String> {
-        if !name_matches(&self.name, image) {
-            return None;
+    pub fn rewrite(&self, image: &str) -> Result<Option<String>> {
+        if !name_matches(&self.name, image)? {
+            return Ok(None);
         }
         let (name, tag, digest) = split_image(image);
         let mut name = if self.new_name.is_empty() { name.to_string() } else { self.new_name.clone() };
@@ -81,7 +97,7 @@ impl ImageSpec {
             name.push('@');
             name.push_str(&digest);
         }
-        Some(name)
+        Ok(Some(name))
     }
 }
 
@@ -115,12 +131,25 @@ pub fn split_image(image: &str) -> (&str, &str, &str) {
     }
 }
 
+/// Characters that make an entry name more than literals and `.`.
+const REGEX_SYNTAX: &[char] = &['\\', '(', ')', '[', ']', '{', '}', '*', '+', '?', '|', '^', '$'];
+
 /// Whether `image` is `name` plus optional `:tag` and `@sha256:digest`,
 /// with tag and digest characters from `[a-zA-Z0-9_.{}-]`. As in
 /// kustomize, `name` acts as a regular expression; its `.` matches any one
-/// character. Other regular-expression syntax in a name is rare in image
-/// names and is compared literally here.
-fn name_matches(name: &str, image: &str) -> bool {
+/// character. Names using other regular-expression syntax (which kustomize
+/// either interprets or, when invalid, crashes on) are refused.
+fn name_matches(name: &str, image: &str) -> Result<bool> {
+    if name.contains(REGEX_SYNTAX) {
+        return Err(Error::Unsupported {
+            feature: format!("regular-expression syntax in the image name {name:?} of an images entry"),
+            path: None,
+        });
+    }
+    Ok(literal_or_dot_match(name, image))
+}
+
+fn literal_or_dot_match(name: &str, image: &str) -> bool {
     let mut rest = image.chars();
     for p in name.chars() {
         match rest.next() {
@@ -160,7 +189,7 @@ fn update(node: &mut Node, image: &ImageSpec) -> Result<()> {
     let Some(value) = scalar_value(node) else {
         return Err(wrong_kind("ScalarNode", node));
     };
-    if let Some(new) = image.rewrite(&value) {
+    if let Some(new) = image.rewrite(&value)? {
         *node = Node::Str(new);
     }
     Ok(())
@@ -346,6 +375,7 @@ spec:
 
     #[test]
     fn matching_rules() {
+        let name_matches = |n: &str, i: &str| name_matches(n, i).unwrap();
         assert!(name_matches("nginx", "nginx"));
         assert!(name_matches("nginx", "nginx:1.0"));
         assert!(name_matches("nginx", "nginx@sha256:abc"));
@@ -356,6 +386,35 @@ spec:
         assert!(name_matches("a.c", "abc"));
         assert!(name_matches("nginx", "nginx:{{tag}}"));
         assert!(!name_matches("nginx", "nginx:a/b"));
+        assert!(name_matches("reg.io:5000/app", "reg.io:5000/app:v1"));
+    }
+
+    #[test]
+    fn null_sequences_become_empty() {
+        // oracle: commonLabels + images over a StatefulSet with null fields
+        let tc = TransformerConfig::default();
+        let mut rs: Vec<Resource> = parse_stream("apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: s\n  labels: null\nspec:\n  volumeClaimTemplates: null\n  template:\n    metadata: null\n    spec:\n      containers: null\n      initContainers: [null]\n")
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect();
+        let labels = [("a".to_string(), "b".to_string())].into_iter().collect();
+        crate::kustomize::transform::add_labels(&mut rs, &labels, &tc.common_labels).unwrap();
+        set_images(&mut rs, &img("nginx", "", "2", "", ""), &tc.images).unwrap();
+        let want = parse_stream("apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: s\n  labels: {a: b}\nspec:\n  volumeClaimTemplates: []\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: []\n      initContainers: [null]\n  selector: {matchLabels: {a: b}}\n").unwrap();
+        assert_eq!(rs[0].node, want[0]);
+    }
+
+    #[test]
+    fn regex_names_are_refused() {
+        // oracle conformance case: an images entry named "[" makes kubectl fail
+        let mut rs: Vec<Resource> = parse_stream("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: deploy\nspec:\n  template:\n    spec:\n      containers:\n      - name: nginx\n        image: nginx:1.7.9\n")
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect();
+        let tc = TransformerConfig::default();
+        assert!(set_images(&mut rs, &img("[", "", "v2", "", ""), &tc.images).is_err());
     }
 
     #[test]

@@ -57,15 +57,25 @@ pub struct LabelEntry {
 }
 
 impl LabelEntry {
-    /// Reads `{pairs, includeSelectors, includeTemplates, fields}`.
+    /// Reads `{pairs, includeSelectors, includeTemplates, fields}`, as
+    /// strictly as kustomize reads a kustomization: unknown keys (also in
+    /// `fields`) and non-string values are errors.
     pub fn from_node(node: &Node) -> Result<LabelEntry> {
         let m = match node {
             Node::Map(m) => m,
             Node::Null => return Ok(LabelEntry::default()),
             other => return Err(config::type_error("labels", "types.Label", other)),
         };
+        config::check_known_fields(m, &["pairs", "includeSelectors", "includeTemplates", "fields"])?;
+        if let Some(Node::Seq(fields)) = config::json_field(m, "fields") {
+            for f in fields {
+                if let Node::Map(fm) = f {
+                    config::check_known_fields(fm, config::FIELD_SPEC_KEYS)?;
+                }
+            }
+        }
         Ok(LabelEntry {
-            pairs: string_map(m, "pairs")?,
+            pairs: string_map(m, "pairs", false)?,
             include_selectors: config::bool_field(m, "includeSelectors")?.unwrap_or(false),
             include_templates: config::bool_field(m, "includeTemplates")?.unwrap_or(false),
             fields: config::spec_list(m, "fields")?,
@@ -93,7 +103,9 @@ pub fn label_entry_field_specs(entry: &LabelEntry, tc: &TransformerConfig) -> Re
 
 /// A `map[string]string` field: values must be strings (null reads as
 /// empty), as kustomize's JSON decoding demands.
-pub(crate) fn string_map(m: &Mapping, key: &str) -> Result<BTreeMap<String, String>> {
+/// With `lenient` (builtin transformer configs), numbers and booleans are
+/// taken as their text instead.
+pub(crate) fn string_map(m: &Mapping, key: &str, lenient: bool) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     match config::json_field(m, key) {
         None | Some(Node::Null) => {}
@@ -102,6 +114,7 @@ pub(crate) fn string_map(m: &Mapping, key: &str) -> Result<BTreeMap<String, Stri
                 let v = match v {
                     Node::Str(s) => s.clone(),
                     Node::Null => String::new(),
+                    other if lenient && other.is_scalar() => config::lenient_text(other).unwrap_or_default(),
                     other => return Err(config::type_error(key, "string", other)),
                 };
                 out.insert(k.clone(), v);
@@ -261,6 +274,9 @@ mod tests {
         assert!(e.include_selectors && !e.include_templates);
         assert_eq!(e.fields, vec![FieldSpec::new("", "", "", "x", false)]);
         let n = crate::kustomize::yaml::parse_one("pairs: {a: true}\n").unwrap();
+        assert!(LabelEntry::from_node(&n).is_err());
+        // oracle: `includeVolumeClaimTemplates` is an unknown field in v5.5.0
+        let n = crate::kustomize::yaml::parse_one("pairs: {a: b}\nincludeVolumeClaimTemplates: true\n").unwrap();
         assert!(LabelEntry::from_node(&n).is_err());
     }
 }

@@ -23,19 +23,36 @@ pub struct ReplicaSpec {
 }
 
 impl ReplicaSpec {
-    /// Reads `{name, count}`; `count` must be an integer.
+    /// Reads a kustomization's `{name, count}` strictly: `count` must be an
+    /// integer and unknown keys are errors.
     pub fn from_node(node: &Node) -> Result<ReplicaSpec> {
+        ReplicaSpec::parse(node, false)
+    }
+
+    /// Reads the `replica` of a ReplicaCountTransformer configuration
+    /// (unknown keys ignored, a numeric name taken as text).
+    pub fn from_config_node(node: &Node) -> Result<ReplicaSpec> {
+        ReplicaSpec::parse(node, true)
+    }
+
+    fn parse(node: &Node, lenient: bool) -> Result<ReplicaSpec> {
         let m = match node {
             Node::Map(m) => m,
             Node::Null => return Ok(ReplicaSpec::default()),
             other => return Err(config::type_error("replicas", "types.Replica", other)),
         };
+        if !lenient {
+            config::check_known_fields(m, &["name", "count"])?;
+        }
+        let name = if lenient { config::string_field_lenient(m, "name")? } else { config::string_field(m, "name")? };
         let count = match config::json_field(m, "count") {
             None | Some(Node::Null) => 0,
             Some(Node::Int(i)) => *i,
+            // the YAML-to-JSON step turns an integral float into an integer
+            Some(Node::Float(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => *f as i64,
             Some(other) => return Err(config::type_error("count", "int64", other)),
         };
-        Ok(ReplicaSpec { name: config::string_field(m, "name")?.unwrap_or_default(), count })
+        Ok(ReplicaSpec { name: name.unwrap_or_default(), count })
     }
 }
 
@@ -124,6 +141,11 @@ mod tests {
         let n = crate::kustomize::yaml::parse_one("name: d\n").unwrap();
         assert_eq!(ReplicaSpec::from_node(&n).unwrap(), ReplicaSpec { name: "d".into(), count: 0 });
         let n = crate::kustomize::yaml::parse_one("name: d\ncount: \"3\"\n").unwrap();
+        assert!(ReplicaSpec::from_node(&n).is_err());
+        // oracle: `count: 2.0` is accepted as 2
+        let n = crate::kustomize::yaml::parse_one("name: d\ncount: 2.0\n").unwrap();
+        assert_eq!(ReplicaSpec::from_node(&n).unwrap().count, 2);
+        let n = crate::kustomize::yaml::parse_one("name: d\ncount: 2.5\n").unwrap();
         assert!(ReplicaSpec::from_node(&n).is_err());
     }
 }
