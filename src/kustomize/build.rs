@@ -353,15 +353,11 @@ fn run_generators(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulat
     for entry in kust.str_list("generators") {
         let (docs, configured_in) = match inline_config(&entry) {
             Some(docs) => (docs, kust.file_name.clone()),
-            None => {
-                if is_remote(&entry) || loader.is_dir(&entry) {
-                    return Err(Error::Unsupported {
-                        feature: format!("generator `{entry}` (only builtin generator configs are supported)"),
-                        path: Some(loader.root().join(&kust.file_name)),
-                    });
-                }
-                (loader.read_yaml(&entry)?, entry.clone())
+            None if is_remote(&entry) => {
+                return Err(Error::Unsupported { feature: format!("remote generator `{entry}`"), path: Some(loader.root().join(&kust.file_name)) });
             }
+            None if loader.is_dir(&entry) => (configs_from_directory(loader, &entry)?, entry.clone()),
+            None => (loader.read_yaml(&entry)?, entry.clone()),
         };
         for doc in docs.into_iter().filter(|d| !d.is_null()) {
             let config_name = doc.str_at(&["metadata", "name"]).map(str::to_string);

@@ -22,16 +22,10 @@ use std::collections::BTreeMap;
 /// The transformer configuration of an accumulation: kustomize's default
 /// field specs plus what `configurations:` files and `crds:` add, merged
 /// up from bases.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Config {
-    /// The merged field specs.
+    /// The merged field specs (kustomize's defaults to begin with).
     pub tc: TransformerConfig,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config { tc: TransformerConfig::builtin() }
-    }
 }
 
 impl Config {

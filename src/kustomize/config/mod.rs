@@ -554,6 +554,7 @@ pub fn spec_list(m: &Mapping, key: &str) -> Result<Vec<FieldSpec>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::approx_constant)]
 mod tests {
     use super::*;
     use crate::kustomize::yaml::parse_one;
