@@ -136,8 +136,9 @@ fn parse_label_selector(text: &str) -> Result<Vec<Requirement>> {
             }
         }
         let req = rest[..end].trim();
-        rest = if end < rest.len() { rest[end + 1..].trim() } else { "" };
-        if req.is_empty() {
+        let had_comma = end < rest.len();
+        rest = if had_comma { rest[end + 1..].trim() } else { "" };
+        if req.is_empty() || (had_comma && rest.is_empty()) {
             return Err(bad());
         }
         if let Some(k) = req.strip_prefix('!') {

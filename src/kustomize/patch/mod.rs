@@ -77,7 +77,10 @@ pub fn apply_smp_to(target: &mut Resource, patch: &Node, allow_name: bool, allow
     let mut p = patch.clone();
     if let Some(m) = p.as_map_mut() {
         // The target's apiVersion is taken; the patch's kind is kept.
-        m.insert("apiVersion", Node::str(target.api_version()));
+        match target.node.get("apiVersion") {
+            Some(v) => m.insert("apiVersion", v.clone()),
+            None => m.remove("apiVersion"),
+        };
     }
     let schema = SchemaRef::for_kind(target.api_version(), &kind);
     let merged = strategic_merge(Some(target.node.clone()), &p, schema)?;
@@ -90,8 +93,6 @@ pub fn apply_smp_to(target: &mut Resource, patch: &Node, allow_name: bool, allow
     }
     if !allow_name {
         target.metadata_mut().insert("name", Node::str(name));
-    } else if target.name() != name {
-        // recorded above
     }
     if namespace.is_empty() {
         target.metadata_mut().remove("namespace");

@@ -40,6 +40,9 @@ fn kind_mismatch(dest: &Node, patch: &Node) -> Error {
 }
 
 fn merge_map(dest: Option<Node>, pm: &Mapping, schema: SchemaRef) -> Result<Option<Node>> {
+    if let Some(d @ (Node::Seq(_) | Node::Str(_) | Node::Int(_) | Node::Uint(_) | Node::Float(_) | Node::Bool(_))) = &dest {
+        return Err(kind_mismatch(d, &Node::Map(pm.clone())));
+    }
     let mut patch = pm.clone();
     match patch.get(DIRECTIVE).map(|d| d.scalar_text().unwrap_or_default()) {
         None => {}
