@@ -134,11 +134,23 @@ fn target_by_own_id(resources: &[Resource], patch: &Node) -> Result<usize> {
 }
 
 /// Applies strategic-merge documents that select their own targets.
-fn apply_by_own_id(resources: &mut Vec<Resource>, docs: &[Node], allow_name: bool, allow_kind: bool) -> Result<()> {
+///
+/// `deletes_poison`: kustomize v5.5.0's `patches:` transformer crashes
+/// when a document of a multi-document patch deletes an object and a later
+/// document of the same patch is applied; that is refused here as an
+/// error instead.
+fn apply_by_own_id(resources: &mut Vec<Resource>, docs: &[Node], allow_name: bool, allow_kind: bool, deletes_poison: bool) -> Result<()> {
+    let mut deleted = false;
     for doc in docs {
+        if deleted && deletes_poison {
+            return Err(Error::invalid(
+                "a multi-document patch deletes an object and then patches again; kustomize v5.5.0 crashes on this, so it is refused",
+            ));
+        }
         let i = target_by_own_id(resources, doc)?;
         if !apply_smp_to(&mut resources[i], doc, allow_name, allow_kind)? {
             resources.remove(i);
+            deleted = true;
         }
     }
     Ok(())
@@ -160,7 +172,7 @@ pub fn patches_strategic_merge(resources: &mut Vec<Resource>, entries: &[String]
             Patch::Json(_) => return Err(Error::invalid(format!("'{entry}' is a JSON patch, not a strategic merge patch"))),
         }
     }
-    apply_by_own_id(resources, &all, false, false)
+    apply_by_own_id(resources, &all, false, false, false)
 }
 
 /// One entry of `patches:`.
@@ -200,7 +212,7 @@ pub fn patches_entry(resources: &mut Vec<Resource>, entry: &Node, loader: &Loade
         (true, false) => inline,
     };
     match (parse_patch(&text)?, target) {
-        (Patch::Strategic(docs), None) => apply_by_own_id(resources, &docs, allow_name, allow_kind),
+        (Patch::Strategic(docs), None) => apply_by_own_id(resources, &docs, allow_name, allow_kind, true),
         (Patch::Strategic(docs), Some(sel)) => {
             for doc in &docs {
                 let mut kept = Vec::with_capacity(resources.len());
