@@ -408,9 +408,9 @@ fn plugin_generator(doc: &Node, loader: &Loader<'_>) -> Result<Resource> {
     let meta_name = doc.str_at(&["metadata", "name"]).unwrap_or("").to_string();
     let meta_ns = doc.str_at(&["metadata", "namespace"]).unwrap_or("").to_string();
     if let Some(m) = entry.as_map_mut() {
-        m.remove("apiVersion");
-        m.remove("kind");
-        m.remove("metadata");
+        // Plugin configs are decoded leniently: unknown fields are ignored.
+        const KNOWN: &[&str] = &["name", "namespace", "behavior", "literals", "files", "envs", "env", "options", "type"];
+        m.retain(|k, _| KNOWN.contains(&k));
         // The config's own name and namespace fall back to its metadata.
         if m.get("name").and_then(Node::as_str).unwrap_or("").is_empty() {
             m.insert("name", Node::Str(meta_name));

@@ -217,6 +217,47 @@ pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, ori
     Ok(())
 }
 
+/// Runs a patch transformer given in its configuration form
+/// (`PatchTransformer`, `PatchStrategicMergeTransformer`,
+/// `PatchJson6902Transformer`). Returns false for other kinds.
+fn patch_config(resources: &mut Vec<Resource>, doc: &Node, kind: &str, loader: &Loader<'_>) -> Result<bool> {
+    let Node::Map(m) = doc else { return Ok(false) };
+    let pick = |keys: &[&str]| -> Node {
+        let mut out = Mapping::new();
+        for (k, v) in m.iter() {
+            if keys.contains(&k.as_str()) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        Node::Map(out)
+    };
+    match kind {
+        "PatchTransformer" => patch::patches_entry(resources, &pick(&["path", "patch", "target", "options"]), loader)?,
+        "PatchJson6902Transformer" => {
+            let mut entry = pick(&["path", "target"]);
+            if let (Some(op), Some(e)) = (m.get("jsonOp"), entry.as_map_mut()) {
+                e.insert("patch", op.clone());
+            }
+            patch::patches_json6902_entry(resources, &entry, loader)?
+        }
+        "PatchStrategicMergeTransformer" => {
+            let mut entries: Vec<String> = match m.get("paths") {
+                Some(Node::Seq(items)) => items.iter().filter_map(Node::scalar_text).collect(),
+                _ => Vec::new(),
+            };
+            if let Some(text) = m.get("patches").and_then(Node::scalar_text).filter(|t| !t.trim().is_empty()) {
+                entries.push(text);
+            }
+            if entries.is_empty() {
+                return Err(Error::invalid("empty file path and empty patch content"));
+            }
+            patch::patches_strategic_merge(resources, &entries, loader)?
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
 /// Runs the `transformers:` entries: builtin transformer configs, inline,
 /// in files, or produced by a kustomization directory.
 fn run_transformer_configs(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, origin: Option<&str>) -> Result<()> {
@@ -227,13 +268,18 @@ fn run_transformer_configs(loader: &Loader<'_>, kust: &Kustomization, acc: &mut 
             None => (loader.read_yaml(&entry)?, entry.clone()),
         };
         for doc in docs.into_iter().filter(|d| !d.is_null()) {
-            let t = builtin_from_node(&doc).map_err(|e| e.context(format!("transformer configuration '{entry}'")))?;
-            t.apply(&mut acc.resources)?;
+            let kind = doc.str_at(&["kind"]).unwrap_or("").to_string();
+            let done = patch_config(&mut acc.resources, &doc, &kind, loader)
+                .map_err(|e| e.context(format!("transformer configuration '{entry}'")))?;
+            if !done {
+                let t = builtin_from_node(&doc).map_err(|e| e.context(format!("transformer configuration '{entry}'")))?;
+                t.apply(&mut acc.resources)?;
+            }
             if let Some(o) = origin {
                 note_transformation(
                     &mut acc.resources,
                     &join_origin(o, &configured_in),
-                    t.kind(),
+                    &kind,
                     doc.str_at(&["metadata", "name"]),
                     doc.str_at(&["metadata", "namespace"]),
                 );
