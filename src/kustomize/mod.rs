@@ -9,6 +9,7 @@
 pub mod config;
 pub mod error;
 pub mod fs;
+pub mod refs;
 pub mod resource;
 pub mod transform;
 pub mod yaml;

@@ -1,0 +1,17 @@
+//! Transformers that follow references between objects: `replacements`
+//! (copy a field of one object into others) and `vars` (`$(NAME)`
+//! placeholders filled from fields of named objects).
+//!
+//! Both address fields with kustomize's dotted paths ([`path`]) and pick
+//! objects by identity, current or earlier ([`selector`]), so they keep
+//! working after prefixes, suffixes and namespaces have been applied.
+
+mod labels;
+pub mod path;
+pub mod replacements;
+pub mod selector;
+pub mod vars;
+
+pub use replacements::{apply_replacements, parse_replacements, FieldOptions, Replacement, Source, TargetSpec};
+pub use selector::IdSelector;
+pub use vars::{resolve_vars, Var, VarSet};
