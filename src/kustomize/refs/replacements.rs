@@ -337,9 +337,11 @@ fn apply_target(resources: &mut [Resource], value: &Node, target: &TargetSpec) -
         if rejected_by_meta {
             continue;
         }
-        let chosen = all_ids(r).iter().any(|id| {
-            select.selects_id(id) && !target.reject.iter().any(|rej| !rej.id_is_empty() && rej.selects_id(id))
-        });
+        // Any identity, current or earlier, can select the object, and any
+        // one of them that a reject selects excludes it.
+        let ids = all_ids(r);
+        let rejected = ids.iter().any(|id| target.reject.iter().any(|rej| !rej.id_is_empty() && rej.selects_id(id)));
+        let chosen = !rejected && ids.iter().any(|id| select.selects_id(id));
         if chosen {
             copy_to_target(r, value, target, paths)?;
         }
@@ -610,6 +612,14 @@ mod tests {
         apply_replacements(&mut rs, &r).unwrap();
         assert_eq!(field(&rs, 1, "spec.x"), Some(&Node::str("one")));
         assert_eq!(field(&rs, 2, "spec.x"), Some(&Node::str("old")));
+        // oracle (namePrefix p- in a base): select by the earlier name
+        // d1 and reject the current p-d1 leaves the object alone; select
+        // p-d2 and reject d1 changes p-d2 only
+        rs[1].set_name("p-d1");
+        let r = reps("- source: {kind: ConfigMap, fieldPath: data.a}\n  targets:\n  - select: {name: d1}\n    reject: [{name: p-d1}]\n    fieldPaths: [spec.w]\n    options: {create: true}\n  - select: {name: d2}\n    reject: [{name: d1}]\n    fieldPaths: [spec.w]\n    options: {create: true}\n");
+        apply_replacements(&mut rs, &r).unwrap();
+        assert_eq!(field(&rs, 1, "spec.w"), None);
+        assert_eq!(field(&rs, 2, "spec.w"), Some(&Node::str("one")));
         let r = reps("- source: {kind: ConfigMap, fieldPath: data.a}\n  targets:\n  - select: {kind: Deployment, labelSelector: tier=web}\n    fieldPaths: [spec.y]\n    options: {create: true}\n");
         apply_replacements(&mut rs, &r).unwrap();
         assert_eq!(field(&rs, 1, "spec.y"), Some(&Node::str("one")));
