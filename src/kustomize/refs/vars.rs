@@ -412,6 +412,25 @@ mod tests {
     }
 
     #[test]
+    fn mapping_values_and_list_items() {
+        // oracle: string values of a mapping are expanded, others kept; a
+        // list item that is not a string is an error
+        let doc = "apiVersion: v1\nkind: Service\nmetadata: {name: svc}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    metadata:\n      annotations: {a: $(NAME), b: 5, c: x-$(NAME)}\n    spec:\n      containers:\n      - name: c\n        args: [ARGS]\n";
+        let v = vars("- name: NAME\n  objref: {kind: Service, name: svc, apiVersion: v1}\n");
+        let mut rs = resources(&doc.replace("ARGS", "\"$(NAME)\""));
+        let mut set = VarSet::new();
+        set.merge_vars(&rs, &v).unwrap();
+        resolve_vars(&mut rs, &set, &TransformerConfig::default()).unwrap();
+        let ann = rs[1].node.get_path(&["spec", "template", "metadata", "annotations"]).unwrap();
+        assert_eq!(ann, &parse_one("{a: svc, b: 5, c: x-svc}").unwrap());
+        let mut rs = resources(&doc.replace("ARGS", "1, \"$(NAME)\""));
+        let mut set = VarSet::new();
+        set.merge_vars(&rs, &v).unwrap();
+        let e = resolve_vars(&mut rs, &set, &TransformerConfig::default()).unwrap_err().to_string();
+        assert!(e.ends_with("invalid value type expect a string"), "{e}");
+    }
+
+    #[test]
     fn expansion_rules() {
         let get = |n: &str| if n == "A" { Some(Node::str("x")) } else { None };
         let e = |s: &str| expand_text(s, &get);
