@@ -6,11 +6,21 @@
 //! so it is tested in memory and could become a crate of its own by moving
 //! the folder.
 
+pub mod build;
 pub mod config;
 pub mod error;
 pub mod fs;
+pub mod generate;
+pub mod kustomization;
+pub mod loader;
+pub mod nameref;
 pub mod refs;
 pub mod resource;
+pub mod sort;
+pub mod steps;
 pub mod transform;
 pub mod yaml;
+
+pub use build::{build, build_yaml, BuildOptions};
 pub use error::{Error, Result};
+pub use loader::LoadRestrictor;

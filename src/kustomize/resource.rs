@@ -23,8 +23,10 @@ pub struct Gvk {
 impl Gvk {
     /// Splits an `apiVersion` (`apps/v1` or `v1`) and pairs it with `kind`.
     pub fn from_api_version(api_version: &str, kind: &str) -> Gvk {
-        let (group, version) = match api_version.rsplit_once('/') {
+        let (group, version) = match api_version.split_once('/') {
             Some((g, v)) => (g.to_string(), v.to_string()),
+            // The apiVersion of kustomize's old builtin plugin configs.
+            None if api_version == "builtin" => (api_version.to_string(), String::new()),
             None => (String::new(), api_version.to_string()),
         };
         Gvk { group, version, kind: kind.to_string() }
@@ -49,19 +51,11 @@ impl Gvk {
 }
 
 impl fmt::Display for Gvk {
-    /// kustomize's form: `Kind.version.group`, omitting empty parts.
+    /// kustomize's form: `Kind.version.group`, with `[noKind]`, `[noVer]`
+    /// and `[noGrp]` for empty parts. Sorting depends on this text.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut parts = Vec::new();
-        if !self.kind.is_empty() {
-            parts.push(self.kind.as_str());
-        }
-        if !self.version.is_empty() {
-            parts.push(self.version.as_str());
-        }
-        if !self.group.is_empty() {
-            parts.push(self.group.as_str());
-        }
-        f.write_str(&parts.join("."))
+        let or = |s: &str, d: &'static str| if s.is_empty() { d.to_string() } else { s.to_string() };
+        write!(f, "{}.{}.{}", or(&self.kind, "[noKind]"), or(&self.version, "[noVer]"), or(&self.group, "[noGrp]"))
     }
 }
 
@@ -78,10 +72,11 @@ pub struct ResId {
 
 impl fmt::Display for ResId {
     /// kustomize's form: `Kind.version.group/name.namespace`, with
-    /// `[noNs]` for an empty namespace.
+    /// `[noName]` and `[noNs]` for empty parts.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ns = if self.namespace.is_empty() { "[noNs]" } else { &self.namespace };
-        write!(f, "{}/{}.{}", self.gvk, self.name, ns)
+        let name = if self.name.is_empty() { "[noName]" } else { &self.name };
+        write!(f, "{}/{}.{}", self.gvk, name, ns)
     }
 }
 
@@ -105,6 +100,10 @@ pub struct BuildMeta {
     pub origin: Option<String>,
     /// Whether the object was generated (by a generator) rather than loaded.
     pub generated: bool,
+    /// Entries of the `alpha.config.kubernetes.io/transformations`
+    /// annotation (`buildMetadata: [transformerAnnotations]`), one YAML
+    /// list item each, in the order the transformers ran.
+    pub transformations: Vec<String>,
 }
 
 /// One object and its build facts.

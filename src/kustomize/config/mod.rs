@@ -514,11 +514,26 @@ pub(crate) fn go_g32(f: f64) -> String {
     format!("{sign}{text}")
 }
 
+/// A boolean field. kustomize decodes kustomizations and transformer
+/// configurations with YAML 1.1 rules, where plain `yes`, `on`, `y` (and
+/// `no`, `off`, `n`, in their capitalisations) are booleans too; the
+/// reader here types them as strings, so they are accepted as such. A
+/// string `true` can only come from a quoted scalar and stays an error.
 pub(crate) fn bool_field(m: &Mapping, key: &str) -> Result<Option<bool>> {
     match json_field(m, key) {
         None | Some(Node::Null) => Ok(None),
         Some(Node::Bool(b)) => Ok(Some(*b)),
+        Some(Node::Str(s)) if yaml11_bool(s).is_some() => Ok(yaml11_bool(s)),
         Some(other) => Err(type_error(key, "bool", other)),
+    }
+}
+
+/// The YAML 1.1 boolean words that YAML 1.2 reads as strings.
+fn yaml11_bool(s: &str) -> Option<bool> {
+    match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
     }
 }
 
@@ -554,6 +569,7 @@ pub fn spec_list(m: &Mapping, key: &str) -> Result<Vec<FieldSpec>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::approx_constant)]
 mod tests {
     use super::*;
     use crate::kustomize::yaml::parse_one;
@@ -642,8 +658,13 @@ mod tests {
         assert!(TransformerConfig::from_node(&node).is_err());
         let node = parse_one("images:\n- path: 3\n").unwrap();
         assert!(TransformerConfig::from_node(&node).is_err());
-        let node = parse_one("images:\n- path: a\n  create: yes\n").unwrap();
+        let node = parse_one("images:\n- path: a\n  create: \"true\"\n").unwrap();
         assert!(TransformerConfig::from_node(&node).is_err());
+        // oracle: plain `yes` is a YAML 1.1 boolean to kustomize's decoder
+        let node = parse_one("images:\n- path: a\n  create: yes\n").unwrap();
+        assert!(TransformerConfig::from_node(&node).unwrap().images[0].create);
+        let node = parse_one("images:\n- path: a\n  create: off\n").unwrap();
+        assert!(!TransformerConfig::from_node(&node).unwrap().images[0].create);
     }
 
     #[test]

@@ -12,12 +12,13 @@
 //! An entry's `name` matches an image when the image is the name followed
 //! by an optional `:tag` and an optional `@sha256:digest`. kustomize builds
 //! a regular expression from the name without escaping it, so a `.` in the
-//! name matches any character; that is reproduced. Names with other regular
-//! expression syntax are compared literally (see `name_matches`).
+//! name matches any character and an invalid name fails the build; that is
+//! reproduced with the matcher in `pattern.rs`.
 
 use super::{scalar_value, wrong_kind};
 use crate::kustomize::config::{self, apply_field_specs, gvk_of, FieldSpec};
-use crate::kustomize::error::{Error, Result};
+use super::pattern::Pattern;
+use crate::kustomize::error::Result;
 use crate::kustomize::resource::Resource;
 use crate::kustomize::yaml::Node;
 
@@ -73,7 +74,11 @@ impl ImageSpec {
 
     /// The updated reference, or `None` when `image` does not match.
     pub fn rewrite(&self, image: &str) -> Result<Option<String>> {
-        if !name_matches(&self.name, image)? {
+        self.rewrite_with(&name_pattern(&self.name)?, image)
+    }
+
+    fn rewrite_with(&self, pattern: &Pattern, image: &str) -> Result<Option<String>> {
+        if !pattern.is_match(image) {
             return Ok(None);
         }
         let (name, tag, digest) = split_image(image);
@@ -131,71 +136,60 @@ pub fn split_image(image: &str) -> (&str, &str, &str) {
     }
 }
 
-/// Characters that make an entry name more than literals and `.`.
-const REGEX_SYNTAX: &[char] = &['\\', '(', ')', '[', ']', '{', '}', '*', '+', '?', '|', '^', '$'];
-
-/// Whether `image` is `name` plus optional `:tag` and `@sha256:digest`,
-/// with tag and digest characters from `[a-zA-Z0-9_.{}-]`. As in
-/// kustomize, `name` acts as a regular expression; its `.` matches any one
-/// character. Names using other regular-expression syntax (which kustomize
-/// either interprets or, when invalid, crashes on) are refused.
-fn name_matches(name: &str, image: &str) -> Result<bool> {
-    if name.contains(REGEX_SYNTAX) {
-        return Err(Error::Unsupported {
-            feature: format!("regular-expression syntax in the image name {name:?} of an images entry"),
-            path: None,
-        });
-    }
-    Ok(literal_or_dot_match(name, image))
+/// Whether `image` is `name` plus optional `:tag` and `@sha256:digest`.
+/// As in kustomize, the whole test is the regular expression
+/// `^NAME(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$` with the name
+/// inserted unescaped, searched for anywhere in the image (so a `.` in the
+/// name matches any character, and an invalid name is an error).
+fn name_pattern(name: &str) -> Result<Pattern> {
+    Pattern::new(&format!("^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$"))
 }
 
-fn literal_or_dot_match(name: &str, image: &str) -> bool {
-    let mut rest = image.chars();
-    for p in name.chars() {
-        match rest.next() {
-            Some(c) if p == '.' && c != '\n' => {}
-            Some(c) if c == p => {}
-            _ => return false,
-        }
-    }
-    let rest = rest.as_str();
-    let ok = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || "_.{}-".contains(c));
-    let (tag_part, digest_part) = match rest.find('@') {
-        Some(i) => (&rest[..i], Some(&rest[i..])),
-        None => (rest, None),
-    };
-    let tag_ok = tag_part.is_empty() || (tag_part.starts_with(':') && ok(&tag_part[1..]));
-    let digest_ok = match digest_part {
-        None => true,
-        Some(d) => d.strip_prefix("@sha256:").is_some_and(ok),
-    };
-    tag_ok && digest_ok
+#[cfg(test)]
+fn name_matches(name: &str, image: &str) -> Result<bool> {
+    Ok(name_pattern(name)?.is_match(image))
 }
 
 /// Applies one `images:` entry to every resource: the legacy containers
 /// pass, then the field specs.
 pub fn set_images(resources: &mut [Resource], image: &ImageSpec, specs: &[FieldSpec]) -> Result<()> {
     let is_crd = |r: &Resource| gvk_of(&r.node).kind == "CustomResourceDefinition";
+    // compiled on first use: kustomize only fails on a bad name when it
+    // meets an image to compare
+    let mut updater = Updater { image, pattern: None };
     for r in resources.iter_mut().filter(|r| !is_crd(r)) {
-        legacy_walk(&mut r.node, image)?;
+        legacy_walk(&mut r.node, &mut updater)?;
     }
     for r in resources.iter_mut().filter(|r| !is_crd(r)) {
-        apply_field_specs(&mut r.node, specs, None, &mut |n| update(n, image))?;
+        apply_field_specs(&mut r.node, specs, None, &mut |n| updater.update(n))?;
     }
     Ok(())
 }
 
-fn update(node: &mut Node, image: &ImageSpec) -> Result<()> {
-    let Some(value) = scalar_value(node) else {
-        return Err(wrong_kind("ScalarNode", node));
-    };
-    if let Some(new) = image.rewrite(&value)? {
-        *node = Node::Str(new);
-    }
-    Ok(())
+struct Updater<'a> {
+    image: &'a ImageSpec,
+    pattern: Option<Pattern>,
 }
 
-fn legacy_walk(node: &mut Node, image: &ImageSpec) -> Result<()> {
+impl Updater<'_> {
+    fn update(&mut self, node: &mut Node) -> Result<()> {
+        let Some(value) = scalar_value(node) else {
+            return Err(wrong_kind("ScalarNode", node));
+        };
+        let pattern = match self.pattern.take() {
+            Some(p) => p,
+            None => name_pattern(&self.image.name)?,
+        };
+        let result = self.image.rewrite_with(&pattern, &value);
+        self.pattern = Some(pattern);
+        if let Some(new) = result? {
+            *node = Node::Str(new);
+        }
+        Ok(())
+    }
+}
+
+fn legacy_walk(node: &mut Node, image: &mut Updater<'_>) -> Result<()> {
     match node {
         Node::Map(m) => {
             for (key, value) in m.iter_mut() {
@@ -207,7 +201,7 @@ fn legacy_walk(node: &mut Node, image: &ImageSpec) -> Result<()> {
                                 Node::Map(c) => {
                                     if let Some(img) = c.get_mut("image") {
                                         if !img.is_null() {
-                                            update(img, image)?;
+                                            image.update(img)?;
                                         }
                                     }
                                 }
@@ -387,6 +381,7 @@ spec:
         assert!(name_matches("nginx", "nginx:{{tag}}"));
         assert!(!name_matches("nginx", "nginx:a/b"));
         assert!(name_matches("reg.io:5000/app", "reg.io:5000/app:v1"));
+        assert!(name_matches("(nginx|redis)", "redis:7"));
     }
 
     #[test]
@@ -403,6 +398,22 @@ spec:
         set_images(&mut rs, &img("nginx", "", "2", "", ""), &tc.images).unwrap();
         let want = parse_stream("apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: s\n  labels: {a: b}\nspec:\n  volumeClaimTemplates: []\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: []\n      initContainers: [null]\n  selector: {matchLabels: {a: b}}\n").unwrap();
         assert_eq!(rs[0].node, want[0]);
+    }
+
+    #[test]
+    fn regex_names_like_kubectl() {
+        // oracle: names used as regular expressions
+        let tc = TransformerConfig::default();
+        let mut rs: Vec<Resource> = parse_stream("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - image: nginx:1\n  - image: redis\n  - image: busybox:1.2\n  - image: xyz:1\n  - image: myalpine\n  - image: alpine:3@sha256:1\n")
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect();
+        for i in [img("(nginx|redis)", "", "9", "", ""), img("bus.*", "bb", "", "", ""), img("x|alpine", "", "3", "", "")] {
+            set_images(&mut rs, &i, &tc.images).unwrap();
+        }
+        let got: Vec<&str> = rs[0].node.get_path(&["spec", "containers"]).and_then(Node::as_seq).unwrap().iter().map(|c| c.str_at(&["image"]).unwrap()).collect();
+        assert_eq!(got, vec!["nginx:9", "redis:9", "bb:1.2", "xyz:3", "myalpine:3", "alpine:3"]);
     }
 
     #[test]

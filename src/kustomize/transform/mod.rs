@@ -19,6 +19,7 @@ mod images;
 mod labels;
 mod names;
 mod namespace;
+mod pattern;
 mod replicas;
 
 pub use builtin::{builtin_from_node, Builtin};

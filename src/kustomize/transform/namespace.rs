@@ -23,6 +23,7 @@ use crate::kustomize::config::{apply_field_spec, gvk_of, is_namespaced, CreateKi
 use crate::kustomize::error::{Error, Result};
 use crate::kustomize::resource::{ResId, Resource};
 use crate::kustomize::yaml::Node;
+use std::collections::HashMap;
 
 /// Which RoleBinding/ClusterRoleBinding subjects receive the namespace.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -69,36 +70,45 @@ pub fn set_namespace(
     if namespace.is_empty() {
         return Ok(());
     }
-    for i in 0..resources.len() {
-        let r = &mut resources[i];
+    // counts of effective identities, kept current as objects move, so the
+    // conflict check after each object is a lookup
+    let mut counts: HashMap<ResId, usize> = HashMap::new();
+    for r in resources.iter() {
+        *counts.entry(effective_id(&r.id())).or_insert(0) += 1;
+    }
+    for r in resources.iter_mut() {
         if is_nil_or_empty(&r.node) {
             continue;
         }
+        let before = effective_id(&r.id());
         r.remember_id();
         transform_one(r, namespace, specs, opts)?;
-        let id = resources[i].id();
-        let same = resources.iter().filter(|o| same_identity(&o.id(), &id)).count();
-        if same != 1 {
+        let id = r.id();
+        let after = effective_id(&id);
+        if after != before {
+            if let Some(c) = counts.get_mut(&before) {
+                *c = c.saturating_sub(1);
+            }
+            *counts.entry(after.clone()).or_insert(0) += 1;
+        }
+        if counts.get(&after).copied().unwrap_or(0) != 1 {
             return Err(Error::invalid(format!("namespace transformation produces ID conflict: {id}")));
         }
     }
     Ok(())
 }
 
-/// kustomize's identity equality: same GVK and name, and the same
-/// effective namespace (none for cluster-scoped types, `default` for an
-/// empty one).
-fn same_identity(a: &ResId, b: &ResId) -> bool {
-    let effective = |id: &ResId| {
-        if !is_namespaced(&id.gvk) {
-            String::new()
-        } else if id.namespace.is_empty() {
-            "default".to_string()
-        } else {
-            id.namespace.clone()
-        }
-    };
-    a.gvk == b.gvk && a.name == b.name && effective(a) == effective(b)
+/// An identity with kustomize's effective namespace: none for
+/// cluster-scoped types, `default` for an empty one. Two objects clash
+/// when these are equal.
+fn effective_id(id: &ResId) -> ResId {
+    let mut id = id.clone();
+    if !is_namespaced(&id.gvk) {
+        id.namespace.clear();
+    } else if id.namespace.is_empty() {
+        id.namespace = "default".to_string();
+    }
+    id
 }
 
 fn setter<'a>(namespace: &'a str, unset_only: bool) -> impl FnMut(&mut Node) -> Result<()> + 'a {
@@ -381,6 +391,12 @@ metadata:
 
     #[test]
     fn conflicts_and_empty() {
+        // `default` and no namespace are the same place
+        let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: default\n");
+        assert!(set_namespace(&mut rs, "default", &[], NamespaceOptions::default()).is_err());
+        // moving one object out of a clash is fine
+        let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  namespace: y\n");
+        set_namespace(&mut rs, "z", &[], NamespaceOptions::default()).unwrap();
         let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: y\n");
         assert!(set_namespace(&mut rs, "z", &[], NamespaceOptions::default()).is_err());
         let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");

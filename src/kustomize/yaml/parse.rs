@@ -59,6 +59,16 @@ pub fn parse_stream(text: &str) -> Result<Vec<Node>, ParseError> {
     Ok(Builder::new(false).run(text)?.into_iter().map(|(n, _)| n).collect())
 }
 
+/// Parses a stream the way kustomize reads its kustomization files
+/// (through go-yaml v2): YAML 1.1 scalar rules, so `yes`, `on`, `y` and
+/// their opposites are booleans, and a repeated key replaces the earlier
+/// value instead of being an error.
+pub fn parse_stream_yaml11(text: &str) -> Result<Vec<Node>, ParseError> {
+    let mut b = Builder::new(false);
+    b.yaml11 = true;
+    Ok(b.run(text)?.into_iter().map(|(n, _)| n).collect())
+}
+
 /// Parses every document of a stream and records where each value starts.
 pub fn parse_stream_with_spans(text: &str) -> Result<Vec<(Node, SpanMap)>, ParseError> {
     Builder::new(true).run(text)
@@ -93,6 +103,7 @@ struct Builder {
     docs: Vec<(Node, SpanMap)>,
     current_spans: SpanMap,
     doc_started: bool,
+    yaml11: bool,
 }
 
 fn count_nodes(n: &Node) -> usize {
@@ -114,6 +125,7 @@ impl Builder {
             docs: Vec::new(),
             current_spans: SpanMap::new(),
             doc_started: false,
+            yaml11: false,
         }
     }
 
@@ -158,7 +170,12 @@ impl Builder {
                     }
                 }
                 Event::Scalar(value, style, anchor, tag) => {
-                    let node = scalar_node(&value, style, tag.as_deref().map(|t| (t.handle.as_str(), t.suffix.as_str())), pos)?;
+                    let mut node = scalar_node(&value, style, tag.as_deref().map(|t| (t.handle.as_str(), t.suffix.as_str())), pos)?;
+                    if self.yaml11 && style == ScalarStyle::Plain && tag.is_none() {
+                        if let Some(b) = yaml11_bool(&value) {
+                            node = Node::Bool(b);
+                        }
+                    }
                     // A scalar in key position becomes the pending key.
                     if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
                         let k = match node.scalar_text() {
@@ -291,7 +308,7 @@ impl Builder {
                 items.push(node);
                 Ok(None)
             }
-            Some(Frame::Map { map, key, merges, start, .. }) => {
+            Some(Frame::Map { map, key, merges, start, .. }) if !self.yaml11 => {
                 let Some((k, kpos)) = key.take() else {
                     return Err(ParseError { pos, message: "a mapping or sequence cannot be used as a key".into() });
                 };
@@ -308,7 +325,27 @@ impl Builder {
                 map.push_unchecked(k, node);
                 Ok(None)
             }
+            Some(Frame::Map { map, key, merges, .. }) => {
+                let Some((k, _)) = key.take() else {
+                    return Err(ParseError { pos, message: "a mapping or sequence cannot be used as a key".into() });
+                };
+                if k == "<<" {
+                    merges.push(node);
+                } else {
+                    map.insert(k, node);
+                }
+                Ok(None)
+            }
         }
+    }
+}
+
+/// The YAML 1.1 booleans that YAML 1.2 reads as strings.
+fn yaml11_bool(s: &str) -> Option<bool> {
+    match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
     }
 }
 

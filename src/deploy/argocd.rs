@@ -1,0 +1,227 @@
+//! Argo CD: an ApplicationSet that renders every environment (and tier, and
+//! cluster) with compose's Config Management Plugin.
+//!
+//! The plugin itself ships as `deploy/argocd/plugin.yaml`; each generated
+//! Application names it (`source.plugin.name: compose`) and passes its
+//! environment as the plugin env var `COMPOSE_ENV` (and tier as
+//! `COMPOSE_TIER`), which Argo CD hands to the plugin as
+//! `ARGOCD_ENV_COMPOSE_ENV` / `ARGOCD_ENV_COMPOSE_TIER`.
+//!
+//! # Generators
+//!
+//! The set uses Go templates (`goTemplate: true`, `missingkey=error`, so a
+//! typo in a parameter fails the set instead of rendering an empty name):
+//!
+//! | given                 | generator                                          |
+//! |-----------------------|----------------------------------------------------|
+//! | environments          | `list` of `{env}`                                  |
+//! | + tiers               | `matrix` of `list {env}` x `list {tier}`           |
+//! | + clusters            | `matrix` of `list {env}` x `list {cluster}`        |
+//! | + tiers and clusters  | `matrix` of `list {env, cluster}` x `list {tier}`  |
+//!
+//! An Argo CD matrix combines exactly two generators, so with all three
+//! dimensions the environment x cluster pairs are listed directly (the
+//! pattern of pairing environments with clusters, crossed with tiers).
+//!
+//! # Names
+//!
+//! Application `<project>[-<tier>]-<env>[-<cluster>]`, destination namespace
+//! `<project>[-<tier>]-<env>` (objects that set their own namespace keep it).
+//! Clusters are Argo CD cluster *names* (`destination.name`); without
+//! clusters the destination is the cluster Argo CD runs in. All names must
+//! be DNS labels so every generated name is valid.
+
+use std::collections::HashSet;
+
+use super::{is_dns_label, DeployError};
+use crate::kustomize::yaml::{Mapping, Node};
+
+/// The plugin name Applications refer to (`metadata.name` of plugin.yaml,
+/// which sets no version).
+pub const PLUGIN_NAME: &str = "compose";
+
+/// The in-cluster API server address Argo CD uses for its own cluster.
+pub const IN_CLUSTER: &str = "https://kubernetes.default.svc";
+
+/// What `compose argocd appset` generates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppSetSpec {
+    /// The compose project; names the set, its Applications and namespaces.
+    pub project: String,
+    /// Environments, each rendered from `values/values-<env>.yaml`.
+    pub envs: Vec<String>,
+    /// Optional tiers (`values/values-tier-<tier>.yaml` on top).
+    pub tiers: Vec<String>,
+    /// Optional Argo CD cluster names; every environment goes to each.
+    pub clusters: Vec<String>,
+    /// The Git repository holding the compose project.
+    pub repo_url: String,
+    /// The revision Argo CD tracks (e.g. `HEAD`, `main`, a tag).
+    pub revision: String,
+    /// The project's folder inside the repository (`.` for the root).
+    pub path: String,
+    /// The Argo CD AppProject the Applications belong to.
+    pub argocd_project: String,
+    /// The namespace Argo CD runs in (where the ApplicationSet lives).
+    pub argocd_namespace: String,
+    /// Automated sync with pruning and self-heal; off means manual syncs.
+    pub auto_sync: bool,
+}
+
+impl AppSetSpec {
+    /// A spec with Argo CD's usual defaults: revision `HEAD`, path `.`,
+    /// AppProject `default`, namespace `argocd`, manual sync.
+    pub fn new(project: impl Into<String>, repo_url: impl Into<String>, envs: Vec<String>) -> AppSetSpec {
+        AppSetSpec {
+            project: project.into(),
+            envs,
+            tiers: Vec::new(),
+            clusters: Vec::new(),
+            repo_url: repo_url.into(),
+            revision: "HEAD".to_string(),
+            path: ".".to_string(),
+            argocd_project: "default".to_string(),
+            argocd_namespace: "argocd".to_string(),
+            auto_sync: false,
+        }
+    }
+
+    fn validate(&self) -> Result<(), DeployError> {
+        let label = |what: &str, v: &str| {
+            if is_dns_label(v) {
+                Ok(())
+            } else {
+                Err(DeployError::Invalid(format!(
+                    "{what} \"{v}\" is not a valid name: use lowercase letters, digits and '-' (at most 63)"
+                )))
+            }
+        };
+        label("project", &self.project)?;
+        if self.envs.is_empty() {
+            return Err(DeployError::Invalid("an ApplicationSet needs at least one environment".to_string()));
+        }
+        for (what, list) in [("environment", &self.envs), ("tier", &self.tiers), ("cluster", &self.clusters)] {
+            let mut seen = HashSet::new();
+            for v in list {
+                label(what, v)?;
+                if !seen.insert(v) {
+                    return Err(DeployError::Invalid(format!("{what} \"{v}\" is given twice")));
+                }
+            }
+        }
+        for (what, v) in [
+            ("repository URL", &self.repo_url),
+            ("revision", &self.revision),
+            ("path", &self.path),
+            ("Argo CD project", &self.argocd_project),
+        ] {
+            if v.trim().is_empty() {
+                return Err(DeployError::Invalid(format!("the {what} must not be empty")));
+            }
+        }
+        label("Argo CD namespace", &self.argocd_namespace)
+    }
+}
+
+fn map(entries: Vec<(&str, Node)>) -> Node {
+    Node::Map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Mapping>())
+}
+
+fn s(v: &str) -> Node {
+    Node::str(v)
+}
+
+fn list(elements: Vec<Node>) -> Node {
+    map(vec![("list", map(vec![("elements", Node::Seq(elements))]))])
+}
+
+fn matrix(a: Node, b: Node) -> Node {
+    map(vec![("matrix", map(vec![("generators", Node::Seq(vec![a, b]))]))])
+}
+
+fn elements(key: &str, values: &[String]) -> Vec<Node> {
+    values.iter().map(|v| map(vec![(key, s(v))])).collect()
+}
+
+/// Builds the ApplicationSet (print it with
+/// [`emit_document`](crate::kustomize::yaml::emit_document)).
+pub fn appset(spec: &AppSetSpec) -> Result<Node, DeployError> {
+    spec.validate()?;
+    let tiers = !spec.tiers.is_empty();
+    let clusters = !spec.clusters.is_empty();
+
+    let generator = match (tiers, clusters) {
+        (false, false) => list(elements("env", &spec.envs)),
+        (true, false) => matrix(list(elements("env", &spec.envs)), list(elements("tier", &spec.tiers))),
+        (false, true) => matrix(list(elements("env", &spec.envs)), list(elements("cluster", &spec.clusters))),
+        (true, true) => {
+            let pairs = spec
+                .envs
+                .iter()
+                .flat_map(|e| spec.clusters.iter().map(move |c| map(vec![("env", s(e)), ("cluster", s(c))])))
+                .collect();
+            matrix(list(pairs), list(elements("tier", &spec.tiers)))
+        }
+    };
+
+    let tier_part = if tiers { "-{{.tier}}" } else { "" };
+    let namespace = format!("{}{tier_part}-{{{{.env}}}}", spec.project);
+    let app_name = if clusters { format!("{namespace}-{{{{.cluster}}}}") } else { namespace.clone() };
+
+    let mut plugin_env = vec![map(vec![("name", s("COMPOSE_ENV")), ("value", s("{{.env}}"))])];
+    if tiers {
+        plugin_env.push(map(vec![("name", s("COMPOSE_TIER")), ("value", s("{{.tier}}"))]));
+    }
+    let destination = if clusters {
+        map(vec![("name", s("{{.cluster}}")), ("namespace", s(&namespace))])
+    } else {
+        map(vec![("server", s(IN_CLUSTER)), ("namespace", s(&namespace))])
+    };
+    let mut sync = Vec::new();
+    if spec.auto_sync {
+        sync.push(("automated", map(vec![("prune", Node::Bool(true)), ("selfHeal", Node::Bool(true))])));
+    }
+    // Namespaces come from the rendered objects or are created on sync;
+    // server-side apply matches what `compose apply` does locally.
+    sync.push(("syncOptions", Node::Seq(vec![s("CreateNamespace=true"), s("ServerSideApply=true")])));
+
+    let labels = map(vec![("app.kubernetes.io/part-of", s(&spec.project))]);
+    let template = map(vec![
+        ("metadata", map(vec![("name", s(&app_name)), ("labels", labels)])),
+        (
+            "spec",
+            map(vec![
+                ("project", s(&spec.argocd_project)),
+                (
+                    "source",
+                    map(vec![
+                        ("repoURL", s(&spec.repo_url)),
+                        ("targetRevision", s(&spec.revision)),
+                        ("path", s(&spec.path)),
+                        ("plugin", map(vec![("name", s(PLUGIN_NAME)), ("env", Node::Seq(plugin_env))])),
+                    ]),
+                ),
+                ("destination", destination),
+                ("syncPolicy", map(sync)),
+            ]),
+        ),
+    ]);
+
+    Ok(map(vec![
+        ("apiVersion", s("argoproj.io/v1alpha1")),
+        ("kind", s("ApplicationSet")),
+        ("metadata", map(vec![("name", s(&spec.project)), ("namespace", s(&spec.argocd_namespace))])),
+        (
+            "spec",
+            map(vec![
+                ("goTemplate", Node::Bool(true)),
+                ("goTemplateOptions", Node::Seq(vec![s("missingkey=error")])),
+                ("generators", Node::Seq(vec![generator])),
+                ("template", template),
+            ]),
+        ),
+    ]))
+}
+
+#[cfg(test)]
+mod tests;

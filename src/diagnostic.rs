@@ -1,0 +1,120 @@
+//! Located messages: `path:LINE:COL: message`, then the source line with a
+//! caret under the column.
+//!
+//! Every user-facing problem that has a place (a values file, a `--set`
+//! argument, an environment variable, a template line) becomes a
+//! [`Diagnostic`]. Rendering is pure (a `String`), so tests can check it and
+//! only the printer writes it. Lines and columns are 1-based; a column is
+//! counted in characters, as the YAML reader counts it.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// Where a diagnostic points.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Origin {
+    /// A position in a file whose text we hold.
+    File {
+        /// The path as shown to the user (relative when the user gave it so).
+        path: String,
+        /// 1-based line; `None` when only the file is known.
+        line: Option<usize>,
+        /// 1-based column in characters; 0 when unknown.
+        col: usize,
+        /// The file's text, for the excerpt.
+        source: Option<Arc<str>>,
+    },
+    /// A command-line argument such as `--set api.replicas=three`.
+    Arg(String),
+    /// An environment variable, by name.
+    Env(String),
+}
+
+/// One problem, with where it is and optional hints.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    /// Where, when known.
+    pub origin: Option<Origin>,
+    /// What is wrong, lowercase, without a trailing period.
+    pub message: String,
+    /// Extra lines (`help: ...`) printed after the excerpt.
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic without a place.
+    pub fn new(message: impl Into<String>) -> Self {
+        Diagnostic { origin: None, message: message.into(), notes: Vec::new() }
+    }
+
+    /// A diagnostic at `origin`.
+    pub fn at(origin: Origin, message: impl Into<String>) -> Self {
+        Diagnostic { origin: Some(origin), message: message.into(), notes: Vec::new() }
+    }
+
+    /// Adds a note line.
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// The first line: `origin: message`.
+    pub fn headline(&self) -> String {
+        match &self.origin {
+            None => self.message.clone(),
+            Some(Origin::File { path, line: Some(l), col, .. }) if *col > 0 => format!("{path}:{l}:{col}: {}", self.message),
+            Some(Origin::File { path, line: Some(l), .. }) => format!("{path}:{l}: {}", self.message),
+            Some(Origin::File { path, line: None, .. }) => format!("{path}: {}", self.message),
+            Some(Origin::Arg(a)) => format!("{a}: {}", self.message),
+            Some(Origin::Env(v)) => format!("environment variable {v}: {}", self.message),
+        }
+    }
+
+    /// The full text: headline, excerpt with caret, notes. Ends with a newline.
+    pub fn render(&self) -> String {
+        let mut out = self.headline();
+        out.push('\n');
+        if let Some(Origin::File { line: Some(l), col, source: Some(src), .. }) = &self.origin {
+            if let Some(text) = src.lines().nth(l.saturating_sub(1)) {
+                let num = l.to_string();
+                let pad = " ".repeat(num.len());
+                let _ = writeln!(out, "{pad} |");
+                let _ = writeln!(out, "{num} | {text}");
+                if *col > 0 {
+                    // Tabs before the column keep their width so the caret lines up.
+                    let lead: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+                    let _ = writeln!(out, "{pad} | {lead}^");
+                }
+            }
+        }
+        for n in &self.notes {
+            let _ = writeln!(out, "  = {n}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_location_excerpt_and_caret() {
+        let d = Diagnostic::at(
+            Origin::File { path: "values/dev.yaml".into(), line: Some(2), col: 13, source: Some("api:\n  replicas: three\n".into()) },
+            "api.replicas: \"three\" is not of type integer",
+        )
+        .with_note("help: write a whole number");
+        assert_eq!(
+            d.render(),
+            "values/dev.yaml:2:13: api.replicas: \"three\" is not of type integer\n  |\n2 |   replicas: three\n  |             ^\n  = help: write a whole number\n"
+        );
+    }
+
+    #[test]
+    fn renders_args_and_env() {
+        assert_eq!(Diagnostic::at(Origin::Arg("--set a=b".into()), "bad").headline(), "--set a=b: bad");
+        assert_eq!(Diagnostic::at(Origin::Env("X".into()), "bad").headline(), "environment variable X: bad");
+        assert_eq!(Diagnostic::new("plain").render(), "plain\n");
+    }
+}

@@ -1,0 +1,120 @@
+//! compose's top-level error and its exit codes.
+//!
+//! Stages return [`Error`]; only `run` turns it into text (through the
+//! printer) and an exit code. The codes are a contract for scripts:
+//! 0 success, 1 the input is wrong (values, templates, kustomizations),
+//! 2 the command line is wrong or compose itself failed.
+
+use crate::diagnostic::Diagnostic;
+use std::fmt;
+use std::path::PathBuf;
+
+/// Exit code for invalid input.
+pub const EXIT_INVALID: u8 = 1;
+/// Exit code for usage errors and internal failures.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Everything a compose command can fail with.
+#[derive(Debug)]
+pub enum Error {
+    /// The command line is inconsistent in a way clap cannot see.
+    Usage(String),
+    /// A `--values` file was found neither where given nor under `values/`.
+    ValuesNotFound {
+        /// The name as given.
+        name: String,
+        /// Every place that was tried.
+        tried: Vec<PathBuf>,
+    },
+    /// A file of the project could not be read or written.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The system's reason.
+        reason: String,
+    },
+    /// One or more located problems in the input (values, schema, template).
+    Diagnostics(Vec<Diagnostic>),
+    /// The kustomize engine refused the build.
+    Build(crate::kustomize::Error),
+    /// The deploy stage refused (bad stream, kubectl missing, folder I/O).
+    Deploy(crate::deploy::DeployError),
+    /// The committed schema differs from the generated one (`schema --check`).
+    StaleSchema(PathBuf),
+    /// A bug or an environment problem, not the user's input.
+    Internal(String),
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) | Error::Internal(_) => EXIT_USAGE,
+            Error::Deploy(crate::deploy::DeployError::Spawn { .. }) => EXIT_USAGE,
+            _ => EXIT_INVALID,
+        }
+    }
+
+    /// An I/O error about `path`.
+    pub fn io(path: impl Into<PathBuf>, err: &std::io::Error) -> Error {
+        Error::Io { path: path.into(), reason: err.to_string() }
+    }
+
+    /// A single diagnostic.
+    pub fn diagnostic(d: Diagnostic) -> Error {
+        Error::Diagnostics(vec![d])
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(m) | Error::Internal(m) => f.write_str(m),
+            Error::ValuesNotFound { name, tried } => {
+                let tried: Vec<String> = tried.iter().map(|p| format!("`{}`", p.display())).collect();
+                write!(f, "values file `{name}` not found (looked for {})", tried.join(" and "))
+            }
+            Error::Io { path, reason } => write!(f, "{}: {reason}", path.display()),
+            Error::Diagnostics(ds) => {
+                let lines: Vec<String> = ds.iter().map(Diagnostic::headline).collect();
+                f.write_str(&lines.join("\n"))
+            }
+            Error::Build(e) => write!(f, "{e}"),
+            Error::Deploy(e) => write!(f, "{e}"),
+            Error::StaleSchema(p) => write!(f, "{} is out of date; run `compose schema --write`", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<crate::deploy::DeployError> for Error {
+    fn from(e: crate::deploy::DeployError) -> Self {
+        Error::Deploy(e)
+    }
+}
+
+impl From<crate::kustomize::Error> for Error {
+    fn from(e: crate::kustomize::Error) -> Self {
+        Error::Build(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(Error::Usage("x".into()).exit_code(), 2);
+        assert_eq!(Error::Internal("x".into()).exit_code(), 2);
+        assert_eq!(Error::Diagnostics(vec![]).exit_code(), 1);
+        assert_eq!(Error::ValuesNotFound { name: "a".into(), tried: vec![] }.exit_code(), 1);
+    }
+
+    #[test]
+    fn values_not_found_names_every_place() {
+        let e = Error::ValuesNotFound { name: "x.yaml".into(), tried: vec!["x.yaml".into(), "values/x.yaml".into()] };
+        assert_eq!(e.to_string(), "values file `x.yaml` not found (looked for `x.yaml` and `values/x.yaml`)");
+    }
+}

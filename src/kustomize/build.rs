@@ -1,0 +1,665 @@
+//! The build: kustomize's accumulation of a kustomization tree, then the
+//! steps that run once at the top (hash suffixes, name references, vars,
+//! local-config removal, sorting).
+//!
+//! For each kustomization, in kustomize's order: its resources (files, and
+//! other kustomizations built on their own first), its transformer
+//! configurations, its generators, its components (which act on
+//! everything accumulated so far), its transformers, then its vars.
+//! Hash suffixes are computed only at the top, over final content, which is
+//! why an overlay's patch to a generated ConfigMap changes its hash.
+
+use super::error::{Error, Result};
+use super::fs::FileSystem;
+use super::generate::{self, GeneratorKind, GeneratorOptions};
+use super::kustomization::Kustomization;
+use super::loader::{LoadRestrictor, Loader};
+use super::resource::{ResId, Resource};
+use super::sort;
+use super::steps;
+use super::yaml::{self, Node};
+use std::collections::HashSet;
+use std::path::Path;
+
+/// Options of a build, as `kubectl kustomize` flags set them.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// `--load-restrictor`.
+    pub load_restrictor: LoadRestrictor,
+}
+
+/// Builds the kustomization in `dir` and returns its objects in output
+/// order.
+pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
+    let loader = Loader::new(fs, dir, opts.load_restrictor)?;
+    // A Component named directly builds as if it were a Kustomization.
+    let kust = load_kustomization(&loader)?;
+    let mut acc = Accumulator::default();
+    // kustomize tracks origins only when the top kustomization asks for
+    // build metadata; the top's setting then holds for the whole tree.
+    let origin = if kust.str_list("buildMetadata").is_empty() { None } else { Some(String::new()) };
+    accumulate(&loader, &kust, &mut acc, origin.as_deref())?;
+    steps::finish(&mut acc, &kust)?;
+    drop_local_config(&mut acc.resources);
+    sort::apply(&mut acc.resources, kust.get("sortOptions"))?;
+    for r in acc.resources.iter_mut() {
+        normalize_annotations(r, false);
+    }
+    steps::finish_metadata(&mut acc.resources, &kust)?;
+    Ok(acc.resources)
+}
+
+/// Builds and prints, as `kubectl kustomize` prints.
+pub fn build_yaml(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<String> {
+    let resources = build(fs, dir, opts)?;
+    let mut out = String::new();
+    for (i, r) in resources.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        check_printable(&r.node).map_err(|e| e.context(format!("printing {}", r.id())))?;
+        yaml::emit::emit_document_into(&r.node, &mut out);
+    }
+    Ok(out)
+}
+
+/// Go's JSON encoder refuses NaN and infinities, so kustomize fails on them.
+fn check_printable(n: &Node) -> Result<()> {
+    match n {
+        Node::Float(f) if !f.is_finite() => Err(Error::invalid(format!("json: unsupported value: {}", yaml::emit::go_format_float(*f)))),
+        Node::Seq(s) => s.iter().try_for_each(check_printable),
+        Node::Map(m) => m.iter().try_for_each(|(_, v)| check_printable(v)),
+        _ => Ok(()),
+    }
+}
+
+/// What a kustomization has gathered so far: its objects and the rules
+/// collected from it and its bases.
+#[derive(Default)]
+pub struct Accumulator {
+    /// The objects, in load order.
+    pub resources: Vec<Resource>,
+    /// Ids of `resources`, for the duplicate check.
+    ids: HashSet<ResId>,
+    /// Transformer configurations (`configurations:` files and CRD
+    /// specs), merged from bases.
+    pub config: steps::Config,
+    /// `vars:` entries, merged from bases.
+    pub vars: Vec<Node>,
+}
+
+impl Accumulator {
+    /// Adds objects, refusing one whose id is already present.
+    pub fn append(&mut self, resources: Vec<Resource>) -> Result<()> {
+        for r in resources {
+            let id = self.config.effective_id(&r.id());
+            if !self.ids.insert(id) {
+                return Err(Error::invalid(format!("may not add resource with an already registered id: {}", r.id())));
+            }
+            self.resources.push(r);
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the id index after transformers changed names.
+    pub fn reindex(&mut self) {
+        self.ids = self.resources.iter().map(|r| self.config.effective_id(&r.id())).collect();
+    }
+
+    /// Takes in another accumulator's objects, rules and vars.
+    fn merge(&mut self, other: Accumulator) -> Result<()> {
+        self.config.merge(other.config)?;
+        self.append(other.resources)?;
+        self.vars.extend(other.vars);
+        Ok(())
+    }
+
+    /// Adds generated objects: `create` appends, `merge` and `replace`
+    /// fold into the object they name.
+    fn absorb(&mut self, r: Resource) -> Result<()> {
+        let id = r.id();
+        let want = self.config.effective_id(&id);
+        let matches: Vec<usize> = self
+            .resources
+            .iter()
+            .enumerate()
+            .filter(|(_, old)| {
+                old.meta.previous_ids.iter().chain(std::iter::once(&old.id())).any(|i| self.config.effective_id(i) == want)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let behavior = r.meta.behavior.clone().unwrap_or_else(|| "create".into());
+        match matches.as_slice() {
+            [] => {
+                if behavior != "create" {
+                    return Err(Error::invalid(format!("id {id} does not exist; cannot merge or replace")));
+                }
+                self.append(vec![r])
+            }
+            [i] => {
+                let old = &self.resources[*i];
+                let merged = match behavior.as_str() {
+                    "replace" => steps::merge_generated(old, r, false),
+                    "merge" => steps::merge_generated(old, r, true),
+                    other => {
+                        return Err(Error::invalid(format!(
+                            "id {id} exists; can not use behavior: '{other}', behavior must be merge or replace"
+                        )))
+                    }
+                };
+                self.resources[*i] = merged;
+                self.reindex();
+                Ok(())
+            }
+            _ => Err(Error::invalid(format!("found multiple objects that could accept merge of {id}"))),
+        }
+    }
+}
+
+/// Reads and parses the kustomization file of a loader's directory.
+pub fn load_kustomization(loader: &Loader<'_>) -> Result<Kustomization> {
+    let (name, text) = loader.kustomization_text()?;
+    Kustomization::parse(&text, &name, loader.root())
+}
+
+fn is_remote(path: &str) -> bool {
+    path.contains("://") || path.starts_with("github.com/") || path.starts_with("git@") || path.starts_with("gitlab.com/")
+}
+
+/// One kustomization's contribution, into `acc` (a fresh accumulator for a
+/// Kustomization, the parent's for a Component).
+fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, origin: Option<&str>) -> Result<()> {
+    for f in ["helmCharts", "helmChartInflationGenerator", "helmGlobals"] {
+        if kust.get(f).is_some() {
+            return Err(Error::Unsupported { feature: f.into(), path: Some(loader.root().join(&kust.file_name)) });
+        }
+    }
+    accumulate_resources(loader, kust, acc, origin).map_err(|e| e.context("accumulating resources"))?;
+    acc.config.add_configurations(loader, &kust.str_list("configurations"))?;
+    acc.config.add_crds(loader, &kust.str_list("crds"))?;
+    run_generators(loader, kust, acc, origin)?;
+    for path in kust.str_list("components") {
+        if is_remote(&path) {
+            return Err(Error::Unsupported { feature: format!("remote component {path}"), path: None });
+        }
+        let child = loader.child(&path).map_err(|e| e.context("accumulating components"))?;
+        let ck = load_kustomization(&child).map_err(|e| e.context(format!("couldn't make target for path '{}'", child.root().display())))?;
+        if !ck.is_component() {
+            return Err(Error::invalid(format!(
+                "accumulating components: expected kind 'Component' for path '{}' but got '{}'",
+                child.root().display(),
+                ck.kind
+            )));
+        }
+        accumulate(&child, &ck, acc, origin.map(|o| join_origin(o, &path)).as_deref()).map_err(|e| e.context(format!("accumulating components: recursed accumulation of path '{}'", child.root().display())))?;
+    }
+    steps::run(loader, kust, acc, origin)?;
+    if !kust.str_list("validators").is_empty() {
+        return Err(Error::Unsupported { feature: "validators".into(), path: Some(loader.root().join(&kust.file_name)) });
+    }
+    acc.vars.extend(kust.list("vars").iter().cloned());
+    Ok(())
+}
+
+/// `base/file` for origin annotations, cleaned like Go's `filepath.Join`.
+pub fn join_origin(base: &str, path: &str) -> String {
+    let joined = if base.is_empty() { path.to_string() } else { format!("{base}/{path}") };
+    let cleaned = super::fs::clean(Path::new(&joined));
+    cleaned.to_string_lossy().into_owned()
+}
+
+fn accumulate_resources(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, origin: Option<&str>) -> Result<()> {
+    for path in kust.str_list("resources") {
+        if is_remote(&path) {
+            return Err(Error::Unsupported { feature: format!("remote resource {path}"), path: None });
+        }
+        if loader.is_file(&path) {
+            let docs = loader.read_yaml(&path).map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
+            let mut resources = resources_from_documents(docs).map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
+            if let Some(o) = origin {
+                let text = format!("path: {}\n", join_origin(o, &path));
+                for r in resources.iter_mut() {
+                    r.meta.origin = Some(text.clone());
+                }
+            }
+            acc.append(resources).map_err(|e| e.context(format!("merging resources from '{path}'")))?;
+            continue;
+        }
+        if !loader.is_dir(&path) {
+            return Err(Error::Io { path: loader.resolve(&path), reason: "no such file or directory".into() });
+        }
+        let child = loader.child(&path)?;
+        let ck = load_kustomization(&child).map_err(|e| e.context(format!("couldn't make target for path '{}'", child.root().display())))?;
+        if ck.is_component() {
+            return Err(Error::invalid(format!("expected kind != 'Component' for path '{}'", child.root().display())));
+        }
+        let mut sub = Accumulator::default();
+        accumulate(&child, &ck, &mut sub, origin.map(|o| join_origin(o, &path)).as_deref()).map_err(|e| e.context(format!("recursed accumulation of path '{}'", child.root().display())))?;
+        acc.merge(sub).map_err(|e| e.context(format!("recursed merging from path '{}'", child.root().display())))?;
+    }
+    Ok(())
+}
+
+/// Turns a file's documents into objects: empty documents are skipped,
+/// `…List` kinds are unpacked (their items go after the file's other
+/// documents, as kustomize queues them), and each object needs a kind
+/// and a name.
+pub fn resources_from_documents(docs: Vec<Node>) -> Result<Vec<Resource>> {
+    let mut queue: std::collections::VecDeque<Node> = docs.into_iter().collect();
+    let mut out = Vec::new();
+    let mut validated = 0usize;
+    let original = queue.len();
+    while let Some(doc) = queue.pop_front() {
+        let is_original = validated < original;
+        validated += 1;
+        let map = match doc {
+            Node::Null => continue,
+            Node::Map(m) if m.is_empty() => continue,
+            Node::Map(m) => m,
+            _ => return Err(Error::invalid("missing Resource metadata")),
+        };
+        if is_original && has_null_in_list(&Node::Map(map.clone())) {
+            return Err(Error::invalid("empty item in a list of the object"));
+        }
+        let node = Node::Map(map);
+        // kustomize validates the file's own documents, not list items.
+        if is_original {
+            validate_metadata(&node)?;
+        }
+        let kind = node.str_at(&["kind"]).unwrap_or("").to_string();
+        if kind.ends_with("List") {
+            match node.get("items") {
+                // Without `items` it is an ordinary object whose kind
+                // happens to end in "List".
+                None => {}
+                Some(Node::Null) => continue,
+                Some(Node::Seq(items)) => {
+                    for item in items {
+                        queue.push_back(item.clone());
+                    }
+                    continue;
+                }
+                Some(_) => return Err(Error::invalid(format!("expected array in {kind}/items"))),
+            }
+        }
+        let mut r = Resource::new(node);
+        normalize_annotations(&mut r, true);
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// kustomize rewrites `metadata.annotations` through a string map when it
+/// reads an object and again before it prints: values become strings
+/// (null becomes ""), and on reading an empty map is dropped.
+pub fn normalize_annotations(r: &mut Resource, drop_empty: bool) {
+    let Some(Node::Map(meta)) = r.node.get_mut("metadata") else { return };
+    let Some(Node::Map(ann)) = meta.get_mut("annotations") else { return };
+    if ann.is_empty() {
+        if drop_empty {
+            meta.remove("annotations");
+        }
+        return;
+    }
+    for (_, v) in ann.iter_mut() {
+        if let Some(s) = v.scalar_text() {
+            if !matches!(v, Node::Str(_)) {
+                *v = Node::Str(s);
+            }
+        }
+    }
+}
+
+fn validate_metadata(node: &Node) -> Result<()> {
+    let Some(meta) = node.get("metadata") else {
+        if node.get("kind").and_then(Node::as_str).is_some_and(|k| k.ends_with("List")) {
+            return Ok(());
+        }
+        return Err(Error::invalid("missing Resource metadata"));
+    };
+    if !matches!(meta, Node::Map(_)) {
+        return Err(Error::invalid("missing Resource metadata"));
+    }
+    let kind = node.str_at(&["kind"]).unwrap_or("");
+    if kind.is_empty() {
+        return Err(Error::invalid("missing kind in object"));
+    }
+    if !kind.ends_with("List") && node.str_at(&["metadata", "name"]).unwrap_or("").is_empty() {
+        return Err(Error::invalid(format!("missing metadata.name in object of kind {kind}")));
+    }
+    Ok(())
+}
+
+fn has_null_in_list(n: &Node) -> bool {
+    match n {
+        Node::Seq(items) => items.iter().any(|i| i.is_null() || has_null_in_list(i)),
+        Node::Map(m) => m.iter().any(|(_, v)| has_null_in_list(v)),
+        _ => false,
+    }
+}
+
+fn run_generators(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, origin: Option<&str>) -> Result<()> {
+    let global = GeneratorOptions::from_node(kust.get("generatorOptions"))?;
+    for (field, kind) in [("configMapGenerator", GeneratorKind::ConfigMap), ("secretGenerator", GeneratorKind::Secret)] {
+        for entry in kust.list(field) {
+            let mut r = generate::generate(kind, entry, &global, loader)?;
+            if let Some(o) = origin {
+                r.meta.origin = Some(generator_origin(&join_origin(o, &kust.file_name), kind.plugin_kind(), None));
+            }
+            acc.absorb(r).map_err(|e| e.context("merging from generator"))?;
+        }
+    }
+    // `generators:` entries: builtin generator configs, inline or in files.
+    for entry in kust.str_list("generators") {
+        let (docs, configured_in) = match inline_config(&entry) {
+            Some(docs) => (docs, kust.file_name.clone()),
+            None if is_remote(&entry) => {
+                return Err(Error::Unsupported { feature: format!("remote generator `{entry}`"), path: Some(loader.root().join(&kust.file_name)) });
+            }
+            None if loader.is_dir(&entry) => (configs_from_directory(loader, &entry)?, entry.clone()),
+            None => (loader.read_yaml(&entry)?, entry.clone()),
+        };
+        for doc in docs.into_iter().filter(|d| !d.is_null()) {
+            let config_name = doc.str_at(&["metadata", "name"]).map(str::to_string);
+            let mut r = plugin_generator(&doc, loader)?;
+            if let Some(o) = origin {
+                r.meta.origin = Some(generator_origin(&join_origin(o, &configured_in), doc.str_at(&["kind"]).unwrap_or(""), config_name.as_deref()));
+            }
+            acc.absorb(r).map_err(|e| e.context("merging from generator"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The objects a kustomization directory named under `transformers:`
+/// produces: builtin transformer configs, built like a base.
+pub fn configs_from_directory(loader: &Loader<'_>, path: &str) -> Result<Vec<Node>> {
+    let child = loader.child(path)?;
+    let ck = load_kustomization(&child)?;
+    let mut sub = Accumulator::default();
+    accumulate(&child, &ck, &mut sub, None)?;
+    Ok(sub.resources.into_iter().map(|r| r.node).collect())
+}
+
+/// An entry of `generators:`/`transformers:` written inline: YAML text
+/// holding at least one object with a kind, rather than a path.
+pub fn inline_config(entry: &str) -> Option<Vec<Node>> {
+    if !entry.contains('\n') && !entry.contains(':') {
+        return None;
+    }
+    let docs = yaml::parse_stream(entry).ok()?;
+    let objects = docs.iter().filter(|d| d.str_at(&["kind"]).is_some()).count();
+    (objects > 0).then_some(docs)
+}
+
+/// Runs one builtin generator config (`apiVersion: builtin`). Global
+/// `generatorOptions` do not apply to these, as in kustomize.
+fn plugin_generator(doc: &Node, loader: &Loader<'_>) -> Result<Resource> {
+    let kind = doc.str_at(&["kind"]).unwrap_or("");
+    let gen_kind = match kind {
+        "ConfigMapGenerator" => GeneratorKind::ConfigMap,
+        "SecretGenerator" => GeneratorKind::Secret,
+        "IAMPolicyGenerator" => return iam_policy(doc),
+        other => {
+            return Err(Error::Unsupported { feature: format!("generator kind `{other}` (plugins are not run)"), path: None });
+        }
+    };
+    let mut entry = doc.clone();
+    let meta_name = doc.str_at(&["metadata", "name"]).unwrap_or("").to_string();
+    let meta_ns = doc.str_at(&["metadata", "namespace"]).unwrap_or("").to_string();
+    if let Some(m) = entry.as_map_mut() {
+        m.remove("apiVersion");
+        m.remove("kind");
+        m.remove("metadata");
+        // The config's own name and namespace fall back to its metadata.
+        if m.get("name").and_then(Node::as_str).unwrap_or("").is_empty() {
+            m.insert("name", Node::Str(meta_name));
+        }
+        if m.get("namespace").and_then(Node::as_str).unwrap_or("").is_empty() && !meta_ns.is_empty() {
+            m.insert("namespace", Node::Str(meta_ns));
+        }
+    }
+    generate::generate(gen_kind, &entry, &GeneratorOptions::default(), loader)
+}
+
+/// kustomize's builtin `IAMPolicyGenerator` (GKE workload identity): a
+/// ServiceAccount annotated with the Google service account it acts as.
+fn iam_policy(doc: &Node) -> Result<Resource> {
+    let cloud = doc.str_at(&["cloud"]).unwrap_or("");
+    if cloud != "gke" {
+        return Err(Error::invalid(format!("IAMPolicyGenerator: unsupported cloud `{cloud}`; only gke is known")));
+    }
+    let sa = doc.str_at(&["kubernetesService", "name"]).unwrap_or("");
+    let ns = doc.str_at(&["kubernetesService", "namespace"]).unwrap_or("");
+    let gsa = doc.str_at(&["serviceAccount", "name"]).unwrap_or("");
+    let project = doc.str_at(&["serviceAccount", "projectId"]).unwrap_or("");
+    if sa.is_empty() || gsa.is_empty() || project.is_empty() {
+        return Err(Error::invalid("IAMPolicyGenerator needs kubernetesService.name, serviceAccount.name and serviceAccount.projectId"));
+    }
+    let mut text = format!(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {sa}\n  annotations:\n    iam.gke.io/gcp-service-account: {gsa}@{project}.iam.gserviceaccount.com\n"
+    );
+    if !ns.is_empty() {
+        text.push_str(&format!("  namespace: {ns}\n"));
+    }
+    let node = yaml::parse_one(&text).map_err(|e| Error::invalid(format!("IAMPolicyGenerator: {e}")))?;
+    let mut r = Resource::new(node);
+    r.meta.generated = true;
+    Ok(r)
+}
+
+/// The origin annotation text of a generated object.
+fn generator_origin(configured_in: &str, kind: &str, name: Option<&str>) -> String {
+    let mut s = format!("configuredIn: {configured_in}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n");
+    if let Some(n) = name {
+        s.push_str(&format!("  name: {n}\n"));
+    }
+    s
+}
+
+/// kustomize drops objects annotated `config.kubernetes.io/local-config: "true"`.
+fn drop_local_config(resources: &mut Vec<Resource>) {
+    resources.retain(|r| r.annotation("config.kubernetes.io/local-config") != Some("true"));
+}
+
+#[cfg(test)]
+mod tests {
+    //! Whole builds in memory. Each expected text is what `kubectl
+    //! kustomize` printed for the same tree.
+    use super::*;
+    use crate::kustomize::fs::InMemory;
+
+    fn build_tree(files: &[(&str, &str)]) -> Result<String> {
+        let mut fs = InMemory::new();
+        for (p, c) in files {
+            fs.add_file(format!("/t/{p}"), *c);
+        }
+        build_yaml(&fs, Path::new("/t"), &BuildOptions::default())
+    }
+    #[test]
+    fn generators_and_lists() {
+        let files = [
+            ("kustomization.yaml", r#"resources:
+- objects.yaml
+configMapGenerator:
+- name: settings
+  envs: [app.env]
+  literals: [MODE="fast"]
+  files: [conf/app.ini]
+secretGenerator:
+- name: creds
+  literals: [TOKEN=abc]
+  type: kubernetes.io/opaque
+generatorOptions:
+  labels:
+    generated: "yes"
+"#),
+            ("objects.yaml", r#"apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Service
+  metadata:
+    name: web
+  spec:
+    ports:
+    - port: 80
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: apps
+"#),
+            ("app.env", r#"# comment
+LEVEL=info
+
+REGION=eu
+"#),
+            ("conf/app.ini", r#"[main]
+threads = 4
+"#),
+        ];
+        assert_eq!(build_tree(&files).unwrap(), r#"apiVersion: v1
+kind: Namespace
+metadata:
+  name: apps
+---
+apiVersion: v1
+data:
+  LEVEL: info
+  MODE: fast
+  REGION: eu
+  app.ini: |
+    [main]
+    threads = 4
+kind: ConfigMap
+metadata:
+  labels:
+    generated: "yes"
+  name: settings-8d2fh9hg6c
+---
+apiVersion: v1
+data:
+  TOKEN: YWJj
+kind: Secret
+metadata:
+  labels:
+    generated: "yes"
+  name: creds-h49kmbt2t2
+type: kubernetes.io/opaque
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  ports:
+  - port: 80
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+"#);
+    }
+
+    #[test]
+    fn components_accumulate_in_order() {
+        let files = [
+            ("kustomization.yaml", r#"resources:
+- base
+components:
+- extra
+"#),
+            ("base/kustomization.yaml", r#"resources:
+- pod.yaml
+configMapGenerator:
+- name: cfg
+  literals: [A=1]
+"#),
+            ("base/pod.yaml", r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+"#),
+            ("extra/kustomization.yaml", r#"apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+resources:
+- svc.yaml
+configMapGenerator:
+- name: cfg
+  behavior: merge
+  literals: [B=2]
+"#),
+            ("extra/svc.yaml", r#"apiVersion: v1
+kind: Service
+metadata:
+  name: s
+"#),
+        ];
+        assert_eq!(build_tree(&files).unwrap(), r#"apiVersion: v1
+data:
+  A: "1"
+  B: "2"
+kind: ConfigMap
+metadata:
+  name: cfg-66h9cbh964
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: s
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+"#);
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let files = [
+            ("kustomization.yaml", "resources: [a.yaml, b.yaml]\n"),
+            ("a.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n"),
+            ("b.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: default\n"),
+        ];
+        let err = build_tree(&files).unwrap_err().to_string();
+        assert!(err.contains("already registered id"), "{err}");
+    }
+
+    #[test]
+    fn files_outside_the_root_are_refused() {
+        let mut fs = InMemory::new();
+        fs.add_file("/t/app/kustomization.yaml", "resources: [../pod.yaml]\n");
+        fs.add_file("/t/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n");
+        let err = build_yaml(&fs, Path::new("/t/app"), &BuildOptions::default()).unwrap_err().to_string();
+        assert!(err.contains("is not in or below"), "{err}");
+        let open = BuildOptions { load_restrictor: LoadRestrictor::None };
+        assert!(build_yaml(&fs, Path::new("/t/app"), &open).is_ok());
+    }
+
+    #[test]
+    fn a_base_that_contains_its_overlay_is_a_cycle() {
+        let files = [("kustomization.yaml", "resources: [sub]\n"), ("sub/kustomization.yaml", "resources: [..]\n")];
+        let err = build_tree(&files).unwrap_err().to_string();
+        assert!(err.contains("cycle detected"), "{err}");
+    }
+
+    #[test]
+    fn missing_names_and_kinds_are_refused() {
+        let files = [("kustomization.yaml", "resources: [a.yaml]\n"), ("a.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {}\n")];
+        assert!(build_tree(&files).is_err());
+        let files = [("kustomization.yaml", "resources: [a.yaml]\n"), ("a.yaml", "apiVersion: v1\nmetadata:\n  name: x\n")];
+        assert!(build_tree(&files).is_err());
+    }
+}

@@ -1,0 +1,149 @@
+//! Output order: kustomize's legacy order by default, or the order the
+//! top-level `sortOptions` asks for.
+//!
+//! Legacy order puts the kinds of `orderFirst` first in that order, those
+//! of `orderLast` last, and everything else between; ties break on
+//! group/version/kind, then namespace and name, compared as kustomize's
+//! sort strings compare them.
+
+use super::error::{Error, Result};
+use super::resource::{Gvk, ResId, Resource};
+use super::yaml::Node;
+use std::collections::HashMap;
+
+/// kustomize's default `orderFirst`.
+pub const ORDER_FIRST: &[&str] = &[
+    "Namespace",
+    "ResourceQuota",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "PodSecurityPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Endpoints",
+    "Service",
+    "LimitRange",
+    "PriorityClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
+    "PodDisruptionBudget",
+];
+
+/// kustomize's default `orderLast`.
+pub const ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
+
+/// Sorts in place as the top-level `sortOptions` (or the default) says.
+pub fn apply(resources: &mut [Resource], sort_options: Option<&Node>) -> Result<()> {
+    let Some(opts) = sort_options.filter(|n| !n.is_null()) else {
+        legacy(resources, ORDER_FIRST.iter().map(|s| s.to_string()).collect(), ORDER_LAST.iter().map(|s| s.to_string()).collect());
+        return Ok(());
+    };
+    let order = opts.str_at(&["order"]).unwrap_or("");
+    let legacy_opts = opts.get("legacySortOptions").filter(|n| !n.is_null());
+    match order {
+        "fifo" => {
+            if legacy_opts.is_some() {
+                return Err(Error::invalid(
+                    "the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'",
+                ));
+            }
+            Ok(())
+        }
+        "legacy" => {
+            let (first, last) = match legacy_opts {
+                None => (ORDER_FIRST.iter().map(|s| s.to_string()).collect(), ORDER_LAST.iter().map(|s| s.to_string()).collect()),
+                Some(l) => (kinds(l.get("orderFirst")), kinds(l.get("orderLast"))),
+            };
+            legacy(resources, first, last);
+            Ok(())
+        }
+        _ => Err(Error::invalid("the field 'sortOptions.order' must be one of [fifo, legacy]")),
+    }
+}
+
+fn kinds(n: Option<&Node>) -> Vec<String> {
+    match n {
+        Some(Node::Seq(items)) => items.iter().filter_map(Node::scalar_text).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn legacy(resources: &mut [Resource], first: Vec<String>, last: Vec<String>) {
+    let mut rank: HashMap<String, i64> = HashMap::new();
+    let n = first.len() as i64;
+    for (i, k) in first.into_iter().enumerate() {
+        rank.insert(k, -n + i as i64);
+    }
+    for (i, k) in last.into_iter().enumerate() {
+        rank.insert(k, 1 + i as i64);
+    }
+    let mut keyed: Vec<(i64, String, String, usize)> = resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let id = r.id();
+            (rank.get(&id.gvk.kind).copied().unwrap_or(0), gvk_sort_string(&id.gvk), id_sort_string(&id), i)
+        })
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)).then_with(|| a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
+    let order: Vec<usize> = keyed.into_iter().map(|k| k.3).collect();
+    permute(resources, &order);
+}
+
+/// Reorders `items` so that position i holds the old `items[order[i]]`.
+fn permute<T: Clone>(items: &mut [T], order: &[usize]) {
+    let copy: Vec<T> = order.iter().map(|&i| items[i].clone()).collect();
+    for (slot, item) in items.iter_mut().zip(copy) {
+        *slot = item;
+    }
+}
+
+fn gvk_sort_string(g: &Gvk) -> String {
+    let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+    format!("{}_{}_{}", or(&g.group, "~G"), or(&g.version, "~V"), or(&g.kind, "~K"))
+}
+
+fn id_sort_string(id: &ResId) -> String {
+    let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+    format!("{}|{}|{}", id.gvk, or(&id.namespace, "~X"), or(&id.name, "~N"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kustomize::yaml::parse_one;
+
+    fn res(api: &str, kind: &str, name: &str) -> Resource {
+        Resource::new(parse_one(&format!("apiVersion: {api}\nkind: {kind}\nmetadata: {{name: {name}}}\n")).unwrap_or(Node::Null))
+    }
+
+    #[test]
+    fn legacy_order_puts_namespaces_first_and_webhooks_last() {
+        let mut rs = vec![
+            res("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", "w"),
+            res("apps/v1", "Deployment", "b"),
+            res("apps/v1", "Deployment", "a"),
+            res("v1", "Pod", "p"),
+            res("v1", "Namespace", "n"),
+        ];
+        apply(&mut rs, None).unwrap();
+        let names: Vec<&str> = rs.iter().map(|r| r.name()).collect();
+        assert_eq!(names, vec!["n", "a", "b", "p", "w"]);
+    }
+
+    #[test]
+    fn fifo_keeps_load_order() {
+        let mut rs = vec![res("v1", "Pod", "b"), res("v1", "Namespace", "a")];
+        apply(&mut rs, Some(&parse_one("order: fifo").unwrap())).unwrap();
+        assert_eq!(rs[0].name(), "b");
+        assert!(apply(&mut rs, Some(&parse_one("order: other").unwrap())).is_err());
+    }
+}

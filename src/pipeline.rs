@@ -1,0 +1,200 @@
+//! The commands, stage by stage: settings in, text out.
+//!
+//! load (values) -> validate (schema) -> render (template) -> build
+//! (engine). Nothing here prints; each command returns an [`Output`] with
+//! what goes to stdout and the warnings for stderr, or an [`Error`].
+
+use crate::error::Error;
+use crate::kustomize::fs::{FileSystem, OnDisk, Overlay};
+use crate::kustomize::{BuildOptions, LoadRestrictor};
+use crate::schema::{self, Values};
+use crate::settings::{Project, SchemaMode, ValuesSettings};
+use crate::{render, values};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// What a command produced.
+#[derive(Debug, Default, PartialEq)]
+pub struct Output {
+    /// Text for stdout.
+    pub stdout: String,
+    /// Lines for stderr, as warnings.
+    pub warnings: Vec<String>,
+    /// A line for stderr that is not a warning (e.g. "values are valid").
+    pub note: Option<String>,
+    /// The exit code (kubectl's own for `apply` and `diff`).
+    pub code: u8,
+}
+
+/// Values loaded and validated, with the project facts the later stages need.
+pub struct Prepared {
+    /// The typed values.
+    pub values: Values,
+    /// The project's component names, sorted.
+    pub components: Vec<String>,
+    /// How many layers were merged.
+    pub layers: usize,
+}
+
+/// Loads and validates the values of a project.
+pub fn prepare(vs: &ValuesSettings) -> Result<Prepared, Error> {
+    let components = schema::discover_components(&vs.project.root)?;
+    let schema = schema::generate(&components)?;
+    let loaded = values::load(vs, &schema)?;
+    schema::validate::validate(&schema, &loaded, &components).map_err(Error::Diagnostics)?;
+    let values = Values::from_tree(&loaded.tree, &components)?;
+    Ok(Prepared { values, components, layers: loaded.layers.len() })
+}
+
+/// `compose validate`.
+pub fn validate(vs: &ValuesSettings) -> Result<Output, Error> {
+    let p = prepare(vs)?;
+    let enabled = p.values.components.values().filter(|c| c.enabled).count();
+    Ok(Output { note: Some(format!("values are valid ({} layers, {enabled} of {} components enabled)", p.layers, p.components.len())), ..Output::default() })
+}
+
+/// `compose template`: the generated kustomization.
+pub fn template(vs: &ValuesSettings) -> Result<Output, Error> {
+    let p = prepare(vs)?;
+    let text = render_kustomization(&vs.project, &p.values)?;
+    Ok(Output { stdout: text, warnings: label_warnings(&vs.project, &p.values), ..Output::default() })
+}
+
+/// `compose` / `compose render`: the built manifests, printed or written
+/// one file per object into `output_dir`.
+pub fn render(vs: &ValuesSettings, output_dir: Option<&Path>) -> Result<Output, Error> {
+    let (_, out, warnings) = build(vs)?;
+    match output_dir {
+        None => Ok(Output { stdout: out, warnings, ..Output::default() }),
+        Some(dir) => {
+            let docs = crate::deploy::parse_manifests(&out)?;
+            let files = crate::deploy::write_output_dir(&docs, dir)?;
+            Ok(Output { warnings, note: Some(format!("wrote {} files to {}", files.len(), dir.display())), ..Output::default() })
+        }
+    }
+}
+
+/// Loads, validates, renders and builds: (values, manifests, warnings).
+fn build(vs: &ValuesSettings) -> Result<(Prepared, String, Vec<String>), Error> {
+    let p = prepare(vs)?;
+    let text = render_kustomization(&vs.project, &p.values)?;
+    let warnings = label_warnings(&vs.project, &p.values);
+    let out = build_with_kustomization(&vs.project.root, &text)?;
+    Ok((p, out, warnings))
+}
+
+/// The project's name: the values' `name`, else the root directory's name.
+fn project_name(project: &Project, values: Option<&Values>) -> String {
+    if let Some(n) = values.and_then(|v| v.globals.name.clone()) {
+        return n;
+    }
+    let defaults = project.root.join("values").join("values.yaml");
+    let from_defaults = std::fs::read_to_string(defaults).ok().and_then(|t| crate::kustomize::yaml::parse_one(&t).ok()).and_then(|n| n.str_at(&["name"]).map(str::to_string));
+    from_defaults.unwrap_or_else(|| project.root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+}
+
+/// `compose apply`: render, then kubectl apply; kubectl's exit code.
+pub fn apply(vs: &ValuesSettings, options: &crate::deploy::ApplyOptions) -> Result<Output, Error> {
+    let (p, out, warnings) = build(vs)?;
+    let mut options = options.clone();
+    options.project = project_name(&vs.project, Some(&p.values));
+    let outcome = crate::deploy::apply_yaml(&out, &options)?;
+    Ok(Output { warnings, code: exit_byte(outcome.exit_code()), ..Output::default() })
+}
+
+/// `compose diff`: render, then kubectl diff; kubectl's exit code (1 = changes).
+pub fn diff(vs: &ValuesSettings, options: &crate::deploy::DiffOptions) -> Result<Output, Error> {
+    let (_, out, warnings) = build(vs)?;
+    let outcome = crate::deploy::diff_yaml(&out, options)?;
+    Ok(Output { warnings, code: exit_byte(outcome.exit_code()), ..Output::default() })
+}
+
+/// `compose argocd appset`.
+pub fn appset(project: &Project, spec: &crate::deploy::AppSetSpec) -> Result<Output, Error> {
+    let mut spec = spec.clone();
+    if spec.project.is_empty() {
+        spec.project = project_name(project, None);
+    }
+    let node = crate::deploy::appset(&spec)?;
+    Ok(Output { stdout: crate::kustomize::yaml::emit_document(&node), ..Output::default() })
+}
+
+/// A process exit code as ours: kubectl's code when it fits, else 1.
+fn exit_byte(code: i32) -> u8 {
+    u8::try_from(code).unwrap_or(1)
+}
+
+fn render_kustomization(project: &Project, values: &Values) -> Result<String, Error> {
+    let (name, text) = render::template_for(project)?;
+    render::render(&name, &text, values, project.root.join("base").is_dir())
+}
+
+/// Builds `root` with `kustomization` laid over it as its
+/// `kustomization.yaml`, without writing anything.
+pub fn build_with_kustomization(root: &Path, kustomization: &str) -> Result<String, Error> {
+    let mut files = BTreeMap::new();
+    files.insert(root.join("kustomization.yaml"), kustomization.as_bytes().to_vec());
+    let overlay = Overlay { base: &OnDisk, files };
+    engine_build(&overlay, root, LoadRestrictor::RootOnly).map_err(|e| Error::Build(e.context("building the generated kustomization (print it with `compose template`)")))
+}
+
+/// `compose kustomize DIR`.
+pub fn kustomize(dir: &Path, restrictor: LoadRestrictor) -> Result<Output, Error> {
+    Ok(Output { stdout: engine_build(&OnDisk, dir, restrictor)?, ..Output::default() })
+}
+
+/// The one call into the engine.
+fn engine_build(fs: &dyn FileSystem, dir: &Path, restrictor: LoadRestrictor) -> crate::kustomize::Result<String> {
+    crate::kustomize::build_yaml(fs, dir, &BuildOptions { load_restrictor: restrictor })
+}
+
+/// `compose schema`.
+pub fn schema_command(project: &Project, mode: SchemaMode) -> Result<Output, Error> {
+    let components = schema::discover_components(&project.root)?;
+    let text = schema::to_text(&schema::generate(&components)?);
+    let path = project.root.join(schema::SCHEMA_PATH);
+    match mode {
+        SchemaMode::Print => Ok(Output { stdout: text, ..Output::default() }),
+        SchemaMode::Write => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, &e))?;
+            }
+            std::fs::write(&path, text).map_err(|e| Error::io(&path, &e))?;
+            Ok(Output { note: Some(format!("wrote {}", project.show(Path::new(schema::SCHEMA_PATH)))), ..Output::default() })
+        }
+        SchemaMode::Check => {
+            let current = std::fs::read_to_string(&path).unwrap_or_default();
+            if current == text {
+                Ok(Output { note: Some(format!("{} is up to date", project.show(Path::new(schema::SCHEMA_PATH)))), ..Output::default() })
+            } else {
+                Err(Error::StaleSchema(std::path::PathBuf::from(project.show(Path::new(schema::SCHEMA_PATH)))))
+            }
+        }
+    }
+}
+
+/// Warns about enabled components whose kustomization sets `labels` or
+/// `commonLabels`: in a Component those stamp every resource accumulated
+/// before it (the base and earlier components), not only its own, and
+/// with selectors included the last component's labels win everywhere.
+pub fn label_warnings(project: &Project, values: &Values) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, _) in values.components.iter().filter(|(_, c)| c.enabled) {
+        let dir = Path::new("components").join(name);
+        for file in crate::kustomize::loader::KUSTOMIZATION_FILE_NAMES {
+            let rel = dir.join(file);
+            let Ok(text) = std::fs::read_to_string(project.root.join(&rel)) else { continue };
+            let Ok(doc) = crate::kustomize::yaml::parse_one(&text) else { break };
+            for field in ["labels", "commonLabels"] {
+                if doc.get(field).is_some() {
+                    out.push(format!(
+                        "{}: `{field}` in a Component applies to every resource accumulated before it (the base and the components listed earlier), not only to the resources of `{name}`; write the labels in the component's own resources instead",
+                        project.show(&rel)
+                    ));
+                }
+            }
+            break;
+        }
+    }
+    out
+}

@@ -1,0 +1,203 @@
+//! Helm-style template filters, so a `helm-minimal` chart's kustomization
+//! template ports with few changes.
+//!
+//! | filter | meaning |
+//! |---|---|
+//! | `toYaml` | the value as YAML (kustomize's own writer), no final newline |
+//! | `toJson` | the value as compact JSON |
+//! | `indent(n)` | every line prefixed with n spaces |
+//! | `nindent(n)` | a newline, then `indent(n)` |
+//! | `quote` / `squote` | the text in double (escaped) / single quotes |
+//! | `default(d)` | `d` when the value is empty (undefined, none, false, 0, "", [], {}) |
+//! | `required(msg)` | fails with `msg` when the value is undefined, none or "" |
+//! | `b64enc` / `b64dec` | base64 (standard alphabet, padded) |
+//!
+//! `trim`, `upper` and `lower` are minijinja's built-ins, which already
+//! behave like Helm's.
+
+use crate::kustomize::yaml::{emit_document, json::to_json, Mapping, Node};
+use base64::Engine as _;
+use minijinja::value::{Value, ValueKind};
+use minijinja::{Environment, Error, ErrorKind};
+
+/// Registers every filter on `env`.
+pub fn register(env: &mut Environment<'_>) {
+    env.add_filter("toYaml", to_yaml);
+    env.add_filter("toJson", to_json_filter);
+    env.add_filter("indent", indent);
+    env.add_filter("nindent", nindent);
+    env.add_filter("quote", quote);
+    env.add_filter("squote", squote);
+    env.add_filter("default", default);
+    env.add_filter("required", required);
+    env.add_filter("b64enc", b64enc);
+    env.add_filter("b64dec", b64dec);
+}
+
+/// minijinja value -> document node.
+pub fn to_node(v: &Value) -> Result<Node, Error> {
+    Ok(match v.kind() {
+        ValueKind::Undefined => return Err(Error::new(ErrorKind::UndefinedError, "cannot convert an undefined value")),
+        ValueKind::None => Node::Null,
+        ValueKind::Bool => Node::Bool(v.is_true()),
+        ValueKind::Number => match v.as_i64() {
+            Some(i) => Node::Int(i),
+            None => match f64::try_from(v.clone()) {
+                Ok(f) => Node::Float(f),
+                Err(_) => Node::Str(v.to_string()),
+            },
+        },
+        ValueKind::String | ValueKind::Bytes => Node::Str(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())),
+        ValueKind::Seq | ValueKind::Iterable => Node::Seq(v.try_iter()?.map(|x| to_node(&x)).collect::<Result<_, _>>()?),
+        ValueKind::Map => {
+            let mut m = Mapping::new();
+            for k in v.try_iter()? {
+                let item = v.get_item(&k)?;
+                m.insert(k.as_str().map(str::to_string).unwrap_or_else(|| k.to_string()), to_node(&item)?);
+            }
+            Node::Map(m)
+        }
+        _ => Node::Str(v.to_string()),
+    })
+}
+
+fn to_yaml(v: Value) -> Result<String, Error> {
+    let text = emit_document(&to_node(&v)?);
+    Ok(text.strip_suffix('\n').unwrap_or(&text).to_string())
+}
+
+fn to_json_filter(v: Value) -> Result<String, Error> {
+    Ok(to_json(&to_node(&v)?))
+}
+
+/// The text of a value, as Helm would print it (`none` prints nothing).
+fn text(v: &Value) -> String {
+    if v.is_none() || v.is_undefined() {
+        String::new()
+    } else {
+        v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+    }
+}
+
+fn indent(v: Value, n: usize) -> String {
+    let pad = " ".repeat(n);
+    format!("{pad}{}", text(&v).replace('\n', &format!("\n{pad}")))
+}
+
+fn nindent(v: Value, n: usize) -> String {
+    format!("\n{}", indent(v, n))
+}
+
+fn quote(v: Value) -> String {
+    if v.is_none() || v.is_undefined() {
+        return String::new();
+    }
+    let mut out = String::from("\"");
+    for c in text(&v).chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn squote(v: Value) -> String {
+    if v.is_none() || v.is_undefined() {
+        return String::new();
+    }
+    format!("'{}'", text(&v))
+}
+
+/// Helm's notion of empty.
+fn is_empty(v: &Value) -> bool {
+    match v.kind() {
+        ValueKind::Undefined | ValueKind::None => true,
+        ValueKind::Bool => !v.is_true(),
+        ValueKind::Number => !v.is_true(),
+        ValueKind::String => v.as_str().is_some_and(str::is_empty),
+        ValueKind::Seq | ValueKind::Map => v.len() == Some(0),
+        _ => false,
+    }
+}
+
+fn default(v: Value, fallback: Value) -> Value {
+    if is_empty(&v) {
+        fallback
+    } else {
+        v
+    }
+}
+
+fn required(v: Value, message: Option<String>) -> Result<Value, Error> {
+    let missing = v.is_undefined() || v.is_none() || v.as_str().is_some_and(str::is_empty);
+    if missing {
+        return Err(Error::new(ErrorKind::InvalidOperation, message.unwrap_or_else(|| "a required value is missing".into())));
+    }
+    Ok(v)
+}
+
+fn b64enc(v: Value) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text(&v))
+}
+
+fn b64dec(v: Value) -> Result<String, Error> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(text(&v).trim()).map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("b64dec: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidOperation, "b64dec: the decoded bytes are not UTF-8 text"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    fn render(src: &str, ctx: Value) -> Result<String, Error> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        register(&mut env);
+        env.render_str(src, ctx)
+    }
+
+    #[test]
+    fn to_yaml_quotes_what_yaml_would_misread() {
+        let ctx = context! { tag => "1.10", on => "on", plain => "latest", n => 3, m => context!{ b => 1, a => "x" } };
+        assert_eq!(render("{{ tag | toYaml }} {{ on | toYaml }} {{ plain | toYaml }} {{ n | toYaml }}", ctx.clone()).unwrap(), "\"1.10\" \"on\" latest 3");
+        assert_eq!(render("{{ m | toYaml }}", ctx).unwrap(), "a: x\nb: 1");
+    }
+
+    #[test]
+    fn indentation_filters() {
+        let ctx = context! { s => "a: 1\nb: 2" };
+        assert_eq!(render("{{ s | indent(2) }}", ctx.clone()).unwrap(), "  a: 1\n  b: 2");
+        assert_eq!(render("x:{{ s | nindent(2) }}", ctx).unwrap(), "x:\n  a: 1\n  b: 2");
+    }
+
+    #[test]
+    fn quoting_and_encoding() {
+        let ctx = context! { s => "say \"hi\"\n", e => "aGVsbG8=" };
+        assert_eq!(render("{{ s | quote }}", ctx.clone()).unwrap(), "\"say \\\"hi\\\"\\n\"");
+        assert_eq!(render("{{ 'it' | squote }}", ctx.clone()).unwrap(), "'it'");
+        assert_eq!(render("{{ 'hello' | b64enc }} {{ e | b64dec }}", ctx).unwrap(), "aGVsbG8= hello");
+        assert!(render("{{ 'not base64!' | b64dec }}", context! {}).is_err());
+    }
+
+    #[test]
+    fn default_and_required_follow_helm() {
+        let ctx = context! { empty => "", zero => 0, set => "v", m => context!{} };
+        assert_eq!(render("{{ empty | default('d') }} {{ zero | default(5) }} {{ set | default('d') }} {{ m.missing | default('u') }}", ctx.clone()).unwrap(), "d 5 v u");
+        let err = render("{{ empty | required('namespace is required') }}", ctx.clone()).unwrap_err();
+        assert!(err.to_string().contains("namespace is required"), "{err}");
+        assert_eq!(render("{{ set | required('x') }}", ctx).unwrap(), "v");
+    }
+
+    #[test]
+    fn builtins_trim_upper_lower_remain() {
+        assert_eq!(render("{{ ' Ab ' | trim | upper }}{{ 'C' | lower }}", context! {}).unwrap(), "ABc");
+    }
+}

@@ -1,0 +1,395 @@
+//! The values types and the project's effective JSON Schema.
+//!
+//! The Rust structs below are the single source of truth: their doc
+//! comments become the schema's descriptions (so editors show them), and
+//! the same structs are what the template stage receives. The schema is
+//! JSON Schema draft-07 (what editors and Helm users expect) and never
+//! holds a remote `$ref`: every reference points into its own
+//! `definitions`.
+//!
+//! Component names are not known at compile time: they are the
+//! directories under `components/`. The effective schema is therefore the
+//! generated schema of [`Globals`] plus one property per discovered
+//! component, each referring to the [`Component`] definition. The top
+//! level keeps `additionalProperties: false`, so a misspelt component
+//! (`reddis:`) is an error in the editor and in compose.
+
+pub mod suggest;
+pub mod validate;
+
+use crate::error::Error;
+use schemars::generate::SchemaSettings;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// Where the committed schema lives in a project.
+pub const SCHEMA_PATH: &str = "schema/values.schema.json";
+
+/// Values of a compose project: settings for the whole release, and one
+/// entry per component (a directory under `components/`).
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "compose values")]
+pub struct Globals {
+    /// Release name. The workload of component `c` is named `<name>-<c>`
+    /// (e.g. `arches-api`) unless the component sets `workload`.
+    pub name: Option<String>,
+    /// Namespace given to every namespaced object (kustomize `namespace`).
+    pub namespace: Option<String>,
+    /// Prefix added to every object name (kustomize `namePrefix`).
+    pub name_prefix: Option<String>,
+    /// Suffix added to every object name (kustomize `nameSuffix`).
+    pub name_suffix: Option<String>,
+    /// Labels added to every object and to pod templates, never to
+    /// selectors (selectors of running workloads cannot change).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Annotations added to every object and to pod templates (kustomize
+    /// `commonAnnotations`).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    /// Registry prepended to every component image that sets a
+    /// `repository`, e.g. `ghcr.io/acme`: the image `arches/api` becomes
+    /// `ghcr.io/acme/arches/api`.
+    pub image_registry: Option<String>,
+}
+
+/// Settings of one component.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Component {
+    /// Whether the component is part of the build. Components are off
+    /// unless enabled.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Replica count of the component's workload. When absent the
+    /// manifest's own count is kept.
+    #[schemars(range(max = 2147483647))]
+    pub replicas: Option<u32>,
+    /// The component's container image.
+    #[serde(default)]
+    pub image: Image,
+    /// Name of the workload that `replicas` scales, when it is not
+    /// `<name>-<component>`.
+    pub workload: Option<String>,
+}
+
+/// A component's image. `repository` is the image name as the component's
+/// manifests write it (what kustomize's `images` matches); `tag` and
+/// `digest` replace the manifest's.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Image {
+    /// Image name used in the manifests, e.g. `arches/api`.
+    pub repository: Option<String>,
+    /// Tag to deploy, e.g. `v1.0.0`. Always a string: quote numbers-looking
+    /// tags in YAML (`"1.10"`); `--set` types it as a string by itself.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))]
+    pub tag: Option<String>,
+    /// Digest to pin, e.g. `sha256:0123...`; wins over the tag when both are set.
+    #[schemars(regex(pattern = r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$"))]
+    pub digest: Option<String>,
+}
+
+/// Validated values: globals plus the components named in the values.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Values {
+    /// Release-wide settings.
+    pub globals: Globals,
+    /// Component settings by name (only the components the values mention).
+    pub components: BTreeMap<String, Component>,
+    /// The merged values as loaded, for templates that want raw access.
+    pub raw: Value,
+}
+
+impl Values {
+    /// Splits a validated tree into globals and components.
+    pub fn from_tree(tree: &Value, components: &[String]) -> Result<Values, Error> {
+        let obj = tree.as_object().cloned().unwrap_or_default();
+        let mut globals = Map::new();
+        let mut comps = BTreeMap::new();
+        for (k, v) in obj {
+            if components.contains(&k) {
+                let c: Component = serde_json::from_value(v).map_err(|e| Error::Internal(format!("values of component `{k}` passed the schema but not the types: {e}")))?;
+                comps.insert(k, c);
+            } else {
+                globals.insert(k, v);
+            }
+        }
+        let globals: Globals = serde_json::from_value(Value::Object(globals)).map_err(|e| Error::Internal(format!("global values passed the schema but not the types: {e}")))?;
+        Ok(Values { globals, components: comps, raw: tree.clone() })
+    }
+}
+
+/// The effective schema for a project with these components (sorted).
+pub fn generate(components: &[String]) -> Result<Value, Error> {
+    let mut generator = SchemaSettings::draft07().into_generator();
+    let component_ref = generator.subschema_for::<Component>();
+    let root = generator.root_schema_for::<Globals>();
+    let mut root: Value = root.to_value();
+    let globals: Vec<String> = root.get("properties").and_then(Value::as_object).map(|p| p.keys().cloned().collect()).unwrap_or_default();
+    let props = root
+        .as_object_mut()
+        .and_then(|o| o.get_mut("properties"))
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| Error::Internal("generated schema has no properties".into()))?;
+    for name in components {
+        if globals.contains(name) {
+            return Err(Error::Usage(format!("component directory `components/{name}` has the name of a global value; rename the directory")));
+        }
+        // draft-07 ignores keywords beside `$ref`, so the description sits
+        // beside an `allOf` that holds the reference.
+        props.insert(
+            name.clone(),
+            json!({
+                "description": format!("Component `{name}` (directory `components/{name}`)."),
+                "allOf": [component_ref.clone().to_value()],
+            }),
+        );
+    }
+    unwrap_descriptions(&mut root);
+    // Readers look for the draft and the title first.
+    let mut ordered = Map::new();
+    if let Value::Object(mut o) = root {
+        for k in ["$schema", "title", "description", "type", "additionalProperties", "properties"] {
+            if let Some(v) = o.remove(k) {
+                ordered.insert(k.to_string(), v);
+            }
+        }
+        ordered.extend(o);
+    }
+    Ok(Value::Object(ordered))
+}
+
+/// Doc comments are wrapped at source width; editors wrap by themselves,
+/// so single line breaks become spaces (blank lines stay paragraphs).
+fn unwrap_descriptions(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                match x {
+                    Value::String(s) if k == "description" => {
+                        *s = s.split("\n\n").map(|p| p.replace('\n', " ")).collect::<Vec<_>>().join("\n\n");
+                    }
+                    other => unwrap_descriptions(other),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(unwrap_descriptions),
+        _ => {}
+    }
+}
+
+/// The schema as committed: pretty JSON with a final newline.
+pub fn to_text(schema: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(schema).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// One step of a values path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seg {
+    /// A mapping key.
+    Key(String),
+    /// A list index.
+    Index(usize),
+}
+
+/// Follows local `$ref`s and single-branch wrappers (`allOf` of one,
+/// `anyOf` with a null branch) to the schema that says something.
+fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
+    for _ in 0..32 {
+        if let Some(r) = node.get("$ref").and_then(Value::as_str) {
+            match r.strip_prefix("#/").and_then(|p| root.pointer(&format!("/{p}"))) {
+                Some(n) => {
+                    node = n;
+                    continue;
+                }
+                None => return node,
+            }
+        }
+        let branches = node.get("allOf").or_else(|| node.get("anyOf")).or_else(|| node.get("oneOf")).and_then(Value::as_array);
+        if let Some(b) = branches {
+            let non_null: Vec<&Value> = b.iter().filter(|s| s.get("type").and_then(Value::as_str) != Some("null")).collect();
+            if non_null.len() == 1 && node.get("type").is_none() && node.get("properties").is_none() {
+                node = non_null[0];
+                continue;
+            }
+        }
+        return node;
+    }
+    node
+}
+
+/// The sub-schema at a values path, if the schema describes it.
+pub fn schema_at<'a>(root: &'a Value, path: &[Seg]) -> Option<&'a Value> {
+    let mut node = resolve(root, root);
+    for seg in path {
+        node = match seg {
+            Seg::Key(k) => match node.get("properties").and_then(|p| p.get(k)) {
+                Some(n) => n,
+                None => match node.get("additionalProperties") {
+                    Some(ap) if ap.is_object() => ap,
+                    _ => return None,
+                },
+            },
+            Seg::Index(_) => node.get("items").filter(|i| i.is_object())?,
+        };
+        node = resolve(root, node);
+    }
+    Some(node)
+}
+
+/// The JSON types allowed at a path (without `null`, which always means
+/// "delete" in compose values). `None` when the schema does not say.
+pub fn types_at(root: &Value, path: &[Seg]) -> Option<Vec<String>> {
+    let node = schema_at(root, path)?;
+    let types: Vec<String> = match node.get("type")? {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        _ => return None,
+    };
+    Some(types.into_iter().filter(|t| t != "null").collect())
+}
+
+/// The keys a mapping at `path` may hold, for did-you-mean.
+pub fn known_keys(root: &Value, path: &[Seg]) -> Vec<String> {
+    schema_at(root, path)
+        .and_then(|n| n.get("properties"))
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Renders a path for messages: `api.image.tag`, `labels["app.kubernetes.io/name"]`, `list[0]`.
+pub fn display_path(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Key(k) => out.push_str(&format!("[{}]", serde_json::Value::String(k.clone()))),
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    if out.is_empty() {
+        out.push_str("(top level)");
+    }
+    out
+}
+
+/// Splits a JSON pointer into path segments; digits become indexes only
+/// where the instance has a list (the caller passes the instance).
+pub fn pointer_to_path(pointer: &str, instance: &Value) -> Vec<Seg> {
+    let mut out = Vec::new();
+    let mut cur = Some(instance);
+    for raw in pointer.split('/').skip(1) {
+        let key = raw.replace("~1", "/").replace("~0", "~");
+        match cur {
+            Some(Value::Array(a)) => {
+                let i = key.parse::<usize>().unwrap_or(0);
+                cur = a.get(i);
+                out.push(Seg::Index(i));
+            }
+            Some(Value::Object(o)) => {
+                cur = o.get(&key);
+                out.push(Seg::Key(key));
+            }
+            _ => {
+                cur = None;
+                out.push(Seg::Key(key));
+            }
+        }
+    }
+    out
+}
+
+/// Names of the component directories of a project: the directories under
+/// `components/` that hold a kustomization file, sorted.
+pub fn discover_components(root: &std::path::Path) -> Result<Vec<String>, Error> {
+    let dir = root.join("components");
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut names = Vec::new();
+    let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, &e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(&dir, &e))?;
+        let path = entry.path();
+        let has_kustomization = crate::kustomize::loader::KUSTOMIZATION_FILE_NAMES.iter().any(|f| path.join(f).is_file());
+        if path.is_dir() && has_kustomization {
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn comps() -> Vec<String> {
+        vec!["api".to_string(), "redis".to_string()]
+    }
+
+    #[test]
+    fn schema_is_draft07_with_components_and_closed_top() {
+        let s = generate(&comps()).unwrap();
+        assert_eq!(s["$schema"], "http://json-schema.org/draft-07/schema#");
+        assert_eq!(s["additionalProperties"], false);
+        assert!(s["properties"]["api"]["allOf"][0]["$ref"].as_str().unwrap().starts_with("#/definitions/"));
+        assert!(s["definitions"]["Component"]["properties"]["replicas"].is_object());
+        assert!(!to_text(&s).contains("http://") || !to_text(&s).contains("\"$ref\": \"http"));
+    }
+
+    #[test]
+    fn descriptions_come_from_doc_comments() {
+        let s = generate(&comps()).unwrap();
+        let d = s["properties"]["namespace"]["description"].as_str().unwrap();
+        assert!(d.starts_with("Namespace given to every namespaced object"), "{d}");
+        let d = s["properties"]["name"]["description"].as_str().unwrap();
+        assert!(!d.contains('\n'), "{d}");
+        let keys: Vec<&String> = s.as_object().unwrap().keys().collect();
+        assert_eq!(keys[..3], ["$schema", "title", "description"]);
+    }
+
+    #[test]
+    fn a_component_named_like_a_global_is_refused() {
+        assert!(generate(&["namespace".to_string()]).is_err());
+    }
+
+    #[test]
+    fn types_follow_refs() {
+        let s = generate(&comps()).unwrap();
+        let k = |p: &[&str]| types_at(&s, &p.iter().map(|x| Seg::Key(x.to_string())).collect::<Vec<_>>());
+        assert_eq!(k(&["api", "replicas"]), Some(vec!["integer".to_string()]));
+        assert_eq!(k(&["api", "image", "tag"]), Some(vec!["string".to_string()]));
+        assert_eq!(k(&["api", "enabled"]), Some(vec!["boolean".to_string()]));
+        assert_eq!(k(&["labels", "team"]), Some(vec!["string".to_string()]));
+        assert_eq!(k(&["reddis", "enabled"]), None);
+    }
+
+    #[test]
+    fn paths_display_like_set_paths() {
+        let p = vec![Seg::Key("labels".into()), Seg::Key("app.kubernetes.io/name".into())];
+        assert_eq!(display_path(&p), "labels[\"app.kubernetes.io/name\"]");
+        assert_eq!(display_path(&[Seg::Key("a".into()), Seg::Index(2), Seg::Key("b".into())]), "a[2].b");
+    }
+
+    #[test]
+    fn values_split_into_globals_and_components() {
+        let tree = json!({"namespace": "n", "api": {"enabled": true, "replicas": 2, "image": {"tag": "1.10"}}});
+        let v = Values::from_tree(&tree, &comps()).unwrap();
+        assert_eq!(v.globals.namespace.as_deref(), Some("n"));
+        assert_eq!(v.components["api"].replicas, Some(2));
+        assert_eq!(v.components["api"].image.tag.as_deref(), Some("1.10"));
+    }
+}

@@ -1,0 +1,245 @@
+//! Loading values in layers.
+//!
+//! Layers, lowest first (later wins): the project's `values/values.yaml`,
+//! each `--values` file, each `--set` argument, each `COMPOSE_VALUES__*`
+//! environment variable. Files are read with the engine's YAML reader
+//! (with positions); `--set` and environment values are typed by the
+//! schema (see [`set`]). figment merges the layers (see [`provider`]):
+//! mappings merge key by key, lists and scalars replace, and null deletes
+//! the key from everything below it.
+//!
+//! The result keeps, for every JSON pointer, the layer that supplied the
+//! winning value, so a validation error points at that layer's file, line
+//! and column (or at the `--set` argument or the variable).
+
+pub mod provider;
+pub mod set;
+
+use crate::diagnostic::{Diagnostic, Origin};
+use crate::error::Error;
+use crate::kustomize::yaml::{parse_stream_with_spans, Mapping, Node, SpanMap};
+use crate::schema::{display_path, Seg};
+use crate::settings::{ValuesSettings, ENV_PREFIX};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Where a layer came from.
+#[derive(Clone, Debug)]
+pub enum LayerSource {
+    /// A values file.
+    File {
+        /// The path as shown.
+        shown: String,
+        /// Its text, for excerpts.
+        text: Arc<str>,
+        /// Positions of its values by JSON pointer.
+        spans: SpanMap,
+    },
+    /// One `--set` argument.
+    Set(String),
+    /// One environment variable.
+    Env(String),
+}
+
+/// One layer: its source and its values (a mapping).
+#[derive(Clone, Debug)]
+pub struct Layer {
+    /// Where it came from.
+    pub source: LayerSource,
+    /// The values.
+    pub data: Node,
+}
+
+impl Layer {
+    fn name(&self) -> String {
+        match &self.source {
+            LayerSource::File { shown, .. } => shown.clone(),
+            LayerSource::Set(a) => format!("--set {a}"),
+            LayerSource::Env(v) => v.clone(),
+        }
+    }
+}
+
+/// Merged values plus what is needed to point back into the layers.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The merged tree, nulls removed.
+    pub tree: serde_json::Value,
+    /// Winning layer by JSON pointer.
+    origins: HashMap<String, usize>,
+    /// The layers, lowest first.
+    pub layers: Vec<Layer>,
+}
+
+impl Loaded {
+    /// Where the value at `pointer` came from; with `key`, where its key is
+    /// written (for unknown keys).
+    pub fn origin(&self, pointer: &str, key: bool) -> Option<Origin> {
+        let layer = self.layers.get(*self.origins.get(pointer)?)?;
+        Some(origin_in(layer, pointer, key))
+    }
+
+    /// The index of the layer that supplied `pointer`, for sorting.
+    pub fn layer_index(&self, pointer: &str) -> Option<usize> {
+        self.origins.get(pointer).copied()
+    }
+}
+
+fn origin_in(layer: &Layer, pointer: &str, key: bool) -> Origin {
+    match &layer.source {
+        LayerSource::File { shown, text, spans } => {
+            let pos = if key { spans.get(&format!("{pointer}#key")).or_else(|| spans.get(pointer)) } else { spans.get(pointer) };
+            Origin::File { path: shown.clone(), line: pos.map(|p| p.line), col: pos.map(|p| p.col).unwrap_or(0), source: Some(text.clone()) }
+        }
+        LayerSource::Set(a) => Origin::Arg(format!("--set {a}")),
+        LayerSource::Env(v) => Origin::Env(v.clone()),
+    }
+}
+
+/// Reads one values file into a layer.
+pub fn file_layer(shown: &str, text: &str) -> Result<Layer, Diagnostic> {
+    let text: Arc<str> = Arc::from(text);
+    let at = |line, col| Origin::File { path: shown.to_string(), line: Some(line), col, source: Some(text.clone()) };
+    let mut docs = parse_stream_with_spans(&text).map_err(|e| Diagnostic::at(at(e.pos.line, e.pos.col), format!("invalid YAML: {}", e.message)))?;
+    if docs.len() > 1 {
+        return Err(Diagnostic::at(at(1, 0), "a values file holds one YAML document, this one holds several"));
+    }
+    let (data, spans) = docs.pop().unwrap_or((Node::Null, SpanMap::new()));
+    let data = match data {
+        Node::Null => Node::Map(Mapping::new()),
+        m @ Node::Map(_) => m,
+        other => {
+            let pos = spans.get("").copied().unwrap_or_default();
+            return Err(Diagnostic::at(at(pos.line.max(1), pos.col), format!("values must be a mapping at the top level, found a {}", other.kind_name())));
+        }
+    };
+    Ok(Layer { source: LayerSource::File { shown: shown.to_string(), text, spans }, data })
+}
+
+/// Builds the layer of one `--set` argument.
+pub fn set_layer(arg: &str, schema: &serde_json::Value) -> Result<Layer, Diagnostic> {
+    let origin = || Origin::Arg(format!("--set {arg}"));
+    let pairs = set::parse_pairs(arg).map_err(|m| Diagnostic::at(origin(), m))?;
+    let mut data = Node::Map(Mapping::new());
+    for (path, raw) in pairs {
+        let v = set::type_raw(schema, &path, &raw).map_err(|m| Diagnostic::at(origin(), m))?;
+        set::insert(&mut data, &path, v);
+    }
+    Ok(Layer { source: LayerSource::Set(arg.to_string()), data })
+}
+
+/// Builds the layer of one `COMPOSE_VALUES__a__b=value` variable. Keys
+/// are separated by `__` and keep their case; a key of digits indexes a
+/// list where the schema has one. Values are typed by the schema, and
+/// `{a,b}` is a list, as with `--set`.
+pub fn env_layer(name: &str, value: &str, schema: &serde_json::Value) -> Result<Layer, Diagnostic> {
+    let origin = || Origin::Env(name.to_string());
+    let rest = name.strip_prefix(ENV_PREFIX).unwrap_or(name);
+    let mut path: Vec<Seg> = Vec::new();
+    for part in rest.split("__") {
+        if part.is_empty() {
+            return Err(Diagnostic::at(origin(), format!("empty key in the name; write keys as {ENV_PREFIX}api__replicas")));
+        }
+        let is_list = crate::schema::schema_at(schema, &path).and_then(|s| s.get("type")).and_then(|t| t.as_str()) == Some("array");
+        match part.parse::<usize>() {
+            Ok(i) if is_list => path.push(Seg::Index(i)),
+            _ => path.push(Seg::Key(part.to_string())),
+        }
+    }
+    let raw = if value.starts_with('{') && value.ends_with('}') {
+        match set::parse_pairs(&format!("x={value}")) {
+            Ok(mut p) if p.len() == 1 => p.remove(0).1,
+            _ => return Err(Diagnostic::at(origin(), format!("{}: malformed list value", display_path(&path)))),
+        }
+    } else {
+        set::Raw::Scalar(value.to_string())
+    };
+    let v = set::type_raw(schema, &path, &raw).map_err(|m| Diagnostic::at(origin(), m))?;
+    let mut data = Node::Map(Mapping::new());
+    set::insert(&mut data, &path, v);
+    Ok(Layer { source: LayerSource::Env(name.to_string()), data })
+}
+
+/// Loads every layer named by the settings and merges them. All layer
+/// problems are collected before failing, so one run reports them all.
+pub fn load(settings: &ValuesSettings, schema: &serde_json::Value) -> Result<Loaded, Error> {
+    let mut layers = Vec::new();
+    let mut problems = Vec::new();
+    for f in &settings.files {
+        let text = std::fs::read_to_string(&f.path).map_err(|e| Error::io(&f.path, &e))?;
+        match file_layer(&f.shown, &text) {
+            Ok(l) => layers.push(l),
+            Err(d) => problems.push(d),
+        }
+    }
+    for arg in &settings.sets {
+        match set_layer(arg, schema) {
+            Ok(l) => layers.push(l),
+            Err(d) => problems.push(d),
+        }
+    }
+    for (name, value) in &settings.env {
+        match env_layer(name, value, schema) {
+            Ok(l) => layers.push(l),
+            Err(d) => problems.push(d),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Diagnostics(problems));
+    }
+    merge_layers(layers)
+}
+
+/// Merges already-built layers.
+pub fn merge_layers(layers: Vec<Layer>) -> Result<Loaded, Error> {
+    let providers: Vec<provider::LayerProvider> = layers.iter().enumerate().map(|(i, l)| provider::LayerProvider { index: i, name: l.name(), data: &l.data }).collect();
+    let (tree, origins) = provider::merge(&providers).map_err(|e| Error::Internal(format!("merging values: {e}")))?;
+    Ok(Loaded { tree, origins, layers })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> serde_json::Value {
+        crate::schema::generate(&["api".to_string(), "redis".to_string()]).unwrap()
+    }
+
+    #[test]
+    fn later_layers_win_and_origins_point_at_them() {
+        let s = schema();
+        let layers = vec![
+            file_layer("values/values.yaml", "api:\n  replicas: 1\n  image:\n    repository: a/api\n").unwrap(),
+            file_layer("values/values-prod.yaml", "api:\n  replicas: 2\n").unwrap(),
+            set_layer("api.image.tag=1.10", &s).unwrap(),
+            env_layer("COMPOSE_VALUES__api__replicas", "5", &s).unwrap(),
+        ];
+        let l = merge_layers(layers).unwrap();
+        assert_eq!(l.tree, json!({"api": {"replicas": 5, "image": {"repository": "a/api", "tag": "1.10"}}}));
+        assert_eq!(l.origin("/api/replicas", false), Some(Origin::Env("COMPOSE_VALUES__api__replicas".into())));
+        assert_eq!(l.origin("/api/image/tag", false), Some(Origin::Arg("--set api.image.tag=1.10".into())));
+        match l.origin("/api/image/repository", false) {
+            Some(Origin::File { path, line, col, .. }) => assert_eq!((path.as_str(), line, col), ("values/values.yaml", Some(4), 17)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn file_problems_are_located() {
+        let d = file_layer("v.yaml", "a: [1\n").unwrap_err();
+        assert!(d.headline().starts_with("v.yaml:"), "{}", d.headline());
+        let d = file_layer("v.yaml", "- 1\n").unwrap_err();
+        assert_eq!(d.headline(), "v.yaml:1:1: values must be a mapping at the top level, found a sequence");
+    }
+
+    #[test]
+    fn env_names_map_to_paths() {
+        let s = schema();
+        let l = env_layer("COMPOSE_VALUES__namePrefix", "x-", &s).unwrap();
+        assert_eq!(crate::kustomize::yaml::json::to_json(&l.data), r#"{"namePrefix":"x-"}"#);
+        assert!(env_layer("COMPOSE_VALUES__api____x", "1", &s).is_err());
+        let e = env_layer("COMPOSE_VALUES__api__replicas", "many", &s).unwrap_err();
+        assert_eq!(e.headline(), "environment variable COMPOSE_VALUES__api__replicas: api.replicas: \"many\" is not of type integer");
+    }
+}

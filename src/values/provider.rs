@@ -1,0 +1,155 @@
+//! A figment [`Provider`] for one values layer, and the way back from
+//! figment's merged value to JSON with provenance.
+//!
+//! figment's own YAML provider pulls in the deprecated serde_yaml, so
+//! layers are parsed with the engine's reader and handed to figment as
+//! values. figment tags every value with the provider that supplied it;
+//! the tag's metadata carries the layer's index, which is how each final
+//! value is traced back to its layer (and, through the layer's span map,
+//! to a line and column).
+
+use crate::kustomize::yaml::Node;
+use figment::value::{Dict, Empty, Map, Num, Tag, Value};
+use figment::{Figment, Metadata, Profile, Provider, Source};
+use std::collections::HashMap;
+
+/// One layer as a figment provider.
+pub struct LayerProvider<'a> {
+    /// Position of the layer (0 = lowest).
+    pub index: usize,
+    /// Human name of the layer.
+    pub name: String,
+    /// The layer's values; a mapping.
+    pub data: &'a Node,
+}
+
+/// Prefix of the custom source that carries the layer index.
+const SOURCE_PREFIX: &str = "compose-values-layer:";
+
+impl Provider for LayerProvider<'_> {
+    fn metadata(&self) -> Metadata {
+        Metadata::from(self.name.clone(), Source::Custom(format!("{SOURCE_PREFIX}{}", self.index)))
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let dict = match to_figment(self.data) {
+            Value::Dict(_, d) => d,
+            Value::Empty(..) => Dict::new(),
+            _ => return Err(figment::Error::from(format!("{}: values must be a mapping at the top level", self.name))),
+        };
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+fn to_figment(n: &Node) -> Value {
+    let t = Tag::Default;
+    match n {
+        Node::Null => Value::Empty(t, Empty::None),
+        Node::Bool(b) => Value::Bool(t, *b),
+        Node::Int(i) => Value::Num(t, Num::I64(*i)),
+        Node::Uint(u) => Value::Num(t, Num::U64(*u)),
+        Node::Float(f) => Value::Num(t, Num::F64(*f)),
+        Node::Str(s) => Value::String(t, s.clone()),
+        Node::Seq(s) => Value::Array(t, s.iter().map(to_figment).collect()),
+        Node::Map(m) => Value::Dict(t, m.iter().map(|(k, v)| (k.clone(), to_figment(v))).collect()),
+    }
+}
+
+/// Merges the layers in order (later wins: maps merge key by key,
+/// everything else, lists included, replaces) and returns the JSON tree
+/// with nulls removed, plus the winning layer of every JSON pointer.
+pub fn merge(layers: &[LayerProvider<'_>]) -> Result<(serde_json::Value, HashMap<String, usize>), String> {
+    let mut fig = Figment::new();
+    for l in layers {
+        fig = fig.merge(l);
+    }
+    let data = fig.data().map_err(|e| e.to_string())?;
+    let dict = data.get(&Profile::Default).cloned().unwrap_or_default();
+    let mut origins = HashMap::new();
+    let root = Value::Dict(Tag::Default, dict);
+    let json = to_json(&fig, &root, String::new(), &mut origins).unwrap_or(serde_json::Value::Object(Default::default()));
+    Ok((json, origins))
+}
+
+fn layer_of(fig: &Figment, tag: Tag) -> Option<usize> {
+    let md = fig.get_metadata(tag)?;
+    md.source.as_ref()?.custom()?.strip_prefix(SOURCE_PREFIX)?.parse().ok()
+}
+
+/// Converts to JSON; `None` for an empty (null) value, which the caller
+/// drops from mappings: null deletes the key.
+fn to_json(fig: &Figment, v: &Value, ptr: String, origins: &mut HashMap<String, usize>) -> Option<serde_json::Value> {
+    use serde_json::Value as J;
+    if let Some(l) = layer_of(fig, v.tag()) {
+        origins.insert(ptr.clone(), l);
+    }
+    Some(match v {
+        Value::Empty(..) => return None,
+        Value::Bool(_, b) => J::Bool(*b),
+        Value::String(_, s) => J::String(s.clone()),
+        Value::Char(_, c) => J::String(c.to_string()),
+        Value::Num(_, n) => match *n {
+            Num::I64(i) => J::from(i),
+            Num::U64(u) => J::from(u),
+            // A whole float (`2.0`) is the integer it spells, as kustomize
+            // prints it; otherwise `replicas: 2.0` would pass the schema's
+            // "integer" and then fail to become a count.
+            Num::F64(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => J::from(f as i64),
+            Num::F64(f) => serde_json::Number::from_f64(f).map(J::Number).unwrap_or(J::Null),
+            other => match other.to_i128() {
+                Some(i) => i64::try_from(i).map(J::from).unwrap_or(J::Null),
+                None => other.to_f64().and_then(serde_json::Number::from_f64).map(J::Number).unwrap_or(J::Null),
+            },
+        },
+        Value::Array(_, items) => J::Array(items.iter().enumerate().map(|(i, x)| to_json(fig, x, format!("{ptr}/{i}"), origins).unwrap_or(J::Null)).collect()),
+        Value::Dict(_, d) => {
+            let mut m = serde_json::Map::new();
+            for (k, x) in d {
+                let child = format!("{ptr}/{}", k.replace('~', "~0").replace('/', "~1"));
+                if let Some(j) = to_json(fig, x, child, origins) {
+                    m.insert(k.clone(), j);
+                }
+            }
+            J::Object(m)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kustomize::yaml::parse_one;
+
+    fn merged(docs: &[&str]) -> (serde_json::Value, HashMap<String, usize>) {
+        let nodes: Vec<Node> = docs.iter().map(|d| parse_one(d).unwrap()).collect();
+        let layers: Vec<LayerProvider> = nodes.iter().enumerate().map(|(i, n)| LayerProvider { index: i, name: format!("l{i}"), data: n }).collect();
+        merge(&layers).unwrap()
+    }
+
+    #[test]
+    fn maps_merge_lists_replace_later_wins() {
+        let (v, o) = merged(&["a: {x: 1, y: 2}\nl: [1, 2, 3]\n", "a: {y: 3}\nl: [9]\n"]);
+        assert_eq!(v, serde_json::json!({"a": {"x": 1, "y": 3}, "l": [9]}));
+        assert_eq!(o["/a/x"], 0);
+        assert_eq!(o["/a/y"], 1);
+        assert_eq!(o["/l/0"], 1);
+    }
+
+    #[test]
+    fn null_deletes_and_later_layers_can_set_again() {
+        let (v, _) = merged(&["a: {x: 1}\nb: {y: 1}\nc: 1\n", "a: null\nb: ~\n", "b: {z: 2}\n"]);
+        assert_eq!(v, serde_json::json!({"b": {"z": 2}, "c": 1}));
+    }
+
+    #[test]
+    fn whole_floats_become_integers() {
+        let (v, _) = merged(&["a: 2.0\nb: 1.5\n"]);
+        assert_eq!(v, serde_json::json!({"a": 2, "b": 1.5}));
+    }
+
+    #[test]
+    fn empty_layer_is_fine() {
+        let (v, _) = merged(&["", "a: 1\n"]);
+        assert_eq!(v, serde_json::json!({"a": 1}));
+    }
+}

@@ -1,0 +1,323 @@
+//! `--set` and environment values: Helm's path syntax, typed by the schema.
+//!
+//! Syntax (Helm's `--set`): `a.b=v` sets a nested key; `list[0]=v`
+//! indexes a list; several pairs are separated by commas
+//! (`a=1,b=2`); `\,` puts a comma in a value and `\.` a dot in a key;
+//! `a={x,y}` sets a list. The literal value `null` deletes the key.
+//!
+//! Typing is the point of this module: Helm guesses types from the text,
+//! so `--set image.tag=1.10` becomes the float 1.1. Here the schema is
+//! asked what the path holds: a string stays the exact text, an integer
+//! must parse as one (otherwise it is an error naming the path), a boolean
+//! must be `true` or `false`. Paths the schema does not describe stay
+//! strings, and validation then reports them (e.g. as unknown keys).
+
+use crate::kustomize::yaml::{Mapping, Node};
+use crate::schema::{display_path, types_at, Seg};
+use serde_json::Value;
+
+/// A value as written, before typing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Raw {
+    /// A single value.
+    Scalar(String),
+    /// `{a,b}`.
+    List(Vec<String>),
+}
+
+/// Parses one `--set` argument into `(path, raw value)` pairs.
+pub fn parse_pairs(arg: &str) -> Result<Vec<(Vec<Seg>, Raw)>, String> {
+    let chars: Vec<char> = arg.chars().collect();
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < chars.len() {
+        // Key up to '='.
+        let mut key = String::new();
+        let mut escaped_dots = Vec::new();
+        while i < chars.len() && chars[i] != '=' {
+            match chars[i] {
+                '\\' if i + 1 < chars.len() => {
+                    if chars[i + 1] == '.' {
+                        escaped_dots.push(key.chars().count());
+                    }
+                    key.push(chars[i + 1]);
+                    i += 2;
+                }
+                ',' => return Err(format!("`{key}` has no value; expected PATH=VALUE")),
+                c => {
+                    key.push(c);
+                    i += 1;
+                }
+            }
+        }
+        if i >= chars.len() {
+            return Err(format!("`{key}` has no value; expected PATH=VALUE"));
+        }
+        i += 1; // '='
+        let path = parse_path(&key, &escaped_dots)?;
+        // Value up to an unescaped ',' (or a '{...}' list).
+        let raw = if chars.get(i) == Some(&'{') {
+            let mut items = Vec::new();
+            let mut cur = String::new();
+            i += 1;
+            let mut closed = false;
+            while i < chars.len() {
+                match chars[i] {
+                    '\\' if i + 1 < chars.len() => {
+                        cur.push(chars[i + 1]);
+                        i += 2;
+                        continue;
+                    }
+                    ',' => items.push(std::mem::take(&mut cur)),
+                    '}' => {
+                        closed = true;
+                        i += 1;
+                        break;
+                    }
+                    c => cur.push(c),
+                }
+                i += 1;
+            }
+            if !closed {
+                return Err(format!("the list value of `{key}` has no closing `}}`"));
+            }
+            if !cur.is_empty() || !items.is_empty() {
+                items.push(cur);
+            }
+            if i < chars.len() && chars[i] != ',' {
+                return Err(format!("unexpected text after the list value of `{key}`"));
+            }
+            i += 1;
+            Raw::List(items)
+        } else {
+            let mut v = String::new();
+            while i < chars.len() && chars[i] != ',' {
+                if chars[i] == '\\' && i + 1 < chars.len() {
+                    v.push(chars[i + 1]);
+                    i += 2;
+                } else {
+                    v.push(chars[i]);
+                    i += 1;
+                }
+            }
+            i += 1;
+            Raw::Scalar(v)
+        };
+        out.push((path, raw));
+    }
+    if out.is_empty() {
+        return Err("empty --set; expected PATH=VALUE".into());
+    }
+    Ok(out)
+}
+
+/// Parses `a.b[0].c`; `escaped` lists the character offsets of dots that
+/// were written `\.` and belong to the key.
+fn parse_path(key: &str, escaped: &[usize]) -> Result<Vec<Seg>, String> {
+    let mut segs = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = key.chars().collect();
+    let mut i = 0;
+    let bad = |why: &str| format!("invalid path `{key}`: {why}");
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '.' && !escaped.contains(&i) {
+            if cur.is_empty() && !matches!(segs.last(), Some(Seg::Index(_))) {
+                return Err(bad("empty key"));
+            }
+            if !cur.is_empty() {
+                segs.push(Seg::Key(std::mem::take(&mut cur)));
+            }
+            i += 1;
+        } else if c == '[' {
+            if !cur.is_empty() {
+                segs.push(Seg::Key(std::mem::take(&mut cur)));
+            } else if segs.is_empty() {
+                return Err(bad("an index needs a key before it"));
+            }
+            let end = chars[i..].iter().position(|&c| c == ']').ok_or_else(|| bad("missing `]`"))? + i;
+            let num: String = chars[i + 1..end].iter().collect();
+            let n = num.parse::<usize>().map_err(|_| bad(&format!("`{num}` is not a list index")))?;
+            if n > 10_000 {
+                return Err(bad("list index too large"));
+            }
+            segs.push(Seg::Index(n));
+            i = end + 1;
+            if i < chars.len() && chars[i] != '.' && chars[i] != '[' {
+                return Err(bad("expected `.` or `[` after `]`"));
+            }
+        } else {
+            cur.push(c);
+            i += 1;
+        }
+    }
+    if !cur.is_empty() {
+        segs.push(Seg::Key(cur));
+    } else if !matches!(segs.last(), Some(Seg::Index(_))) {
+        return Err(bad("empty key"));
+    }
+    Ok(segs)
+}
+
+/// Types one raw value for `path` according to the schema.
+pub fn type_raw(schema: &Value, path: &[Seg], raw: &Raw) -> Result<Node, String> {
+    match raw {
+        Raw::Scalar(s) => type_scalar(schema, path, s),
+        Raw::List(items) => {
+            let mut out = Vec::new();
+            for (i, s) in items.iter().enumerate() {
+                let mut p = path.to_vec();
+                p.push(Seg::Index(i));
+                out.push(type_scalar(schema, &p, s)?);
+            }
+            Ok(Node::Seq(out))
+        }
+    }
+}
+
+fn type_scalar(schema: &Value, path: &[Seg], s: &str) -> Result<Node, String> {
+    if s == "null" {
+        return Ok(Node::Null);
+    }
+    let Some(types) = types_at(schema, path) else {
+        return Ok(Node::Str(s.to_string()));
+    };
+    let has = |t: &str| types.iter().any(|x| x == t);
+    if has("boolean") && (s == "true" || s == "false") {
+        return Ok(Node::Bool(s == "true"));
+    }
+    if has("integer") {
+        if let Ok(i) = s.parse::<i64>() {
+            return Ok(Node::Int(i));
+        }
+    }
+    if has("number") {
+        if let Ok(i) = s.parse::<i64>() {
+            return Ok(Node::Int(i));
+        }
+        if let Ok(f) = s.parse::<f64>() {
+            if f.is_finite() {
+                return Ok(Node::Float(f));
+            }
+        }
+    }
+    if has("string") {
+        return Ok(Node::Str(s.to_string()));
+    }
+    let wanted = if types.is_empty() { "null".to_string() } else { types.join(" or ") };
+    Err(format!("{}: {} is not of type {wanted}", display_path(path), Value::String(s.to_string())))
+}
+
+/// Puts `value` at `path` in `root` (a mapping), creating mappings and
+/// lists on the way; list gaps are filled with null.
+pub fn insert(root: &mut Node, path: &[Seg], value: Node) {
+    let Some((first, rest)) = path.split_first() else {
+        *root = value;
+        return;
+    };
+    match first {
+        Seg::Key(k) => {
+            if !matches!(root, Node::Map(_)) {
+                *root = Node::Map(Mapping::new());
+            }
+            if let Node::Map(m) = root {
+                let child = m.entry_or_insert_with(k, || Node::Null);
+                insert(child, rest, value);
+            }
+        }
+        Seg::Index(i) => {
+            if !matches!(root, Node::Seq(_)) {
+                *root = Node::Seq(Vec::new());
+            }
+            if let Node::Seq(s) = root {
+                while s.len() <= *i {
+                    s.push(Node::Null);
+                }
+                insert(&mut s[*i], rest, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn k(s: &str) -> Seg {
+        Seg::Key(s.to_string())
+    }
+
+    fn schema() -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "api": {"type": "object", "properties": {
+                    "replicas": {"type": "integer"},
+                    "enabled": {"type": "boolean"},
+                    "image": {"type": "object", "properties": {"tag": {"type": ["string", "null"]}}},
+                    "ports": {"type": "array", "items": {"type": "integer"}}
+                }},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}}
+            }
+        })
+    }
+
+    #[test]
+    fn parses_paths_pairs_and_escapes() {
+        let p = parse_pairs(r"a.b=1,c[1].d=x\,y,e\.f=z").unwrap();
+        assert_eq!(p[0], (vec![k("a"), k("b")], Raw::Scalar("1".into())));
+        assert_eq!(p[1], (vec![k("c"), Seg::Index(1), k("d")], Raw::Scalar("x,y".into())));
+        assert_eq!(p[2], (vec![k("e.f")], Raw::Scalar("z".into())));
+        assert_eq!(parse_pairs("l={a,b},x=1").unwrap()[0], (vec![k("l")], Raw::List(vec!["a".into(), "b".into()])));
+        assert_eq!(parse_pairs("l={}").unwrap()[0].1, Raw::List(vec![]));
+        assert_eq!(parse_pairs("a=").unwrap()[0].1, Raw::Scalar(String::new()));
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        assert!(parse_pairs("novalue").is_err());
+        assert!(parse_pairs("a..b=1").is_err());
+        assert!(parse_pairs("a[x]=1").is_err());
+        assert!(parse_pairs("a[1=1").is_err());
+        assert!(parse_pairs("=1").is_err());
+        assert!(parse_pairs("a={x").is_err());
+        assert!(parse_pairs("a,b=1").is_err());
+    }
+
+    #[test]
+    fn types_come_from_the_schema() {
+        let s = schema();
+        assert_eq!(type_scalar(&s, &[k("api"), k("image"), k("tag")], "1.10"), Ok(Node::Str("1.10".into())));
+        assert_eq!(type_scalar(&s, &[k("api"), k("replicas")], "3"), Ok(Node::Int(3)));
+        assert_eq!(type_scalar(&s, &[k("api"), k("enabled")], "true"), Ok(Node::Bool(true)));
+        assert_eq!(type_scalar(&s, &[k("labels"), k("team")], "42"), Ok(Node::Str("42".into())));
+        assert_eq!(type_scalar(&s, &[k("api"), k("replicas")], "null"), Ok(Node::Null));
+        assert_eq!(type_scalar(&s, &[k("api"), k("replicas")], "three"), Err("api.replicas: \"three\" is not of type integer".into()));
+        assert_eq!(type_raw(&s, &[k("api"), k("ports")], &Raw::List(vec!["80".into(), "443".into()])), Ok(Node::Seq(vec![Node::Int(80), Node::Int(443)])));
+    }
+
+    #[test]
+    fn insert_builds_nested_values() {
+        let mut root = Node::Map(Mapping::new());
+        insert(&mut root, &[k("a"), Seg::Index(1), k("b")], Node::Int(1));
+        assert_eq!(crate::kustomize::yaml::json::to_json(&root), r#"{"a":[null,{"b":1}]}"#);
+    }
+
+    proptest::proptest! {
+        /// Any argument text parses or fails cleanly, and typing what
+        /// parsed never panics either.
+        #[test]
+        fn any_argument_is_handled(arg in "[a-z\\\\.,=\\[\\]{}0-9]{0,24}") {
+            let s = schema();
+            if let Ok(pairs) = parse_pairs(&arg) {
+                let mut root = Node::Map(Mapping::new());
+                for (path, raw) in pairs {
+                    if let Ok(v) = type_raw(&s, &path, &raw) {
+                        insert(&mut root, &path, v);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! The compose binary end to end, on small projects made in temporary
+//! directories: layering, `--set` typing, located errors, the template,
+//! the schema file and the in-memory build.
+
+// Test helpers fail loudly: a broken fixture is a broken test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A throwaway project directory, removed when dropped.
+struct Project {
+    root: PathBuf,
+}
+
+impl Project {
+    /// A project with a base, two components (`api`, `redis`) and values.
+    fn new(name: &str) -> Project {
+        let root = std::env::temp_dir().join(format!("compose-it-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let p = Project { root };
+        p.write("base/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - serviceaccount.yaml\n");
+        p.write("base/serviceaccount.yaml", "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\n");
+        p.write("components/api/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - deployment.yaml\n");
+        p.write(
+            "components/api/deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-api\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n        - name: api\n          image: app/api:old\n",
+        );
+        p.write("components/redis/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - service.yaml\n");
+        p.write("components/redis/service.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: app-redis\nspec:\n  ports:\n    - port: 6379\n");
+        p.write("values/values.yaml", "name: app\napi:\n  image:\n    repository: app/api\n");
+        p.write("values/values-dev.yaml", "api:\n  enabled: true\n");
+        p
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let path = self.root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// Runs compose in the project root with a clean values environment.
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_env(args, &[])
+    }
+
+    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_compose"));
+        cmd.current_dir(&self.root).args(args);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("COMPOSE_VALUES__") {
+                cmd.env_remove(k);
+            }
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+#[test]
+fn wrong_type_is_reported_at_its_file_line_and_column() {
+    let p = Project::new("wrong-type");
+    p.write("values/bad.yaml", "api:\n  enabled: true\n  replicas: three\n");
+    let o = p.run(&["--values", "bad.yaml"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(stderr(&o), "values/bad.yaml:3:13: api.replicas: \"three\" is not of type integer\n  |\n3 |   replicas: three\n  |             ^\n");
+}
+
+#[test]
+fn every_violation_is_reported_and_nothing_is_rendered() {
+    let p = Project::new("all-violations");
+    p.write("values/bad.yaml", "api:\n  replicas: three\nreddis:\n  enabled: true\nnamespace: 7\n");
+    let o = p.run(&["template", "-f", "bad.yaml"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(stdout(&o), "");
+    let err = stderr(&o);
+    assert!(err.contains("values/bad.yaml:2:13: api.replicas: \"three\" is not of type integer\n"), "{err}");
+    assert!(err.contains("values/bad.yaml:3:1: reddis: unknown key `reddis`\n"), "{err}");
+    assert!(err.contains("help: did you mean `redis`?"), "{err}");
+    assert!(err.contains("values/bad.yaml:5:12: namespace: 7 is not of type string\n"), "{err}");
+    assert!(err.ends_with("error: 3 problems found; nothing was rendered\n"), "{err}");
+}
+
+#[test]
+fn the_error_points_at_the_layer_that_supplied_the_value() {
+    let p = Project::new("winning-layer");
+    p.write("values/values.yaml", "name: app\napi:\n  replicas: nope\n  image:\n    repository: app/api\n");
+    p.write("values/ok.yaml", "api:\n  enabled: true\n");
+    let o = p.run(&["-f", "ok.yaml"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).starts_with("values/values.yaml:3:13: api.replicas:"), "{}", stderr(&o));
+    // A later layer that fixes the value wins, and the build succeeds.
+    let o = p.run(&["template", "-f", "ok.yaml", "--set", "api.replicas=2"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+#[test]
+fn bad_set_is_a_located_error() {
+    let p = Project::new("bad-set");
+    let o = p.run(&["template", "--set", "api.replicas=three"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(stderr(&o), "--set api.replicas=three: api.replicas: \"three\" is not of type integer\n");
+    let o = p.run(&["template", "--set", "api.replicas"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("expected PATH=VALUE"), "{}", stderr(&o));
+    let o = p.run(&["template", "--set", "reddis.enabled=true"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).starts_with("--set reddis.enabled=true: reddis: unknown key `reddis`\n"), "{}", stderr(&o));
+}
+
+#[test]
+fn set_values_are_typed_by_the_schema() {
+    let p = Project::new("set-typing");
+    let o = p.run(&["template", "-f", "values-dev.yaml", "--set", "api.image.tag=1.10,api.replicas=3"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("images:\n  - name: app/api\n    newTag: \"1.10\"\n"), "{out}");
+    assert!(out.contains("replicas:\n  - name: app-api\n    count: 3\n"), "{out}");
+}
+
+#[test]
+fn layers_apply_in_order_later_wins() {
+    let p = Project::new("layering");
+    p.write("values/values.yaml", "name: app\napi:\n  enabled: true\n  replicas: 1\n");
+    p.write("values/two.yaml", "api:\n  replicas: 2\n");
+    p.write("values/three.yaml", "api:\n  replicas: 3\n");
+    let count = |o: &Output| {
+        assert_eq!(code(o), 0, "{}", stderr(o));
+        stdout(o).lines().find_map(|l| l.trim().strip_prefix("count: ").map(str::to_string)).unwrap_or_default()
+    };
+    assert_eq!(count(&p.run(&["template"])), "1");
+    assert_eq!(count(&p.run(&["template", "-f", "two.yaml"])), "2");
+    assert_eq!(count(&p.run(&["template", "-f", "two.yaml", "-f", "three.yaml"])), "3");
+    assert_eq!(count(&p.run(&["template", "-f", "three.yaml", "-f", "two.yaml"])), "2");
+    assert_eq!(count(&p.run(&["template", "-f", "three.yaml", "--set", "api.replicas=4"])), "4");
+    assert_eq!(count(&p.run(&["template", "--set", "api.replicas=4", "--set", "api.replicas=5"])), "5");
+    assert_eq!(count(&p.run_env(&["template", "--set", "api.replicas=4"], &[("COMPOSE_VALUES__api__replicas", "6")])), "6");
+}
+
+#[test]
+fn null_deletes_the_key_from_lower_layers() {
+    let p = Project::new("null-deletes");
+    p.write("values/values.yaml", "name: app\napi:\n  enabled: true\n  replicas: 2\n  image:\n    repository: app/api\n    tag: v1\n");
+    p.write("values/drop.yaml", "api:\n  replicas: null\n  image:\n    tag: ~\n");
+    let o = p.run(&["template", "-f", "drop.yaml"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains("replicas:") && !out.contains("images:"), "{out}");
+    let o = p.run(&["template", "--set", "api.image.tag=null"]);
+    assert!(!stdout(&o).contains("images:"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("count: 2"), "{}", stdout(&o));
+}
+
+#[test]
+fn environment_variables_set_values() {
+    let p = Project::new("env");
+    let o = p.run_env(&["template", "-f", "values-dev.yaml"], &[("COMPOSE_VALUES__api__image__tag", "2.0"), ("COMPOSE_VALUES__namespace", "from-env")]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("namespace: from-env\n"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("newTag: \"2.0\"\n"), "{}", stdout(&o));
+    let o = p.run_env(&["template"], &[("COMPOSE_VALUES__api__replicas", "many")]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(stderr(&o), "environment variable COMPOSE_VALUES__api__replicas: api.replicas: \"many\" is not of type integer\n");
+}
+
+#[test]
+fn template_is_deterministic_and_sorted() {
+    let p = Project::new("determinism");
+    p.write("values/all.yaml", "redis:\n  enabled: true\napi:\n  enabled: true\n  image:\n    tag: t\nlabels:\n  z: \"1\"\n  a: b\n");
+    let first = p.run(&["template", "-f", "all.yaml"]);
+    assert_eq!(code(&first), 0, "{}", stderr(&first));
+    for _ in 0..3 {
+        assert_eq!(stdout(&p.run(&["template", "-f", "all.yaml"])), stdout(&first));
+    }
+    let expected = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - base\ncomponents:\n  - components/api\n  - components/redis\nimages:\n  - name: app/api\n    newTag: t\nlabels:\n  - pairs:\n      a: b\n      z: \"1\"\n    includeTemplates: true\n";
+    assert_eq!(stdout(&first), expected);
+}
+
+#[test]
+fn values_files_are_found_under_values() {
+    let p = Project::new("lookup");
+    let o = p.run(&["template", "--values", "values-dev.yaml"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("components/api"));
+    let o = p.run(&["template", "--values", "values/values-dev.yaml"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = p.run(&["template", "--values", "missing.yaml"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(stderr(&o), "error: values file `missing.yaml` not found (looked for `missing.yaml` and `values/missing.yaml`)\n");
+}
+
+#[test]
+fn render_builds_in_memory_like_kustomize_on_the_template() {
+    let p = Project::new("render");
+    let rendered = p.run(&["--values", "values-dev.yaml"]);
+    assert_eq!(code(&rendered), 0, "{}", stderr(&rendered));
+    // The same bytes as the engine on the saved template, and nothing was
+    // left in the project.
+    assert!(!p.root.join("kustomization.yaml").exists());
+    let template = p.run(&["template", "--values", "values-dev.yaml"]);
+    p.write("kustomization.yaml", &stdout(&template));
+    let built = p.run(&["kustomize", "."]);
+    assert_eq!(code(&built), 0, "{}", stderr(&built));
+    assert_eq!(stdout(&rendered), stdout(&built));
+    // kubectl kustomize's output for this tree (kustomize v5.5.0).
+    let expected = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-api\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n      - image: app/api:old\n        name: api\n";
+    assert_eq!(stdout(&rendered), expected);
+    assert_eq!(stdout(&p.run(&["render", "--values", "values-dev.yaml"])), expected);
+}
+
+#[test]
+fn component_labels_get_a_warning() {
+    let p = Project::new("labels-warning");
+    p.write("components/redis/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - service.yaml\nlabels:\n  - pairs:\n      app.kubernetes.io/component: redis\n");
+    let o = p.run(&["template", "--set", "redis.enabled=true"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("warning: components/redis/kustomization.yaml: `labels` in a Component applies to every resource accumulated before it"), "{}", stderr(&o));
+    let o = p.run(&["template"]);
+    assert_eq!(stderr(&o), "", "disabled components are not checked");
+}
+
+#[test]
+fn template_override_with_strict_undefined() {
+    let p = Project::new("override");
+    p.write("templates/kustomization.yaml.j2", "kind: Kustomization\nnamespace: {{ values.namespace | default('fallback') }}\nx: {{ nope }}\n");
+    let o = p.run(&["template"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).starts_with("templates/kustomization.yaml.j2:3:"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("undefined"), "{}", stderr(&o));
+    p.write("templates/kustomization.yaml.j2", "kind: Kustomization\nnamespace: {{ values.namespace | default('fallback') }}\n");
+    assert_eq!(stdout(&p.run(&["template"])), "kind: Kustomization\nnamespace: fallback\n");
+}
+
+#[test]
+fn schema_write_and_check() {
+    let p = Project::new("schema");
+    let printed = p.run(&["schema"]);
+    assert_eq!(code(&printed), 0);
+    let schema: &str = &stdout(&printed);
+    assert!(schema.contains("\"$schema\": \"http://json-schema.org/draft-07/schema#\""));
+    assert!(schema.contains("\"redis\": {"));
+    assert_eq!(code(&p.run(&["schema", "--check"])), 1);
+    assert_eq!(code(&p.run(&["schema", "--write"])), 0);
+    assert_eq!(std::fs::read_to_string(p.root.join("schema/values.schema.json")).unwrap(), schema);
+    assert_eq!(code(&p.run(&["schema", "--check"])), 0);
+    p.write("components/storage/kustomization.yaml", "kind: Component\n");
+    let o = p.run(&["schema", "--check"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("out of date"), "{}", stderr(&o));
+}
+
+/// The committed schema of this repository's own project is fresh.
+#[test]
+fn committed_schema_is_fresh() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = Command::new(env!("CARGO_BIN_EXE_compose")).args(["schema", "--check", "-C"]).arg(root).output().unwrap();
+    assert_eq!(code(&o), 0, "schema/values.schema.json is stale: run `cargo run -- schema --write`\n{}", stderr(&o));
+}
+
+#[test]
+fn usage_errors_exit_2_and_kustomize_errors_exit_1() {
+    let p = Project::new("exit-codes");
+    assert_eq!(code(&p.run(&["--no-such-flag"])), 2);
+    assert_eq!(code(&p.run(&["--set", "a=1", "template"])), 2);
+    let o = p.run(&["kustomize", "does-not-exist"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).starts_with("Error: "), "{}", stderr(&o));
+    assert_eq!(code(&p.run(&["--help"])), 0);
+}
+
+#[test]
+fn validate_reports_success_on_stderr_only() {
+    let p = Project::new("validate");
+    let o = p.run(&["validate", "-f", "values-dev.yaml"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(stderr(&o), "values are valid (2 layers, 1 of 2 components enabled)\n");
+    let o = p.run(&["validate", "--set", "api.enabled=maybe"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(stderr(&o), "--set api.enabled=maybe: api.enabled: \"maybe\" is not of type boolean\n");
+}
+
+#[test]
+fn project_flag_and_values_lookup_from_elsewhere() {
+    let p = Project::new("project-flag");
+    let o = Command::new(env!("CARGO_BIN_EXE_compose")).current_dir(std::env::temp_dir()).args(["template", "-C"]).arg(&p.root).args(["-f", "values-dev.yaml"]).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("  - components/api\n"), "{}", stdout(&o));
+}
+
+/// The property the pipeline promises: `compose --values F` prints what
+/// `kubectl kustomize` prints for the project with `compose template
+/// --values F` saved as its kustomization.yaml. Runs only where kubectl is.
+#[test]
+fn render_matches_kubectl_on_the_generated_kustomization() {
+    let Ok(version) = Command::new("kubectl").args(["version", "--client"]).output() else {
+        eprintln!("skipped: kubectl is not on PATH");
+        return;
+    };
+    if !version.status.success() {
+        eprintln!("skipped: kubectl does not run");
+        return;
+    }
+    let p = Project::new("kubectl-differential");
+    let rendered = p.run(&["--values", "values-dev.yaml", "--set", "redis.enabled=true"]);
+    assert_eq!(code(&rendered), 0, "{}", stderr(&rendered));
+    let template = p.run(&["template", "--values", "values-dev.yaml", "--set", "redis.enabled=true"]);
+    p.write("kustomization.yaml", &stdout(&template));
+    let kubectl = Command::new("kubectl").arg("kustomize").arg(&p.root).output().unwrap();
+    assert!(kubectl.status.success(), "{}", stderr(&kubectl));
+    assert_eq!(stdout(&rendered), stdout(&kubectl));
+}
+
+#[test]
+fn naming_the_defaults_file_again_loads_it_once() {
+    let p = Project::new("defaults-once");
+    let o = p.run(&["validate", "-f", "values.yaml", "-f", "values-dev.yaml"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stderr(&o), "values are valid (2 layers, 1 of 2 components enabled)\n");
+}
+
+/// A stand-in kubectl that records its arguments and stdin, then exits
+/// with the code in its name's sibling file.
+#[cfg(unix)]
+fn fake_kubectl(p: &Project, exit: i32) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = p.root.join("fake-kubectl");
+    let log = p.root.join("kubectl.log");
+    std::fs::write(&path, format!("#!/bin/sh\necho \"ARGS $*\" >> '{}'\ncat >> '{}'\nexit {exit}\n", log.display(), log.display())).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[cfg(unix)]
+#[test]
+fn apply_and_diff_hand_the_stream_to_kubectl_and_return_its_code() {
+    let p = Project::new("apply");
+    let kubectl = fake_kubectl(&p, 0);
+    let o = p.run_env(&["apply", "--values", "values-dev.yaml", "--dry-run", "server", "--context", "kind"], &[("COMPOSE_KUBECTL", kubectl.to_str().unwrap())]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let log = std::fs::read_to_string(p.root.join("kubectl.log")).unwrap();
+    assert!(log.contains("ARGS apply --server-side --field-manager=compose"), "{log}");
+    assert!(log.contains("--dry-run=server"), "{log}");
+    assert!(log.contains("--context=kind"), "{log}");
+    assert!(log.contains("name: app-api"), "{log}");
+    let kubectl = fake_kubectl(&p, 1);
+    let o = p.run_env(&["diff", "--values", "values-dev.yaml"], &[("COMPOSE_KUBECTL", kubectl.to_str().unwrap())]);
+    assert_eq!(code(&o), 1, "kubectl diff's 'changes' code is compose's: {}", stderr(&o));
+    // Invalid values never reach kubectl.
+    std::fs::remove_file(p.root.join("kubectl.log")).unwrap();
+    let o = p.run_env(&["apply", "--set", "api.replicas=x"], &[("COMPOSE_KUBECTL", kubectl.to_str().unwrap())]);
+    assert_eq!(code(&o), 1);
+    assert!(!p.root.join("kubectl.log").exists());
+}
+
+#[test]
+fn output_dir_writes_one_file_per_object() {
+    let p = Project::new("output-dir");
+    let o = p.run(&["build", "--values", "values-dev.yaml", "--output-dir", "out"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert!(p.root.join("out/deployment-app-api.yaml").is_file());
+    assert!(p.root.join("out/serviceaccount-app.yaml").is_file());
+}
+
+#[test]
+fn argocd_appset_names_the_project_from_values() {
+    let p = Project::new("appset");
+    let o = p.run(&["argocd", "appset", "--envs", "dev,prod", "--repo-url", "https://git.example.com/app.git"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("kind: ApplicationSet"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("name: app"), "{}", stdout(&o));
+}

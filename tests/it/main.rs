@@ -1,0 +1,22 @@
+//! Integration tests: one binary (faster to link than one per file) that
+//! drives the built `compose` executable the way a user does.
+//!
+//! - `cli`: the command line: values layering, validation errors with
+//!   locations, `--set` typing, schema freshness, exit codes, deploy
+//!   commands at the kubectl boundary.
+//! - `example`: the repository root is itself a compose project; its render
+//!   for each environment must equal the committed kubectl goldens byte for
+//!   byte, and the template stage must generate the expected kustomization.
+//! - `differential`: when kubectl is on PATH, `compose --values F` must equal
+//!   `kubectl kustomize` of the tree whose kustomization.yaml is
+//!   `compose template --values F`.
+//! - `kustomize_fixtures`: `compose kustomize` on small hand-designed trees
+//!   whose expected output came from kubectl.
+//!
+//! Goldens are regenerated only with kubectl: `tools/update-goldens.sh`.
+
+mod cli;
+mod differential;
+mod example;
+mod kustomize_fixtures;
+mod support;
