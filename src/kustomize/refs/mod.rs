@@ -7,6 +7,7 @@
 //! working after prefixes, suffixes and namespaces have been applied.
 
 mod labels;
+mod nameref_oracle;
 pub mod path;
 pub mod replacements;
 pub mod selector;
