@@ -263,6 +263,13 @@ fn visit(
         f(Target { node, created })?;
         return Ok(1);
     };
+    if node.is_null() && create.is_some() && part != "*" {
+        // kustomize "creates" below a null by adding children to the null
+        // node, which its output never shows: the field counts as found
+        // and the document is unchanged. Walk a detached copy to match.
+        let mut phantom = if index_number(part).is_some() || is_list_index(part) { Node::Seq(Vec::new()) } else { Node::map() };
+        return visit(&mut phantom, parts, create, created, f);
+    }
     let next = rest.first().map(String::as_str);
     if let Some(idx) = index_number(part) {
         let mut empty = Vec::new();
@@ -298,6 +305,7 @@ fn visit(
         let mut empty = Vec::new();
         let items = seq_for(node, create.is_some(), &mut empty)?;
         let mut any = items.iter().any(matches);
+        let mut created_at = None;
         if !any {
             if create.is_none() {
                 return Ok(0);
@@ -312,12 +320,15 @@ fn visit(
             };
             items.push(elem);
             any = items.iter().any(matches);
+            created_at = Some(items.len() - 1);
         }
         let mut count = 0;
         if any {
-            for item in items.iter_mut() {
+            for (i, item) in items.iter_mut().enumerate() {
                 if matches(item) {
-                    count += visit(item, rest, create, false, f)?;
+                    // A scalar element made here has no type of its own.
+                    let fresh = created_at == Some(i) && rest.is_empty() && field.is_empty();
+                    count += visit(item, rest, create, fresh, f)?;
                 }
             }
         }
@@ -460,6 +471,22 @@ mod tests {
         assert_eq!(e.to_string(), "index 2 specified but only 1 elements found");
         let e = set_all(&mut n, "ports.5.name", None, Node::str("foo")).unwrap_err();
         assert_eq!(e.to_string(), "index 5 specified but only 1 elements found");
+        // oracle: a scalar element created by a matcher takes the value
+        // typed like plain YAML (`[=c]` with "8080" appends 8080)
+        let mut n = y("list: [a, b]\n");
+        visit_targets(&mut n, &p("list.[=c]"), Some(LeafKind::Scalar), &mut |t| {
+            assert!(t.created);
+            *t.node = resolve_plain("8080");
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, y("list: [a, b, 8080]\n"));
+        // oracle: creating below a null changes nothing, and is no error
+        let mut n = y("nul: null\nempty:\n");
+        assert_eq!(set_all(&mut n, "nul.a.b", Some(LeafKind::Scalar), Node::str("foo")).unwrap(), 1);
+        assert_eq!(set_all(&mut n, "empty.0", Some(LeafKind::Scalar), Node::str("foo")).unwrap(), 1);
+        assert_eq!(n, y("nul: null\nempty:\n"));
+        assert_eq!(set_all(&mut n, "nul.a.b", None, Node::str("foo")).unwrap(), 0);
         // nested maps
         let mut n = y("a: {}\n");
         set_all(&mut n, "a.b.c", Some(LeafKind::Scalar), Node::str("v")).unwrap();

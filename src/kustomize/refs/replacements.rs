@@ -68,7 +68,7 @@ pub struct TargetSpec {
 pub struct Replacement {
     /// The source; required.
     pub source: Option<Source>,
-    /// The targets; required (an empty list is allowed).
+    /// The targets; required and not empty.
     pub targets: Option<Vec<TargetSpec>>,
 }
 
@@ -247,6 +247,10 @@ pub fn apply_replacements(resources: &mut [Resource], reps: &[Replacement]) -> R
         let (Some(source), Some(targets)) = (&rep.source, &rep.targets) else {
             return Err(Error::invalid("replacements must specify a source and at least one target"));
         };
+        if targets.is_empty() {
+            // oracle: `targets: []` is refused like a missing list
+            return Err(Error::invalid("replacements must specify a source and at least one target"));
+        }
         let value = source_value(resources, source)?;
         for target in targets {
             apply_target(resources, &value, target)?;
@@ -562,6 +566,8 @@ mod tests {
         let e = run(RES, "- source: {version: v1}\n  targets: [{select: {kind: Service}}]\n").unwrap_err().to_string();
         assert!(e.starts_with("multiple matches for selector"), "{e}");
         let e = run(RES, "- source: {kind: Service}\n").unwrap_err().to_string();
+        assert_eq!(e, "replacements must specify a source and at least one target");
+        let e = run(RES, "- source: {kind: Service}\n  targets: []\n").unwrap_err().to_string();
         assert_eq!(e, "replacements must specify a source and at least one target");
         let e = run(RES, "- source: {kind: Service}\n  targets: [{fieldPaths: [a]}]\n").unwrap_err().to_string();
         assert_eq!(e, "target must specify resources to select");
