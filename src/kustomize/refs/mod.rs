@@ -15,4 +15,4 @@ pub mod vars;
 
 pub use replacements::{apply_replacements, parse_replacements, FieldOptions, Replacement, Source, TargetSpec};
 pub use selector::IdSelector;
-pub use vars::{resolve_vars, Var, VarSet};
+pub use vars::{parse_vars, resolve_vars, Var, VarSet};

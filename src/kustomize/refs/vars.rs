@@ -431,6 +431,37 @@ mod tests {
     }
 
     #[test]
+    fn a_var_follows_the_object_it_matched_at_its_level() {
+        // like the oracle's diamond case: two copies of one base get
+        // different prefixes; each level's var names `sec` and must keep
+        // reading its own copy after both are renamed again at the top
+        let base = "apiVersion: v1\nkind: Secret\nmetadata: {name: sec}\n";
+        let mut zero = resources(base);
+        zero[0].set_name("zero-sec");
+        let mut set = VarSet::new();
+        set.merge_vars(&zero, &vars("- name: ZERO\n  objref: {kind: Secret, name: sec, apiVersion: v1}\n")).unwrap();
+        let mut one = resources(base);
+        one[0].set_name("one-sec");
+        let mut one_set = VarSet::new();
+        one_set.merge_vars(&one, &vars("- name: ONE\n  objref: {kind: Secret, name: sec, apiVersion: v1}\n")).unwrap();
+        set.merge_set(one_set).unwrap();
+        let mut all: Vec<Resource> = zero.into_iter().chain(one).collect();
+        all.extend(resources("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    args: [$(ZERO), $(ONE)]\n"));
+        all[0].set_name("top-zero-sec");
+        all[1].set_name("top-one-sec");
+        // a name seen at both levels is ambiguous at the top
+        let e = VarSet::new().merge_vars(&all, &vars("- name: X\n  objref: {kind: Secret, name: sec, apiVersion: v1}\n"));
+        assert!(e.unwrap_err().to_string().contains("found 2 resId matches"));
+        resolve_vars(&mut all, &set, &TransformerConfig::default()).unwrap();
+        let args = all[2].node.get_path(&["spec", "containers"]).unwrap().as_seq().unwrap()[0].get("args").cloned();
+        assert_eq!(args, Some(parse_one("[top-zero-sec, top-one-sec]").unwrap()));
+        // the same var name from two bases is an error
+        let mut again = VarSet::new();
+        again.merge_vars(&all, &vars("- name: ZERO\n  objref: {kind: Pod, name: p, apiVersion: v1}\n")).unwrap();
+        assert_eq!(set.merge_set(again).unwrap_err().to_string(), "var 'ZERO' already encountered");
+    }
+
+    #[test]
     fn expansion_rules() {
         let get = |n: &str| if n == "A" { Some(Node::str("x")) } else { None };
         let e = |s: &str| expand_text(s, &get);
