@@ -11,6 +11,7 @@ use super::error::{Error, Result};
 use super::generate::content_hash;
 use super::kustomization::Kustomization;
 use super::loader::Loader;
+use super::patch;
 use super::resource::{Gvk, ResId, Resource};
 use super::transform::{
     add_annotations, add_labels, add_prefix, add_suffix, builtin_from_node, label_entry_field_specs, set_images,
@@ -151,10 +152,19 @@ pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, ori
             note_transformation(&mut acc.resources, h, kind, None, None);
         }
     };
-    for f in ["patchesStrategicMerge", "patches", "patchesJson6902", "replacements", "openapi"] {
+    for f in ["replacements", "openapi"] {
         if used(kust, f) {
             return Err(Error::Unsupported { feature: f.to_string(), path: Some(loader.root().join(&kust.file_name)) });
         }
+    }
+    let psm = kust.str_list("patchesStrategicMerge");
+    if !psm.is_empty() {
+        patch::patches_strategic_merge(&mut acc.resources, &psm, loader)?;
+        note(acc, "PatchStrategicMergeTransformer");
+    }
+    for entry in kust.list("patches") {
+        patch::patches_entry(&mut acc.resources, entry, loader)?;
+        note(acc, "PatchTransformer");
     }
     let tc = acc.config.tc.clone();
     let ns = kust.str("namespace");
@@ -187,6 +197,10 @@ pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, ori
     if !annotations.is_empty() {
         add_annotations(&mut acc.resources, &annotations, &tc.common_annotations)?;
         note(acc, "AnnotationsTransformer");
+    }
+    for entry in kust.list("patchesJson6902") {
+        patch::patches_json6902_entry(&mut acc.resources, entry, loader)?;
+        note(acc, "PatchJson6902Transformer");
     }
     for entry in kust.list("replicas") {
         let spec = ReplicaSpec::from_node(entry)?;

@@ -131,6 +131,10 @@ impl Builder {
 
     fn run(mut self, text: &str) -> Result<Vec<(Node, SpanMap)>, ParseError> {
         let mut pending_root: Option<Node> = None;
+        // A block scalar that runs to the end of a text without a final
+        // line break has no trailing newline (as go-yaml reads it); the
+        // event parser adds one, so it is taken off again below.
+        let unterminated_len = if text.ends_with('\n') { None } else { Some(text.chars().count()) };
         for item in Parser::new_from_str(text) {
             let (event, span) = item.map_err(|e| ParseError {
                 pos: Pos { line: e.marker().line(), col: e.marker().col() + 1 },
@@ -170,6 +174,15 @@ impl Builder {
                     }
                 }
                 Event::Scalar(value, style, anchor, tag) => {
+                    let mut value = value;
+                    if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                        && unterminated_len.is_some_and(|n| span.end.index() >= n)
+                        && value.ends_with('\n')
+                    {
+                        let mut v = value.into_owned();
+                        v.pop();
+                        value = std::borrow::Cow::Owned(v);
+                    }
                     let mut node = scalar_node(&value, style, tag.as_deref().map(|t| (t.handle.as_str(), t.suffix.as_str())), pos)?;
                     if self.yaml11 && style == ScalarStyle::Plain && tag.is_none() {
                         if let Some(b) = yaml11_bool(&value) {
