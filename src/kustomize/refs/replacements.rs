@@ -192,6 +192,27 @@ impl TargetSpec {
 /// inline replacement or `{path: file}`; `load` returns a file's text,
 /// which holds one replacement or a list of them.
 pub fn parse_replacements(entries: &[Node], load: &mut dyn FnMut(&str) -> Result<String>) -> Result<Vec<Replacement>> {
+    parse_entries(entries, true, load)
+}
+
+/// Reads a `ReplacementTransformer` configuration (`apiVersion: builtin`,
+/// `kind: ReplacementTransformer`, `replacements: [...]`), as listed under
+/// `transformers:`. Its entries are read like a kustomization's, except
+/// that unknown keys are ignored (plugin configurations are decoded
+/// leniently).
+pub fn replacements_from_config(doc: &Node, load: &mut dyn FnMut(&str) -> Result<String>) -> Result<Vec<Replacement>> {
+    let m = match doc {
+        Node::Map(m) => m,
+        other => return Err(type_error("ReplacementTransformer", "object", other)),
+    };
+    match json_field(m, "replacements") {
+        None | Some(Node::Null) => Ok(Vec::new()),
+        Some(Node::Seq(items)) => parse_entries(items, false, load),
+        Some(other) => Err(type_error("replacements", "array", other)),
+    }
+}
+
+fn parse_entries(entries: &[Node], strict: bool, load: &mut dyn FnMut(&str) -> Result<String>) -> Result<Vec<Replacement>> {
     let mut out = Vec::new();
     for entry in entries {
         let path = match entry {
@@ -199,7 +220,7 @@ pub fn parse_replacements(entries: &[Node], load: &mut dyn FnMut(&str) -> Result
             _ => String::new(),
         };
         if path.is_empty() {
-            out.push(Replacement::from_node(entry, true)?);
+            out.push(Replacement::from_node(entry, strict)?);
             continue;
         }
         if let Node::Map(m) = entry {
@@ -208,7 +229,7 @@ pub fn parse_replacements(entries: &[Node], load: &mut dyn FnMut(&str) -> Result
             if has_source || has_targets {
                 return Err(Error::invalid("cannot specify both path and inline replacement"));
             }
-            check_known_fields(m, REPLACEMENT_KEYS)?;
+            check(m, REPLACEMENT_KEYS, strict)?;
         }
         let text = load(&path)?;
         let docs = parse_stream(&text).map_err(|e| Error::invalid(format!("{path}: {e:?}")))?;
@@ -634,6 +655,17 @@ mod tests {
         apply_replacements(&mut rs, &r).unwrap();
         assert_eq!(field(&rs, 1, "spec.z"), None);
         assert_eq!(field(&rs, 2, "spec.z"), Some(&Node::str("one")));
+    }
+
+    #[test]
+    fn transformer_config_form() {
+        // oracle case: a ReplacementTransformer under `transformers:`
+        // copying a Pod's whole spec into a Deployment's template
+        let doc = parse_one("apiVersion: builtin\nkind: ReplacementTransformer\nmetadata: {name: buildup}\nreplacements:\n- source: {kind: Pod, fieldPath: spec}\n  targets:\n  - select: {kind: Deployment}\n    fieldPaths: [spec.template.spec]\n    options: {create: true}\n    extra: ignored\n").unwrap();
+        let r = replacements_from_config(&doc, &mut |_| Err(Error::invalid("no files"))).unwrap();
+        let mut rs = resources("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n");
+        apply_replacements(&mut rs, &r).unwrap();
+        assert_eq!(field(&rs, 1, "spec.template.spec"), Some(&parse_one("{containers: [{name: c, image: i}]}").unwrap()));
     }
 
     #[test]
