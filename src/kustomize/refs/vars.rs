@@ -19,7 +19,7 @@
 
 use super::path::{lookup, node_text};
 use super::selector::{all_ids, effective_ns};
-use crate::kustomize::config::{apply_field_spec, gvk_fields, is_namespaced, json_field, string_field, type_error, TransformerConfig};
+use crate::kustomize::config::{apply_field_spec, check_known_fields, gvk_fields, is_namespaced, json_field, string_field, type_error, TransformerConfig};
 use crate::kustomize::error::{Error, Result};
 use crate::kustomize::resource::{Gvk, ResId, Resource};
 use crate::kustomize::yaml::Node;
@@ -49,6 +49,8 @@ impl Var {
             Node::Map(m) => m,
             other => return Err(type_error("vars", "types.Var", other)),
         };
+        // A kustomization is decoded strictly: unknown keys are errors.
+        check_known_fields(m, &["name", "objref", "fieldref"])?;
         let mut v = Var { name: string_field(m, "name")?.unwrap_or_default(), ..Var::default() };
         if let Some(obj) = json_field(m, "objref") {
             let om = match obj {
@@ -56,6 +58,7 @@ impl Var {
                 Node::Null => Default::default(),
                 other => return Err(type_error("objref", "types.Target", other)),
             };
+            check_known_fields(&om, &["apiVersion", "group", "version", "kind", "name", "namespace"])?;
             v.gvk = gvk_fields(&om)?;
             if let Some(av) = string_field(&om, "apiVersion")?.filter(|s| !s.is_empty()) {
                 let parts: Vec<&str> = av.split('/').collect();
@@ -72,6 +75,7 @@ impl Var {
             v.obj_namespace = string_field(&om, "namespace")?.unwrap_or_default();
         }
         if let Some(Node::Map(fm)) = json_field(m, "fieldref") {
+            check_known_fields(fm, &["fieldPath"])?;
             v.field_path = string_field(fm, "fieldPath")?.unwrap_or_default();
         }
         if v.field_path.is_empty() {
@@ -188,16 +192,18 @@ enum Value {
 }
 
 impl Value {
-    fn of(n: &Node) -> Value {
-        match n {
+    /// `None` where kustomize fails to read the field (an integer beyond
+    /// 64 bits).
+    fn of(n: &Node) -> Option<Value> {
+        Some(match n {
             Node::Str(s) => Value::Str(s.clone()),
             Node::Int(i) => Value::Int(*i),
-            Node::Uint(u) => Value::Float(*u as f64),
+            Node::Uint(_) => return None,
             Node::Float(f) => Value::Float(*f),
             Node::Bool(b) => Value::Bool(*b),
             Node::Null => Value::Str(node_text(n)),
             Node::Map(_) | Node::Seq(_) => Value::Complex,
-        }
+        })
     }
 
     fn node(&self) -> Node {
@@ -245,7 +251,7 @@ pub fn resolve_vars(resources: &mut [Resource], vars: &VarSet, cfg: &Transformer
         };
         let not_found = || Error::invalid(format!("field specified in var '{}' not found in corresponding resource", v.describe()));
         let node = lookup(&r.node, &var_path(&v.field_path)).map_err(|_| not_found())?.ok_or_else(not_found)?;
-        values.insert(name.clone(), Value::of(node));
+        values.insert(name.clone(), Value::of(node).ok_or_else(not_found)?);
     }
     if values.is_empty() {
         return Ok(());
@@ -474,5 +480,7 @@ mod tests {
         assert_eq!(e("$é$(A)"), Node::str("$éx"));
         assert_eq!(var_path("spec.ports[0].port"), vec!["spec", "ports", "0", "port"]);
         assert_eq!(var_path("a.[0]"), vec!["a", "0"]);
+        assert!(Var::from_node(&parse_one("{name: A, objref: {kind: K, nme: x}}").unwrap()).is_err());
+        assert!(Var::from_node(&parse_one("{name: A, objref: {kind: K}, fieldref: {fieldpath: a}}").unwrap()).is_ok());
     }
 }
