@@ -15,6 +15,7 @@ pub mod kustomization;
 pub mod loader;
 pub mod nameref;
 pub mod patch;
+pub mod refs;
 pub mod resource;
 pub mod select;
 pub mod sort;
