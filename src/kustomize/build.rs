@@ -84,8 +84,8 @@ pub struct Accumulator {
     /// Transformer configurations (`configurations:` files and CRD
     /// specs), merged from bases.
     pub config: steps::Config,
-    /// `vars:` entries, merged from bases.
-    pub vars: Vec<Node>,
+    /// `vars:` entries, merged from bases, each tied to its object.
+    pub vars: super::refs::VarSet,
 }
 
 impl Accumulator {
@@ -110,7 +110,7 @@ impl Accumulator {
     fn merge(&mut self, other: Accumulator) -> Result<()> {
         self.config.merge(other.config)?;
         self.append(other.resources)?;
-        self.vars.extend(other.vars);
+        self.vars.merge_set(other.vars)?;
         Ok(())
     }
 
@@ -197,7 +197,8 @@ fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, 
     if !kust.str_list("validators").is_empty() {
         return Err(Error::Unsupported { feature: "validators".into(), path: Some(loader.root().join(&kust.file_name)) });
     }
-    acc.vars.extend(kust.list("vars").iter().cloned());
+    let vars = super::refs::vars::parse_vars(kust.list("vars"))?;
+    acc.vars.merge_vars(&acc.resources, &vars)?;
     Ok(())
 }
 

@@ -152,7 +152,7 @@ pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, ori
             note_transformation(&mut acc.resources, h, kind, None, None);
         }
     };
-    for f in ["replacements", "openapi"] {
+    for f in ["openapi"] {
         if used(kust, f) {
             return Err(Error::Unsupported { feature: f.to_string(), path: Some(loader.root().join(&kust.file_name)) });
         }
@@ -212,6 +212,11 @@ pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, ori
         set_images(&mut acc.resources, &spec, &tc.images)?;
         note(acc, "ImageTagTransformer");
     }
+    let reps = super::refs::parse_replacements(kust.list("replacements"), &mut |p| loader.read_text(p))?;
+    if !reps.is_empty() {
+        super::refs::apply_replacements(&mut acc.resources, &reps)?;
+        note(acc, "ReplacementTransformer");
+    }
     run_transformer_configs(loader, kust, acc, origin)?;
     acc.reindex();
     Ok(())
@@ -269,8 +274,13 @@ fn run_transformer_configs(loader: &Loader<'_>, kust: &Kustomization, acc: &mut 
         };
         for doc in docs.into_iter().filter(|d| !d.is_null()) {
             let kind = doc.str_at(&["kind"]).unwrap_or("").to_string();
-            let done = patch_config(&mut acc.resources, &doc, &kind, loader)
+            let mut done = patch_config(&mut acc.resources, &doc, &kind, loader)
                 .map_err(|e| e.context(format!("transformer configuration '{entry}'")))?;
+            if kind == "ReplacementTransformer" {
+                let reps = super::refs::replacements_from_config(&doc, &mut |p| loader.read_text(p))?;
+                super::refs::apply_replacements(&mut acc.resources, &reps)?;
+                done = true;
+            }
             if !done {
                 let t = builtin_from_node(&doc).map_err(|e| e.context(format!("transformer configuration '{entry}'")))?;
                 t.apply(&mut acc.resources)?;
@@ -300,9 +310,7 @@ pub fn finish(acc: &mut Accumulator, _kust: &Kustomization) -> Result<()> {
         }
     }
     super::nameref::fix_name_references(&mut acc.resources, &acc.config.tc.name_reference)?;
-    if !acc.vars.is_empty() {
-        return Err(Error::Unsupported { feature: "vars".into(), path: None });
-    }
+    super::refs::resolve_vars(&mut acc.resources, &acc.vars, &acc.config.tc)?;
     Ok(())
 }
 
