@@ -18,7 +18,7 @@ use super::resource::{ResId, Resource};
 use super::sort;
 use super::steps;
 use super::yaml::{self, Node};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// Options of a build, as `kubectl kustomize` flags set them.
@@ -81,6 +81,9 @@ pub struct Accumulator {
     pub resources: Vec<Resource>,
     /// Ids of `resources`, for the duplicate check.
     ids: HashSet<ResId>,
+    /// Every id (earlier and current) of every object, to the objects'
+    /// positions, for generators that merge into an existing object.
+    any_ids: HashMap<ResId, Vec<usize>>,
     /// Transformer configurations (`configurations:` files and CRD
     /// specs), merged from bases.
     pub config: steps::Config,
@@ -93,6 +96,11 @@ impl Accumulator {
     pub fn append(&mut self, resources: Vec<Resource>) -> Result<()> {
         for r in resources {
             let id = self.config.effective_id(&r.id());
+            let pos = self.resources.len();
+            for prev in &r.meta.previous_ids {
+                self.any_ids.entry(self.config.effective_id(prev)).or_default().push(pos);
+            }
+            self.any_ids.entry(id.clone()).or_default().push(pos);
             if !self.ids.insert(id) {
                 return Err(Error::invalid(format!("may not add resource with an already registered id: {}", r.id())));
             }
@@ -104,6 +112,13 @@ impl Accumulator {
     /// Rebuilds the id index after transformers changed names.
     pub fn reindex(&mut self) {
         self.ids = self.resources.iter().map(|r| self.config.effective_id(&r.id())).collect();
+        self.any_ids.clear();
+        for (pos, r) in self.resources.iter().enumerate() {
+            for prev in &r.meta.previous_ids {
+                self.any_ids.entry(self.config.effective_id(prev)).or_default().push(pos);
+            }
+            self.any_ids.entry(self.config.effective_id(&r.id())).or_default().push(pos);
+        }
     }
 
     /// Takes in another accumulator's objects, rules and vars.
@@ -119,15 +134,9 @@ impl Accumulator {
     fn absorb(&mut self, r: Resource) -> Result<()> {
         let id = r.id();
         let want = self.config.effective_id(&id);
-        let matches: Vec<usize> = self
-            .resources
-            .iter()
-            .enumerate()
-            .filter(|(_, old)| {
-                old.meta.previous_ids.iter().chain(std::iter::once(&old.id())).any(|i| self.config.effective_id(i) == want)
-            })
-            .map(|(i, _)| i)
-            .collect();
+        let mut matches: Vec<usize> = self.any_ids.get(&want).cloned().unwrap_or_default();
+        matches.sort_unstable();
+        matches.dedup();
         let behavior = r.meta.behavior.clone().unwrap_or_else(|| "create".into());
         match matches.as_slice() {
             [] => {

@@ -14,8 +14,8 @@ use super::loader::Loader;
 use super::patch;
 use super::resource::{Gvk, ResId, Resource};
 use super::transform::{
-    add_annotations, add_labels, add_prefix, add_suffix, builtin_from_node, label_entry_field_specs, set_images,
-    set_namespace, set_replicas, ImageSpec, LabelEntry, NamespaceOptions, ReplicaSpec,
+    add_annotations, add_labels, add_prefix, add_suffix, builtin_from_node, label_entry_field_specs,
+    set_images_all, set_namespace, set_replicas_all, ImageSpec, LabelEntry, NamespaceOptions, ReplicaSpec,
 };
 use super::yaml::{self, Mapping, Node};
 use std::collections::BTreeMap;
@@ -202,14 +202,16 @@ pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, ori
         patch::patches_json6902_entry(&mut acc.resources, entry, loader)?;
         note(acc, "PatchJson6902Transformer");
     }
-    for entry in kust.list("replicas") {
-        let spec = ReplicaSpec::from_node(entry)?;
-        set_replicas(&mut acc.resources, &spec, &tc.replicas)?;
+    // Each entry is its own transformer in kustomize; applying them
+    // together gives the same result in one pass over the objects.
+    let replicas = kust.list("replicas").iter().map(ReplicaSpec::from_node).collect::<Result<Vec<_>>>()?;
+    set_replicas_all(&mut acc.resources, &replicas, &tc.replicas)?;
+    for _ in &replicas {
         note(acc, "ReplicaCountTransformer");
     }
-    for entry in kust.list("images") {
-        let spec = ImageSpec::from_node(entry)?;
-        set_images(&mut acc.resources, &spec, &tc.images)?;
+    let images = kust.list("images").iter().map(ImageSpec::from_node).collect::<Result<Vec<_>>>()?;
+    set_images_all(&mut acc.resources, &images, &tc.images)?;
+    for _ in &images {
         note(acc, "ImageTagTransformer");
     }
     let reps = super::refs::parse_replacements(kust.list("replacements"), &mut |p| loader.read_text(p))?;
@@ -218,7 +220,15 @@ pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, ori
         note(acc, "ReplacementTransformer");
     }
     run_transformer_configs(loader, kust, acc, origin)?;
-    acc.reindex();
+    // Ids only change when a transformer ran; re-indexing after every
+    // component would make large trees quadratic.
+    let configured = ["patchesStrategicMerge", "patches", "namespace", "namePrefix", "nameSuffix", "labels", "commonLabels",
+        "commonAnnotations", "patchesJson6902", "replicas", "images", "replacements", "transformers"]
+        .iter()
+        .any(|f| used(kust, f));
+    if configured {
+        acc.reindex();
+    }
     Ok(())
 }
 

@@ -166,6 +166,201 @@ pub fn set_images(resources: &mut [Resource], image: &ImageSpec, specs: &[FieldS
     Ok(())
 }
 
+/// Applies several `images:` entries in order, with the same result as
+/// [`set_images`] once per entry, but visiting each image field once.
+///
+/// For every image field the entries are tried in order, each as many
+/// times as the per-entry passes would visit the field (once by the
+/// containers pass, once more per image field spec that names it). Entries
+/// whose name is plain text are looked up by the field's current image
+/// name; only the others are tried on every field.
+pub fn set_images_all(resources: &mut [Resource], images: &[ImageSpec], specs: &[FieldSpec]) -> Result<()> {
+    if images.is_empty() {
+        return Ok(());
+    }
+    // Names made of plain characters and `.` (which matches any one
+    // character) can only match an image whose first characters equal the
+    // name once the same positions are masked with `.`. Names are grouped
+    // by length and dot positions, and looked up by the masked prefix.
+    let simple = |n: &str| !n.is_empty() && n.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'-' | b'_' | b'.'));
+    let mut groups: Vec<(usize, Vec<usize>, std::collections::HashMap<&str, Vec<usize>>)> = Vec::new();
+    let mut others: Vec<usize> = Vec::new();
+    for (i, img) in images.iter().enumerate() {
+        if !simple(&img.name) {
+            others.push(i);
+            continue;
+        }
+        let dots: Vec<usize> = img.name.bytes().enumerate().filter(|(_, c)| *c == b'.').map(|(j, _)| j).collect();
+        let len = img.name.len();
+        let g = match groups.iter().position(|(l, d, _)| *l == len && *d == dots) {
+            Some(g) => g,
+            None => {
+                groups.push((len, dots, std::collections::HashMap::new()));
+                groups.len() - 1
+            }
+        };
+        groups[g].2.entry(img.name.as_str()).or_default().push(i);
+    }
+    let candidates_from = |value: &str, next: usize| -> Option<usize> {
+        let mut best: Option<usize> = others.iter().copied().find(|&i| i >= next);
+        for (len, dots, map) in &groups {
+            let Some(prefix) = value.as_bytes().get(..*len) else { continue };
+            let mut key = prefix.to_vec();
+            for &d in dots {
+                key[d] = b'.';
+            }
+            let Ok(key) = std::str::from_utf8(&key) else { continue };
+            if let Some(hit) = map.get(key).and_then(|v| v.iter().copied().find(|&i| i >= next)) {
+                best = Some(best.map_or(hit, |b| b.min(hit)));
+            }
+        }
+        best
+    };
+    let mut patterns: Vec<Option<Pattern>> = vec![None; images.len()];
+    for r in resources.iter_mut() {
+        if gvk_of(&r.node).kind == "CustomResourceDefinition" {
+            continue;
+        }
+        // Which scalar fields each pass visits, in visiting order, with how
+        // many visits each gets per entry.
+        let mut fields: Vec<(Vec<Step>, usize)> = Vec::new();
+        let note = |path: Vec<Step>, fields: &mut Vec<(Vec<Step>, usize)>| match fields.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, n)) => *n += 1,
+            None => fields.push((path, 1)),
+        };
+        let mut legacy = Vec::new();
+        legacy_paths(&r.node, &mut Vec::new(), &mut legacy)?;
+        for p in legacy {
+            note(p, &mut fields);
+        }
+        let mut spec_fields = Vec::new();
+        for spec in specs {
+            if !spec.gvk.selects(&gvk_of(&r.node)) {
+                continue;
+            }
+            spec_paths(&r.node, &spec.segments(), &mut Vec::new(), &mut spec_fields)?;
+        }
+        for p in spec_fields {
+            note(p, &mut fields);
+        }
+        for (path, visits) in fields {
+            let Some(node) = node_at(&mut r.node, &path) else { continue };
+            let Some(mut value) = scalar_value(node) else {
+                return Err(wrong_kind("ScalarNode", node));
+            };
+            let mut changed = false;
+            let mut next = 0;
+            loop {
+                let Some(e) = candidates_from(&value, next) else { break };
+                for _ in 0..visits {
+                    if patterns[e].is_none() {
+                        patterns[e] = Some(name_pattern(&images[e].name)?);
+                    }
+                    let Some(pattern) = patterns[e].as_ref() else { break };
+                    if let Some(new) = images[e].rewrite_with(pattern, &value)? {
+                        value = new;
+                        changed = true;
+                    }
+                }
+                next = e + 1;
+            }
+            if changed {
+                *node = Node::Str(value);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One step of a path into a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn node_at<'a>(node: &'a mut Node, path: &[Step]) -> Option<&'a mut Node> {
+    let mut cur = node;
+    for step in path {
+        cur = match (cur, step) {
+            (Node::Map(m), Step::Key(k)) => m.get_mut(k)?,
+            (Node::Seq(s), Step::Index(i)) => s.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// The `image` fields the containers pass visits (see [`legacy_walk`]).
+fn legacy_paths(node: &Node, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) -> Result<()> {
+    match node {
+        Node::Map(m) => {
+            for (key, value) in m.iter() {
+                path.push(Step::Key(key.clone()));
+                legacy_paths(value, path, out)?;
+                if key == "containers" || key == "initContainers" {
+                    if let Node::Seq(items) = value {
+                        for (i, item) in items.iter().enumerate() {
+                            match item {
+                                Node::Map(c) => {
+                                    if c.get("image").is_some_and(|img| !img.is_null()) {
+                                        let mut p = path.clone();
+                                        p.push(Step::Index(i));
+                                        p.push(Step::Key("image".into()));
+                                        out.push(p);
+                                    }
+                                }
+                                Node::Null => {}
+                                other => return Err(wrong_kind("MappingNode", other)),
+                            }
+                        }
+                    }
+                }
+                path.pop();
+            }
+            Ok(())
+        }
+        Node::Seq(items) => {
+            for (i, n) in items.iter().enumerate() {
+                path.push(Step::Index(i));
+                legacy_paths(n, path, out)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The fields a field spec names, walked without creating anything.
+fn spec_paths(node: &Node, segs: &[config::PathSegment], path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) -> Result<()> {
+    let Some((seg, rest)) = segs.split_first() else {
+        out.push(path.clone());
+        return Ok(());
+    };
+    match node {
+        Node::Null => Ok(()),
+        Node::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(Step::Index(i));
+                spec_paths(item, segs, path, out)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        Node::Map(m) => match m.get(&seg.key) {
+            Some(v) => {
+                path.push(Step::Key(seg.key.clone()));
+                spec_paths(v, rest, path, out)?;
+                path.pop();
+                Ok(())
+            }
+            None => Ok(()),
+        },
+        _ => Err(crate::kustomize::error::Error::invalid("expected sequence or mapping node")),
+    }
+}
+
 struct Updater<'a> {
     image: &'a ImageSpec,
     pattern: Option<Pattern>,

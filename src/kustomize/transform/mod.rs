@@ -23,11 +23,11 @@ mod pattern;
 mod replicas;
 
 pub use builtin::{builtin_from_node, Builtin};
-pub use images::{set_images, split_image, ImageSpec};
+pub use images::{set_images, set_images_all, split_image, ImageSpec};
 pub use labels::{add_annotations, add_labels, label_entry_field_specs, LabelEntry};
 pub use names::{add_prefix, add_prefix_suffix, add_suffix};
 pub use namespace::{set_namespace, NamespaceOptions, SubjectMode};
-pub use replicas::{set_replicas, ReplicaSpec};
+pub use replicas::{set_replicas, set_replicas_all, ReplicaSpec};
 
 use super::error::{Error, Result};
 use super::yaml::Node;

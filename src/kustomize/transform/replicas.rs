@@ -64,9 +64,39 @@ fn gvk_string(g: &Gvk) -> String {
 
 /// Sets the replica count of the objects `replica.name` names.
 pub fn set_replicas(resources: &mut [Resource], replica: &ReplicaSpec, specs: &[FieldSpec]) -> Result<()> {
+    let all: Vec<usize> = (0..resources.len()).collect();
+    set_replicas_among(resources, &all, replica, specs)
+}
+
+/// Applies several `replicas:` entries in order. Objects are found through
+/// an index of every name they have had, so the cost grows with the number
+/// of entries plus objects, not their product.
+pub fn set_replicas_all(resources: &mut [Resource], replicas: &[ReplicaSpec], specs: &[FieldSpec]) -> Result<()> {
+    if replicas.is_empty() {
+        return Ok(());
+    }
+    let mut by_name: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+    for (i, r) in resources.iter().enumerate() {
+        let mut names: Vec<String> = r.meta.previous_ids.iter().map(|id| id.name.clone()).collect();
+        names.push(r.name().to_string());
+        names.sort();
+        names.dedup();
+        for n in names {
+            by_name.entry(n).or_default().push(i);
+        }
+    }
+    for replica in replicas {
+        let candidates = by_name.get(&replica.name).cloned().unwrap_or_default();
+        set_replicas_among(resources, &candidates, replica, specs)?;
+    }
+    Ok(())
+}
+
+fn set_replicas_among(resources: &mut [Resource], candidates: &[usize], replica: &ReplicaSpec, specs: &[FieldSpec]) -> Result<()> {
     let mut found = false;
     for spec in specs {
-        for r in resources.iter_mut() {
+        for &i in candidates {
+            let r = &mut resources[i];
             let current = r.id();
             let selected = r
                 .meta
