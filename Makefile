@@ -13,7 +13,7 @@ KUBECTL ?= kubectl
 # Bounds every request kubectl makes, so a missing or unreachable cluster
 # fails with kubectl's own error instead of hanging.
 KUBECTL_TIMEOUT ?= 10s
-CONFORMANCE ?= $(or $(CONFORMANCE_DIR),../shared/conformance)
+CONFORMANCE ?= $(CONFORMANCE_DIR)
 CONFORMANCE_JOBS ?= 2
 
 .PHONY: help build k8s-preview k8s-deploy-dev k8s-deploy-prod k8s-dry-run k8s-diff schema test conformance goldens
@@ -61,9 +61,9 @@ test: ## Run the whole test suite (unit, integration, example goldens)
 goldens: ## Regenerate golden outputs with kubectl (review the diff before committing)
 	tools/update-goldens.sh
 
-conformance: build ## Run the kustomize conformance corpus, if present beside the project
-	@if [ -d "$(CONFORMANCE)" ]; then \
+conformance: build ## Run the kustomize conformance corpus named by CONFORMANCE_DIR
+	@if [ -n "$(CONFORMANCE)" ] && [ -d "$(CONFORMANCE)" ]; then \
 	  "$(CONFORMANCE)/run" --cmd "$(CURDIR)/$(COMPOSE) kustomize" --jobs $(CONFORMANCE_JOBS); \
 	else \
-	  echo "conformance: no corpus at $(CONFORMANCE); nothing to run"; \
+	  echo "conformance: set CONFORMANCE_DIR to a corpus checkout; nothing to run"; \
 	fi

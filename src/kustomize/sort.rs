@@ -41,7 +41,7 @@ pub const ORDER_FIRST: &[&str] = &[
 pub const ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
 
 /// Sorts in place as the top-level `sortOptions` (or the default) says.
-pub fn apply(resources: &mut [Resource], sort_options: Option<&Node>) -> Result<()> {
+pub fn apply(resources: &mut Vec<Resource>, sort_options: Option<&Node>) -> Result<()> {
     let Some(opts) = sort_options.filter(|n| !n.is_null()) else {
         legacy(resources, ORDER_FIRST.iter().map(|s| s.to_string()).collect(), ORDER_LAST.iter().map(|s| s.to_string()).collect());
         return Ok(());
@@ -76,7 +76,7 @@ fn kinds(n: Option<&Node>) -> Vec<String> {
     }
 }
 
-fn legacy(resources: &mut [Resource], first: Vec<String>, last: Vec<String>) {
+fn legacy(resources: &mut Vec<Resource>, first: Vec<String>, last: Vec<String>) {
     let mut rank: HashMap<String, i64> = HashMap::new();
     let n = first.len() as i64;
     for (i, k) in first.into_iter().enumerate() {
@@ -98,12 +98,11 @@ fn legacy(resources: &mut [Resource], first: Vec<String>, last: Vec<String>) {
     permute(resources, &order);
 }
 
-/// Reorders `items` so that position i holds the old `items[order[i]]`.
-fn permute<T: Clone>(items: &mut [T], order: &[usize]) {
-    let copy: Vec<T> = order.iter().map(|&i| items[i].clone()).collect();
-    for (slot, item) in items.iter_mut().zip(copy) {
-        *slot = item;
-    }
+/// Reorders `items` so that position i holds the old `items[order[i]]`
+/// (`order` is a permutation), moving rather than copying.
+fn permute<T>(items: &mut Vec<T>, order: &[usize]) {
+    let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
+    items.extend(order.iter().filter_map(|&i| slots[i].take()));
 }
 
 fn gvk_sort_string(g: &Gvk) -> String {

@@ -146,6 +146,25 @@ fn used(kust: &Kustomization, field: &str) -> bool {
 /// annotations, JSON 6902 patches, replicas, images, replacements; then
 /// the configurations listed under `transformers:`.
 pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, origin: Option<&str>) -> Result<()> {
+    const CONFIGURING: &[&str] = &[
+        "patchesStrategicMerge",
+        "patches",
+        "namespace",
+        "namePrefix",
+        "nameSuffix",
+        "labels",
+        "commonLabels",
+        "commonAnnotations",
+        "patchesJson6902",
+        "replicas",
+        "images",
+        "replacements",
+        "transformers",
+        "openapi",
+    ];
+    if !CONFIGURING.iter().any(|f| used(kust, f)) {
+        return Ok(());
+    }
     let here = origin.map(|o| join_origin(o, &kust.file_name));
     let note = |acc: &mut Accumulator, kind: &str| {
         if let Some(h) = &here {
@@ -222,13 +241,7 @@ pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, ori
     run_transformer_configs(loader, kust, acc, origin)?;
     // Ids only change when a transformer ran; re-indexing after every
     // component would make large trees quadratic.
-    let configured = ["patchesStrategicMerge", "patches", "namespace", "namePrefix", "nameSuffix", "labels", "commonLabels",
-        "commonAnnotations", "patchesJson6902", "replicas", "images", "replacements", "transformers"]
-        .iter()
-        .any(|f| used(kust, f));
-    if configured {
-        acc.reindex();
-    }
+    acc.reindex();
     Ok(())
 }
 
