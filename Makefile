@@ -27,29 +27,27 @@ build: ## Build the release binary (target/release/compose)
 k8s-preview: build ## Print the manifests for ENV (default dev) without touching a cluster
 	$(COMPOSE) --values $(VALUES)
 
-k8s-deploy-dev: build ## Render values-dev.yaml and kubectl apply it
-	$(COMPOSE) --values values-dev.yaml | $(KUBECTL) apply --request-timeout=$(KUBECTL_TIMEOUT) -f -
+k8s-deploy-dev: build ## Render values-dev.yaml and apply it (server-side, in waves); APPLY_FLAGS adds e.g. --prune
+	COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) apply --values values-dev.yaml --request-timeout $(KUBECTL_TIMEOUT) $(APPLY_FLAGS)
 
-k8s-deploy-prod: build ## Render values-prod.yaml and kubectl apply it (asks first unless CONFIRM=yes)
+k8s-deploy-prod: build ## Render values-prod.yaml and apply it (asks first unless CONFIRM=yes)
 	@if [ "$(CONFIRM)" != "yes" ]; then \
 	  context="$$($(KUBECTL) config current-context 2>/dev/null || echo '<none>')"; \
 	  read -r -p "Apply values-prod.yaml to kube context '$$context'? Type yes: " answer || answer=""; \
 	  if [ "$$answer" != "yes" ]; then echo "k8s-deploy-prod: not confirmed; aborting (CONFIRM=yes skips this question)" >&2; exit 1; fi; \
 	fi
-	$(COMPOSE) --values values-prod.yaml | $(KUBECTL) apply --request-timeout=$(KUBECTL_TIMEOUT) -f -
+	COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) apply --values values-prod.yaml --request-timeout $(KUBECTL_TIMEOUT) $(APPLY_FLAGS)
 
-# Client-side dry run still asks the API server for its resource types (and
-# OpenAPI schema), so it needs a reachable cluster; without one it fails
-# fast with kubectl's connection error. `make k8s-preview` works offline.
-k8s-dry-run: build ## kubectl apply --dry-run=client for ENV
-	$(COMPOSE) --values $(VALUES) | $(KUBECTL) apply --dry-run=client --request-timeout=$(KUBECTL_TIMEOUT) -f -
+# A client-side dry run still asks the API server for its resource types,
+# so it needs a reachable cluster; without one it fails fast with kubectl's
+# connection error. `make k8s-preview` works offline.
+k8s-dry-run: build ## Dry-run the apply of ENV (client side)
+	COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) apply --values $(VALUES) --dry-run=client --request-timeout $(KUBECTL_TIMEOUT)
 
-# kubectl diff exits 1 when there are differences; only >1 is an error. The
-# render goes to a file first so a compose failure is not mistaken for a diff.
+# compose diff exits like kubectl diff: 1 means differences, only >1 is an
+# error, so make does not stop on a diff.
 k8s-diff: build ## kubectl diff of ENV against the cluster
-	@mkdir -p target/manifests
-	$(COMPOSE) --values $(VALUES) > target/manifests/$(ENV).yaml
-	@status=0; $(KUBECTL) diff --request-timeout=$(KUBECTL_TIMEOUT) -f target/manifests/$(ENV).yaml || status=$$?; \
+	@status=0; COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) diff --values $(VALUES) --request-timeout $(KUBECTL_TIMEOUT) || status=$$?; \
 	  if [ $$status -gt 1 ]; then exit $$status; fi
 
 schema: build ## Regenerate schema/values.schema.json

@@ -134,13 +134,13 @@ fn render_kustomization(project: &Project, values: &Values) -> Result<String, Er
 pub fn build_with_kustomization(root: &Path, kustomization: &str) -> Result<String, Error> {
     let mut files = BTreeMap::new();
     files.insert(root.join("kustomization.yaml"), kustomization.as_bytes().to_vec());
-    let overlay = Overlay { base: &OnDisk, files };
+    let overlay = Overlay { base: &OnDisk::new(), files };
     engine_build(&overlay, root, LoadRestrictor::RootOnly).map_err(|e| Error::Build(e.context("building the generated kustomization (print it with `compose template`)")))
 }
 
 /// `compose kustomize DIR`.
 pub fn kustomize(dir: &Path, restrictor: LoadRestrictor) -> Result<Output, Error> {
-    Ok(Output { stdout: engine_build(&OnDisk, dir, restrictor)?, ..Output::default() })
+    Ok(Output { stdout: engine_build(&OnDisk::new(), dir, restrictor)?, ..Output::default() })
 }
 
 /// The one call into the engine.

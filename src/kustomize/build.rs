@@ -18,7 +18,7 @@ use super::resource::{ResId, Resource};
 use super::sort;
 use super::steps;
 use super::yaml::{self, Node};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::Path;
 
 /// Options of a build, as `kubectl kustomize` flags set them.
@@ -95,10 +95,10 @@ impl Accumulator {
     /// Adds objects, refusing one whose id is already present.
     pub fn append(&mut self, resources: Vec<Resource>) -> Result<()> {
         for r in resources {
-            let id = self.config.effective_id(&r.id());
+            let id = self.config.effective_id(r.id());
             let pos = self.resources.len();
             for prev in &r.meta.previous_ids {
-                self.any_ids.entry(self.config.effective_id(prev)).or_default().push(pos);
+                self.any_ids.entry(self.config.effective_id(prev.clone())).or_default().push(pos);
             }
             self.any_ids.entry(id.clone()).or_default().push(pos);
             if !self.ids.insert(id) {
@@ -111,13 +111,15 @@ impl Accumulator {
 
     /// Rebuilds the id index after transformers changed names.
     pub fn reindex(&mut self) {
-        self.ids = self.resources.iter().map(|r| self.config.effective_id(&r.id())).collect();
+        self.ids.clear();
         self.any_ids.clear();
         for (pos, r) in self.resources.iter().enumerate() {
             for prev in &r.meta.previous_ids {
-                self.any_ids.entry(self.config.effective_id(prev)).or_default().push(pos);
+                self.any_ids.entry(self.config.effective_id(prev.clone())).or_default().push(pos);
             }
-            self.any_ids.entry(self.config.effective_id(&r.id())).or_default().push(pos);
+            let id = self.config.effective_id(r.id());
+            self.any_ids.entry(id.clone()).or_default().push(pos);
+            self.ids.insert(id);
         }
     }
 
@@ -133,7 +135,7 @@ impl Accumulator {
     /// fold into the object they name.
     fn absorb(&mut self, r: Resource) -> Result<()> {
         let id = r.id();
-        let want = self.config.effective_id(&id);
+        let want = self.config.effective_id(id.clone());
         let mut matches: Vec<usize> = self.any_ids.get(&want).cloned().unwrap_or_default();
         matches.sort_unstable();
         matches.dedup();

@@ -51,8 +51,33 @@ pub fn clean(path: &Path) -> PathBuf {
 }
 
 /// The real file system.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct OnDisk;
+///
+/// Resolving links walks every component of a path; a build reads
+/// thousands of files from a few hundred folders, so the resolved form
+/// of each folder is remembered and only the file's own name is checked
+/// for being a link.
+#[derive(Debug, Default)]
+pub struct OnDisk {
+    real_dirs: std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>,
+}
+
+impl OnDisk {
+    /// The real file system, with an empty cache of resolved folders.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn real_dir(&self, dir: &Path) -> io::Result<PathBuf> {
+        if let Some(hit) = self.real_dirs.lock().ok().and_then(|m| m.get(dir).cloned()) {
+            return Ok(hit);
+        }
+        let real = std::fs::canonicalize(dir)?;
+        if let Ok(mut m) = self.real_dirs.lock() {
+            m.insert(dir.to_path_buf(), real.clone());
+        }
+        Ok(real)
+    }
+}
 
 impl FileSystem for OnDisk {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
@@ -73,7 +98,17 @@ impl FileSystem for OnDisk {
         Ok(names)
     }
     fn real_path(&self, path: &Path) -> io::Result<PathBuf> {
-        std::fs::canonicalize(path)
+        // Only a plain last component can be split off: `..` or `.` at the
+        // end, or a link, needs the full resolution.
+        let (Some(parent), Some(Component::Normal(name))) = (path.parent(), path.components().next_back()) else {
+            return std::fs::canonicalize(path);
+        };
+        let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+        let meta = std::fs::symlink_metadata(path)?;
+        if meta.file_type().is_symlink() {
+            return std::fs::canonicalize(path);
+        }
+        Ok(self.real_dir(parent)?.join(name))
     }
 }
 

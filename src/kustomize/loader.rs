@@ -97,17 +97,27 @@ impl<'a> Loader<'a> {
     /// The bytes of a file, refusing files outside the root when restricted.
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
         let full = self.resolve(path);
-        if !self.fs.is_file(&full) {
-            let reason = if self.fs.is_dir(&full) { "is a directory, not a file" } else { "no such file or directory" };
-            return Err(Error::Io { path: full, reason: reason.into() });
-        }
+        // The restriction is checked before any byte is read. A path that
+        // cannot be resolved does not exist, and the read below says so.
         if self.restrictor == LoadRestrictor::RootOnly {
-            let real = self.fs.real_path(&full).unwrap_or_else(|_| full.clone());
-            if !real.starts_with(&self.real_root) {
-                return Err(Error::Restricted { path: full, root: self.root.clone() });
+            if let Ok(real) = self.fs.real_path(&full) {
+                if !real.starts_with(&self.real_root) {
+                    return Err(Error::Restricted { path: full, root: self.root.clone() });
+                }
             }
         }
-        self.fs.read(&full).map_err(|e| Error::Io { path: full, reason: e.to_string() })
+        // Reading first and explaining a failure afterwards saves a
+        // metadata call per file on the common path.
+        self.fs.read(&full).map_err(|e| {
+            let reason = if self.fs.is_dir(&full) {
+                "is a directory, not a file".to_string()
+            } else if !self.fs.is_file(&full) {
+                "no such file or directory".to_string()
+            } else {
+                e.to_string()
+            };
+            Error::Io { path: full.clone(), reason }
+        })
     }
 
     /// A file as UTF-8 text.

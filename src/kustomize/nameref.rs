@@ -19,7 +19,7 @@ use super::config::{apply_field_spec, is_namespaced, FieldSpec, NameBackReferenc
 use super::error::{Error, Result};
 use super::resource::{Gvk, ResId, Resource};
 use super::yaml::Node;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// What the selection needs to know of each object, taken before any
 /// referrer is edited (references never change names).
@@ -62,9 +62,9 @@ pub fn fix_name_references(resources: &mut [Resource], backrefs: &[NameBackRefer
             }
         })
         .collect();
-    let mut by_previous_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_previous_name: HashMap<&str, Vec<usize>> = HashMap::default();
     for (i, c) in candidates.iter().enumerate() {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for id in &c.previous {
             if seen.insert(id.name.as_str()) {
                 by_previous_name.entry(id.name.as_str()).or_default().push(i);
@@ -117,7 +117,7 @@ struct Referrer {
 impl Referrer {
     fn new(r: &Resource, index: usize, candidates: &[Candidate]) -> Result<Referrer> {
         let id = r.id();
-        let mut binding_namespaces = HashSet::new();
+        let mut binding_namespaces = HashSet::default();
         if r.kind() == "RoleBinding" {
             if let Some(Node::Seq(subjects)) = r.node.get("subjects") {
                 for s in subjects {

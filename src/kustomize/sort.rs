@@ -9,7 +9,7 @@
 use super::error::{Error, Result};
 use super::resource::{Gvk, ResId, Resource};
 use super::yaml::Node;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// kustomize's default `orderFirst`.
 pub const ORDER_FIRST: &[&str] = &[
@@ -77,7 +77,7 @@ fn kinds(n: Option<&Node>) -> Vec<String> {
 }
 
 fn legacy(resources: &mut Vec<Resource>, first: Vec<String>, last: Vec<String>) {
-    let mut rank: HashMap<String, i64> = HashMap::new();
+    let mut rank: HashMap<String, i64> = HashMap::default();
     let n = first.len() as i64;
     for (i, k) in first.into_iter().enumerate() {
         rank.insert(k, -n + i as i64);

@@ -33,8 +33,7 @@ impl Config {
     /// An id with kustomize's effective namespace, for equality checks:
     /// no namespace and `default` are the same, and cluster-scoped kinds
     /// have none.
-    pub fn effective_id(&self, id: &ResId) -> ResId {
-        let mut id = id.clone();
+    pub fn effective_id(&self, mut id: ResId) -> ResId {
         if !config::is_namespaced(&id.gvk) {
             id.namespace = "_non_namespaceable_".into();
         } else if id.namespace.is_empty() {

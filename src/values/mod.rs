@@ -104,7 +104,7 @@ pub fn file_layer(shown: &str, text: &str) -> Result<Layer, Diagnostic> {
     if docs.len() > 1 {
         return Err(Diagnostic::at(at(1, 0), "a values file holds one YAML document, this one holds several"));
     }
-    let (data, spans) = docs.pop().unwrap_or((Node::Null, SpanMap::new()));
+    let (data, spans) = docs.pop().unwrap_or((Node::Null, SpanMap::default()));
     let data = match data {
         Node::Null => Node::Map(Mapping::new()),
         m @ Node::Map(_) => m,

@@ -1,7 +1,7 @@
 //! Lookup of patch strategies and merge keys in the generated table.
 
 use super::schema_table::{DEFINITIONS, FIELDS, RESOURCES};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 /// A position in the schema: a definition (or nothing, for unknown types).
@@ -20,11 +20,13 @@ pub struct FieldInfo {
 }
 
 type Index = HashMap<(u16, &'static str), FieldInfo>;
+/// Definition numbers by (group-version, kind).
+type KindIndex = HashMap<(&'static str, &'static str), u16>;
 
-fn index() -> &'static (Index, HashMap<(&'static str, &'static str), u16>) {
-    static INDEX: OnceLock<(Index, HashMap<(&'static str, &'static str), u16>)> = OnceLock::new();
+fn index() -> &'static (Index, KindIndex) {
+    static INDEX: OnceLock<(Index, KindIndex)> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut fields = HashMap::with_capacity(FIELDS.len());
+        let mut fields = HashMap::with_capacity_and_hasher(FIELDS.len(), Default::default());
         for &(def, field, child, strategy, keys) in FIELDS {
             let child = SchemaRef(u16::try_from(child).ok());
             fields.insert((def, field), FieldInfo { child, strategy, keys });

@@ -183,7 +183,9 @@ pub fn set_images_all(resources: &mut [Resource], images: &[ImageSpec], specs: &
     // name once the same positions are masked with `.`. Names are grouped
     // by length and dot positions, and looked up by the masked prefix.
     let simple = |n: &str| !n.is_empty() && n.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'-' | b'_' | b'.'));
-    let mut groups: Vec<(usize, Vec<usize>, std::collections::HashMap<&str, Vec<usize>>)> = Vec::new();
+    // (name length, dot positions, image entries by masked name)
+    type Group<'a> = (usize, Vec<usize>, rustc_hash::FxHashMap<&'a str, Vec<usize>>);
+    let mut groups: Vec<Group<'_>> = Vec::new();
     let mut others: Vec<usize> = Vec::new();
     for (i, img) in images.iter().enumerate() {
         if !simple(&img.name) {
@@ -195,7 +197,7 @@ pub fn set_images_all(resources: &mut [Resource], images: &[ImageSpec], specs: &
         let g = match groups.iter().position(|(l, d, _)| *l == len && *d == dots) {
             Some(g) => g,
             None => {
-                groups.push((len, dots, std::collections::HashMap::new()));
+                groups.push((len, dots, Default::default()));
                 groups.len() - 1
             }
         };
@@ -250,8 +252,7 @@ pub fn set_images_all(resources: &mut [Resource], images: &[ImageSpec], specs: &
             };
             let mut changed = false;
             let mut next = 0;
-            loop {
-                let Some(e) = candidates_from(&value, next) else { break };
+            while let Some(e) = candidates_from(&value, next) {
                 for _ in 0..visits {
                     if patterns[e].is_none() {
                         patterns[e] = Some(name_pattern(&images[e].name)?);

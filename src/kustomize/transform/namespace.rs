@@ -23,7 +23,7 @@ use crate::kustomize::config::{apply_field_spec, gvk_of, is_namespaced, CreateKi
 use crate::kustomize::error::{Error, Result};
 use crate::kustomize::resource::{ResId, Resource};
 use crate::kustomize::yaml::Node;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Which RoleBinding/ClusterRoleBinding subjects receive the namespace.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -72,19 +72,19 @@ pub fn set_namespace(
     }
     // counts of effective identities, kept current as objects move, so the
     // conflict check after each object is a lookup
-    let mut counts: HashMap<ResId, usize> = HashMap::new();
+    let mut counts: HashMap<ResId, usize> = HashMap::default();
     for r in resources.iter() {
-        *counts.entry(effective_id(&r.id())).or_insert(0) += 1;
+        *counts.entry(effective_id(r.id())).or_insert(0) += 1;
     }
     for r in resources.iter_mut() {
         if is_nil_or_empty(&r.node) {
             continue;
         }
-        let before = effective_id(&r.id());
+        let before = effective_id(r.id());
         r.remember_id();
         transform_one(r, namespace, specs, opts)?;
         let id = r.id();
-        let after = effective_id(&id);
+        let after = effective_id(id.clone());
         if after != before {
             if let Some(c) = counts.get_mut(&before) {
                 *c = c.saturating_sub(1);
@@ -101,8 +101,7 @@ pub fn set_namespace(
 /// An identity with kustomize's effective namespace: none for
 /// cluster-scoped types, `default` for an empty one. Two objects clash
 /// when these are equal.
-fn effective_id(id: &ResId) -> ResId {
-    let mut id = id.clone();
+fn effective_id(mut id: ResId) -> ResId {
     if !is_namespaced(&id.gvk) {
         id.namespace.clear();
     } else if id.namespace.is_empty() {

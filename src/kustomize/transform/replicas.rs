@@ -75,7 +75,7 @@ pub fn set_replicas_all(resources: &mut [Resource], replicas: &[ReplicaSpec], sp
     if replicas.is_empty() {
         return Ok(());
     }
-    let mut by_name: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+    let mut by_name: rustc_hash::FxHashMap<String, Vec<usize>> = Default::default();
     for (i, r) in resources.iter().enumerate() {
         let mut names: Vec<String> = r.meta.previous_ids.iter().map(|id| id.name.clone()).collect();
         names.push(r.name().to_string());

@@ -15,7 +15,7 @@
 
 use super::node::{Mapping, Node};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
 /// Deepest nesting of collections accepted in one document.
@@ -120,10 +120,10 @@ impl Builder {
             spans,
             stack: Vec::new(),
             path: Vec::new(),
-            anchors: HashMap::new(),
+            anchors: HashMap::default(),
             alias_nodes: 0,
             docs: Vec::new(),
-            current_spans: SpanMap::new(),
+            current_spans: SpanMap::default(),
             doc_started: false,
             yaml11: false,
         }
