@@ -138,6 +138,12 @@ impl Emitter {
         self.column += 1;
     }
 
+    /// Writes text that holds no line break; the column counts characters.
+    fn write_str(&mut self, s: &str) {
+        self.out.push_str(s);
+        self.column += if s.is_ascii() { s.len() } else { s.chars().count() };
+    }
+
     fn newline(&mut self) {
         self.out.push('\n');
         self.column = 0;
@@ -285,6 +291,11 @@ impl Emitter {
     }
 
     fn plain(&mut self, s: &str, indent: usize, allow_breaks: bool) {
+        // Only a space can become a line break; most scalars have none.
+        if !allow_breaks || !s.contains(' ') {
+            self.write_str(s);
+            return;
+        }
         let chars: Vec<char> = s.chars().collect();
         let mut spaces = false;
         for (i, &c) in chars.iter().enumerate() {
@@ -392,30 +403,42 @@ impl Emitter {
 
     fn literal(&mut self, s: &str, indent: usize) {
         self.write_char('|');
-        let chars: Vec<char> = s.chars().collect();
-        if chars.first().is_some_and(|&c| c == ' ' || is_break(c)) {
+        if s.chars().next().is_some_and(|c| c == ' ' || is_break(c)) {
             self.write_char('2');
         }
-        match chars.last() {
-            None => self.write_char('-'),
-            Some(&c) if !is_break(c) => self.write_char('-'),
-            Some(_) if chars.len() == 1 || is_break(chars[chars.len() - 2]) => {
-                self.write_char('+');
-            }
-            Some(_) => {}
+        let mut from_end = s.chars().rev();
+        match (from_end.next(), from_end.next()) {
+            (None, _) => self.write_char('-'),
+            (Some(c), _) if !is_break(c) => self.write_char('-'),
+            (Some(_), None) => self.write_char('+'),
+            (Some(_), Some(p)) if is_break(p) => self.write_char('+'),
+            _ => {}
         }
         self.newline();
+        // Line by line: each run of non-break characters is indented when
+        // it starts a line.
+        let mut rest = s;
         let mut breaks = true;
-        for &c in &chars {
-            if is_break(c) {
-                self.line_break(c);
-                breaks = true;
-            } else {
-                if breaks {
-                    self.indent_to(indent);
+        while !rest.is_empty() {
+            match rest.char_indices().find(|&(_, c)| is_break(c)) {
+                Some((i, c)) => {
+                    if i > 0 {
+                        if breaks {
+                            self.indent_to(indent);
+                        }
+                        self.write_str(&rest[..i]);
+                    }
+                    self.line_break(c);
+                    breaks = true;
+                    rest = &rest[i + c.len_utf8()..];
                 }
-                self.write_char(c);
-                breaks = false;
+                None => {
+                    if breaks {
+                        self.indent_to(indent);
+                    }
+                    self.write_str(rest);
+                    rest = "";
+                }
             }
         }
     }
@@ -462,6 +485,11 @@ fn is_blankz(c: Option<char>) -> bool {
 /// would read back as the same string and the emitter allows it,
 /// otherwise quoted; multi-line strings as literal blocks when allowed.
 fn choose_style(s: &str, simple_key: bool) -> Style {
+    if s.contains('\n') {
+        // Multi-line text (often large: scripts, dashboards) is a literal
+        // block unless it is a key or cannot be one.
+        return if !simple_key && block_allowed(s) { Style::Literal } else { Style::Double };
+    }
     let a = analyze(s);
     let requested = if s.contains('\n') {
         Style::Literal
@@ -486,6 +514,16 @@ fn choose_style(s: &str, simple_key: bool) -> Style {
     style
 }
 
+/// [`analyze`]'s `block_allowed` for ASCII text in a few quick scans:
+/// no trailing space, no non-printable character (tab and carriage
+/// return included) and no space right before a line break.
+fn block_allowed(s: &str) -> bool {
+    if !s.is_ascii() {
+        return analyze(s).block_allowed;
+    }
+    !s.ends_with(' ') && s.bytes().all(|c| c == b'\n' || (0x20..=0x7E).contains(&c)) && !s.contains(" \n")
+}
+
 struct Analysis {
     multiline: bool,
     block_plain_allowed: bool,
@@ -498,7 +536,6 @@ fn analyze(s: &str) -> Analysis {
     if s.is_empty() {
         return Analysis { multiline: false, block_plain_allowed: true, single_quoted_allowed: true, block_allowed: false };
     }
-    let chars: Vec<char> = s.chars().collect();
     let mut block_indicators = false;
     let mut special = false;
     let mut line_breaks = false;
@@ -509,12 +546,12 @@ fn analyze(s: &str) -> Analysis {
         block_indicators = true;
     }
     let mut preceded_by_whitespace = true;
-    let n = chars.len();
-    for i in 0..n {
-        let c = chars[i];
-        let followed_by_whitespace = is_blankz(chars.get(i + 1).copied());
-        let first = i == 0;
-        let last = i + 1 == n;
+    let mut iter = s.chars().peekable();
+    let mut first = true;
+    while let Some(c) = iter.next() {
+        let next = iter.peek().copied();
+        let followed_by_whitespace = is_blankz(next);
+        let last = next.is_none();
         if first {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
@@ -565,6 +602,7 @@ fn analyze(s: &str) -> Analysis {
             previous_break = false;
         }
         preceded_by_whitespace = is_blankz(Some(c));
+        first = false;
     }
     let mut a = Analysis { multiline: line_breaks, block_plain_allowed: true, single_quoted_allowed: true, block_allowed: true };
     if leading_space || leading_break || trailing_space || trailing_break {
@@ -778,27 +816,37 @@ pub fn key_order(a: &str, b: &str) -> Ordering {
 }
 
 fn key_less(a: &str, b: &str) -> bool {
+    // Keys are nearly always ASCII: compare their bytes without copying.
+    if a.is_ascii() && b.is_ascii() {
+        return key_less_in(a.as_bytes(), b.as_bytes());
+    }
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
+    key_less_in(&ar, &br)
+}
+
+/// [`key_less`] over characters (or ASCII bytes).
+fn key_less_in<T: Copy + Into<char> + PartialEq>(ar: &[T], br: &[T]) -> bool {
+    let c = |x: T| -> char { x.into() };
     let n = ar.len().min(br.len());
     for i in 0..n {
         if ar[i] == br[i] {
             continue;
         }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
+        let al = c(ar[i]).is_alphabetic();
+        let bl = c(br[i]).is_alphabetic();
         if al && bl {
-            return ar[i] < br[i];
+            return c(ar[i]) < c(br[i]);
         }
         if al || bl {
             return bl;
         }
         let (mut an, mut bn): (i64, i64) = (0, 0);
-        if ar[i] == '0' || br[i] == '0' {
+        if c(ar[i]) == '0' || c(br[i]) == '0' {
             let mut j = i;
-            while j > 0 && ar[j - 1].is_ascii_digit() {
+            while j > 0 && c(ar[j - 1]).is_ascii_digit() {
                 j -= 1;
-                if ar[j] != '0' {
+                if c(ar[j]) != '0' {
                     an = 1;
                     bn = 1;
                     break;
@@ -806,13 +854,13 @@ fn key_less(a: &str, b: &str) -> bool {
             }
         }
         let mut ai = i;
-        while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an.wrapping_mul(10).wrapping_add(ar[ai] as i64 - '0' as i64);
+        while ai < ar.len() && c(ar[ai]).is_ascii_digit() {
+            an = an.wrapping_mul(10).wrapping_add(c(ar[ai]) as i64 - '0' as i64);
             ai += 1;
         }
         let mut bi = i;
-        while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn.wrapping_mul(10).wrapping_add(br[bi] as i64 - '0' as i64);
+        while bi < br.len() && c(br[bi]).is_ascii_digit() {
+            bn = bn.wrapping_mul(10).wrapping_add(c(br[bi]) as i64 - '0' as i64);
             bi += 1;
         }
         if an != bn {
@@ -821,7 +869,7 @@ fn key_less(a: &str, b: &str) -> bool {
         if ai != bi {
             return ai < bi;
         }
-        return ar[i] < br[i];
+        return c(ar[i]) < c(br[i]);
     }
     ar.len() < br.len()
 }
