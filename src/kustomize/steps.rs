@@ -160,7 +160,6 @@ pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, ori
         "images",
         "replacements",
         "transformers",
-        "openapi",
     ];
     if !CONFIGURING.iter().any(|f| used(kust, f)) {
         return Ok(());
@@ -171,11 +170,6 @@ pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, ori
             note_transformation(&mut acc.resources, h, kind, None, None);
         }
     };
-    for f in ["openapi"] {
-        if used(kust, f) {
-            return Err(Error::Unsupported { feature: f.to_string(), path: Some(loader.root().join(&kust.file_name)) });
-        }
-    }
     let psm = kust.str_list("patchesStrategicMerge");
     if !psm.is_empty() {
         patch::patches_strategic_merge(&mut acc.resources, &psm, loader)?;
@@ -295,6 +289,7 @@ fn run_transformer_configs(loader: &Loader<'_>, kust: &Kustomization, acc: &mut 
             None if loader.is_dir(&entry) => (build::configs_from_directory(loader, &entry)?, entry.clone()),
             None => (loader.read_yaml(&entry)?, entry.clone()),
         };
+        loader.openapi().met_all(docs.iter().filter(|d| !d.is_null()));
         for doc in docs.into_iter().filter(|d| !d.is_null()) {
             let kind = doc.str_at(&["kind"]).unwrap_or("").to_string();
             let mut done = patch_config(&mut acc.resources, &doc, &kind, loader)
