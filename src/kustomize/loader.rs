@@ -58,6 +58,13 @@ impl<'a> Loader<'a> {
         &self.root
     }
 
+    /// The name of the kustomization directory (after links are resolved,
+    /// as kustomize names it).
+    pub fn dir_name(&self) -> String {
+        let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+        name(&self.real_root).or_else(|| name(&self.root)).unwrap_or_default()
+    }
+
     /// The build's OpenAPI schema state.
     pub fn openapi(&self) -> &OpenApi {
         &self.openapi

@@ -15,7 +15,7 @@ use super::patch;
 use super::resource::{Gvk, ResId, Resource};
 use super::transform::{
     add_annotations, add_labels, add_prefix, add_suffix, builtin_from_node, label_entry_field_specs,
-    set_images_all, set_namespace, set_replicas_all, ImageSpec, LabelEntry, NamespaceOptions, ReplicaSpec,
+    set_images_all, set_namespace, set_replicas_all, ImageSpec, LabelEntry, NamespaceOptions, ReplicaSpec, ValueAdd,
 };
 use super::yaml::{self, Mapping, Node};
 use std::collections::BTreeMap;
@@ -297,6 +297,12 @@ fn run_transformer_configs(loader: &Loader<'_>, kust: &Kustomization, acc: &mut 
             if kind == "ReplacementTransformer" {
                 let reps = super::refs::replacements_from_config(&doc, &mut |p| loader.read_text(p))?;
                 super::refs::apply_replacements(&mut acc.resources, &reps)?;
+                done = true;
+            }
+            if kind == "ValueAddTransformer" {
+                let t = ValueAdd::from_config(&doc, &loader.dir_name(), &mut |p| loader.read_text(p))
+                    .map_err(|e| e.context(format!("transformer configuration '{entry}'")))?;
+                t.apply(&mut acc.resources)?;
                 done = true;
             }
             if !done {
