@@ -14,6 +14,7 @@ use super::fs::FileSystem;
 use super::generate::{self, GeneratorKind, GeneratorOptions};
 use super::kustomization::Kustomization;
 use super::loader::{LoadRestrictor, Loader};
+use super::openapi;
 use super::resource::{ResId, Resource};
 use super::sort;
 use super::steps;
@@ -34,6 +35,7 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
     let loader = Loader::new(fs, dir, opts.load_restrictor)?;
     // A Component named directly builds as if it were a Kustomization.
     let kust = load_kustomization(&loader)?;
+    openapi::enter(&loader, &kust, true)?;
     let mut acc = Accumulator::default();
     // kustomize tracks origins only when the top kustomization asks for
     // build metadata; the top's setting then holds for the whole tree.
@@ -195,6 +197,7 @@ fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, 
         }
         let child = loader.child(&path).map_err(|e| e.context("accumulating components"))?;
         let ck = load_kustomization(&child).map_err(|e| e.context(format!("couldn't make target for path '{}'", child.root().display())))?;
+        openapi::enter(&child, &ck, false).map_err(|e| e.context("accumulating components"))?;
         if !ck.is_component() {
             return Err(Error::invalid(format!(
                 "accumulating components: expected kind 'Component' for path '{}' but got '{}'",
@@ -228,6 +231,7 @@ fn accumulate_resources(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Acc
         if loader.is_file(&path) {
             let docs = loader.read_yaml(&path).map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
             let mut resources = resources_from_documents(docs).map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
+            loader.openapi().met_all(resources.iter().map(|r| &r.node));
             if let Some(o) = origin {
                 let text = format!("path: {}\n", join_origin(o, &path));
                 for r in resources.iter_mut() {
@@ -242,6 +246,7 @@ fn accumulate_resources(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Acc
         }
         let child = loader.child(&path)?;
         let ck = load_kustomization(&child).map_err(|e| e.context(format!("couldn't make target for path '{}'", child.root().display())))?;
+        openapi::enter(&child, &ck, false)?;
         if ck.is_component() {
             return Err(Error::invalid(format!("expected kind != 'Component' for path '{}'", child.root().display())));
         }
@@ -371,6 +376,7 @@ fn run_generators(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulat
             None if loader.is_dir(&entry) => (configs_from_directory(loader, &entry)?, entry.clone()),
             None => (loader.read_yaml(&entry)?, entry.clone()),
         };
+        loader.openapi().met_all(docs.iter().filter(|d| !d.is_null()));
         for doc in docs.into_iter().filter(|d| !d.is_null()) {
             let config_name = doc.str_at(&["metadata", "name"]).map(str::to_string);
             let mut r = plugin_generator(&doc, loader)?;
@@ -388,6 +394,7 @@ fn run_generators(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulat
 pub fn configs_from_directory(loader: &Loader<'_>, path: &str) -> Result<Vec<Node>> {
     let child = loader.child(path)?;
     let ck = load_kustomization(&child)?;
+    openapi::enter(&child, &ck, false)?;
     let mut sub = Accumulator::default();
     accumulate(&child, &ck, &mut sub, None)?;
     Ok(sub.resources.into_iter().map(|r| r.node).collect())

@@ -9,8 +9,10 @@
 
 use super::error::{Error, Result};
 use super::fs::{clean, FileSystem};
+use super::openapi::OpenApi;
 use super::yaml::{self, Node};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// The file names kustomize accepts for a kustomization, in its order.
 pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -35,6 +37,9 @@ pub struct Loader<'a> {
     restrictor: LoadRestrictor,
     /// Roots of the kustomizations that led here, outermost first.
     ancestors: Vec<PathBuf>,
+    /// The build's schema state, which kustomize keeps for the whole
+    /// build: every loader derived from the top one shares it.
+    openapi: Rc<OpenApi>,
 }
 
 impl<'a> Loader<'a> {
@@ -45,12 +50,24 @@ impl<'a> Loader<'a> {
             return Err(Error::invalid_at(&root, "must build at directory: not a valid directory"));
         }
         let real_root = fs.real_path(&root).unwrap_or_else(|_| root.clone());
-        Ok(Loader { fs, root, real_root, restrictor, ancestors: Vec::new() })
+        Ok(Loader { fs, root, real_root, restrictor, ancestors: Vec::new(), openapi: Rc::new(OpenApi::default()) })
     }
 
     /// The kustomization directory.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The name of the kustomization directory (after links are resolved,
+    /// as kustomize names it).
+    pub fn dir_name(&self) -> String {
+        let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+        name(&self.real_root).or_else(|| name(&self.root)).unwrap_or_default()
+    }
+
+    /// The build's OpenAPI schema state.
+    pub fn openapi(&self) -> &OpenApi {
+        &self.openapi
     }
 
     /// The file system underneath.
@@ -81,7 +98,7 @@ impl<'a> Loader<'a> {
                 )));
             }
         }
-        Ok(Loader { fs: self.fs, root: dir, real_root: real, restrictor: self.restrictor, ancestors })
+        Ok(Loader { fs: self.fs, root: dir, real_root: real, restrictor: self.restrictor, ancestors, openapi: Rc::clone(&self.openapi) })
     }
 
     /// Whether `path` names a file (as opposed to a directory or nothing).

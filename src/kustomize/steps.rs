@@ -15,7 +15,7 @@ use super::patch;
 use super::resource::{Gvk, ResId, Resource};
 use super::transform::{
     add_annotations, add_labels, add_prefix, add_suffix, builtin_from_node, label_entry_field_specs,
-    set_images_all, set_namespace, set_replicas_all, ImageSpec, LabelEntry, NamespaceOptions, ReplicaSpec,
+    set_images_all, set_namespace, set_replicas_all, ImageSpec, LabelEntry, NamespaceOptions, ReplicaSpec, ValueAdd,
 };
 use super::yaml::{self, Mapping, Node};
 use std::collections::BTreeMap;
@@ -159,7 +159,6 @@ pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, ori
         "images",
         "replacements",
         "transformers",
-        "openapi",
     ];
     if !CONFIGURING.iter().any(|f| used(kust, f)) {
         return Ok(());
@@ -170,11 +169,6 @@ pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, ori
             note_transformation(&mut acc.resources, h, kind, None, None);
         }
     };
-    for f in ["openapi"] {
-        if used(kust, f) {
-            return Err(Error::Unsupported { feature: f.to_string(), path: Some(loader.root().join(&kust.file_name)) });
-        }
-    }
     let psm = kust.str_list("patchesStrategicMerge");
     if !psm.is_empty() {
         patch::patches_strategic_merge(&mut acc.resources, &psm, loader)?;
@@ -294,6 +288,7 @@ fn run_transformer_configs(loader: &Loader<'_>, kust: &Kustomization, acc: &mut 
             None if loader.is_dir(&entry) => (build::configs_from_directory(loader, &entry)?, entry.clone()),
             None => (loader.read_yaml(&entry)?, entry.clone()),
         };
+        loader.openapi().met_all(docs.iter().filter(|d| !d.is_null()));
         for doc in docs.into_iter().filter(|d| !d.is_null()) {
             let kind = doc.str_at(&["kind"]).unwrap_or("").to_string();
             let mut done = patch_config(&mut acc.resources, &doc, &kind, loader)
@@ -301,6 +296,12 @@ fn run_transformer_configs(loader: &Loader<'_>, kust: &Kustomization, acc: &mut 
             if kind == "ReplacementTransformer" {
                 let reps = super::refs::replacements_from_config(&doc, &mut |p| loader.read_text(p))?;
                 super::refs::apply_replacements(&mut acc.resources, &reps)?;
+                done = true;
+            }
+            if kind == "ValueAddTransformer" {
+                let t = ValueAdd::from_config(&doc, &loader.dir_name(), &mut |p| loader.read_text(p))
+                    .map_err(|e| e.context(format!("transformer configuration '{entry}'")))?;
+                t.apply(&mut acc.resources)?;
                 done = true;
             }
             if !done {

@@ -12,7 +12,9 @@
 //! have no merge keys, so their lists are replaced.
 //!
 //! The merge keys come from a table generated from the Kubernetes OpenAPI
-//! definitions kustomize embeds (`schema_table.rs`).
+//! definitions kustomize embeds (`schema_table.rs`), or from a custom
+//! schema file named by the `openapi:` field (see [`Schema`] and the
+//! `openapi` module for which one is in force).
 
 mod json6902;
 mod schema;
@@ -21,7 +23,7 @@ mod schema_table;
 mod smp;
 
 pub use json6902::apply_json6902;
-pub use schema::SchemaRef;
+pub use schema::{CustomSchema, FieldInfo, Schema, SchemaRef};
 pub use smp::strategic_merge;
 
 use super::error::{Error, Result};
@@ -65,9 +67,10 @@ pub fn parse_patch(text: &str) -> Result<Patch> {
 }
 
 /// Applies a strategic-merge patch document to one object, as kustomize's
-/// `ApplySmPatch`: name, kind and namespace are kept unless the patch may
-/// change them. Returns false when the patch deleted the object.
-pub fn apply_smp_to(target: &mut Resource, patch: &Node, allow_name: bool, allow_kind: bool) -> Result<bool> {
+/// `ApplySmPatch`, with the merge keys `schema` gives: name, kind and
+/// namespace are kept unless the patch may change them. Returns false
+/// when the patch deleted the object.
+pub fn apply_smp_to(target: &mut Resource, patch: &Node, schema: &Schema, allow_name: bool, allow_kind: bool) -> Result<bool> {
     let name = target.name().to_string();
     let namespace = target.namespace().to_string();
     let kind = target.kind().to_string();
@@ -82,8 +85,7 @@ pub fn apply_smp_to(target: &mut Resource, patch: &Node, allow_name: bool, allow
             None => m.remove("apiVersion"),
         };
     }
-    let schema = SchemaRef::for_kind(target.api_version(), &kind);
-    let merged = strategic_merge(Some(target.node.clone()), &p, schema)?;
+    let merged = strategic_merge(Some(target.node.clone()), &p, schema.for_kind(target.api_version(), &kind))?;
     let Some(merged) = merged.filter(|n| !matches!(n, Node::Map(m) if m.is_empty())) else {
         return Ok(false);
     };
@@ -139,7 +141,7 @@ fn target_by_own_id(resources: &[Resource], patch: &Node) -> Result<usize> {
 /// when a document of a multi-document patch deletes an object and a later
 /// document of the same patch is applied; that is refused here as an
 /// error instead.
-fn apply_by_own_id(resources: &mut Vec<Resource>, docs: &[Node], allow_name: bool, allow_kind: bool, deletes_poison: bool) -> Result<()> {
+fn apply_by_own_id(resources: &mut Vec<Resource>, docs: &[Node], schema: &Schema, allow_name: bool, allow_kind: bool, deletes_poison: bool) -> Result<()> {
     let mut deleted = false;
     for doc in docs {
         if deleted && deletes_poison {
@@ -148,7 +150,7 @@ fn apply_by_own_id(resources: &mut Vec<Resource>, docs: &[Node], allow_name: boo
             ));
         }
         let i = target_by_own_id(resources, doc)?;
-        if !apply_smp_to(&mut resources[i], doc, allow_name, allow_kind)? {
+        if !apply_smp_to(&mut resources[i], doc, schema, allow_name, allow_kind)? {
             resources.remove(i);
             deleted = true;
         }
@@ -172,7 +174,8 @@ pub fn patches_strategic_merge(resources: &mut Vec<Resource>, entries: &[String]
             Patch::Json(_) => return Err(Error::invalid(format!("'{entry}' is a JSON patch, not a strategic merge patch"))),
         }
     }
-    apply_by_own_id(resources, &all, false, false, false)
+    let schema = loader.openapi().schema();
+    apply_by_own_id(resources, &all, &schema, false, false, false)
 }
 
 /// One entry of `patches:`.
@@ -212,12 +215,13 @@ pub fn patches_entry(resources: &mut Vec<Resource>, entry: &Node, loader: &Loade
         (true, false) => inline,
     };
     match (parse_patch(&text)?, target) {
-        (Patch::Strategic(docs), None) => apply_by_own_id(resources, &docs, allow_name, allow_kind, true),
+        (Patch::Strategic(docs), None) => apply_by_own_id(resources, &docs, &loader.openapi().schema(), allow_name, allow_kind, true),
         (Patch::Strategic(docs), Some(sel)) => {
+            let schema = loader.openapi().schema();
             for doc in &docs {
                 let mut kept = Vec::with_capacity(resources.len());
                 for mut r in std::mem::take(resources) {
-                    if sel.matches(&r) && !apply_smp_to(&mut r, doc, allow_name, allow_kind)? {
+                    if sel.matches(&r) && !apply_smp_to(&mut r, doc, &schema, allow_name, allow_kind)? {
                         continue;
                     }
                     kept.push(r);

@@ -1,6 +1,6 @@
 //! Strategic merge of one patch document into one object.
 
-use super::schema::SchemaRef;
+use super::schema::{FieldInfo, SchemaRef};
 use crate::kustomize::error::{Error, Result};
 use crate::kustomize::yaml::{Mapping, Node};
 
@@ -8,7 +8,7 @@ const DIRECTIVE: &str = "$patch";
 
 /// Merges `patch` into `dest` (absent when the field does not exist yet).
 /// `None` means the result is deleted.
-pub fn strategic_merge(dest: Option<Node>, patch: &Node, schema: SchemaRef) -> Result<Option<Node>> {
+pub fn strategic_merge(dest: Option<Node>, patch: &Node, schema: SchemaRef<'_>) -> Result<Option<Node>> {
     let dest = dest.filter(|d| !d.is_null());
     match patch {
         Node::Map(pm) => merge_map(dest, pm, schema),
@@ -39,7 +39,7 @@ fn kind_mismatch(dest: &Node, patch: &Node) -> Error {
     ))
 }
 
-fn merge_map(dest: Option<Node>, pm: &Mapping, schema: SchemaRef) -> Result<Option<Node>> {
+fn merge_map(dest: Option<Node>, pm: &Mapping, schema: SchemaRef<'_>) -> Result<Option<Node>> {
     if let Some(d @ (Node::Seq(_) | Node::Str(_) | Node::Int(_) | Node::Uint(_) | Node::Float(_) | Node::Bool(_))) = &dest {
         return Err(kind_mismatch(d, &Node::Map(pm.clone())));
     }
@@ -71,7 +71,7 @@ fn merge_map(dest: Option<Node>, pm: &Mapping, schema: SchemaRef) -> Result<Opti
         // so the value is taken out and put back.
         let current = out.remove(k);
         let merged = match pv {
-            Node::Seq(items) => merge_list(current, items, info.child, Some(info))?,
+            Node::Seq(items) => merge_list(current, items, info.child, Some(&info))?,
             other => strategic_merge(current, other, info.child)?,
         };
         if let Some(v) = merged {
@@ -103,7 +103,7 @@ fn list_directive(items: &[Node]) -> Result<(Option<String>, Vec<Node>)> {
     Ok((directive, rest))
 }
 
-fn merge_list(dest: Option<Node>, items: &[Node], elem_schema: SchemaRef, info: Option<super::schema::FieldInfo>) -> Result<Option<Node>> {
+fn merge_list(dest: Option<Node>, items: &[Node], elem_schema: SchemaRef<'_>, info: Option<&FieldInfo<'_>>) -> Result<Option<Node>> {
     let (directive, patch) = list_directive(items)?;
     match directive.as_deref() {
         Some("delete") => return Ok(None),
@@ -122,7 +122,7 @@ fn merge_list(dest: Option<Node>, items: &[Node], elem_schema: SchemaRef, info: 
     if info.keys.is_empty() {
         return Ok(Some(Node::Seq(merge_primitive(dest, patch))));
     }
-    merge_keyed(dest, patch, info.keys, elem_schema).map(|l| Some(Node::Seq(l)))
+    merge_keyed(dest, patch, &info.keys, elem_schema).map(|l| Some(Node::Seq(l)))
 }
 
 /// A list of scalars with the merge strategy: the union, patch values
@@ -163,7 +163,7 @@ fn matches(item: &Node, kv: &[(String, String)]) -> bool {
 
 /// A list merged element by element on `keys`: elements named in the
 /// patch come first, in patch order, then the target's other elements.
-fn merge_keyed(mut dest: Vec<Node>, patch: Vec<Node>, keys: &[&str], elem_schema: SchemaRef) -> Result<Vec<Node>> {
+fn merge_keyed(mut dest: Vec<Node>, patch: Vec<Node>, keys: &[&str], elem_schema: SchemaRef<'_>) -> Result<Vec<Node>> {
     let mut order: Vec<Vec<String>> = Vec::new();
     for item in patch.iter().chain(dest.iter()) {
         let v = key_values(item, keys);
@@ -213,7 +213,7 @@ mod tests {
     use crate::kustomize::yaml::parse_one;
 
     fn merge(dest: &str, patch: &str) -> Node {
-        let schema = SchemaRef::for_kind("apps/v1", "Deployment");
+        let schema = crate::kustomize::patch::Schema::builtin().for_kind("apps/v1", "Deployment");
         strategic_merge(Some(parse_one(dest).unwrap()), &parse_one(patch).unwrap(), schema).unwrap().unwrap()
     }
 
@@ -262,7 +262,7 @@ mod tests {
 
     #[test]
     fn map_into_list_is_an_error() {
-        let schema = SchemaRef::default();
+        let schema = SchemaRef::unknown();
         let r = strategic_merge(Some(parse_one("items: [a]").unwrap()), &parse_one("items: {$patch: delete}").unwrap(), schema);
         assert!(r.is_err());
     }

@@ -1,5 +1,6 @@
 //! The builtin field-spec transformers: namespace, name prefix/suffix,
-//! labels, annotations, images and replica counts.
+//! labels, annotations, images and replica counts; and the value-add
+//! transformer, which writes one value at given paths.
 //!
 //! Each transformer is a function over the resources of one build step,
 //! taking typed arguments and the field specs it acts on (usually a list of
@@ -21,6 +22,7 @@ mod names;
 mod namespace;
 mod pattern;
 mod replicas;
+mod valueadd;
 
 pub use builtin::{builtin_from_node, Builtin};
 pub use images::{set_images, set_images_all, split_image, ImageSpec};
@@ -28,6 +30,7 @@ pub use labels::{add_annotations, add_labels, label_entry_field_specs, LabelEntr
 pub use names::{add_prefix, add_prefix_suffix, add_suffix};
 pub use namespace::{set_namespace, NamespaceOptions, SubjectMode};
 pub use replicas::{set_replicas, set_replicas_all, ReplicaSpec};
+pub use valueadd::ValueAdd;
 
 use super::error::{Error, Result};
 use super::yaml::Node;

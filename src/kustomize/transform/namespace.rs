@@ -98,6 +98,13 @@ pub fn set_namespace(
     Ok(())
 }
 
+/// Sets one object's namespace as kustomize's namespace filter does on
+/// its own (no field specs, default options, no conflict check and no
+/// record of the earlier identity), as the value-add transformer uses it.
+pub(crate) fn move_to_namespace(r: &mut Resource, namespace: &str) -> Result<()> {
+    transform_one(r, namespace, &[], NamespaceOptions::default())
+}
+
 /// An identity with kustomize's effective namespace: none for
 /// cluster-scoped types, `default` for an empty one. Two objects clash
 /// when these are equal.
