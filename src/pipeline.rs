@@ -145,7 +145,7 @@ pub fn kustomize(dir: &Path, restrictor: LoadRestrictor) -> Result<Output, Error
 
 /// The one call into the engine.
 fn engine_build(fs: &dyn FileSystem, dir: &Path, restrictor: LoadRestrictor) -> crate::kustomize::Result<String> {
-    crate::kustomize::build_yaml(fs, dir, &BuildOptions { load_restrictor: restrictor })
+    crate::kustomize::build_yaml(fs, dir, &BuildOptions { load_restrictor: restrictor, ..BuildOptions::default() })
 }
 
 /// `compose schema`.

@@ -27,12 +27,15 @@ use std::path::Path;
 pub struct BuildOptions {
     /// `--load-restrictor`.
     pub load_restrictor: LoadRestrictor,
+    /// Threads for parsing and printing; 0 means one per core. The output
+    /// is the same for every value.
+    pub threads: usize,
 }
 
 /// Builds the kustomization in `dir` and returns its objects in output
 /// order.
 pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
-    let loader = Loader::new(fs, dir, opts.load_restrictor)?;
+    let loader = Loader::new(fs, dir, opts.load_restrictor)?.with_threads(super::parallel::thread_count(opts.threads));
     // A Component named directly builds as if it were a Kustomization.
     let kust = load_kustomization(&loader)?;
     openapi::enter(&loader, &kust, true)?;
@@ -54,13 +57,18 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
 /// Builds and prints, as `kubectl kustomize` prints.
 pub fn build_yaml(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<String> {
     let resources = build(fs, dir, opts)?;
-    let mut out = String::new();
-    for (i, r) in resources.iter().enumerate() {
+    // Objects print independently; the first failure in output order is
+    // the one reported, as when printing one after the other.
+    let docs = super::parallel::map_ordered(&resources, super::parallel::thread_count(opts.threads), 64, |r| {
+        check_printable(&r.node).map_err(|e| e.context(format!("printing {}", r.id())))?;
+        Ok(yaml::emit::emit_document(&r.node))
+    });
+    let mut out = String::with_capacity(docs.iter().map(|d: &Result<String>| d.as_ref().map_or(0, |s| s.len() + 4)).sum());
+    for (i, doc) in docs.into_iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
-        check_printable(&r.node).map_err(|e| e.context(format!("printing {}", r.id())))?;
-        yaml::emit::emit_document_into(&r.node, &mut out);
+        out.push_str(&doc?);
     }
     Ok(out)
 }
@@ -224,12 +232,19 @@ pub fn join_origin(base: &str, path: &str) -> String {
 }
 
 fn accumulate_resources(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, origin: Option<&str>) -> Result<()> {
-    for path in kust.str_list("resources") {
-        if is_remote(&path) {
+    let paths = kust.str_list("resources");
+    // The listed files are read and parsed up front, on all cores; each
+    // result (or error) is used at its place in the list below, so errors
+    // surface in the same order as when reading one file at a time.
+    let is_file: Vec<bool> = paths.iter().map(|p| !is_remote(p) && loader.is_file(p)).collect();
+    let files: Vec<&str> = paths.iter().zip(&is_file).filter(|(_, f)| **f).map(|(p, _)| p.as_str()).collect();
+    let mut parsed = loader.read_yaml_all(&files).into_iter();
+    for (path, is_file) in paths.iter().zip(is_file) {
+        if is_remote(path) {
             return Err(Error::Unsupported { feature: format!("remote resource {path}"), path: None });
         }
-        if loader.is_file(&path) {
-            let docs = loader.read_yaml(&path).map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
+        if let Some(docs) = if is_file { parsed.next() } else { None } {
+            let docs = docs.map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
             let mut resources = resources_from_documents(docs).map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
             loader.openapi().met_all(resources.iter().map(|r| &r.node));
             if let Some(o) = origin {
@@ -275,10 +290,10 @@ pub fn resources_from_documents(docs: Vec<Node>) -> Result<Vec<Resource>> {
             Node::Map(m) => m,
             _ => return Err(Error::invalid("missing Resource metadata")),
         };
-        if is_original && has_null_in_list(&Node::Map(map.clone())) {
+        let node = Node::Map(map);
+        if is_original && has_null_in_list(&node) {
             return Err(Error::invalid("empty item in a list of the object"));
         }
-        let node = Node::Map(map);
         // kustomize validates the file's own documents, not list items.
         if is_original {
             validate_metadata(&node)?;
@@ -488,6 +503,32 @@ mod tests {
     use super::*;
     use crate::kustomize::fs::InMemory;
 
+    /// The same bytes for every thread count, on a tree large enough for
+    /// parsing and printing to be split.
+    #[test]
+    fn output_does_not_depend_on_the_thread_count() {
+        let mut fs = InMemory::new();
+        let mut resources = String::from("namePrefix: p-\nresources:\n");
+        for f in 0..40 {
+            let mut text = String::new();
+            for i in 0..200 {
+                text.push_str(&format!(
+                    "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{f}-{i}\ndata:\n  z: \"{i}\"\n  a: |\n    line one of {f}\n    line two {i}\n"
+                ));
+            }
+            fs.add_file(format!("/t/f{f}.yaml"), text);
+            resources.push_str(&format!("- f{f}.yaml\n"));
+        }
+        fs.add_file("/t/kustomization.yaml", resources);
+        let run = |threads| build_yaml(&fs, Path::new("/t"), &BuildOptions { threads, ..BuildOptions::default() }).unwrap();
+        let one = run(1);
+        assert_eq!(one.matches("kind: ConfigMap").count(), 8000);
+        assert!(one.starts_with("apiVersion: v1\ndata:\n  a: |\n    line one of 0\n    line two 0\n  z: \"0\"\nkind: ConfigMap\nmetadata:\n  name: p-cm-0-0\n---\n"));
+        for threads in [2, 3, 7] {
+            assert!(run(threads) == one, "threads={threads}");
+        }
+    }
+
     fn build_tree(files: &[(&str, &str)]) -> Result<String> {
         let mut fs = InMemory::new();
         for (p, c) in files {
@@ -663,7 +704,7 @@ metadata:
         fs.add_file("/t/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n");
         let err = build_yaml(&fs, Path::new("/t/app"), &BuildOptions::default()).unwrap_err().to_string();
         assert!(err.contains("is not in or below"), "{err}");
-        let open = BuildOptions { load_restrictor: LoadRestrictor::None };
+        let open = BuildOptions { load_restrictor: LoadRestrictor::None, ..BuildOptions::default() };
         assert!(build_yaml(&fs, Path::new("/t/app"), &open).is_ok());
     }
 

@@ -14,6 +14,7 @@ pub mod generate;
 pub mod kustomization;
 pub mod loader;
 pub mod nameref;
+pub mod parallel;
 pub mod openapi;
 pub mod patch;
 pub mod refs;
