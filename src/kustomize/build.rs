@@ -248,7 +248,7 @@ fn accumulate_resources(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Acc
             let mut resources = resources_from_documents(docs).map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
             loader.openapi().met_all(resources.iter().map(|r| &r.node));
             if let Some(o) = origin {
-                let text = format!("path: {}\n", join_origin(o, &path));
+                let text = format!("path: {}\n", join_origin(o, path));
                 for r in resources.iter_mut() {
                     r.meta.origin = Some(text.clone());
                 }
@@ -256,17 +256,17 @@ fn accumulate_resources(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Acc
             acc.append(resources).map_err(|e| e.context(format!("merging resources from '{path}'")))?;
             continue;
         }
-        if !loader.is_dir(&path) {
-            return Err(Error::Io { path: loader.resolve(&path), reason: "no such file or directory".into() });
+        if !loader.is_dir(path) {
+            return Err(Error::Io { path: loader.resolve(path), reason: "no such file or directory".into() });
         }
-        let child = loader.child(&path)?;
+        let child = loader.child(path)?;
         let ck = load_kustomization(&child).map_err(|e| e.context(format!("couldn't make target for path '{}'", child.root().display())))?;
         openapi::enter(&child, &ck, false)?;
         if ck.is_component() {
             return Err(Error::invalid(format!("expected kind != 'Component' for path '{}'", child.root().display())));
         }
         let mut sub = Accumulator::default();
-        accumulate(&child, &ck, &mut sub, origin.map(|o| join_origin(o, &path)).as_deref()).map_err(|e| e.context(format!("recursed accumulation of path '{}'", child.root().display())))?;
+        accumulate(&child, &ck, &mut sub, origin.map(|o| join_origin(o, path)).as_deref()).map_err(|e| e.context(format!("recursed accumulation of path '{}'", child.root().display())))?;
         acc.merge(sub).map_err(|e| e.context(format!("recursed merging from path '{}'", child.root().display())))?;
     }
     Ok(())
