@@ -6,9 +6,10 @@ usage: gen-tree.py OUT --components N [--flat-objects M]
 With --components N it writes a kustomize tree that exercises the common
 transformers at scale:
   OUT/base/               Namespace, ServiceAccount, shared ConfigMap
-  OUT/components/svcNNNN/ a Component per service: Deployment, Service,
-                          HorizontalPodAutoscaler, PodDisruptionBudget,
-                          NetworkPolicy, a ConfigMap and a Secret generator
+  OUT/components/svcNNNN/ a Component per service, one object per file:
+                          Deployment, Service, HorizontalPodAutoscaler,
+                          PodDisruptionBudget, NetworkPolicy; plus a
+                          ConfigMap and a Secret generator
   OUT/overlays/dev/       the base plus every component, with namespace,
                           namePrefix, labels, commonAnnotations, images,
                           replicas, a strategic-merge and a JSON 6902 patch
@@ -30,14 +31,25 @@ def write(path, text):
         f.write(text)
 
 
+def write_split(d, text):
+    """Writes each document of `text` to its own file, named after its kind
+    (one object per file, the common layout of real components)."""
+    for doc in text.split("\n---\n"):
+        kind = next(l for l in doc.splitlines() if l.startswith("kind: "))[6:]
+        write(f"{d}/{kind.lower()}.yaml", doc if doc.endswith("\n") else doc + "\n")
+
+
 def service(root, i):
     name = f"svc{i:04d}"
     d = os.path.join(root, "components", name)
     write(f"{d}/kustomization.yaml", f"""apiVersion: kustomize.config.k8s.io/v1alpha1
 kind: Component
 resources:
-- workload.yaml
-- network.yaml
+- deployment.yaml
+- horizontalpodautoscaler.yaml
+- poddisruptionbudget.yaml
+- service.yaml
+- networkpolicy.yaml
 configMapGenerator:
 - name: {name}-settings
   literals:
@@ -48,7 +60,7 @@ secretGenerator:
   literals:
   - API_KEY=bench-only-{i:05d}
 """)
-    write(f"{d}/workload.yaml", f"""apiVersion: apps/v1
+    write_split(d, f"""apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: {name}
@@ -121,7 +133,7 @@ spec:
     matchLabels:
       app.kubernetes.io/name: {name}
 """)
-    write(f"{d}/network.yaml", f"""apiVersion: v1
+    write_split(d, f"""apiVersion: v1
 kind: Service
 metadata:
   name: {name}
