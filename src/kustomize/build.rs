@@ -199,7 +199,9 @@ fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, 
     acc.config.add_configurations(loader, &kust.str_list("configurations"))?;
     acc.config.add_crds(loader, &kust.str_list("crds"))?;
     run_generators(loader, kust, acc, origin)?;
-    for path in kust.str_list("components") {
+    let components = kust.str_list("components");
+    prefetch_children(loader, &components);
+    for path in components {
         if is_remote(&path) {
             return Err(Error::Unsupported { feature: format!("remote component {path}"), path: None });
         }
@@ -224,6 +226,27 @@ fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, 
     Ok(())
 }
 
+/// Reads and parses, on all cores at once, the resource files of the
+/// kustomizations in `dirs` (the components or bases listed by one
+/// kustomization), which are then accumulated one after the other. Only
+/// the parsing moves: every error is still reported by the accumulation,
+/// in order, and each file is read under its own root's restriction.
+fn prefetch_children(loader: &Loader<'_>, dirs: &[String]) {
+    if loader.threads() < 2 || dirs.len() < 2 {
+        return;
+    }
+    let children: Vec<Loader<'_>> =
+        dirs.iter().filter(|d| !is_remote(d) && loader.is_dir(d)).filter_map(|d| loader.child(d).ok()).collect();
+    let lists: Vec<Vec<String>> =
+        children.iter().map(|c| load_kustomization(c).map(|k| k.str_list("resources")).unwrap_or_default()).collect();
+    let files: Vec<(&Loader<'_>, &str)> = children
+        .iter()
+        .zip(&lists)
+        .flat_map(|(c, list)| list.iter().filter(|p| !is_remote(p) && c.is_file(p)).map(move |p| (c, p.as_str())))
+        .collect();
+    loader.prefetch(&files);
+}
+
 /// `base/file` for origin annotations, cleaned like Go's `filepath.Join`.
 pub fn join_origin(base: &str, path: &str) -> String {
     let joined = if base.is_empty() { path.to_string() } else { format!("{base}/{path}") };
@@ -237,6 +260,8 @@ fn accumulate_resources(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Acc
     // result (or error) is used at its place in the list below, so errors
     // surface in the same order as when reading one file at a time.
     let is_file: Vec<bool> = paths.iter().map(|p| !is_remote(p) && loader.is_file(p)).collect();
+    let dirs: Vec<String> = paths.iter().zip(&is_file).filter(|(p, f)| !**f && !is_remote(p)).map(|(p, _)| p.clone()).collect();
+    prefetch_children(loader, &dirs);
     let files: Vec<&str> = paths.iter().zip(&is_file).filter(|(_, f)| **f).map(|(p, _)| p.as_str()).collect();
     let mut parsed = loader.read_yaml_all(&files).into_iter();
     for (path, is_file) in paths.iter().zip(is_file) {
@@ -526,6 +551,38 @@ mod tests {
         assert!(one.starts_with("apiVersion: v1\ndata:\n  a: |\n    line one of 0\n    line two 0\n  z: \"0\"\nkind: ConfigMap\nmetadata:\n  name: p-cm-0-0\n---\n"));
         for threads in [2, 3, 7] {
             assert!(run(threads) == one, "threads={threads}");
+        }
+    }
+
+    /// Components and bases are parsed ahead, all at once; the output and
+    /// the load restriction stay as when reading one file at a time.
+    #[test]
+    fn reading_components_ahead_changes_nothing() {
+        let mut fs = InMemory::new();
+        let mut top = String::from("resources:\n- base\ncomponents:\n");
+        fs.add_file("/t/base/kustomization.yaml", "resources:\n- cm.yaml\n");
+        fs.add_file("/t/base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n");
+        for c in 0..30 {
+            let mut text = String::new();
+            for i in 0..40 {
+                text.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{c}-{i}\ndata:\n  k: {}\n", "v".repeat(200)));
+            }
+            fs.add_file(format!("/t/c{c}/kustomization.yaml"), "kind: Component\nresources:\n- objects.yaml\n");
+            fs.add_file(format!("/t/c{c}/objects.yaml"), text);
+            top.push_str(&format!("- c{c}\n"));
+        }
+        fs.add_file("/t/kustomization.yaml", top);
+        let run = |fs: &InMemory, threads| build_yaml(fs, Path::new("/t"), &BuildOptions { threads, ..BuildOptions::default() });
+        let one = run(&fs, 1).unwrap();
+        assert_eq!(one.matches("kind: ConfigMap").count(), 1201);
+        for threads in [2, 4] {
+            assert!(run(&fs, threads).unwrap() == one, "threads={threads}");
+        }
+        // c1 now also lists c0's file, which lies outside c1's root.
+        fs.add_file("/t/c1/kustomization.yaml", "kind: Component\nresources:\n- objects.yaml\n- ../c0/objects.yaml\n");
+        for threads in [1, 2] {
+            let err = run(&fs, threads).unwrap_err().to_string();
+            assert!(err.contains("c0/objects.yaml") && err.contains("root"), "threads={threads}: {err}");
         }
     }
 
