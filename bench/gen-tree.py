@@ -227,10 +227,19 @@ kind: ConfigMap
 metadata:
   name: item-{i:05d}
   labels:
+    app.kubernetes.io/name: item-{i:05d}
+    app.kubernetes.io/part-of: flat-bench
     group: g{i % 13}
+  annotations:
+    example.com/owner: team-{i % 7}
 data:
   index: "{i}"
   note: generated object number {i} of a large flat file
+  enabled: "{'true' if i % 2 else 'false'}"
+  settings.yaml: |
+    level: {i % 5}
+    retries: 3
+    endpoint: http://svc-{i % 97}.bench.svc:8080/v1
 """)
     write(f"{root}/flat/objects.yaml", "---\n".join(docs))
     write(f"{root}/flat/kustomization.yaml", "resources:\n- objects.yaml\n")

@@ -103,6 +103,7 @@ def main():
 
     lines = []
     say = lines.append
+    checks = []  # (target, measured, ok)
     say("# Benchmark results\n")
     kver = output_of([kubectl, "version", "--client"]).decode().replace("\n", "; ") if kubectl else "not installed"
     say(f"- machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}")
@@ -149,7 +150,15 @@ def main():
         say(f"| {n} | {objects} | {len(out) / 1e6:.2f} MB | {fmt_t(c)} | {fmt_t(f)} | {c / f:.2f} | {rss:.0f} MB | {kcol} | {ratio} | {same} |")
         if prev and n == 2 * prev[0]:
             growth.append(f"time(N={n}) / time(N={prev[0]}) = {c / prev[1]:.2f}")
+            if n >= 400:
+                checks.append((f"linear: time(N={n}) / time(N={prev[0]}) <= 2.3", f"{c / prev[1]:.2f}", c / prev[1] <= 2.3))
         prev = (n, c)
+        if k and n in (50, 200):
+            want = 100 if n == 50 else 1000
+            checks.append((f">= {want}x kubectl at N={n}", f"{k[0] / c:.0f}x", k[0] / c >= want))
+        checks.append((f"within 3x of the floor at N={n}", f"{c / f:.2f}x", c / f <= 3))
+        checks.append((f"peak RSS <= 3 x output + 20 MB at N={n}", f"{rss:.0f} MB (limit {3 * len(out) / 1e6 + 20:.0f} MB)",
+                       rss <= 3 * len(out) / 1e6 + 20))
     say("")
     for g in growth:
         say(f"- {g}")
@@ -168,6 +177,9 @@ def main():
         say(f"## One flat file of {a.flat} objects ({size / 1e6:.1f} MB in, {len(out) / 1e6:.1f} MB out)\n")
         say(f"- compose: {fmt_t(r['compose flat'][0])}; floor: {fmt_t(r['floor flat'][0])}; "
             f"peak RSS {rss:.0f} MB (3 x output + 20 MB = {3 * len(out) / 1e6 + 20:.0f} MB)")
+        checks.append((f"{a.flat} objects in one file build in <= 1 s", fmt_t(r['compose flat'][0]), r['compose flat'][0] <= 1))
+        checks.append((f"peak RSS <= 3 x output + 20 MB, flat file", f"{rss:.0f} MB (limit {3 * len(out) / 1e6 + 20:.0f} MB)",
+                       rss <= 3 * len(out) / 1e6 + 20))
         if kubectl and a.kubectl_flat:
             kroot = os.path.join(a.out, f"flat-{a.kubectl_flat}")
             if not os.path.isdir(kroot):
@@ -189,6 +201,8 @@ def main():
     say("## The values pipeline on the example project (validate + template + build + emit)\n")
     for label, (mean, sd) in r.items():
         say(f"- {label}: {fmt_t(mean)} ± {fmt_t(sd)}")
+        if label.startswith("render"):
+            checks.append((f"values pipeline ({label}) <= 20 ms", fmt_t(mean), mean <= 0.020))
     say("")
 
     # --- real trees --------------------------------------------------------------------
@@ -196,8 +210,9 @@ def main():
         say("## Real trees from the conformance corpus\n")
         say("| case | output | compose | kubectl | kubectl / compose | identical |")
         say("|---|---|---|---|---|---|")
-        for case in ["real-kube-prometheus", "real-microservices-demo-all-components",
-                     "real-microservices-demo-kustomize-root", "real-podinfo-deploy-overlays-production"]:
+        for case in ["real-kube-prometheus", "real-microservices-demo-combo-many",
+                     "real-microservices-demo-tests-memorystore-with-all-components",
+                     "real-microservices-demo-kubernetes-manifests", "real-podinfo-deploy-overlays-production"]:
             cdir = os.path.join(a.corpus, "cases", case)
             if not os.path.isdir(cdir):
                 continue
@@ -209,10 +224,19 @@ def main():
                                                    "kubectl": f"{kubectl} kustomize {target}"}, 5)
             out = output_of([compose, "kustomize", target])
             same = out == output_of([kubectl, "kustomize", target])
+            ratio = r['kubectl'][0] / r['compose'][0]
             say(f"| {case} | {len(out) / 1e6:.2f} MB | {fmt_t(r['compose'][0])} | {fmt_t(r['kubectl'][0])} | "
-                f"{r['kubectl'][0] / r['compose'][0]:.0f}x | {'yes' if same else '**NO**'} |")
+                f"{ratio:.0f}x | {'yes' if same else '**NO**'} |")
+            if not case.startswith("real-podinfo"):
+                checks.append((f">= 30x kubectl on {case}", f"{ratio:.0f}x", ratio >= 30))
         say("")
 
+    say("## Targets\n")
+    say("| target | measured | met |")
+    say("|---|---|---|")
+    for target, measured, ok in checks:
+        say(f"| {target} | {measured} | {'yes' if ok else '**no**'} |")
+    say("")
     text = "\n".join(lines)
     with open(os.path.join(a.out, "results.md"), "w") as fh:
         fh.write(text + "\n")

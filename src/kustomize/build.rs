@@ -63,6 +63,7 @@ pub fn build_yaml(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Resul
         check_printable(&r.node).map_err(|e| e.context(format!("printing {}", r.id())))?;
         Ok(yaml::emit::emit_document(&r.node))
     });
+    drop(resources);
     let mut out = String::with_capacity(docs.iter().map(|d: &Result<String>| d.as_ref().map_or(0, |s| s.len() + 4)).sum());
     for (i, doc) in docs.into_iter().enumerate() {
         if i > 0 {
@@ -584,6 +585,31 @@ mod tests {
             let err = run(&fs, threads).unwrap_err().to_string();
             assert!(err.contains("c0/objects.yaml") && err.contains("root"), "threads={threads}: {err}");
         }
+    }
+
+    /// A Secret's source that is not `key=value` may be the secret itself:
+    /// errors name the source, never its text. (ConfigMaps keep
+    /// kustomize's message, which quotes the literal.)
+    #[test]
+    fn secret_sources_never_appear_in_errors() {
+        let literal = build_tree(&[(
+            "kustomization.yaml",
+            "secretGenerator:\n- name: s\n  literals:\n  - user=admin\n  - hunter2-very-secret\n",
+        )])
+        .unwrap_err()
+        .to_string();
+        assert!(literal.contains("literal #2") && !literal.contains("hunter2"), "{literal}");
+        let env = build_tree(&[
+            ("kustomization.yaml", "secretGenerator:\n- name: s\n  envs:\n  - creds.env\n"),
+            ("creds.env", "USER=admin\nhunter2 very secret\n"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(env.contains("creds.env") && !env.contains("hunter2"), "{env}");
+        let config_map = build_tree(&[("kustomization.yaml", "configMapGenerator:\n- name: c\n  literals:\n  - not-a-pair\n")])
+            .unwrap_err()
+            .to_string();
+        assert!(config_map.contains("not-a-pair"), "{config_map}");
     }
 
     fn build_tree(files: &[(&str, &str)]) -> Result<String> {

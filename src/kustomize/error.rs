@@ -37,6 +37,8 @@ pub enum Error {
     Restricted {
         /// The offending path.
         path: PathBuf,
+        /// Where it leads once links are resolved, when that differs.
+        target: Option<PathBuf>,
         /// The root it had to stay in.
         root: PathBuf,
     },
@@ -80,10 +82,11 @@ impl fmt::Display for Error {
             Error::Yaml { path, error } => write!(f, "{}:{}:{}: invalid YAML: {}", path.display(), error.pos.line, error.pos.col, error.message),
             Error::Invalid { path: Some(p), message } => write!(f, "{}: {message}", p.display()),
             Error::Invalid { path: None, message } => f.write_str(message),
-            Error::Restricted { path, root } => write!(
+            Error::Restricted { path, target, root } => write!(
                 f,
-                "security; file '{}' is not in or below '{}' (loads are restricted to the kustomization root; pass --load-restrictor LoadRestrictionsNone to allow it)",
+                "security; file '{}'{} is not in or below '{}' (loads are restricted to the kustomization root; pass --load-restrictor LoadRestrictionsNone to allow it)",
                 path.display(),
+                target.as_ref().map(|t| format!(" (a link to '{}')", t.display())).unwrap_or_default(),
                 root.display()
             ),
             Error::Unsupported { feature, path: Some(p) } => write!(f, "{}: `{feature}` is not supported by compose", p.display()),

@@ -165,7 +165,7 @@ pub fn generate(kind: GeneratorKind, entry: &Node, global: &GeneratorOptions, lo
         return Err(Error::invalid(format!("a {kind_name} generator needs a name")));
     }
 
-    let pairs = collect_pairs(m, loader)?;
+    let pairs = collect_pairs(m, loader, kind == GeneratorKind::Secret)?;
     let mut seen = std::collections::HashSet::new();
     for (k, _) in &pairs {
         if !is_config_map_key(k) {
@@ -233,14 +233,33 @@ pub fn generate(kind: GeneratorKind, entry: &Node, global: &GeneratorOptions, lo
 }
 
 /// Key/value pairs from env files, literals and files, in that order.
-fn collect_pairs(m: &Mapping, loader: &Loader<'_>) -> Result<Vec<(String, Vec<u8>)>> {
+///
+/// For a Secret (`secret`), a source that cannot be read as pairs is
+/// reported without its text: a literal or env line that is not
+/// `key=value` may well be the secret value itself.
+fn collect_pairs(m: &Mapping, loader: &Loader<'_>, secret: bool) -> Result<Vec<(String, Vec<u8>)>> {
     let mut pairs = Vec::new();
     for env in str_list(m, "envs")? {
         let text = loader.read(&env)?;
-        pairs.extend(parse_env_file(&text).map_err(|e| e.context(format!("env source file '{env}'")))?);
+        let parsed = parse_env_file(&text).map_err(|e| {
+            if secret {
+                Error::invalid(format!(
+                    "env source file '{env}': a line is neither KEY=VALUE nor a valid variable name (lines of a Secret's sources are not shown)"
+                ))
+            } else {
+                e.context(format!("env source file '{env}'"))
+            }
+        })?;
+        pairs.extend(parsed);
     }
-    for lit in str_list(m, "literals")? {
-        let (k, v) = parse_literal(&lit)?;
+    for (i, lit) in str_list(m, "literals")?.iter().enumerate() {
+        let (k, v) = parse_literal(lit).map_err(|e| {
+            if secret {
+                Error::invalid(format!("literal #{} is not key=value (the text of a Secret's literal is not shown)", i + 1))
+            } else {
+                e
+            }
+        })?;
         pairs.push((k, v.into_bytes()));
     }
     for src in str_list(m, "files")? {

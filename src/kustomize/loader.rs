@@ -130,7 +130,8 @@ impl<'a> Loader<'a> {
         if self.restrictor == LoadRestrictor::RootOnly {
             if let Ok(real) = self.fs.real_path(&full) {
                 if !real.starts_with(&self.real_root) {
-                    return Err(Error::Restricted { path: full, root: self.root.clone() });
+                    let target = (clean(&real) != clean(&full)).then_some(real);
+                    return Err(Error::Restricted { path: full, target, root: self.root.clone() });
                 }
             }
         }

@@ -392,3 +392,38 @@ fn argocd_appset_names_the_project_from_values() {
     assert!(stdout(&o).contains("kind: ApplicationSet"), "{}", stdout(&o));
     assert!(stdout(&o).contains("name: app"), "{}", stdout(&o));
 }
+
+/// Every way out of a kustomization root is refused by default, named in
+/// the error, and allowed only with `--load-restrictor LoadRestrictionsNone`
+/// (kustomize's flag): `../` paths, absolute paths, and symbolic links
+/// that resolve outside the root.
+#[test]
+fn files_outside_the_root_are_refused_unless_allowed() {
+    let dir = std::env::temp_dir().join(format!("compose-it-escape-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let write = |rel: &str, text: &str| {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write("outside/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: outside\n");
+    write("outside/secret.env", "TOKEN=x\n");
+    let outside = dir.join("outside");
+    write("up/kustomization.yaml", "resources:\n- ../outside/cm.yaml\n");
+    write("abs/kustomization.yaml", &format!("resources:\n- {}\n", outside.join("cm.yaml").display()));
+    write("link/kustomization.yaml", "resources:\n- cm.yaml\n");
+    std::os::unix::fs::symlink(outside.join("cm.yaml"), dir.join("link/cm.yaml")).unwrap();
+    write("gen/kustomization.yaml", "secretGenerator:\n- name: s\n  envs:\n  - ../outside/secret.env\n");
+    for case in ["up", "abs", "link", "gen"] {
+        let root = dir.join(case);
+        let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_compose")).current_dir(&dir).args(args).output().unwrap();
+        let refused = run(&["kustomize", root.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&refused.stderr).to_string();
+        assert_eq!(refused.status.code(), Some(1), "{case}: {err}");
+        assert!(refused.stdout.is_empty(), "{case}: nothing is printed");
+        assert!(err.contains("outside") && err.contains("root"), "{case}: {err}");
+        let allowed = run(&["kustomize", root.to_str().unwrap(), "--load-restrictor", "LoadRestrictionsNone"]);
+        assert!(allowed.status.success(), "{case}: {}", String::from_utf8_lossy(&allowed.stderr));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
