@@ -16,7 +16,7 @@ KUBECTL_TIMEOUT ?= 10s
 CONFORMANCE ?= $(CONFORMANCE_DIR)
 CONFORMANCE_JOBS ?= 2
 
-.PHONY: help build k8s-preview k8s-deploy-dev k8s-deploy-prod k8s-dry-run k8s-diff schema test conformance goldens bench
+.PHONY: help build k8s-preview k8s-deploy-dev k8s-deploy-prod k8s-dry-run k8s-diff schema test conformance goldens bench lint
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -70,3 +70,6 @@ conformance: build ## Run the kustomize conformance corpus named by CONFORMANCE_
 # BENCH_FLAGS passes options to bench/run.py (e.g. --smoke, --sizes 50,200).
 bench: ## Benchmark compose against kubectl kustomize (hyperfine; see docs/BENCHMARKS.md)
 	python3 bench/run.py $(BENCH_FLAGS) $(if $(CONFORMANCE_DIR),--corpus $(CONFORMANCE_DIR))
+
+lint: build ## Render ENV and report likely mistakes (compose lint --strict)
+	$(COMPOSE) lint --values $(VALUES) --strict

@@ -38,6 +38,17 @@ pub struct RenderArgs {
     pub output_dir: Option<PathBuf>,
 }
 
+/// `compose lint`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LintArgs {
+    /// The values.
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Findings are errors: exit 1 when there is any.
+    #[arg(long)]
+    pub strict: bool,
+}
+
 /// Where the values come from.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ValuesArgs {
@@ -65,6 +76,8 @@ pub enum Command {
     Template(ValuesArgs),
     /// Load and validate the values only.
     Validate(ValuesArgs),
+    /// Render, then report likely mistakes (rule id, object, fix).
+    Lint(LintArgs),
     /// Print the values JSON Schema of the project (draft-07).
     Schema(SchemaArgs),
     /// Build a kustomization directory; a drop-in for `kubectl kustomize`.

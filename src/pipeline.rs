@@ -109,6 +109,24 @@ pub fn diff(vs: &ValuesSettings, options: &crate::deploy::DiffOptions) -> Result
     Ok(Output { warnings, code: exit_byte(outcome.exit_code()), ..Output::default() })
 }
 
+/// `compose lint`: render, then report findings on stdout, one per
+/// paragraph; with `strict`, any finding makes the exit code 1.
+pub fn lint(vs: &ValuesSettings, strict: bool) -> Result<Output, Error> {
+    let (p, out, _) = build(vs)?;
+    let objects = crate::deploy::parse_manifests(&out)?;
+    let settings = &p.values.globals.lint;
+    let options = crate::lint::Options {
+        environment: crate::settings::environment_of(vs),
+        production: settings.production_environments.clone().unwrap_or_else(|| vec!["prod".into(), "production".into()]),
+        external: settings.external.clone(),
+    };
+    let mut findings = kustomization_findings(&vs.project, &p.values);
+    findings.extend(crate::lint::check(&objects, &options));
+    let stdout: String = findings.iter().map(|f| format!("{f}\n")).collect();
+    let note = format!("{} finding{} ({} objects checked)", findings.len(), if findings.len() == 1 { "" } else { "s" }, objects.len());
+    Ok(Output { stdout, note: Some(note), code: u8::from(strict && !findings.is_empty()), ..Output::default() })
+}
+
 /// `compose argocd appset`.
 pub fn appset(project: &Project, spec: &crate::deploy::AppSetSpec) -> Result<Output, Error> {
     let mut spec = spec.clone();
@@ -174,10 +192,20 @@ pub fn schema_command(project: &Project, mode: SchemaMode) -> Result<Output, Err
 }
 
 /// Warns about enabled components whose kustomization sets `labels` or
-/// `commonLabels`: in a Component those stamp every resource accumulated
-/// before it (the base and earlier components), not only its own, and
-/// with selectors included the last component's labels win everywhere.
+/// `commonLabels` (see [`kustomization_findings`]).
 pub fn label_warnings(project: &Project, values: &Values) -> Vec<String> {
+    kustomization_findings(project, values).into_iter().filter(|f| f.rule == "component-labels").map(|f| format!("{}: {}; {}", f.subject, f.message, f.fix)).collect()
+}
+
+/// Findings about the kustomizations of the enabled components:
+/// - `component-labels`: `labels`/`commonLabels` in a Component stamp
+///   every resource accumulated before it (the base and earlier
+///   components), not only its own, and with selectors included the last
+///   component's labels win everywhere;
+/// - `selector-labels`: `commonLabels`, or `labels` with
+///   `includeSelectors: true`, also change workload selectors, which the
+///   API server refuses to change on existing objects.
+pub fn kustomization_findings(project: &Project, values: &Values) -> Vec<crate::lint::Finding> {
     let mut out = Vec::new();
     for (name, _) in values.components.iter().filter(|(_, c)| c.enabled) {
         let dir = Path::new("components").join(name);
@@ -185,13 +213,29 @@ pub fn label_warnings(project: &Project, values: &Values) -> Vec<String> {
             let rel = dir.join(file);
             let Ok(text) = std::fs::read_to_string(project.root.join(&rel)) else { continue };
             let Ok(doc) = crate::kustomize::yaml::parse_one(&text) else { break };
+            let subject = project.show(&rel);
             for field in ["labels", "commonLabels"] {
                 if doc.get(field).is_some() {
-                    out.push(format!(
-                        "{}: `{field}` in a Component applies to every resource accumulated before it (the base and the components listed earlier), not only to the resources of `{name}`; write the labels in the component's own resources instead",
-                        project.show(&rel)
-                    ));
+                    out.push(crate::lint::Finding {
+                        rule: "component-labels",
+                        subject: subject.clone(),
+                        message: format!("`{field}` in a Component applies to every resource accumulated before it (the base and the components listed earlier), not only to the resources of `{name}`"),
+                        fix: "write the labels in the component's own resources instead".into(),
+                    });
                 }
+            }
+            let common = doc.get("commonLabels").is_some_and(|l| !matches!(l, crate::kustomize::yaml::Node::Null));
+            let selecting = match doc.get("labels") {
+                Some(crate::kustomize::yaml::Node::Seq(entries)) => entries.iter().any(|e| matches!(e.get("includeSelectors"), Some(crate::kustomize::yaml::Node::Bool(true)))),
+                _ => false,
+            };
+            if common || selecting {
+                out.push(crate::lint::Finding {
+                    rule: "selector-labels",
+                    subject: subject.clone(),
+                    message: format!("{} also changes the selectors of workloads and Services; selectors cannot change on existing objects, so the apply fails on a running cluster", if common { "`commonLabels`" } else { "`labels` with `includeSelectors: true`" }),
+                    fix: "use `labels:` without `includeSelectors` (or `includeTemplates: true` for pod labels)".into(),
+                });
             }
             break;
         }

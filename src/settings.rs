@@ -98,6 +98,13 @@ pub enum Settings {
     Template(ValuesSettings),
     /// Validate only.
     Validate(ValuesSettings),
+    /// Render and lint.
+    Lint {
+        /// The values.
+        values: ValuesSettings,
+        /// `--strict`.
+        strict: bool,
+    },
     /// Print, write or check the schema.
     Schema {
         /// The project.
@@ -148,6 +155,7 @@ impl Settings {
             Some(Command::Render(a)) => render_settings(a, &env)?,
             Some(Command::Template(a)) => Settings::Template(values_settings(a, &env)?),
             Some(Command::Validate(a)) => Settings::Validate(values_settings(a, &env)?),
+            Some(Command::Lint(a)) => Settings::Lint { values: values_settings(a.values, &env)?, strict: a.strict },
             Some(Command::Schema(SchemaArgs { write, check, project })) => Settings::Schema {
                 project: Project::at(&project)?,
                 mode: if write {

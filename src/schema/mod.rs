@@ -54,6 +54,23 @@ pub struct Globals {
     /// `repository`, e.g. `ghcr.io/acme`: the image `arches/api` becomes
     /// `ghcr.io/acme/arches/api`.
     pub image_registry: Option<String>,
+    /// Settings of `compose lint`.
+    #[serde(default)]
+    pub lint: LintSettings,
+}
+
+/// Settings of `compose lint`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LintSettings {
+    /// Objects the manifests name but that are created outside the
+    /// project, as `Kind/name` (e.g. `Secret/arches-secrets`); the
+    /// `dangling-reference` rule accepts references to them.
+    #[serde(default)]
+    pub external: Vec<String>,
+    /// Environments in which `latest-tag` reports images with the `latest`
+    /// tag or none (default: `prod` and `production`).
+    pub production_environments: Option<Vec<String>>,
 }
 
 /// Settings of one component.

@@ -240,6 +240,24 @@ fn component_labels_get_a_warning() {
     assert_eq!(stderr(&o), "", "disabled components are not checked");
 }
 
+/// `compose lint` on a project: the kustomization rules fire on a
+/// component that labels with selectors, not on one that does not;
+/// `--strict` turns findings into exit code 1.
+#[test]
+fn lint_reports_component_label_rules_and_strict_fails() {
+    let p = Project::new("lint");
+    let clean = p.run(&["lint", "--set", "redis.enabled=true", "--strict"]);
+    assert_eq!(code(&clean), 0, "{}{}", stdout(&clean), stderr(&clean));
+    assert!(!stdout(&clean).contains("component-labels") && !stdout(&clean).contains("selector-labels"), "{}", stdout(&clean));
+    p.write("components/redis/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - service.yaml\ncommonLabels:\n  app.kubernetes.io/component: redis\n");
+    let o = p.run(&["lint", "--set", "redis.enabled=true"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("components/redis/kustomization.yaml: [component-labels]"), "{out}");
+    assert!(out.contains("components/redis/kustomization.yaml: [selector-labels] `commonLabels`"), "{out}");
+    assert_eq!(code(&p.run(&["lint", "--set", "redis.enabled=true", "--strict"])), 1);
+}
+
 #[test]
 fn template_override_with_strict_undefined() {
     let p = Project::new("override");

@@ -1,0 +1,293 @@
+//! `compose lint`: mistakes a cluster would only reveal later, found in
+//! the rendered objects and in the components' kustomizations.
+//!
+//! Each rule has an id, says what is wrong about which object, and how to
+//! fix it. The rules over objects are pure functions of the output, so
+//! they are tested on small hand-written streams.
+
+use crate::kustomize::yaml::Node;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One problem.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Finding {
+    /// The rule's id, e.g. `latest-tag`.
+    pub rule: &'static str,
+    /// What it is about: `Kind/namespace/name`, or a file.
+    pub subject: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub fix: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: [{}] {}\n  fix: {}", self.subject, self.rule, self.message, self.fix)
+    }
+}
+
+/// Every rule id with a one-line summary, for the documentation and
+/// `--help`.
+pub const RULES: &[(&str, &str)] = &[
+    ("component-labels", "a Component's labels/commonLabels also stamp the objects of other components"),
+    ("selector-labels", "commonLabels (or labels with includeSelectors) change workload selectors, which are immutable"),
+    ("latest-tag", "an image with the `latest` tag or no tag in a production environment"),
+    ("missing-resources", "a container without resource requests or limits"),
+    ("hpa-target", "a HorizontalPodAutoscaler whose target is not in the output"),
+    ("selector-matches-nothing", "a Service or PodDisruptionBudget whose selector matches no pod template"),
+    ("dangling-reference", "a ConfigMap, Secret, PersistentVolumeClaim or ServiceAccount reference to nothing in the output"),
+];
+
+/// What the object rules need besides the objects.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The environment's name (`values-prod.yaml` is `prod`).
+    pub environment: String,
+    /// Environments where `latest-tag` applies.
+    pub production: Vec<String>,
+    /// `Kind/name` of objects created outside the project.
+    pub external: Vec<String>,
+}
+
+/// Runs every object rule; findings sorted by subject, then rule.
+pub fn check(objects: &[Node], opts: &Options) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let index = Index::new(objects);
+    for o in objects {
+        let subject = subject(o);
+        if opts.production.iter().any(|p| p == &opts.environment) {
+            latest_tag(o, &subject, &opts.environment, &mut out);
+        }
+        missing_resources(o, &subject, &mut out);
+        hpa_target(o, &subject, &index, &mut out);
+        selector_matches_nothing(o, &subject, &index, &mut out);
+        dangling_references(o, &subject, &index, &opts.external, &mut out);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn text<'a>(n: &'a Node, path: &[&str]) -> &'a str {
+    n.str_at(path).unwrap_or("")
+}
+
+/// `Kind/namespace/name`, or `Kind/name` without a namespace.
+fn subject(o: &Node) -> String {
+    let (kind, ns, name) = (text(o, &["kind"]), text(o, &["metadata", "namespace"]), text(o, &["metadata", "name"]));
+    if ns.is_empty() {
+        format!("{kind}/{name}")
+    } else {
+        format!("{kind}/{ns}/{name}")
+    }
+}
+
+/// The pod template of a workload (or the pod itself), if any.
+fn pod_template(o: &Node) -> Option<&Node> {
+    match text(o, &["kind"]) {
+        "Pod" => Some(o),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "ReplicationController" => o.get("spec")?.get("template"),
+        "CronJob" => o.get("spec")?.get("jobTemplate")?.get("spec")?.get("template"),
+        _ => None,
+    }
+}
+
+fn pod_spec(o: &Node) -> Option<&Node> {
+    pod_template(o)?.get("spec")
+}
+
+fn items(n: Option<&Node>) -> &[Node] {
+    match n {
+        Some(Node::Seq(s)) => s,
+        _ => &[],
+    }
+}
+
+fn containers(spec: &Node) -> impl Iterator<Item = &Node> {
+    items(spec.get("initContainers")).iter().chain(items(spec.get("containers")))
+}
+
+/// Objects of the output by (kind, namespace, name), and pod template
+/// labels by namespace.
+struct Index<'a> {
+    ids: BTreeSet<(&'a str, &'a str, &'a str)>,
+    pod_labels: Vec<(&'a str, BTreeMap<&'a str, &'a str>)>,
+}
+
+impl<'a> Index<'a> {
+    fn new(objects: &'a [Node]) -> Self {
+        let mut ids = BTreeSet::new();
+        let mut pod_labels = Vec::new();
+        for o in objects {
+            let ns = text(o, &["metadata", "namespace"]);
+            ids.insert((text(o, &["kind"]), ns, text(o, &["metadata", "name"])));
+            if let Some(Node::Map(labels)) = pod_template(o).and_then(|t| t.get("metadata")).and_then(|m| m.get("labels")) {
+                pod_labels.push((ns, labels.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?))).collect()));
+            }
+        }
+        Index { ids, pod_labels }
+    }
+
+    fn has(&self, kind: &str, ns: &str, name: &str) -> bool {
+        self.ids.contains(&(kind, ns, name))
+    }
+
+    fn any_pod_matches(&self, ns: &str, selector: &BTreeMap<&str, &str>) -> bool {
+        self.pod_labels.iter().any(|(pns, labels)| *pns == ns && selector.iter().all(|(k, v)| labels.get(k) == Some(v)))
+    }
+}
+
+fn latest_tag(o: &Node, subject: &str, env: &str, out: &mut Vec<Finding>) {
+    let Some(spec) = pod_spec(o) else { return };
+    for c in containers(spec) {
+        let image = text(c, &["image"]);
+        if image.contains('@') {
+            continue; // pinned by digest
+        }
+        let last = image.rsplit('/').next().unwrap_or(image);
+        let tag = last.split_once(':').map(|(_, t)| t);
+        if matches!(tag, None | Some("latest")) {
+            out.push(Finding {
+                rule: "latest-tag",
+                subject: subject.to_string(),
+                message: format!(
+                    "container `{}` runs `{image}` in environment `{env}`: {} moves, so a restart can change what runs",
+                    text(c, &["name"]),
+                    if tag.is_none() { "an image without a tag means `latest`, which" } else { "`latest`" }
+                ),
+                fix: "set the component's `image.tag` (or a digest) in this environment's values file".into(),
+            });
+        }
+    }
+}
+
+fn missing_resources(o: &Node, subject: &str, out: &mut Vec<Finding>) {
+    let Some(spec) = pod_spec(o) else { return };
+    for c in containers(spec) {
+        let missing: Vec<&str> = ["requests", "limits"].into_iter().filter(|k| c.get("resources").and_then(|r| r.get(k)).is_none()).collect();
+        if !missing.is_empty() {
+            out.push(Finding {
+                rule: "missing-resources",
+                subject: subject.to_string(),
+                message: format!("container `{}` has no resource {}", text(c, &["name"]), missing.join(" or ")),
+                fix: "set `resources.requests` (what the scheduler reserves) and `resources.limits` in the component's manifest".into(),
+            });
+        }
+    }
+}
+
+fn hpa_target(o: &Node, subject: &str, index: &Index<'_>, out: &mut Vec<Finding>) {
+    if text(o, &["kind"]) != "HorizontalPodAutoscaler" {
+        return;
+    }
+    let ns = text(o, &["metadata", "namespace"]);
+    let (kind, name) = (text(o, &["spec", "scaleTargetRef", "kind"]), text(o, &["spec", "scaleTargetRef", "name"]));
+    if !index.has(kind, ns, name) {
+        out.push(Finding {
+            rule: "hpa-target",
+            subject: subject.to_string(),
+            message: format!("scales {kind} `{name}`, which is not in the output"),
+            fix: "point `spec.scaleTargetRef` at a workload of the output, or enable the component that provides it".into(),
+        });
+    }
+}
+
+fn selector_matches_nothing(o: &Node, subject: &str, index: &Index<'_>, out: &mut Vec<Finding>) {
+    let selector = match text(o, &["kind"]) {
+        "Service" => o.get("spec").and_then(|s| s.get("selector")),
+        // Expressions are not evaluated here: only plain label selectors.
+        "PodDisruptionBudget" if o.get("spec").and_then(|s| s.get("selector")).and_then(|s| s.get("matchExpressions")).is_none() => {
+            o.get("spec").and_then(|s| s.get("selector")).and_then(|s| s.get("matchLabels"))
+        }
+        _ => None,
+    };
+    let Some(Node::Map(m)) = selector else { return };
+    let selector: BTreeMap<&str, &str> = m.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?))).collect();
+    if selector.is_empty() {
+        return;
+    }
+    if !index.any_pod_matches(text(o, &["metadata", "namespace"]), &selector) {
+        let shown: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        out.push(Finding {
+            rule: "selector-matches-nothing",
+            subject: subject.to_string(),
+            message: format!("selector {} matches no pod template in the output", shown.join(",")),
+            fix: "make the selector equal to labels of the workload's pod template (spec.template.metadata.labels)".into(),
+        });
+    }
+}
+
+/// (kind, name, where) of each object a pod spec names.
+fn references(spec: &Node) -> Vec<(&'static str, &str, String)> {
+    let mut out = Vec::new();
+    let optional = |n: &Node| matches!(n.get("optional"), Some(Node::Bool(true)));
+    if let Some(sa) = spec.get("serviceAccountName").and_then(Node::as_str) {
+        if sa != "default" {
+            out.push(("ServiceAccount", sa, "serviceAccountName".to_string()));
+        }
+    }
+    for s in items(spec.get("imagePullSecrets")) {
+        out.push(("Secret", text(s, &["name"]), "imagePullSecrets".to_string()));
+    }
+    for v in items(spec.get("volumes")) {
+        let vname = text(v, &["name"]);
+        if let Some(c) = v.get("configMap").filter(|c| !optional(c)) {
+            out.push(("ConfigMap", text(c, &["name"]), format!("volume `{vname}`")));
+        }
+        if let Some(s) = v.get("secret").filter(|s| !optional(s)) {
+            out.push(("Secret", text(s, &["secretName"]), format!("volume `{vname}`")));
+        }
+        if let Some(p) = v.get("persistentVolumeClaim") {
+            out.push(("PersistentVolumeClaim", text(p, &["claimName"]), format!("volume `{vname}`")));
+        }
+        for src in items(v.get("projected").and_then(|p| p.get("sources"))) {
+            if let Some(c) = src.get("configMap").filter(|c| !optional(c)) {
+                out.push(("ConfigMap", text(c, &["name"]), format!("volume `{vname}`")));
+            }
+            if let Some(s) = src.get("secret").filter(|s| !optional(s)) {
+                out.push(("Secret", text(s, &["name"]), format!("volume `{vname}`")));
+            }
+        }
+    }
+    for c in containers(spec) {
+        let cname = text(c, &["name"]);
+        for e in items(c.get("envFrom")) {
+            if let Some(r) = e.get("configMapRef").filter(|r| !optional(r)) {
+                out.push(("ConfigMap", text(r, &["name"]), format!("envFrom of container `{cname}`")));
+            }
+            if let Some(r) = e.get("secretRef").filter(|r| !optional(r)) {
+                out.push(("Secret", text(r, &["name"]), format!("envFrom of container `{cname}`")));
+            }
+        }
+        for e in items(c.get("env")) {
+            let from = e.get("valueFrom");
+            if let Some(r) = from.and_then(|f| f.get("configMapKeyRef")).filter(|r| !optional(r)) {
+                out.push(("ConfigMap", text(r, &["name"]), format!("env `{}` of container `{cname}`", text(e, &["name"]))));
+            }
+            if let Some(r) = from.and_then(|f| f.get("secretKeyRef")).filter(|r| !optional(r)) {
+                out.push(("Secret", text(r, &["name"]), format!("env `{}` of container `{cname}`", text(e, &["name"]))));
+            }
+        }
+    }
+    out
+}
+
+fn dangling_references(o: &Node, subject: &str, index: &Index<'_>, external: &[String], out: &mut Vec<Finding>) {
+    let Some(spec) = pod_spec(o) else { return };
+    let ns = text(o, &["metadata", "namespace"]);
+    for (kind, name, place) in references(spec) {
+        if name.is_empty() || index.has(kind, ns, name) || external.iter().any(|e| *e == format!("{kind}/{name}")) {
+            continue;
+        }
+        out.push(Finding {
+            rule: "dangling-reference",
+            subject: subject.to_string(),
+            message: format!("{place} names {kind} `{name}`, which is not in the output"),
+            fix: format!("add it to a component, fix the name, or, when it is created outside the project, list `{kind}/{name}` under `lint.external` in the values"),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;
