@@ -53,7 +53,9 @@ k8s-diff: build ## kubectl diff of ENV against the cluster
 schema: build ## Regenerate schema/values.schema.json
 	$(COMPOSE) schema --write
 
-test: ## Run the whole test suite (unit, integration, example goldens)
+# The editor test needs the yaml-language-server from tools/lsp (npm).
+test: ## Run the whole test suite (unit, integration, example goldens, editor LSP)
+	@[ -d tools/lsp/node_modules ] || npm ci --prefix tools/lsp --no-audit --no-fund --loglevel=error
 	cargo test --release
 
 goldens: ## Regenerate golden outputs with kubectl (review the diff before committing)

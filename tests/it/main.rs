@@ -12,6 +12,7 @@
 //!   `compose template --values F`.
 //! - `kustomize_fixtures`: `compose kustomize` on small hand-designed trees
 //!   whose expected output came from kubectl.
+//! - `lsp`: the committed schema in the real yaml-language-server, over LSP.
 //!
 //! Goldens are regenerated only with kubectl: `tools/update-goldens.sh`.
 
@@ -19,4 +20,5 @@ mod cli;
 mod differential;
 mod example;
 mod kustomize_fixtures;
+mod lsp;
 mod support;

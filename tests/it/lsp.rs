@@ -1,0 +1,153 @@
+//! The committed values schema, as editors see it: the real
+//! yaml-language-server (the engine of VS Code's YAML extension) is
+//! started over LSP on stdio and opens a values file that carries the
+//! project's modeline.
+//!
+//! The server comes from `tools/lsp` (`npm ci --prefix tools/lsp`, which
+//! `.ci/run` does). Without it the test says it was skipped, except under
+//! CI, where a missing server is a failure.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+fn server_script() -> Option<PathBuf> {
+    let p = super::support::root().join("tools/lsp/node_modules/yaml-language-server/bin/yaml-language-server");
+    p.is_file().then_some(p)
+}
+
+struct Server {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+}
+
+impl Server {
+    fn start(script: &PathBuf) -> Server {
+        let mut child = Command::new("node")
+            .arg(script)
+            .arg("--stdio")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node runs the language server");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, messages) = channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            loop {
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.strip_prefix("Content-Length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; length];
+                if r.read_exact(&mut body).is_err() {
+                    return;
+                }
+                if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        Server { child, stdin, messages }
+    }
+
+    fn send(&mut self, msg: Value) {
+        let body = msg.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// The next message for which `want` holds, answering the server's own
+    /// requests on the way (configuration: validation and hover on).
+    fn wait(&mut self, what: &str, want: impl Fn(&Value) -> bool) -> Value {
+        let end = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            let m = self.messages.recv_timeout(left).unwrap_or_else(|_| panic!("the language server sent no {what} within 60 s"));
+            if let (Some(id), Some(method)) = (m.get("id"), m.get("method")) {
+                let result = if method == "workspace/configuration" {
+                    let n = m["params"]["items"].as_array().map_or(1, Vec::len);
+                    json!(vec![json!({"validate": true, "hover": true, "schemaStore": {"enable": false}}); n])
+                } else {
+                    Value::Null
+                };
+                self.send(json!({"jsonrpc": "2.0", "id": id, "result": result}));
+                continue;
+            }
+            if want(&m) {
+                return m;
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A wrong type is reported on its line, an unknown component name is
+/// reported, and hovering `replicas` shows the field's description.
+#[test]
+fn the_real_yaml_language_server_checks_values_files() {
+    let Some(script) = server_script() else {
+        assert!(std::env::var_os("CI").is_none(), "yaml-language-server is missing: run `npm ci --prefix tools/lsp`");
+        eprintln!("skipped: yaml-language-server not installed (npm ci --prefix tools/lsp)");
+        return;
+    };
+    let root = super::support::root();
+    // Opened from memory at a path beside the real values files, so the
+    // modeline's relative path reaches the committed schema.
+    let uri = format!("file://{}", root.join("values/values-editor-check.yaml").display());
+    let text = "# yaml-language-server: $schema=../schema/values.schema.json\nnamespace: arches-dev\napi:\n  enabled: true\n  replicas: three\nreddis:\n  enabled: true\n";
+    let mut s = Server::start(&script);
+    s.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "processId": std::process::id(),
+        "rootUri": format!("file://{}", root.display()),
+        "capabilities": {"textDocument": {"hover": {"contentFormat": ["markdown", "plaintext"]}}}
+    }}));
+    s.wait("initialize result", |m| m["id"] == 1);
+    s.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+    s.send(json!({"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration", "params": {"settings": {"yaml": {
+        "validate": true, "hover": true, "schemaStore": {"enable": false}
+    }}}}));
+    s.send(json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": uri, "languageId": "yaml", "version": 1, "text": text
+    }}}));
+    let d = s.wait("diagnostics", |m| {
+        m["method"] == "textDocument/publishDiagnostics" && m["params"]["diagnostics"].as_array().is_some_and(|d| !d.is_empty())
+    });
+    let diags = d["params"]["diagnostics"].as_array().unwrap().clone();
+    let at = |line: u64| diags.iter().filter(|d| d["range"]["start"]["line"] == line).map(|d| d["message"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>();
+    // line 5 (index 4) is `  replicas: three`, line 6 (index 5) is `reddis:`
+    assert!(at(4).iter().any(|m| m.contains("Incorrect type") && m.contains("integer")), "diagnostics: {diags:#?}");
+    assert!(at(5).iter().any(|m| m.contains("reddis") && m.contains("not allowed")), "diagnostics: {diags:#?}");
+    assert_eq!(diags.len(), 2, "only the two mistakes: {diags:#?}");
+
+    s.send(json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {
+        "textDocument": {"uri": uri}, "position": {"line": 4, "character": 4}
+    }}));
+    let h = s.wait("hover result", |m| m["id"] == 2);
+    let shown = h["result"]["contents"]["value"].as_str().unwrap_or_default().to_string();
+    assert!(shown.contains("Replica count of the component's workload"), "hover: {h}");
+}
