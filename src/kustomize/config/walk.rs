@@ -56,6 +56,18 @@ pub struct PathSegment {
 
 /// Splits a field-spec path at unescaped `/`. `a\/b` is one key `a/b`.
 pub fn split_path(path: &str) -> Vec<PathSegment> {
+    split_escaped(path)
+        .into_iter()
+        .map(|p| match p.strip_suffix("[]") {
+            Some(k) => PathSegment { key: k.to_string(), seq_hint: true },
+            None => PathSegment { key: p, seq_hint: false },
+        })
+        .collect()
+}
+
+/// Splits at `/`; a part ending in `\` continues with the next one,
+/// joined by a slash.
+pub fn split_escaped(path: &str) -> Vec<String> {
     let mut parts: Vec<String> = Vec::new();
     for piece in path.split('/') {
         match parts.last_mut() {
@@ -68,12 +80,6 @@ pub fn split_path(path: &str) -> Vec<PathSegment> {
         }
     }
     parts
-        .into_iter()
-        .map(|p| match p.strip_suffix("[]") {
-            Some(k) => PathSegment { key: k.to_string(), seq_hint: true },
-            None => PathSegment { key: p, seq_hint: false },
-        })
-        .collect()
 }
 
 /// Applies `f` to every field `spec` names in `node` (an object), when the

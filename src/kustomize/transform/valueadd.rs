@@ -126,18 +126,7 @@ fn targets_of(m: &Mapping) -> Result<Vec<Target>> {
 /// Splits a field path on `/`; a part ending in `\` continues with the
 /// next one, joined by a slash. Blank parts are dropped.
 fn split_path(path: &str) -> Vec<String> {
-    let mut parts: Vec<String> = Vec::new();
-    for piece in path.split('/') {
-        match parts.last_mut() {
-            Some(last) if last.ends_with('\\') => {
-                last.pop();
-                last.push('/');
-                last.push_str(piece);
-            }
-            _ => parts.push(piece.to_string()),
-        }
-    }
-    parts.into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
+    config::walk::split_escaped(path).into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
 }
 
 /// Go's `strconv.Atoi`, for path parts that are list indexes.
