@@ -38,6 +38,21 @@ pub struct RenderArgs {
     pub output_dir: Option<PathBuf>,
 }
 
+/// `compose validate`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ValidateArgs {
+    /// The values.
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Kubernetes minor version whose API schema the rendered objects are
+    /// checked against (built in: 1.29, 1.31, 1.33; default: the newest).
+    #[arg(long = "kubernetes-version", value_name = "VERSION")]
+    pub kubernetes_version: Option<String>,
+    /// Check the values only; do not render.
+    #[arg(long = "values-only")]
+    pub values_only: bool,
+}
+
 /// `compose lint`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct LintArgs {
@@ -74,8 +89,9 @@ pub enum Command {
     Render(RenderArgs),
     /// Print the generated kustomization.yaml instead of building it.
     Template(ValuesArgs),
-    /// Load and validate the values only.
-    Validate(ValuesArgs),
+    /// Validate the values, then the rendered objects against the
+    /// Kubernetes API schema (built in, offline).
+    Validate(ValidateArgs),
     /// Render, then report likely mistakes (rule id, object, fix).
     Lint(LintArgs),
     /// Print the values JSON Schema of the project (draft-07).

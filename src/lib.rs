@@ -19,6 +19,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod kustomize;
 pub mod lint;
+pub mod manifests;
 pub mod pipeline;
 pub mod printer;
 pub mod render;
@@ -83,7 +84,7 @@ fn execute(cli: cli::Cli, env: impl IntoIterator<Item = (String, String)>) -> an
         Settings::Diff { values, options } => pipeline::diff(&values, &options)?,
         Settings::AppSet { project, spec } => pipeline::appset(&project, &spec)?,
         Settings::Template(vs) => pipeline::template(&vs)?,
-        Settings::Validate(vs) => pipeline::validate(&vs)?,
+        Settings::Validate { values, kubernetes_version } => pipeline::validate(&values, kubernetes_version.as_deref())?,
         Settings::Lint { values, strict } => pipeline::lint(&values, strict)?,
         Settings::Schema { project, mode } => pipeline::schema_command(&project, mode)?,
         Settings::Kustomize { dir, restrictor } => pipeline::kustomize(&dir, restrictor)?,

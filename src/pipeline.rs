@@ -46,11 +46,35 @@ pub fn prepare(vs: &ValuesSettings) -> Result<Prepared, Error> {
     Ok(Prepared { values, components, layers: loaded.layers.len() })
 }
 
-/// `compose validate`.
-pub fn validate(vs: &ValuesSettings) -> Result<Output, Error> {
+/// `compose validate`: the values, then (with a Kubernetes version) the
+/// rendered objects against that version's API schema.
+pub fn validate(vs: &ValuesSettings, kubernetes_version: Option<&str>) -> Result<Output, Error> {
     let p = prepare(vs)?;
     let enabled = p.values.components.values().filter(|c| c.enabled).count();
-    Ok(Output { note: Some(format!("values are valid ({} layers, {enabled} of {} components enabled)", p.layers, p.components.len())), ..Output::default() })
+    let values_note = format!("values are valid ({} layers, {enabled} of {} components enabled)", p.layers, p.components.len());
+    let Some(version) = kubernetes_version else {
+        return Ok(Output { note: Some(values_note), ..Output::default() });
+    };
+    let text = render_kustomization(&vs.project, &p.values)?;
+    let objects: Vec<(crate::kustomize::yaml::Node, Option<String>)> =
+        build_objects_with_kustomization(&vs.project.root, &text)?.into_iter().map(|r| (r.node, r.meta.origin.as_deref().and_then(origin_file))).collect();
+    let report = crate::manifests::validate(&objects, version).map_err(|e| Error::Usage(e.to_string()))?;
+    if !report.problems.is_empty() {
+        return Err(Error::Diagnostics(
+            report.problems.iter().map(|pr| crate::diagnostic::Diagnostic::new(format!("Kubernetes {version}: {pr}"))).collect(),
+        ));
+    }
+    let mut note = format!("{values_note}; {} objects valid against the Kubernetes {version} API", report.checked);
+    if !report.skipped.is_empty() {
+        note.push_str(&format!(" (no schema, not checked: {})", report.skipped.join(", ")));
+    }
+    Ok(Output { note: Some(note), ..Output::default() })
+}
+
+/// The file named by an origin annotation text (`path: …` for resources,
+/// `configuredIn: …` for generated objects).
+fn origin_file(origin: &str) -> Option<String> {
+    origin.lines().find_map(|l| l.strip_prefix("path: ").or_else(|| l.strip_prefix("configuredIn: "))).map(str::to_string)
 }
 
 /// `compose template`: the generated kustomization.
@@ -154,6 +178,16 @@ pub fn build_with_kustomization(root: &Path, kustomization: &str) -> Result<Stri
     files.insert(root.join("kustomization.yaml"), kustomization.as_bytes().to_vec());
     let overlay = Overlay { base: &OnDisk::new(), files };
     engine_build(&overlay, root, LoadRestrictor::RootOnly).map_err(|e| Error::Build(e.context("building the generated kustomization (print it with `compose template`)")))
+}
+
+/// Like [`build_with_kustomization`], but the objects themselves, each
+/// knowing the file it came from.
+fn build_objects_with_kustomization(root: &Path, kustomization: &str) -> Result<Vec<crate::kustomize::resource::Resource>, Error> {
+    let mut files = BTreeMap::new();
+    files.insert(root.join("kustomization.yaml"), kustomization.as_bytes().to_vec());
+    let overlay = Overlay { base: &OnDisk::new(), files };
+    let opts = BuildOptions { track_origins: true, ..BuildOptions::default() };
+    crate::kustomize::build(&overlay, root, &opts).map_err(|e| Error::Build(e.context("building the generated kustomization (print it with `compose template`)")))
 }
 
 /// `compose kustomize DIR`.

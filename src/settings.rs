@@ -96,8 +96,15 @@ pub enum Settings {
     },
     /// Print the generated kustomization.
     Template(ValuesSettings),
-    /// Validate only.
-    Validate(ValuesSettings),
+    /// Validate the values and, unless `kubernetes_version` is `None`,
+    /// the rendered objects.
+    Validate {
+        /// The values.
+        values: ValuesSettings,
+        /// The Kubernetes version to check objects against; `None` checks
+        /// the values only.
+        kubernetes_version: Option<String>,
+    },
     /// Render and lint.
     Lint {
         /// The values.
@@ -154,7 +161,14 @@ impl Settings {
             None => render_settings(cli.render, &env)?,
             Some(Command::Render(a)) => render_settings(a, &env)?,
             Some(Command::Template(a)) => Settings::Template(values_settings(a, &env)?),
-            Some(Command::Validate(a)) => Settings::Validate(values_settings(a, &env)?),
+            Some(Command::Validate(a)) => Settings::Validate {
+                values: values_settings(a.values, &env)?,
+                kubernetes_version: if a.values_only {
+                    None
+                } else {
+                    Some(a.kubernetes_version.unwrap_or_else(|| crate::manifests::default_version().to_string()))
+                },
+            },
             Some(Command::Lint(a)) => Settings::Lint { values: values_settings(a.values, &env)?, strict: a.strict },
             Some(Command::Schema(SchemaArgs { write, check, project })) => Settings::Schema {
                 project: Project::at(&project)?,

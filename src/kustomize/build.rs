@@ -30,6 +30,10 @@ pub struct BuildOptions {
     /// Threads for parsing and printing; 0 means one per core. The output
     /// is the same for every value.
     pub threads: usize,
+    /// Record where each object came from (`Resource::meta.origin`) even
+    /// when the kustomization asks for no build metadata; nothing printed
+    /// changes.
+    pub track_origins: bool,
 }
 
 /// Builds the kustomization in `dir` and returns its objects in output
@@ -42,7 +46,7 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
     let mut acc = Accumulator::default();
     // kustomize tracks origins only when the top kustomization asks for
     // build metadata; the top's setting then holds for the whole tree.
-    let origin = if kust.str_list("buildMetadata").is_empty() { None } else { Some(String::new()) };
+    let origin = if kust.str_list("buildMetadata").is_empty() && !opts.track_origins { None } else { Some(String::new()) };
     accumulate(&loader, &kust, &mut acc, origin.as_deref())?;
     steps::finish(&mut acc, &kust)?;
     drop_local_config(&mut acc.resources);

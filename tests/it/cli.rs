@@ -310,10 +310,23 @@ fn usage_errors_exit_2_and_kustomize_errors_exit_1() {
 #[test]
 fn validate_reports_success_on_stderr_only() {
     let p = Project::new("validate");
-    let o = p.run(&["validate", "-f", "values-dev.yaml"]);
+    let o = p.run(&["validate", "-f", "values-dev.yaml", "--values-only"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&o), "");
     assert_eq!(stderr(&o), "values are valid (2 layers, 1 of 2 components enabled)\n");
+    // Without --values-only the rendered objects are checked too: this
+    // project's Deployment has no selector, which the API requires.
+    let o = p.run(&["validate", "-f", "values-dev.yaml", "--kubernetes-version", "1.29"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("Kubernetes 1.29: components/api/deployment.yaml: Deployment/app-api: spec: "), "{}", stderr(&o));
+    assert!(stderr(&o).contains("\"selector\" is a required property"), "{}", stderr(&o));
+    p.write(
+        "components/api/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-api\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n      containers:\n        - name: api\n          image: app/api:old\n",
+    );
+    let o = p.run(&["validate", "-f", "values-dev.yaml"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stderr(&o), "values are valid (2 layers, 1 of 2 components enabled); 2 objects valid against the Kubernetes 1.33 API\n");
     let o = p.run(&["validate", "--set", "api.enabled=maybe"]);
     assert_eq!(code(&o), 1);
     assert_eq!(stderr(&o), "--set api.enabled=maybe: api.enabled: \"maybe\" is not of type boolean\n");
@@ -353,7 +366,7 @@ fn render_matches_kubectl_on_the_generated_kustomization() {
 #[test]
 fn naming_the_defaults_file_again_loads_it_once() {
     let p = Project::new("defaults-once");
-    let o = p.run(&["validate", "-f", "values.yaml", "-f", "values-dev.yaml"]);
+    let o = p.run(&["validate", "-f", "values.yaml", "-f", "values-dev.yaml", "--values-only"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stderr(&o), "values are valid (2 layers, 1 of 2 components enabled)\n");
 }
