@@ -583,6 +583,8 @@ mod tests {
         for threads in [2, 4] {
             assert!(run(&fs, threads).unwrap() == one, "threads={threads}");
         }
+        let tracked = build_yaml(&fs, Path::new("/t"), &BuildOptions { track_origins: true, ..BuildOptions::default() }).unwrap();
+        assert!(tracked == one, "tracking origins changes nothing printed");
         // c1 now also lists c0's file, which lies outside c1's root.
         fs.add_file("/t/c1/kustomization.yaml", "kind: Component\nresources:\n- objects.yaml\n- ../c0/objects.yaml\n");
         for threads in [1, 2] {
