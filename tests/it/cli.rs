@@ -458,3 +458,28 @@ fn files_outside_the_root_are_refused_unless_allowed() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The error classes of docs/cli.md, one case each: the exit code, a
+/// message that names what is wrong, and nothing on stdout.
+#[test]
+fn each_error_class_has_its_exit_code_and_names_the_problem() {
+    let p = Project::new("error-classes");
+    p.write("values/values-typo.yaml", "api:\n  enabled: true\nreddis:\n  enabled: true\n");
+    p.write("components/redis/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - services.yaml\n");
+    let cases: &[(&str, &[&str], &[(&str, &str)], i32, &str)] = &[
+        ("usage", &["--no-such-flag"], &[], 2, "--no-such-flag"),
+        ("values file not found", &["-f", "values-nope.yaml"], &[], 1, "values-nope.yaml"),
+        ("invalid values", &["-f", "values-typo.yaml"], &[], 1, "values/values-typo.yaml:3:1"),
+        ("invalid --set", &["--set", "api.replicas=three"], &[], 1, "--set api.replicas=three"),
+        ("build refused", &["--set", "redis.enabled=true"], &[], 1, "services.yaml"),
+        ("stale schema", &["schema", "--check"], &[], 1, "schema/values.schema.json"),
+        ("kubectl missing", &["apply", "-f", "values-dev.yaml"], &[("COMPOSE_KUBECTL", "/nonexistent/kubectl")], 2, "/nonexistent/kubectl"),
+        ("kustomize: not a kustomization", &["kustomize", "values"], &[], 1, "kustomization"),
+    ];
+    for (class, args, env, want, names) in cases {
+        let o = p.run_env(args, env);
+        assert_eq!(code(&o), *want, "{class}: {}", stderr(&o));
+        assert!(stderr(&o).contains(names), "{class}: the message names `{names}`: {}", stderr(&o));
+        assert_eq!(stdout(&o), "", "{class}: nothing on stdout");
+    }
+}
