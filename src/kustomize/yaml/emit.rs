@@ -121,7 +121,10 @@ impl Emitter {
             Node::Seq(s) if !s.is_empty() => self.block_seq(s, 0, false),
             Node::Map(_) => self.write("{}"),
             Node::Seq(_) => self.write("[]"),
-            scalar => self.scalar(scalar, 0, false),
+            // go-yaml indents a scalar one step past its parent, and the
+            // root's parent sits at -1: a block scalar's lines (and its
+            // indentation indicator) are relative to two spaces.
+            scalar => self.scalar(scalar, 2, false),
         }
         if self.column > 0 {
             self.newline();
@@ -979,6 +982,18 @@ mod tests {
         assert_eq!(back.len(), 1);
         assert_eq!(keys(&back[0]), keys(&docs[0]));
         assert_eq!(keys(&docs[0]).len(), 21);
+    }
+
+    #[test]
+    fn root_literal_with_leading_break_reads_back() {
+        // Found by fuzzing: a document that is only a multi-line string
+        // starting with a line break printed `|2` with its lines at column
+        // 0, which no reader accepts.
+        for s in ["\n\n\n)\n", "a\nb", " x\ny\n"] {
+            let printed = emit_document(&Node::str(s));
+            let back = parse_stream(&printed).map_err(|e| format!("{e}\n{printed}"));
+            assert_eq!(back, Ok(vec![Node::str(s)]), "{printed}");
+        }
     }
 
     #[test]
