@@ -493,6 +493,11 @@ fn choose_style(s: &str, simple_key: bool) -> Style {
         // block unless it is a key or cannot be one.
         return if !simple_key && block_allowed(s) { Style::Literal } else { Style::Double };
     }
+    // A plain `<<` key is a merge key to every reader (go-yaml resolves it
+    // to !!merge and quotes it for the same reason).
+    if simple_key && s == "<<" {
+        return Style::Double;
+    }
     let a = analyze(s);
     let requested = if s.contains('\n') {
         Style::Literal
@@ -994,6 +999,18 @@ mod tests {
             let back = parse_stream(&printed).map_err(|e| format!("{e}\n{printed}"));
             assert_eq!(back, Ok(vec![Node::str(s)]), "{printed}");
         }
+    }
+
+    #[test]
+    fn merge_like_key_is_quoted_and_reads_back() {
+        // The property test once failed on {"<<": null}: printed plain, the
+        // key read back as a merge key and vanished.
+        let mut m = Mapping::new();
+        m.insert("<<", Node::Null);
+        m.insert("k", Node::str("<<"));
+        let printed = emit_document(&Node::Map(m.clone()));
+        assert_eq!(printed, "\"<<\": null\nk: <<\n");
+        assert_eq!(parse_stream(&printed).unwrap_or_default(), vec![Node::Map(m)]);
     }
 
     #[test]
