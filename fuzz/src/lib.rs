@@ -30,12 +30,6 @@ pub fn split_files<'a>(text: &'a str, first: &'a str) -> Vec<(&'a str, &'a str)>
     out
 }
 
-/// Splits `text` at the first NUL byte, or at `sep` lines, into at most
-/// `n` parts (fewer when the separators run out).
-pub fn split_parts(text: &str, n: usize) -> Vec<&str> {
-    text.splitn(n, '\0').collect()
-}
-
 /// Whether two trees hold the same data as far as printing and reading
 /// back can tell: numbers compare by value (an integral float prints as an
 /// integer), NaN equals NaN, and mapping keys compare in sorted order
