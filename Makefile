@@ -75,3 +75,21 @@ bench: ## Benchmark compose against kubectl kustomize (hyperfine; see docs/BENCH
 
 lint: build ## Render ENV and report likely mistakes (compose lint --strict)
 	$(COMPOSE) lint --values $(VALUES) --strict
+
+# Fuzzing: cargo-fuzz with libFuzzer on the stable toolchain
+# (RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its unstable flags; no
+# sanitizer, which needs nightly). One process at a time; FUZZ_SECONDS
+# per target. Corpora grow in fuzz/corpus/ (not committed), seeded from
+# fuzz/seeds/; crashes land in fuzz/artifacts/. See fuzz/README.md.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= yaml_roundtrip kustomization_parse kustomize_build smp json6902 values set
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZ_SECONDS (default 60) seconds; FUZZ_TARGETS picks targets
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  mkdir -p corpus/$$t; \
+	  echo "== $$t ($(FUZZ_SECONDS)s)"; \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $$t corpus/$$t seeds/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=16384 || exit 1; \
+	done

@@ -121,7 +121,10 @@ impl Emitter {
             Node::Seq(s) if !s.is_empty() => self.block_seq(s, 0, false),
             Node::Map(_) => self.write("{}"),
             Node::Seq(_) => self.write("[]"),
-            scalar => self.scalar(scalar, 0, false),
+            // go-yaml indents a scalar one step past its parent, and the
+            // root's parent sits at -1: a block scalar's lines (and its
+            // indentation indicator) are relative to two spaces.
+            scalar => self.scalar(scalar, 2, false),
         }
         if self.column > 0 {
             self.newline();
@@ -167,7 +170,7 @@ impl Emitter {
     /// first key continues the current line (after `- `).
     fn block_map(&mut self, m: &Mapping, indent: usize, inline: bool) {
         let mut entries: Vec<(&String, &Node)> = m.iter().collect();
-        entries.sort_by(|a, b| key_order(a.0, b.0));
+        sort_keys(&mut entries);
         for (i, (k, v)) in entries.into_iter().enumerate() {
             if i > 0 || !inline {
                 if self.column > 0 {
@@ -489,6 +492,11 @@ fn choose_style(s: &str, simple_key: bool) -> Style {
         // Multi-line text (often large: scripts, dashboards) is a literal
         // block unless it is a key or cannot be one.
         return if !simple_key && block_allowed(s) { Style::Literal } else { Style::Double };
+    }
+    // A plain `<<` key is a merge key to every reader (go-yaml resolves it
+    // to !!merge and quotes it for the same reason).
+    if simple_key && s == "<<" {
+        return Style::Double;
     }
     let a = analyze(s);
     let requested = if s.contains('\n') {
@@ -815,6 +823,62 @@ pub fn key_order(a: &str, b: &str) -> Ordering {
     }
 }
 
+/// Sorts entries by [`key_order`], stably.
+///
+/// go-yaml's order is not a total order for every set of keys (with
+/// leading zeros and mixed letters and digits, `a < b < c < a` happens),
+/// and the standard library's sort may panic when it notices that. This
+/// merge sort only asks "is b before a?" and never checks the answers, so
+/// it always finishes; for keys that the order does rank consistently it
+/// gives the one stable result any sort would.
+fn sort_keys<T: Copy + KeyOf>(v: &mut [T]) {
+    let before = |a: &T, b: &T| key_order(a.key(), b.key()) == Ordering::Less;
+    if v.len() <= 16 {
+        for i in 1..v.len() {
+            let mut j = i;
+            while j > 0 && before(&v[j], &v[j - 1]) {
+                v.swap(j, j - 1);
+                j -= 1;
+            }
+        }
+        return;
+    }
+    let mid = v.len() / 2;
+    sort_keys(&mut v[..mid]);
+    sort_keys(&mut v[mid..]);
+    let mut merged = Vec::with_capacity(v.len());
+    let (mut i, mut j) = (0, mid);
+    while i < mid && j < v.len() {
+        if before(&v[j], &v[i]) {
+            merged.push(v[j]);
+            j += 1;
+        } else {
+            merged.push(v[i]);
+            i += 1;
+        }
+    }
+    merged.extend_from_slice(&v[i..mid]);
+    merged.extend_from_slice(&v[j..]);
+    v.copy_from_slice(&merged);
+}
+
+/// What [`sort_keys`] orders by.
+trait KeyOf {
+    fn key(&self) -> &str;
+}
+
+impl KeyOf for (&String, &Node) {
+    fn key(&self) -> &str {
+        self.0
+    }
+}
+
+impl KeyOf for &str {
+    fn key(&self) -> &str {
+        self
+    }
+}
+
 fn key_less(a: &str, b: &str) -> bool {
     // Keys are nearly always ASCII: compare their bytes without copying.
     if a.is_ascii() && b.is_ascii() {
@@ -904,6 +968,60 @@ mod tests {
         let mut keys = vec!["a10", "a2", "B", "10", "9", "_x", "a1"];
         keys.sort_by(|a, b| key_order(a, b));
         assert_eq!(keys, vec!["_x", "9", "10", "B", "a1", "a2", "a10"]);
+    }
+
+    #[test]
+    fn key_sort_survives_keys_the_order_cannot_rank() {
+        // Found by fuzzing: go-yaml's key order is not transitive for
+        // these keys, and the standard library's sort panicked on them.
+        let input = include_str!("../../../tests/fixtures/yaml/intransitive-keys.yaml");
+        let docs = parse_stream(input).unwrap_or_default();
+        assert_eq!(docs.len(), 1);
+        let printed = emit_stream(&docs);
+        let back = parse_stream(&printed).unwrap_or_default();
+        let keys = |n: &Node| {
+            let mut k: Vec<String> = n.as_map().map(|m| m.iter().map(|(k, _)| k.clone()).collect()).unwrap_or_default();
+            k.sort();
+            k
+        };
+        assert_eq!(back.len(), 1);
+        assert_eq!(keys(&back[0]), keys(&docs[0]));
+        assert_eq!(keys(&docs[0]).len(), 21);
+    }
+
+    #[test]
+    fn root_literal_with_leading_break_reads_back() {
+        // Found by fuzzing: a document that is only a multi-line string
+        // starting with a line break printed `|2` with its lines at column
+        // 0, which no reader accepts.
+        for s in ["\n\n\n)\n", "a\nb", " x\ny\n"] {
+            let printed = emit_document(&Node::str(s));
+            let back = parse_stream(&printed).map_err(|e| format!("{e}\n{printed}"));
+            assert_eq!(back, Ok(vec![Node::str(s)]), "{printed}");
+        }
+    }
+
+    #[test]
+    fn merge_like_key_is_quoted_and_reads_back() {
+        // The property test once failed on {"<<": null}: printed plain, the
+        // key read back as a merge key and vanished.
+        let mut m = Mapping::new();
+        m.insert("<<", Node::Null);
+        m.insert("k", Node::str("<<"));
+        let printed = emit_document(&Node::Map(m.clone()));
+        assert_eq!(printed, "\"<<\": null\nk: <<\n");
+        assert_eq!(parse_stream(&printed).unwrap_or_default(), vec![Node::Map(m)]);
+    }
+
+    #[test]
+    fn key_sort_matches_a_stable_sort_for_ordinary_keys() {
+        let mut keys: Vec<String> = (0..40).map(|i| format!("k{}", (i * 7919) % 97)).chain(["a", "B", "_x", "10", "9"].map(String::from)).collect();
+        keys.dedup();
+        let mut expected = keys.clone();
+        expected.sort_by(|a, b| key_order(a, b));
+        let mut got: Vec<&str> = keys.iter().map(String::as_str).collect();
+        sort_keys(&mut got);
+        assert_eq!(got, expected);
     }
 
     #[test]

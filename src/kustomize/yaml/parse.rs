@@ -91,7 +91,9 @@ fn pos_of(span: &Span) -> Pos {
 
 enum Frame {
     Seq { items: Vec<Node>, anchor: usize },
-    Map { map: Mapping, key: Option<(String, Pos)>, anchor: usize, merges: Vec<Node>, start: Pos },
+    /// `merge_key`: the pending key is a merge key (a plain `<<` or one
+    /// tagged `!!merge`); a quoted `"<<"` is an ordinary key, as in go-yaml.
+    Map { map: Mapping, key: Option<(String, Pos)>, anchor: usize, merges: Vec<Node>, start: Pos, merge_key: bool },
 }
 
 struct Builder {
@@ -190,11 +192,16 @@ impl Builder {
                         }
                     }
                     // A scalar in key position becomes the pending key.
-                    if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
+                    if let Some(Frame::Map { key: key @ None, merge_key, .. }) = self.stack.last_mut() {
                         let k = match node.scalar_text() {
                             Some(s) => s,
                             None => unreachable!("scalar events make scalar nodes"),
                         };
+                        *merge_key = k == "<<"
+                            && match tag.as_deref().map(|t| (t.handle.as_str(), t.suffix.as_str())) {
+                                None => style == ScalarStyle::Plain,
+                                Some(t) => matches!(t, ("!!", "merge") | ("tag:yaml.org,2002:", "merge")),
+                            };
                         *key = Some((k, pos));
                         continue;
                     }
@@ -212,7 +219,7 @@ impl Builder {
                 }
                 Event::MappingStart(anchor, _) => {
                     self.open(pos)?;
-                    self.stack.push(Frame::Map { map: Mapping::new(), key: None, anchor, merges: Vec::new(), start: pos });
+                    self.stack.push(Frame::Map { map: Mapping::new(), key: None, anchor, merges: Vec::new(), start: pos, merge_key: false });
                 }
                 Event::SequenceEnd => {
                     let (node, anchor) = match self.stack.pop() {
@@ -321,11 +328,11 @@ impl Builder {
                 items.push(node);
                 Ok(None)
             }
-            Some(Frame::Map { map, key, merges, start, .. }) if !self.yaml11 => {
+            Some(Frame::Map { map, key, merges, start, merge_key, .. }) if !self.yaml11 => {
                 let Some((k, kpos)) = key.take() else {
                     return Err(ParseError { pos, message: "a mapping or sequence cannot be used as a key".into() });
                 };
-                if k == "<<" {
+                if std::mem::take(merge_key) {
                     merges.push(node);
                     return Ok(None);
                 }
@@ -338,11 +345,11 @@ impl Builder {
                 map.push_unchecked(k, node);
                 Ok(None)
             }
-            Some(Frame::Map { map, key, merges, .. }) => {
+            Some(Frame::Map { map, key, merges, merge_key, .. }) => {
                 let Some((k, _)) = key.take() else {
                     return Err(ParseError { pos, message: "a mapping or sequence cannot be used as a key".into() });
                 };
-                if k == "<<" {
+                if std::mem::take(merge_key) {
                     merges.push(node);
                 } else {
                     map.insert(k, node);
@@ -595,6 +602,19 @@ mod tests {
     fn duplicate_keys_are_errors() {
         let err = parse_stream("a: 1\na: 2\n").err().map(|e| e.pos.line);
         assert_eq!(err, Some(2));
+    }
+
+    #[test]
+    fn only_a_plain_or_merge_tagged_key_merges() {
+        // A quoted "<<" is an ordinary key (go-yaml v2 and v3 agree); it
+        // used to be taken as a merge key and silently dropped.
+        let n = one("a:\n  \"<<\": null\n  b: 1\n").get("a").cloned();
+        assert_eq!(n.as_ref().and_then(|a| a.get("<<")), Some(&Node::Null));
+        assert_eq!(n.as_ref().and_then(|a| a.get("b")), Some(&Node::Int(1)));
+        let m = one("b: &b {x: 1}\na:\n  !!merge <<: *b\n");
+        assert_eq!(m.get_path(&["a", "x"]), Some(&Node::Int(1)));
+        let y11 = parse_stream_yaml11("'<<': {x: 1}\n").unwrap_or_default();
+        assert_eq!(y11.first().and_then(|d| d.get_path(&["<<", "x"])), Some(&Node::Int(1)));
     }
 
     #[test]
