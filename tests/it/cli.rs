@@ -466,7 +466,9 @@ fn each_error_class_has_its_exit_code_and_names_the_problem() {
     let p = Project::new("error-classes");
     p.write("values/values-typo.yaml", "api:\n  enabled: true\nreddis:\n  enabled: true\n");
     p.write("components/redis/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - services.yaml\n");
-    let cases: &[(&str, &[&str], &[(&str, &str)], i32, &str)] = &[
+    // (class, arguments, environment, exit code, text the message names)
+    type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)], i32, &'a str);
+    let cases: &[Case<'_>] = &[
         ("usage", &["--no-such-flag"], &[], 2, "--no-such-flag"),
         ("values file not found", &["-f", "values-nope.yaml"], &[], 1, "values-nope.yaml"),
         ("invalid values", &["-f", "values-typo.yaml"], &[], 1, "values/values-typo.yaml:3:1"),
