@@ -204,9 +204,7 @@ fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, 
     acc.config.add_configurations(loader, &kust.str_list("configurations"))?;
     acc.config.add_crds(loader, &kust.str_list("crds"))?;
     run_generators(loader, kust, acc, origin)?;
-    let components = kust.str_list("components");
-    prefetch_children(loader, &components);
-    for path in components {
+    for path in kust.str_list("components") {
         if is_remote(&path) {
             return Err(Error::Unsupported { feature: format!("remote component {path}"), path: None });
         }
@@ -231,27 +229,6 @@ fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, 
     Ok(())
 }
 
-/// Reads and parses, on all cores at once, the resource files of the
-/// kustomizations in `dirs` (the components or bases listed by one
-/// kustomization), which are then accumulated one after the other. Only
-/// the parsing moves: every error is still reported by the accumulation,
-/// in order, and each file is read under its own root's restriction.
-fn prefetch_children(loader: &Loader<'_>, dirs: &[String]) {
-    if loader.threads() < 2 || dirs.len() < 2 {
-        return;
-    }
-    let children: Vec<Loader<'_>> =
-        dirs.iter().filter(|d| !is_remote(d) && loader.is_dir(d)).filter_map(|d| loader.child(d).ok()).collect();
-    let lists: Vec<Vec<String>> =
-        children.iter().map(|c| load_kustomization(c).map(|k| k.str_list("resources")).unwrap_or_default()).collect();
-    let files: Vec<(&Loader<'_>, &str)> = children
-        .iter()
-        .zip(&lists)
-        .flat_map(|(c, list)| list.iter().filter(|p| !is_remote(p) && c.is_file(p)).map(move |p| (c, p.as_str())))
-        .collect();
-    loader.prefetch(&files);
-}
-
 /// `base/file` for origin annotations, cleaned like Go's `filepath.Join`.
 pub fn join_origin(base: &str, path: &str) -> String {
     let joined = if base.is_empty() { path.to_string() } else { format!("{base}/{path}") };
@@ -265,8 +242,6 @@ fn accumulate_resources(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Acc
     // result (or error) is used at its place in the list below, so errors
     // surface in the same order as when reading one file at a time.
     let is_file: Vec<bool> = paths.iter().map(|p| !is_remote(p) && loader.is_file(p)).collect();
-    let dirs: Vec<String> = paths.iter().zip(&is_file).filter(|(p, f)| !**f && !is_remote(p)).map(|(p, _)| p.clone()).collect();
-    prefetch_children(loader, &dirs);
     let files: Vec<&str> = paths.iter().zip(&is_file).filter(|(_, f)| **f).map(|(p, _)| p.as_str()).collect();
     let mut parsed = loader.read_yaml_all(&files).into_iter();
     for (path, is_file) in paths.iter().zip(is_file) {
@@ -559,10 +534,11 @@ mod tests {
         }
     }
 
-    /// Components and bases are parsed ahead, all at once; the output and
-    /// the load restriction stay as when reading one file at a time.
+    /// A tree of many components builds to the same bytes with any thread
+    /// count and with origins tracked, and a component still cannot read
+    /// another's files.
     #[test]
-    fn reading_components_ahead_changes_nothing() {
+    fn components_build_the_same_with_any_thread_count() {
         let mut fs = InMemory::new();
         let mut top = String::from("resources:\n- base\ncomponents:\n");
         fs.add_file("/t/base/kustomization.yaml", "resources:\n- cm.yaml\n");

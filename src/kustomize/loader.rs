@@ -11,15 +11,8 @@ use super::error::{Error, Result};
 use super::fs::{clean, FileSystem};
 use super::openapi::OpenApi;
 use super::yaml::{self, Node};
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-
-/// Files parsed ahead of their turn, by the root of the loader that read
-/// them and the path as that kustomization lists it: a hit is a file the
-/// same loader, under the same restriction, would read.
-type Prefetched = HashMap<(PathBuf, String), Result<Vec<Node>>>;
 
 /// The file names kustomize accepts for a kustomization, in its order.
 pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -47,8 +40,6 @@ pub struct Loader<'a> {
     /// The build's schema state, which kustomize keeps for the whole
     /// build: every loader derived from the top one shares it.
     openapi: Rc<OpenApi>,
-    /// Files already read and parsed (see [`Loader::prefetch`]).
-    prefetched: Rc<RefCell<Prefetched>>,
     /// Threads for parsing many files at once.
     threads: usize,
 }
@@ -61,7 +52,7 @@ impl<'a> Loader<'a> {
             return Err(Error::invalid_at(&root, "must build at directory: not a valid directory"));
         }
         let real_root = fs.real_path(&root).unwrap_or_else(|_| root.clone());
-        Ok(Loader { fs, root, real_root, restrictor, ancestors: Vec::new(), openapi: Rc::new(OpenApi::default()), prefetched: Rc::default(), threads: 1 })
+        Ok(Loader { fs, root, real_root, restrictor, ancestors: Vec::new(), openapi: Rc::new(OpenApi::default()), threads: 1 })
     }
 
     /// The kustomization directory.
@@ -109,7 +100,7 @@ impl<'a> Loader<'a> {
                 )));
             }
         }
-        Ok(Loader { fs: self.fs, root: dir, real_root: real, restrictor: self.restrictor, ancestors, openapi: Rc::clone(&self.openapi), prefetched: Rc::clone(&self.prefetched), threads: self.threads })
+        Ok(Loader { fs: self.fs, root: dir, real_root: real, restrictor: self.restrictor, ancestors, openapi: Rc::clone(&self.openapi), threads: self.threads })
     }
 
     /// Whether `path` names a file (as opposed to a directory or nothing).
@@ -165,33 +156,8 @@ impl<'a> Loader<'a> {
     /// under the load restriction), then parsed on up to the loader's
     /// thread count. Results come in the order of `paths`.
     pub fn read_yaml_all(&self, paths: &[&str]) -> Vec<Result<Vec<Node>>> {
-        let mut out: Vec<Option<Result<Vec<Node>>>> = {
-            let mut cache = self.prefetched.borrow_mut();
-            paths.iter().map(|p| cache.remove(&(self.root.clone(), p.to_string()))).collect()
-        };
-        let missing: Vec<(&Loader<'_>, &str)> = paths.iter().zip(&out).filter(|(_, o)| o.is_none()).map(|(p, _)| (self, *p)).collect();
-        let mut parsed = parse_all(self.threads, read_all(&missing)).into_iter();
-        for slot in out.iter_mut().filter(|o| o.is_none()) {
-            *slot = parsed.next();
-        }
-        out.into_iter().flatten().collect()
-    }
-
-    /// Reads and parses files for later [`Loader::read_yaml_all`] calls of
-    /// the loaders named with them, so that the files of many small
-    /// kustomizations (one per component) are parsed on all cores at once.
-    /// Each file is read under its own loader's restriction.
-    pub fn prefetch(&self, files: &[(&Loader<'_>, &str)]) {
-        let parsed = parse_all(self.threads, read_all(files));
-        let mut cache = self.prefetched.borrow_mut();
-        for ((l, p), r) in files.iter().zip(parsed) {
-            cache.insert((l.root.clone(), p.to_string()), r);
-        }
-    }
-
-    /// How many threads this build may use.
-    pub fn threads(&self) -> usize {
-        self.threads
+        let texts: Vec<(PathBuf, Result<String>)> = paths.iter().map(|p| (self.resolve(p), self.read_text(p))).collect();
+        parse_all(self.threads, texts)
     }
 
     /// Uses up to `threads` threads where work can be split.
@@ -227,11 +193,6 @@ impl<'a> Loader<'a> {
             Err(_) => full.to_string_lossy().into_owned(),
         }
     }
-}
-
-/// The text of each file, read one after the other by its loader.
-fn read_all(files: &[(&Loader<'_>, &str)]) -> Vec<(PathBuf, Result<String>)> {
-    files.iter().map(|(l, p)| (l.resolve(p), l.read_text(p))).collect()
 }
 
 /// Parses texts on up to `threads` threads, results in order.
