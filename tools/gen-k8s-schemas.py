@@ -14,9 +14,9 @@ VERSION (e.g. 1.29) this writes src/manifests/schemas/vX.Y.json with
 where descriptions are dropped (they are most of the size and validation
 never reads them) and references point into the same document.
 
-    pip download kubernetes-validate --no-deps -d /tmp/kv
-    unzip -q /tmp/kv/*.whl -d /tmp/kv/x
-    tools/gen-k8s-schemas.py /tmp/kv/x/kubernetes_validate/kubernetes-json-schema 1.29 1.31 1.33
+    pip download kubernetes-validate --no-deps -d target/kv
+    unzip -q target/kv/*.whl -d target/kv/x
+    tools/gen-k8s-schemas.py target/kv/x/kubernetes_validate/kubernetes-json-schema 1.29 1.31 1.33
 """
 import json
 import os
