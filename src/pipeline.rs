@@ -136,8 +136,10 @@ pub fn diff(vs: &ValuesSettings, options: &crate::deploy::DiffOptions) -> Result
 /// `compose lint`: render, then report findings on stdout, one per
 /// paragraph; with `strict`, any finding makes the exit code 1.
 pub fn lint(vs: &ValuesSettings, strict: bool) -> Result<Output, Error> {
-    let (p, out, _) = build(vs)?;
-    let objects = crate::deploy::parse_manifests(&out)?;
+    let p = prepare(vs)?;
+    let text = render_kustomization(&vs.project, &p.values)?;
+    // The objects as built, without printing and parsing them again.
+    let objects: Vec<crate::kustomize::yaml::Node> = build_objects_with_kustomization(&vs.project.root, &text)?.into_iter().map(|r| r.node).collect();
     let settings = &p.values.globals.lint;
     let options = crate::lint::Options {
         environment: crate::settings::environment_of(vs),
@@ -174,20 +176,23 @@ fn render_kustomization(project: &Project, values: &Values) -> Result<String, Er
 /// Builds `root` with `kustomization` laid over it as its
 /// `kustomization.yaml`, without writing anything.
 pub fn build_with_kustomization(root: &Path, kustomization: &str) -> Result<String, Error> {
-    let mut files = BTreeMap::new();
-    files.insert(root.join("kustomization.yaml"), kustomization.as_bytes().to_vec());
-    let overlay = Overlay { base: &OnDisk::new(), files };
-    engine_build(&overlay, root, LoadRestrictor::RootOnly).map_err(|e| Error::Build(e.context("building the generated kustomization (print it with `compose template`)")))
+    with_generated(root, kustomization, |fs| engine_build(fs, root, LoadRestrictor::RootOnly))
 }
 
 /// Like [`build_with_kustomization`], but the objects themselves, each
 /// knowing the file it came from.
 fn build_objects_with_kustomization(root: &Path, kustomization: &str) -> Result<Vec<crate::kustomize::resource::Resource>, Error> {
+    let opts = BuildOptions { track_origins: true, ..BuildOptions::default() };
+    with_generated(root, kustomization, |fs| crate::kustomize::build(fs, root, &opts))
+}
+
+/// Runs `build` over the project with `kustomization` laid over it as its
+/// `kustomization.yaml`, in memory.
+fn with_generated<T>(root: &Path, kustomization: &str, build: impl FnOnce(&dyn FileSystem) -> crate::kustomize::Result<T>) -> Result<T, Error> {
     let mut files = BTreeMap::new();
     files.insert(root.join("kustomization.yaml"), kustomization.as_bytes().to_vec());
     let overlay = Overlay { base: &OnDisk::new(), files };
-    let opts = BuildOptions { track_origins: true, ..BuildOptions::default() };
-    crate::kustomize::build(&overlay, root, &opts).map_err(|e| Error::Build(e.context("building the generated kustomization (print it with `compose template`)")))
+    build(&overlay).map_err(|e| Error::Build(e.context("building the generated kustomization (print it with `compose template`)")))
 }
 
 /// `compose kustomize DIR`.

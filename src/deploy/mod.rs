@@ -144,6 +144,15 @@ pub(crate) fn namespace_of(doc: &Node) -> Option<&str> {
     doc.str_at(&["metadata", "namespace"]).filter(|s| !s.is_empty())
 }
 
+/// `Kind/namespace/name`, or `Kind/name` for an object without a
+/// namespace: how messages name an object.
+pub(crate) fn object_label(doc: &Node) -> String {
+    match namespace_of(doc) {
+        Some(ns) => format!("{}/{ns}/{}", kind_of(doc), name_of(doc)),
+        None => format!("{}/{}", kind_of(doc), name_of(doc)),
+    }
+}
+
 /// Whether `s` is a DNS-1123 label: lowercase letters, digits and inner
 /// dashes, at most 63 characters. Names compose builds from user input
 /// (ApplySet parents, Argo CD applications) must be labels so they are

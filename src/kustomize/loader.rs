@@ -149,7 +149,7 @@ impl<'a> Loader<'a> {
     /// Parses a YAML file into its documents.
     pub fn read_yaml(&self, path: &str) -> Result<Vec<Node>> {
         let text = self.read_text(path)?;
-        yaml::parse_stream(&text).map_err(|error| Error::Yaml { path: self.resolve(path), error })
+        parse_file(&self.resolve(path), &text)
     }
 
     /// Parses many files at once: they are read one after the other (each
@@ -157,7 +157,15 @@ impl<'a> Loader<'a> {
     /// thread count. Results come in the order of `paths`.
     pub fn read_yaml_all(&self, paths: &[&str]) -> Vec<Result<Vec<Node>>> {
         let texts: Vec<(PathBuf, Result<String>)> = paths.iter().map(|p| (self.resolve(p), self.read_text(p))).collect();
-        parse_all(self.threads, texts)
+        // Starting threads costs tens of microseconds; below this much text
+        // one thread is faster.
+        const PARALLEL_BYTES: usize = 256 * 1024;
+        let bytes: usize = texts.iter().map(|(_, t)| t.as_ref().map_or(0, String::len)).sum();
+        let threads = if bytes < PARALLEL_BYTES { 1 } else { self.threads };
+        super::parallel::map_ordered(&texts, threads, 2, |(full, text)| match text {
+            Ok(text) => parse_file(full, text),
+            Err(e) => Err(e.clone()),
+        })
     }
 
     /// Uses up to `threads` threads where work can be split.
@@ -195,17 +203,9 @@ impl<'a> Loader<'a> {
     }
 }
 
-/// Parses texts on up to `threads` threads, results in order.
-fn parse_all(threads: usize, texts: Vec<(PathBuf, Result<String>)>) -> Vec<Result<Vec<Node>>> {
-    // Starting threads costs tens of microseconds; below this much text
-    // one thread is faster.
-    const PARALLEL_BYTES: usize = 256 * 1024;
-    let bytes: usize = texts.iter().map(|(_, t)| t.as_ref().map_or(0, String::len)).sum();
-    let threads = if bytes < PARALLEL_BYTES { 1 } else { threads };
-    super::parallel::map_ordered(&texts, threads, 2, |(full, text)| match text {
-        Ok(text) => yaml::parse_stream(text).map_err(|error| Error::Yaml { path: full.clone(), error }),
-        Err(e) => Err(e.clone()),
-    })
+/// The documents of one file's text; errors name the file.
+fn parse_file(full: &Path, text: &str) -> Result<Vec<Node>> {
+    yaml::parse_stream(text).map_err(|error| Error::Yaml { path: full.to_path_buf(), error })
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ pub fn check(objects: &[Node], opts: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
     let index = Index::new(objects);
     for o in objects {
-        let subject = subject(o);
+        let subject = crate::deploy::object_label(o);
         if opts.production.iter().any(|p| p == &opts.environment) {
             latest_tag(o, &subject, &opts.environment, &mut out);
         }
@@ -73,15 +73,6 @@ fn text<'a>(n: &'a Node, path: &[&str]) -> &'a str {
     n.str_at(path).unwrap_or("")
 }
 
-/// `Kind/namespace/name`, or `Kind/name` without a namespace.
-fn subject(o: &Node) -> String {
-    let (kind, ns, name) = (text(o, &["kind"]), text(o, &["metadata", "namespace"]), text(o, &["metadata", "name"]));
-    if ns.is_empty() {
-        format!("{kind}/{name}")
-    } else {
-        format!("{kind}/{ns}/{name}")
-    }
-}
 
 /// The pod template of a workload (or the pod itself), if any.
 fn pod_template(o: &Node) -> Option<&Node> {

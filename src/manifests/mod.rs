@@ -110,7 +110,7 @@ pub fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Rep
         }
         let Some(validator) = validators.get(def) else { continue };
         let instance: Value = serde_json::from_str(&json::to_json(o)).map_err(|e| Error::Schema(e.to_string()))?;
-        let object = subject(o);
+        let object = crate::deploy::object_label(o);
         for err in validator.iter_errors(&instance) {
             report.problems.push(Problem {
                 object: object.clone(),
@@ -121,15 +121,6 @@ pub fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Rep
         }
     }
     Ok(report)
-}
-
-fn subject(o: &Node) -> String {
-    let kind = o.str_at(&["kind"]).unwrap_or("");
-    let name = o.str_at(&["metadata", "name"]).unwrap_or("");
-    match o.str_at(&["metadata", "namespace"]) {
-        Some(ns) if !ns.is_empty() => format!("{kind}/{ns}/{name}"),
-        _ => format!("{kind}/{name}"),
-    }
 }
 
 /// `/spec/containers/0/image` -> `spec.containers[0].image`.

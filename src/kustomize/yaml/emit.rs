@@ -498,25 +498,16 @@ fn choose_style(s: &str, simple_key: bool) -> Style {
     if simple_key && s == "<<" {
         return Style::Double;
     }
+    // Single-line from here (other break characters may still occur).
     let a = analyze(s);
-    let requested = if s.contains('\n') {
-        Style::Literal
-    } else if resolves_to_string(s) && !is_base60_float(s) {
-        Style::Plain
-    } else {
-        Style::Double
-    };
-    let mut style = requested;
     if simple_key && a.multiline {
         return Style::Double;
     }
+    let mut style = if resolves_to_string(s) && !is_base60_float(s) { Style::Plain } else { Style::Double };
     if style == Style::Plain && (!a.block_plain_allowed || (s.is_empty() && simple_key)) {
         style = Style::Single;
     }
     if style == Style::Single && !a.single_quoted_allowed {
-        style = Style::Double;
-    }
-    if style == Style::Literal && (!a.block_allowed || simple_key) {
         style = Style::Double;
     }
     style
