@@ -52,26 +52,103 @@ pub fn clean(path: &Path) -> PathBuf {
 
 /// The real file system.
 ///
-/// Resolving links walks every component of a path; a build reads
-/// thousands of files from a few hundred folders, so the resolved form
-/// of each folder is remembered and only the file's own name is checked
-/// for being a link.
+/// A build reads thousands of files from a few hundred folders and asks,
+/// for each, whether it is a file, a folder or a link (the root-only rule
+/// must see links). Asking the operating system costs one or two metadata
+/// calls per question; instead each folder is listed once, with the type of
+/// every entry, and the answers come from that listing. Folders whose
+/// listing cannot be read (no permission) fall back to metadata calls.
+/// Resolved forms of folders are remembered too, so resolving links walks
+/// each folder once rather than every component of every path.
+///
+/// The caches assume the tree does not change during one build, which is
+/// what a build reads anyway: kustomize also reads each file once.
 #[derive(Debug, Default)]
 pub struct OnDisk {
     real_dirs: std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>,
+    listings: std::sync::Mutex<std::collections::HashMap<PathBuf, Option<std::sync::Arc<Listing>>>>,
+}
+
+/// The entries of one folder and their types (links not followed).
+type Listing = std::collections::HashMap<std::ffi::OsString, EntryKind>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EntryKind {
+    File,
+    Dir,
+    Link,
+    Other,
+}
+
+/// What a folder listing says about a path.
+enum Lookup {
+    /// The entry exists with this type.
+    Found(EntryKind),
+    /// The parent folder was listed and has no such entry.
+    Missing,
+    /// The parent could not be listed (or the path has no parent):
+    /// the caller asks the operating system.
+    Unknown,
 }
 
 impl OnDisk {
-    /// The real file system, with an empty cache of resolved folders.
+    /// The real file system, with empty caches.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn listing(&self, dir: &Path) -> Option<std::sync::Arc<Listing>> {
+        if let Some(hit) = self.listings.lock().ok().and_then(|m| m.get(dir).cloned()) {
+            return hit;
+        }
+        let read = || -> io::Result<Listing> {
+            let mut out = Listing::new();
+            for entry in std::fs::read_dir(dir)? {
+                let entry = entry?;
+                let t = entry.file_type()?;
+                let kind = if t.is_symlink() {
+                    EntryKind::Link
+                } else if t.is_dir() {
+                    EntryKind::Dir
+                } else if t.is_file() {
+                    EntryKind::File
+                } else {
+                    EntryKind::Other
+                };
+                out.insert(entry.file_name(), kind);
+            }
+            Ok(out)
+        };
+        let listing = read().ok().map(std::sync::Arc::new);
+        if let Ok(mut m) = self.listings.lock() {
+            m.insert(dir.to_path_buf(), listing.clone());
+        }
+        listing
+    }
+
+    fn lookup(&self, path: &Path) -> Lookup {
+        let (Some(parent), Some(Component::Normal(name))) = (path.parent(), path.components().next_back()) else {
+            return Lookup::Unknown;
+        };
+        if parent.as_os_str().is_empty() {
+            return Lookup::Unknown;
+        }
+        match self.listing(parent) {
+            Some(l) => l.get(name).map_or(Lookup::Missing, |k| Lookup::Found(*k)),
+            None => Lookup::Unknown,
+        }
     }
 
     fn real_dir(&self, dir: &Path) -> io::Result<PathBuf> {
         if let Some(hit) = self.real_dirs.lock().ok().and_then(|m| m.get(dir).cloned()) {
             return Ok(hit);
         }
-        let real = std::fs::canonicalize(dir)?;
+        // A folder that is not a link resolves to its resolved parent plus
+        // its name; anything else goes to the operating system.
+        let real = match (dir.parent(), dir.file_name(), self.lookup(dir)) {
+            (Some(parent), Some(name), Lookup::Found(EntryKind::Dir)) => self.real_dir(parent)?.join(name),
+            _ => std::fs::canonicalize(dir)?,
+        };
         if let Ok(mut m) = self.real_dirs.lock() {
             m.insert(dir.to_path_buf(), real.clone());
         }
@@ -81,13 +158,44 @@ impl OnDisk {
 
 impl FileSystem for OnDisk {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        std::fs::read(path)
+        // `std::fs::read` asks for the file's size first. Most inputs are
+        // small, so the first read goes to a fixed buffer; only a file that
+        // fills it is asked for its size, so large files still grow once.
+        use std::io::Read;
+        const FIRST: usize = 16 * 1024;
+        let mut file = std::fs::File::open(path)?;
+        let mut first = [0u8; FIRST];
+        let mut len = 0;
+        while len < FIRST {
+            match file.read(&mut first[len..]) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if len < FIRST {
+            return Ok(first[..len].to_vec());
+        }
+        let size = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
+        let mut buf = Vec::with_capacity(size.max(FIRST) + 1);
+        buf.extend_from_slice(&first);
+        file.read_to_end(&mut buf)?;
+        Ok(buf)
     }
     fn is_dir(&self, path: &Path) -> bool {
-        path.is_dir()
+        match self.lookup(path) {
+            Lookup::Found(EntryKind::Dir) => true,
+            Lookup::Found(EntryKind::Link) | Lookup::Unknown => path.is_dir(),
+            Lookup::Found(_) | Lookup::Missing => false,
+        }
     }
     fn is_file(&self, path: &Path) -> bool {
-        path.is_file()
+        match self.lookup(path) {
+            Lookup::Found(EntryKind::File) => true,
+            Lookup::Found(EntryKind::Link) | Lookup::Unknown => path.is_file(),
+            Lookup::Found(_) | Lookup::Missing => false,
+        }
     }
     fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
         let mut names = Vec::new();
@@ -104,8 +212,12 @@ impl FileSystem for OnDisk {
             return std::fs::canonicalize(path);
         };
         let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
-        let meta = std::fs::symlink_metadata(path)?;
-        if meta.file_type().is_symlink() {
+        let is_link = match self.lookup(path) {
+            Lookup::Found(kind) => kind == EntryKind::Link,
+            Lookup::Missing => return Err(io::Error::new(io::ErrorKind::NotFound, "no such file or directory")),
+            Lookup::Unknown => std::fs::symlink_metadata(path)?.file_type().is_symlink(),
+        };
+        if is_link {
             return std::fs::canonicalize(path);
         }
         Ok(self.real_dir(parent)?.join(name))
@@ -234,6 +346,42 @@ mod tests {
         assert_eq!(clean(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
         assert_eq!(clean(Path::new("/../a")), PathBuf::from("/a"));
         assert_eq!(clean(Path::new("a/../../b")), PathBuf::from("../b"));
+    }
+
+    /// The folder listings must answer exactly what metadata calls would.
+    #[cfg(unix)]
+    #[test]
+    fn on_disk_answers_from_listings_like_metadata_calls() -> io::Result<()> {
+        let base = std::env::temp_dir().join(format!("compose-fs-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let root = base.join("root");
+        std::fs::create_dir_all(root.join("sub"))?;
+        std::fs::create_dir_all(base.join("outside"))?;
+        std::fs::write(root.join("a.yaml"), "a: 1")?;
+        std::fs::write(base.join("outside/secret.yaml"), "s: 1")?;
+        std::os::unix::fs::symlink(root.join("a.yaml"), root.join("link-in.yaml"))?;
+        std::os::unix::fs::symlink(base.join("outside/secret.yaml"), root.join("link-out.yaml"))?;
+        std::os::unix::fs::symlink(base.join("outside"), root.join("dir-out"))?;
+        let fs = OnDisk::new();
+        let real_root = std::fs::canonicalize(&root)?;
+        for name in ["a.yaml", "sub", "link-in.yaml", "link-out.yaml", "dir-out", "dir-out/secret.yaml", "missing", "sub/missing"] {
+            let p = root.join(name);
+            assert_eq!(fs.is_file(&p), p.is_file(), "is_file {name}");
+            assert_eq!(fs.is_dir(&p), p.is_dir(), "is_dir {name}");
+            match (fs.real_path(&p), std::fs::canonicalize(&p)) {
+                (Ok(ours), Ok(real)) => assert_eq!(ours, real, "real_path {name}"),
+                (Err(_), Err(_)) => {}
+                (ours, real) => panic!("real_path {name}: {ours:?} against {real:?}"),
+            }
+        }
+        assert!(fs.real_path(&root.join("link-out.yaml"))?.starts_with(std::fs::canonicalize(base.join("outside"))?));
+        assert!(fs.real_path(&root.join("link-in.yaml"))?.starts_with(&real_root));
+        assert_eq!(fs.read(&root.join("a.yaml"))?, b"a: 1");
+        // A file larger than the first read buffer comes back whole.
+        let big: Vec<u8> = (0..100_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        std::fs::write(root.join("big.yaml"), &big)?;
+        assert_eq!(OnDisk::new().read(&root.join("big.yaml"))?, big);
+        std::fs::remove_dir_all(&base)
     }
 
     #[test]

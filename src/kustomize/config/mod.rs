@@ -378,9 +378,14 @@ fn stable_sort_string(g: &Gvk) -> String {
 /// Whether the built-in scope table knows `apiVersion`/`kind`, and if so
 /// whether it is namespaced.
 pub fn known_scope(gvk: &Gvk) -> Option<bool> {
-    let api_version = gvk.api_version();
+    // Runs for every object in several steps: compare against the
+    // table's `apiVersion` text without building it.
+    let api_version_cmp = |a: &str| {
+        let wanted: &[&str] = if gvk.group.is_empty() { &[&gvk.version] } else { &[&gvk.group, "/", &gvk.version] };
+        a.bytes().cmp(wanted.iter().flat_map(|p| p.bytes()))
+    };
     tables::NAMESPACE_SCOPE
-        .binary_search_by(|(a, k, _)| (*a, *k).cmp(&(api_version.as_str(), gvk.kind.as_str())))
+        .binary_search_by(|(a, k, _)| api_version_cmp(a).then_with(|| (*k).cmp(gvk.kind.as_str())))
         .ok()
         .map(|i| tables::NAMESPACE_SCOPE[i].2)
 }

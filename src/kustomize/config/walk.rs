@@ -95,9 +95,8 @@ pub fn apply_field_spec(
     if !selects_node(spec, node) {
         return Ok(());
     }
-    let segments = split_path(&spec.path);
     let create = if spec.create { create } else { None };
-    match walk(node, &segments, create, f) {
+    match walk(node, &spec.path, create, f) {
         Ok(()) => Ok(()),
         Err(e) => Err(Error::invalid(format!(
             "considering field '{}' of object {}: {}",
@@ -106,6 +105,41 @@ pub fn apply_field_spec(
             message(&e)
         ))),
     }
+}
+
+/// The first segment of a field-spec path and the rest of the path, if
+/// any; the same split as [`split_path`], without allocating unless the
+/// key holds an escaped slash. This runs for every spec on every object.
+fn first_segment(path: &str) -> (PathSegmentRef<'_>, Option<&str>) {
+    let bytes = path.as_bytes();
+    let mut from = 0;
+    let mut escaped = false;
+    let cut = loop {
+        match path[from..].find('/') {
+            None => break None,
+            Some(j) if from + j > 0 && bytes[from + j - 1] == b'\\' => {
+                escaped = true;
+                from += j + 1;
+            }
+            Some(j) => break Some(from + j),
+        }
+    };
+    let (raw, rest) = match cut {
+        Some(at) => (&path[..at], Some(&path[at + 1..])),
+        None => (path, None),
+    };
+    let key: std::borrow::Cow<'_, str> = if escaped { raw.replace("\\/", "/").into() } else { raw.into() };
+    let segment = match key.strip_suffix("[]") {
+        Some(k) => PathSegmentRef { key: k.to_string().into(), seq_hint: true },
+        None => PathSegmentRef { key, seq_hint: false },
+    };
+    (segment, rest)
+}
+
+/// A [`PathSegment`] that borrows its key from the path when it can.
+struct PathSegmentRef<'a> {
+    key: std::borrow::Cow<'a, str>,
+    seq_hint: bool,
 }
 
 /// Whether the spec's GVK selects the object, without building a GVK
@@ -144,37 +178,43 @@ fn message(e: &Error) -> String {
     }
 }
 
-fn walk(
+fn walk(node: &mut Node, path: &str, create: Option<CreateKind>, f: &mut dyn FnMut(&mut Node) -> Result<()>) -> Result<()> {
+    walk_rest(node, Some(path), create, f)
+}
+
+/// Walks `path` (None: the path is used up) from `node`.
+fn walk_rest(
     node: &mut Node,
-    path: &[PathSegment],
+    path: Option<&str>,
     create: Option<CreateKind>,
     f: &mut dyn FnMut(&mut Node) -> Result<()>,
 ) -> Result<()> {
-    let Some((seg, rest)) = path.split_first() else {
+    let Some(path) = path else {
         return f(node);
     };
     match node {
         Node::Null => Ok(()),
         Node::Seq(items) => {
             for item in items.iter_mut() {
-                walk(item, path, create, f).map_err(|e| {
-                    let keys: Vec<String> = path.iter().map(raw_segment).collect();
+                walk_rest(item, Some(path), create, f).map_err(|e| {
+                    let keys = split_escaped(path);
                     Error::invalid(format!("visit traversal on path: [{}]: {}", keys.join(" "), message(&e)))
                 })?;
             }
             Ok(())
         }
         Node::Map(m) => {
+            let (seg, rest) = first_segment(path);
             check_key(&seg.key).map_err(|e| Error::invalid(format!("fieldName: {}: {e}", seg.key)))?;
             let creates = create.is_some() && !seg.seq_hint;
-            let made = || match (rest.is_empty(), create) {
+            let made = || match (rest.is_none(), create) {
                 (true, Some(kind)) => kind.make(),
                 _ => Node::map(),
             };
             let value = match m.get_mut(&seg.key) {
                 Some(v) => v,
                 None if creates => {
-                    m.insert(seg.key.clone(), made());
+                    m.insert(seg.key.to_string(), made());
                     match m.get_mut(&seg.key) {
                         Some(v) => v,
                         None => return Ok(()),
@@ -189,17 +229,9 @@ fn walk(
                     *value = made();
                 }
             }
-            walk(value, rest, create, f)
+            walk_rest(value, rest, create, f)
         }
         _ => Err(Error::invalid("expected sequence or mapping node")),
-    }
-}
-
-fn raw_segment(s: &PathSegment) -> String {
-    if s.seq_hint {
-        format!("{}[]", s.key)
-    } else {
-        s.key.clone()
     }
 }
 
@@ -254,6 +286,20 @@ mod tests {
         assert_eq!(segs[1], PathSegment { key: "containers".into(), seq_hint: true });
         assert_eq!(split_path("a\\/b\\/c").len(), 1);
         assert_eq!(split_path("a\\/b\\/c")[0].key, "a/b/c");
+    }
+
+    #[test]
+    fn the_lazy_split_agrees_with_split_path() {
+        for path in ["", "a", "a/", "/a", "a/b[]/c", "a\\/b/c", "a\\\\/b", "a\\//b", "\\/", "x[]", "a\\/b\\/c[]/d", "//"] {
+            let mut lazy = Vec::new();
+            let mut rest = Some(path);
+            while let Some(p) = rest {
+                let (seg, r) = first_segment(p);
+                lazy.push(PathSegment { key: seg.key.into_owned(), seq_hint: seg.seq_hint });
+                rest = r;
+            }
+            assert_eq!(lazy, split_path(path), "{path:?}");
+        }
     }
 
     #[test]

@@ -219,6 +219,7 @@ pub fn set_images_all(resources: &mut [Resource], images: &[ImageSpec], specs: &
         best
     };
     let mut patterns: Vec<Option<Pattern>> = vec![None; images.len()];
+    let spec_segments: Vec<Vec<config::PathSegment>> = specs.iter().map(FieldSpec::segments).collect();
     for r in resources.iter_mut() {
         if gvk_of(&r.node).kind == "CustomResourceDefinition" {
             continue;
@@ -236,11 +237,12 @@ pub fn set_images_all(resources: &mut [Resource], images: &[ImageSpec], specs: &
             note(p, &mut fields);
         }
         let mut spec_fields = Vec::new();
-        for spec in specs {
-            if !spec.gvk.selects(&gvk_of(&r.node)) {
+        let gvk = gvk_of(&r.node);
+        for (spec, segments) in specs.iter().zip(&spec_segments) {
+            if !spec.gvk.selects(&gvk) {
                 continue;
             }
-            spec_paths(&r.node, &spec.segments(), &mut Vec::new(), &mut spec_fields)?;
+            spec_paths(&r.node, segments, &mut Vec::new(), &mut spec_fields)?;
         }
         for p in spec_fields {
             note(p, &mut fields);
@@ -292,12 +294,29 @@ fn node_at<'a>(node: &'a mut Node, path: &[Step]) -> Option<&'a mut Node> {
     Some(cur)
 }
 
+/// A [`Step`] borrowed from the document, for walks that visit every
+/// field but keep few paths.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn owned(path: &[At<'_>]) -> Vec<Step> {
+    path.iter()
+        .map(|s| match s {
+            At::Key(k) => Step::Key(k.to_string()),
+            At::Index(i) => Step::Index(*i),
+        })
+        .collect()
+}
+
 /// The `image` fields the containers pass visits (see [`legacy_walk`]).
-fn legacy_paths(node: &Node, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) -> Result<()> {
+fn legacy_paths<'a>(node: &'a Node, path: &mut Vec<At<'a>>, out: &mut Vec<Vec<Step>>) -> Result<()> {
     match node {
         Node::Map(m) => {
             for (key, value) in m.iter() {
-                path.push(Step::Key(key.clone()));
+                path.push(At::Key(key));
                 legacy_paths(value, path, out)?;
                 if key == "containers" || key == "initContainers" {
                     if let Node::Seq(items) = value {
@@ -305,7 +324,7 @@ fn legacy_paths(node: &Node, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) -> 
                             match item {
                                 Node::Map(c) => {
                                     if c.get("image").is_some_and(|img| !img.is_null()) {
-                                        let mut p = path.clone();
+                                        let mut p = owned(path);
                                         p.push(Step::Index(i));
                                         p.push(Step::Key("image".into()));
                                         out.push(p);
@@ -323,7 +342,7 @@ fn legacy_paths(node: &Node, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) -> 
         }
         Node::Seq(items) => {
             for (i, n) in items.iter().enumerate() {
-                path.push(Step::Index(i));
+                path.push(At::Index(i));
                 legacy_paths(n, path, out)?;
                 path.pop();
             }
@@ -334,16 +353,16 @@ fn legacy_paths(node: &Node, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) -> 
 }
 
 /// The fields a field spec names, walked without creating anything.
-fn spec_paths(node: &Node, segs: &[config::PathSegment], path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) -> Result<()> {
+fn spec_paths<'a>(node: &'a Node, segs: &'a [config::PathSegment], path: &mut Vec<At<'a>>, out: &mut Vec<Vec<Step>>) -> Result<()> {
     let Some((seg, rest)) = segs.split_first() else {
-        out.push(path.clone());
+        out.push(owned(path));
         return Ok(());
     };
     match node {
         Node::Null => Ok(()),
         Node::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                path.push(Step::Index(i));
+                path.push(At::Index(i));
                 spec_paths(item, segs, path, out)?;
                 path.pop();
             }
@@ -351,7 +370,7 @@ fn spec_paths(node: &Node, segs: &[config::PathSegment], path: &mut Vec<Step>, o
         }
         Node::Map(m) => match m.get(&seg.key) {
             Some(v) => {
-                path.push(Step::Key(seg.key.clone()));
+                path.push(At::Key(&seg.key));
                 spec_paths(v, rest, path, out)?;
                 path.pop();
                 Ok(())
