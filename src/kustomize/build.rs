@@ -61,19 +61,33 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
 /// Builds and prints, as `kubectl kustomize` prints.
 pub fn build_yaml(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<String> {
     let resources = build(fs, dir, opts)?;
-    // Objects print independently; the first failure in output order is
-    // the one reported, as when printing one after the other.
-    let docs = super::parallel::map_ordered(&resources, super::parallel::thread_count(opts.threads), 64, |r| {
-        check_printable(&r.node).map_err(|e| e.context(format!("printing {}", r.id())))?;
-        Ok(yaml::emit::emit_document(&r.node))
-    });
-    drop(resources);
-    let mut out = String::with_capacity(docs.iter().map(|d: &Result<String>| d.as_ref().map_or(0, |s| s.len() + 4)).sum());
-    for (i, doc) in docs.into_iter().enumerate() {
-        if i > 0 {
-            out.push_str("---\n");
+    let threads = super::parallel::thread_count(opts.threads);
+    // Objects print independently, a batch at a time on up to `threads`
+    // threads; each batch's objects are freed once printed, so the tree
+    // and the text never both hold the whole output. The first failure in
+    // output order is the one reported, as when printing one by one.
+    const BATCH: usize = 1024;
+    let mut out = String::new();
+    let mut first = true;
+    let mut rest = resources.into_iter();
+    loop {
+        let batch: Vec<Resource> = rest.by_ref().take(BATCH).collect();
+        if batch.is_empty() {
+            break;
         }
-        out.push_str(&doc?);
+        let docs = super::parallel::map_ordered(&batch, threads, 64, |r| {
+            check_printable(&r.node).map_err(|e| e.context(format!("printing {}", r.id())))?;
+            Ok(yaml::emit::emit_document(&r.node))
+        });
+        drop(batch);
+        for doc in docs {
+            let doc: String = doc?;
+            if !first {
+                out.push_str("---\n");
+            }
+            first = false;
+            out.push_str(&doc);
+        }
     }
     Ok(out)
 }
