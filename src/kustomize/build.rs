@@ -48,7 +48,7 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
     // build metadata; the top's setting then holds for the whole tree.
     let origin = if kust.str_list("buildMetadata").is_empty() && !opts.track_origins { None } else { Some(String::new()) };
     accumulate(&loader, &kust, &mut acc, origin.as_deref())?;
-    steps::finish(&mut acc, &kust)?;
+    steps::finish(&mut acc, &kust).map_err(|e| super::redact::Secrets::of(&acc.resources).scrub_error(e))?;
     drop_local_config(&mut acc.resources);
     sort::apply(&mut acc.resources, kust.get("sortOptions"))?;
     for r in acc.resources.iter_mut() {

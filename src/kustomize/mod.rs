@@ -15,6 +15,7 @@ pub mod kustomization;
 pub mod loader;
 pub mod nameref;
 pub mod parallel;
+pub mod redact;
 pub mod openapi;
 pub mod patch;
 pub mod refs;

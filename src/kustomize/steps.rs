@@ -163,6 +163,14 @@ pub fn run(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, ori
     if !CONFIGURING.iter().any(|f| used(kust, f)) {
         return Ok(());
     }
+    // Messages of these steps may quote the nodes they met; none may
+    // quote a Secret's value. The steps keep every object when they fail,
+    // so the Secrets are collected only then.
+    run_configured(loader, kust, acc, origin).map_err(|e| super::redact::Secrets::of(&acc.resources).scrub_error(e))
+}
+
+/// The steps of [`run`], for a kustomization that configures some.
+fn run_configured(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, origin: Option<&str>) -> Result<()> {
     let here = origin.map(|o| join_origin(o, &kust.file_name));
     let note = |acc: &mut Accumulator, kind: &str| {
         if let Some(h) = &here {

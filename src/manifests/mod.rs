@@ -111,12 +111,15 @@ pub fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Rep
         let Some(validator) = validators.get(def) else { continue };
         let instance: Value = serde_json::from_str(&json::to_json(o)).map_err(|e| Error::Schema(e.to_string()))?;
         let object = crate::deploy::object_label(o);
+        // The schema library quotes the value it rejected; a Secret's
+        // values stay out of the report.
+        let secrets = crate::kustomize::redact::Secrets::of_objects([o]);
         for err in validator.iter_errors(&instance) {
             report.problems.push(Problem {
                 object: object.clone(),
                 source: source.clone(),
                 field: field_path(err.instance_path().as_str()),
-                message: err.to_string(),
+                message: secrets.scrub(&err.to_string()),
             });
         }
     }
@@ -169,6 +172,14 @@ mod tests {
         assert_eq!(r.problems.len(), 2, "{shown:#?}");
         assert!(shown.iter().any(|p| p.starts_with("app.yaml: Deployment/ns/api: spec.replicas: ") && p.contains("two")), "{shown:#?}");
         assert!(shown.iter().any(|p| p.starts_with("app.yaml: Deployment/ns/api: spec.template.spec.containers[0].ports[0]: ") && p.contains("hostPortt")), "{shown:#?}");
+    }
+
+    #[test]
+    fn secret_values_stay_out_of_the_report() {
+        let r = check("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  password: [hunter2-MARKER]\n", "1.33");
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        let shown = r.problems[0].to_string();
+        assert!(shown.contains("stringData.password") && !shown.contains("hunter2"), "{shown}");
     }
 
     #[test]

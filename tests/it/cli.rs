@@ -459,6 +459,45 @@ fn files_outside_the_root_are_refused_unless_allowed() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A Secret's value, or a secretGenerator's literal, file or env line,
+/// never reaches stderr or stdout, whichever error path fires. Each case
+/// fails on purpose next to the secret (and kustomize's own message for
+/// several of them would quote it).
+#[test]
+fn secret_values_never_reach_any_message() {
+    const MARKER: &str = "hunter2-MARKER";
+    const MARKER_BASE64: &str = "aHVudGVyMi1NQVJLRVI=";
+    let dir = std::env::temp_dir().join(format!("compose-it-secrets-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let secret = format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\nstringData: {{password: {MARKER}}}\n");
+    let encoded = format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: e}}\ndata: {{password: {MARKER_BASE64}}}\n");
+    let config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {x: plain}\n";
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        ("generator-literal", &[("kustomization.yaml", "secretGenerator:\n- name: g\n  literals:\n  - hunter2-MARKER\n")]),
+        ("generator-env", &[("kustomization.yaml", "secretGenerator:\n- name: g\n  envs: [creds.env]\n"), ("creds.env", "USER=admin\nhunter2-MARKER is not a pair\n")]),
+        ("generator-file", &[("kustomization.yaml", "secretGenerator:\n- name: g\n  files: [creds.txt]\nreplacements:\n- source: {kind: Secret, fieldPath: data.creds\\.txt, options: {delimiter: '-', index: 9}}\n  targets: [{select: {kind: Secret}, fieldPaths: [metadata.annotations.x]}]\n"), ("creds.txt", "hunter2-MARKER")]),
+        ("replacement-source", &[("kustomization.yaml", "resources: [s.yaml]\nreplacements:\n- source: {kind: Secret, fieldPath: stringData.password, options: {delimiter: '-', index: 7}}\n  targets: [{select: {kind: Secret}, fieldPaths: [metadata.annotations.x]}]\n"), ("s.yaml", &secret)]),
+        ("replacement-encoded", &[("kustomization.yaml", "resources: [e.yaml]\nreplacements:\n- source: {kind: Secret, fieldPath: data.password, options: {delimiter: '/', index: 3}}\n  targets: [{select: {kind: Secret}, fieldPaths: [metadata.annotations.x]}]\n"), ("e.yaml", &encoded)]),
+        ("replacement-target", &[("kustomization.yaml", "resources: [s.yaml, c.yaml]\nreplacements:\n- source: {kind: ConfigMap, fieldPath: data.x}\n  targets: [{select: {kind: Secret}, fieldPaths: [stringData.password.deeper]}]\n"), ("s.yaml", &secret), ("c.yaml", config_map)]),
+        ("json-patch-test", &[("kustomization.yaml", "resources: [s.yaml]\npatches:\n- target: {kind: Secret}\n  patch: '[{op: test, path: /stringData/password, value: guess}]'\n"), ("s.yaml", &secret)]),
+        ("yaml-syntax", &[("kustomization.yaml", "resources: [s.yaml]\n"), ("s.yaml", &format!("{secret}   bad: indent\n"))]),
+    ];
+    for (case, files) in cases {
+        for (rel, text) in files.iter() {
+            let p = dir.join(case).join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_compose")).args(["kustomize", dir.join(case).to_str().unwrap()]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(1), "{case}: {err}");
+        assert!(out.stdout.is_empty(), "{case}: nothing is printed");
+        assert!(err.starts_with("Error: "), "{case}: {err}");
+        assert!(!err.contains("hunter2") && !err.contains(MARKER_BASE64), "{case} leaks the secret: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The error classes of docs/cli.md, one case each: the exit code, a
 /// message that names what is wrong, and nothing on stdout.
 #[test]

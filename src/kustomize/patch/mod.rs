@@ -219,14 +219,25 @@ pub fn patches_entry(resources: &mut Vec<Resource>, entry: &Node, loader: &Loade
         (Patch::Strategic(docs), Some(sel)) => {
             let schema = loader.openapi().schema();
             for doc in &docs {
+                // Every object stays in the list when a patch fails, so
+                // the caller can still see them (to keep Secret values
+                // out of the message).
                 let mut kept = Vec::with_capacity(resources.len());
+                let mut failure = None;
                 for mut r in std::mem::take(resources) {
-                    if sel.matches(&r) && !apply_smp_to(&mut r, doc, &schema, allow_name, allow_kind)? {
-                        continue;
+                    if failure.is_none() && sel.matches(&r) {
+                        match apply_smp_to(&mut r, doc, &schema, allow_name, allow_kind) {
+                            Ok(true) => {}
+                            Ok(false) => continue,
+                            Err(e) => failure = Some(e),
+                        }
                     }
                     kept.push(r);
                 }
                 *resources = kept;
+                if let Some(e) = failure {
+                    return Err(e);
+                }
             }
             Ok(())
         }
