@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         fs.add_file(path, content.as_bytes().to_vec());
     }
     for restrictor in [LoadRestrictor::RootOnly, LoadRestrictor::None] {
-        let opts = BuildOptions { load_restrictor: restrictor, threads: 1 };
+        let opts = BuildOptions { load_restrictor: restrictor, threads: 1, ..BuildOptions::default() };
         let _ = build_yaml(&fs, Path::new("/k"), &opts);
     }
 });
