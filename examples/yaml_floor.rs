@@ -6,7 +6,7 @@
 //! Reads and parses every `.yaml`/`.yml` file under DIR (in sorted order),
 //! then emits every parsed document that is not a kustomization once, as
 //! one stream, to stdout. A build of the same tree has to do at least
-//! this much work, so `bench/run.sh` reports the build's time as a
+//! this much work, so `bench/run.py` reports the build's time as a
 //! multiple of this program's.
 
 use std::io::Write;
