@@ -124,10 +124,10 @@ impl Accumulator {
     /// Adds objects, refusing one whose id is already present.
     pub fn append(&mut self, resources: Vec<Resource>) -> Result<()> {
         for r in resources {
-            let id = self.config.effective_id(r.id());
+            let id = super::config::effective_id(r.id());
             let pos = self.resources.len();
             for prev in &r.meta.previous_ids {
-                self.any_ids.entry(self.config.effective_id(prev.clone())).or_default().push(pos);
+                self.any_ids.entry(super::config::effective_id(prev.clone())).or_default().push(pos);
             }
             self.any_ids.entry(id.clone()).or_default().push(pos);
             if !self.ids.insert(id) {
@@ -144,9 +144,9 @@ impl Accumulator {
         self.any_ids.clear();
         for (pos, r) in self.resources.iter().enumerate() {
             for prev in &r.meta.previous_ids {
-                self.any_ids.entry(self.config.effective_id(prev.clone())).or_default().push(pos);
+                self.any_ids.entry(super::config::effective_id(prev.clone())).or_default().push(pos);
             }
-            let id = self.config.effective_id(r.id());
+            let id = super::config::effective_id(r.id());
             self.any_ids.entry(id.clone()).or_default().push(pos);
             self.ids.insert(id);
         }
@@ -164,7 +164,7 @@ impl Accumulator {
     /// fold into the object they name.
     fn absorb(&mut self, r: Resource) -> Result<()> {
         let id = r.id();
-        let want = self.config.effective_id(id.clone());
+        let want = super::config::effective_id(id.clone());
         let mut matches: Vec<usize> = self.any_ids.get(&want).cloned().unwrap_or_default();
         matches.sort_unstable();
         matches.dedup();

@@ -34,13 +34,7 @@ struct Candidate {
 }
 
 fn effective_ns(id: &ResId) -> String {
-    if !is_namespaced(&id.gvk) {
-        "_non_namespaceable_".to_string()
-    } else if id.namespace.is_empty() {
-        "default".to_string()
-    } else {
-        id.namespace.clone()
-    }
+    super::config::effective_namespace(&id.gvk, &id.namespace).to_string()
 }
 
 /// Rewrites references to renamed objects, per `backrefs`.

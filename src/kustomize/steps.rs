@@ -6,13 +6,13 @@
 //! (see [`run`]), then the configurations listed under `transformers:`.
 
 use super::build::{self, inline_config, join_origin, Accumulator};
-use super::config::{self, FieldSpec, NameBackReference, TransformerConfig};
+use super::config::{FieldSpec, NameBackReference, TransformerConfig};
 use super::error::{Error, Result};
 use super::generate::content_hash;
 use super::kustomization::Kustomization;
 use super::loader::Loader;
 use super::patch;
-use super::resource::{Gvk, ResId, Resource};
+use super::resource::{Gvk, Resource};
 use super::transform::{
     add_annotations, add_labels, add_prefix, add_suffix, builtin_from_node, label_entry_field_specs,
     set_images_all, set_namespace, set_replicas_all, ImageSpec, LabelEntry, NamespaceOptions, ReplicaSpec, ValueAdd,
@@ -30,18 +30,6 @@ pub struct Config {
 }
 
 impl Config {
-    /// An id with kustomize's effective namespace, for equality checks:
-    /// no namespace and `default` are the same, and cluster-scoped kinds
-    /// have none.
-    pub fn effective_id(&self, mut id: ResId) -> ResId {
-        if !config::is_namespaced(&id.gvk) {
-            id.namespace = "_non_namespaceable_".into();
-        } else if id.namespace.is_empty() {
-            id.namespace = "default".into();
-        }
-        id
-    }
-
     /// Merges a base's configuration into this one.
     pub fn merge(&mut self, other: Config) -> Result<()> {
         self.tc.merge(&other.tc)

@@ -21,7 +21,7 @@ pub mod walk;
 pub use walk::{apply_field_spec, apply_field_specs, split_path, CreateKind, PathSegment};
 
 use super::error::{Error, Result};
-use super::resource::Gvk;
+use super::resource::{Gvk, ResId};
 use super::yaml::{Mapping, Node};
 use std::cmp::Ordering;
 
@@ -394,6 +394,29 @@ pub fn known_scope(gvk: &Gvk) -> Option<bool> {
 /// table does not know (custom resources) are namespaced.
 pub fn is_namespaced(gvk: &Gvk) -> bool {
     known_scope(gvk).unwrap_or(true)
+}
+
+/// kustomize's effective namespace, for telling objects apart: an empty
+/// namespace is `default`, and cluster-scoped kinds share one that no
+/// namespaced object has.
+pub fn effective_namespace<'a>(gvk: &Gvk, namespace: &'a str) -> &'a str {
+    if !is_namespaced(gvk) {
+        "_non_namespaceable_"
+    } else if namespace.is_empty() {
+        "default"
+    } else {
+        namespace
+    }
+}
+
+/// An identity with its [`effective_namespace`]: two objects clash when
+/// these are equal.
+pub fn effective_id(mut id: ResId) -> ResId {
+    let ns = effective_namespace(&id.gvk, &id.namespace);
+    if ns != id.namespace {
+        id.namespace = ns.to_string();
+    }
+    id
 }
 
 /// Group and version of an `apiVersion`, split the way kustomize splits

@@ -7,7 +7,7 @@
 //! empty means `default`, and cluster-scoped kinds have none.
 
 use super::labels::LabelSelector;
-use crate::kustomize::config::{gvk_fields, is_namespaced, string_field, type_error};
+use crate::kustomize::config::{effective_namespace, gvk_fields, string_field, type_error};
 use crate::kustomize::error::Result;
 use crate::kustomize::resource::{Gvk, ResId, Resource};
 use crate::kustomize::yaml::Node;
@@ -54,7 +54,7 @@ impl IdSelector {
     /// Whether this selector's identity part selects `id`.
     pub fn selects_id(&self, id: &ResId) -> bool {
         (self.name.is_empty() || self.name == id.name)
-            && (self.namespace.is_empty() || effective_ns(&self.gvk, &self.namespace) == effective_ns(&id.gvk, &id.namespace))
+            && (self.namespace.is_empty() || effective_namespace(&self.gvk, &self.namespace) == effective_namespace(&id.gvk, &id.namespace))
             && self.gvk.selects(&id.gvk)
     }
 
@@ -87,17 +87,6 @@ impl IdSelector {
             or(&self.name, "[noName]"),
             or(&self.namespace, "[noNs]")
         )
-    }
-}
-
-/// kustomize's effective namespace.
-pub(crate) fn effective_ns(gvk: &Gvk, ns: &str) -> String {
-    if !is_namespaced(gvk) {
-        "~X".to_string()
-    } else if ns.is_empty() {
-        "default".to_string()
-    } else {
-        ns.to_string()
     }
 }
 

@@ -18,7 +18,8 @@
 //!   whose value is a mapping or list, are left as `$(NAME)`.
 
 use super::path::{lookup, node_text};
-use super::selector::{all_ids, effective_ns};
+use super::selector::all_ids;
+use crate::kustomize::config::effective_namespace;
 use crate::kustomize::config::{apply_field_spec, check_known_fields, gvk_fields, is_namespaced, json_field, string_field, type_error, TransformerConfig};
 use crate::kustomize::error::{Error, Result};
 use crate::kustomize::resource::{Gvk, ResId, Resource};
@@ -100,7 +101,7 @@ impl Var {
     fn objref_matches(&self, id: &ResId) -> bool {
         let gvkn = id.gvk == self.gvk && id.name == self.obj_name;
         if !self.obj_namespace.is_empty() || !is_namespaced(&self.gvk) {
-            gvkn && effective_ns(&self.gvk, &self.obj_namespace) == effective_ns(&id.gvk, &id.namespace)
+            gvkn && effective_namespace(&self.gvk, &self.obj_namespace) == effective_namespace(&id.gvk, &id.namespace)
         } else {
             gvkn
         }

@@ -19,7 +19,7 @@
 //!   same identity.
 
 use super::{is_nil_or_empty, wrong_kind};
-use crate::kustomize::config::{apply_field_spec, gvk_of, is_namespaced, CreateKind, FieldSpec};
+use crate::kustomize::config::{apply_field_spec, effective_id, gvk_of, is_namespaced, CreateKind, FieldSpec};
 use crate::kustomize::error::{Error, Result};
 use crate::kustomize::resource::{ResId, Resource};
 use crate::kustomize::yaml::Node;
@@ -103,18 +103,6 @@ pub fn set_namespace(
 /// record of the earlier identity), as the value-add transformer uses it.
 pub(crate) fn move_to_namespace(r: &mut Resource, namespace: &str) -> Result<()> {
     transform_one(r, namespace, &[], NamespaceOptions::default())
-}
-
-/// An identity with kustomize's effective namespace: none for
-/// cluster-scoped types, `default` for an empty one. Two objects clash
-/// when these are equal.
-fn effective_id(mut id: ResId) -> ResId {
-    if !is_namespaced(&id.gvk) {
-        id.namespace.clear();
-    } else if id.namespace.is_empty() {
-        id.namespace = "default".to_string();
-    }
-    id
 }
 
 fn setter<'a>(namespace: &'a str, unset_only: bool) -> impl FnMut(&mut Node) -> Result<()> + 'a {
