@@ -197,6 +197,53 @@ fn template_is_deterministic_and_sorted() {
     assert_eq!(stdout(&first), expected);
 }
 
+/// The same files give the same bytes whatever order the file system
+/// lists them in: the example project is copied twice, creating every
+/// folder's entries in opposite orders, and both copies render
+/// identically. tmpfs (`/dev/shm`, used when present) lists entries in
+/// reverse creation order, so there the two copies really are listed in
+/// opposite orders; ext4 lists by name hash, the same for both.
+#[test]
+fn output_does_not_depend_on_the_order_files_were_created_in() {
+    fn copy(from: &Path, to: &Path, reverse: bool) {
+        std::fs::create_dir_all(to).unwrap();
+        let mut names: Vec<_> = std::fs::read_dir(from).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        if reverse {
+            names.reverse();
+        }
+        for name in names {
+            let (src, dst) = (from.join(&name), to.join(&name));
+            if src.is_dir() {
+                copy(&src, &dst, reverse);
+            } else {
+                std::fs::copy(&src, &dst).unwrap();
+            }
+        }
+    }
+    let shm = Path::new("/dev/shm");
+    let tmp = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+    let base = tmp.join(format!("compose-it-order-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut outputs = Vec::new();
+    for (tag, reverse) in [("forward", false), ("reverse", true)] {
+        for dir in ["base", "components", "values", "schema"] {
+            copy(&project.join(dir), &base.join(tag).join(dir), reverse);
+        }
+        for args in [&["--values", "values-prod.yaml"][..], &["kustomize", "base"][..]] {
+            let o = Command::new(env!("CARGO_BIN_EXE_compose")).current_dir(base.join(tag)).args(args).output().unwrap();
+            assert_eq!(code(&o), 0, "{tag} {args:?}: {}", stderr(&o));
+            outputs.push(((*args).join(" "), tag, o.stdout));
+        }
+    }
+    for i in 0..2 {
+        let ((what, _, forward), (_, _, reverse)) = (&outputs[i], &outputs[i + 2]);
+        assert!(!forward.is_empty() && forward == reverse, "`compose {what}` differs between creation orders");
+    }
+    let _ = std::fs::remove_dir_all(&base);
+}
+
 #[test]
 fn values_files_are_found_under_values() {
     let p = Project::new("lookup");
