@@ -193,9 +193,14 @@ impl Builder {
                     }
                     // A scalar in key position becomes the pending key.
                     if let Some(Frame::Map { key: key @ None, merge_key, .. }) = self.stack.last_mut() {
-                        let k = match node.scalar_text() {
-                            Some(s) => s,
-                            None => unreachable!("scalar events make scalar nodes"),
+                        // A string key moves into place; other scalars
+                        // (`1`, `true`) are keyed by their text.
+                        let k = match node {
+                            Node::Str(s) => s,
+                            other => match other.scalar_text() {
+                                Some(s) => s,
+                                None => unreachable!("scalar events make scalar nodes"),
+                            },
                         };
                         *merge_key = k == "<<"
                             && match tag.as_deref().map(|t| (t.handle.as_str(), t.suffix.as_str())) {
