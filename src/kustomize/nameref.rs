@@ -39,21 +39,43 @@ fn effective_ns(id: &ResId) -> String {
 
 /// Rewrites references to renamed objects, per `backrefs`.
 pub fn fix_name_references(resources: &mut [Resource], backrefs: &[NameBackReference]) -> Result<()> {
+    // The candidates borrow each object's name history for the duration
+    // (moved out, then put back whatever happens), rather than copying it.
     let candidates: Vec<Candidate> = resources
-        .iter()
+        .iter_mut()
         .map(|r| {
             let current = r.id();
             let original = r.original_id();
             Candidate {
                 // kustomize's "previous ids" leave out the current one.
-                previous: r.meta.previous_ids.clone(),
+                previous: std::mem::take(&mut r.meta.previous_ids),
                 cluster_scoped: !is_namespaced(&current.gvk),
                 effective_ns: effective_ns(&current),
                 original_effective_ns: effective_ns(&original),
                 current,
-                prefixes: r.meta.prefixes.clone(),
-                suffixes: r.meta.suffixes.clone(),
+                prefixes: std::mem::take(&mut r.meta.prefixes),
+                suffixes: std::mem::take(&mut r.meta.suffixes),
             }
+        })
+        .collect();
+    let result = rewrite(resources, backrefs, &candidates);
+    for (r, c) in resources.iter_mut().zip(candidates) {
+        r.meta.previous_ids = c.previous;
+        r.meta.prefixes = c.prefixes;
+        r.meta.suffixes = c.suffixes;
+    }
+    result
+}
+
+/// The rewriting part of [`fix_name_references`]; `candidates[i]` holds
+/// the name history of `resources[i]`.
+fn rewrite(resources: &mut [Resource], backrefs: &[NameBackReference], candidates: &[Candidate]) -> Result<()> {
+    // Each back reference's field, with a copy that selects every kind
+    // (the field is walked in whatever object the spec selected).
+    let specs: Vec<(&FieldSpec, FieldSpec, &Gvk)> = backrefs
+        .iter()
+        .flat_map(|br| {
+            br.field_specs.iter().map(move |spec| (spec, FieldSpec { gvk: Gvk::default(), path: spec.path.clone(), create: false }, &br.gvk))
         })
         .collect();
     let mut by_previous_name: HashMap<&str, Vec<usize>> = HashMap::default();
@@ -66,20 +88,16 @@ pub fn fix_name_references(resources: &mut [Resource], backrefs: &[NameBackRefer
         }
     }
     for (ri, r) in resources.iter_mut().enumerate() {
-        let org_gvk = r.original_id().gvk;
-        let mut filters: Vec<(&FieldSpec, &Gvk)> = Vec::new();
-        for br in backrefs {
-            for spec in &br.field_specs {
-                if spec.gvk.selects(&org_gvk) {
-                    filters.push((spec, &br.gvk));
-                }
-            }
-        }
-        if filters.is_empty() {
+        let org_gvk = match candidates[ri].previous.first() {
+            Some(first) => first.gvk.clone(),
+            None => r.gvk(),
+        };
+        let mut filters = specs.iter().filter(|(spec, _, _)| spec.gvk.selects(&org_gvk)).peekable();
+        if filters.peek().is_none() {
             continue;
         }
-        let referrer = Referrer::new(r, ri, &candidates)?;
-        for (spec, target) in filters {
+        let referrer = Referrer::new(r, ri, candidates)?;
+        for (spec, any_kind, target) in filters {
             let role_ref = if spec.path.ends_with("roleRef/name") {
                 let kind = r.node.str_at(&["roleRef", "kind"]).unwrap_or("").to_string();
                 let group = r.node.str_at(&["roleRef", "apiGroup"]).unwrap_or("").to_string();
@@ -87,9 +105,8 @@ pub fn fix_name_references(resources: &mut [Resource], backrefs: &[NameBackRefer
             } else {
                 None
             };
-            let any_kind = FieldSpec { gvk: Gvk::default(), path: spec.path.clone(), create: false };
-            let ctx = Ctx { referrer: &referrer, target, role_ref: role_ref.as_ref(), candidates: &candidates, by_name: &by_previous_name };
-            apply_field_spec(&mut r.node, &any_kind, None, &mut |n| ctx.set(n)).map_err(|e| {
+            let ctx = Ctx { referrer: &referrer, target, role_ref: role_ref.as_ref(), candidates, by_name: &by_previous_name };
+            apply_field_spec(&mut r.node, any_kind, None, &mut |n| ctx.set(n)).map_err(|e| {
                 e.context(format!("updating name reference in '{}' field of '{}'", spec.path, referrer.id))
             })?;
         }
@@ -98,18 +115,18 @@ pub fn fix_name_references(resources: &mut [Resource], backrefs: &[NameBackRefer
 }
 
 /// The object holding references, as the selection sees it.
-struct Referrer {
+struct Referrer<'a> {
     id: ResId,
     cluster_scoped: bool,
-    effective_ns: String,
+    effective_ns: &'a str,
     /// For a RoleBinding: the namespaces of its ServiceAccount subjects.
     binding_namespaces: HashSet<String>,
-    prefixes: Vec<String>,
-    suffixes: Vec<String>,
+    prefixes: &'a [String],
+    suffixes: &'a [String],
 }
 
-impl Referrer {
-    fn new(r: &Resource, index: usize, candidates: &[Candidate]) -> Result<Referrer> {
+impl<'a> Referrer<'a> {
+    fn new(r: &Resource, index: usize, candidates: &'a [Candidate]) -> Result<Referrer<'a>> {
         let id = r.id();
         let mut binding_namespaces = HashSet::default();
         if r.kind() == "RoleBinding" {
@@ -133,11 +150,11 @@ impl Referrer {
         let c = &candidates[index];
         Ok(Referrer {
             cluster_scoped: c.cluster_scoped,
-            effective_ns: c.effective_ns.clone(),
+            effective_ns: &c.effective_ns,
             id,
             binding_namespaces,
-            prefixes: r.meta.prefixes.clone(),
-            suffixes: r.meta.suffixes.clone(),
+            prefixes: &c.prefixes,
+            suffixes: &c.suffixes,
         })
     }
 
@@ -151,7 +168,7 @@ impl Referrer {
 }
 
 struct Ctx<'a> {
-    referrer: &'a Referrer,
+    referrer: &'a Referrer<'a>,
     target: &'a Gvk,
     role_ref: Option<&'a Gvk>,
     candidates: &'a [Candidate],
