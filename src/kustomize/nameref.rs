@@ -274,10 +274,10 @@ impl Ctx<'_> {
             let c = &self.candidates[*i];
             let r = self.referrer;
             if allow_empty {
-                (c.prefixes.is_empty() || r.prefixes.is_empty() || same_ending(&c.prefixes, &r.prefixes))
-                    && (c.suffixes.is_empty() || r.suffixes.is_empty() || same_ending(&c.suffixes, &r.suffixes))
+                (c.prefixes.is_empty() || r.prefixes.is_empty() || same_ending(&c.prefixes, r.prefixes))
+                    && (c.suffixes.is_empty() || r.suffixes.is_empty() || same_ending(&c.suffixes, r.suffixes))
             } else {
-                same_ending(&c.prefixes, &r.prefixes) && same_ending(&c.suffixes, &r.suffixes)
+                same_ending(&c.prefixes, r.prefixes) && same_ending(&c.suffixes, r.suffixes)
             }
         };
         cands.retain(|i| affixes(true, i));
