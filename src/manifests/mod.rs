@@ -91,24 +91,44 @@ pub fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Rep
     let kinds = doc.get("kinds").and_then(Value::as_object).ok_or_else(|| Error::Schema("no kinds".into()))?;
     let defs = doc.get("$defs").cloned().unwrap_or(Value::Null);
     let mut validators: HashMap<String, jsonschema::Validator> = HashMap::new();
+    let mut custom = custom_schemas(objects);
     let mut report = Report::default();
     for (o, source) in objects {
         let api = o.str_at(&["apiVersion"]).unwrap_or("");
         let kind = o.str_at(&["kind"]).unwrap_or("");
         let key = format!("{api}/{kind}");
-        let Some(def) = kinds.get(&key).and_then(Value::as_str) else {
-            if !report.skipped.contains(&key) {
-                report.skipped.push(key);
+        if !validators.contains_key(&key) {
+            let schema = match (kinds.get(&key).and_then(Value::as_str), custom.remove(&key)) {
+                (Some(def), _) => serde_json::json!({"$ref": format!("#/$defs/{def}"), "$defs": defs}),
+                (None, Some(schema)) => schema,
+                (None, None) => {
+                    if !report.skipped.contains(&key) {
+                        report.skipped.push(key);
+                    }
+                    continue;
+                }
+            };
+            // A project's own CRD may carry a schema the library refuses;
+            // that is a problem of the CRD, reported on its objects.
+            match jsonschema::validator_for(&schema) {
+                Ok(compiled) => {
+                    validators.insert(key.clone(), compiled);
+                }
+                Err(e) if !kinds.contains_key(&key) => {
+                    report.checked += 1;
+                    report.problems.push(Problem {
+                        object: crate::deploy::object_label(o),
+                        source: source.clone(),
+                        field: String::new(),
+                        message: format!("the CustomResourceDefinition's schema for {key} cannot be used: {e}"),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(Error::Schema(format!("{key}: {e}"))),
             }
-            continue;
-        };
-        report.checked += 1;
-        if !validators.contains_key(def) {
-            let schema = serde_json::json!({"$ref": format!("#/$defs/{def}"), "$defs": defs});
-            let compiled = jsonschema::validator_for(&schema).map_err(|e| Error::Schema(format!("{def}: {e}")))?;
-            validators.insert(def.to_string(), compiled);
         }
-        let Some(validator) = validators.get(def) else { continue };
+        let Some(validator) = validators.get(&key) else { continue };
+        report.checked += 1;
         let instance: Value = serde_json::from_str(&json::to_json(o)).map_err(|e| Error::Schema(e.to_string()))?;
         let object = crate::deploy::object_label(o);
         // The schema library quotes the value it rejected; a Secret's
@@ -124,6 +144,73 @@ pub fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Rep
         }
     }
     Ok(report)
+}
+
+/// JSON Schemas for the custom resources whose CustomResourceDefinitions
+/// are among `objects`, keyed `group/version/Kind` like the built-in ones.
+///
+/// A CRD's `openAPIV3Schema` is nearly JSON Schema; the Kubernetes
+/// extensions are translated: `x-kubernetes-int-or-string` accepts an
+/// integer or a string, `nullable` adds null, and an object with
+/// `properties` refuses other fields (as the API server's strict field
+/// validation does) unless it has `additionalProperties` or
+/// `x-kubernetes-preserve-unknown-fields`. `apiVersion`, `kind` and
+/// `metadata` are always allowed at the top.
+fn custom_schemas(objects: &[(Node, Option<String>)]) -> HashMap<String, Value> {
+    let mut out = HashMap::new();
+    for (o, _) in objects {
+        if o.str_at(&["kind"]) != Some("CustomResourceDefinition") || o.str_at(&["apiVersion"]) != Some("apiextensions.k8s.io/v1") {
+            continue;
+        }
+        let (Some(group), Some(kind)) = (o.str_at(&["spec", "group"]), o.str_at(&["spec", "names", "kind"])) else { continue };
+        let Some(Node::Seq(versions)) = o.get_path(&["spec", "versions"]) else { continue };
+        for v in versions {
+            let (Some(name), Some(schema)) = (v.str_at(&["name"]), v.get_path(&["schema", "openAPIV3Schema"])) else { continue };
+            let Ok(mut schema) = serde_json::from_str::<Value>(&json::to_json(schema)) else { continue };
+            translate(&mut schema);
+            if let Some(props) = schema.as_object_mut().and_then(|m| m.entry("properties").or_insert_with(|| serde_json::json!({})).as_object_mut()) {
+                props.entry("apiVersion").or_insert_with(|| serde_json::json!({"type": "string"}));
+                props.entry("kind").or_insert_with(|| serde_json::json!({"type": "string"}));
+                props.insert("metadata".into(), serde_json::json!({"type": "object"}));
+            }
+            out.insert(format!("{group}/{name}/{kind}"), schema);
+        }
+    }
+    out
+}
+
+/// Rewrites the Kubernetes extensions of a CRD schema node in place (see
+/// [`custom_schemas`]).
+fn translate(node: &mut Value) {
+    let Some(m) = node.as_object_mut() else { return };
+    for key in ["properties", "patternProperties"] {
+        if let Some(Value::Object(props)) = m.get_mut(key) {
+            props.values_mut().for_each(translate);
+        }
+    }
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(v) = m.get_mut(key) {
+            translate(v);
+        }
+    }
+    for key in ["allOf", "anyOf", "oneOf"] {
+        if let Some(Value::Array(list)) = m.get_mut(key) {
+            list.iter_mut().for_each(translate);
+        }
+    }
+    if m.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true)) {
+        m.remove("type");
+        m.insert("anyOf".into(), serde_json::json!([{"type": "integer"}, {"type": "string"}]));
+    }
+    if m.get("nullable") == Some(&Value::Bool(true)) {
+        if let Some(Value::String(t)) = m.get("type").cloned() {
+            m.insert("type".into(), serde_json::json!([t, "null"]));
+        }
+    }
+    let open = m.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) || m.contains_key("additionalProperties");
+    if m.contains_key("properties") && !open {
+        m.insert("additionalProperties".into(), Value::Bool(false));
+    }
 }
 
 /// `/spec/containers/0/image` -> `spec.containers[0].image`.
@@ -172,6 +259,25 @@ mod tests {
         assert_eq!(r.problems.len(), 2, "{shown:#?}");
         assert!(shown.iter().any(|p| p.starts_with("app.yaml: Deployment/ns/api: spec.replicas: ") && p.contains("two")), "{shown:#?}");
         assert!(shown.iter().any(|p| p.starts_with("app.yaml: Deployment/ns/api: spec.template.spec.containers[0].ports[0]: ") && p.contains("hostPortt")), "{shown:#?}");
+    }
+
+    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            required: [size]\n            properties:\n              size: {type: integer}\n              port: {x-kubernetes-int-or-string: true}\n              note: {type: string, nullable: true}\n              extra: {type: object, x-kubernetes-preserve-unknown-fields: true}\n";
+
+    #[test]
+    fn custom_resources_are_checked_against_their_crd() {
+        let good = "---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 3, port: http, note: null, extra: {anything: [1]}}\n";
+        let r = check(&format!("{CRD}{good}"), "1.33");
+        assert_eq!(r.problems, vec![], "a valid custom resource passes");
+        assert_eq!((r.checked, r.skipped.clone()), (2, vec![]));
+        let bad = "---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: big, port: 8080, colour: red}\n";
+        let r = check(&format!("{CRD}{bad}"), "1.33");
+        let shown: Vec<String> = r.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(r.problems.len(), 2, "{shown:#?}");
+        assert!(shown.iter().any(|p| p.contains("Widget/w: spec.size: ") && p.contains("big")), "{shown:#?}");
+        assert!(shown.iter().any(|p| p.contains("Widget/w: spec: ") && p.contains("colour")), "{shown:#?}");
+        // Another version of the same kind has no schema: skipped, as before.
+        let other = "---\napiVersion: example.com/v2\nkind: Widget\nmetadata: {name: w}\n";
+        assert_eq!(check(&format!("{CRD}{other}"), "1.33").skipped, vec!["example.com/v2/Widget".to_string()]);
     }
 
     #[test]
