@@ -79,7 +79,17 @@ pub fn build_yaml(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Resul
             check_printable(&r.node).map_err(|e| e.context(format!("printing {}", r.id())))?;
             Ok(yaml::emit::emit_document(&r.node))
         });
+        let printed = batch.len();
         drop(batch);
+        // Grow the output once per batch, by this batch's text plus as
+        // much again for every object still to print at this batch's
+        // average size: growing a large string by doubling copies it
+        // over and over. With one batch the size is exact.
+        let need: usize = docs.iter().map(|d: &Result<String>| d.as_ref().map_or(0, |s| s.len() + 4)).sum();
+        if out.capacity() - out.len() < need {
+            let still = rest.len();
+            out.reserve(need + need / printed.max(1) * still);
+        }
         for doc in docs {
             let doc: String = doc?;
             if !first {
