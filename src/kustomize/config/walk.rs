@@ -56,30 +56,56 @@ pub struct PathSegment {
 
 /// Splits a field-spec path at unescaped `/`. `a\/b` is one key `a/b`.
 pub fn split_path(path: &str) -> Vec<PathSegment> {
-    split_escaped(path)
-        .into_iter()
-        .map(|p| match p.strip_suffix("[]") {
-            Some(k) => PathSegment { key: k.to_string(), seq_hint: true },
-            None => PathSegment { key: p, seq_hint: false },
-        })
-        .collect()
+    parts(path).map(segment).map(|s| PathSegment { key: s.key.into_owned(), seq_hint: s.seq_hint }).collect()
 }
 
 /// Splits at `/`; a part ending in `\` continues with the next one,
-/// joined by a slash.
+/// joined by a slash. `[]` suffixes are kept.
 pub fn split_escaped(path: &str) -> Vec<String> {
-    let mut parts: Vec<String> = Vec::new();
-    for piece in path.split('/') {
-        match parts.last_mut() {
-            Some(last) if last.ends_with('\\') => {
-                last.pop();
-                last.push('/');
-                last.push_str(piece);
+    parts(path).map(std::borrow::Cow::into_owned).collect()
+}
+
+/// The parts of a path, as [`split_escaped`] cuts them.
+fn parts(path: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
+    let mut rest = Some(path);
+    std::iter::from_fn(move || {
+        let (part, next) = first_part(rest?);
+        rest = next;
+        Some(part)
+    })
+}
+
+/// The first part of a path (escaped slashes resolved) and the rest of
+/// the path after its `/`, if any. Borrows from the path unless the part
+/// holds an escaped slash: the field walk runs this for every spec on
+/// every object.
+fn first_part(path: &str) -> (std::borrow::Cow<'_, str>, Option<&str>) {
+    let bytes = path.as_bytes();
+    let mut from = 0;
+    let mut escaped = false;
+    let cut = loop {
+        match path[from..].find('/') {
+            None => break None,
+            Some(j) if from + j > 0 && bytes[from + j - 1] == b'\\' => {
+                escaped = true;
+                from += j + 1;
             }
-            _ => parts.push(piece.to_string()),
+            Some(j) => break Some(from + j),
         }
+    };
+    let (raw, rest) = match cut {
+        Some(at) => (&path[..at], Some(&path[at + 1..])),
+        None => (path, None),
+    };
+    (if escaped { raw.replace("\\/", "/").into() } else { raw.into() }, rest)
+}
+
+/// A part as a segment: a trailing `[]` becomes the sequence hint.
+fn segment(part: std::borrow::Cow<'_, str>) -> PathSegmentRef<'_> {
+    match part.strip_suffix("[]") {
+        Some(k) => PathSegmentRef { key: k.to_string().into(), seq_hint: true },
+        None => PathSegmentRef { key: part, seq_hint: false },
     }
-    parts
 }
 
 /// Applies `f` to every field `spec` names in `node` (an object), when the
@@ -107,33 +133,10 @@ pub fn apply_field_spec(
     }
 }
 
-/// The first segment of a field-spec path and the rest of the path, if
-/// any; the same split as [`split_path`], without allocating unless the
-/// key holds an escaped slash. This runs for every spec on every object.
+/// The first segment of a field-spec path and the rest of the path.
 fn first_segment(path: &str) -> (PathSegmentRef<'_>, Option<&str>) {
-    let bytes = path.as_bytes();
-    let mut from = 0;
-    let mut escaped = false;
-    let cut = loop {
-        match path[from..].find('/') {
-            None => break None,
-            Some(j) if from + j > 0 && bytes[from + j - 1] == b'\\' => {
-                escaped = true;
-                from += j + 1;
-            }
-            Some(j) => break Some(from + j),
-        }
-    };
-    let (raw, rest) = match cut {
-        Some(at) => (&path[..at], Some(&path[at + 1..])),
-        None => (path, None),
-    };
-    let key: std::borrow::Cow<'_, str> = if escaped { raw.replace("\\/", "/").into() } else { raw.into() };
-    let segment = match key.strip_suffix("[]") {
-        Some(k) => PathSegmentRef { key: k.to_string().into(), seq_hint: true },
-        None => PathSegmentRef { key, seq_hint: false },
-    };
-    (segment, rest)
+    let (part, rest) = first_part(path);
+    (segment(part), rest)
 }
 
 /// A [`PathSegment`] that borrows its key from the path when it can.
@@ -289,16 +292,39 @@ mod tests {
     }
 
     #[test]
-    fn the_lazy_split_agrees_with_split_path() {
-        for path in ["", "a", "a/", "/a", "a/b[]/c", "a\\/b/c", "a\\\\/b", "a\\//b", "\\/", "x[]", "a\\/b\\/c[]/d", "//"] {
+    fn splits_at_unescaped_slashes_only() {
+        // (path, keys, which keys end in `[]`): kustomize's rule is that a
+        // part ending in `\` continues with the next one, joined by `/`.
+        let cases: &[(&str, &[&str], &[bool])] = &[
+            ("", &[""], &[false]),
+            ("a", &["a"], &[false]),
+            ("a/", &["a", ""], &[false, false]),
+            ("/a", &["", "a"], &[false, false]),
+            ("//", &["", "", ""], &[false, false, false]),
+            ("a/b[]/c", &["a", "b", "c"], &[false, true, false]),
+            ("x[]", &["x"], &[true]),
+            ("a\\/b/c", &["a/b", "c"], &[false, false]),
+            ("a\\\\/b", &["a\\/b"], &[false]),
+            ("a\\//b", &["a/", "b"], &[false, false]),
+            ("\\/", &["/"], &[false]),
+            ("a\\/\\/b", &["a//b"], &[false]),
+            ("a\\/b\\/c[]/d", &["a/b/c", "d"], &[true, false]),
+            ("a\\", &["a\\"], &[false]),
+        ];
+        for (path, keys, hints) in cases {
+            let want: Vec<PathSegment> =
+                keys.iter().zip(hints.iter()).map(|(k, h)| PathSegment { key: k.to_string(), seq_hint: *h }).collect();
+            assert_eq!(split_path(path), want, "split_path({path:?})");
             let mut lazy = Vec::new();
-            let mut rest = Some(path);
+            let mut rest = Some(*path);
             while let Some(p) = rest {
                 let (seg, r) = first_segment(p);
                 lazy.push(PathSegment { key: seg.key.into_owned(), seq_hint: seg.seq_hint });
                 rest = r;
             }
-            assert_eq!(lazy, split_path(path), "{path:?}");
+            assert_eq!(lazy, want, "first_segment over {path:?}");
+            let raw: Vec<String> = keys.iter().zip(hints.iter()).map(|(k, h)| if *h { format!("{k}[]") } else { k.to_string() }).collect();
+            assert_eq!(split_escaped(path), raw, "split_escaped({path:?})");
         }
     }
 
