@@ -90,7 +90,10 @@ pub fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Rep
     let doc: Value = serde_json::from_str(text).map_err(|e| Error::Schema(e.to_string()))?;
     let kinds = doc.get("kinds").and_then(Value::as_object).ok_or_else(|| Error::Schema("no kinds".into()))?;
     let defs = doc.get("$defs").cloned().unwrap_or(Value::Null);
-    let mut validators: HashMap<String, jsonschema::Validator> = HashMap::new();
+    // Each kind's validator, or why the project's own CRD gave none (a
+    // schema the library refuses is a problem of the CRD, reported on
+    // every object of its kind).
+    let mut validators: HashMap<String, Result<jsonschema::Validator, String>> = HashMap::new();
     let mut custom = custom_schemas(objects);
     let mut report = Report::default();
     for (o, source) in objects {
@@ -98,9 +101,13 @@ pub fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Rep
         let kind = o.str_at(&["kind"]).unwrap_or("");
         let key = format!("{api}/{kind}");
         if !validators.contains_key(&key) {
-            let schema = match (kinds.get(&key).and_then(Value::as_str), custom.remove(&key)) {
-                (Some(def), _) => serde_json::json!({"$ref": format!("#/$defs/{def}"), "$defs": defs}),
-                (None, Some(schema)) => schema,
+            let compiled = match (kinds.get(&key).and_then(Value::as_str), custom.remove(&key)) {
+                (Some(def), _) => {
+                    let schema = serde_json::json!({"$ref": format!("#/$defs/{def}"), "$defs": defs});
+                    Ok(jsonschema::validator_for(&schema).map_err(|e| Error::Schema(format!("{key}: {e}")))?)
+                }
+                (None, Some(schema)) => jsonschema::validator_for(&schema)
+                    .map_err(|e| format!("the CustomResourceDefinition's schema for {key} cannot be used: {e}")),
                 (None, None) => {
                     if !report.skipped.contains(&key) {
                         report.skipped.push(key);
@@ -108,27 +115,22 @@ pub fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Rep
                     continue;
                 }
             };
-            // A project's own CRD may carry a schema the library refuses;
-            // that is a problem of the CRD, reported on its objects.
-            match jsonschema::validator_for(&schema) {
-                Ok(compiled) => {
-                    validators.insert(key.clone(), compiled);
-                }
-                Err(e) if !kinds.contains_key(&key) => {
-                    report.checked += 1;
-                    report.problems.push(Problem {
-                        object: crate::deploy::object_label(o),
-                        source: source.clone(),
-                        field: String::new(),
-                        message: format!("the CustomResourceDefinition's schema for {key} cannot be used: {e}"),
-                    });
-                    continue;
-                }
-                Err(e) => return Err(Error::Schema(format!("{key}: {e}"))),
-            }
+            validators.insert(key.clone(), compiled);
         }
-        let Some(validator) = validators.get(&key) else { continue };
+        let Some(compiled) = validators.get(&key) else { continue };
         report.checked += 1;
+        let validator = match compiled {
+            Ok(v) => v,
+            Err(message) => {
+                report.problems.push(Problem {
+                    object: crate::deploy::object_label(o),
+                    source: source.clone(),
+                    field: String::new(),
+                    message: message.clone(),
+                });
+                continue;
+            }
+        };
         let instance: Value = serde_json::from_str(&json::to_json(o)).map_err(|e| Error::Schema(e.to_string()))?;
         let object = crate::deploy::object_label(o);
         // The schema library quotes the value it rejected; a Secret's
@@ -275,6 +277,17 @@ mod tests {
         assert_eq!(r.problems.len(), 2, "{shown:#?}");
         assert!(shown.iter().any(|p| p.contains("Widget/w: spec.size: ") && p.contains("big")), "{shown:#?}");
         assert!(shown.iter().any(|p| p.contains("Widget/w: spec: ") && p.contains("colour")), "{shown:#?}");
+        // A schema the library refuses is reported on every object of the kind.
+        let broken = CRD.replace("size: {type: integer}", "size: {type: 5}");
+        let two = format!("{broken}{good}---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w2}}\n");
+        let r = check(&two, "1.33");
+        let shown: Vec<String> = r.problems.iter().map(ToString::to_string).collect();
+        // The CRD itself breaks the API's own CRD schema too.
+        assert_eq!((r.checked, r.problems.len()), (3, 3), "{shown:#?}");
+        assert!(shown[0].contains("CustomResourceDefinition/widgets.example.com: spec.versions[0]"), "{shown:#?}");
+        for name in ["Widget/w:", "Widget/w2:"] {
+            assert!(shown.iter().any(|p| p.contains(name) && p.contains("schema for example.com/v1/Widget cannot be used")), "{shown:#?}");
+        }
         // Another version of the same kind has no schema: skipped, as before.
         let other = "---\napiVersion: example.com/v2\nkind: Widget\nmetadata: {name: w}\n";
         assert_eq!(check(&format!("{CRD}{other}"), "1.33").skipped, vec!["example.com/v2/Widget".to_string()]);
