@@ -19,6 +19,7 @@
 //!   a new element holding the matched field).
 
 use crate::kustomize::error::{Error, Result};
+use crate::kustomize::transform::wrong_kind;
 use crate::kustomize::yaml::{parse::resolve_plain, Mapping, Node};
 
 /// Splits a dotted path into parts, honouring `\.` escapes and bracketed
@@ -81,7 +82,7 @@ fn split_matcher(p: &str) -> Result<(String, String)> {
 }
 
 /// Go's `strconv.Atoi`: optional sign and decimal digits.
-fn go_atoi(s: &str) -> Option<i64> {
+pub(crate) fn go_atoi(s: &str) -> Option<i64> {
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -92,23 +93,6 @@ fn go_atoi(s: &str) -> Option<i64> {
 /// A non-negative decimal index (kustomize's `IsIdxNumber`).
 fn index_number(p: &str) -> Option<usize> {
     go_atoi(p).filter(|i| *i >= 0).map(|i| i as usize)
-}
-
-/// kustomize's name for a node's kind, in error messages.
-fn yaml_kind(n: &Node) -> &'static str {
-    match n {
-        Node::Map(_) => "MappingNode",
-        Node::Seq(_) => "SequenceNode",
-        _ => "ScalarNode",
-    }
-}
-
-fn wrong_kind(expected: &str, n: &Node) -> Error {
-    Error::invalid(format!(
-        "wrong node kind: expected {expected} but got {}: node contents:\n{}",
-        yaml_kind(n),
-        n
-    ))
 }
 
 /// The text of a scalar as kustomize reads it (`null` reads as empty);

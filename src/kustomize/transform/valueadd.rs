@@ -25,6 +25,7 @@ use super::namespace::move_to_namespace;
 use super::wrong_kind;
 use crate::kustomize::config::{self, json_field};
 use crate::kustomize::error::{Error, Result};
+use crate::kustomize::refs::path::go_atoi;
 use crate::kustomize::resource::Resource;
 use crate::kustomize::select::Selector;
 use crate::kustomize::yaml::{self, parse::resolve_plain, Mapping, Node};
@@ -129,15 +130,6 @@ fn split_path(path: &str) -> Vec<String> {
     config::walk::split_escaped(path).into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
 }
 
-/// Go's `strconv.Atoi`, for path parts that are list indexes.
-fn atoi(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
 /// What a missing field is created as, from the part that follows it.
 fn created(next: Option<&str>) -> Node {
     match next {
@@ -153,7 +145,7 @@ fn created(next: Option<&str>) -> Node {
 fn lookup_create<'a>(mut node: &'a mut Node, parts: &[String]) -> Result<Option<&'a mut Node>> {
     for (i, part) in parts.iter().enumerate() {
         let next = parts.get(i + 1).map(String::as_str);
-        if let Some(index) = atoi(part) {
+        if let Some(index) = go_atoi(part) {
             if index < 0 {
                 return Err(Error::invalid(format!("array index {index} cannot be negative")));
             }
