@@ -72,3 +72,36 @@ fn compose_kustomize_matches_kubectl_goldens() {
         failures.join("\n  ")
     );
 }
+
+/// The fast YAML reader against the general parser on every YAML file of
+/// the repository (fixtures, goldens written by kubectl, the example
+/// project): each is declined or read the same, and most are read.
+#[test]
+fn fast_yaml_reader_agrees_on_every_repository_file() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for d in ["tests/fixtures", "components", "values"] {
+        walk(&root().join(d), &mut files);
+    }
+    let (mut fast, mut failures) = (0, Vec::new());
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else { continue };
+        match compose::kustomize::yaml::parse::fast_reader_agrees(&text) {
+            Ok(true) => fast += 1,
+            Ok(false) => {}
+            Err(e) => failures.push(format!("{}: {e}", f.display())),
+        }
+    }
+    assert!(failures.is_empty(), "the readers disagree:\n{}", failures.join("\n"));
+    assert!(files.len() > 50 && fast * 10 > files.len() * 9, "only {fast} of {} files were read fast", files.len());
+}

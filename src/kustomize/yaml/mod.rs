@@ -2,10 +2,12 @@
 //!
 //! Everything that touches YAML syntax lives here, so the rest of the
 //! engine (and of compose) sees only [`Node`]s. The reader wraps one event
-//! parser crate; the writer is our own, because kustomize's bytes come from
+//! parser crate, with a fast line reader in front of it for the common
+//! block style; the writer is our own, because kustomize's bytes come from
 //! go-yaml v2's emitter and no Rust crate writes them.
 
 pub mod emit;
+mod fast;
 pub mod json;
 mod node;
 pub mod parse;

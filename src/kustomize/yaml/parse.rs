@@ -8,11 +8,14 @@
 //! what fails as an integer but matches v3's float pattern is a float, so
 //! `09` is the float 9. Quoted and block scalars are always strings.
 //!
-//! Tokens come from `saphyr-parser`, a YAML 1.2 event parser; this module
-//! only builds trees from its events. That keeps the YAML crate behind one
-//! small file. Aliases are expanded with a budget, and nesting is bounded,
+//! Events come from `saphyr-parser`, a YAML 1.2 event parser, or, for the
+//! plain block style that almost every manifest uses, from the much faster
+//! line reader in `fast.rs`, which declines anything else; this module only
+//! builds trees from events, so both readers share every typing rule, the
+//! duplicate-key check and the position map. Aliases are expanded with a budget, and nesting is bounded,
 //! so hostile input gives an error instead of exhausting the machine.
 
+use super::fast;
 use super::node::{Mapping, Node};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use rustc_hash::FxHashMap as HashMap;
@@ -85,6 +88,58 @@ pub fn parse_one(text: &str) -> Result<Node, ParseError> {
     }
 }
 
+/// How the fast reader did on `text` compared with the general parser,
+/// for differential tests and fuzzing: `Ok(true)` when it read the text
+/// and agreed (same trees, same spans, in both scalar dialects),
+/// `Ok(false)` when it declined the text, `Err` with both results when it
+/// disagreed.
+#[doc(hidden)]
+pub fn fast_reader_agrees(text: &str) -> Result<bool, String> {
+    let Some(events) = fast::events(text) else {
+        return Ok(false);
+    };
+    let mut used = false;
+    for yaml11 in [false, true] {
+        let fast = Builder { yaml11, ..Builder::new(true) }.consume(events.iter().cloned().map(Ok), text);
+        let general = Builder { yaml11, ..Builder::new(true) }.run_general(text);
+        match (fast, general) {
+            // The fast reader's events may make an invalid tree (a repeated
+            // key); the caller then uses the general parser's answer.
+            (Err(_), _) => {}
+            (Ok(f), Ok(g)) if same_docs(&f, &g) => used = true,
+            (Ok(f), Ok(g)) => return Err(describe_difference(&f, &g)),
+            (f, g) => return Err(format!("fast:    {f:?}\ngeneral: {g:?}")),
+        }
+    }
+    Ok(used)
+}
+
+/// The first difference between two readings, briefly.
+fn describe_difference(a: &[(Node, SpanMap)], b: &[(Node, SpanMap)]) -> String {
+    if a.len() != b.len() {
+        return format!("{} documents against {}", a.len(), b.len());
+    }
+    for (i, ((na, sa), (nb, sb))) in a.iter().zip(b).enumerate() {
+        if format!("{na:?}") != format!("{nb:?}") {
+            return format!("document {i}:\nfast:    {na:?}\ngeneral: {nb:?}");
+        }
+        let mut keys: Vec<&String> = sa.keys().chain(sb.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        for k in keys {
+            if sa.get(k) != sb.get(k) {
+                return format!("document {i}, span of {k:?}: fast {:?}, general {:?}", sa.get(k), sb.get(k));
+            }
+        }
+    }
+    String::new()
+}
+
+/// Equal trees (NaN equal to NaN) and equal spans.
+fn same_docs(a: &[(Node, SpanMap)], b: &[(Node, SpanMap)]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|((na, sa), (nb, sb))| format!("{na:?}") == format!("{nb:?}") && sa == sb)
+}
+
 fn pos_of(span: &Span) -> Pos {
     Pos { line: span.start.line(), col: span.start.col() + 1 }
 }
@@ -131,17 +186,42 @@ impl Builder {
         }
     }
 
-    fn run(mut self, text: &str) -> Result<Vec<(Node, SpanMap)>, ParseError> {
+    /// Reads `text` with the fast reader when it can, else (or when the
+    /// fast reader's events make an invalid tree, such as a repeated key)
+    /// with the general parser, so every error comes from the latter.
+    fn run(self, text: &str) -> Result<Vec<(Node, SpanMap)>, ParseError> {
+        if let Some(events) = fast::events(text) {
+            let b = Builder { spans: self.spans, yaml11: self.yaml11, ..Builder::new(false) };
+            if let Ok(docs) = b.consume(events.into_iter().map(Ok), text) {
+                return Ok(docs);
+            }
+        }
+        self.run_general(text)
+    }
+
+    /// Reads `text` with the general event parser only.
+    fn run_general(self, text: &str) -> Result<Vec<(Node, SpanMap)>, ParseError> {
+        let events = Parser::new_from_str(text).map(|item| {
+            item.map_err(|e| ParseError {
+                pos: Pos { line: e.marker().line(), col: e.marker().col() + 1 },
+                message: e.info().to_string(),
+            })
+        });
+        self.consume(events, text)
+    }
+
+    fn consume<'a>(
+        mut self,
+        events: impl Iterator<Item = Result<(Event<'a>, Span), ParseError>>,
+        text: &str,
+    ) -> Result<Vec<(Node, SpanMap)>, ParseError> {
         let mut pending_root: Option<Node> = None;
         // A block scalar that runs to the end of a text without a final
         // line break has no trailing newline (as go-yaml reads it); the
         // event parser adds one, so it is taken off again below.
         let unterminated_len = if text.ends_with('\n') { None } else { Some(text.chars().count()) };
-        for item in Parser::new_from_str(text) {
-            let (event, span) = item.map_err(|e| ParseError {
-                pos: Pos { line: e.marker().line(), col: e.marker().col() + 1 },
-                message: e.info().to_string(),
-            })?;
+        for item in events {
+            let (event, span) = item?;
             let pos = pos_of(&span);
             match event {
                 Event::StreamStart | Event::StreamEnd | Event::Nothing => {}

@@ -1,0 +1,830 @@
+//! A fast reader for the block-style YAML that nearly every Kubernetes
+//! manifest and kustomization is written in.
+//!
+//! Reading YAML is most of what a build costs, and the general event parser
+//! spends its time on things these files never use (flow collections,
+//! anchors, tags, multi-line plain scalars, tabs, non-ASCII columns). This
+//! reader walks the text line by line and produces the same events, with
+//! the same start positions, for a strict subset of YAML:
+//!
+//! - ASCII text without tabs or carriage returns;
+//! - block mappings and block sequences, including compact forms
+//!   (`- key: value`, `- - item`) and a sequence at its key's indentation;
+//! - one-line plain, single-quoted and double-quoted scalars, keys included;
+//! - literal and folded block scalars with the clip, strip and keep
+//!   indicators (no explicit indentation indicator);
+//! - the empty flow collections `[]` and `{}`;
+//! - comments, and documents separated by `---` lines.
+//!
+//! Anything else — and anything that would be an error — makes [`events`]
+//! return `None`, and the caller reads the text with the general parser
+//! from the start. The reader never reports an error of its own, so every
+//! message a user sees comes from one parser. The differential tests at
+//! the end of `parse.rs` hold the two readers to the same trees and spans.
+
+use saphyr_parser::{Event, Marker, ScalarStyle, Span};
+use std::borrow::Cow;
+
+/// The events of one stream, each with where it starts.
+pub(super) type Events<'a> = Vec<(Event<'a>, Span)>;
+
+/// The text uses something outside the subset, or is not valid YAML.
+struct Bail;
+
+type R<T> = Result<T, Bail>;
+
+/// The events of `text`, or `None` when it is outside the subset.
+pub(super) fn events(text: &str) -> Option<Events<'_>> {
+    let bytes = text.as_bytes();
+    if !text.is_ascii() || bytes.iter().any(|&b| b == b'\t' || b == b'\r') {
+        return None;
+    }
+    let mut lines = Vec::with_capacity(bytes.len() / 24 + 1);
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' {
+            lines.push((start, i));
+            start = i + 1;
+        }
+    }
+    if start < bytes.len() {
+        lines.push((start, bytes.len()));
+    }
+    let mut r = Reader { text, b: bytes, lines, i: 0, depth: 0, events: Vec::with_capacity(bytes.len() / 8 + 4) };
+    r.stream().ok()?;
+    Some(r.events)
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    /// Byte range of every line, without its line break.
+    lines: Vec<(usize, usize)>,
+    /// The next line to look at.
+    i: usize,
+    /// Collections open around the current position.
+    depth: usize,
+    events: Events<'a>,
+}
+
+/// Deepest nesting this reader follows; deeper texts go to the general
+/// parser, which enforces the engine's own limit with an error.
+const MAX_DEPTH: usize = 100;
+
+/// Whether `c` may not start a plain scalar (YAML's indicators; `-`, `?`
+/// and `:` are handled by the callers).
+fn is_indicator(c: u8) -> bool {
+    matches!(c, b'[' | b']' | b'{' | b'}' | b',' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`' | b'?' | b':')
+}
+
+impl<'a> Reader<'a> {
+    fn marker(&self, li: usize, pos: usize) -> Marker {
+        match self.lines.get(li) {
+            Some(&(s, _)) => Marker::new(pos, li + 1, pos - s),
+            None => Marker::new(pos, li + 1, 0),
+        }
+    }
+
+    /// Where the next token starts: line `self.i`, or the end of the text
+    /// (which the general parser places at the start of the line after the
+    /// last, line break or not).
+    fn next_token(&self) -> (usize, usize) {
+        match self.lines.get(self.i) {
+            Some(&(s, _)) => (self.i, s),
+            None => (self.lines.len(), self.b.len()),
+        }
+    }
+
+    fn push(&mut self, ev: Event<'a>, li: usize, pos: usize) {
+        let m = self.marker(li, pos);
+        self.events.push((ev, Span::new(m, m)));
+    }
+
+    fn indent(&self, li: usize) -> usize {
+        let (s, e) = self.lines[li];
+        self.b[s..e].iter().take_while(|&&c| c == b' ').count()
+    }
+
+    /// Whether line `li` holds only spaces or a comment.
+    fn is_blank(&self, li: usize) -> bool {
+        let (s, e) = self.lines[li];
+        let ind = self.indent(li);
+        s + ind == e || self.b[s + ind] == b'#'
+    }
+
+    /// Whether line `li` is a document marker (`---` or `...`).
+    fn is_marker(&self, li: usize, m: &[u8; 3]) -> bool {
+        let (s, e) = self.lines[li];
+        e - s >= 3 && &self.b[s..s + 3] == m && (e - s == 3 || self.b[s + 3] == b' ')
+    }
+
+    /// Skips blank and comment lines; the next line with content and its
+    /// indentation, or `None` at the end or at a document marker.
+    fn content_line(&mut self) -> Option<(usize, usize)> {
+        while self.i < self.lines.len() && self.is_blank(self.i) {
+            self.i += 1;
+        }
+        if self.i >= self.lines.len() || self.is_marker(self.i, b"---") || self.is_marker(self.i, b"...") {
+            return None;
+        }
+        Some((self.i, self.indent(self.i)))
+    }
+
+    /// Whether what follows `pos` on its line is nothing but spaces and
+    /// perhaps a comment (which needs a space before it).
+    fn rest_is_empty(&self, li: usize, pos: usize) -> bool {
+        let e = self.lines[li].1;
+        let mut p = pos;
+        while p < e && self.b[p] == b' ' {
+            p += 1;
+        }
+        p == e || (p > pos && self.b[p] == b'#')
+    }
+
+    /// Whether a block sequence entry (`-` then a space or the line's end)
+    /// starts at `pos`.
+    fn is_entry(&self, li: usize, pos: usize) -> bool {
+        let e = self.lines[li].1;
+        pos < e && self.b[pos] == b'-' && (pos + 1 == e || self.b[pos + 1] == b' ')
+    }
+
+    fn stream(&mut self) -> R<()> {
+        self.events.push((Event::StreamStart, Span::new(Marker::new(0, 1, 0), Marker::new(0, 1, 0))));
+        loop {
+            while self.i < self.lines.len() && self.is_blank(self.i) {
+                self.i += 1;
+            }
+            if self.i >= self.lines.len() {
+                break;
+            }
+            let li = self.i;
+            let (s, e) = self.lines[li];
+            if self.is_marker(li, b"...") || self.b[s] == b'%' {
+                return Err(Bail);
+            }
+            let explicit = self.is_marker(li, b"---");
+            if explicit {
+                if !self.rest_is_empty(li, s + 3) {
+                    return Err(Bail);
+                }
+                self.i += 1;
+            }
+            self.push(Event::DocumentStart(explicit), li, s.min(e));
+            if let Some((l, ind)) = self.content_line() {
+                self.node(l, self.lines[l].0 + ind, -1)?;
+                if self.content_line().is_some() {
+                    return Err(Bail);
+                }
+            } else {
+                // An explicit document with no content holds an empty
+                // scalar, placed where the next token starts.
+                let (l, p) = self.next_token();
+                self.push(Event::Scalar(Cow::Borrowed("~"), ScalarStyle::Plain, 0, None), l, p);
+            }
+            let (l, p) = self.here();
+            self.push(Event::DocumentEnd, l, p);
+        }
+        let (l, p) = self.here();
+        self.push(Event::StreamEnd, l, p);
+        Ok(())
+    }
+
+    /// A position for events that carry no meaning of their own.
+    fn here(&self) -> (usize, usize) {
+        match self.lines.get(self.i) {
+            Some(&(s, _)) => (self.i, s),
+            None => match self.lines.last() {
+                Some(&(_, e)) => (self.lines.len() - 1, e),
+                None => (0, 0),
+            },
+        }
+    }
+
+    /// A block node that starts at byte `pos` of line `li`, inside a block
+    /// indented by `parent` columns (-1 at a document's root).
+    fn node(&mut self, li: usize, pos: usize, parent: isize) -> R<()> {
+        let col = pos - self.lines[li].0;
+        if self.is_entry(li, pos) {
+            return self.seq(li, pos, false);
+        }
+        if self.key_end(li, pos).is_some() {
+            return self.map(li, col);
+        }
+        self.value(li, pos, parent)
+    }
+
+    /// A block sequence whose first `-` is at byte `pos` of line `li`.
+    /// `indentless`: the sequence is a mapping value at its key's
+    /// indentation, and (as the general parser has it) starts where its
+    /// first entry's content does.
+    fn seq(&mut self, li: usize, pos: usize, indentless: bool) -> R<()> {
+        self.enter()?;
+        let col = pos - self.lines[li].0;
+        let mut start = pos;
+        if indentless {
+            start += 1;
+            while start < self.lines[li].1 && self.b[start] == b' ' {
+                start += 1;
+            }
+        }
+        self.push(Event::SequenceStart(0, None), li, start);
+        let mut line = li;
+        loop {
+            let start = self.lines[line].0 + col;
+            let e = self.lines[line].1;
+            let mut p = start + 1;
+            while p < e && self.b[p] == b' ' {
+                p += 1;
+            }
+            if p == e || self.b[p] == b'#' {
+                self.i = line + 1;
+                match self.content_line() {
+                    Some((l, ind)) if ind > col => self.node(l, self.lines[l].0 + ind, col as isize)?,
+                    _ => self.empty(line, e),
+                }
+            } else {
+                self.node(line, p, col as isize)?;
+            }
+            match self.content_line() {
+                Some((l, ind)) if ind == col && self.is_entry(l, self.lines[l].0 + col) => line = l,
+                Some((_, ind)) if ind > col => return Err(Bail),
+                _ => break,
+            }
+        }
+        let (l, p) = self.here();
+        self.push(Event::SequenceEnd, l, p);
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// A block mapping whose first key starts at column `col` of line `li`.
+    fn map(&mut self, li: usize, col: usize) -> R<()> {
+        self.enter()?;
+        self.push(Event::MappingStart(0, None), li, self.lines[li].0 + col);
+        let mut line = li;
+        loop {
+            let pos = self.lines[line].0 + col;
+            let Some(colon) = self.key_end(line, pos) else {
+                return Err(Bail);
+            };
+            self.key(line, pos, colon)?;
+            let e = self.lines[line].1;
+            let mut p = colon + 1;
+            while p < e && self.b[p] == b' ' {
+                p += 1;
+            }
+            if p == e || self.b[p] == b'#' {
+                self.i = line + 1;
+                match self.content_line() {
+                    Some((l, ind)) if ind > col => self.node(l, self.lines[l].0 + ind, col as isize)?,
+                    Some((l, ind)) if ind == col && self.is_entry(l, self.lines[l].0 + col) => {
+                        self.seq(l, self.lines[l].0 + col, true)?
+                    }
+                    _ => self.empty(line, colon),
+                }
+            } else {
+                if self.is_entry(line, p) {
+                    return Err(Bail);
+                }
+                self.value(line, p, col as isize)?;
+            }
+            match self.content_line() {
+                Some((l, ind)) if ind == col => line = l,
+                Some((_, ind)) if ind > col => return Err(Bail),
+                _ => break,
+            }
+        }
+        let (l, p) = self.here();
+        self.push(Event::MappingEnd, l, p);
+        self.depth -= 1;
+        Ok(())
+    }
+
+    fn enter(&mut self) -> R<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(Bail);
+        }
+        Ok(())
+    }
+
+    /// An empty value (a key or entry with nothing after it), placed at
+    /// the end of its line or at the `:` before it, as the general parser
+    /// places it.
+    fn empty(&mut self, li: usize, pos: usize) {
+        self.push(Event::Scalar(Cow::Borrowed("~"), ScalarStyle::Plain, 0, None), li, pos);
+    }
+
+    /// Where the `:` of an implicit key that starts at `pos` is, if a key
+    /// starts there.
+    fn key_end(&self, li: usize, pos: usize) -> Option<usize> {
+        let e = self.lines[li].1;
+        let b = self.b;
+        let after_quote = |close: usize| {
+            let mut p = close + 1;
+            while p < e && b[p] == b' ' {
+                p += 1;
+            }
+            (p < e && b[p] == b':' && (p + 1 == e || b[p + 1] == b' ')).then_some(p)
+        };
+        match b[pos] {
+            b'"' => after_quote(self.double_end(li, pos)?),
+            b'\'' => after_quote(self.single_end(li, pos)?),
+            c if is_indicator(c) => None,
+            b'-' if pos + 1 == e || b[pos + 1] == b' ' => None,
+            _ => {
+                let mut p = pos + 1;
+                while p < e {
+                    match b[p] {
+                        b':' if p + 1 == e || b[p + 1] == b' ' => return Some(p),
+                        b'#' if b[p - 1] == b' ' => return None,
+                        _ => p += 1,
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// The key that starts at `pos` and ends before the `:` at `colon`.
+    fn key(&mut self, li: usize, pos: usize, colon: usize) -> R<()> {
+        let (value, style) = match self.b[pos] {
+            b'"' => (self.double(li, pos)?.0, ScalarStyle::DoubleQuoted),
+            b'\'' => (self.single(li, pos)?.0, ScalarStyle::SingleQuoted),
+            _ => (Cow::Borrowed(self.text[pos..colon].trim_end_matches(' ')), ScalarStyle::Plain),
+        };
+        if colon - pos > 1000 {
+            return Err(Bail);
+        }
+        self.push(Event::Scalar(value, style, 0, None), li, pos);
+        Ok(())
+    }
+
+    /// A value that starts at `pos` on line `li` and is not a collection
+    /// of its own (a scalar, a block scalar, `[]` or `{}`).
+    fn value(&mut self, li: usize, pos: usize, parent: isize) -> R<()> {
+        let e = self.lines[li].1;
+        let b = self.b;
+        let (ev, end) = match b[pos] {
+            b'"' => {
+                let (v, end) = self.double(li, pos)?;
+                (Event::Scalar(v, ScalarStyle::DoubleQuoted, 0, None), end)
+            }
+            b'\'' => {
+                let (v, end) = self.single(li, pos)?;
+                (Event::Scalar(v, ScalarStyle::SingleQuoted, 0, None), end)
+            }
+            b'|' | b'>' => return self.block_scalar(li, pos, parent),
+            b'[' | b'{' => {
+                let end = self.flow(li, pos)?;
+                if !self.rest_is_empty(li, end) {
+                    return Err(Bail);
+                }
+                self.i = li + 1;
+                return Ok(());
+            }
+            c if is_indicator(c) => return Err(Bail),
+            _ => {
+                if self.is_entry(li, pos) {
+                    return Err(Bail);
+                }
+                let mut p = pos + 1;
+                let mut end = e;
+                while p < e {
+                    match b[p] {
+                        b':' if p + 1 == e || b[p + 1] == b' ' => return Err(Bail),
+                        b'#' if b[p - 1] == b' ' => {
+                            end = p;
+                            break;
+                        }
+                        _ => p += 1,
+                    }
+                }
+                let v = self.text[pos..end].trim_end_matches(' ');
+                (Event::Scalar(Cow::Borrowed(v), ScalarStyle::Plain, 0, None), e)
+            }
+        };
+        if !self.rest_is_empty(li, end) {
+            return Err(Bail);
+        }
+        self.push(ev, li, pos);
+        self.i = li + 1;
+        Ok(())
+    }
+
+    /// A flow collection that opens at `pos` and closes on the same line;
+    /// returns the index just past its end. Entries are plain or quoted
+    /// scalars and nested flow collections; a mapping's entries are
+    /// `key: value` pairs. Empty entries, a trailing comma, keys without
+    /// values and single-pair mappings inside sequences are left to the
+    /// general parser.
+    fn flow(&mut self, li: usize, pos: usize) -> R<usize> {
+        self.enter()?;
+        let e = self.lines[li].1;
+        let b = self.b;
+        let is_map = b[pos] == b'{';
+        let close = if is_map { b'}' } else { b']' };
+        let open = if is_map { Event::MappingStart(0, None) } else { Event::SequenceStart(0, None) };
+        self.push(open, li, pos);
+        let skip = |mut p: usize| {
+            while p < e && b[p] == b' ' {
+                p += 1;
+            }
+            p
+        };
+        let mut p = skip(pos + 1);
+        if p < e && b[p] == close {
+            let shut = if is_map { Event::MappingEnd } else { Event::SequenceEnd };
+            self.push(shut, li, p);
+            self.depth -= 1;
+            return Ok(p + 1);
+        }
+        loop {
+            if is_map {
+                p = self.flow_scalar(li, p, true)?;
+                p = skip(p);
+                if p >= e || b[p] != b':' {
+                    return Err(Bail);
+                }
+                p = skip(p + 1);
+            }
+            p = match b.get(p) {
+                Some(b'[' | b'{') if p < e => self.flow(li, p)?,
+                _ => self.flow_scalar(li, p, false)?,
+            };
+            p = skip(p);
+            match b.get(p) {
+                Some(&c) if p < e && c == close => break,
+                Some(b',') if p < e => {
+                    p = skip(p + 1);
+                    if p >= e || matches!(b[p], b',' | b']' | b'}') {
+                        return Err(Bail);
+                    }
+                }
+                _ => return Err(Bail),
+            }
+        }
+        let shut = if is_map { Event::MappingEnd } else { Event::SequenceEnd };
+        self.push(shut, li, p);
+        self.depth -= 1;
+        Ok(p + 1)
+    }
+
+    /// A scalar inside a flow collection at `pos`; returns the index just
+    /// past it. A key's plain scalar ends before `: `.
+    fn flow_scalar(&mut self, li: usize, pos: usize, key: bool) -> R<usize> {
+        let e = self.lines[li].1;
+        let b = self.b;
+        if pos >= e {
+            return Err(Bail);
+        }
+        let (v, style, end) = match b[pos] {
+            b'"' => {
+                let (v, end) = self.double(li, pos)?;
+                (v, ScalarStyle::DoubleQuoted, end)
+            }
+            b'\'' => {
+                let (v, end) = self.single(li, pos)?;
+                (v, ScalarStyle::SingleQuoted, end)
+            }
+            c if is_indicator(c) => return Err(Bail),
+            b'-' if pos + 1 < e && b[pos + 1] == b' ' => return Err(Bail),
+            _ => {
+                let mut p = pos + 1;
+                while p < e {
+                    match b[p] {
+                        b',' | b'[' | b']' | b'{' | b'}' => break,
+                        b'#' if b[p - 1] == b' ' => return Err(Bail),
+                        b':' if p + 1 == e || matches!(b[p + 1], b' ' | b',' | b'[' | b']' | b'{' | b'}') => {
+                            if !key {
+                                return Err(Bail);
+                            }
+                            break;
+                        }
+                        _ => p += 1,
+                    }
+                }
+                (Cow::Borrowed(self.text[pos..p].trim_end_matches(' ')), ScalarStyle::Plain, p)
+            }
+        };
+        // A quoted key must be followed by `: ` here too.
+        if key && style != ScalarStyle::Plain && !(end + 1 < e && b[end] == b':' && b[end + 1] == b' ') {
+            return Err(Bail);
+        }
+        self.push(Event::Scalar(v, style, 0, None), li, pos);
+        Ok(end)
+    }
+
+    /// The index just past the closing quote of a single-quoted scalar
+    /// that opens at `pos`, if it closes on the same line.
+    fn single_end(&self, li: usize, pos: usize) -> Option<usize> {
+        let e = self.lines[li].1;
+        let mut p = pos + 1;
+        while p < e {
+            if self.b[p] == b'\'' {
+                if p + 1 < e && self.b[p + 1] == b'\'' {
+                    p += 2;
+                    continue;
+                }
+                return Some(p);
+            }
+            p += 1;
+        }
+        None
+    }
+
+    fn single(&self, li: usize, pos: usize) -> R<(Cow<'a, str>, usize)> {
+        let close = self.single_end(li, pos).ok_or(Bail)?;
+        let raw = &self.text[pos + 1..close];
+        let v = if raw.contains('\'') { Cow::Owned(raw.replace("''", "'")) } else { Cow::Borrowed(raw) };
+        Ok((v, close + 1))
+    }
+
+    /// The index of the closing quote of a double-quoted scalar that opens
+    /// at `pos`, if it closes on the same line.
+    fn double_end(&self, li: usize, pos: usize) -> Option<usize> {
+        let e = self.lines[li].1;
+        let mut p = pos + 1;
+        while p < e {
+            match self.b[p] {
+                b'\\' => p += 2,
+                b'"' => return Some(p),
+                _ => p += 1,
+            }
+        }
+        None
+    }
+
+    fn double(&self, li: usize, pos: usize) -> R<(Cow<'a, str>, usize)> {
+        let close = self.double_end(li, pos).ok_or(Bail)?;
+        let raw = &self.text[pos + 1..close];
+        if !raw.contains('\\') {
+            return Ok((Cow::Borrowed(raw), close + 1));
+        }
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.bytes();
+        while let Some(c) = chars.next() {
+            if c != b'\\' {
+                out.push(c as char);
+                continue;
+            }
+            let esc = chars.next().ok_or(Bail)?;
+            let simple = match esc {
+                b'0' => '\0',
+                b'a' => '\x07',
+                b'b' => '\x08',
+                b't' => '\t',
+                b'n' => '\n',
+                b'v' => '\x0b',
+                b'f' => '\x0c',
+                b'r' => '\r',
+                b'e' => '\x1b',
+                b' ' => ' ',
+                b'"' => '"',
+                b'/' => '/',
+                b'\\' => '\\',
+                b'N' => '\u{85}',
+                b'_' => '\u{a0}',
+                b'L' => '\u{2028}',
+                b'P' => '\u{2029}',
+                b'x' | b'u' | b'U' => {
+                    let n = match esc {
+                        b'x' => 2,
+                        b'u' => 4,
+                        _ => 8,
+                    };
+                    let mut code = 0u32;
+                    for _ in 0..n {
+                        let d = (chars.next().ok_or(Bail)? as char).to_digit(16).ok_or(Bail)?;
+                        code = code * 16 + d;
+                    }
+                    char::from_u32(code).ok_or(Bail)?
+                }
+                _ => return Err(Bail),
+            };
+            out.push(simple);
+        }
+        Ok((Cow::Owned(out), close + 1))
+    }
+
+    /// A literal (`|`) or folded (`>`) block scalar whose header is at
+    /// `pos`, inside a block indented by `parent` columns.
+    fn block_scalar(&mut self, li: usize, pos: usize, parent: isize) -> R<()> {
+        let b = self.b;
+        let e = self.lines[li].1;
+        let literal = b[pos] == b'|';
+        let mut p = pos + 1;
+        let chomp = match b.get(p) {
+            Some(b'-') if p < e => {
+                p += 1;
+                b'-'
+            }
+            Some(b'+') if p < e => {
+                p += 1;
+                b'+'
+            }
+            _ => b' ',
+        };
+        if parent < 0 || !self.rest_is_empty(li, p) {
+            return Err(Bail);
+        }
+        // The first line with text sets the indentation; empty lines
+        // before it are not read here.
+        let first = li + 1;
+        if first >= self.lines.len() || self.line_is_spaces(first) {
+            return Err(Bail);
+        }
+        let ind = self.indent(first);
+        if ind as isize <= parent {
+            return Err(Bail);
+        }
+        let mut out = String::new();
+        let mut k = first;
+        let mut last_text = first;
+        let mut pending_empty = 0usize;
+        let mut prev_text = false;
+        while k < self.lines.len() {
+            let (s, le) = self.lines[k];
+            if self.line_is_spaces(k) {
+                if le - s > ind {
+                    return Err(Bail);
+                }
+                pending_empty += 1;
+                k += 1;
+                continue;
+            }
+            if self.indent(k) < ind {
+                break;
+            }
+            let content = &self.text[s + ind..le];
+            if literal {
+                for _ in 0..pending_empty {
+                    out.push('\n');
+                }
+                if prev_text {
+                    out.push('\n');
+                }
+            } else {
+                if content.starts_with(' ') {
+                    return Err(Bail);
+                }
+                if prev_text {
+                    if pending_empty == 0 {
+                        out.push(' ');
+                    } else {
+                        for _ in 0..pending_empty {
+                            out.push('\n');
+                        }
+                    }
+                }
+            }
+            out.push_str(content);
+            prev_text = true;
+            pending_empty = 0;
+            last_text = k;
+            k += 1;
+        }
+        let mut end = self.lines[last_text].1;
+        match chomp {
+            b'-' => {}
+            b'+' => {
+                out.push('\n');
+                for _ in 0..pending_empty {
+                    out.push('\n');
+                }
+                if pending_empty > 0 {
+                    end = self.lines[k - 1].1;
+                }
+            }
+            _ => out.push('\n'),
+        }
+        let style = if literal { ScalarStyle::Literal } else { ScalarStyle::Folded };
+        // The general parser places a block scalar where its text starts.
+        let start = self.marker(first, self.lines[first].0 + ind);
+        let end_line = if end == self.lines[last_text].1 { last_text } else { k - 1 };
+        let end = self.marker(end_line, end);
+        self.events.push((Event::Scalar(Cow::Owned(out), style, 0, None), Span::new(start, end)));
+        self.i = k;
+        Ok(())
+    }
+
+    fn line_is_spaces(&self, li: usize) -> bool {
+        let (s, e) = self.lines[li];
+        self.b[s..e].iter().all(|&c| c == b' ')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse::fast_reader_agrees;
+
+    /// Texts the fast reader must read, and read as the general parser does.
+    const READ: &[&str] = &[
+        "",
+        "# only a comment\n",
+        "x\n",
+        "a: 1\n",
+        "a: 1\n---\n",
+        "a: 1\n---",
+        "a: 1\n---\n# c\n",
+        "---\n---\na: 1\n",
+        "--- # c\na: 1\n",
+        "---",
+        "---\n",
+        "a:\n  b:\nc: 1\n",
+        "a:\n- \n- b\n",
+        "- \n- a\n",
+        "-\n-\n",
+        "a:\n-\n",
+        "a: |\n  x",
+        "a: |\n  x\n",
+        "a: |+\n  x\n\n",
+        "a: |+\n  x\n\n  ",
+        "a: |-\n  one\n\n  two\n",
+        "a: |\n  # not a comment\n    more\nb: 1\n",
+        "a: >\n  x\n  y\n\n  z\n",
+        "a: >-\n  x\n  y\n",
+        "a: >+\n  x\n\n",
+        "a: \"x\\ty\\u00e9\\\\ \\\" \\/ \\x41\"\n",
+        "a: 'it''s'\n",
+        "'k''ey': 1\n\"k\\\"2\": 2\n'k3'  : 3\n",
+        "a: [1, \"b\", [c, d], {e: f}]\n",
+        "a: {x: 1, 'y': \"2\", z: [a]}\n",
+        "a: {}\nb: []\nc: [ ]\nd: { }\n",
+        "a: [http://x, a:b]\n",
+        "key: value # c\nother: v#not-a-comment\n",
+        "\"q\": 1\n",
+        "a: 1\nb:\n  - x\n  -\n    y: 2\n",
+        "- - a\n  - b\n- c\n",
+        "- a: 1\n  b: 2\n- c:\n  - d\n",
+        "a:\n  b:\n  - 1\n  c: 2\n",
+        "  indented: root\n  more: keys\n",
+        "a: 0755\nb: 1.0\nc: true\nd: null\ne: ~\nf: yes\ng: 1e3\nh: -.inf\n",
+        "a: b\n\n\n# comment\n\nc: d\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a.txt: |\n    line 1\n    line 2\n",
+        "a: x  \nb: 'y'  # c\n",
+        "a:\n  # comment between\n  b: 1\n",
+        "k: -1\nl: -x\nm: ---\n",
+        "a:\n  b:\n    c:\n      d: [e]\n",
+    ];
+
+    /// Texts outside the subset (or invalid): the fast reader must decline
+    /// them or agree; it may never read them differently.
+    const DECLINE_OR_AGREE: &[&str] = &[
+        "a: &x 1\nb: *x\n",
+        "a: !!str 1\n",
+        "a:\tb\n",
+        "a: b\r\n",
+        "a: multi\n  line\n",
+        "a: \"open\n  quote\"\n",
+        "a: [1,\n  2]\n",
+        "a: [1, , 2]\n",
+        "a: [1, 2,]\n",
+        "a: [a: b]\n",
+        "{a: 1}\n",
+        "a: |2\n   x\n",
+        "a: |\n\n  x\n",
+        "a: >\n  x\n   more\n",
+        "a: 1\na: 2\n",
+        "a: 1\n b: 2\n",
+        "- a\nb: 1\n",
+        "a: - b\n",
+        "? a\n: b\n",
+        "%YAML 1.2\n---\na: 1\n",
+        "a: 1\n...\n",
+        "é: 1\n",
+        "a: b: c\n",
+        "a: 'x'y\n",
+        "\"a\":1\n",
+        "a: \"\\q\"\n",
+        "a: [b]c\n",
+        "a: @x\n",
+        "key with space: 1\n",
+        "- |\n x\n",
+        "a: |\n  x\n   \n",
+        "a: |\nb: 1\n",
+    ];
+
+    #[test]
+    fn reads_the_subset_as_the_general_parser_does() {
+        for text in READ {
+            assert_eq!(fast_reader_agrees(text), Ok(true), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn never_reads_anything_differently() {
+        for text in DECLINE_OR_AGREE {
+            if let Err(e) = fast_reader_agrees(text) {
+                panic!("{text:?}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn declines_what_it_does_not_know() {
+        for text in ["a: &x 1\n", "a: !t 1\n", "a: multi\n  line\n", "a: [1,\n  2]\n", "a:\tb\n", "é: 1\n"] {
+            assert_eq!(fast_reader_agrees(text), Ok(false), "{text:?}");
+        }
+    }
+}
