@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 
 fn text_of(n: &Node, key: &str) -> String {
     match n.get(key) {
-        Some(Node::Str(s)) => s.clone(),
+        Some(Node::Str(s)) => s.to_string(),
         _ => String::new(),
     }
 }

@@ -365,7 +365,7 @@ pub fn normalize_annotations(r: &mut Resource, drop_empty: bool) {
     for (_, v) in ann.iter_mut() {
         if let Some(s) = v.scalar_text() {
             if !matches!(v, Node::Str(_)) {
-                *v = Node::Str(s);
+                *v = Node::str(s);
             }
         }
     }
@@ -476,10 +476,10 @@ fn plugin_generator(doc: &Node, loader: &Loader<'_>) -> Result<Resource> {
         m.retain(|k, _| KNOWN.contains(&k));
         // The config's own name and namespace fall back to its metadata.
         if m.get("name").and_then(Node::as_str).unwrap_or("").is_empty() {
-            m.insert("name", Node::Str(meta_name));
+            m.insert("name", Node::str(meta_name));
         }
         if m.get("namespace").and_then(Node::as_str).unwrap_or("").is_empty() && !meta_ns.is_empty() {
-            m.insert("namespace", Node::Str(meta_ns));
+            m.insert("namespace", Node::str(meta_ns));
         }
     }
     generate::generate(gen_kind, &entry, &GeneratorOptions::default(), loader)

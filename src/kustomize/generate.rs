@@ -79,8 +79,8 @@ fn string_map(v: &Node, what: &str) -> Result<Vec<(String, String)>> {
         Node::Map(m) => m
             .iter()
             .map(|(k, v)| match v {
-                Node::Str(s) => Ok((k.clone(), s.clone())),
-                Node::Null => Ok((k.clone(), String::new())),
+                Node::Str(s) => Ok((k.to_string(), s.to_string())),
+                Node::Null => Ok((k.to_string(), String::new())),
                 other => Err(Error::invalid(format!("{what}: value of `{k}` must be a string, not {}", other.kind_name()))),
             })
             .collect(),
@@ -110,7 +110,7 @@ fn str_list(m: &Mapping, key: &str) -> Result<Vec<String>> {
         Some(Node::Seq(items)) => items
             .iter()
             .map(|i| match i {
-                Node::Str(s) => Ok(s.clone()),
+                Node::Str(s) => Ok(s.to_string()),
                 other => Err(Error::invalid(format!("generator field `{key}` must list strings, not {}", other.kind_name()))),
             })
             .collect(),
@@ -199,8 +199,8 @@ pub fn generate(kind: GeneratorKind, entry: &Node, global: &GeneratorOptions, lo
             let mut binary = Mapping::new();
             for (k, v) in pairs {
                 match String::from_utf8(v) {
-                    Ok(s) => data.insert(k, Node::Str(s)),
-                    Err(e) => binary.insert(k, Node::Str(encode_base64(e.as_bytes()))),
+                    Ok(s) => data.insert(k, Node::str(s)),
+                    Err(e) => binary.insert(k, Node::str(encode_base64(e.as_bytes()))),
                 };
             }
             if !data.is_empty() {
@@ -213,7 +213,7 @@ pub fn generate(kind: GeneratorKind, entry: &Node, global: &GeneratorOptions, lo
         GeneratorKind::Secret => {
             let mut data = Mapping::new();
             for (k, v) in pairs {
-                data.insert(k, Node::Str(encode_base64(&v)));
+                data.insert(k, Node::str(encode_base64(&v)));
             }
             // kustomize always writes `data` on a generated Secret, even
             // empty, but leaves it off an empty ConfigMap.

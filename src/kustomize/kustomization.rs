@@ -167,7 +167,7 @@ impl Kustomization {
     /// A map-of-strings field as ordered pairs.
     pub fn str_map(&self, key: &str) -> Vec<(String, String)> {
         match self.get(key) {
-            Some(Node::Map(m)) => m.iter().map(|(k, v)| (k.clone(), v.scalar_text().unwrap_or_default())).collect(),
+            Some(Node::Map(m)) => m.iter().map(|(k, v)| (k.to_string(), v.scalar_text().unwrap_or_default())).collect(),
             _ => Vec::new(),
         }
     }

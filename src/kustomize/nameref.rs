@@ -138,7 +138,7 @@ impl<'a> Referrer<'a> {
                     }
                     match ns {
                         Node::Str(n) => {
-                            binding_namespaces.insert(n.clone());
+                            binding_namespaces.insert(n.to_string());
                         }
                         _ => {
                             return Err(Error::invalid(format!("Invalid Input: namespace is blank for resource \"{id}\"")));
@@ -199,7 +199,7 @@ impl Ctx<'_> {
         let Some(i) = self.select(&old, None, false)? else { return Ok(()) };
         let new = &self.candidates[i].current.name;
         if *new != old {
-            *node = Node::Str(new.clone());
+            *node = Node::str(new.clone());
         }
         Ok(())
     }
@@ -216,9 +216,9 @@ impl Ctx<'_> {
         if c.current.name == old && c.current.namespace.is_empty() {
             return Ok(());
         }
-        m.insert("name", Node::Str(c.current.name.clone()));
+        m.insert("name", Node::str(c.current.name.clone()));
         if !c.current.namespace.is_empty() {
-            m.insert("namespace", Node::Str(c.current.namespace.clone()));
+            m.insert("namespace", Node::str(c.current.namespace.clone()));
         }
         Ok(())
     }

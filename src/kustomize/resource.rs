@@ -234,7 +234,7 @@ fn string_pairs(node: Option<&Node>) -> Vec<(String, String)> {
     match node {
         Some(Node::Map(m)) => m
             .iter()
-            .filter_map(|(k, v)| v.scalar_text().map(|s| (k.clone(), s)))
+            .filter_map(|(k, v)| v.scalar_text().map(|s| (k.to_string(), s)))
             .collect(),
         _ => Vec::new(),
     }

@@ -56,7 +56,7 @@ impl Selector {
         for (k, v) in m.iter() {
             let text = match v {
                 Node::Null => String::new(),
-                Node::Str(t) => t.clone(),
+                Node::Str(t) => t.to_string(),
                 other => other.scalar_text().ok_or_else(|| Error::invalid(format!("selector field `{k}` must be a string")))?,
             };
             match k.as_str() {

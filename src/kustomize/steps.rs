@@ -17,7 +17,7 @@ use super::transform::{
     add_annotations, add_labels, add_prefix, add_suffix, builtin_from_node, label_entry_field_specs,
     set_images_all, set_namespace, set_replicas_all, ImageSpec, LabelEntry, NamespaceOptions, ReplicaSpec, ValueAdd,
 };
-use super::yaml::{self, Mapping, Node};
+use super::yaml::{self, Mapping, Node, Str};
 use std::collections::BTreeMap;
 
 /// The transformer configuration of an accumulation: kustomize's default
@@ -56,7 +56,7 @@ impl Config {
             let Node::Map(defs) = doc else {
                 return Err(Error::invalid_at(loader.resolve(path), "unable to parse open API definition"));
             };
-            let mut names: Vec<&String> = defs.keys().collect();
+            let mut names: Vec<&Str> = defs.keys().collect();
             names.sort();
             for name in names {
                 let Some(def) = defs.get(name) else { continue };
@@ -84,7 +84,7 @@ fn crd_fields(tc: &mut TransformerConfig, gvk: &Gvk, defs: &Mapping, type_name: 
         return Ok(());
     };
     for (prop, schema) in props.iter() {
-        path.push(prop.clone());
+        path.push(prop.to_string());
         let spec = |p: &[String]| FieldSpec { gvk: gvk.clone(), path: p.join("/"), create: false };
         if schema.get("x-kubernetes-annotation").is_some() {
             tc.add_annotation_field_spec(spec(path))?;
@@ -364,7 +364,7 @@ pub fn finish_metadata(resources: &mut [Resource], kust: &Kustomization) -> Resu
                         let meta = r.metadata_mut();
                         let ann = meta.entry_or_insert_with("annotations", Node::map);
                         if let Some(m) = ann.as_map_mut() {
-                            m.insert("config.kubernetes.io/origin", Node::Str(o));
+                            m.insert("config.kubernetes.io/origin", Node::str(o));
                         }
                     }
                 }
@@ -387,7 +387,7 @@ pub fn finish_metadata(resources: &mut [Resource], kust: &Kustomization) -> Resu
                     let meta = r.metadata_mut();
                     let ann = meta.entry_or_insert_with("annotations", Node::map);
                     if let Some(m) = ann.as_map_mut() {
-                        m.insert("alpha.config.kubernetes.io/transformations", Node::Str(text));
+                        m.insert("alpha.config.kubernetes.io/transformations", Node::str(text));
                     }
                 }
             }

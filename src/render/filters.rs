@@ -44,10 +44,10 @@ pub fn to_node(v: &Value) -> Result<Node, Error> {
             Some(i) => Node::Int(i),
             None => match f64::try_from(v.clone()) {
                 Ok(f) => Node::Float(f),
-                Err(_) => Node::Str(v.to_string()),
+                Err(_) => Node::str(v.to_string()),
             },
         },
-        ValueKind::String | ValueKind::Bytes => Node::Str(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())),
+        ValueKind::String | ValueKind::Bytes => Node::str(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())),
         ValueKind::Seq | ValueKind::Iterable => Node::Seq(v.try_iter()?.map(|x| to_node(&x)).collect::<Result<_, _>>()?),
         ValueKind::Map => {
             let mut m = Mapping::new();
@@ -57,7 +57,7 @@ pub fn to_node(v: &Value) -> Result<Node, Error> {
             }
             Node::Map(m)
         }
-        _ => Node::Str(v.to_string()),
+        _ => Node::str(v.to_string()),
     })
 }
 

@@ -49,9 +49,9 @@ fn to_figment(n: &Node) -> Value {
         Node::Int(i) => Value::Num(t, Num::I64(*i)),
         Node::Uint(u) => Value::Num(t, Num::U64(*u)),
         Node::Float(f) => Value::Num(t, Num::F64(*f)),
-        Node::Str(s) => Value::String(t, s.clone()),
+        Node::Str(s) => Value::String(t, s.to_string()),
         Node::Seq(s) => Value::Array(t, s.iter().map(to_figment).collect()),
-        Node::Map(m) => Value::Dict(t, m.iter().map(|(k, v)| (k.clone(), to_figment(v))).collect()),
+        Node::Map(m) => Value::Dict(t, m.iter().map(|(k, v)| (k.to_string(), to_figment(v))).collect()),
     }
 }
 

@@ -180,7 +180,7 @@ fn type_scalar(schema: &Value, path: &[Seg], s: &str) -> Result<Node, String> {
         return Ok(Node::Null);
     }
     let Some(types) = types_at(schema, path) else {
-        return Ok(Node::Str(s.to_string()));
+        return Ok(Node::str(s));
     };
     let has = |t: &str| types.iter().any(|x| x == t);
     if has("boolean") && (s == "true" || s == "false") {
@@ -202,7 +202,7 @@ fn type_scalar(schema: &Value, path: &[Seg], s: &str) -> Result<Node, String> {
         }
     }
     if has("string") {
-        return Ok(Node::Str(s.to_string()));
+        return Ok(Node::str(s));
     }
     let wanted = if types.is_empty() { "null".to_string() } else { types.join(" or ") };
     Err(format!("{}: {} is not of type {wanted}", display_path(path), Value::String(s.to_string())))

@@ -93,7 +93,7 @@ fn check_keys(node: &Node, at: &str, table: &BTreeMap<&str, &[&str]>) {
             let keys = table.get(at).unwrap_or_else(|| panic!("unexpected object at {at:?}"));
             for (k, v) in m.iter() {
                 assert!(keys.contains(&k.as_str()), "unknown field {k:?} at {at:?}");
-                let next = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+                let next = if at.is_empty() { k.to_string() } else { format!("{at}.{k}") };
                 check_keys(v, &next, table);
             }
         }
@@ -111,7 +111,7 @@ fn expand(gen: &Node) -> Vec<BTreeMap<String, String>> {
             .as_seq()
             .unwrap()
             .iter()
-            .map(|e| e.as_map().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect())
+            .map(|e| e.as_map().unwrap().iter().map(|(k, v)| (k.to_string(), v.as_str().unwrap().to_string())).collect())
             .collect();
     }
     let m = gen.get("matrix").expect("list or matrix");
@@ -149,7 +149,7 @@ fn render(text: &str, params: &BTreeMap<String, String>) -> String {
 
 fn render_node(n: &Node, p: &BTreeMap<String, String>) -> Node {
     match n {
-        Node::Str(t) => Node::Str(render(t, p)),
+        Node::Str(t) => Node::str(render(t, p)),
         Node::Seq(v) => Node::Seq(v.iter().map(|x| render_node(x, p)).collect()),
         Node::Map(m) => Node::Map(m.iter().map(|(k, v)| (k.clone(), render_node(v, p))).collect()),
         other => other.clone(),

@@ -477,7 +477,7 @@ pub(crate) fn type_error(field: &str, want: &str, got: &Node) -> Error {
 pub(crate) fn string_field(m: &Mapping, key: &str) -> Result<Option<String>> {
     match json_field(m, key) {
         None | Some(Node::Null) => Ok(None),
-        Some(Node::Str(s)) => Ok(Some(s.clone())),
+        Some(Node::Str(s)) => Ok(Some(s.to_string())),
         Some(other) => Err(type_error(key, "string", other)),
     }
 }
@@ -495,7 +495,7 @@ pub(crate) fn string_field_lenient(m: &Mapping, key: &str) -> Result<Option<Stri
 /// The text a lenient string field takes from a scalar.
 pub(crate) fn lenient_text(node: &Node) -> Option<String> {
     match node {
-        Node::Str(s) => Some(s.clone()),
+        Node::Str(s) => Some(s.to_string()),
         Node::Null => Some(String::new()),
         Node::Bool(b) => Some(b.to_string()),
         Node::Int(i) => Some(i.to_string()),

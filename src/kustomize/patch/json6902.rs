@@ -22,7 +22,7 @@ fn field<'a>(op: &'a Node, name: &str) -> Option<&'a Node> {
 
 fn string(op: &Node, name: &str) -> Result<String> {
     match field(op, name) {
-        Some(Node::Str(s)) => Ok(s.clone()),
+        Some(Node::Str(s)) => Ok(s.to_string()),
         _ => Err(Error::invalid(format!("JSON patch operation is missing `{name}`"))),
     }
 }

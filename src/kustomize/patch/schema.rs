@@ -257,7 +257,7 @@ impl CustomSchema {
         };
         for (name, def) in defs.iter() {
             let id = schema.add(def, 0);
-            schema.definitions.insert(name.clone(), id);
+            schema.definitions.insert(name.to_string(), id);
             let Some(Node::Seq(gvks)) = def.get("x-kubernetes-group-version-kind") else { continue };
             for gvk in gvks {
                 let (Some(version), Some(kind)) = (gvk.get("version").and_then(Node::as_str), gvk.get("kind").and_then(Node::as_str)) else {
@@ -293,7 +293,7 @@ impl CustomSchema {
         if let Some(Node::Map(props)) = m.get("properties") {
             for (k, v) in props.iter() {
                 let child = self.add(v, depth + 1);
-                n.properties.insert(k.clone(), child);
+                n.properties.insert(k.to_string(), child);
             }
         }
         if let Some(v @ Node::Map(_)) = m.get("additionalProperties") {

@@ -192,7 +192,7 @@ fn merge_keyed(mut dest: Vec<Node>, patch: Vec<Node>, keys: &[&str], elem_schema
         if let Node::Map(m) = &mut merged {
             for (k, v) in &kv {
                 if !m.contains_key(k) {
-                    m.insert(k.clone(), Node::Str(v.clone()));
+                    m.insert(k.clone(), Node::str(v.clone()));
                 }
             }
         }

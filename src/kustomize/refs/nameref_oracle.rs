@@ -15,7 +15,7 @@ mod tests {
     fn norm(n: &Node) -> Node {
         match n {
             Node::Map(m) => {
-                let mut entries: Vec<(String, Node)> = m.iter().map(|(k, v)| (k.clone(), norm(v))).collect();
+                let mut entries: Vec<(String, Node)> = m.iter().map(|(k, v)| (k.to_string(), norm(v))).collect();
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
                 Node::Map(entries.into_iter().collect::<Mapping>())
             }

@@ -174,7 +174,7 @@ impl TargetSpec {
             Some(Node::Seq(items)) => items
                 .iter()
                 .map(|p| match p {
-                    Node::Str(s) => Ok(s.clone()),
+                    Node::Str(s) => Ok(s.to_string()),
                     other => Err(type_error("fieldPaths", "string", other)),
                 })
                 .collect::<Result<_>>()?,
@@ -461,7 +461,7 @@ fn retype(like: &Node, text: &str) -> Result<Node> {
         )))
     };
     match like {
-        Node::Str(_) => Ok(Node::Str(text.to_string())),
+        Node::Str(_) => Ok(Node::str(text.to_string())),
         Node::Int(_) | Node::Uint(_) => match plain {
             n @ (Node::Int(_) | Node::Uint(_)) => Ok(n),
             _ => fail("!!int"),
@@ -480,7 +480,7 @@ fn retype(like: &Node, text: &str) -> Result<Node> {
             Node::Null => Ok(Node::Null),
             _ => fail("!!null"),
         },
-        Node::Map(_) | Node::Seq(_) => Ok(Node::Str(text.to_string())),
+        Node::Map(_) | Node::Seq(_) => Ok(Node::str(text.to_string())),
     }
 }
 

@@ -197,7 +197,7 @@ impl Value {
     /// 64 bits).
     fn of(n: &Node) -> Option<Value> {
         Some(match n {
-            Node::Str(s) => Value::Str(s.clone()),
+            Node::Str(s) => Value::Str(s.to_string()),
             Node::Int(i) => Value::Int(*i),
             Node::Uint(_) => return None,
             Node::Float(f) => Value::Float(*f),
@@ -209,7 +209,7 @@ impl Value {
 
     fn node(&self) -> Node {
         match self {
-            Value::Str(s) => Node::Str(s.clone()),
+            Value::Str(s) => Node::str(s.clone()),
             Value::Int(i) => Node::Int(*i),
             Value::Float(f) => Node::Float(*f),
             Value::Bool(b) => Node::Bool(*b),
@@ -315,7 +315,7 @@ pub(crate) fn expand_text(input: &str, lookup: &dyn Fn(&str) -> Option<Node>) ->
                         let name = &rest[1..1 + close];
                         let mapped = lookup(name);
                         if input.len() == name.len() + 3 {
-                            return mapped.unwrap_or_else(|| Node::Str(input.to_string()));
+                            return mapped.unwrap_or_else(|| Node::str(input.to_string()));
                         }
                         match mapped {
                             Some(n) => out.push_str(&n.scalar_text().unwrap_or_default()),
@@ -349,7 +349,7 @@ pub(crate) fn expand_text(input: &str, lookup: &dyn Fn(&str) -> Option<Node>) ->
     if checkpoint < input.len() {
         out.push_str(&input[checkpoint..]);
     }
-    Node::Str(out)
+    Node::str(out)
 }
 
 fn expand(input: &str, values: &BTreeMap<String, Value>) -> Node {

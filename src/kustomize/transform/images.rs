@@ -268,7 +268,7 @@ pub fn set_images_all(resources: &mut [Resource], images: &[ImageSpec], specs: &
                 next = e + 1;
             }
             if changed {
-                *node = Node::Str(value);
+                *node = Node::str(value);
             }
         }
     }
@@ -398,7 +398,7 @@ impl Updater<'_> {
         let result = self.image.rewrite_with(&pattern, &value);
         self.pattern = Some(pattern);
         if let Some(new) = result? {
-            *node = Node::Str(new);
+            *node = Node::str(new);
         }
         Ok(())
     }

@@ -112,12 +112,12 @@ pub(crate) fn string_map(m: &Mapping, key: &str, lenient: bool) -> Result<BTreeM
         Some(Node::Map(pairs)) => {
             for (k, v) in pairs.iter() {
                 let v = match v {
-                    Node::Str(s) => s.clone(),
+                    Node::Str(s) => s.to_string(),
                     Node::Null => String::new(),
                     other if lenient && other.is_scalar() => config::lenient_text(other).unwrap_or_default(),
                     other => return Err(config::type_error(key, "string", other)),
                 };
-                out.insert(k.clone(), v);
+                out.insert(k.to_string(), v);
             }
         }
         Some(other) => {
@@ -213,7 +213,7 @@ mod tests {
     fn canonical(n: &Node) -> Node {
         match n {
             Node::Map(m) => {
-                let mut entries: Vec<(String, Node)> = m.iter().map(|(k, v)| (k.clone(), canonical(v))).collect();
+                let mut entries: Vec<(String, Node)> = m.iter().map(|(k, v)| (k.to_string(), canonical(v))).collect();
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
                 Node::Map(entries.into_iter().collect())
             }

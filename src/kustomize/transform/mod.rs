@@ -59,7 +59,7 @@ pub(crate) fn set_scalar_string(node: &mut Node, value: String) -> Result<()> {
     match node {
         Node::Map(_) | Node::Seq(_) => Err(wrong_kind("ScalarNode", node)),
         _ => {
-            *node = Node::Str(value);
+            *node = Node::str(value);
             Ok(())
         }
     }

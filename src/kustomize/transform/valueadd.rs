@@ -213,7 +213,7 @@ fn add_value(node: &mut Node, path: &str, file_path_position: i64, value: &str) 
     // kustomize writes an untagged scalar in the old one's style: a
     // quoted string stays a string, anything plain is typed anew. Quoting
     // is not kept here, so a string field stays a string.
-    *leaf = if matches!(&*leaf, Node::Str(_)) { Node::Str(new) } else { resolve_plain(&new) };
+    *leaf = if matches!(&*leaf, Node::Str(_)) { Node::str(new) } else { resolve_plain(&new) };
     Ok(())
 }
 

@@ -9,7 +9,7 @@
 //! literal blocks, and long plain or quoted strings folded at 80 columns.
 
 use super::json::{go_json_float, shortest_digits};
-use super::node::{Mapping, Node};
+use super::node::{Mapping, Node, Str};
 use super::parse::{go_parse_int, go_parse_uint, is_yaml_style_float};
 use std::cmp::Ordering;
 
@@ -169,7 +169,7 @@ impl Emitter {
     /// A block mapping whose keys sit at column `indent`. `inline` means the
     /// first key continues the current line (after `- `).
     fn block_map(&mut self, m: &Mapping, indent: usize, inline: bool) {
-        let mut entries: Vec<(&String, &Node)> = m.iter().collect();
+        let mut entries: Vec<(&Str, &Node)> = m.iter().collect();
         sort_keys(&mut entries);
         for (i, (k, v)) in entries.into_iter().enumerate() {
             if i > 0 || !inline {
@@ -858,7 +858,7 @@ trait KeyOf {
     fn key(&self) -> &str;
 }
 
-impl KeyOf for (&String, &Node) {
+impl KeyOf for (&Str, &Node) {
     fn key(&self) -> &str {
         self.0
     }
@@ -971,7 +971,7 @@ mod tests {
         let printed = emit_stream(&docs);
         let back = parse_stream(&printed).unwrap_or_default();
         let keys = |n: &Node| {
-            let mut k: Vec<String> = n.as_map().map(|m| m.iter().map(|(k, _)| k.clone()).collect()).unwrap_or_default();
+            let mut k: Vec<String> = n.as_map().map(|m| m.iter().map(|(k, _)| k.to_string()).collect()).unwrap_or_default();
             k.sort();
             k
         };
@@ -1040,7 +1040,7 @@ mod roundtrip {
             Node::Uint(u) => Node::Float(u as f64),
             Node::Seq(s) => Node::Seq(s.into_iter().map(normalize).collect()),
             Node::Map(m) => {
-                let mut entries: Vec<(String, Node)> = m.into_iter().map(|(k, v)| (k, normalize(v))).collect();
+                let mut entries: Vec<(String, Node)> = m.into_iter().map(|(k, v)| (k.to_string(), normalize(v))).collect();
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
                 Node::Map(entries.into_iter().collect())
             }
@@ -1068,7 +1068,7 @@ mod roundtrip {
             any::<bool>().prop_map(Node::Bool),
             any::<i64>().prop_map(Node::Int),
             any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Node::Float),
-            tricky_string().prop_map(Node::Str),
+            tricky_string().prop_map(Node::str),
         ]
     }
 

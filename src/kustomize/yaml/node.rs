@@ -14,6 +14,12 @@
 
 use std::fmt;
 
+/// The string type of keys and string scalars: strings of up to 24 bytes
+/// (most keys and many values of a manifest) live inline, without a heap
+/// allocation of their own, which saves both time and memory on large
+/// trees.
+pub type Str = compact_str::CompactString;
+
 /// One YAML/JSON value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Node {
@@ -28,7 +34,7 @@ pub enum Node {
     /// A floating point number.
     Float(f64),
     /// A string.
-    Str(String),
+    Str(Str),
     /// A sequence.
     Seq(Vec<Node>),
     /// A mapping with string keys.
@@ -38,7 +44,7 @@ pub enum Node {
 /// An insertion-ordered mapping from string keys to nodes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Mapping {
-    entries: Vec<(String, Node)>,
+    entries: Vec<(Str, Node)>,
 }
 
 impl Mapping {
@@ -79,7 +85,7 @@ impl Mapping {
 
     /// Sets `key` to `value`, keeping the key's position when it exists.
     /// Returns the previous value.
-    pub fn insert(&mut self, key: impl Into<String>, value: Node) -> Option<Node> {
+    pub fn insert(&mut self, key: impl Into<Str>, value: Node) -> Option<Node> {
         let key = key.into();
         if let Some(slot) = self.get_mut(&key) {
             return Some(std::mem::replace(slot, value));
@@ -90,7 +96,7 @@ impl Mapping {
 
     /// Appends without checking for an existing key. The caller guarantees
     /// that `key` is new (used by the parser after its own duplicate check).
-    pub(crate) fn push_unchecked(&mut self, key: String, value: Node) {
+    pub(crate) fn push_unchecked(&mut self, key: Str, value: Node) {
         self.entries.push((key, value));
     }
 
@@ -105,7 +111,7 @@ impl Mapping {
         let i = match self.entries.iter().position(|(k, _)| k == key) {
             Some(i) => i,
             None => {
-                self.entries.push((key.to_string(), f()));
+                self.entries.push((Str::from(key), f()));
                 self.entries.len() - 1
             }
         };
@@ -113,17 +119,17 @@ impl Mapping {
     }
 
     /// Entries in insertion order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Node)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&Str, &Node)> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
     /// Entries in insertion order, values mutable.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Node)> {
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Str, &mut Node)> {
         self.entries.iter_mut().map(|(k, v)| (&*k, v))
     }
 
     /// Keys in insertion order.
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
+    pub fn keys(&self) -> impl Iterator<Item = &Str> {
         self.entries.iter().map(|(k, _)| k)
     }
 
@@ -138,13 +144,13 @@ impl Mapping {
     }
 
     /// Consumes the mapping into its entries.
-    pub fn into_entries(self) -> Vec<(String, Node)> {
+    pub fn into_entries(self) -> Vec<(Str, Node)> {
         self.entries
     }
 }
 
-impl FromIterator<(String, Node)> for Mapping {
-    fn from_iter<T: IntoIterator<Item = (String, Node)>>(iter: T) -> Self {
+impl<K: Into<Str>> FromIterator<(K, Node)> for Mapping {
+    fn from_iter<T: IntoIterator<Item = (K, Node)>>(iter: T) -> Self {
         let mut m = Mapping::new();
         for (k, v) in iter {
             m.insert(k, v);
@@ -154,8 +160,8 @@ impl FromIterator<(String, Node)> for Mapping {
 }
 
 impl IntoIterator for Mapping {
-    type Item = (String, Node);
-    type IntoIter = std::vec::IntoIter<(String, Node)>;
+    type Item = (Str, Node);
+    type IntoIter = std::vec::IntoIter<(Str, Node)>;
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
     }
@@ -163,7 +169,7 @@ impl IntoIterator for Mapping {
 
 impl Node {
     /// A string node.
-    pub fn str(s: impl Into<String>) -> Node {
+    pub fn str(s: impl Into<Str>) -> Node {
         Node::Str(s.into())
     }
 
@@ -265,7 +271,7 @@ impl Node {
             Node::Int(i) => i.to_string(),
             Node::Uint(u) => u.to_string(),
             Node::Float(f) => super::emit::go_format_float(*f),
-            Node::Str(s) => s.clone(),
+            Node::Str(s) => s.to_string(),
             Node::Map(_) | Node::Seq(_) => return None,
         })
     }

@@ -16,7 +16,7 @@
 //! so hostile input gives an error instead of exhausting the machine.
 
 use super::fast;
-use super::node::{Mapping, Node};
+use super::node::{Mapping, Node, Str};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
@@ -148,7 +148,7 @@ enum Frame {
     Seq { items: Vec<Node>, anchor: usize },
     /// `merge_key`: the pending key is a merge key (a plain `<<` or one
     /// tagged `!!merge`); a quoted `"<<"` is an ordinary key, as in go-yaml.
-    Map { map: Mapping, key: Option<(String, Pos)>, anchor: usize, merges: Vec<Node>, start: Pos, merge_key: bool },
+    Map { map: Mapping, key: Option<(Str, Pos)>, anchor: usize, merges: Vec<Node>, start: Pos, merge_key: bool },
 }
 
 struct Builder {
@@ -278,7 +278,7 @@ impl Builder {
                         let k = match node {
                             Node::Str(s) => s,
                             other => match other.scalar_text() {
-                                Some(s) => s,
+                                Some(s) => Str::from(s),
                                 None => unreachable!("scalar events make scalar nodes"),
                             },
                         };
@@ -427,7 +427,7 @@ impl Builder {
                         message: format!("mapping key \"{k}\" already defined (mapping starts at line {})", start.line),
                     });
                 }
-                map.push_unchecked(k, node);
+                map.push_unchecked(Str::from(k), node);
                 Ok(None)
             }
             Some(Frame::Map { map, key, merges, merge_key, .. }) => {
@@ -480,12 +480,12 @@ fn escape_pointer(key: &str) -> String {
 fn scalar_node(value: &str, style: ScalarStyle, tag: Option<(&str, &str)>, pos: Pos) -> Result<Node, ParseError> {
     let core = match tag {
         Some(("!!", suffix)) | Some(("tag:yaml.org,2002:", suffix)) => Some(suffix),
-        Some(_) => return Ok(Node::Str(value.to_string())),
+        Some(_) => return Ok(Node::str(value)),
         None => None,
     };
     let err = |what: &str| ParseError { pos, message: format!("cannot decode {value:?} as {what}") };
     match core {
-        Some("str") => Ok(Node::Str(value.to_string())),
+        Some("str") => Ok(Node::str(value)),
         Some("null") => Ok(Node::Null),
         Some("bool") => match resolve_plain(value) {
             b @ Node::Bool(_) => Ok(b),
@@ -501,9 +501,9 @@ fn scalar_node(value: &str, style: ScalarStyle, tag: Option<(&str, &str)>, pos: 
             f @ Node::Float(_) => Ok(f),
             _ => Err(err("!!float")),
         },
-        Some(_) => Ok(Node::Str(value.to_string())),
+        Some(_) => Ok(Node::str(value)),
         None if style == ScalarStyle::Plain => Ok(resolve_plain(value)),
-        None => Ok(Node::Str(value.to_string())),
+        None => Ok(Node::str(value)),
     }
 }
 
@@ -522,11 +522,11 @@ pub fn resolve_plain(s: &str) -> Node {
     if first == b'.' {
         return match s.parse::<f64>() {
             Ok(f) if is_go_decimal_float(s) => Node::Float(f),
-            _ => Node::Str(s.to_string()),
+            _ => Node::str(s),
         };
     }
     if !(first.is_ascii_digit() || first == b'-' || first == b'+') {
-        return Node::Str(s.to_string());
+        return Node::str(s);
     }
     let plain: String = s.chars().filter(|&c| c != '_').collect();
     if let Some(i) = go_parse_int(&plain) {
@@ -540,7 +540,7 @@ pub fn resolve_plain(s: &str) -> Node {
             return Node::Float(f);
         }
     }
-    Node::Str(s.to_string())
+    Node::str(s)
 }
 
 /// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
