@@ -7,7 +7,8 @@
 //! reader walks the text line by line and produces the same events, with
 //! the same start positions, for a strict subset of YAML:
 //!
-//! - ASCII text without tabs or carriage returns;
+//! - printable ASCII text (no tabs, carriage returns or other control
+//!   characters);
 //! - block mappings and block sequences, including compact forms
 //!   (`- key: value`, `- - item`) and a sequence at its key's indentation;
 //! - one-line plain, single-quoted and double-quoted scalars, keys included;
@@ -36,7 +37,10 @@ type R<T> = Result<T, Bail>;
 /// The events of `text`, or `None` when it is outside the subset.
 pub(super) fn events(text: &str) -> Option<Events<'_>> {
     let bytes = text.as_bytes();
-    if !text.is_ascii() || bytes.iter().any(|&b| b == b'\t' || b == b'\r') {
+    // Control characters other than the line break (tabs, carriage
+    // returns and the unprintable ones YAML refuses) go to the general
+    // parser.
+    if !text.is_ascii() || bytes.iter().any(|&b| (b < b' ' && b != b'\n') || b == 0x7f) {
         return None;
     }
     let mut lines = Vec::with_capacity(bytes.len() / 24 + 1);
@@ -225,6 +229,12 @@ impl<'a> Reader<'a> {
             start += 1;
             while start < self.lines[li].1 && self.b[start] == b' ' {
                 start += 1;
+            }
+            // Where the general parser places such a sequence when its
+            // first entry has nothing on its line depends on what follows;
+            // that rare shape is left to it.
+            if start == self.lines[li].1 || self.b[start] == b'#' {
+                return Err(Bail);
             }
         }
         self.push(Event::SequenceStart(0, None), li, start);
@@ -732,10 +742,8 @@ mod tests {
         "---",
         "---\n",
         "a:\n  b:\nc: 1\n",
-        "a:\n- \n- b\n",
         "- \n- a\n",
         "-\n-\n",
-        "a:\n-\n",
         "a: |\n  x",
         "a: |\n  x\n",
         "a: |+\n  x\n\n",
@@ -799,6 +807,10 @@ mod tests {
         "a: \"\\q\"\n",
         "a: [b]c\n",
         "a: @x\n",
+        "a:\n-\n",
+        "a:\n- \n- b\n",
+        "a:\n-  # c\n- b\n",
+        "a:\n-\n  b: 1\n",
         "key with space: 1\n",
         "- |\n x\n",
         "a: |\n  x\n   \n",
@@ -823,7 +835,7 @@ mod tests {
 
     #[test]
     fn declines_what_it_does_not_know() {
-        for text in ["a: &x 1\n", "a: !t 1\n", "a: multi\n  line\n", "a: [1,\n  2]\n", "a:\tb\n", "é: 1\n"] {
+        for text in ["a: &x 1\n", "a: !t 1\n", "a: b\0c\n", "a: \x7f\n", "a: \x1b[0m\n", "a: multi\n  line\n", "a: [1,\n  2]\n", "a:\tb\n", "é: 1\n"] {
             assert_eq!(fast_reader_agrees(text), Ok(false), "{text:?}");
         }
     }
