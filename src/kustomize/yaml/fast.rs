@@ -34,14 +34,29 @@ struct Bail;
 
 type R<T> = Result<T, Bail>;
 
-/// The events of `text`, or `None` when it is outside the subset.
+/// All the events of `text` at once, or `None` when it is outside the
+/// subset (for the differential tests).
 pub(super) fn events(text: &str) -> Option<Events<'_>> {
+    let mut all = Vec::new();
+    read(text, |evs| {
+        all.append(evs);
+        true
+    })
+    .then_some(all)
+}
+
+/// Reads `text`, handing `sink` the events of each document as soon as
+/// the document ends (and the stream's last events at its end); `sink`
+/// takes them out and returns whether to go on. Returns whether the
+/// whole text was read: `false` when it is outside the subset or `sink`
+/// stopped, and the caller then reads it with the general parser.
+pub(super) fn read<'a>(text: &'a str, mut sink: impl FnMut(&mut Events<'a>) -> bool) -> bool {
     let bytes = text.as_bytes();
     // Control characters other than the line break (tabs, carriage
     // returns and the unprintable ones YAML refuses) go to the general
     // parser.
     if !text.is_ascii() || bytes.iter().any(|&b| (b < b' ' && b != b'\n') || b == 0x7f) {
-        return None;
+        return false;
     }
     let mut lines = Vec::with_capacity(bytes.len() / 24 + 1);
     let mut start = 0;
@@ -54,12 +69,11 @@ pub(super) fn events(text: &str) -> Option<Events<'_>> {
     if start < bytes.len() {
         lines.push((start, bytes.len()));
     }
-    let mut r = Reader { text, b: bytes, lines, i: 0, depth: 0, events: Vec::with_capacity(bytes.len() / 8 + 4) };
-    r.stream().ok()?;
-    Some(r.events)
+    let mut r = Reader { text, b: bytes, lines, i: 0, depth: 0, events: Vec::new(), sink: &mut sink };
+    r.stream().is_ok()
 }
 
-struct Reader<'a> {
+struct Reader<'a, 's> {
     text: &'a str,
     b: &'a [u8],
     /// Byte range of every line, without its line break.
@@ -68,7 +82,10 @@ struct Reader<'a> {
     i: usize,
     /// Collections open around the current position.
     depth: usize,
+    /// Events of the document being read.
     events: Events<'a>,
+    /// Where each finished document's events go.
+    sink: &'s mut dyn FnMut(&mut Events<'a>) -> bool,
 }
 
 /// Deepest nesting this reader follows; deeper texts go to the general
@@ -81,7 +98,7 @@ fn is_indicator(c: u8) -> bool {
     matches!(c, b'[' | b']' | b'{' | b'}' | b',' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`' | b'?' | b':')
 }
 
-impl<'a> Reader<'a> {
+impl<'a> Reader<'a, '_> {
     fn marker(&self, li: usize, pos: usize) -> Marker {
         match self.lines.get(li) {
             Some(&(s, _)) => Marker::new(pos, li + 1, pos - s),
@@ -187,10 +204,21 @@ impl<'a> Reader<'a> {
             }
             let (l, p) = self.here();
             self.push(Event::DocumentEnd, l, p);
+            self.flush()?;
         }
         let (l, p) = self.here();
         self.push(Event::StreamEnd, l, p);
-        Ok(())
+        self.flush()
+    }
+
+    /// Hands the events gathered so far to the sink.
+    fn flush(&mut self) -> R<()> {
+        if (self.sink)(&mut self.events) {
+            self.events.clear();
+            Ok(())
+        } else {
+            Err(Bail)
+        }
     }
 
     /// A position for events that carry no meaning of their own.

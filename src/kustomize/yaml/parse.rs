@@ -161,6 +161,10 @@ struct Builder {
     current_spans: SpanMap,
     doc_started: bool,
     yaml11: bool,
+    /// The root of the document being read, once complete.
+    pending_root: Option<Node>,
+    /// The length in characters of a text without a final line break.
+    unterminated_len: Option<usize>,
 }
 
 fn count_nodes(n: &Node) -> usize {
@@ -183,6 +187,8 @@ impl Builder {
             current_spans: SpanMap::default(),
             doc_started: false,
             yaml11: false,
+            pending_root: None,
+            unterminated_len: None,
         }
     }
 
@@ -190,11 +196,12 @@ impl Builder {
     /// fast reader's events make an invalid tree, such as a repeated key)
     /// with the general parser, so every error comes from the latter.
     fn run(self, text: &str) -> Result<Vec<(Node, SpanMap)>, ParseError> {
-        if let Some(events) = fast::events(text) {
-            let b = Builder { spans: self.spans, yaml11: self.yaml11, ..Builder::new(false) };
-            if let Ok(docs) = b.consume(events.into_iter().map(Ok), text) {
-                return Ok(docs);
-            }
+        // The fast reader hands over one document's events at a time, so
+        // the events of a large stream never all exist at once.
+        let mut b = Builder { spans: self.spans, yaml11: self.yaml11, ..Builder::new(false) };
+        b.begin(text);
+        if fast::read(text, |events| b.feed(events.drain(..).map(Ok)).is_ok()) {
+            return Ok(b.docs);
         }
         self.run_general(text)
     }
@@ -215,11 +222,24 @@ impl Builder {
         events: impl Iterator<Item = Result<(Event<'a>, Span), ParseError>>,
         text: &str,
     ) -> Result<Vec<(Node, SpanMap)>, ParseError> {
-        let mut pending_root: Option<Node> = None;
+        self.begin(text);
+        self.feed(events)?;
+        Ok(self.docs)
+    }
+
+    /// Prepares for the events of `text`.
+    fn begin(&mut self, text: &str) {
         // A block scalar that runs to the end of a text without a final
         // line break has no trailing newline (as go-yaml reads it); the
-        // event parser adds one, so it is taken off again below.
-        let unterminated_len = if text.ends_with('\n') { None } else { Some(text.chars().count()) };
+        // event parser adds one, so it is taken off again in `feed`.
+        self.unterminated_len = if text.ends_with('\n') { None } else { Some(text.chars().count()) };
+    }
+
+    /// Builds from the next events of the text given to `begin`; finished
+    /// documents collect in `self.docs`. Called once with every event, or
+    /// (by the fast reader) once per document.
+    fn feed<'a>(&mut self, events: impl Iterator<Item = Result<(Event<'a>, Span), ParseError>>) -> Result<(), ParseError> {
+        let unterminated_len = self.unterminated_len;
         for item in events {
             let (event, span) = item?;
             let pos = pos_of(&span);
@@ -228,10 +248,10 @@ impl Builder {
                 Event::DocumentStart(_) => {
                     self.doc_started = true;
                     self.anchors.clear();
-                    pending_root = None;
+                    self.pending_root = None;
                 }
                 Event::DocumentEnd => {
-                    let root = pending_root.take().unwrap_or(Node::Null);
+                    let root = self.pending_root.take().unwrap_or(Node::Null);
                     let spans = std::mem::take(&mut self.current_spans);
                     self.docs.push((root, spans));
                     self.doc_started = false;
@@ -252,7 +272,7 @@ impl Builder {
                     }
                     self.record(pos);
                     if let Some(root) = self.add_value(node, pos)? {
-                        pending_root = Some(root);
+                        self.pending_root = Some(root);
                     }
                 }
                 Event::Scalar(value, style, anchor, tag) => {
@@ -295,7 +315,7 @@ impl Builder {
                     }
                     self.record(pos);
                     if let Some(root) = self.add_value(node, pos)? {
-                        pending_root = Some(root);
+                        self.pending_root = Some(root);
                     }
                 }
                 Event::SequenceStart(anchor, _) => {
@@ -312,7 +332,7 @@ impl Builder {
                         _ => return Err(ParseError { pos, message: "unbalanced sequence".into() }),
                     };
                     if let Some(root) = self.close(node, anchor, pos)? {
-                        pending_root = Some(root);
+                        self.pending_root = Some(root);
                     }
                 }
                 Event::MappingEnd => {
@@ -324,12 +344,12 @@ impl Builder {
                         _ => return Err(ParseError { pos, message: "unbalanced mapping".into() }),
                     };
                     if let Some(root) = self.close(node, anchor, pos)? {
-                        pending_root = Some(root);
+                        self.pending_root = Some(root);
                     }
                 }
             }
         }
-        Ok(self.docs)
+        Ok(())
     }
 
     /// Called when a collection starts: checks that it is not a key and
