@@ -19,7 +19,7 @@ use super::resource::{ResId, Resource};
 use super::sort;
 use super::steps;
 use super::yaml::{self, Node};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 /// Options of a build, as `kubectl kustomize` flags set them.
@@ -118,11 +118,11 @@ fn check_printable(n: &Node) -> Result<()> {
 pub struct Accumulator {
     /// The objects, in load order.
     pub resources: Vec<Resource>,
-    /// Ids of `resources`, for the duplicate check.
-    ids: HashSet<ResId>,
-    /// Every id (earlier and current) of every object, to the objects'
-    /// positions, for generators that merge into an existing object.
-    any_ids: HashMap<ResId, Vec<usize>>,
+    /// Positions of `resources` by current id, for the duplicate check.
+    ids: IdIndex,
+    /// Positions by every id (earlier and current) of every object, for
+    /// generators that merge into an existing object.
+    any_ids: IdIndex,
     /// Transformer configurations (`configurations:` files and CRD
     /// specs), merged from bases.
     pub config: steps::Config,
@@ -133,16 +133,19 @@ pub struct Accumulator {
 impl Accumulator {
     /// Adds objects, refusing one whose id is already present.
     pub fn append(&mut self, resources: Vec<Resource>) -> Result<()> {
+        self.resources.reserve(resources.len());
         for r in resources {
-            let id = super::config::effective_id(r.id());
+            let id = r.id();
+            let hash = id_hash(&id);
+            if self.ids.get(hash).any(|p| same_id(&self.resources[p].id(), &id)) {
+                return Err(Error::invalid(format!("may not add resource with an already registered id: {id}")));
+            }
             let pos = self.resources.len();
             for prev in &r.meta.previous_ids {
-                self.any_ids.entry(super::config::effective_id(prev.clone())).or_default().push(pos);
+                self.any_ids.insert(id_hash(prev), pos);
             }
-            self.any_ids.entry(id.clone()).or_default().push(pos);
-            if !self.ids.insert(id) {
-                return Err(Error::invalid(format!("may not add resource with an already registered id: {}", r.id())));
-            }
+            self.any_ids.insert(hash, pos);
+            self.ids.insert(hash, pos);
             self.resources.push(r);
         }
         Ok(())
@@ -154,12 +157,28 @@ impl Accumulator {
         self.any_ids.clear();
         for (pos, r) in self.resources.iter().enumerate() {
             for prev in &r.meta.previous_ids {
-                self.any_ids.entry(super::config::effective_id(prev.clone())).or_default().push(pos);
+                self.any_ids.insert(id_hash(prev), pos);
             }
-            let id = super::config::effective_id(r.id());
-            self.any_ids.entry(id.clone()).or_default().push(pos);
-            self.ids.insert(id);
+            let hash = id_hash(&r.id());
+            self.any_ids.insert(hash, pos);
+            self.ids.insert(hash, pos);
         }
+    }
+
+    /// Positions of the objects that have or had `id` (compared as
+    /// [`same_id`] compares), in order, each once.
+    fn positions_of(&self, id: &ResId) -> Vec<usize> {
+        let mut found: Vec<usize> = self
+            .any_ids
+            .get(id_hash(id))
+            .filter(|&p| {
+                let r = &self.resources[p];
+                same_id(&r.id(), id) || r.meta.previous_ids.iter().any(|prev| same_id(prev, id))
+            })
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
     }
 
     /// Takes in another accumulator's objects, rules and vars.
@@ -174,10 +193,7 @@ impl Accumulator {
     /// fold into the object they name.
     fn absorb(&mut self, r: Resource) -> Result<()> {
         let id = r.id();
-        let want = super::config::effective_id(id.clone());
-        let mut matches: Vec<usize> = self.any_ids.get(&want).cloned().unwrap_or_default();
-        matches.sort_unstable();
-        matches.dedup();
+        let matches = self.positions_of(&id);
         let behavior = r.meta.behavior.clone().unwrap_or_else(|| "create".into());
         match matches.as_slice() {
             [] => {
@@ -203,6 +219,65 @@ impl Accumulator {
             }
             _ => Err(Error::invalid(format!("found multiple objects that could accept merge of {id}"))),
         }
+    }
+}
+
+/// Whether two ids name the same object: equal but for the namespace,
+/// which is compared as [`super::config::effective_namespace`] sees it
+/// (unset is `default`; cluster-scoped kinds have none).
+fn same_id(a: &ResId, b: &ResId) -> bool {
+    a.gvk == b.gvk
+        && a.name == b.name
+        && super::config::effective_namespace(&a.gvk, &a.namespace) == super::config::effective_namespace(&b.gvk, &b.namespace)
+}
+
+/// A hash of an id that agrees with [`same_id`]: ids that are the same
+/// object hash alike.
+fn id_hash(id: &ResId) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    id.gvk.hash(&mut h);
+    id.name.hash(&mut h);
+    super::config::effective_namespace(&id.gvk, &id.namespace).hash(&mut h);
+    h.finish()
+}
+
+/// Object positions by id hash. It holds no ids of its own (on large
+/// trees a map of full ids took more memory than the objects' names
+/// themselves): callers check every position it yields against the
+/// object there. One position may be listed under several hashes.
+#[derive(Default)]
+struct IdIndex {
+    /// Hash to the newest link with that hash.
+    heads: HashMap<u64, u32>,
+    /// Per link: the position, then the previous link with the same
+    /// hash ([`IdIndex::END`] for none).
+    links: Vec<(u32, u32)>,
+}
+
+impl IdIndex {
+    const END: u32 = u32::MAX;
+
+    fn clear(&mut self) {
+        self.heads.clear();
+        self.links.clear();
+    }
+
+    fn insert(&mut self, hash: u64, pos: usize) {
+        let link = u32::try_from(self.links.len()).unwrap_or(Self::END);
+        let pos = u32::try_from(pos).unwrap_or(Self::END);
+        let prev = self.heads.insert(hash, link).unwrap_or(Self::END);
+        self.links.push((pos, prev));
+    }
+
+    /// Positions listed under `hash`, newest first.
+    fn get(&self, hash: u64) -> impl Iterator<Item = usize> + '_ {
+        let mut next = self.heads.get(&hash).copied().unwrap_or(Self::END);
+        std::iter::from_fn(move || {
+            let &(pos, prev) = self.links.get(next as usize)?;
+            next = prev;
+            Some(pos as usize)
+        })
     }
 }
 
