@@ -143,6 +143,12 @@ impl Mapping {
         self.entries.sort_by(|a, b| f(&a.0, &b.0));
     }
 
+    /// A mapping of `entries`, whose keys the caller guarantees to be
+    /// distinct (the parser, after its own duplicate check).
+    pub(crate) fn from_distinct(entries: Vec<(Str, Node)>) -> Self {
+        Mapping { entries }
+    }
+
     /// Consumes the mapping into its entries.
     pub fn into_entries(self) -> Vec<(Str, Node)> {
         self.entries
