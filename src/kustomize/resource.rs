@@ -210,6 +210,10 @@ impl Resource {
     pub fn remember_id(&mut self) {
         let id = self.id();
         if self.meta.previous_ids.last() != Some(&id) {
+            // Objects are renamed once or twice, and a vector's default
+            // growth (to four ids) cost more than the objects' own names
+            // on large trees.
+            self.meta.previous_ids.reserve_exact(1);
             self.meta.previous_ids.push(id);
         }
     }

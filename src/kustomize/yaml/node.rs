@@ -90,13 +90,20 @@ impl Mapping {
         if let Some(slot) = self.get_mut(&key) {
             return Some(std::mem::replace(slot, value));
         }
-        self.entries.push((key, value));
+        self.push_unchecked(key, value);
         None
     }
 
     /// Appends without checking for an existing key. The caller guarantees
     /// that `key` is new (used by the parser after its own duplicate check).
     pub(crate) fn push_unchecked(&mut self, key: Str, value: Node) {
+        // Mappings come out of the parser at their exact size and most
+        // gain a key or two afterwards (a label, a namespace): growing by
+        // a quarter instead of doubling keeps that from leaving half of
+        // every object's mappings unused, and is still amortised O(1).
+        if self.entries.len() == self.entries.capacity() {
+            self.entries.reserve_exact((self.entries.len() / 4).max(1));
+        }
         self.entries.push((key, value));
     }
 
@@ -111,7 +118,7 @@ impl Mapping {
         let i = match self.entries.iter().position(|(k, _)| k == key) {
             Some(i) => i,
             None => {
-                self.entries.push((Str::from(key), f()));
+                self.push_unchecked(Str::from(key), f());
                 self.entries.len() - 1
             }
         };
