@@ -18,7 +18,7 @@
 use super::config::{apply_field_spec, is_namespaced, FieldSpec, NameBackReference};
 use super::error::{Error, Result};
 use super::resource::{Gvk, ResId, Resource};
-use super::yaml::Node;
+use super::yaml::{Node, Str};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// What the selection needs to know of each object, taken before any
@@ -27,14 +27,14 @@ struct Candidate {
     previous: Vec<ResId>,
     current: ResId,
     cluster_scoped: bool,
-    effective_ns: String,
-    original_effective_ns: String,
+    effective_ns: Str,
+    original_effective_ns: Str,
     prefixes: Vec<String>,
     suffixes: Vec<String>,
 }
 
-fn effective_ns(id: &ResId) -> String {
-    super::config::effective_namespace(&id.gvk, &id.namespace).to_string()
+fn effective_ns(id: &ResId) -> Str {
+    super::config::effective_namespace(&id.gvk, &id.namespace).into()
 }
 
 /// Rewrites references to renamed objects, per `backrefs`.
@@ -99,9 +99,9 @@ fn rewrite(resources: &mut [Resource], backrefs: &[NameBackReference], candidate
         let referrer = Referrer::new(r, ri, candidates)?;
         for (spec, any_kind, target) in filters {
             let role_ref = if spec.path.ends_with("roleRef/name") {
-                let kind = r.node.str_at(&["roleRef", "kind"]).unwrap_or("").to_string();
-                let group = r.node.str_at(&["roleRef", "apiGroup"]).unwrap_or("").to_string();
-                Some(Gvk { group, version: String::new(), kind })
+                let kind = r.node.str_at(&["roleRef", "kind"]).unwrap_or("").into();
+                let group = r.node.str_at(&["roleRef", "apiGroup"]).unwrap_or("").into();
+                Some(Gvk { group, version: Default::default(), kind })
             } else {
                 None
             };
@@ -163,7 +163,7 @@ impl<'a> Referrer<'a> {
         self.cluster_scoped
             || c.cluster_scoped
             || c.effective_ns == self.effective_ns
-            || self.binding_namespaces.contains(&c.current.namespace)
+            || self.binding_namespaces.contains(c.current.namespace.as_str())
     }
 }
 

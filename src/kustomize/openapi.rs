@@ -84,7 +84,7 @@ impl OpenApi {
     /// type is in its precomputed scope table.
     pub fn met(&self, api_version: &str, kind: &str) {
         let (group, version) = config::parse_group_version(api_version);
-        let gvk = Gvk { group, version, kind: kind.to_string() };
+        let gvk = Gvk { group, version, kind: kind.into() };
         if config::known_scope(&gvk).is_none() {
             self.schema();
         }

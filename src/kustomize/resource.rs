@@ -6,36 +6,36 @@
 //! before output; here they are typed fields, so nothing can leak into the
 //! printed manifests.
 
-use super::yaml::{Mapping, Node};
+use super::yaml::{Mapping, Node, Str};
 use std::fmt;
 
 /// Group, version and kind of an object.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Gvk {
     /// API group; empty for the core group.
-    pub group: String,
+    pub group: Str,
     /// API version, such as `v1`.
-    pub version: String,
+    pub version: Str,
     /// Kind, such as `Deployment`.
-    pub kind: String,
+    pub kind: Str,
 }
 
 impl Gvk {
     /// Splits an `apiVersion` (`apps/v1` or `v1`) and pairs it with `kind`.
     pub fn from_api_version(api_version: &str, kind: &str) -> Gvk {
         let (group, version) = match api_version.split_once('/') {
-            Some((g, v)) => (g.to_string(), v.to_string()),
+            Some((g, v)) => (Str::from(g), Str::from(v)),
             // The apiVersion of kustomize's old builtin plugin configs.
-            None if api_version == "builtin" => (api_version.to_string(), String::new()),
-            None => (String::new(), api_version.to_string()),
+            None if api_version == "builtin" => (Str::from(api_version), Str::default()),
+            None => (Str::default(), Str::from(api_version)),
         };
-        Gvk { group, version, kind: kind.to_string() }
+        Gvk { group, version, kind: Str::from(kind) }
     }
 
     /// The `apiVersion` field value.
     pub fn api_version(&self) -> String {
         if self.group.is_empty() {
-            self.version.clone()
+            self.version.to_string()
         } else {
             format!("{}/{}", self.group, self.version)
         }
@@ -65,9 +65,9 @@ pub struct ResId {
     /// Group, version, kind.
     pub gvk: Gvk,
     /// `metadata.name`.
-    pub name: String,
+    pub name: Str,
     /// `metadata.namespace`; empty when unset.
-    pub namespace: String,
+    pub namespace: Str,
 }
 
 impl fmt::Display for ResId {
@@ -167,7 +167,7 @@ impl Resource {
 
     /// The current identity.
     pub fn id(&self) -> ResId {
-        ResId { gvk: self.gvk(), name: self.name().to_string(), namespace: self.namespace().to_string() }
+        ResId { gvk: self.gvk(), name: self.name().into(), namespace: self.namespace().into() }
     }
 
     /// The identity the object had when it was first loaded or generated.

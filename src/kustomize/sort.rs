@@ -90,7 +90,7 @@ fn legacy(resources: &mut Vec<Resource>, first: Vec<String>, last: Vec<String>) 
         .enumerate()
         .map(|(i, r)| {
             let id = r.id();
-            (rank.get(&id.gvk.kind).copied().unwrap_or(0), gvk_sort_string(&id.gvk), id_sort_string(&id), i)
+            (rank.get(id.gvk.kind.as_str()).copied().unwrap_or(0), gvk_sort_string(&id.gvk), id_sort_string(&id), i)
         })
         .collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)).then_with(|| a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));

@@ -65,7 +65,7 @@ impl Config {
                 if !looks_like_type {
                     continue;
                 }
-                let kind = name.rsplit('.').next().unwrap_or(name).to_string();
+                let kind = name.rsplit('.').next().unwrap_or(name).into();
                 let gvk = Gvk { kind, ..Gvk::default() };
                 crd_fields(&mut self.tc, &gvk, &defs, name, &mut Vec::new(), 0)?;
             }
@@ -103,7 +103,7 @@ fn crd_fields(tc: &mut TransformerConfig, gvk: &Gvk, defs: &Mapping, type_name: 
             let mut p = path.clone();
             p.push(key.to_string());
             tc.add_name_reference(NameBackReference {
-                gvk: Gvk { kind: kind.to_string(), version: version.to_string(), ..Gvk::default() },
+                gvk: Gvk { kind: kind.into(), version: version.into(), ..Gvk::default() },
                 field_specs: vec![spec(&p)],
             })?;
         }

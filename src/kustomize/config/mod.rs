@@ -22,7 +22,7 @@ pub use walk::{apply_field_spec, apply_field_specs, split_path, CreateKind, Path
 
 use super::error::{Error, Result};
 use super::resource::{Gvk, ResId};
-use super::yaml::{Mapping, Node};
+use super::yaml::{Mapping, Node, Str};
 use std::cmp::Ordering;
 
 /// One field of some kinds of object.
@@ -42,7 +42,7 @@ impl FieldSpec {
     /// A spec from its parts.
     pub fn new(group: &str, version: &str, kind: &str, path: &str, create: bool) -> FieldSpec {
         FieldSpec {
-            gvk: Gvk { group: group.to_string(), version: version.to_string(), kind: kind.to_string() },
+            gvk: Gvk { group: group.into(), version: version.into(), kind: kind.into() },
             path: path.to_string(),
             create,
         }
@@ -194,7 +194,7 @@ impl TransformerConfig {
             name_reference: tables::NAME_REFERENCE
                 .iter()
                 .map(|(g, v, k, specs)| NameBackReference {
-                    gvk: Gvk { group: g.to_string(), version: v.to_string(), kind: k.to_string() },
+                    gvk: Gvk { group: (*g).into(), version: (*v).into(), kind: (*k).into() },
                     field_specs: raw_list(specs),
                 })
                 .collect(),
@@ -414,28 +414,28 @@ pub fn effective_namespace<'a>(gvk: &Gvk, namespace: &'a str) -> &'a str {
 pub fn effective_id(mut id: ResId) -> ResId {
     let ns = effective_namespace(&id.gvk, &id.namespace);
     if ns != id.namespace {
-        id.namespace = ns.to_string();
+        id.namespace = ns.into();
     }
     id
 }
 
 /// Group and version of an `apiVersion`, split the way kustomize splits
 /// it: at the first `/`; the legacy plugin version `builtin` is a group.
-pub fn parse_group_version(api_version: &str) -> (String, String) {
+pub fn parse_group_version(api_version: &str) -> (Str, Str) {
     if let Some((g, v)) = api_version.split_once('/') {
-        return (g.to_string(), v.to_string());
+        return (g.into(), v.into());
     }
     if api_version == "builtin" {
-        return (api_version.to_string(), String::new());
+        return (api_version.into(), Str::default());
     }
-    (String::new(), api_version.to_string())
+    (Str::default(), api_version.into())
 }
 
 /// The GVK of an object node, with kustomize's `apiVersion` split.
 pub fn gvk_of(node: &Node) -> Gvk {
     let api_version = node.str_at(&["apiVersion"]).unwrap_or("");
     let (group, version) = parse_group_version(api_version);
-    Gvk { group, version, kind: node.str_at(&["kind"]).unwrap_or("").to_string() }
+    Gvk { group, version, kind: node.str_at(&["kind"]).unwrap_or("").into() }
 }
 
 /// kustomize's `ResId` string for an object node, as used in its error
@@ -567,9 +567,9 @@ fn yaml11_bool(s: &str) -> Option<bool> {
 
 pub(crate) fn gvk_fields(m: &Mapping) -> Result<Gvk> {
     Ok(Gvk {
-        group: string_field(m, "group")?.unwrap_or_default(),
-        version: string_field(m, "version")?.unwrap_or_default(),
-        kind: string_field(m, "kind")?.unwrap_or_default(),
+        group: string_field(m, "group")?.unwrap_or_default().into(),
+        version: string_field(m, "version")?.unwrap_or_default().into(),
+        kind: string_field(m, "kind")?.unwrap_or_default().into(),
     })
 }
 

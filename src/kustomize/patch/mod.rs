@@ -111,7 +111,7 @@ fn target_by_own_id(resources: &[Resource], patch: &Node) -> Result<usize> {
     let name = patch.str_at(&["metadata", "name"]).unwrap_or("");
     let ns = patch.str_at(&["metadata", "namespace"]).unwrap_or("");
     let gvk = super::resource::Gvk::from_api_version(api, kind);
-    let want = super::resource::ResId { gvk, name: name.to_string(), namespace: ns.to_string() };
+    let want = super::resource::ResId { gvk, name: name.into(), namespace: ns.into() };
     let eff = |id: &super::resource::ResId| {
         let mut id = id.clone();
         if !super::config::is_namespaced(&id.gvk) {

@@ -634,7 +634,7 @@ mod tests {
     fn selection_by_earlier_names_and_rejects() {
         let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p-cm}\ndata: {a: one}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d1, labels: {tier: web}}\nspec: {x: old}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d2}\nspec: {x: old}\n");
         let g = rs[0].gvk();
-        rs[0].meta.previous_ids.push(ResId { gvk: g, name: "cm".into(), namespace: String::new() });
+        rs[0].meta.previous_ids.push(ResId { gvk: g, name: "cm".into(), namespace: Default::default() });
         let r = reps("- source: {kind: ConfigMap, name: cm, fieldPath: data.a}\n  targets:\n  - select: {kind: Deployment}\n    reject: [{name: d2}]\n    fieldPaths: [spec.x]\n");
         apply_replacements(&mut rs, &r).unwrap();
         assert_eq!(field(&rs, 1, "spec.x"), Some(&Node::str("one")));

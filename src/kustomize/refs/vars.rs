@@ -65,10 +65,10 @@ impl Var {
                 let parts: Vec<&str> = av.split('/').collect();
                 match parts.as_slice() {
                     [g, ver] => {
-                        v.gvk.group = g.to_string();
-                        v.gvk.version = ver.to_string();
+                        v.gvk.group = (*g).into();
+                        v.gvk.version = (*ver).into();
                     }
-                    [ver] => v.gvk.version = ver.to_string(),
+                    [ver] => v.gvk.version = (*ver).into(),
                     _ => {}
                 }
             }

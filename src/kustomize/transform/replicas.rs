@@ -77,7 +77,7 @@ pub fn set_replicas_all(resources: &mut [Resource], replicas: &[ReplicaSpec], sp
     }
     let mut by_name: rustc_hash::FxHashMap<String, Vec<usize>> = Default::default();
     for (i, r) in resources.iter().enumerate() {
-        let mut names: Vec<String> = r.meta.previous_ids.iter().map(|id| id.name.clone()).collect();
+        let mut names: Vec<String> = r.meta.previous_ids.iter().map(|id| id.name.to_string()).collect();
         names.push(r.name().to_string());
         names.sort();
         names.dedup();
