@@ -165,6 +165,14 @@ impl Accumulator {
         }
     }
 
+    /// Frees the id indexes once no object will be added or looked up
+    /// by id again (before the final steps, whose own tables then fit
+    /// in the memory these held).
+    pub fn release_indexes(&mut self) {
+        self.ids = IdIndex::default();
+        self.any_ids = IdIndex::default();
+    }
+
     /// Positions of the objects that have or had `id` (compared as
     /// [`same_id`] compares), in order, each once.
     fn positions_of(&self, id: &ResId) -> Vec<usize> {

@@ -321,6 +321,7 @@ fn run_transformer_configs(loader: &Loader<'_>, kust: &Kustomization, acc: &mut 
 /// The steps kustomize runs once, at the top of a build: hash suffixes,
 /// then name references, then vars.
 pub fn finish(acc: &mut Accumulator, _kust: &Kustomization) -> Result<()> {
+    acc.release_indexes();
     for r in acc.resources.iter_mut() {
         if r.meta.needs_hash {
             let h = content_hash(r);
