@@ -58,7 +58,9 @@ pub(super) fn read<'a>(text: &'a str, mut sink: impl FnMut(&mut Events<'a>) -> b
     if !text.is_ascii() || bytes.iter().any(|&b| (b < b' ' && b != b'\n') || b == 0x7f) {
         return false;
     }
-    let mut lines = Vec::with_capacity(bytes.len() / 24 + 1);
+    // Counted first: the table of a large file is big enough that a
+    // vector's doubling could leave megabytes of it unused.
+    let mut lines = Vec::with_capacity(bytes.iter().filter(|&&b| b == b'\n').count() + 1);
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if b == b'\n' {
