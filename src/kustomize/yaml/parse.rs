@@ -726,6 +726,27 @@ mod tests {
     }
 
     #[test]
+    fn nested_collections_keep_their_own_entries() {
+        // Collections share the builder's stacks while open: a repeated
+        // key is looked for only in its own mapping, and an inner
+        // collection's entries never end up in the outer one.
+        let n = one("a:\n  k: 1\n  b:\n    k: 2\n    s: [x, {k: 3}]\n  k2: 4\nk: 5\n");
+        assert_eq!(n.get_path(&["a", "k"]), Some(&Node::Int(1)));
+        assert_eq!(n.get_path(&["a", "b", "k"]), Some(&Node::Int(2)));
+        assert_eq!(n.get_path(&["a", "b", "s"]).and_then(|s| s.as_seq()).map(Vec::len), Some(2));
+        assert_eq!(n.get_path(&["a"]).and_then(|a| a.as_map()).map(|m| m.len()), Some(3));
+        assert_eq!(n.get("k"), Some(&Node::Int(5)));
+        let err = parse_stream("a:\n  b:\n    k: 1\n  k: 2\n  k: 3\n").err().map(|e| e.pos.line);
+        assert_eq!(err, Some(5));
+        // YAML 1.1 (kustomize's reader of kustomization files): the last
+        // value of a repeated key wins, in place.
+        let y11 = parse_stream_yaml11("k: 1\nm: {x: 1}\nk: 2\n").unwrap_or_default();
+        let keys: Vec<String> = y11.first().and_then(|d| d.as_map()).map(|m| m.keys().map(|k| k.to_string()).collect()).unwrap_or_default();
+        assert_eq!(keys, ["k", "m"]);
+        assert_eq!(y11.first().and_then(|d| d.get("k")), Some(&Node::Int(2)));
+    }
+
+    #[test]
     fn only_a_plain_or_merge_tagged_key_merges() {
         // A quoted "<<" is an ordinary key (go-yaml v2 and v3 agree); it
         // used to be taken as a merge key and silently dropped.
