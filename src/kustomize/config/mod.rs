@@ -378,14 +378,24 @@ fn stable_sort_string(g: &Gvk) -> String {
 /// Whether the built-in scope table knows `apiVersion`/`kind`, and if so
 /// whether it is namespaced.
 pub fn known_scope(gvk: &Gvk) -> Option<bool> {
-    // Runs for every object in several steps: compare against the
-    // table's `apiVersion` text without building it.
-    let api_version_cmp = |a: &str| {
-        let wanted: &[&str] = if gvk.group.is_empty() { &[&gvk.version] } else { &[&gvk.group, "/", &gvk.version] };
-        a.bytes().cmp(wanted.iter().flat_map(|p| p.bytes()))
+    // Runs for every object in several steps: the `apiVersion` text is
+    // put together on the stack, and each probe of the search is then one
+    // slice comparison.
+    let mut buf = [0u8; 128];
+    let wanted: &[u8] = if gvk.group.is_empty() {
+        gvk.version.as_bytes()
+    } else {
+        let (g, v) = (gvk.group.as_bytes(), gvk.version.as_bytes());
+        let n = g.len() + 1 + v.len();
+        // No group in the table comes near this length.
+        let slot = buf.get_mut(..n)?;
+        slot[..g.len()].copy_from_slice(g);
+        slot[g.len()] = b'/';
+        slot[g.len() + 1..].copy_from_slice(v);
+        slot
     };
     tables::NAMESPACE_SCOPE
-        .binary_search_by(|(a, k, _)| api_version_cmp(a).then_with(|| (*k).cmp(gvk.kind.as_str())))
+        .binary_search_by(|(a, k, _)| a.as_bytes().cmp(wanted).then_with(|| (*k).cmp(gvk.kind.as_str())))
         .ok()
         .map(|i| tables::NAMESPACE_SCOPE[i].2)
 }
@@ -633,6 +643,16 @@ mod tests {
         assert!(is_namespaced(&gvk("example.com", "v1", "Widget")));
         assert_eq!(known_scope(&gvk("example.com", "v1", "Widget")), None);
         assert_eq!(known_scope(&gvk("", "v1", "ConfigMap")), Some(true));
+        assert_eq!(known_scope(&gvk(&"g".repeat(200), "v1", "Widget")), None);
+        // The lookup is a binary search: the table must be sorted, by the
+        // bytes of the apiVersion and then the kind.
+        let t = tables::NAMESPACE_SCOPE;
+        assert!(t.windows(2).all(|w| (w[0].0.as_bytes(), w[0].1.as_bytes()) < (w[1].0.as_bytes(), w[1].1.as_bytes())));
+        // Every entry is found again, with its own answer.
+        for (api_version, kind, namespaced) in t {
+            let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+            assert_eq!(known_scope(&gvk(group, version, kind)), Some(*namespaced), "{api_version} {kind}");
+        }
     }
 
     #[test]
