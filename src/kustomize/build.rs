@@ -9,6 +9,7 @@
 //! Hash suffixes are computed only at the top, over final content, which is
 //! why an overlay's patch to a generated ConfigMap changes its hash.
 
+use super::config::{object_hash, same_object};
 use super::error::{Error, Result};
 use super::fs::FileSystem;
 use super::generate::{self, GeneratorKind, GeneratorOptions};
@@ -136,13 +137,13 @@ impl Accumulator {
         self.resources.reserve(resources.len());
         for r in resources {
             let id = r.id();
-            let hash = id_hash(&id);
-            if self.ids.get(hash).any(|p| same_id(&self.resources[p].id(), &id)) {
+            let hash = object_hash(&id);
+            if self.ids.get(hash).any(|p| same_object(&self.resources[p].id(), &id)) {
                 return Err(Error::invalid(format!("may not add resource with an already registered id: {id}")));
             }
             let pos = self.resources.len();
             for prev in &r.meta.previous_ids {
-                self.any_ids.insert(id_hash(prev), pos);
+                self.any_ids.insert(object_hash(prev), pos);
             }
             self.any_ids.insert(hash, pos);
             self.ids.insert(hash, pos);
@@ -157,9 +158,9 @@ impl Accumulator {
         self.any_ids.clear();
         for (pos, r) in self.resources.iter().enumerate() {
             for prev in &r.meta.previous_ids {
-                self.any_ids.insert(id_hash(prev), pos);
+                self.any_ids.insert(object_hash(prev), pos);
             }
-            let hash = id_hash(&r.id());
+            let hash = object_hash(&r.id());
             self.any_ids.insert(hash, pos);
             self.ids.insert(hash, pos);
         }
@@ -178,10 +179,10 @@ impl Accumulator {
     fn positions_of(&self, id: &ResId) -> Vec<usize> {
         let mut found: Vec<usize> = self
             .any_ids
-            .get(id_hash(id))
+            .get(object_hash(id))
             .filter(|&p| {
                 let r = &self.resources[p];
-                same_id(&r.id(), id) || r.meta.previous_ids.iter().any(|prev| same_id(prev, id))
+                same_object(&r.id(), id) || r.meta.previous_ids.iter().any(|prev| same_object(prev, id))
             })
             .collect();
         found.sort_unstable();
@@ -228,26 +229,6 @@ impl Accumulator {
             _ => Err(Error::invalid(format!("found multiple objects that could accept merge of {id}"))),
         }
     }
-}
-
-/// Whether two ids name the same object: equal but for the namespace,
-/// which is compared as [`super::config::effective_namespace`] sees it
-/// (unset is `default`; cluster-scoped kinds have none).
-fn same_id(a: &ResId, b: &ResId) -> bool {
-    a.gvk == b.gvk
-        && a.name == b.name
-        && super::config::effective_namespace(&a.gvk, &a.namespace) == super::config::effective_namespace(&b.gvk, &b.namespace)
-}
-
-/// A hash of an id that agrees with [`same_id`]: ids that are the same
-/// object hash alike.
-fn id_hash(id: &ResId) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = rustc_hash::FxHasher::default();
-    id.gvk.hash(&mut h);
-    id.name.hash(&mut h);
-    super::config::effective_namespace(&id.gvk, &id.namespace).hash(&mut h);
-    h.finish()
 }
 
 /// Object positions by id hash. It holds no ids of its own (on large

@@ -418,15 +418,37 @@ fn naming_the_defaults_file_again_loads_it_once() {
     assert_eq!(stderr(&o), "values are valid (2 layers, 1 of 2 components enabled)\n");
 }
 
-/// A stand-in kubectl that records its arguments and stdin, then exits
-/// with the code in its name's sibling file.
+/// A stand-in kubectl that appends its arguments and stdin to
+/// `kubectl.log` beside the link it was started through, then exits with
+/// the code in `kubectl.exit` there.
+const FAKE_KUBECTL: &str = r#"#!/bin/sh
+dir=$(dirname "$0")
+echo "ARGS $*" >> "$dir/kubectl.log"
+cat >> "$dir/kubectl.log"
+exit "$(cat "$dir/kubectl.exit")"
+"#;
+
+/// The one copy of the stand-in kubectl, written once per test process;
+/// each project links to it. A program written per test could fail to
+/// start ("text file busy"): a child that another test thread forked while
+/// the file was open for writing holds that descriptor until it execs.
 #[cfg(unix)]
 fn fake_kubectl(p: &Project, exit: i32) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
+    static SCRIPT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let shared = SCRIPT.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("compose-it-fake-kubectl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("kubectl");
+        std::fs::write(&path, FAKE_KUBECTL).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    });
     let path = p.root.join("fake-kubectl");
-    let log = p.root.join("kubectl.log");
-    std::fs::write(&path, format!("#!/bin/sh\necho \"ARGS $*\" >> '{}'\ncat >> '{}'\nexit {exit}\n", log.display(), log.display())).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(p.root.join("kubectl.exit"), exit.to_string()).unwrap();
+    if !path.exists() {
+        std::os::unix::fs::symlink(shared, &path).unwrap();
+    }
     path
 }
 

@@ -429,6 +429,23 @@ pub fn effective_id(mut id: ResId) -> ResId {
     id
 }
 
+/// Whether two ids name the same object: [`effective_id`] equality,
+/// without building either effective id.
+pub fn same_object(a: &ResId, b: &ResId) -> bool {
+    a.gvk == b.gvk && a.name == b.name && effective_namespace(&a.gvk, &a.namespace) == effective_namespace(&b.gvk, &b.namespace)
+}
+
+/// A hash of an id that agrees with [`same_object`]: ids of the same
+/// object hash alike.
+pub fn object_hash(id: &ResId) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    id.gvk.hash(&mut h);
+    id.name.hash(&mut h);
+    effective_namespace(&id.gvk, &id.namespace).hash(&mut h);
+    h.finish()
+}
+
 /// Group and version of an `apiVersion`, split the way kustomize splits
 /// it: at the first `/`; the legacy plugin version `builtin` is a group.
 pub fn parse_group_version(api_version: &str) -> (Str, Str) {

@@ -617,7 +617,9 @@ impl<'a> Reader<'a, '_> {
                 (v, ScalarStyle::SingleQuoted, end)
             }
             c if is_indicator(c) => return Err(Bail),
-            b'-' if pos + 1 < e && b[pos + 1] == b' ' => return Err(Bail),
+            // A `-` before a space or a flow indicator starts no scalar
+            // (the general parser refuses `[-]`).
+            b'-' if pos + 1 < e && matches!(b[pos + 1], b' ' | b',' | b'[' | b']' | b'{' | b'}') => return Err(Bail),
             _ => {
                 let mut p = pos + 1;
                 while p < e {
@@ -813,6 +815,13 @@ impl<'a> Reader<'a, '_> {
             last_text = k;
             k += 1;
         }
+        // Clipped text followed by blank lines up to the end of a text
+        // with no final line break: the general parser's scalar then ends
+        // at the text's end, which takes its line break off again (see
+        // `Builder::begin`). That shape is left to it.
+        if chomp == b' ' && pending_empty > 0 && k == self.lines.len() && !self.text.ends_with('\n') {
+            return Err(Bail);
+        }
         let mut end = self.lines[last_text].1;
         match chomp {
             b'-' => {}
@@ -947,6 +956,11 @@ mod tests {
         "é\u{a0}: 1\nb: x\u{a0}\n",
         "a: \"\\é\"\n",
         "a: [:x, ?y]\n",
+        "a: [-]\nb: [-, x]\nc: {k: -}\nd: [-x, -]\n",
+        "a: |\n  x:\n ",
+        "a: |\n  x\n\n  ",
+        "a: >\n  x\n \n ",
+        "a: |-\n  x\n ",
     ];
 
     #[test]
