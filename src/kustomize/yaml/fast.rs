@@ -63,7 +63,7 @@ pub(super) fn read<'a>(text: &'a str, mut sink: impl FnMut(&mut Events<'a>) -> b
         return false;
     }
     let ascii = text.is_ascii();
-    if !ascii && text.chars().any(is_special) {
+    if !ascii && has_special(text) {
         return false;
     }
     // Counted first: the table of a large file is big enough that a
@@ -145,11 +145,20 @@ fn has_control(bytes: &[u8]) -> bool {
     bytes.chunks(64).any(|block| block.iter().fold(false, |found, &b| found | ((b < b' ') & (b != b'\n')) | (b == 0x7f)))
 }
 
-/// Characters outside ASCII that the general parser reads as more than
-/// text (line breaks of YAML 1.1, byte order marks, C1 controls) or
-/// refuses; a text holding one is left to it.
-fn is_special(c: char) -> bool {
-    matches!(c, '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
+/// Whether `text` holds a character outside ASCII that the general parser
+/// reads as more than text (line breaks of YAML 1.1, byte order marks, C1
+/// controls) or refuses: U+0080 to U+009F, U+2028, U+2029, U+FEFF, U+FFFE
+/// or U+FFFF. Their UTF-8 forms start with the bytes C2, E2 or EF, which
+/// in valid UTF-8 only ever start a character, so only those places are
+/// decoded.
+fn has_special(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr3_iter(0xc2, 0xe2, 0xef, b).any(|i| match (b[i], b.get(i + 1), b.get(i + 2)) {
+        (0xc2, Some(0x80..=0x9f), _) => true,
+        (0xe2, Some(0x80), Some(0xa8 | 0xa9)) => true,
+        (0xef, Some(0xbb), Some(0xbf)) | (0xef, Some(0xbf), Some(0xbe | 0xbf)) => true,
+        _ => false,
+    })
 }
 
 /// Whether `c` may not start a plain scalar (YAML's indicators; `-`, `?`
@@ -911,6 +920,8 @@ mod tests {
         "emoji: 😀 # comment 😀\nnext: 😀😀\n",
         // A plain scalar may start with `:` or `?` before a non-space.
         "record: :node_memory:sum\n:k: v\nq: ?x\n",
+        // Neighbours of the characters left to the general parser.
+        "a: \u{2027}\u{202a}\u{fefe}\u{fffd}\u{a1}x\n",
     ];
 
     /// Texts outside the subset (or invalid): the fast reader must decline
@@ -981,7 +992,7 @@ mod tests {
 
     #[test]
     fn declines_what_it_does_not_know() {
-        for text in ["a: &x 1\n", "a: !t 1\n", "a: b\0c\n", "a: \x7f\n", "a: \x1b[0m\n", "a: multi\n  line\n", "a: [1,\n  2]\n", "a:\tb\n", "a: \u{2028}\n", "\u{feff}a: 1\n", "a: x\u{85}y\n"] {
+        for text in ["a: &x 1\n", "a: !t 1\n", "a: b\0c\n", "a: \x7f\n", "a: \x1b[0m\n", "a: multi\n  line\n", "a: [1,\n  2]\n", "a:\tb\n", "a: \u{2028}\n", "a: \u{2029}\n", "\u{feff}a: 1\n", "a: x\u{85}y\n", "a: \u{80}\n", "a: é\u{9f}\n", "a: \u{fffe}\n", "a: \u{ffff}\n"] {
             assert_eq!(fast_reader_agrees(text), Ok(false), "{text:?}");
         }
     }
