@@ -65,12 +65,14 @@ pub fn clean(path: &Path) -> PathBuf {
 /// what a build reads anyway: kustomize also reads each file once.
 #[derive(Debug, Default)]
 pub struct OnDisk {
-    real_dirs: std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>,
-    listings: std::sync::Mutex<std::collections::HashMap<PathBuf, Option<std::sync::Arc<Listing>>>>,
+    real_dirs: std::sync::Mutex<rustc_hash::FxHashMap<PathBuf, PathBuf>>,
+    listings: std::sync::Mutex<rustc_hash::FxHashMap<PathBuf, Option<std::sync::Arc<Listing>>>>,
 }
 
-/// The entries of one folder and their types (links not followed).
-type Listing = std::collections::HashMap<std::ffi::OsString, EntryKind>;
+/// The entries of one folder and their types (links not followed). The
+/// maps use a fast non-cryptographic hash: their keys are the project's
+/// own paths, asked about several times per file of a build.
+type Listing = rustc_hash::FxHashMap<std::ffi::OsString, EntryKind>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum EntryKind {
@@ -102,7 +104,7 @@ impl OnDisk {
             return hit;
         }
         let read = || -> io::Result<Listing> {
-            let mut out = Listing::new();
+            let mut out = Listing::default();
             for entry in std::fs::read_dir(dir)? {
                 let entry = entry?;
                 let t = entry.file_type()?;

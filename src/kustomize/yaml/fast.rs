@@ -153,11 +153,14 @@ fn has_control(bytes: &[u8]) -> bool {
 /// decoded.
 fn has_special(text: &str) -> bool {
     let b = text.as_bytes();
-    memchr::memchr3_iter(0xc2, 0xe2, 0xef, b).any(|i| match (b[i], b.get(i + 1), b.get(i + 2)) {
-        (0xc2, Some(0x80..=0x9f), _) => true,
-        (0xe2, Some(0x80), Some(0xa8 | 0xa9)) => true,
-        (0xef, Some(0xbb), Some(0xbf)) | (0xef, Some(0xbf), Some(0xbe | 0xbf)) => true,
-        _ => false,
+    memchr::memchr3_iter(0xc2, 0xe2, 0xef, b).any(|i| {
+        matches!(
+            (b[i], b.get(i + 1), b.get(i + 2)),
+            (0xc2, Some(0x80..=0x9f), _)
+                | (0xe2, Some(0x80), Some(0xa8 | 0xa9))
+                | (0xef, Some(0xbb), Some(0xbf))
+                | (0xef, Some(0xbf), Some(0xbe | 0xbf))
+        )
     })
 }
 
