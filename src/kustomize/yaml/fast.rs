@@ -3,9 +3,9 @@
 //!
 //! Reading YAML is most of what a build costs, and the general event parser
 //! spends its time on things these files never use (flow collections,
-//! anchors, tags, multi-line plain scalars, tabs). This
-//! reader walks the text line by line and produces the same events, with
-//! the same start positions, for a strict subset of YAML:
+//! anchors, tags, multi-line plain scalars, tabs). This reader walks the
+//! text line by line and produces the same events, with the same start
+//! positions, for a strict subset of YAML:
 //!
 //! - printable text (no tabs, carriage returns or other control
 //!   characters, and none of the characters the general parser treats
@@ -49,10 +49,9 @@ pub(super) fn events(text: &str) -> Option<Events<'_>> {
     .then_some(all)
 }
 
-/// Reads `text`, handing `sink` the events in order, a few hundred at a
-/// time (the last ones at the stream's end); `sink` takes them out and
-/// returns whether to go on. Returns whether the
-/// whole text was read: `false` when it is outside the subset or `sink`
+/// Reads `text`, handing `sink` the events in order, [`CHUNK`] at a time
+/// (the last ones at the stream's end); `sink` takes them out and returns
+/// whether to go on. Returns whether the whole text was read: `false` when it is outside the subset or `sink`
 /// stopped, and the caller then reads it with the general parser.
 pub(super) fn read<'a>(text: &'a str, mut sink: impl FnMut(&mut Events<'a>) -> bool) -> bool {
     let bytes = text.as_bytes();
@@ -121,7 +120,7 @@ struct Reader<'a, 's> {
     events: Events<'a>,
     /// The sink asked to stop.
     stopped: bool,
-    /// Where each finished document's events go.
+    /// Where the queued events go.
     sink: &'s mut dyn FnMut(&mut Events<'a>) -> bool,
 }
 
@@ -311,6 +310,9 @@ impl<'a> Reader<'a, '_> {
         }
         let (l, p) = self.here();
         self.push(Event::StreamEnd, l, p);
+        if self.stopped {
+            return Err(Bail);
+        }
         self.flush()
     }
 

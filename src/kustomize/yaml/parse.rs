@@ -207,8 +207,8 @@ impl Builder {
     /// fast reader's events make an invalid tree, such as a repeated key)
     /// with the general parser, so every error comes from the latter.
     fn run(self, text: &str) -> Result<Vec<(Node, SpanMap)>, ParseError> {
-        // The fast reader hands over its events a few hundred at a time,
-        // so the events of a large document never all exist at once.
+        // The fast reader hands over its events in small batches, so the
+        // events of a large document never all exist at once.
         let mut b = Builder { spans: self.spans, yaml11: self.yaml11, ..Builder::new(false) };
         b.begin(text);
         if fast::read(text, |events| b.feed(events.drain(..).map(Ok)).is_ok()) {
