@@ -25,6 +25,34 @@ pub mod argocd;
 pub mod kubectl;
 pub mod output_dir;
 
+/// Stand-in programs for the deploy tests.
+#[cfg(test)]
+pub(crate) mod fake_program {
+    /// Links `link` to the one copy of a script named `name` holding
+    /// `text`, written (executable) once per test process. A program
+    /// written per test could fail to start ("text file busy"): a child
+    /// that another test thread forked while the file was open for writing
+    /// holds that descriptor until it execs.
+    #[cfg(unix)]
+    pub(crate) fn link(name: &'static str, text: &'static str, link: &std::path::Path) {
+        use std::collections::HashMap;
+        use std::path::PathBuf;
+        use std::os::unix::fs::PermissionsExt;
+        use std::sync::{Mutex, OnceLock};
+        static WRITTEN: OnceLock<Mutex<HashMap<&'static str, PathBuf>>> = OnceLock::new();
+        let mut written = WRITTEN.get_or_init(Default::default).lock().unwrap();
+        let shared = written.entry(name).or_insert_with(|| {
+            let dir = std::env::temp_dir().join(format!("compose-fake-programs-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            path
+        });
+        std::os::unix::fs::symlink(shared, link).unwrap();
+    }
+}
+
 use std::fmt;
 use std::path::PathBuf;
 

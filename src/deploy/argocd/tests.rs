@@ -395,7 +395,6 @@ fn repo_server_patch_mounts_the_plugin() {
 /// Application's env prefixed ARGOCD_ENV_).
 #[cfg(unix)]
 fn run_generate(env: &[(&str, &str)]) -> std::process::Output {
-    use std::os::unix::fs::PermissionsExt;
     let p = parse_one(PLUGIN).unwrap();
     let script = p.get_path(&["spec", "generate", "args"]).unwrap().as_seq().unwrap()[0].as_str().unwrap().to_string();
     let dir = std::env::temp_dir().join(format!(
@@ -405,22 +404,9 @@ fn run_generate(env: &[(&str, &str)]) -> std::process::Output {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    // fake-compose stands in for the compose binary and prints its
-    // arguments. It is written once per test process and linked here: a
-    // program written per test could fail to start ("text file busy")
-    // while a child that another test thread forked holds the descriptor
-    // it was written through.
-    static FAKE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    let shared = FAKE.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("compose-cmp-fake-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let fake = dir.join("fake-compose");
-        std::fs::write(&fake, "#!/bin/sh\nprintf '%s|' \"$@\"\n").unwrap();
-        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-        fake
-    });
+    // fake-compose stands in for the compose binary; prints its arguments.
     let fake = dir.join("fake-compose");
-    std::os::unix::fs::symlink(shared, &fake).unwrap();
+    crate::deploy::fake_program::link("fake-compose", "#!/bin/sh\nprintf '%s|' \"$@\"\n", &fake);
     let mut cmd = std::process::Command::new("sh");
     cmd.arg("-c").arg(&script).current_dir(&dir).env_clear().env("PATH", "/usr/bin:/bin").env("COMPOSE_BIN", &fake);
     for (k, v) in env {

@@ -34,24 +34,6 @@ if [ -f "$dir/exit-$n" ]; then code=$(cat "$dir/exit-$n"); fi
 exit "$code"
 "#;
 
-/// The one copy of the script, written once per test process; each
-/// folder links to it. A script written per test could fail to start
-/// ("text file busy"): a child that another test thread forked while the
-/// file was open for writing holds that descriptor until it execs.
-#[cfg(unix)]
-fn shared_script() -> &'static Path {
-    static SCRIPT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    SCRIPT.get_or_init(|| {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("compose-deploy-recorder-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let script = dir.join("kubectl-recorder");
-        fs::write(&script, RECORDER).unwrap();
-        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
-        script
-    })
-}
-
 /// A fresh folder holding `kubectl-recorder`.
 struct Recorder {
     dir: PathBuf,
@@ -64,7 +46,7 @@ impl Recorder {
         fs::create_dir_all(&dir).unwrap();
         let script = dir.join("kubectl-recorder");
         #[cfg(unix)]
-        std::os::unix::fs::symlink(shared_script(), &script).unwrap();
+        crate::deploy::fake_program::link("kubectl-recorder", RECORDER, &script);
         #[cfg(not(unix))]
         fs::write(&script, RECORDER).unwrap();
         Recorder { dir }

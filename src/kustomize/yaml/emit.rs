@@ -610,14 +610,12 @@ fn analyze(s: &str) -> Analysis {
     }
 }
 
-/// [`analyze`] for non-empty ASCII text (nearly every scalar), a byte at a time
-/// with no UTF-8 decoding and no state carried between characters. Only
-/// `\n` and `\r` are line breaks in ASCII, and every control character
-/// but `\n` is unprintable.
+/// [`analyze`] for non-empty ASCII text (nearly every scalar), a byte at
+/// a time with no UTF-8 decoding and no state carried between characters.
+/// Only `\n` and `\r` are line breaks in ASCII, and every control
+/// character but `\n` is unprintable.
 fn analyze_ascii(b: &[u8]) -> Analysis {
-    let Some((&first, &last)) = b.first().zip(b.last()) else {
-        return analysis(Flags::default());
-    };
+    let (first, last) = (b[0], b[b.len() - 1]);
     let is_break = |c: u8| c == b'\n' || c == b'\r';
     let blankz = |c: Option<&u8>| c.is_none_or(|&c| matches!(c, b' ' | b'\t' | 0 | b'\n' | b'\r'));
     let mut f = Flags {

@@ -169,7 +169,7 @@ fn is_indicator(c: u8) -> bool {
     matches!(c, b'[' | b']' | b'{' | b'}' | b',' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`' | b'?' | b':')
 }
 
-impl Reader<'_, '_> {
+impl<'a> Reader<'a, '_> {
     /// Whether the indicator at byte `pos` of line `li` starts a plain
     /// scalar in block context all the same: `:` and `?` do when a
     /// non-space follows (`:metric:sum`), as `-` does.
@@ -177,9 +177,7 @@ impl Reader<'_, '_> {
         let e = self.lines[li].1;
         matches!(self.b[pos], b':' | b'?') && pos + 1 < e && self.b[pos + 1] != b' '
     }
-}
 
-impl<'a> Reader<'a, '_> {
     fn marker(&self, li: usize, pos: usize) -> Marker {
         let Some(chars) = &self.line_chars else {
             return match self.lines.get(li) {
