@@ -272,8 +272,7 @@ impl IdIndex {
 
 /// Reads and parses the kustomization file of a loader's directory.
 pub fn load_kustomization(loader: &Loader<'_>) -> Result<Kustomization> {
-    let (name, text) = loader.kustomization_text()?;
-    Kustomization::parse(&text, &name, loader.root())
+    loader.kustomization()
 }
 
 fn is_remote(path: &str) -> bool {
@@ -292,22 +291,27 @@ fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, 
     acc.config.add_configurations(loader, &kust.str_list("configurations"))?;
     acc.config.add_crds(loader, &kust.str_list("crds"))?;
     run_generators(loader, kust, acc, origin)?;
-    for path in kust.str_list("components") {
-        if is_remote(&path) {
-            return Err(Error::Unsupported { feature: format!("remote component {path}"), path: None });
+    let components = kust.str_list("components");
+    let local: Vec<&str> = components.iter().map(String::as_str).filter(|p| !is_remote(p)).collect();
+    loader.ahead(&local, |ahead| -> Result<()> {
+        for path in &components {
+            if is_remote(path) {
+                return Err(Error::Unsupported { feature: format!("remote component {path}"), path: None });
+            }
+            let child = loader.child_ahead(path, ahead).map_err(|e| e.context("accumulating components"))?;
+            let ck = load_kustomization(&child).map_err(|e| e.context(format!("couldn't make target for path '{}'", child.root().display())))?;
+            openapi::enter(&child, &ck, false).map_err(|e| e.context("accumulating components"))?;
+            if !ck.is_component() {
+                return Err(Error::invalid(format!(
+                    "accumulating components: expected kind 'Component' for path '{}' but got '{}'",
+                    child.root().display(),
+                    ck.kind
+                )));
+            }
+            accumulate(&child, &ck, acc, origin.map(|o| join_origin(o, path)).as_deref()).map_err(|e| e.context(format!("accumulating components: recursed accumulation of path '{}'", child.root().display())))?;
         }
-        let child = loader.child(&path).map_err(|e| e.context("accumulating components"))?;
-        let ck = load_kustomization(&child).map_err(|e| e.context(format!("couldn't make target for path '{}'", child.root().display())))?;
-        openapi::enter(&child, &ck, false).map_err(|e| e.context("accumulating components"))?;
-        if !ck.is_component() {
-            return Err(Error::invalid(format!(
-                "accumulating components: expected kind 'Component' for path '{}' but got '{}'",
-                child.root().display(),
-                ck.kind
-            )));
-        }
-        accumulate(&child, &ck, acc, origin.map(|o| join_origin(o, &path)).as_deref()).map_err(|e| e.context(format!("accumulating components: recursed accumulation of path '{}'", child.root().display())))?;
-    }
+        Ok(())
+    })?;
     steps::run(loader, kust, acc, origin)?;
     if !kust.str_list("validators").is_empty() {
         return Err(Error::Unsupported { feature: "validators".into(), path: Some(loader.root().join(&kust.file_name)) });
@@ -332,7 +336,22 @@ fn accumulate_resources(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Acc
     let is_file: Vec<bool> = paths.iter().map(|p| !is_remote(p) && loader.is_file(p)).collect();
     let files: Vec<&str> = paths.iter().zip(&is_file).filter(|(_, f)| **f).map(|(p, _)| p.as_str()).collect();
     let mut parsed = loader.read_yaml_all(&files).into_iter();
-    for (path, is_file) in paths.iter().zip(is_file) {
+    let dirs: Vec<&str> = paths.iter().zip(&is_file).filter(|(p, f)| !**f && !is_remote(p)).map(|(p, _)| p.as_str()).collect();
+    loader.ahead(&dirs, |ahead| accumulate_listed(loader, &paths, &is_file, &mut parsed, ahead, acc, origin))
+}
+
+/// The loop of [`accumulate_resources`] over its list, in order: parsed
+/// files from `parsed`, directories built on their own.
+fn accumulate_listed(
+    loader: &Loader<'_>,
+    paths: &[String],
+    is_file: &[bool],
+    parsed: &mut impl Iterator<Item = Result<Vec<Node>>>,
+    ahead: &mut super::ahead::Ahead,
+    acc: &mut Accumulator,
+    origin: Option<&str>,
+) -> Result<()> {
+    for (path, &is_file) in paths.iter().zip(is_file) {
         if is_remote(path) {
             return Err(Error::Unsupported { feature: format!("remote resource {path}"), path: None });
         }
@@ -352,7 +371,7 @@ fn accumulate_resources(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Acc
         if !loader.is_dir(path) {
             return Err(Error::Io { path: loader.resolve(path), reason: "no such file or directory".into() });
         }
-        let child = loader.child(path)?;
+        let child = loader.child_ahead(path, ahead)?;
         let ck = load_kustomization(&child).map_err(|e| e.context(format!("couldn't make target for path '{}'", child.root().display())))?;
         openapi::enter(&child, &ck, false)?;
         if ck.is_component() {
@@ -649,11 +668,78 @@ mod tests {
         }
         let tracked = build_yaml(&fs, Path::new("/t"), &BuildOptions { track_origins: true, ..BuildOptions::default() }).unwrap();
         assert!(tracked == one, "tracking origins changes nothing printed");
+        // Files that a helper thread loads ahead fail as without it: c7's
+        // objects do not parse, nor does c9's kustomization, and c12 has
+        // two kustomization files.
+        for (path, text, says) in [
+            ("/t/c7/objects.yaml", "a: [\n", "c7/objects.yaml"),
+            ("/t/c9/kustomization.yaml", "kind: [\n", "c9/kustomization.yaml"),
+            ("/t/c12/Kustomization", "kind: Component\n", "multiple kustomization files"),
+        ] {
+            let mut broken = fs.clone();
+            broken.add_file(path, text);
+            let want = run(&broken, 1).unwrap_err().to_string();
+            assert!(want.contains(says), "{want}");
+            for threads in [2, 4] {
+                assert_eq!(run(&broken, threads).unwrap_err().to_string(), want, "threads={threads}");
+            }
+        }
         // c1 now also lists c0's file, which lies outside c1's root.
         fs.add_file("/t/c1/kustomization.yaml", "kind: Component\nresources:\n- objects.yaml\n- ../c0/objects.yaml\n");
         for threads in [1, 2] {
             let err = run(&fs, threads).unwrap_err().to_string();
             assert!(err.contains("c0/objects.yaml") && err.contains("root"), "threads={threads}: {err}");
+        }
+    }
+
+    /// The steps that split many objects over the cores (labels,
+    /// annotations, images, patches with a target) give the same bytes
+    /// as one thread, delete the same objects, and fail with the same
+    /// first error.
+    #[test]
+    fn split_steps_match_one_thread() {
+        let mut fs = InMemory::new();
+        let mut objects = String::new();
+        for i in 0..700 {
+            let kind = if i % 2 == 0 { "Deployment" } else { "Service" };
+            let image = format!("img{}", i % 5);
+            objects.push_str(&format!(
+                "---\napiVersion: {}\nkind: {kind}\nmetadata:\n  name: o{i}\n  labels:\n    n: \"{i}\"\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: {image}:1\n",
+                if kind == "Deployment" { "apps/v1" } else { "v1" }
+            ));
+        }
+        fs.add_file("/t/objects.yaml", objects);
+        let kustomization = |extra: &str| {
+            format!(
+                "resources: [objects.yaml]\nlabels:\n- pairs: {{team: a}}\n  includeSelectors: false\ncommonLabels: {{app: x}}\ncommonAnnotations: {{note: why}}\nimages:\n- name: img3\n  newTag: \"2\"\n- name: img4\n  newName: other\npatches:\n- target: {{kind: Deployment}}\n  patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {{name: any}}\n    spec: {{replicas: 2}}\n- target: {{kind: Service, labelSelector: \"n in (1,3,5,601,603)\"}}\n  patch: |-\n    $patch: delete\n    apiVersion: v1\n    kind: Service\n    metadata: {{name: any}}\n- target: {{kind: Service}}\n  patch: |-\n    - op: add\n      path: /spec/type\n      value: ClusterIP\n{extra}"
+            )
+        };
+        let run = |fs: &InMemory, threads| build_yaml(fs, Path::new("/t"), &BuildOptions { threads, ..BuildOptions::default() });
+        fs.add_file("/t/kustomization.yaml", kustomization(""));
+        let one = run(&fs, 1).unwrap();
+        assert_eq!(one.matches("kind: Deployment").count(), 350);
+        assert_eq!(one.matches("kind: Service").count(), 345, "five Services deleted");
+        assert_eq!(one.matches("image: img3:2").count(), 138, "less the deleted o3 and o603");
+        assert_eq!(one.matches("image: other:1").count(), 140);
+        assert_eq!(one.matches("note: why").count(), 350 * 2 + 345, "Deployments carry it in their pod template too");
+        for threads in [2, 3] {
+            assert!(run(&fs, threads).unwrap() == one, "threads={threads}");
+        }
+        // A patch that fails on objects in different chunks reports the
+        // first object's failure, as one pass does: o300's field is a
+        // list, o650's a string, and a map cannot merge into either.
+        let failing = "- target: {kind: Deployment, labelSelector: \"n in (300,650)\"}\n  patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: any}\n    spec: {extra: {k: v}}\n";
+        fs.add_file("/t/kustomization.yaml", kustomization(failing));
+        let objects = fs.read(Path::new("/t/objects.yaml")).unwrap();
+        let objects = String::from_utf8(objects).unwrap()
+            .replace("name: o300\n  labels:\n    n: \"300\"\nspec:\n", "name: o300\n  labels:\n    n: \"300\"\nspec:\n  extra: [a]\n")
+            .replace("name: o650\n  labels:\n    n: \"650\"\nspec:\n", "name: o650\n  labels:\n    n: \"650\"\nspec:\n  extra: s\n");
+        assert_eq!(objects.matches("extra:").count(), 2);
+        fs.add_file("/t/objects.yaml", objects);
+        let want = run(&fs, 1).unwrap_err().to_string();
+        assert!(want.contains("expected SequenceNode"), "{want}");
+        for threads in [2, 3] {
+            assert_eq!(run(&fs, threads).unwrap_err().to_string(), want, "threads={threads}");
         }
     }
 

@@ -7,10 +7,13 @@
 //! kustomization directories (bases, components) may live anywhere except
 //! above a directory already being built, which would be a cycle.
 
+use super::ahead::{self, Ahead, Loaded};
 use super::error::{Error, Result};
 use super::fs::{clean, FileSystem};
+use super::kustomization::Kustomization;
 use super::openapi::OpenApi;
 use super::yaml::{self, Node};
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -42,6 +45,12 @@ pub struct Loader<'a> {
     openapi: Rc<OpenApi>,
     /// Threads for parsing many files at once.
     threads: usize,
+    /// What a helper thread loaded for this directory (see
+    /// [`super::ahead`]); taken as the build asks for it.
+    loaded: RefCell<Loaded>,
+    /// Whether a helper thread is loading ahead somewhere in this build:
+    /// there is at most one, so a build uses at most two threads for it.
+    helper_busy: Rc<Cell<bool>>,
 }
 
 impl<'a> Loader<'a> {
@@ -52,7 +61,17 @@ impl<'a> Loader<'a> {
             return Err(Error::invalid_at(&root, "must build at directory: not a valid directory"));
         }
         let real_root = fs.real_path(&root).unwrap_or_else(|_| root.clone());
-        Ok(Loader { fs, root, real_root, restrictor, ancestors: Vec::new(), openapi: Rc::new(OpenApi::default()), threads: 1 })
+        Ok(Loader {
+            fs,
+            root,
+            real_root,
+            restrictor,
+            ancestors: Vec::new(),
+            openapi: Rc::new(OpenApi::default()),
+            threads: 1,
+            loaded: RefCell::default(),
+            helper_busy: Rc::default(),
+        })
     }
 
     /// The kustomization directory.
@@ -100,7 +119,42 @@ impl<'a> Loader<'a> {
                 )));
             }
         }
-        Ok(Loader { fs: self.fs, root: dir, real_root: real, restrictor: self.restrictor, ancestors, openapi: Rc::clone(&self.openapi), threads: self.threads })
+        Ok(Loader {
+            fs: self.fs,
+            root: dir,
+            real_root: real,
+            restrictor: self.restrictor,
+            ancestors,
+            openapi: Rc::clone(&self.openapi),
+            threads: self.threads,
+            loaded: RefCell::default(),
+            helper_busy: Rc::clone(&self.helper_busy),
+        })
+    }
+
+    /// A loader for the directory named by `path`, like [`Loader::child`],
+    /// with what a helper loaded for it from `ahead`.
+    pub fn child_ahead(&self, path: &str, ahead: &mut Ahead) -> Result<Loader<'a>> {
+        let child = self.child(path)?;
+        if let Some(loaded) = ahead.take(&child.root) {
+            *child.loaded.borrow_mut() = loaded;
+        }
+        Ok(child)
+    }
+
+    /// Runs `body` while a helper thread loads the directories among
+    /// `paths` (relative to this root) ahead of it, in order: see
+    /// [`super::ahead`]. Without spare threads, or when a helper is already
+    /// at work elsewhere in the build, `body` runs without one.
+    pub fn ahead<R>(&self, paths: &[&str], body: impl FnOnce(&mut Ahead) -> R) -> R {
+        let helper = self.threads > 1 && !self.helper_busy.get();
+        let dirs = paths.iter().map(|p| self.resolve(p)).collect();
+        self.helper_busy.set(self.helper_busy.get() || helper);
+        let out = ahead::run(self.fs, dirs, helper, body);
+        if helper {
+            self.helper_busy.set(false);
+        }
+        out
     }
 
     /// Whether `path` names a file (as opposed to a directory or nothing).
@@ -116,16 +170,7 @@ impl<'a> Loader<'a> {
     /// The bytes of a file, refusing files outside the root when restricted.
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
         let full = self.resolve(path);
-        // The restriction is checked before any byte is read. A path that
-        // cannot be resolved does not exist, and the read below says so.
-        if self.restrictor == LoadRestrictor::RootOnly {
-            if let Ok(real) = self.fs.real_path(&full) {
-                if !real.starts_with(&self.real_root) {
-                    let target = (clean(&real) != clean(&full)).then_some(real);
-                    return Err(Error::Restricted { path: full, target, root: self.root.clone() });
-                }
-            }
-        }
+        self.permit(&full)?;
         // Reading first and explaining a failure afterwards saves a
         // metadata call per file on the common path.
         self.fs.read(&full).map_err(|e| {
@@ -138,6 +183,21 @@ impl<'a> Loader<'a> {
             };
             Error::Io { path: full.clone(), reason }
         })
+    }
+
+    /// Refuses a file outside the root when restricted. The restriction is
+    /// checked before any byte is read. A path that cannot be resolved does
+    /// not exist, and the read that follows says so.
+    fn permit(&self, full: &Path) -> Result<()> {
+        if self.restrictor == LoadRestrictor::RootOnly {
+            if let Ok(real) = self.fs.real_path(full) {
+                if !real.starts_with(&self.real_root) {
+                    let target = (clean(&real) != clean(full)).then_some(real);
+                    return Err(Error::Restricted { path: full.to_path_buf(), target, root: self.root.clone() });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A file as UTF-8 text.
@@ -156,16 +216,41 @@ impl<'a> Loader<'a> {
     /// under the load restriction), then parsed on up to the loader's
     /// thread count. Results come in the order of `paths`.
     pub fn read_yaml_all(&self, paths: &[&str]) -> Vec<Result<Vec<Node>>> {
-        let texts: Vec<(PathBuf, Result<String>)> = paths.iter().map(|p| (self.resolve(p), self.read_text(p))).collect();
+        // Files a helper already parsed are taken as they are, once the
+        // restriction allows them; the rest are read here.
+        let mut done: Vec<Option<Result<Vec<Node>>>> = Vec::with_capacity(paths.len());
+        let mut texts: Vec<(PathBuf, Result<String>)> = Vec::new();
+        for p in paths {
+            let full = self.resolve(p);
+            let taken = if self.loaded.borrow().docs.contains_key(&full) {
+                Some(self.permit(&full).map(|()| self.loaded.borrow_mut().docs.remove(&full).unwrap_or_default()))
+            } else {
+                None
+            };
+            if taken.is_none() {
+                texts.push((full, self.read_text(p)));
+            }
+            done.push(taken);
+        }
         // Starting threads costs tens of microseconds; below this much text
         // one thread is faster.
         const PARALLEL_BYTES: usize = 256 * 1024;
         let bytes: usize = texts.iter().map(|(_, t)| t.as_ref().map_or(0, String::len)).sum();
         let threads = if bytes < PARALLEL_BYTES { 1 } else { self.threads };
-        super::parallel::map_ordered(&texts, threads, 2, |(full, text)| match text {
+        let parsed = super::parallel::map_ordered(&texts, threads, 2, |(full, text)| match text {
             Ok(text) => parse_file(full, text),
             Err(e) => Err(e.clone()),
-        })
+        });
+        // One text was read for each empty slot, in order.
+        for (slot, result) in done.iter_mut().filter(|d| d.is_none()).zip(parsed) {
+            *slot = Some(result);
+        }
+        done.into_iter().flatten().collect()
+    }
+
+    /// How many threads work may be split over.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// Uses up to `threads` threads where work can be split.
@@ -174,9 +259,9 @@ impl<'a> Loader<'a> {
         self
     }
 
-    /// Finds and reads this directory's kustomization file. Returns its
-    /// name and text.
-    pub fn kustomization_text(&self) -> Result<(String, String)> {
+    /// The name of this directory's kustomization file: exactly one of
+    /// kustomize's accepted names must exist.
+    pub fn kustomization_file(&self) -> Result<&'static str> {
         let mut found = Vec::new();
         for name in KUSTOMIZATION_FILE_NAMES {
             if self.fs.is_file(&self.root.join(name)) {
@@ -188,9 +273,24 @@ impl<'a> Loader<'a> {
                 "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{}'",
                 self.root.display()
             ))),
-            [name] => Ok((name.to_string(), self.read_text(name)?)),
+            [name] => Ok(name),
             _ => Err(Error::invalid(format!("Found multiple kustomization files under: {}", self.root.display()))),
         }
+    }
+
+    /// Reads and parses this directory's kustomization file, or takes it
+    /// from what a helper loaded.
+    pub fn kustomization(&self) -> Result<Kustomization> {
+        let name = self.kustomization_file()?;
+        let full = self.root.join(name);
+        if self.loaded.borrow().kustomization.as_ref().is_some_and(|(p, _)| *p == full) {
+            self.permit(&full)?;
+            if let Some((_, k)) = self.loaded.borrow_mut().kustomization.take() {
+                return Ok(k);
+            }
+        }
+        let text = self.read_text(name)?;
+        Kustomization::parse(&text, name, &self.root)
     }
 
     /// A path relative to `base` for messages and origin annotations.
@@ -245,9 +345,9 @@ mod tests {
     fn finds_exactly_one_kustomization_file() {
         let mut fs = tree();
         let l = Loader::new(&fs, Path::new("/p/app"), LoadRestrictor::RootOnly).unwrap();
-        assert_eq!(l.kustomization_text().unwrap().0, "kustomization.yaml");
+        assert_eq!(l.kustomization_file().unwrap(), "kustomization.yaml");
         fs.add_file("/p/app/Kustomization", "");
         let l = Loader::new(&fs, Path::new("/p/app"), LoadRestrictor::RootOnly).unwrap();
-        assert!(l.kustomization_text().is_err());
+        assert!(l.kustomization_file().is_err());
     }
 }

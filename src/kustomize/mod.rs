@@ -6,6 +6,7 @@
 //! so it is tested in memory and could become a crate of its own by moving
 //! the folder.
 
+pub mod ahead;
 pub mod build;
 pub mod config;
 pub mod error;

@@ -190,20 +190,26 @@ fn run_configured(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulat
         add_suffix(&mut acc.resources, suffix, &tc.name_suffix)?;
         note(acc, "SuffixTransformer");
     }
+    // Labels, annotations and images treat each object on its own; on
+    // many objects they run on all cores (see parallel::chunks_mut).
+    let split = |resources: &mut [Resource], f: &(dyn Fn(&mut [Resource]) -> Result<()> + Sync)| -> Result<()> {
+        let chunks = super::parallel::chunks_mut(resources, loader.threads(), super::parallel::MIN_OBJECTS_PER_SPLIT, f);
+        chunks.into_iter().collect()
+    };
     for entry in kust.list("labels") {
         let entry = LabelEntry::from_node(entry)?;
         let specs = label_entry_field_specs(&entry, &tc)?;
-        add_labels(&mut acc.resources, &entry.pairs, &specs)?;
+        split(&mut acc.resources, &|rs| add_labels(rs, &entry.pairs, &specs))?;
         note(acc, "LabelTransformer");
     }
     let common_labels: BTreeMap<String, String> = kust.str_map("commonLabels").into_iter().collect();
     if !common_labels.is_empty() {
-        add_labels(&mut acc.resources, &common_labels, &tc.common_labels)?;
+        split(&mut acc.resources, &|rs| add_labels(rs, &common_labels, &tc.common_labels))?;
         note(acc, "LabelTransformer");
     }
     let annotations: BTreeMap<String, String> = kust.str_map("commonAnnotations").into_iter().collect();
     if !annotations.is_empty() {
-        add_annotations(&mut acc.resources, &annotations, &tc.common_annotations)?;
+        split(&mut acc.resources, &|rs| add_annotations(rs, &annotations, &tc.common_annotations))?;
         note(acc, "AnnotationsTransformer");
     }
     for entry in kust.list("patchesJson6902") {
@@ -218,7 +224,9 @@ fn run_configured(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulat
         note(acc, "ReplicaCountTransformer");
     }
     let images = kust.list("images").iter().map(ImageSpec::from_node).collect::<Result<Vec<_>>>()?;
-    set_images_all(&mut acc.resources, &images, &tc.images)?;
+    if !images.is_empty() {
+        split(&mut acc.resources, &|rs| set_images_all(rs, &images, &tc.images))?;
+    }
     for _ in &images {
         note(acc, "ImageTagTransformer");
     }

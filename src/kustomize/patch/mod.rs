@@ -28,6 +28,7 @@ pub use smp::strategic_merge;
 
 use super::error::{Error, Result};
 use super::loader::Loader;
+use super::parallel;
 use super::resource::Resource;
 use super::select::Selector;
 use super::yaml::{self, Node};
@@ -218,23 +219,43 @@ pub fn patches_entry(resources: &mut Vec<Resource>, entry: &Node, loader: &Loade
         (Patch::Strategic(docs), None) => apply_by_own_id(resources, &docs, &loader.openapi().schema(), allow_name, allow_kind, true),
         (Patch::Strategic(docs), Some(sel)) => {
             let schema = loader.openapi().schema();
+            let schema: &Schema = &schema;
             for doc in &docs {
+                // Each object is patched on its own, so many objects are
+                // split over the cores. A patch that empties an object
+                // deletes it; the chunks only mark which, in order.
                 // Every object stays in the list when a patch fails, so
                 // the caller can still see them (to keep Secret values
                 // out of the message).
-                let mut kept = Vec::with_capacity(resources.len());
-                let mut failure = None;
-                for mut r in std::mem::take(resources) {
-                    if failure.is_none() && sel.matches(&r) {
-                        match apply_smp_to(&mut r, doc, &schema, allow_name, allow_kind) {
-                            Ok(true) => {}
-                            Ok(false) => continue,
-                            Err(e) => failure = Some(e),
+                let chunks = parallel::chunks_mut(resources, loader.threads(), parallel::MIN_OBJECTS_PER_SPLIT, |chunk| {
+                    let mut keep = Vec::with_capacity(chunk.len());
+                    for r in chunk.iter_mut() {
+                        if sel.matches(r) {
+                            match apply_smp_to(r, doc, schema, allow_name, allow_kind) {
+                                Ok(kept) => keep.push(kept),
+                                Err(e) => return (keep, Some(e)),
+                            }
+                        } else {
+                            keep.push(true);
                         }
                     }
-                    kept.push(r);
+                    (keep, None)
+                });
+                let mut keep = Vec::with_capacity(resources.len());
+                let mut failure = None;
+                for (flags, error) in chunks {
+                    keep.extend(flags);
+                    if failure.is_none() {
+                        failure = error;
+                    }
+                    if failure.is_some() {
+                        break;
+                    }
                 }
-                *resources = kept;
+                // Objects after a failure were not all looked at: they stay.
+                keep.resize(resources.len(), true);
+                let mut flags = keep.into_iter();
+                resources.retain(|_| flags.next().unwrap_or(true));
                 if let Some(e) = failure {
                     return Err(e);
                 }
@@ -242,13 +263,7 @@ pub fn patches_entry(resources: &mut Vec<Resource>, entry: &Node, loader: &Loade
             Ok(())
         }
         (Patch::Json(_), None) => Err(Error::invalid(format!("must specify a target for JSON patch {text}"))),
-        (Patch::Json(ops), Some(sel)) => {
-            for r in resources.iter_mut().filter(|r| sel.matches(r)) {
-                r.remember_id();
-                apply_json6902(&mut r.node, &ops)?;
-            }
-            Ok(())
-        }
+        (Patch::Json(ops), Some(sel)) => json_patch_all(resources, &sel, &ops, true, loader.threads()),
     }
 }
 
@@ -270,8 +285,22 @@ pub fn patches_json6902_entry(resources: &mut [Resource], entry: &Node, loader: 
     let Patch::Json(ops) = parse_patch(&text)? else {
         return Err(Error::invalid("patchesJson6902 expects a list of JSON patch operations"));
     };
-    for r in resources.iter_mut().filter(|r| sel.matches(r)) {
-        apply_json6902(&mut r.node, &ops)?;
-    }
-    Ok(())
+    json_patch_all(resources, &sel, &ops, false, loader.threads())
+}
+
+/// Applies JSON 6902 operations to every object `sel` matches, on all
+/// cores when there are many (each object is patched on its own).
+/// `remember` records each patched object's identity first, for name
+/// references to follow a renamed object.
+fn json_patch_all(resources: &mut [Resource], sel: &Selector, ops: &Node, remember: bool, threads: usize) -> Result<()> {
+    let chunks = parallel::chunks_mut(resources, threads, parallel::MIN_OBJECTS_PER_SPLIT, |chunk| -> Result<()> {
+        for r in chunk.iter_mut().filter(|r| sel.matches(r)) {
+            if remember {
+                r.remember_id();
+            }
+            apply_json6902(&mut r.node, ops)?;
+        }
+        Ok(())
+    });
+    chunks.into_iter().collect()
 }
