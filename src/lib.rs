@@ -55,6 +55,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
                 printer::error("", n);
             }
             printer::out(&out.stdout);
+            printer::objects(out.objects);
             ExitCode::from(out.code)
         }
         Err(err) => match err.downcast::<error::Error>() {

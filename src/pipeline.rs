@@ -18,6 +18,11 @@ use std::path::Path;
 pub struct Output {
     /// Text for stdout.
     pub stdout: String,
+    /// Built objects for stdout, after `stdout`, printed as `kubectl
+    /// kustomize` prints them. They are printed a batch at a time rather
+    /// than made into one text first, so a large build never holds its
+    /// objects and its whole output at once.
+    pub objects: Vec<crate::kustomize::resource::Resource>,
     /// Lines for stderr, as warnings.
     pub warnings: Vec<String>,
     /// A line for stderr that is not a warning (e.g. "values are valid").
@@ -197,7 +202,8 @@ fn with_generated<T>(root: &Path, kustomization: &str, build: impl FnOnce(&dyn F
 
 /// `compose kustomize DIR`.
 pub fn kustomize(dir: &Path, restrictor: LoadRestrictor) -> Result<Output, Error> {
-    Ok(Output { stdout: engine_build(&OnDisk::new(), dir, restrictor)?, ..Output::default() })
+    let objects = crate::kustomize::build(&OnDisk::new(), dir, &BuildOptions { load_restrictor: restrictor, ..BuildOptions::default() })?;
+    Ok(Output { objects, ..Output::default() })
 }
 
 /// The one call into the engine.

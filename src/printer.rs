@@ -17,6 +17,23 @@ pub fn out(text: &str) {
     let _ = o.flush();
 }
 
+/// Writes built objects to stdout as `kubectl kustomize` prints them, a
+/// batch at a time.
+pub fn objects(objects: Vec<crate::kustomize::resource::Resource>) {
+    if objects.is_empty() {
+        return;
+    }
+    let mut o = std::io::stdout().lock();
+    let threads = crate::kustomize::parallel::thread_count(0);
+    let mut failed = false;
+    crate::kustomize::build::print(objects, threads, |text, _, _| {
+        if !failed {
+            failed = o.write_all(text.as_bytes()).is_err();
+        }
+    });
+    let _ = o.flush();
+}
+
 /// Writes a warning line to stderr.
 pub fn warning(message: &str) {
     eprintln!("warning: {message}");

@@ -56,51 +56,64 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
         normalize_annotations(r, false);
     }
     steps::finish_metadata(&mut acc.resources, &kust)?;
+    // Refused here rather than while printing, so that nothing is printed
+    // of a build that fails.
+    for r in &acc.resources {
+        check_printable(&r.node).map_err(|e| e.context(format!("printing {}", r.id())))?;
+    }
     Ok(acc.resources)
 }
 
 /// Builds and prints, as `kubectl kustomize` prints.
 pub fn build_yaml(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<String> {
     let resources = build(fs, dir, opts)?;
-    let threads = super::parallel::thread_count(opts.threads);
-    // Objects print independently, a batch at a time on up to `threads`
-    // threads; each batch's objects are freed once printed, so the tree
-    // and the text never both hold the whole output. The first failure in
-    // output order is the one reported, as when printing one by one.
-    const BATCH: usize = 1024;
     let mut out = String::new();
+    print(resources, super::parallel::thread_count(opts.threads), |text, printed, still| {
+        // Grow the output once per batch, by this batch's text plus as
+        // much again for every object still to print at this batch's
+        // average size: growing a large string by doubling copies it
+        // over and over. With one batch the size is exact.
+        if out.capacity() - out.len() < text.len() {
+            out.reserve(text.len() + text.len() / printed.max(1) * still);
+        }
+        out.push_str(text);
+    });
+    Ok(out)
+}
+
+/// Prints built objects as `kubectl kustomize` prints them (documents
+/// separated by `---`), handing the text to `write` one batch at a time,
+/// with the batch's object count and how many objects are still to come.
+///
+/// Objects print independently, a batch at a time on up to `threads`
+/// threads; each batch's objects are freed once printed, so neither the
+/// caller nor this function needs the tree and the whole text at once.
+/// [`build`] has already refused what cannot be printed, so printing
+/// cannot fail.
+pub fn print(resources: Vec<Resource>, threads: usize, mut write: impl FnMut(&str, usize, usize)) {
+    const BATCH: usize = 1024;
     let mut first = true;
     let mut rest = resources.into_iter();
+    let mut text = String::new();
     loop {
         let batch: Vec<Resource> = rest.by_ref().take(BATCH).collect();
         if batch.is_empty() {
             break;
         }
-        let docs = super::parallel::map_ordered(&batch, threads, 64, |r| {
-            check_printable(&r.node).map_err(|e| e.context(format!("printing {}", r.id())))?;
-            Ok(yaml::emit::emit_document(&r.node))
-        });
+        let docs = super::parallel::map_ordered(&batch, threads, 64, |r| yaml::emit::emit_document(&r.node));
         let printed = batch.len();
         drop(batch);
-        // Grow the output once per batch, by this batch's text plus as
-        // much again for every object still to print at this batch's
-        // average size: growing a large string by doubling copies it
-        // over and over. With one batch the size is exact.
-        let need: usize = docs.iter().map(|d: &Result<String>| d.as_ref().map_or(0, |s| s.len() + 4)).sum();
-        if out.capacity() - out.len() < need {
-            let still = rest.len();
-            out.reserve(need + need / printed.max(1) * still);
-        }
+        text.clear();
+        text.reserve(docs.iter().map(|d| d.len() + 4).sum());
         for doc in docs {
-            let doc: String = doc?;
             if !first {
-                out.push_str("---\n");
+                text.push_str("---\n");
             }
             first = false;
-            out.push_str(&doc);
+            text.push_str(&doc);
         }
+        write(&text, printed, rest.len());
     }
-    Ok(out)
 }
 
 /// Go's JSON encoder refuses NaN and infinities, so kustomize fails on them.

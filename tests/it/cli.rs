@@ -354,6 +354,33 @@ fn usage_errors_exit_2_and_kustomize_errors_exit_1() {
     assert_eq!(code(&p.run(&["--help"])), 0);
 }
 
+/// `compose kustomize` prints large builds a batch at a time; a build
+/// that fails prints nothing, even when the object that cannot be printed
+/// sorts last (kubectl also exits 1 with an empty stdout there).
+#[test]
+fn kustomize_prints_in_batches_and_nothing_of_a_failed_build() {
+    let p = Project::new("batches");
+    let mut objects = String::new();
+    for i in 0..1500 {
+        objects.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{i:04}\ndata:\n  k: v\n"));
+    }
+    p.write("big/objects.yaml", &objects);
+    p.write("big/kustomization.yaml", "resources:\n- objects.yaml\n");
+    let ok = p.run(&["kustomize", "big"]);
+    assert_eq!(code(&ok), 0, "{}", stderr(&ok));
+    let out = stdout(&ok);
+    assert_eq!(out.matches("kind: ConfigMap\n").count(), 1500);
+    assert_eq!(out.matches("---\n").count(), 1499);
+    assert!(out.starts_with("apiVersion: v1\ndata:\n  k: v\nkind: ConfigMap\nmetadata:\n  name: cm0000\n---\n"), "{}", &out[..200]);
+    assert!(out.ends_with("---\napiVersion: v1\ndata:\n  k: v\nkind: ConfigMap\nmetadata:\n  name: cm1499\n"));
+    // A float JSON cannot hold, in the object printed last.
+    p.write("big/objects.yaml", &format!("{objects}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: zz\nspec:\n  x: .nan\n"));
+    let bad = p.run(&["kustomize", "big"]);
+    assert_eq!(code(&bad), 1);
+    assert_eq!(stdout(&bad), "");
+    assert!(stderr(&bad).contains("unsupported value"), "{}", stderr(&bad));
+}
+
 #[test]
 fn validate_reports_success_on_stderr_only() {
     let p = Project::new("validate");
