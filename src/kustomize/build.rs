@@ -49,7 +49,7 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
     // build metadata; the top's setting then holds for the whole tree.
     let origin = if kust.str_list("buildMetadata").is_empty() && !opts.track_origins { None } else { Some(String::new()) };
     accumulate(&loader, &kust, &mut acc, origin.as_deref())?;
-    steps::finish(&mut acc, &kust).map_err(|e| super::redact::Secrets::of(&acc.resources).scrub_error(e))?;
+    steps::finish(&mut acc, &kust, loader.threads()).map_err(|e| super::redact::Secrets::of(&acc.resources).scrub_error(e))?;
     drop_local_config(&mut acc.resources);
     sort::apply(&mut acc.resources, kust.get("sortOptions"))?;
     for r in acc.resources.iter_mut() {
@@ -717,24 +717,30 @@ mod tests {
             let kind = if i % 2 == 0 { "Deployment" } else { "Service" };
             let image = format!("img{}", i % 5);
             objects.push_str(&format!(
-                "---\napiVersion: {}\nkind: {kind}\nmetadata:\n  name: o{i}\n  labels:\n    n: \"{i}\"\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: {image}:1\n",
+                "---\napiVersion: {}\nkind: {kind}\nmetadata:\n  name: o{i}\n  labels:\n    n: \"{i}\"\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: {image}:1\n        envFrom:\n        - configMapRef:\n            name: settings\n",
                 if kind == "Deployment" { "apps/v1" } else { "v1" }
             ));
         }
         fs.add_file("/t/objects.yaml", objects);
         let kustomization = |extra: &str| {
             format!(
-                "resources: [objects.yaml]\nlabels:\n- pairs: {{team: a}}\n  includeSelectors: false\ncommonLabels: {{app: x}}\ncommonAnnotations: {{note: why}}\nimages:\n- name: img3\n  newTag: \"2\"\n- name: img4\n  newName: other\npatches:\n- target: {{kind: Deployment}}\n  patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {{name: any}}\n    spec: {{replicas: 2}}\n- target: {{kind: Service, labelSelector: \"n in (1,3,5,601,603)\"}}\n  patch: |-\n    $patch: delete\n    apiVersion: v1\n    kind: Service\n    metadata: {{name: any}}\n- target: {{kind: Service}}\n  patch: |-\n    - op: add\n      path: /spec/type\n      value: ClusterIP\n{extra}"
+                "resources: [objects.yaml]\nnamePrefix: p-\nconfigMapGenerator:\n- name: settings\n  literals: [A=1]\nlabels:\n- pairs: {{team: a}}\n  includeSelectors: false\ncommonLabels: {{app: x}}\ncommonAnnotations: {{note: why}}\nimages:\n- name: img3\n  newTag: \"2\"\n- name: img4\n  newName: other\npatches:\n- target: {{kind: Deployment}}\n  patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {{name: any}}\n    spec: {{replicas: 2}}\n- target: {{kind: Service, labelSelector: \"n in (1,3,5,601,603)\"}}\n  patch: |-\n    $patch: delete\n    apiVersion: v1\n    kind: Service\n    metadata: {{name: any}}\n- target: {{kind: Service}}\n  patch: |-\n    - op: add\n      path: /spec/type\n      value: ClusterIP\n{extra}"
             )
         };
         let run = |fs: &InMemory, threads| build_yaml(fs, Path::new("/t"), &BuildOptions { threads, ..BuildOptions::default() });
         fs.add_file("/t/kustomization.yaml", kustomization(""));
         let one = run(&fs, 1).unwrap();
         assert_eq!(one.matches("kind: Deployment").count(), 350);
+        // The generated ConfigMap gets its hash, and every Deployment's
+        // reference follows it (a Service's pod template is no reference).
+        let hashed = one.split("name: p-settings-").nth(1).and_then(|rest| rest.split('\n').next()).unwrap_or("");
+        assert_eq!(hashed.len(), 10, "{hashed}");
+        assert_eq!(one.matches(&format!("name: p-settings-{hashed}\n")).count(), 351);
+        assert_eq!(one.matches("name: settings\n").count(), 345);
         assert_eq!(one.matches("kind: Service").count(), 345, "five Services deleted");
         assert_eq!(one.matches("image: img3:2").count(), 138, "less the deleted o3 and o603");
         assert_eq!(one.matches("image: other:1").count(), 140);
-        assert_eq!(one.matches("note: why").count(), 350 * 2 + 345, "Deployments carry it in their pod template too");
+        assert_eq!(one.matches("note: why").count(), 350 * 2 + 345 + 1, "Deployments carry it in their pod template too");
         for threads in [2, 3] {
             assert!(run(&fs, threads).unwrap() == one, "threads={threads}");
         }

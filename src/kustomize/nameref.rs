@@ -37,8 +37,9 @@ fn effective_ns(id: &ResId) -> Str {
     super::config::effective_namespace(&id.gvk, &id.namespace).into()
 }
 
-/// Rewrites references to renamed objects, per `backrefs`.
-pub fn fix_name_references(resources: &mut [Resource], backrefs: &[NameBackReference]) -> Result<()> {
+/// Rewrites references to renamed objects, per `backrefs`, on up to
+/// `threads` threads when there are many objects.
+pub fn fix_name_references(resources: &mut [Resource], backrefs: &[NameBackReference], threads: usize) -> Result<()> {
     // The candidates borrow each object's name history for the duration
     // (moved out, then put back whatever happens), rather than copying it.
     let candidates: Vec<Candidate> = resources
@@ -58,7 +59,7 @@ pub fn fix_name_references(resources: &mut [Resource], backrefs: &[NameBackRefer
             }
         })
         .collect();
-    let result = rewrite(resources, backrefs, &candidates);
+    let result = rewrite(resources, backrefs, &candidates, threads);
     for (r, c) in resources.iter_mut().zip(candidates) {
         r.meta.previous_ids = c.previous;
         r.meta.prefixes = c.prefixes;
@@ -69,7 +70,11 @@ pub fn fix_name_references(resources: &mut [Resource], backrefs: &[NameBackRefer
 
 /// The rewriting part of [`fix_name_references`]; `candidates[i]` holds
 /// the name history of `resources[i]`.
-fn rewrite(resources: &mut [Resource], backrefs: &[NameBackReference], candidates: &[Candidate]) -> Result<()> {
+///
+/// Each referrer is rewritten on its own from the candidates, so the list
+/// is split over the threads; the first failure in list order is the one
+/// reported, as in one pass.
+fn rewrite(resources: &mut [Resource], backrefs: &[NameBackReference], candidates: &[Candidate], threads: usize) -> Result<()> {
     // Each back reference's field, with a copy that selects every kind
     // (the field is walked in whatever object the spec selected).
     let specs: Vec<(&FieldSpec, FieldSpec, &Gvk)> = backrefs
@@ -87,31 +92,37 @@ fn rewrite(resources: &mut [Resource], backrefs: &[NameBackReference], candidate
             }
         }
     }
-    for (ri, r) in resources.iter_mut().enumerate() {
-        let org_gvk = match candidates[ri].previous.first() {
-            Some(first) => first.gvk.clone(),
-            None => r.gvk(),
-        };
-        let mut filters = specs.iter().filter(|(spec, _, _)| spec.gvk.selects(&org_gvk)).peekable();
-        if filters.peek().is_none() {
-            continue;
-        }
-        let referrer = Referrer::new(r, ri, candidates)?;
-        for (spec, any_kind, target) in filters {
-            let role_ref = if spec.path.ends_with("roleRef/name") {
-                let kind = r.node.str_at(&["roleRef", "kind"]).unwrap_or("").into();
-                let group = r.node.str_at(&["roleRef", "apiGroup"]).unwrap_or("").into();
-                Some(Gvk { group, version: Default::default(), kind })
-            } else {
-                None
+    let by_previous_name = &by_previous_name;
+    let specs = &specs;
+    let chunks = super::parallel::chunks_mut(resources, threads, super::parallel::MIN_OBJECTS_PER_SPLIT, |start, chunk| -> Result<()> {
+        for (k, r) in chunk.iter_mut().enumerate() {
+            let ri = start + k;
+            let org_gvk = match candidates[ri].previous.first() {
+                Some(first) => first.gvk.clone(),
+                None => r.gvk(),
             };
-            let ctx = Ctx { referrer: &referrer, target, role_ref: role_ref.as_ref(), candidates, by_name: &by_previous_name };
-            apply_field_spec(&mut r.node, any_kind, None, &mut |n| ctx.set(n)).map_err(|e| {
-                e.context(format!("updating name reference in '{}' field of '{}'", spec.path, referrer.id))
-            })?;
+            let mut filters = specs.iter().filter(|(spec, _, _)| spec.gvk.selects(&org_gvk)).peekable();
+            if filters.peek().is_none() {
+                continue;
+            }
+            let referrer = Referrer::new(r, ri, candidates)?;
+            for (spec, any_kind, target) in filters {
+                let role_ref = if spec.path.ends_with("roleRef/name") {
+                    let kind = r.node.str_at(&["roleRef", "kind"]).unwrap_or("").into();
+                    let group = r.node.str_at(&["roleRef", "apiGroup"]).unwrap_or("").into();
+                    Some(Gvk { group, version: Default::default(), kind })
+                } else {
+                    None
+                };
+                let ctx = Ctx { referrer: &referrer, target, role_ref: role_ref.as_ref(), candidates, by_name: by_previous_name };
+                apply_field_spec(&mut r.node, any_kind, None, &mut |n| ctx.set(n)).map_err(|e| {
+                    e.context(format!("updating name reference in '{}' field of '{}'", spec.path, referrer.id))
+                })?;
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    });
+    chunks.into_iter().collect()
 }
 
 /// The object holding references, as the selection sees it.

@@ -59,8 +59,9 @@ where
 pub const MIN_OBJECTS_PER_SPLIT: usize = 256;
 
 /// Calls `f` on `items` split into up to `threads` contiguous chunks of
-/// at least `min_chunk` items, at once, and returns each chunk's result in
-/// chunk order. The first chunk runs on the calling thread.
+/// at least `min_chunk` items, at once, with the index of each chunk's
+/// first item, and returns each chunk's result in chunk order. The first
+/// chunk runs on the calling thread.
 ///
 /// For steps that treat every object on its own: each chunk sees its
 /// objects in list order, so a step that stops at its first failure
@@ -70,19 +71,19 @@ pub fn chunks_mut<T, R, F>(items: &mut [T], threads: usize, min_chunk: usize, f:
 where
     T: Send,
     R: Send,
-    F: Fn(&mut [T]) -> R + Sync,
+    F: Fn(usize, &mut [T]) -> R + Sync,
 {
     let threads = threads.min(items.len() / min_chunk.max(1)).max(1);
     if threads == 1 {
-        return vec![f(items)];
+        return vec![f(0, items)];
     }
     let size = items.len().div_ceil(threads);
     let mut chunks = items.chunks_mut(size);
     let Some(first) = chunks.next() else { return Vec::new() };
     std::thread::scope(|scope| {
         let f = &f;
-        let others: Vec<_> = chunks.map(|chunk| scope.spawn(move || f(chunk))).collect();
-        let mut out = vec![f(first)];
+        let others: Vec<_> = chunks.enumerate().map(|(i, chunk)| scope.spawn(move || f((i + 1) * size, chunk))).collect();
+        let mut out = vec![f(0, first)];
         // A chunk's thread that panicked re-raises its panic here.
         out.extend(others.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))));
         out
@@ -106,8 +107,9 @@ mod tests {
     fn chunks_cover_every_item_once_in_order() {
         for (len, threads, min) in [(0, 2, 1), (1, 2, 1), (10, 2, 1), (10, 3, 1), (1000, 2, 256), (300, 4, 256), (7, 8, 1)] {
             let mut items: Vec<usize> = (0..len).collect();
-            let seen = chunks_mut(&mut items, threads, min, |chunk| {
-                for x in chunk.iter_mut() {
+            let seen = chunks_mut(&mut items, threads, min, |start, chunk| {
+                for (k, x) in chunk.iter_mut().enumerate() {
+                    assert_eq!(*x, start + k, "a chunk starts at its first item's index");
                     *x *= 2;
                 }
                 chunk.to_vec()

@@ -192,24 +192,24 @@ fn run_configured(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulat
     }
     // Labels, annotations and images treat each object on its own; on
     // many objects they run on all cores (see parallel::chunks_mut).
-    let split = |resources: &mut [Resource], f: &(dyn Fn(&mut [Resource]) -> Result<()> + Sync)| -> Result<()> {
+    let split = |resources: &mut [Resource], f: &(dyn Fn(usize, &mut [Resource]) -> Result<()> + Sync)| -> Result<()> {
         let chunks = super::parallel::chunks_mut(resources, loader.threads(), super::parallel::MIN_OBJECTS_PER_SPLIT, f);
         chunks.into_iter().collect()
     };
     for entry in kust.list("labels") {
         let entry = LabelEntry::from_node(entry)?;
         let specs = label_entry_field_specs(&entry, &tc)?;
-        split(&mut acc.resources, &|rs| add_labels(rs, &entry.pairs, &specs))?;
+        split(&mut acc.resources, &|_, rs| add_labels(rs, &entry.pairs, &specs))?;
         note(acc, "LabelTransformer");
     }
     let common_labels: BTreeMap<String, String> = kust.str_map("commonLabels").into_iter().collect();
     if !common_labels.is_empty() {
-        split(&mut acc.resources, &|rs| add_labels(rs, &common_labels, &tc.common_labels))?;
+        split(&mut acc.resources, &|_, rs| add_labels(rs, &common_labels, &tc.common_labels))?;
         note(acc, "LabelTransformer");
     }
     let annotations: BTreeMap<String, String> = kust.str_map("commonAnnotations").into_iter().collect();
     if !annotations.is_empty() {
-        split(&mut acc.resources, &|rs| add_annotations(rs, &annotations, &tc.common_annotations))?;
+        split(&mut acc.resources, &|_, rs| add_annotations(rs, &annotations, &tc.common_annotations))?;
         note(acc, "AnnotationsTransformer");
     }
     for entry in kust.list("patchesJson6902") {
@@ -225,7 +225,7 @@ fn run_configured(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulat
     }
     let images = kust.list("images").iter().map(ImageSpec::from_node).collect::<Result<Vec<_>>>()?;
     if !images.is_empty() {
-        split(&mut acc.resources, &|rs| set_images_all(rs, &images, &tc.images))?;
+        split(&mut acc.resources, &|_, rs| set_images_all(rs, &images, &tc.images))?;
     }
     for _ in &images {
         note(acc, "ImageTagTransformer");
@@ -328,16 +328,19 @@ fn run_transformer_configs(loader: &Loader<'_>, kust: &Kustomization, acc: &mut 
 
 /// The steps kustomize runs once, at the top of a build: hash suffixes,
 /// then name references, then vars.
-pub fn finish(acc: &mut Accumulator, _kust: &Kustomization) -> Result<()> {
+/// Hashes and name references treat each object on their own (the
+/// references read a table of every object's names made beforehand), so
+/// on many objects they run on up to `threads` threads.
+pub fn finish(acc: &mut Accumulator, _kust: &Kustomization, threads: usize) -> Result<()> {
     acc.release_indexes();
-    for r in acc.resources.iter_mut() {
-        if r.meta.needs_hash {
+    super::parallel::chunks_mut(&mut acc.resources, threads, super::parallel::MIN_OBJECTS_PER_SPLIT, |_, chunk| {
+        for r in chunk.iter_mut().filter(|r| r.meta.needs_hash) {
             let h = content_hash(r);
             let name = format!("{}-{h}", r.name());
             r.set_name(&name);
         }
-    }
-    super::nameref::fix_name_references(&mut acc.resources, &acc.config.tc.name_reference)?;
+    });
+    super::nameref::fix_name_references(&mut acc.resources, &acc.config.tc.name_reference, threads)?;
     super::refs::resolve_vars(&mut acc.resources, &acc.vars, &acc.config.tc)?;
     Ok(())
 }

@@ -227,7 +227,7 @@ pub fn patches_entry(resources: &mut Vec<Resource>, entry: &Node, loader: &Loade
                 // Every object stays in the list when a patch fails, so
                 // the caller can still see them (to keep Secret values
                 // out of the message).
-                let chunks = parallel::chunks_mut(resources, loader.threads(), parallel::MIN_OBJECTS_PER_SPLIT, |chunk| {
+                let chunks = parallel::chunks_mut(resources, loader.threads(), parallel::MIN_OBJECTS_PER_SPLIT, |_, chunk| {
                     let mut keep = Vec::with_capacity(chunk.len());
                     for r in chunk.iter_mut() {
                         if sel.matches(r) {
@@ -293,7 +293,7 @@ pub fn patches_json6902_entry(resources: &mut [Resource], entry: &Node, loader: 
 /// `remember` records each patched object's identity first, for name
 /// references to follow a renamed object.
 fn json_patch_all(resources: &mut [Resource], sel: &Selector, ops: &Node, remember: bool, threads: usize) -> Result<()> {
-    let chunks = parallel::chunks_mut(resources, threads, parallel::MIN_OBJECTS_PER_SPLIT, |chunk| -> Result<()> {
+    let chunks = parallel::chunks_mut(resources, threads, parallel::MIN_OBJECTS_PER_SPLIT, |_, chunk| -> Result<()> {
         for r in chunk.iter_mut().filter(|r| sel.matches(r)) {
             if remember {
                 r.remember_id();

@@ -37,7 +37,7 @@ mod tests {
             set_namespace(&mut rs, ns, &tc.namespace, NamespaceOptions::default()).unwrap();
         }
         add_prefix(&mut rs, prefix, &tc.name_prefix).unwrap();
-        fix_name_references(&mut rs, &tc.name_reference).unwrap();
+        fix_name_references(&mut rs, &tc.name_reference, 1).unwrap();
         rs.into_iter().map(|r| r.node).collect()
     }
 
