@@ -15,7 +15,7 @@ use super::patch;
 use super::resource::{Gvk, Resource};
 use super::transform::{
     add_annotations, add_labels, add_prefix, add_suffix, builtin_from_node, label_entry_field_specs,
-    set_images_all, set_namespace, set_replicas_all, ImageSpec, LabelEntry, NamespaceOptions, ReplicaSpec, ValueAdd,
+    set_images_all, set_namespace_on, set_replicas_all, ImageSpec, LabelEntry, NamespaceOptions, ReplicaSpec, ValueAdd,
 };
 use super::yaml::{self, Mapping, Node, Str};
 use std::collections::BTreeMap;
@@ -177,7 +177,7 @@ fn run_configured(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulat
     let tc = acc.config.tc.clone();
     let ns = kust.str("namespace");
     if !ns.is_empty() {
-        set_namespace(&mut acc.resources, ns, &tc.namespace, NamespaceOptions::default())?;
+        set_namespace_on(&mut acc.resources, ns, &tc.namespace, NamespaceOptions::default(), loader.threads())?;
         note(acc, "NamespaceTransformer");
     }
     let prefix = kust.str("namePrefix");

@@ -378,9 +378,31 @@ fn stable_sort_string(g: &Gvk) -> String {
 /// Whether the built-in scope table knows `apiVersion`/`kind`, and if so
 /// whether it is namespaced.
 pub fn known_scope(gvk: &Gvk) -> Option<bool> {
-    // Runs for every object in several steps: the `apiVersion` text is
-    // put together on the stack, and each probe of the search is then one
-    // slice comparison.
+    // Runs for every object in several steps, and a build has few types:
+    // the last answers of this thread are kept, and comparing a type with
+    // them costs less than a search of the table.
+    const REMEMBERED: usize = 8;
+    /// The next slot to fill, and the remembered types with their answers.
+    type Remembered = (usize, [Option<(Gvk, Option<bool>)>; REMEMBERED]);
+    thread_local! {
+        static LAST: std::cell::RefCell<Remembered> = Default::default();
+    }
+    let hit = LAST.with_borrow(|(_, slots)| slots.iter().flatten().find(|(g, _)| g == gvk).map(|(_, scope)| *scope));
+    if let Some(scope) = hit {
+        return scope;
+    }
+    let scope = search_scope(gvk);
+    LAST.with_borrow_mut(|(next, slots)| {
+        slots[*next] = Some((gvk.clone(), scope));
+        *next = (*next + 1) % REMEMBERED;
+    });
+    scope
+}
+
+/// [`known_scope`] by a search of the table.
+fn search_scope(gvk: &Gvk) -> Option<bool> {
+    // The `apiVersion` text is put together on the stack, and each probe
+    // of the search is then one slice comparison.
     let mut buf = [0u8; 128];
     let wanted: &[u8] = if gvk.group.is_empty() {
         gvk.version.as_bytes()
@@ -669,6 +691,16 @@ mod tests {
         for (api_version, kind, namespaced) in t {
             let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
             assert_eq!(known_scope(&gvk(group, version, kind)), Some(*namespaced), "{api_version} {kind}");
+        }
+        // Answers are remembered per thread: asked again at once, or after
+        // a few other types, a type gets the same answer; an unknown type
+        // that is remembered stays unknown.
+        for (api_version, kind, namespaced) in t.iter().chain(t.iter().rev()) {
+            let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+            let g = gvk(group, version, kind);
+            assert_eq!(known_scope(&g), Some(*namespaced), "{api_version} {kind}");
+            assert_eq!(known_scope(&g), search_scope(&g), "{api_version} {kind}");
+            assert_eq!(known_scope(&gvk("example.com", "v1", "Widget")), None);
         }
     }
 

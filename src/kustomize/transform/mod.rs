@@ -28,7 +28,7 @@ pub use builtin::{builtin_from_node, Builtin};
 pub use images::{set_images, set_images_all, split_image, ImageSpec};
 pub use labels::{add_annotations, add_labels, label_entry_field_specs, LabelEntry};
 pub use names::{add_prefix, add_prefix_suffix, add_suffix};
-pub use namespace::{set_namespace, NamespaceOptions, SubjectMode};
+pub use namespace::{set_namespace, set_namespace_on, NamespaceOptions, SubjectMode};
 pub use replicas::{set_replicas, set_replicas_all, ReplicaSpec};
 pub use valueadd::ValueAdd;
 

@@ -21,6 +21,7 @@
 use super::{is_nil_or_empty, wrong_kind};
 use crate::kustomize::config::{apply_field_spec, effective_id, gvk_of, is_namespaced, CreateKind, FieldSpec};
 use crate::kustomize::error::{Error, Result};
+use crate::kustomize::parallel;
 use crate::kustomize::resource::{ResId, Resource};
 use crate::kustomize::yaml::Node;
 use rustc_hash::FxHashMap as HashMap;
@@ -67,6 +68,21 @@ pub fn set_namespace(
     specs: &[FieldSpec],
     opts: NamespaceOptions,
 ) -> Result<()> {
+    set_namespace_on(resources, namespace, specs, opts, 1)
+}
+
+/// [`set_namespace`] on up to `threads` threads when there are many
+/// objects. Each object moves on its own; the check that no two objects
+/// end up with the same identity then runs over the list in order, so it
+/// fails at the same object as one pass, and a failure to move an object
+/// is reported where one pass would meet it.
+pub fn set_namespace_on(
+    resources: &mut [Resource],
+    namespace: &str,
+    specs: &[FieldSpec],
+    opts: NamespaceOptions,
+    threads: usize,
+) -> Result<()> {
     if namespace.is_empty() {
         return Ok(());
     }
@@ -76,23 +92,38 @@ pub fn set_namespace(
     for r in resources.iter() {
         *counts.entry(effective_id(r.id())).or_insert(0) += 1;
     }
-    for r in resources.iter_mut() {
-        if is_nil_or_empty(&r.node) {
-            continue;
-        }
-        let before = effective_id(r.id());
-        r.remember_id();
-        transform_one(r, namespace, specs, opts)?;
-        let id = r.id();
-        let after = effective_id(id.clone());
-        if after != before {
-            if let Some(c) = counts.get_mut(&before) {
-                *c = c.saturating_sub(1);
+    // Per chunk: (position, effective identity before and after) of each
+    // object moved, in order, and the failure that stopped the chunk.
+    type Moves = (Vec<(usize, ResId, ResId)>, Option<Error>);
+    let chunks = parallel::chunks_mut(resources, threads, parallel::MIN_OBJECTS_PER_SPLIT, |start, chunk| -> Moves {
+        let mut moved = Vec::with_capacity(chunk.len());
+        for (k, r) in chunk.iter_mut().enumerate() {
+            if is_nil_or_empty(&r.node) {
+                continue;
             }
-            *counts.entry(after.clone()).or_insert(0) += 1;
+            let before = effective_id(r.id());
+            r.remember_id();
+            if let Err(e) = transform_one(r, namespace, specs, opts) {
+                return (moved, Some(e));
+            }
+            moved.push((start + k, before, effective_id(r.id())));
         }
-        if counts.get(&after).copied().unwrap_or(0) != 1 {
-            return Err(Error::invalid(format!("namespace transformation produces ID conflict: {id}")));
+        (moved, None)
+    });
+    for (moved, failure) in chunks {
+        for (i, before, after) in moved {
+            if after != before {
+                if let Some(c) = counts.get_mut(&before) {
+                    *c = c.saturating_sub(1);
+                }
+                *counts.entry(after.clone()).or_insert(0) += 1;
+            }
+            if counts.get(&after).copied().unwrap_or(0) != 1 {
+                return Err(Error::invalid(format!("namespace transformation produces ID conflict: {}", resources[i].id())));
+            }
+        }
+        if let Some(e) = failure {
+            return Err(e);
         }
     }
     Ok(())
@@ -381,6 +412,43 @@ metadata:
         assert_eq!(rs[0].namespace(), "");
         assert_eq!(rs[1].namespace(), "newns");
         assert_eq!(rs[2].namespace(), "newns");
+    }
+
+    #[test]
+    fn split_over_threads_like_one_pass() {
+        // 600 ConfigMaps in namespaces x and y; `clash` is the name of the
+        // ones that end up the same, `bad` of one whose namespace field is
+        // a mapping, which cannot be set.
+        let build = |clash: &[usize], bad: Option<usize>| {
+            let mut text = String::new();
+            for i in 0..600 {
+                let name = if clash.contains(&i) { "same".to_string() } else { format!("cm{i}") };
+                let ns = if Some(i) == bad { "{a: b}".to_string() } else { ["x", "y"][i % 2].to_string() };
+                text.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\n"));
+            }
+            resources(&text)
+        };
+        let run = |clash: &[usize], bad: Option<usize>, threads: usize| {
+            let mut rs = build(clash, bad);
+            let r = set_namespace_on(&mut rs, "z", &[], NamespaceOptions::default(), threads).map_err(|e| e.to_string());
+            (r, rs.iter().map(|r| r.node.to_string()).collect::<Vec<_>>())
+        };
+        let cases: [(&[usize], Option<usize>); 5] = [(&[], None), (&[10, 500], None), (&[400, 401], Some(550)), (&[400, 401], Some(20)), (&[], Some(599))];
+        for (clash, bad) in cases {
+            let (want, moved) = run(clash, bad, 1);
+            for threads in [2, 3] {
+                let (got, got_moved) = run(clash, bad, threads);
+                assert_eq!(got, want, "clash={clash:?} bad={bad:?} threads={threads}");
+                if want.is_ok() {
+                    assert_eq!(got_moved, moved);
+                }
+            }
+            match (clash, bad) {
+                ([], None) => assert!(want.is_ok()),
+                ([10, 500], _) | ([400, 401], Some(550)) => assert!(want.as_ref().is_err_and(|e| e.contains("ID conflict") && e.contains("same")), "{want:?}"),
+                _ => assert!(want.as_ref().is_err_and(|e| e.contains("namespace field specs must target scalar nodes")), "{want:?}"),
+            }
+        }
     }
 
     #[test]
