@@ -214,7 +214,8 @@ impl<'a> Loader<'a> {
 
     /// Parses many files at once: they are read one after the other (each
     /// under the load restriction), then parsed on up to the loader's
-    /// thread count. Results come in the order of `paths`.
+    /// thread count; files a helper thread already parsed are taken once
+    /// the restriction allows them. Results come in the order of `paths`.
     pub fn read_yaml_all(&self, paths: &[&str]) -> Vec<Result<Vec<Node>>> {
         // Files a helper already parsed are taken as they are, once the
         // restriction allows them; the rest are read here.
@@ -222,11 +223,8 @@ impl<'a> Loader<'a> {
         let mut texts: Vec<(PathBuf, Result<String>)> = Vec::new();
         for p in paths {
             let full = self.resolve(p);
-            let taken = if self.loaded.borrow().docs.contains_key(&full) {
-                Some(self.permit(&full).map(|()| self.loaded.borrow_mut().docs.remove(&full).unwrap_or_default()))
-            } else {
-                None
-            };
+            let preloaded = self.loaded.borrow_mut().docs.remove(&full);
+            let taken = preloaded.map(|docs| self.permit(&full).map(|()| docs));
             if taken.is_none() {
                 texts.push((full, self.read_text(p)));
             }
@@ -283,11 +281,10 @@ impl<'a> Loader<'a> {
     pub fn kustomization(&self) -> Result<Kustomization> {
         let name = self.kustomization_file()?;
         let full = self.root.join(name);
-        if self.loaded.borrow().kustomization.as_ref().is_some_and(|(p, _)| *p == full) {
+        let preloaded = self.loaded.borrow_mut().kustomization.take();
+        if let Some((_, k)) = preloaded.filter(|(p, _)| *p == full) {
             self.permit(&full)?;
-            if let Some((_, k)) = self.loaded.borrow_mut().kustomization.take() {
-                return Ok(k);
-            }
+            return Ok(k);
         }
         let text = self.read_text(name)?;
         Kustomization::parse(&text, name, &self.root)
