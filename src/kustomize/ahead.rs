@@ -6,8 +6,9 @@
 //! the files its `resources:` names: a handful of small files, each an
 //! open, a read and a close, then a parse. That loading does not depend on
 //! anything built before, so while the build works on one directory a
-//! helper thread loads the next few. The build then takes what the helper
-//! loaded instead of reading it again, after the checks it makes for every
+//! helper thread loads the next few (and the build itself loads one ahead
+//! rather than wait for the helper). The build then takes what was loaded
+//! instead of reading it again, after the checks it makes for every
 //! read (the file must exist where the listing says, and the load
 //! restriction must allow it).
 //!
@@ -113,7 +114,7 @@ impl Ahead<'_, '_> {
     /// before `dir` that were not asked for are dropped. While the helper
     /// is still loading `dir`, the build loads the next directory nobody
     /// has started on, or waits when there is none. None when there is no
-    /// helper or `dir` is not next in the list.
+    /// helper or `dir` is not among the directories still ahead.
     pub fn take(&mut self, dir: &Path) -> Option<Loaded> {
         let shared = self.shared?;
         let mut state = shared.state.lock().ok()?;
