@@ -181,7 +181,9 @@ fn render_kustomization(project: &Project, values: &Values) -> Result<String, Er
 /// Builds `root` with `kustomization` laid over it as its
 /// `kustomization.yaml`, without writing anything.
 pub fn build_with_kustomization(root: &Path, kustomization: &str) -> Result<String, Error> {
-    with_generated(root, kustomization, |fs| engine_build(fs, root, LoadRestrictor::RootOnly))
+    with_generated(root, kustomization, |fs| {
+        crate::kustomize::build_yaml(fs, root, &BuildOptions { load_restrictor: LoadRestrictor::RootOnly, ..BuildOptions::default() })
+    })
 }
 
 /// Like [`build_with_kustomization`], but the objects themselves, each
@@ -204,11 +206,6 @@ fn with_generated<T>(root: &Path, kustomization: &str, build: impl FnOnce(&dyn F
 pub fn kustomize(dir: &Path, restrictor: LoadRestrictor) -> Result<Output, Error> {
     let objects = crate::kustomize::build(&OnDisk::new(), dir, &BuildOptions { load_restrictor: restrictor, ..BuildOptions::default() })?;
     Ok(Output { objects, ..Output::default() })
-}
-
-/// The one call into the engine.
-fn engine_build(fs: &dyn FileSystem, dir: &Path, restrictor: LoadRestrictor) -> crate::kustomize::Result<String> {
-    crate::kustomize::build_yaml(fs, dir, &BuildOptions { load_restrictor: restrictor, ..BuildOptions::default() })
 }
 
 /// `compose schema`.

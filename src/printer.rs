@@ -25,12 +25,7 @@ pub fn objects(objects: Vec<crate::kustomize::resource::Resource>) {
     }
     let mut o = std::io::stdout().lock();
     let threads = crate::kustomize::parallel::thread_count(0);
-    let mut failed = false;
-    crate::kustomize::build::print(objects, threads, |text, _, _| {
-        if !failed {
-            failed = o.write_all(text.as_bytes()).is_err();
-        }
-    });
+    crate::kustomize::build::print(objects, threads, |text, _, _| o.write_all(text.as_bytes()).is_ok());
     let _ = o.flush();
 }
 

@@ -22,7 +22,7 @@
 
 use super::fs::{clean, FileSystem};
 use super::kustomization::Kustomization;
-use super::loader::KUSTOMIZATION_FILE_NAMES;
+use super::loader::kustomization_files;
 use super::yaml::{self, Node};
 use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
@@ -176,8 +176,7 @@ pub fn run<R>(fs: &dyn FileSystem, dirs: Vec<PathBuf>, helper: bool, body: impl 
 /// Loads one directory as far as it goes without a problem.
 fn load(fs: &dyn FileSystem, dir: &Path) -> Loaded {
     let mut out = Loaded { dir: dir.to_path_buf(), ..Loaded::default() };
-    let mut names = KUSTOMIZATION_FILE_NAMES.iter().filter(|n| fs.is_file(&out.dir.join(n)));
-    let (Some(name), None) = (names.next(), names.next()) else {
+    let [name] = kustomization_files(fs, &out.dir)[..] else {
         return out;
     };
     let path = out.dir.join(name);

@@ -77,20 +77,23 @@ pub fn build_yaml(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Resul
             out.reserve(text.len() + text.len() / printed.max(1) * still);
         }
         out.push_str(text);
+        true
     });
     Ok(out)
 }
 
 /// Prints built objects as `kubectl kustomize` prints them (documents
 /// separated by `---`), handing the text to `write` one batch at a time,
-/// with the batch's object count and how many objects are still to come.
+/// with the batch's object count and how many objects are still to come;
+/// `write` returns whether to go on (a reader that went away needs no
+/// more batches).
 ///
 /// Objects print independently, a batch at a time on up to `threads`
 /// threads; each batch's objects are freed once printed, so neither the
 /// caller nor this function needs the tree and the whole text at once.
 /// [`build`] has already refused what cannot be printed, so printing
 /// cannot fail.
-pub fn print(resources: Vec<Resource>, threads: usize, mut write: impl FnMut(&str, usize, usize)) {
+pub fn print(resources: Vec<Resource>, threads: usize, mut write: impl FnMut(&str, usize, usize) -> bool) {
     const BATCH: usize = 1024;
     let mut first = true;
     let mut rest = resources.into_iter();
@@ -112,7 +115,9 @@ pub fn print(resources: Vec<Resource>, threads: usize, mut write: impl FnMut(&st
             first = false;
             text.push_str(&doc);
         }
-        write(&text, printed, rest.len());
+        if !write(&text, printed, rest.len()) {
+            break;
+        }
     }
 }
 

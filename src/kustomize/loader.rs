@@ -260,13 +260,7 @@ impl<'a> Loader<'a> {
     /// The name of this directory's kustomization file: exactly one of
     /// kustomize's accepted names must exist.
     pub fn kustomization_file(&self) -> Result<&'static str> {
-        let mut found = Vec::new();
-        for name in KUSTOMIZATION_FILE_NAMES {
-            if self.fs.is_file(&self.root.join(name)) {
-                found.push(name);
-            }
-        }
-        match found.as_slice() {
+        match kustomization_files(self.fs, &self.root).as_slice() {
             [] => Err(Error::invalid(format!(
                 "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{}'",
                 self.root.display()
@@ -298,6 +292,12 @@ impl<'a> Loader<'a> {
             Err(_) => full.to_string_lossy().into_owned(),
         }
     }
+}
+
+/// Which of kustomize's kustomization file names exist in `dir`, in
+/// kustomize's order.
+pub(super) fn kustomization_files(fs: &dyn FileSystem, dir: &Path) -> Vec<&'static str> {
+    KUSTOMIZATION_FILE_NAMES.into_iter().filter(|name| fs.is_file(&dir.join(name))).collect()
 }
 
 /// Whether `path` is `root` or below it. Both are clean, so this is

@@ -94,7 +94,7 @@ fn rewrite(resources: &mut [Resource], backrefs: &[NameBackReference], candidate
     }
     let by_previous_name = &by_previous_name;
     let specs = &specs;
-    let chunks = super::parallel::chunks_mut(resources, threads, super::parallel::MIN_OBJECTS_PER_SPLIT, |start, chunk| -> Result<()> {
+    super::parallel::try_chunks_mut(resources, threads, super::parallel::MIN_OBJECTS_PER_SPLIT, |start, chunk| -> Result<()> {
         for (k, r) in chunk.iter_mut().enumerate() {
             let ri = start + k;
             let org_gvk = match candidates[ri].previous.first() {
@@ -121,8 +121,7 @@ fn rewrite(resources: &mut [Resource], backrefs: &[NameBackReference], candidate
             }
         }
         Ok(())
-    });
-    chunks.into_iter().collect()
+    })
 }
 
 /// The object holding references, as the selection sees it.

@@ -90,6 +90,18 @@ where
     })
 }
 
+/// [`chunks_mut`] for a step that stops at its first failure: the first
+/// failure in item order, from the first chunk that failed, as one pass
+/// over the items would report it.
+pub fn try_chunks_mut<T, E, F>(items: &mut [T], threads: usize, min_chunk: usize, f: F) -> Result<(), E>
+where
+    T: Send,
+    E: Send,
+    F: Fn(usize, &mut [T]) -> Result<(), E> + Sync,
+{
+    chunks_mut(items, threads, min_chunk, f).into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +129,18 @@ mod tests {
             assert!(seen.len() <= threads.max(1) && (len < min * 2 || seen.len() > 1), "len={len} threads={threads}");
             assert_eq!(seen.concat(), (0..len).map(|x| x * 2).collect::<Vec<_>>(), "len={len} threads={threads}");
             assert_eq!(items, (0..len).map(|x| x * 2).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn the_first_failure_in_item_order_wins() {
+        let mut items: Vec<usize> = (0..1000).collect();
+        for threads in [1, 2, 3] {
+            let r = try_chunks_mut(&mut items, threads, 1, |_, chunk| match chunk.iter().find(|x| **x == 10 || **x == 900) {
+                Some(x) => Err(*x),
+                None => Ok(()),
+            });
+            assert_eq!(r, Err(10), "threads={threads}");
         }
     }
 

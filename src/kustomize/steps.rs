@@ -192,9 +192,8 @@ fn run_configured(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulat
     }
     // Labels, annotations and images treat each object on its own; on
     // many objects they run on all cores (see parallel::chunks_mut).
-    let split = |resources: &mut [Resource], f: &(dyn Fn(usize, &mut [Resource]) -> Result<()> + Sync)| -> Result<()> {
-        let chunks = super::parallel::chunks_mut(resources, loader.threads(), super::parallel::MIN_OBJECTS_PER_SPLIT, f);
-        chunks.into_iter().collect()
+    let split = |resources: &mut [Resource], f: &(dyn Fn(usize, &mut [Resource]) -> Result<()> + Sync)| {
+        super::parallel::try_chunks_mut(resources, loader.threads(), super::parallel::MIN_OBJECTS_PER_SPLIT, f)
     };
     for entry in kust.list("labels") {
         let entry = LabelEntry::from_node(entry)?;

@@ -293,7 +293,7 @@ pub fn patches_json6902_entry(resources: &mut [Resource], entry: &Node, loader: 
 /// `remember` records each patched object's identity first, for name
 /// references to follow a renamed object.
 fn json_patch_all(resources: &mut [Resource], sel: &Selector, ops: &Node, remember: bool, threads: usize) -> Result<()> {
-    let chunks = parallel::chunks_mut(resources, threads, parallel::MIN_OBJECTS_PER_SPLIT, |_, chunk| -> Result<()> {
+    parallel::try_chunks_mut(resources, threads, parallel::MIN_OBJECTS_PER_SPLIT, |_, chunk| {
         for r in chunk.iter_mut().filter(|r| sel.matches(r)) {
             if remember {
                 r.remember_id();
@@ -301,6 +301,5 @@ fn json_patch_all(resources: &mut [Resource], sel: &Selector, ops: &Node, rememb
             apply_json6902(&mut r.node, ops)?;
         }
         Ok(())
-    });
-    chunks.into_iter().collect()
+    })
 }

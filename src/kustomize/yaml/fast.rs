@@ -51,8 +51,9 @@ pub(super) fn events(text: &str) -> Option<Events<'_>> {
 
 /// Reads `text`, handing `sink` the events in order, [`CHUNK`] at a time
 /// (the last ones at the stream's end); `sink` takes them out and returns
-/// whether to go on. Returns whether the whole text was read: `false` when it is outside the subset or `sink`
-/// stopped, and the caller then reads it with the general parser.
+/// whether to go on. Returns whether the whole text was read: `false` when
+/// it is outside the subset or `sink` stopped, and the caller then reads it
+/// with the general parser.
 pub(super) fn read<'a>(text: &'a str, mut sink: impl FnMut(&mut Events<'a>) -> bool) -> bool {
     let bytes = text.as_bytes();
     // Control characters other than the line break (tabs, carriage
