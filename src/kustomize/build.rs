@@ -69,10 +69,10 @@ pub fn build_yaml(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Resul
     let resources = build(fs, dir, opts)?;
     let mut out = String::new();
     print(resources, super::parallel::thread_count(opts.threads), |text, printed, still| {
-        // Grow the output once per batch, by this batch's text plus as
-        // much again for every object still to print at this batch's
-        // average size: growing a large string by doubling copies it
-        // over and over. With one batch the size is exact.
+        // Grow the output by this text plus as much again for every
+        // object still to print at this text's average size: growing a
+        // large string by doubling copies it over and over. With one text
+        // the size is exact.
         if out.capacity() - out.len() < text.len() {
             out.reserve(text.len() + text.len() / printed.max(1) * still);
         }
@@ -83,42 +83,30 @@ pub fn build_yaml(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Resul
 }
 
 /// Prints built objects as `kubectl kustomize` prints them (documents
-/// separated by `---`), handing the text to `write` one batch at a time,
-/// with the batch's object count and how many objects are still to come;
-/// `write` returns whether to go on (a reader that went away needs no
-/// more batches).
+/// separated by `---`), handing the text to `write` up to a few dozen
+/// objects at a time, in order, with how many objects the text holds and how many
+/// are still to come; `write` returns whether to go on (a reader that went
+/// away needs no more text).
 ///
-/// Objects print independently, a batch at a time on up to `threads`
-/// threads; each batch's objects are freed once printed, so neither the
-/// caller nor this function needs the tree and the whole text at once.
-/// [`build`] has already refused what cannot be printed, so printing
-/// cannot fail.
-pub fn print(resources: Vec<Resource>, threads: usize, mut write: impl FnMut(&str, usize, usize) -> bool) {
-    const BATCH: usize = 1024;
-    let mut first = true;
-    let mut rest = resources.into_iter();
-    let mut text = String::new();
-    loop {
-        let batch: Vec<Resource> = rest.by_ref().take(BATCH).collect();
-        if batch.is_empty() {
-            break;
-        }
-        let docs = super::parallel::map_ordered(&batch, threads, 64, |r| yaml::emit::emit_document(&r.node));
-        let printed = batch.len();
-        drop(batch);
-        text.clear();
-        text.reserve(docs.iter().map(|d| d.len() + 4).sum());
-        for doc in docs {
-            if !first {
-                text.push_str("---\n");
+/// Objects print independently, on up to `threads` threads, and each is
+/// freed once printed. Only a few texts are in hand at any time and their
+/// buffers are reused, so printing needs little memory beyond the objects
+/// whatever the output's size (fresh memory costs a page fault per 4 KiB,
+/// a large part of printing megabytes). [`build`] has already refused
+/// what cannot be printed, so printing cannot fail.
+pub fn print(resources: Vec<Resource>, threads: usize, write: impl FnMut(&str, usize, usize) -> bool) {
+    /// The most objects per text (of small objects; large ones go fewer
+    /// at a time): handing a text between threads then costs little.
+    const MAX_RUN: usize = 64;
+    let render = |first: usize, part: &mut Vec<Resource>, out: &mut String| {
+        for (i, r) in part.drain(..).enumerate() {
+            if first + i > 0 {
+                out.push_str("---\n");
             }
-            first = false;
-            text.push_str(&doc);
+            yaml::emit::emit_document_into(&r.node, out);
         }
-        if !write(&text, printed, rest.len()) {
-            break;
-        }
-    }
+    };
+    super::parallel::stream_ordered(resources, threads, MAX_RUN, render, write);
 }
 
 /// Go's JSON encoder refuses NaN and infinities, so kustomize fails on them.

@@ -1,6 +1,6 @@
-//! Order-preserving parallel map for the two embarrassingly parallel
-//! stages of a build: parsing the files of a `resources:` list and
-//! printing the final objects.
+//! Order-preserving parallel work for a build: a map for parsing the
+//! files of a `resources:` list, a stream for printing the final objects,
+//! and contiguous chunks for the steps that treat each object on its own.
 //!
 //! Work items are handed out one at a time from a shared counter, so a
 //! few very large items (dashboards, CRDs) do not leave a thread idle, and
@@ -102,6 +102,237 @@ where
     chunks_mut(items, threads, min_chunk, f).into_iter().collect()
 }
 
+/// Turns `items` into text a run of consecutive items at a time, on up to
+/// `threads` threads, and hands the texts to `sink` in item order, with
+/// each text's item count and how many items are still to come; `sink`
+/// returns whether to go on. `render` appends the text of the items it is
+/// given (the first one's index comes along) to a buffer, and may take
+/// (and so free) them.
+///
+/// A run is sized to make about [`STREAM_TEXT_BYTES`] of text at the
+/// average size of the items rendered so far, between one and `max_run`
+/// items, and at most twice the previous run: small items go many at a
+/// time, so that handing texts between threads costs little, while a few
+/// huge ones (dashboards, CRDs) are spread over the threads instead of
+/// landing in one run.
+///
+/// Built for printing: the calling thread renders too, and hands on each
+/// text as soon as it and those before it are ready; only a few runs
+/// (four per thread) are ever between being taken and being handed on,
+/// and their buffers are used again, so the memory this takes stays small
+/// whatever the output's size. Each item is freed by the thread that
+/// rendered it.
+pub fn stream_ordered<T, F, S>(items: Vec<T>, threads: usize, max_run: usize, render: F, mut sink: S)
+where
+    T: Send,
+    F: Fn(usize, &mut Vec<T>, &mut String) + Sync,
+    S: FnMut(&str, usize, usize) -> bool,
+{
+    let max_run = max_run.max(1);
+    let total = items.len();
+    let threads = threads.min(total.div_ceil(max_run));
+    if threads <= 1 {
+        let (mut rest, mut part, mut text) = (items.into_iter(), Vec::with_capacity(max_run), String::new());
+        let mut start = 0;
+        while start < total {
+            part.extend(rest.by_ref().take(max_run));
+            let n = part.len();
+            text.clear();
+            render(start, &mut part, &mut text);
+            part.clear();
+            start += n;
+            if !sink(&text, n, total - start) {
+                break;
+            }
+        }
+        return;
+    }
+    let stream = Stream {
+        state: Mutex::new(StreamState {
+            rest: items.into_iter(),
+            next: 0,
+            rendered: (0, 0),
+            last_run: 0,
+            taken: 0,
+            handed: 0,
+            slots: (0..threads * 4).map(|_| None).collect(),
+            spare: Vec::new(),
+            stop: false,
+            helping: threads - 1,
+        }),
+        changed: std::sync::Condvar::new(),
+        max_run,
+    };
+    let render_run = |mut part: Vec<T>, run: Run| {
+        let Run { index, first, mut text } = run;
+        let n = part.len();
+        text.clear();
+        render(first, &mut part, &mut text);
+        part.clear();
+        stream.store(index, n, text);
+        part
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(|| {
+                let _leaving = Leaving(&stream, true);
+                let mut part = Vec::with_capacity(max_run);
+                while let Some(run) = stream.take(&mut part, true) {
+                    part = render_run(part, run);
+                }
+            });
+        }
+        // This thread renders runs too, and hands the texts on in order
+        // whenever the next one is ready.
+        let _leaving = Leaving(&stream, false);
+        let mut part = Vec::with_capacity(max_run);
+        let mut start = 0;
+        while start < total {
+            let ready = {
+                let mut s = stream.lock();
+                let slot = s.handed % s.slots.len();
+                s.slots[slot].take()
+            };
+            if let Some((text, n)) = ready {
+                start += n;
+                let go_on = sink(&text, n, total - start);
+                let mut s = stream.lock();
+                s.spare.push(text);
+                s.handed += 1;
+                s.stop = !go_on;
+                drop(s);
+                stream.changed.notify_all();
+                if !go_on {
+                    break;
+                }
+            } else if let Some(run) = stream.take(&mut part, false) {
+                part = render_run(part, run);
+            } else if !stream.wait_for_next() {
+                break;
+            }
+        }
+    });
+}
+
+/// The text [`stream_ordered`] aims to make per run.
+pub const STREAM_TEXT_BYTES: usize = 64 * 1024;
+
+/// What the threads of [`stream_ordered`] share.
+struct Stream<T> {
+    state: Mutex<StreamState<T>>,
+    changed: std::sync::Condvar,
+    max_run: usize,
+}
+
+struct StreamState<T> {
+    rest: std::vec::IntoIter<T>,
+    /// The index of the next item to take.
+    next: usize,
+    /// Items rendered so far, and the bytes of their text.
+    rendered: (usize, usize),
+    /// The length of the last run taken.
+    last_run: usize,
+    /// Runs taken, and runs handed on; run `i` is rendered into slot
+    /// `i % slots.len()`, so no run is taken until the one that many
+    /// places before it has been handed on.
+    taken: usize,
+    handed: usize,
+    slots: Vec<Option<(String, usize)>>,
+    /// Buffers of texts handed on, for later runs.
+    spare: Vec<String>,
+    /// The sink wants no more, or the handing-on thread is gone.
+    stop: bool,
+    /// Helper threads still running; one that panicked is no longer, so
+    /// the handing-on thread does not wait for its run forever (the scope
+    /// then re-raises the panic).
+    helping: usize,
+}
+
+/// A run taken: its place among the runs, its first item's index, and the
+/// buffer to render it into.
+struct Run {
+    index: usize,
+    first: usize,
+    text: String,
+}
+
+impl<T> Stream<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, StreamState<T>> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Moves the next run's items into `part`. A helper (`wait`) waits
+    /// while too many runs are in hand; the handing-on thread then gets
+    /// nothing, and hands on or waits instead.
+    fn take(&self, part: &mut Vec<T>, wait: bool) -> Option<Run> {
+        let mut s = self.lock();
+        while wait && !s.stop && s.taken >= s.handed + s.slots.len() {
+            s = self.changed.wait(s).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        if s.stop || s.taken >= s.handed + s.slots.len() {
+            return None;
+        }
+        let estimate = match s.rendered {
+            (0, _) => 1,
+            (items, bytes) => STREAM_TEXT_BYTES * items / bytes.max(1),
+        };
+        let run = estimate.min(s.last_run * 2).clamp(1, self.max_run);
+        part.extend(s.rest.by_ref().take(run));
+        if part.is_empty() {
+            return None;
+        }
+        s.last_run = part.len();
+        s.taken += 1;
+        s.next += part.len();
+        Some(Run { index: s.taken - 1, first: s.next - part.len(), text: s.spare.pop().unwrap_or_default() })
+    }
+
+    /// Files a rendered run's text for the handing-on thread.
+    fn store(&self, index: usize, items: usize, text: String) {
+        let mut s = self.lock();
+        s.rendered = (s.rendered.0 + items, s.rendered.1 + text.len());
+        let slot = index % s.slots.len();
+        s.slots[slot] = Some((text, items));
+        drop(s);
+        self.changed.notify_all();
+    }
+
+    /// Waits until the next text to hand on is ready, or a run can be
+    /// taken; false when neither will happen (a helper panicked).
+    fn wait_for_next(&self) -> bool {
+        let mut s = self.lock();
+        loop {
+            let slot = s.handed % s.slots.len();
+            let can_take = s.taken < s.handed + s.slots.len() && s.rest.len() > 0;
+            if s.slots[slot].is_some() || can_take {
+                return true;
+            }
+            if s.helping == 0 {
+                return false;
+            }
+            s = self.changed.wait(s).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+/// Marks a helper gone, or (for the handing-on thread) tells the helpers
+/// to stop, however the thread leaves, panics included: no thread is left
+/// waiting for one that will not come.
+struct Leaving<'a, T>(&'a Stream<T>, bool);
+
+impl<T> Drop for Leaving<'_, T> {
+    fn drop(&mut self) {
+        let mut s = self.0.lock();
+        if self.1 {
+            s.helping -= 1;
+        } else {
+            s.stop = true;
+        }
+        drop(s);
+        self.0.changed.notify_all();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +372,83 @@ mod tests {
                 None => Ok(()),
             });
             assert_eq!(r, Err(10), "threads={threads}");
+        }
+    }
+
+    /// Renders each item as its number on a line, tagging every text with
+    /// the index its render was given.
+    fn stream(len: usize, threads: usize, chunk: usize, stop_after: usize) -> Vec<(String, usize, usize)> {
+        let mut seen = Vec::new();
+        let render = |first: usize, part: &mut Vec<usize>, out: &mut String| {
+            out.push_str(&format!("@{first}\n"));
+            for x in part.drain(..) {
+                out.push_str(&format!("{x}\n"));
+            }
+        };
+        stream_ordered((0..len).collect(), threads, chunk, render, |text, n, still| {
+            seen.push((text.to_string(), n, still));
+            seen.len() < stop_after
+        });
+        seen
+    }
+
+    #[test]
+    fn streamed_texts_come_in_order_for_any_thread_count() {
+        for (len, max_run) in [(0, 4), (1, 4), (4, 4), (5, 4), (1000, 3), (1000, 64), (20_000, 64)] {
+            let want: String = (0..len).map(|x| format!("{x}\n")).collect();
+            for threads in [1, 2, 3, 8] {
+                let seen = stream(len, threads, max_run, usize::MAX);
+                let mut text = String::new();
+                let mut before = 0;
+                for (t, n, still) in &seen {
+                    let (tag, items) = t.split_once('\n').unwrap();
+                    assert_eq!(tag, format!("@{before}"), "a run's render is given its first item's index");
+                    assert!(*n >= 1 && *n <= max_run && items.lines().count() == *n);
+                    before += n;
+                    assert_eq!(*still, len - before);
+                    text.push_str(items);
+                }
+                assert_eq!(text, want, "len={len} max_run={max_run} threads={threads}");
+            }
+        }
+    }
+
+    #[test]
+    fn runs_follow_the_size_of_the_text() {
+        // Items of 1 KiB of text go up to STREAM_TEXT_BYTES / 1 KiB at a
+        // time, growing to it by doubling; items of 1 MiB go one at a time.
+        for (size, most) in [(1024, STREAM_TEXT_BYTES / 1024), (1 << 20, 1)] {
+            let mut runs = Vec::new();
+            let render = |_: usize, part: &mut Vec<usize>, out: &mut String| {
+                for _ in part.drain(..) {
+                    out.push_str(&" ".repeat(size));
+                }
+            };
+            stream_ordered((0..300).collect(), 2, 128, render, |_, n, _| {
+                runs.push(n);
+                true
+            });
+            assert_eq!(runs.iter().sum::<usize>(), 300);
+            assert!(runs.windows(2).all(|w| w[1] <= w[0] * 2), "size={size}: {runs:?}");
+            assert_eq!(runs.iter().max(), Some(&most), "size={size}: {runs:?}");
+        }
+    }
+
+    #[test]
+    fn a_stream_stops_when_the_sink_says_so() {
+        for threads in [1, 2, 4] {
+            let seen = stream(10_000, threads, 8, 3);
+            assert_eq!(seen.len(), 3, "threads={threads}");
+        }
+    }
+
+    #[test]
+    fn a_panic_while_rendering_reaches_the_caller() {
+        for threads in [1, 2] {
+            let r = std::panic::catch_unwind(|| {
+                stream_ordered((0..1000).collect::<Vec<u32>>(), threads, 8, |first, _, _| assert!(first < 500, "boom"), |_, _, _| true)
+            });
+            assert!(r.is_err(), "threads={threads}");
         }
     }
 
