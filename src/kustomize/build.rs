@@ -138,22 +138,28 @@ pub struct Accumulator {
 }
 
 impl Accumulator {
-    /// Adds objects, refusing one whose id is already present.
-    pub fn append(&mut self, resources: Vec<Resource>) -> Result<()> {
-        self.resources.reserve(resources.len());
-        for r in resources {
+    /// Adds objects, refusing one whose id is already present. The first
+    /// objects are taken as they are, without a copy of the list.
+    pub fn append(&mut self, mut resources: Vec<Resource>) -> Result<()> {
+        let start = self.resources.len();
+        if start == 0 {
+            self.resources = resources;
+        } else {
+            self.resources.append(&mut resources);
+        }
+        for pos in start..self.resources.len() {
+            let r = &self.resources[pos];
             let id = r.id();
             let hash = object_hash(&id);
             if self.ids.get(hash).any(|p| same_object(&self.resources[p].id(), &id)) {
+                self.resources.truncate(pos);
                 return Err(Error::invalid(format!("may not add resource with an already registered id: {id}")));
             }
-            let pos = self.resources.len();
             for prev in &r.meta.previous_ids {
                 self.any_ids.insert(object_hash(prev), pos);
             }
             self.any_ids.insert(hash, pos);
             self.ids.insert(hash, pos);
-            self.resources.push(r);
         }
         Ok(())
     }
@@ -395,8 +401,8 @@ fn accumulate_listed(
 /// documents, as kustomize queues them), and each object needs a kind
 /// and a name.
 pub fn resources_from_documents(docs: Vec<Node>) -> Result<Vec<Resource>> {
-    let mut queue: std::collections::VecDeque<Node> = docs.into_iter().collect();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(docs.len());
+    let mut queue = std::collections::VecDeque::from(docs);
     let mut validated = 0usize;
     let original = queue.len();
     while let Some(doc) = queue.pop_front() {

@@ -99,10 +99,24 @@ fn legacy(resources: &mut Vec<Resource>, first: Vec<String>, last: Vec<String>) 
 }
 
 /// Reorders `items` so that position i holds the old `items[order[i]]`
-/// (`order` is a permutation), moving rather than copying.
-fn permute<T>(items: &mut Vec<T>, order: &[usize]) {
-    let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
-    items.extend(order.iter().filter_map(|&i| slots[i].take()));
+/// (`order` is a permutation), in place: each cycle of the permutation is
+/// walked once with swaps, so no second list of objects is made.
+fn permute<T>(items: &mut [T], order: &[usize]) {
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len() {
+        // Invariant along a cycle: every position walked so far holds its
+        // object, and the object first at `start` now sits at `at`.
+        let mut at = start;
+        while !placed[at] {
+            placed[at] = true;
+            let from = order[at];
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 fn gvk_sort_string(g: &Gvk) -> String {
@@ -119,6 +133,19 @@ fn id_sort_string(id: &ResId) -> String {
 mod tests {
     use super::*;
     use crate::kustomize::yaml::parse_one;
+
+    #[test]
+    fn permute_moves_every_item_to_its_place() {
+        // Fixed points, 2-cycles, one long cycle, and a mix, against the
+        // plain definition: position i gets the old items[order[i]].
+        let orders: [&[usize]; 6] = [&[], &[0], &[1, 0], &[0, 1, 2, 3], &[1, 2, 3, 4, 0], &[3, 0, 4, 1, 2, 5, 7, 6]];
+        for order in orders {
+            let mut items: Vec<String> = (0..order.len()).map(|i| format!("item{i}")).collect();
+            let want: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+            permute(&mut items, order);
+            assert_eq!(items, want, "order={order:?}");
+        }
+    }
 
     fn res(api: &str, kind: &str, name: &str) -> Resource {
         Resource::new(parse_one(&format!("apiVersion: {api}\nkind: {kind}\nmetadata: {{name: {name}}}\n")).unwrap_or(Node::Null))

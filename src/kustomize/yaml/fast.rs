@@ -66,25 +66,20 @@ pub(super) fn read<'a>(text: &'a str, mut sink: impl FnMut(&mut Events<'a>) -> b
     if !ascii && has_special(text) {
         return false;
     }
-    // Counted first: the table of a large file is big enough that a
-    // vector's doubling could leave megabytes of it unused.
-    let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
-    let mut start = 0;
-    for i in memchr::memchr_iter(b'\n', bytes) {
-        lines.push((start, i));
-        start = i + 1;
+    // Offsets are kept in 32 bits; a larger text goes to the general parser.
+    if bytes.len() >= u32::MAX as usize {
+        return false;
     }
-    if start < bytes.len() {
-        lines.push((start, bytes.len()));
-    }
+    let lines = Lines::of(bytes);
     // Positions are counted in characters; only a text with multi-byte
     // characters needs the table that turns bytes into characters.
     let line_chars = (!ascii).then(|| {
         let mut chars = 0;
         let mut prev = 0;
-        lines
+        lines.starts[..lines.len()]
             .iter()
-            .map(|&(s, _)| {
+            .map(|&s| {
+                let s = s as usize;
                 chars += text[prev..s].chars().count();
                 prev = s;
                 chars
@@ -105,11 +100,52 @@ pub(super) fn read<'a>(text: &'a str, mut sink: impl FnMut(&mut Events<'a>) -> b
     r.stream().is_ok() && !r.stopped
 }
 
+/// Where every line starts (byte offsets), then where a line after the
+/// last would start: one past the end of the text when it does not end in
+/// a line break. Line `i` is then `starts[i]..starts[i + 1] - 1`, without
+/// its break. Four bytes a line: the table of a large file is a good part
+/// of the memory its parse takes.
+struct Lines {
+    starts: Vec<u32>,
+}
+
+impl Lines {
+    /// The table of `bytes`, which are shorter than `u32::MAX`.
+    fn of(bytes: &[u8]) -> Lines {
+        // Counted first: the table of a large file is big enough that a
+        // vector's doubling could leave megabytes of it unused.
+        let mut starts = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 2);
+        starts.push(0);
+        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i as u32 + 1));
+        if starts.last().is_some_and(|&s| (s as usize) < bytes.len()) {
+            starts.push(bytes.len() as u32 + 1);
+        }
+        Lines { starts }
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// Line `li`'s byte range, without its line break.
+    fn at(&self, li: usize) -> (usize, usize) {
+        (self.starts[li] as usize, self.starts[li + 1] as usize - 1)
+    }
+
+    fn get(&self, li: usize) -> Option<(usize, usize)> {
+        (li < self.len()).then(|| self.at(li))
+    }
+
+    fn last(&self) -> Option<(usize, usize)> {
+        self.len().checked_sub(1).map(|li| self.at(li))
+    }
+}
+
 struct Reader<'a, 's> {
     text: &'a str,
     b: &'a [u8],
-    /// Byte range of every line, without its line break.
-    lines: Vec<(usize, usize)>,
+    /// Byte range of every line.
+    lines: Lines,
     /// For a text that is not all ASCII, the character index at which
     /// every line starts.
     line_chars: Option<Vec<usize>>,
@@ -175,19 +211,19 @@ impl<'a> Reader<'a, '_> {
     /// scalar in block context all the same: `:` and `?` do when a
     /// non-space follows (`:metric:sum`), as `-` does.
     fn starts_plain(&self, li: usize, pos: usize) -> bool {
-        let e = self.lines[li].1;
+        let e = self.lines.at(li).1;
         matches!(self.b[pos], b':' | b'?') && pos + 1 < e && self.b[pos + 1] != b' '
     }
 
     fn marker(&self, li: usize, pos: usize) -> Marker {
         let Some(chars) = &self.line_chars else {
             return match self.lines.get(li) {
-                Some(&(s, _)) => Marker::new(pos, li + 1, pos - s),
+                Some((s, _)) => Marker::new(pos, li + 1, pos - s),
                 None => Marker::new(pos, li + 1, 0),
             };
         };
         match (self.lines.get(li), chars.get(li)) {
-            (Some(&(s, _)), Some(&c)) => {
+            (Some((s, _)), Some(&c)) => {
                 let col = self.text[s..pos].chars().count();
                 Marker::new(c + col, li + 1, col)
             }
@@ -201,7 +237,7 @@ impl<'a> Reader<'a, '_> {
     /// last, line break or not).
     fn next_token(&self) -> (usize, usize) {
         match self.lines.get(self.i) {
-            Some(&(s, _)) => (self.i, s),
+            Some((s, _)) => (self.i, s),
             None => (self.lines.len(), self.b.len()),
         }
     }
@@ -221,20 +257,20 @@ impl<'a> Reader<'a, '_> {
     }
 
     fn indent(&self, li: usize) -> usize {
-        let (s, e) = self.lines[li];
+        let (s, e) = self.lines.at(li);
         self.b[s..e].iter().take_while(|&&c| c == b' ').count()
     }
 
     /// Whether line `li` holds only spaces or a comment.
     fn is_blank(&self, li: usize) -> bool {
-        let (s, e) = self.lines[li];
+        let (s, e) = self.lines.at(li);
         let ind = self.indent(li);
         s + ind == e || self.b[s + ind] == b'#'
     }
 
     /// Whether line `li` is a document marker (`---` or `...`).
     fn is_marker(&self, li: usize, m: &[u8; 3]) -> bool {
-        let (s, e) = self.lines[li];
+        let (s, e) = self.lines.at(li);
         e - s >= 3 && &self.b[s..s + 3] == m && (e - s == 3 || self.b[s + 3] == b' ')
     }
 
@@ -253,7 +289,7 @@ impl<'a> Reader<'a, '_> {
     /// Whether what follows `pos` on its line is nothing but spaces and
     /// perhaps a comment (which needs a space before it).
     fn rest_is_empty(&self, li: usize, pos: usize) -> bool {
-        let e = self.lines[li].1;
+        let e = self.lines.at(li).1;
         let mut p = pos;
         while p < e && self.b[p] == b' ' {
             p += 1;
@@ -264,7 +300,7 @@ impl<'a> Reader<'a, '_> {
     /// Whether a block sequence entry (`-` then a space or the line's end)
     /// starts at `pos`.
     fn is_entry(&self, li: usize, pos: usize) -> bool {
-        let e = self.lines[li].1;
+        let e = self.lines.at(li).1;
         pos < e && self.b[pos] == b'-' && (pos + 1 == e || self.b[pos + 1] == b' ')
     }
 
@@ -278,7 +314,7 @@ impl<'a> Reader<'a, '_> {
                 break;
             }
             let li = self.i;
-            let (s, e) = self.lines[li];
+            let (s, e) = self.lines.at(li);
             if self.is_marker(li, b"...") || self.b[s] == b'%' {
                 return Err(Bail);
             }
@@ -291,7 +327,7 @@ impl<'a> Reader<'a, '_> {
             }
             self.push(Event::DocumentStart(explicit), li, s.min(e));
             if let Some((l, ind)) = self.content_line() {
-                self.node(l, self.lines[l].0 + ind, -1)?;
+                self.node(l, self.lines.at(l).0 + ind, -1)?;
                 if self.content_line().is_some() {
                     return Err(Bail);
                 }
@@ -328,9 +364,9 @@ impl<'a> Reader<'a, '_> {
     /// A position for events that carry no meaning of their own.
     fn here(&self) -> (usize, usize) {
         match self.lines.get(self.i) {
-            Some(&(s, _)) => (self.i, s),
+            Some((s, _)) => (self.i, s),
             None => match self.lines.last() {
-                Some(&(_, e)) => (self.lines.len() - 1, e),
+                Some((_, e)) => (self.lines.len() - 1, e),
                 None => (0, 0),
             },
         }
@@ -339,7 +375,7 @@ impl<'a> Reader<'a, '_> {
     /// A block node that starts at byte `pos` of line `li`, inside a block
     /// indented by `parent` columns (-1 at a document's root).
     fn node(&mut self, li: usize, pos: usize, parent: isize) -> R<()> {
-        let col = pos - self.lines[li].0;
+        let col = pos - self.lines.at(li).0;
         if self.is_entry(li, pos) {
             return self.seq(li, pos, false);
         }
@@ -355,25 +391,25 @@ impl<'a> Reader<'a, '_> {
     /// first entry's content does.
     fn seq(&mut self, li: usize, pos: usize, indentless: bool) -> R<()> {
         self.enter()?;
-        let col = pos - self.lines[li].0;
+        let col = pos - self.lines.at(li).0;
         let mut start = pos;
         if indentless {
             start += 1;
-            while start < self.lines[li].1 && self.b[start] == b' ' {
+            while start < self.lines.at(li).1 && self.b[start] == b' ' {
                 start += 1;
             }
             // Where the general parser places such a sequence when its
             // first entry has nothing on its line depends on what follows;
             // that rare shape is left to it.
-            if start == self.lines[li].1 || self.b[start] == b'#' {
+            if start == self.lines.at(li).1 || self.b[start] == b'#' {
                 return Err(Bail);
             }
         }
         self.push(Event::SequenceStart(0, None), li, start);
         let mut line = li;
         loop {
-            let start = self.lines[line].0 + col;
-            let e = self.lines[line].1;
+            let start = self.lines.at(line).0 + col;
+            let e = self.lines.at(line).1;
             let mut p = start + 1;
             while p < e && self.b[p] == b' ' {
                 p += 1;
@@ -381,14 +417,14 @@ impl<'a> Reader<'a, '_> {
             if p == e || self.b[p] == b'#' {
                 self.i = line + 1;
                 match self.content_line() {
-                    Some((l, ind)) if ind > col => self.node(l, self.lines[l].0 + ind, col as isize)?,
+                    Some((l, ind)) if ind > col => self.node(l, self.lines.at(l).0 + ind, col as isize)?,
                     _ => self.empty(line, e),
                 }
             } else {
                 self.node(line, p, col as isize)?;
             }
             match self.content_line() {
-                Some((l, ind)) if ind == col && self.is_entry(l, self.lines[l].0 + col) => line = l,
+                Some((l, ind)) if ind == col && self.is_entry(l, self.lines.at(l).0 + col) => line = l,
                 Some((_, ind)) if ind > col => return Err(Bail),
                 _ => break,
             }
@@ -402,15 +438,15 @@ impl<'a> Reader<'a, '_> {
     /// A block mapping whose first key starts at column `col` of line `li`.
     fn map(&mut self, li: usize, col: usize) -> R<()> {
         self.enter()?;
-        self.push(Event::MappingStart(0, None), li, self.lines[li].0 + col);
+        self.push(Event::MappingStart(0, None), li, self.lines.at(li).0 + col);
         let mut line = li;
         loop {
-            let pos = self.lines[line].0 + col;
+            let pos = self.lines.at(line).0 + col;
             let Some(colon) = self.key_end(line, pos) else {
                 return Err(Bail);
             };
             self.key(line, pos, colon)?;
-            let e = self.lines[line].1;
+            let e = self.lines.at(line).1;
             let mut p = colon + 1;
             while p < e && self.b[p] == b' ' {
                 p += 1;
@@ -418,9 +454,9 @@ impl<'a> Reader<'a, '_> {
             if p == e || self.b[p] == b'#' {
                 self.i = line + 1;
                 match self.content_line() {
-                    Some((l, ind)) if ind > col => self.node(l, self.lines[l].0 + ind, col as isize)?,
-                    Some((l, ind)) if ind == col && self.is_entry(l, self.lines[l].0 + col) => {
-                        self.seq(l, self.lines[l].0 + col, true)?
+                    Some((l, ind)) if ind > col => self.node(l, self.lines.at(l).0 + ind, col as isize)?,
+                    Some((l, ind)) if ind == col && self.is_entry(l, self.lines.at(l).0 + col) => {
+                        self.seq(l, self.lines.at(l).0 + col, true)?
                     }
                     _ => self.empty(line, colon),
                 }
@@ -460,7 +496,7 @@ impl<'a> Reader<'a, '_> {
     /// Where the `:` of an implicit key that starts at `pos` is, if a key
     /// starts there.
     fn key_end(&self, li: usize, pos: usize) -> Option<usize> {
-        let e = self.lines[li].1;
+        let e = self.lines.at(li).1;
         let b = self.b;
         let after_quote = |close: usize| {
             let mut p = close + 1;
@@ -505,7 +541,7 @@ impl<'a> Reader<'a, '_> {
     /// A value that starts at `pos` on line `li` and is not a collection
     /// of its own (a scalar, a block scalar, `[]` or `{}`).
     fn value(&mut self, li: usize, pos: usize, parent: isize) -> R<()> {
-        let e = self.lines[li].1;
+        let e = self.lines.at(li).1;
         let b = self.b;
         let (ev, end) = match b[pos] {
             b'"' => {
@@ -562,7 +598,7 @@ impl<'a> Reader<'a, '_> {
     /// general parser.
     fn flow(&mut self, li: usize, pos: usize) -> R<usize> {
         self.enter()?;
-        let e = self.lines[li].1;
+        let e = self.lines.at(li).1;
         let b = self.b;
         let is_map = b[pos] == b'{';
         let close = if is_map { b'}' } else { b']' };
@@ -615,7 +651,7 @@ impl<'a> Reader<'a, '_> {
     /// A scalar inside a flow collection at `pos`; returns the index just
     /// past it. A key's plain scalar ends before `: `.
     fn flow_scalar(&mut self, li: usize, pos: usize, key: bool) -> R<usize> {
-        let e = self.lines[li].1;
+        let e = self.lines.at(li).1;
         let b = self.b;
         if pos >= e {
             return Err(Bail);
@@ -662,7 +698,7 @@ impl<'a> Reader<'a, '_> {
     /// The index just past the closing quote of a single-quoted scalar
     /// that opens at `pos`, if it closes on the same line.
     fn single_end(&self, li: usize, pos: usize) -> Option<usize> {
-        let e = self.lines[li].1;
+        let e = self.lines.at(li).1;
         let mut p = pos + 1;
         while p < e {
             if self.b[p] == b'\'' {
@@ -687,7 +723,7 @@ impl<'a> Reader<'a, '_> {
     /// The index of the closing quote of a double-quoted scalar that opens
     /// at `pos`, if it closes on the same line.
     fn double_end(&self, li: usize, pos: usize) -> Option<usize> {
-        let e = self.lines[li].1;
+        let e = self.lines.at(li).1;
         let mut p = pos + 1;
         while p < e {
             match self.b[p] {
@@ -755,7 +791,7 @@ impl<'a> Reader<'a, '_> {
     /// `pos`, inside a block indented by `parent` columns.
     fn block_scalar(&mut self, li: usize, pos: usize, parent: isize) -> R<()> {
         let b = self.b;
-        let e = self.lines[li].1;
+        let e = self.lines.at(li).1;
         let literal = b[pos] == b'|';
         let mut p = pos + 1;
         let chomp = match b.get(p) {
@@ -788,7 +824,7 @@ impl<'a> Reader<'a, '_> {
         let mut pending_empty = 0usize;
         let mut prev_text = false;
         while k < self.lines.len() {
-            let (s, le) = self.lines[k];
+            let (s, le) = self.lines.at(k);
             if self.line_is_spaces(k) {
                 if le - s > ind {
                     return Err(Bail);
@@ -835,7 +871,7 @@ impl<'a> Reader<'a, '_> {
         if chomp == b' ' && pending_empty > 0 && k == self.lines.len() && !self.text.ends_with('\n') {
             return Err(Bail);
         }
-        let mut end = self.lines[last_text].1;
+        let mut end = self.lines.at(last_text).1;
         match chomp {
             b'-' => {}
             b'+' => {
@@ -844,15 +880,15 @@ impl<'a> Reader<'a, '_> {
                     out.push('\n');
                 }
                 if pending_empty > 0 {
-                    end = self.lines[k - 1].1;
+                    end = self.lines.at(k - 1).1;
                 }
             }
             _ => out.push('\n'),
         }
         let style = if literal { ScalarStyle::Literal } else { ScalarStyle::Folded };
         // The general parser places a block scalar where its text starts.
-        let start = self.marker(first, self.lines[first].0 + ind);
-        let end_line = if end == self.lines[last_text].1 { last_text } else { k - 1 };
+        let start = self.marker(first, self.lines.at(first).0 + ind);
+        let end_line = if end == self.lines.at(last_text).1 { last_text } else { k - 1 };
         let end = self.marker(end_line, end);
         self.push_span(Event::Scalar(Cow::Owned(out), style, 0, None), Span::new(start, end));
         self.i = k;
@@ -860,7 +896,7 @@ impl<'a> Reader<'a, '_> {
     }
 
     fn line_is_spaces(&self, li: usize) -> bool {
-        let (s, e) = self.lines[li];
+        let (s, e) = self.lines.at(li);
         self.b[s..e].iter().all(|&c| c == b' ')
     }
 }
