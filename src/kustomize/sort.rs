@@ -76,7 +76,7 @@ fn kinds(n: Option<&Node>) -> Vec<String> {
     }
 }
 
-fn legacy(resources: &mut Vec<Resource>, first: Vec<String>, last: Vec<String>) {
+fn legacy(resources: &mut [Resource], first: Vec<String>, last: Vec<String>) {
     let mut rank: HashMap<String, i64> = HashMap::default();
     let n = first.len() as i64;
     for (i, k) in first.into_iter().enumerate() {
