@@ -41,7 +41,7 @@ pub const ORDER_FIRST: &[&str] = &[
 pub const ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
 
 /// Sorts in place as the top-level `sortOptions` (or the default) says.
-pub fn apply(resources: &mut Vec<Resource>, sort_options: Option<&Node>) -> Result<()> {
+pub fn apply(resources: &mut [Resource], sort_options: Option<&Node>) -> Result<()> {
     let Some(opts) = sort_options.filter(|n| !n.is_null()) else {
         legacy(resources, ORDER_FIRST.iter().map(|s| s.to_string()).collect(), ORDER_LAST.iter().map(|s| s.to_string()).collect());
         return Ok(());
