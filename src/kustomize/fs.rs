@@ -16,6 +16,18 @@ use std::path::{Component, Path, PathBuf};
 pub trait FileSystem: Sync {
     /// The bytes of a file.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// Reads a file into `buf[..n]` and returns `n`, growing `buf` (whose
+    /// length is all its usable room) when the file needs more. A caller
+    /// that reads many files through one buffer touches fresh memory only
+    /// for the largest, where [`read`](Self::read) allocates every file.
+    fn read_into(&self, path: &Path, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let bytes = self.read(path)?;
+        if buf.len() < bytes.len() {
+            buf.resize(bytes.len(), 0);
+        }
+        buf[..bytes.len()].copy_from_slice(&bytes);
+        Ok(bytes.len())
+    }
     /// Whether `path` is a directory.
     fn is_dir(&self, path: &Path) -> bool;
     /// Whether `path` is a regular file.
@@ -194,6 +206,30 @@ impl FileSystem for OnDisk {
         }
         Ok(buf)
     }
+    fn read_into(&self, path: &Path, buf: &mut Vec<u8>) -> io::Result<usize> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(path)?;
+        if buf.len() < 16 * 1024 {
+            buf.resize(16 * 1024, 0);
+        }
+        let mut n = 0;
+        let mut asked = false;
+        loop {
+            if n == buf.len() {
+                // Only a file that fills the buffer is asked for its size,
+                // so that a large one grows the buffer once.
+                let size = if asked { 0 } else { file.metadata().map_or(0, |m| m.len() as usize) };
+                asked = true;
+                buf.resize((size + 1).max(n * 2), 0);
+            }
+            match file.read(&mut buf[n..]) {
+                Ok(0) => return Ok(n),
+                Ok(k) => n += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
     fn is_dir(&self, path: &Path) -> bool {
         match self.lookup(path) {
             Lookup::Found(EntryKind::Dir) => true,
@@ -320,6 +356,18 @@ impl<F: FileSystem> FileSystem for Overlay<'_, F> {
             None => self.base.read(path),
         }
     }
+    fn read_into(&self, path: &Path, buf: &mut Vec<u8>) -> io::Result<usize> {
+        match self.files.get(&clean(path)) {
+            Some(b) => {
+                if buf.len() < b.len() {
+                    buf.resize(b.len(), 0);
+                }
+                buf[..b.len()].copy_from_slice(b);
+                Ok(b.len())
+            }
+            None => self.base.read_into(path, buf),
+        }
+    }
     fn is_dir(&self, path: &Path) -> bool {
         self.base.is_dir(path)
     }
@@ -357,6 +405,31 @@ mod tests {
         assert_eq!(clean(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
         assert_eq!(clean(Path::new("/../a")), PathBuf::from("/a"));
         assert_eq!(clean(Path::new("a/../../b")), PathBuf::from("../b"));
+    }
+
+    /// One buffer read through files of every size gives each file's bytes
+    /// exactly, the same as `read`, whether it grows or is larger already.
+    #[test]
+    fn read_into_gives_each_file_whole_through_one_buffer() {
+        let base = std::env::temp_dir().join(format!("compose-read-into-{}", std::process::id()));
+        std::fs::create_dir_all(&base).unwrap();
+        let sizes = [0usize, 5, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 100_000, 3, 40_000];
+        let mut mem = InMemory::new();
+        for (i, size) in sizes.iter().enumerate() {
+            let text: String = (0..*size).map(|k| char::from(b'a' + ((k * 7 + i) % 26) as u8)).collect();
+            std::fs::write(base.join(format!("f{i}")), &text).unwrap();
+            mem.add_file(&format!("/m/f{i}"), text.as_str());
+        }
+        let (mut on_disk, mut in_memory) = (Vec::new(), Vec::new());
+        for i in 0..sizes.len() {
+            let path = base.join(format!("f{i}"));
+            let n = OnDisk::new().read_into(&path, &mut on_disk).unwrap();
+            assert_eq!(&on_disk[..n], &std::fs::read(&path).unwrap()[..], "file {i}");
+            let m = mem.read_into(Path::new(&format!("/m/f{i}")), &mut in_memory).unwrap();
+            assert_eq!(&in_memory[..m], &on_disk[..n], "file {i}");
+        }
+        assert!(OnDisk::new().read_into(&base.join("missing"), &mut on_disk).is_err());
+        let _ = std::fs::remove_dir_all(&base);
     }
 
     /// The folder listings must answer exactly what metadata calls would.

@@ -173,16 +173,7 @@ impl<'a> Loader<'a> {
         self.permit(&full)?;
         // Reading first and explaining a failure afterwards saves a
         // metadata call per file on the common path.
-        self.fs.read(&full).map_err(|e| {
-            let reason = if self.fs.is_dir(&full) {
-                "is a directory, not a file".to_string()
-            } else if !self.fs.is_file(&full) {
-                "no such file or directory".to_string()
-            } else {
-                e.to_string()
-            };
-            Error::Io { path: full.clone(), reason }
-        })
+        self.fs.read(&full).map_err(|e| read_error(self.fs, &full, e))
     }
 
     /// Refuses a file outside the root when restricted. The restriction is
@@ -212,34 +203,45 @@ impl<'a> Loader<'a> {
         parse_file(&self.resolve(path), &text)
     }
 
-    /// Parses many files at once: they are read one after the other (each
-    /// under the load restriction), then parsed on up to the loader's
-    /// thread count; files a helper thread already parsed are taken once
-    /// the restriction allows them. Results come in the order of `paths`.
+    /// Parses many files at once. Each is checked against the load
+    /// restriction here, in order; then they are read and parsed on this
+    /// thread, joined by up to the loader's thread count once enough bytes
+    /// have gone by to pay for starting threads, each thread reading every
+    /// file it takes into one buffer of its own. Files a helper thread
+    /// already parsed are taken once the restriction allows them. Results
+    /// come in the order of `paths`.
     pub fn read_yaml_all(&self, paths: &[&str]) -> Vec<Result<Vec<Node>>> {
-        // Files a helper already parsed are taken as they are, once the
-        // restriction allows them; the rest are read here.
         let mut done: Vec<Option<Result<Vec<Node>>>> = Vec::with_capacity(paths.len());
-        let mut texts: Vec<(PathBuf, Result<String>)> = Vec::new();
+        let mut to_read: Vec<PathBuf> = Vec::new();
         for p in paths {
             let full = self.resolve(p);
             let preloaded = self.loaded.borrow_mut().docs.remove(&full);
-            let taken = preloaded.map(|docs| self.permit(&full).map(|()| docs));
-            if taken.is_none() {
-                texts.push((full, self.read_text(p)));
-            }
+            let taken = match preloaded {
+                Some(docs) => Some(self.permit(&full).map(|()| docs)),
+                None => match self.permit(&full) {
+                    Ok(()) => {
+                        to_read.push(full);
+                        None
+                    }
+                    Err(e) => Some(Err(e)),
+                },
+            };
             done.push(taken);
         }
         // Starting threads costs tens of microseconds; below this much text
         // one thread is faster.
         const PARALLEL_BYTES: usize = 256 * 1024;
-        let bytes: usize = texts.iter().map(|(_, t)| t.as_ref().map_or(0, String::len)).sum();
-        let threads = if bytes < PARALLEL_BYTES { 1 } else { self.threads };
-        let parsed = super::parallel::map_ordered(&texts, threads, 2, |(full, text)| match text {
-            Ok(text) => parse_file(full, text),
-            Err(e) => Err(e.clone()),
+        let fs = self.fs;
+        let parsed = super::parallel::map_ordered_growing(&to_read, self.threads, PARALLEL_BYTES, Vec::new, |buf, full| {
+            match fs.read_into(full, buf) {
+                Ok(n) => match std::str::from_utf8(&buf[..n]) {
+                    Ok(text) => (parse_file(full, text), n),
+                    Err(_) => (Err(Error::invalid_at(full.clone(), "file is not valid UTF-8")), n),
+                },
+                Err(e) => (Err(read_error(fs, full, e)), 0),
+            }
         });
-        // One text was read for each empty slot, in order.
+        // One file was read for each empty slot, in order.
         for (slot, result) in done.iter_mut().filter(|d| d.is_none()).zip(parsed) {
             *slot = Some(result);
         }
@@ -310,6 +312,19 @@ fn within(path: &Path, root: &Path) -> bool {
         Some([sep, ..]) => std::path::is_separator(char::from(*sep)) || r.last().is_some_and(|c| std::path::is_separator(char::from(*c))),
         None => false,
     }
+}
+
+/// A failed read, explained: reading first and asking why afterwards
+/// saves a metadata call per file on the common path.
+fn read_error(fs: &dyn FileSystem, full: &Path, e: std::io::Error) -> Error {
+    let reason = if fs.is_dir(full) {
+        "is a directory, not a file".to_string()
+    } else if !fs.is_file(full) {
+        "no such file or directory".to_string()
+    } else {
+        e.to_string()
+    };
+    Error::Io { path: full.to_path_buf(), reason }
 }
 
 /// The documents of one file's text; errors name the file.

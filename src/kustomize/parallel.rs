@@ -53,6 +53,51 @@ where
     slots.into_iter().filter_map(|m| m.into_inner().ok().flatten()).collect()
 }
 
+/// `items.iter().map(f).collect()` for items whose cost shows only once
+/// they are done (files, whose size is known once read): the calling
+/// thread starts alone, and once `f` has reported `enough` units of work
+/// (bytes) with items still left, up to `threads - 1` helpers join in.
+/// Each thread keeps a state made by `init` (a read buffer) for all the
+/// items it takes.
+pub fn map_ordered_growing<T, R, S, I, F>(items: &[T], threads: usize, enough: usize, init: I, f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &T) -> (R, usize) + Sync,
+{
+    let next = AtomicUsize::new(0);
+    let work = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let take = |state: &mut S| -> Option<usize> {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let item = items.get(i)?;
+        let (r, done) = f(state, item);
+        if let Ok(mut slot) = slots[i].lock() {
+            *slot = Some(r);
+        }
+        Some(work.fetch_add(done, Ordering::Relaxed) + done)
+    };
+    std::thread::scope(|scope| {
+        let mut state = init();
+        let mut helped = threads <= 1;
+        while let Some(total) = take(&mut state) {
+            if !helped && total >= enough && next.load(Ordering::Relaxed) < items.len() {
+                helped = true;
+                for _ in 1..threads {
+                    scope.spawn(|| {
+                        let mut state = init();
+                        while take(&mut state).is_some() {}
+                    });
+                }
+            }
+        }
+    });
+    // Every index below items.len() was taken by exactly one thread, which
+    // filled its slot before the scope ended.
+    slots.into_iter().filter_map(|m| m.into_inner().ok().flatten()).collect()
+}
+
 /// Below this many objects a transformer runs on the calling thread
 /// alone: most take a few microseconds per object, against tens of
 /// microseconds to start a thread.
@@ -449,6 +494,23 @@ mod tests {
                 stream_ordered((0..1000).collect::<Vec<u32>>(), threads, 8, |first, _, _| assert!(first < 500, "boom"), |_, _, _| true)
             });
             assert!(r.is_err(), "threads={threads}");
+        }
+    }
+
+    #[test]
+    fn growing_maps_keep_the_order_and_get_help_only_when_the_work_is_large() {
+        let items: Vec<usize> = (0..200).collect();
+        let here = std::thread::current().id();
+        for (enough, helped) in [(usize::MAX, false), (0, true)] {
+            let out = map_ordered_growing(&items, 2, enough, || 0usize, |count, x| {
+                *count += 1;
+                // Slow enough that a helper started after the first item
+                // gets some of the rest.
+                std::thread::sleep(std::time::Duration::from_micros(200));
+                ((x * 3, std::thread::current().id()), 1)
+            });
+            assert_eq!(out.iter().map(|(v, _)| *v).collect::<Vec<_>>(), items.iter().map(|x| x * 3).collect::<Vec<_>>());
+            assert_eq!(out.iter().any(|(_, id)| *id != here), helped, "enough={enough}");
         }
     }
 
