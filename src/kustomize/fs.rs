@@ -418,7 +418,7 @@ mod tests {
         for (i, size) in sizes.iter().enumerate() {
             let text: String = (0..*size).map(|k| char::from(b'a' + ((k * 7 + i) % 26) as u8)).collect();
             std::fs::write(base.join(format!("f{i}")), &text).unwrap();
-            mem.add_file(&format!("/m/f{i}"), text.as_str());
+            mem.add_file(format!("/m/f{i}"), text.as_str());
         }
         let (mut on_disk, mut in_memory) = (Vec::new(), Vec::new());
         for i in 0..sizes.len() {
