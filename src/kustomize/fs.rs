@@ -44,6 +44,10 @@ pub trait FileSystem: Sync {
 /// Removes `.` and resolves `..` lexically, as Go's `filepath.Clean` does.
 /// `..` above the root stays at the root.
 pub fn clean(path: &Path) -> PathBuf {
+    #[cfg(unix)]
+    if path.has_root() {
+        return clean_absolute(path);
+    }
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
@@ -62,6 +66,33 @@ pub fn clean(path: &Path) -> PathBuf {
     out
 }
 
+/// [`clean`] for an absolute Unix path, on its bytes: a build cleans
+/// several paths per file it reads, and building the result a component
+/// at a time through `PathBuf` showed in profiles.
+#[cfg(unix)]
+fn clean_absolute(path: &Path) -> PathBuf {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let bytes = path.as_os_str().as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+    for part in bytes.split(|&b| b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => {
+                let last = out.iter().rposition(|&b| b == b'/').unwrap_or(0);
+                out.truncate(last);
+            }
+            name => {
+                out.push(b'/');
+                out.extend_from_slice(name);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    PathBuf::from(std::ffi::OsString::from_vec(out))
+}
+
 /// The real file system.
 ///
 /// A build reads thousands of files from a few hundred folders and asks,
@@ -77,8 +108,16 @@ pub fn clean(path: &Path) -> PathBuf {
 /// what a build reads anyway: kustomize also reads each file once.
 #[derive(Debug, Default)]
 pub struct OnDisk {
-    real_dirs: std::sync::Mutex<rustc_hash::FxHashMap<PathBuf, PathBuf>>,
-    listings: std::sync::Mutex<rustc_hash::FxHashMap<PathBuf, Option<std::sync::Arc<Listing>>>>,
+    real_dirs: std::sync::Mutex<rustc_hash::FxHashMap<Box<[u8]>, PathBuf>>,
+    listings: std::sync::Mutex<rustc_hash::FxHashMap<Box<[u8]>, Option<std::sync::Arc<Listing>>>>,
+}
+
+/// A clean path's bytes, as the key of the folder caches: hashing the
+/// bytes whole is several times faster than `Path`'s own hash, which
+/// walks the path component by component, and for clean paths equal bytes
+/// mean equal paths.
+fn key(path: &Path) -> &[u8] {
+    path.as_os_str().as_encoded_bytes()
 }
 
 /// The entries of one folder and their types (links not followed). The
@@ -112,7 +151,7 @@ impl OnDisk {
     }
 
     fn listing(&self, dir: &Path) -> Option<std::sync::Arc<Listing>> {
-        if let Some(hit) = self.listings.lock().ok().and_then(|m| m.get(dir).cloned()) {
+        if let Some(hit) = self.listings.lock().ok().and_then(|m| m.get(key(dir)).cloned()) {
             return hit;
         }
         let read = || -> io::Result<Listing> {
@@ -135,7 +174,7 @@ impl OnDisk {
         };
         let listing = read().ok().map(std::sync::Arc::new);
         if let Ok(mut m) = self.listings.lock() {
-            m.insert(dir.to_path_buf(), listing.clone());
+            m.insert(key(dir).into(), listing.clone());
         }
         listing
     }
@@ -154,7 +193,7 @@ impl OnDisk {
     }
 
     fn real_dir(&self, dir: &Path) -> io::Result<PathBuf> {
-        if let Some(hit) = self.real_dirs.lock().ok().and_then(|m| m.get(dir).cloned()) {
+        if let Some(hit) = self.real_dirs.lock().ok().and_then(|m| m.get(key(dir)).cloned()) {
             return Ok(hit);
         }
         // A folder that is not a link resolves to its resolved parent plus
@@ -164,7 +203,7 @@ impl OnDisk {
             _ => std::fs::canonicalize(dir)?,
         };
         if let Ok(mut m) = self.real_dirs.lock() {
-            m.insert(dir.to_path_buf(), real.clone());
+            m.insert(key(dir).into(), real.clone());
         }
         Ok(real)
     }
@@ -405,6 +444,29 @@ mod tests {
         assert_eq!(clean(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
         assert_eq!(clean(Path::new("/../a")), PathBuf::from("/a"));
         assert_eq!(clean(Path::new("a/../../b")), PathBuf::from("../b"));
+    }
+
+    /// The byte-level cleaning of absolute paths agrees with cleaning
+    /// component by component.
+    #[cfg(unix)]
+    #[test]
+    fn absolute_paths_clean_as_components_do() {
+        fn by_components(path: &Path) -> PathBuf {
+            let mut out = PathBuf::new();
+            for c in path.components() {
+                match c {
+                    Component::CurDir => {}
+                    Component::ParentDir => {
+                        out.pop();
+                    }
+                    other => out.push(other.as_os_str()),
+                }
+            }
+            out
+        }
+        for p in ["/", "//", "/a", "/a/", "/a//b", "/a/./b", "/a/../b", "/../a", "/a/b/../../..", "/a/b/c/../../d/./e/", "/./.", "/a/.b/..c/...", "/x/overlays/dev/../../base"] {
+            assert_eq!(clean(Path::new(p)), by_components(Path::new(p)), "{p}");
+        }
     }
 
     /// One buffer read through files of every size gives each file's bytes
