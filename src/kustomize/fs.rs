@@ -108,9 +108,12 @@ fn clean_absolute(path: &Path) -> PathBuf {
 /// what a build reads anyway: kustomize also reads each file once.
 #[derive(Debug, Default)]
 pub struct OnDisk {
-    real_dirs: std::sync::Mutex<rustc_hash::FxHashMap<Box<[u8]>, PathBuf>>,
-    listings: std::sync::Mutex<rustc_hash::FxHashMap<Box<[u8]>, Option<std::sync::Arc<Listing>>>>,
+    real_dirs: std::sync::Mutex<ByPath<PathBuf>>,
+    listings: std::sync::Mutex<ByPath<Option<std::sync::Arc<Listing>>>>,
 }
+
+/// A folder cache, keyed by [`key`].
+type ByPath<V> = rustc_hash::FxHashMap<Box<[u8]>, V>;
 
 /// A clean path's bytes, as the key of the folder caches: hashing the
 /// bytes whole is several times faster than `Path`'s own hash, which
