@@ -57,10 +57,11 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
     }
     steps::finish_metadata(&mut acc.resources, &kust)?;
     // Refused here rather than while printing, so that nothing is printed
-    // of a build that fails.
-    for r in &acc.resources {
-        check_printable(&r.node).map_err(|e| e.context(format!("printing {}", r.id())))?;
-    }
+    // of a build that fails; the first unprintable object in output order
+    // is the one named.
+    super::parallel::try_chunks_mut(&mut acc.resources, loader.threads(), super::parallel::MIN_OBJECTS_PER_SPLIT, |_, rs| {
+        rs.iter().try_for_each(|r| check_printable(&r.node).map_err(|e| e.context(format!("printing {}", r.id()))))
+    })?;
     Ok(acc.resources)
 }
 

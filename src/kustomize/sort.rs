@@ -85,15 +85,26 @@ fn legacy(resources: &mut [Resource], first: Vec<String>, last: Vec<String>) {
     for (i, k) in last.into_iter().enumerate() {
         rank.insert(k, 1 + i as i64);
     }
-    let mut keyed: Vec<(i64, String, String, usize)> = resources
+    // Each object's two sort strings share one allocation: the GVK string
+    // is `text[..split]` and the id string the rest.
+    let mut keyed: Vec<(i64, String, usize, usize)> = resources
         .iter()
         .enumerate()
         .map(|(i, r)| {
             let id = r.id();
-            (rank.get(id.gvk.kind.as_str()).copied().unwrap_or(0), gvk_sort_string(&id.gvk), id_sort_string(&id), i)
+            let mut text = String::with_capacity(2 * (id.gvk.group.len() + id.gvk.version.len() + id.gvk.kind.len()) + id.namespace.len() + id.name.len() + 32);
+            gvk_sort_string(&id.gvk, &mut text);
+            let split = text.len();
+            id_sort_string(&id, &mut text);
+            (rank.get(id.gvk.kind.as_str()).copied().unwrap_or(0), text, split, i)
         })
         .collect();
-    keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)).then_with(|| a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
+    keyed.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| a.1[..a.2].cmp(&b.1[..b.2]))
+            .then_with(|| a.1[a.2..].cmp(&b.1[b.2..]))
+            .then(a.3.cmp(&b.3))
+    });
     let order: Vec<usize> = keyed.into_iter().map(|k| k.3).collect();
     permute(resources, &order);
 }
@@ -119,20 +130,54 @@ fn permute<T>(items: &mut [T], order: &[usize]) {
     }
 }
 
-fn gvk_sort_string(g: &Gvk) -> String {
-    let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
-    format!("{}_{}_{}", or(&g.group, "~G"), or(&g.version, "~V"), or(&g.kind, "~K"))
+/// Appends `part`, or `default` when it is empty.
+fn push_or(out: &mut String, part: &str, default: &str) {
+    out.push_str(if part.is_empty() { default } else { part });
 }
 
-fn id_sort_string(id: &ResId) -> String {
-    let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
-    format!("{}|{}|{}", id.gvk, or(&id.namespace, "~X"), or(&id.name, "~N"))
+/// kustomize's GVK sort key: `group_version_kind`, `~G`, `~V`, `~K` for
+/// empty parts.
+fn gvk_sort_string(g: &Gvk, out: &mut String) {
+    push_or(out, &g.group, "~G");
+    out.push('_');
+    push_or(out, &g.version, "~V");
+    out.push('_');
+    push_or(out, &g.kind, "~K");
+}
+
+/// kustomize's id sort key: the GVK as it prints (`Kind.version.group`,
+/// with `[noKind]`, `[noVer]`, `[noGrp]`), then `|namespace|name`, with
+/// `~X` and `~N` for empty ones.
+fn id_sort_string(id: &ResId, out: &mut String) {
+    push_or(out, &id.gvk.kind, "[noKind]");
+    out.push('.');
+    push_or(out, &id.gvk.version, "[noVer]");
+    out.push('.');
+    push_or(out, &id.gvk.group, "[noGrp]");
+    out.push('|');
+    push_or(out, &id.namespace, "~X");
+    out.push('|');
+    push_or(out, &id.name, "~N");
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::kustomize::yaml::parse_one;
+
+    #[test]
+    fn id_sort_strings_use_the_printed_gvk() {
+        for (api, kind, ns, name) in [("apps/v1", "Deployment", "prod", "web"), ("v1", "", "", ""), ("", "Thing", "", "x")] {
+            let id = ResId { gvk: Gvk::from_api_version(api, kind), name: name.into(), namespace: ns.into() };
+            let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+            let mut text = String::new();
+            id_sort_string(&id, &mut text);
+            assert_eq!(text, format!("{}|{}|{}", id.gvk, or(ns, "~X"), or(name, "~N")));
+            let mut text = String::new();
+            gvk_sort_string(&id.gvk, &mut text);
+            assert_eq!(text, format!("{}_{}_{}", or(&id.gvk.group, "~G"), or(&id.gvk.version, "~V"), or(kind, "~K")));
+        }
+    }
 
     #[test]
     fn permute_moves_every_item_to_its_place() {

@@ -180,21 +180,22 @@ fn run_configured(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulat
         set_namespace_on(&mut acc.resources, ns, &tc.namespace, NamespaceOptions::default(), loader.threads())?;
         note(acc, "NamespaceTransformer");
     }
+    // Name affixes, labels, annotations and images treat each object on
+    // its own; on many objects they run on all cores (see
+    // parallel::chunks_mut).
+    let split = |resources: &mut [Resource], f: &(dyn Fn(usize, &mut [Resource]) -> Result<()> + Sync)| {
+        super::parallel::try_chunks_mut(resources, loader.threads(), super::parallel::MIN_OBJECTS_PER_SPLIT, f)
+    };
     let prefix = kust.str("namePrefix");
     if !prefix.is_empty() {
-        add_prefix(&mut acc.resources, prefix, &tc.name_prefix)?;
+        split(&mut acc.resources, &|_, rs| add_prefix(rs, prefix, &tc.name_prefix))?;
         note(acc, "PrefixTransformer");
     }
     let suffix = kust.str("nameSuffix");
     if !suffix.is_empty() {
-        add_suffix(&mut acc.resources, suffix, &tc.name_suffix)?;
+        split(&mut acc.resources, &|_, rs| add_suffix(rs, suffix, &tc.name_suffix))?;
         note(acc, "SuffixTransformer");
     }
-    // Labels, annotations and images treat each object on its own; on
-    // many objects they run on all cores (see parallel::chunks_mut).
-    let split = |resources: &mut [Resource], f: &(dyn Fn(usize, &mut [Resource]) -> Result<()> + Sync)| {
-        super::parallel::try_chunks_mut(resources, loader.threads(), super::parallel::MIN_OBJECTS_PER_SPLIT, f)
-    };
     for entry in kust.list("labels") {
         let entry = LabelEntry::from_node(entry)?;
         let specs = label_entry_field_specs(&entry, &tc)?;
