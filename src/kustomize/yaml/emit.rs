@@ -1285,7 +1285,10 @@ mod roundtrip {
 
     fn tricky_string() -> impl Strategy<Value = String> {
         prop_oneof![
-            any::<String>(),
+            // Without U+0085, U+2028 and U+2029: go-yaml writes them raw
+            // and, reading as YAML 1.1, folds the blanks after them; the
+            // reader here does not (docs/COMPATIBILITY.md).
+            any::<String>().prop_map(|s| s.replace(['\u{85}', '\u{2028}', '\u{2029}'], "")),
             "[ -~]{0,120}",
             prop::sample::select(vec![
                 "true", "yes", "on", "no", "y", "~", "null", "", "0755", "1e3", "1.0", "-", ":", "- a", "a: b", "#x", " x", "x ",
