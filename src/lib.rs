@@ -29,17 +29,17 @@ pub mod values;
 
 use clap::Parser;
 use std::ffi::OsString;
-use std::process::ExitCode;
 
 /// Runs compose with these arguments (the first is the program name) and
 /// returns the process exit code: 0 ok, 1 invalid input, 2 usage or
-/// internal error.
-pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+/// internal error. Everything has been written (and stdout flushed) by
+/// the time it returns.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             printer::clap(&e);
-            return ExitCode::from(if e.use_stderr() { error::EXIT_USAGE } else { 0 });
+            return if e.use_stderr() { error::EXIT_USAGE } else { 0 };
         }
     };
     let drop_in = matches!(cli.command, Some(cli::Command::Kustomize(_)));
@@ -56,20 +56,20 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             }
             printer::out(&out.stdout);
             printer::objects(out.objects);
-            ExitCode::from(out.code)
+            out.code
         }
         Err(err) => match err.downcast::<error::Error>() {
             Ok(error::Error::Diagnostics(ds)) if !drop_in => {
                 printer::diagnostics(&ds);
-                ExitCode::from(error::EXIT_INVALID)
+                error::EXIT_INVALID
             }
             Ok(e) => {
                 printer::error(if drop_in { "Error: " } else { "error: " }, &e.to_string());
-                ExitCode::from(e.exit_code())
+                e.exit_code()
             }
             Err(other) => {
                 printer::error("error: ", &format!("{other:#}"));
-                ExitCode::from(error::EXIT_USAGE)
+                error::EXIT_USAGE
             }
         },
     }

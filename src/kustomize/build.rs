@@ -85,9 +85,9 @@ pub fn build_yaml(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Resul
 
 /// Prints built objects as `kubectl kustomize` prints them (documents
 /// separated by `---`), handing the text to `write` up to a few dozen
-/// objects at a time, in order, with how many objects the text holds and how many
-/// are still to come; `write` returns whether to go on (a reader that went
-/// away needs no more text).
+/// objects at a time, in order, with how many objects the text holds and
+/// how many are still to come; `write` returns whether to go on (a reader
+/// that went away needs no more text).
 ///
 /// Objects print independently, on up to `threads` threads, and each is
 /// freed once printed. Only a few texts are in hand at any time and their

@@ -2,10 +2,11 @@
 //! files of a `resources:` list, a stream for printing the final objects,
 //! and contiguous chunks for the steps that treat each object on its own.
 //!
-//! Work items are handed out one at a time from a shared counter, so a
-//! few very large items (dashboards, CRDs) do not leave a thread idle, and
-//! every result lands in the slot of its item: the output is the same
-//! bytes whatever the thread count.
+//! The map and the stream hand work out as it is asked for (items one at
+//! a time, runs of items sized from the text made so far), so a few very
+//! large items (dashboards, CRDs) do not leave a thread idle; every result
+//! lands in the place of its item, so the output is the same bytes
+//! whatever the thread count.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
