@@ -100,12 +100,16 @@ pub fn print(resources: Vec<Resource>, threads: usize, write: impl FnMut(&str, u
     /// at a time): handing a text between threads then costs little.
     const MAX_RUN: usize = 64;
     let render = |first: usize, part: &mut Vec<Resource>, out: &mut String| {
-        // Sized once up front; a buffer too small for this run is
-        // replaced rather than grown, which would copy it whole.
-        let wanted: usize = part.iter().map(|r| yaml::emit::estimated_len(&r.node) + 4).sum();
-        let wanted = wanted + wanted / 8;
-        if out.capacity() < wanted {
-            *out = String::with_capacity(wanted);
+        // Large objects come in short runs (runs are sized from the
+        // average text): their buffer is sized once up front, and replaced
+        // rather than grown when too small, since growing copies it whole.
+        // Long runs of small objects reuse their buffers as they are.
+        if part.len() <= 4 {
+            let wanted: usize = part.iter().map(|r| yaml::emit::estimated_len(&r.node) + 4).sum();
+            let wanted = wanted + wanted / 8;
+            if out.capacity() < wanted {
+                *out = String::with_capacity(wanted);
+            }
         }
         for (i, r) in part.drain(..).enumerate() {
             if first + i > 0 {
