@@ -32,8 +32,8 @@ use std::ffi::OsString;
 
 /// Runs compose with these arguments (the first is the program name) and
 /// returns the process exit code: 0 ok, 1 invalid input, 2 usage or
-/// internal error. Everything has been written (and stdout flushed) by
-/// the time it returns.
+/// internal error. Everything has been written by the time it returns;
+/// the caller only flushes stdout.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(c) => c,

@@ -18,7 +18,7 @@ pub fn out(text: &str) {
 }
 
 /// Writes built objects to stdout as `kubectl kustomize` prints them, a
-/// batch at a time.
+/// run of objects at a time.
 pub fn objects(objects: Vec<crate::kustomize::resource::Resource>) {
     if objects.is_empty() {
         return;
