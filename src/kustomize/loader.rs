@@ -171,8 +171,6 @@ impl<'a> Loader<'a> {
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
         let full = self.resolve(path);
         self.permit(&full)?;
-        // Reading first and explaining a failure afterwards saves a
-        // metadata call per file on the common path.
         self.fs.read(&full).map_err(|e| read_error(self.fs, &full, e))
     }
 
@@ -216,15 +214,13 @@ impl<'a> Loader<'a> {
         for p in paths {
             let full = self.resolve(p);
             let preloaded = self.loaded.borrow_mut().docs.remove(&full);
-            let taken = match preloaded {
-                Some(docs) => Some(self.permit(&full).map(|()| docs)),
-                None => match self.permit(&full) {
-                    Ok(()) => {
-                        to_read.push(full);
-                        None
-                    }
-                    Err(e) => Some(Err(e)),
-                },
+            let taken = match (self.permit(&full), preloaded) {
+                (Err(e), _) => Some(Err(e)),
+                (Ok(()), Some(docs)) => Some(Ok(docs)),
+                (Ok(()), None) => {
+                    to_read.push(full);
+                    None
+                }
             };
             done.push(taken);
         }
@@ -232,7 +228,7 @@ impl<'a> Loader<'a> {
         // one thread is faster.
         const PARALLEL_BYTES: usize = 256 * 1024;
         let fs = self.fs;
-        let parsed = super::parallel::map_ordered_growing(&to_read, self.threads, PARALLEL_BYTES, Vec::new, |buf, full| {
+        let parsed = super::parallel::map_ordered(&to_read, self.threads, PARALLEL_BYTES, Vec::new, |buf, full| {
             match fs.read_into(full, buf) {
                 Ok(n) => match std::str::from_utf8(&buf[..n]) {
                     Ok(text) => (parse_file(full, text), n),

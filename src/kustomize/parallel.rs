@@ -20,47 +20,13 @@ pub fn thread_count(requested: usize) -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8)
 }
 
-/// `items.iter().map(f).collect()`, computed on up to `threads` threads.
-/// Runs on the calling thread alone when there is one thread or fewer
-/// than `min_items` items, where starting threads would cost more than
-/// it saves.
-pub fn map_ordered<T, R, F>(items: &[T], threads: usize, min_items: usize, f: F) -> Vec<R>
-where
-    T: Sync,
-    R: Send,
-    F: Fn(&T) -> R + Sync,
-{
-    let threads = threads.min(items.len());
-    if threads <= 1 || items.len() < min_items {
-        return items.iter().map(f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i) else { break };
-                let r = f(item);
-                if let Ok(mut slot) = slots[i].lock() {
-                    *slot = Some(r);
-                }
-            });
-        }
-    });
-    // Every index below items.len() was taken by exactly one thread, which
-    // filled its slot before the scope ended; a thread that panicked
-    // re-raised its panic when the scope joined it.
-    slots.into_iter().filter_map(|m| m.into_inner().ok().flatten()).collect()
-}
-
 /// `items.iter().map(f).collect()` for items whose cost shows only once
 /// they are done (files, whose size is known once read): the calling
 /// thread starts alone, and once `f` has reported `enough` units of work
 /// (bytes) with items still left, up to `threads - 1` helpers join in.
 /// Each thread keeps a state made by `init` (a read buffer) for all the
 /// items it takes.
-pub fn map_ordered_growing<T, R, S, I, F>(items: &[T], threads: usize, enough: usize, init: I, f: F) -> Vec<R>
+pub fn map_ordered<T, R, S, I, F>(items: &[T], threads: usize, enough: usize, init: I, f: F) -> Vec<R>
 where
     T: Sync,
     R: Send,
@@ -196,7 +162,6 @@ where
     let stream = Stream {
         state: Mutex::new(StreamState {
             rest: items.into_iter(),
-            next: 0,
             rendered: (0, 0),
             last_run: 0,
             taken: 0,
@@ -208,6 +173,7 @@ where
         }),
         changed: std::sync::Condvar::new(),
         max_run,
+        total,
     };
     let render_run = |mut part: Vec<T>, run: Run| {
         let Run { index, first, mut text } = run;
@@ -268,12 +234,12 @@ struct Stream<T> {
     state: Mutex<StreamState<T>>,
     changed: std::sync::Condvar,
     max_run: usize,
+    /// How many items there are; those not in `rest` have been taken.
+    total: usize,
 }
 
 struct StreamState<T> {
     rest: std::vec::IntoIter<T>,
-    /// The index of the next item to take.
-    next: usize,
     /// Items rendered so far, and the bytes of their text.
     rendered: (usize, usize),
     /// The length of the last run taken.
@@ -323,14 +289,14 @@ impl<T> Stream<T> {
             (items, bytes) => STREAM_TEXT_BYTES * items / bytes.max(1),
         };
         let run = estimate.min(s.last_run * 2).clamp(1, self.max_run);
+        let first = self.total - s.rest.len();
         part.extend(s.rest.by_ref().take(run));
         if part.is_empty() {
             return None;
         }
         s.last_run = part.len();
         s.taken += 1;
-        s.next += part.len();
-        Some(Run { index: s.taken - 1, first: s.next - part.len(), text: s.spare.pop().unwrap_or_default() })
+        Some(Run { index: s.taken - 1, first, text: s.spare.pop().unwrap_or_default() })
     }
 
     /// Files a rendered run's text for the handing-on thread.
@@ -388,7 +354,7 @@ mod tests {
         let items: Vec<u64> = (0..1000).collect();
         let want: Vec<u64> = items.iter().map(|x| x * x).collect();
         for threads in [1, 2, 3, 8] {
-            assert_eq!(map_ordered(&items, threads, 0, |x| x * x), want, "threads={threads}");
+            assert_eq!(map_ordered(&items, threads, 0, || (), |_, x| (x * x, 1)), want, "threads={threads}");
         }
     }
 
@@ -503,7 +469,7 @@ mod tests {
         let items: Vec<usize> = (0..200).collect();
         let here = std::thread::current().id();
         for (enough, helped) in [(usize::MAX, false), (0, true)] {
-            let out = map_ordered_growing(&items, 2, enough, || 0usize, |count, x| {
+            let out = map_ordered(&items, 2, enough, || 0usize, |count, x| {
                 *count += 1;
                 // Slow enough that a helper started after the first item
                 // gets some of the rest.
@@ -518,7 +484,7 @@ mod tests {
     #[test]
     fn small_inputs_stay_on_the_calling_thread() {
         let here = std::thread::current().id();
-        let ids = map_ordered(&[1, 2, 3], 4, 10, |_| std::thread::current().id());
+        let ids = map_ordered(&[1, 2, 3], 4, usize::MAX, || (), |_, _| (std::thread::current().id(), 1));
         assert!(ids.iter().all(|id| *id == here));
     }
 }
