@@ -21,12 +21,7 @@ pub trait FileSystem: Sync {
     /// that reads many files through one buffer touches fresh memory only
     /// for the largest, where [`read`](Self::read) allocates every file.
     fn read_into(&self, path: &Path, buf: &mut Vec<u8>) -> io::Result<usize> {
-        let bytes = self.read(path)?;
-        if buf.len() < bytes.len() {
-            buf.resize(bytes.len(), 0);
-        }
-        buf[..bytes.len()].copy_from_slice(&bytes);
-        Ok(bytes.len())
+        Ok(copy_into(&self.read(path)?, buf))
     }
     /// Whether `path` is a directory.
     fn is_dir(&self, path: &Path) -> bool;
@@ -212,6 +207,36 @@ impl OnDisk {
     }
 }
 
+/// How much of a file the first read takes before its size is asked for:
+/// most inputs fit.
+const FIRST_READ_BYTES: usize = 16 * 1024;
+
+/// Reads `file` into `buf` until `buf` is full or the file ends; the bytes
+/// read. Fewer than `buf.len()` means the file has ended.
+fn fill(file: &mut std::fs::File, buf: &mut [u8]) -> io::Result<usize> {
+    use std::io::Read;
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Copies `bytes` into `buf[..bytes.len()]`, growing `buf` if it is
+/// shorter, as [`FileSystem::read_into`] hands a file back.
+fn copy_into(bytes: &[u8], buf: &mut Vec<u8>) -> usize {
+    if buf.len() < bytes.len() {
+        buf.resize(bytes.len(), 0);
+    }
+    buf[..bytes.len()].copy_from_slice(bytes);
+    bytes.len()
+}
+
 impl FileSystem for OnDisk {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         // `std::fs::read` asks for the file's size first. Most inputs are
@@ -220,39 +245,29 @@ impl FileSystem for OnDisk {
         // build of thousands of small files; only a file that fills it is
         // asked for its size, so large files still grow once.
         use std::io::Read;
-        const FIRST: usize = 16 * 1024;
         thread_local! {
-            static FIRST_READ: std::cell::RefCell<Box<[u8]>> = std::cell::RefCell::new(vec![0; FIRST].into_boxed_slice());
+            static FIRST_READ: std::cell::RefCell<Box<[u8]>> = std::cell::RefCell::new(vec![0; FIRST_READ_BYTES].into_boxed_slice());
         }
         let mut file = std::fs::File::open(path)?;
         let mut buf = FIRST_READ.with_borrow_mut(|first| -> io::Result<Vec<u8>> {
-            let mut len = 0;
-            while len < FIRST {
-                match file.read(&mut first[len..]) {
-                    Ok(0) => break,
-                    Ok(n) => len += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            if len < FIRST {
+            let len = fill(&mut file, first)?;
+            if len < FIRST_READ_BYTES {
                 return Ok(first[..len].to_vec());
             }
             let size = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
-            let mut buf = Vec::with_capacity(size.max(FIRST) + 1);
+            let mut buf = Vec::with_capacity(size.max(FIRST_READ_BYTES) + 1);
             buf.extend_from_slice(&first[..]);
             Ok(buf)
         })?;
-        if buf.len() == FIRST {
+        if buf.len() == FIRST_READ_BYTES {
             file.read_to_end(&mut buf)?;
         }
         Ok(buf)
     }
     fn read_into(&self, path: &Path, buf: &mut Vec<u8>) -> io::Result<usize> {
-        use std::io::Read;
         let mut file = std::fs::File::open(path)?;
-        if buf.len() < 16 * 1024 {
-            buf.resize(16 * 1024, 0);
+        if buf.len() < FIRST_READ_BYTES {
+            buf.resize(FIRST_READ_BYTES, 0);
         }
         let mut n = 0;
         let mut asked = false;
@@ -264,11 +279,9 @@ impl FileSystem for OnDisk {
                 asked = true;
                 buf.resize((size + 1).max(n * 2), 0);
             }
-            match file.read(&mut buf[n..]) {
-                Ok(0) => return Ok(n),
-                Ok(k) => n += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+            n += fill(&mut file, &mut buf[n..])?;
+            if n < buf.len() {
+                return Ok(n);
             }
         }
     }
@@ -400,13 +413,7 @@ impl<F: FileSystem> FileSystem for Overlay<'_, F> {
     }
     fn read_into(&self, path: &Path, buf: &mut Vec<u8>) -> io::Result<usize> {
         match self.files.get(&clean(path)) {
-            Some(b) => {
-                if buf.len() < b.len() {
-                    buf.resize(b.len(), 0);
-                }
-                buf[..b.len()].copy_from_slice(b);
-                Ok(b.len())
-            }
+            Some(b) => Ok(copy_into(b, buf)),
             None => self.base.read_into(path, buf),
         }
     }
