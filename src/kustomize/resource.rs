@@ -54,7 +54,13 @@ impl fmt::Display for Gvk {
     /// kustomize's form: `Kind.version.group`, with `[noKind]`, `[noVer]`
     /// and `[noGrp]` for empty parts. Sorting depends on this text.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let or = |s: &str, d: &'static str| if s.is_empty() { d.to_string() } else { s.to_string() };
+        fn or<'s>(s: &'s str, default: &'static str) -> &'s str {
+            if s.is_empty() {
+                default
+            } else {
+                s
+            }
+        }
         write!(f, "{}.{}.{}", or(&self.kind, "[noKind]"), or(&self.version, "[noVer]"), or(&self.group, "[noGrp]"))
     }
 }

@@ -149,12 +149,9 @@ fn gvk_sort_string(g: &Gvk, out: &mut String) {
 /// with `[noKind]`, `[noVer]`, `[noGrp]`), then `|namespace|name`, with
 /// `~X` and `~N` for empty ones.
 fn id_sort_string(id: &ResId, out: &mut String) {
-    push_or(out, &id.gvk.kind, "[noKind]");
-    out.push('.');
-    push_or(out, &id.gvk.version, "[noVer]");
-    out.push('.');
-    push_or(out, &id.gvk.group, "[noGrp]");
-    out.push('|');
+    use std::fmt::Write;
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{}|", id.gvk);
     push_or(out, &id.namespace, "~X");
     out.push('|');
     push_or(out, &id.name, "~N");
