@@ -28,7 +28,9 @@ fn main() {
     }
     let (mut read, mut declined, mut bad) = (0, 0, 0);
     for f in &files {
-        let Ok(text) = std::fs::read_to_string(f) else { continue };
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
         match compose::kustomize::yaml::parse::fast_reader_agrees(&text) {
             Ok(true) => read += 1,
             Ok(false) => {
@@ -43,7 +45,10 @@ fn main() {
             }
         }
     }
-    println!("{} files: {read} read fast, {declined} declined, {bad} disagreements", files.len());
+    println!(
+        "{} files: {read} read fast, {declined} declined, {bad} disagreements",
+        files.len()
+    );
     if bad > 0 {
         std::process::exit(1);
     }

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use compose::kustomize::yaml::{emit, parse};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -28,13 +30,16 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let dir = std::env::args().nth(1).ok_or_else(|| anyhow::anyhow!("usage: yaml_floor DIR"))?;
+    let dir = std::env::args()
+        .nth(1)
+        .ok_or_else(|| anyhow::anyhow!("usage: yaml_floor DIR"))?;
     let mut paths = Vec::new();
     files(Path::new(&dir), &mut paths)?;
     let mut docs = Vec::new();
     for p in &paths {
         let text = std::fs::read_to_string(p)?;
-        let parsed = parse::parse_stream(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+        let parsed =
+            parse::parse_stream(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
         let is_kustomization = p.file_stem().is_some_and(|s| s == "kustomization");
         if !is_kustomization {
             docs.extend(parsed);

@@ -117,7 +117,11 @@ pub struct KubectlArgs {
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
     /// Bound on every request kubectl makes (e.g. `30s`).
-    #[arg(long = "request-timeout", value_name = "DURATION", default_value = "30s")]
+    #[arg(
+        long = "request-timeout",
+        value_name = "DURATION",
+        default_value = "30s"
+    )]
     pub request_timeout: String,
 }
 
@@ -243,7 +247,11 @@ pub struct KustomizeArgs {
     #[arg(value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
     /// Whether files outside the kustomization root may be read.
-    #[arg(long = "load-restrictor", value_enum, default_value = "LoadRestrictionsRootOnly")]
+    #[arg(
+        long = "load-restrictor",
+        value_enum,
+        default_value = "LoadRestrictionsRootOnly"
+    )]
     pub load_restrictor: LoadRestrictorArg,
 }
 

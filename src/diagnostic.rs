@@ -44,12 +44,20 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic without a place.
     pub fn new(message: impl Into<String>) -> Self {
-        Diagnostic { origin: None, message: message.into(), notes: Vec::new() }
+        Diagnostic {
+            origin: None,
+            message: message.into(),
+            notes: Vec::new(),
+        }
     }
 
     /// A diagnostic at `origin`.
     pub fn at(origin: Origin, message: impl Into<String>) -> Self {
-        Diagnostic { origin: Some(origin), message: message.into(), notes: Vec::new() }
+        Diagnostic {
+            origin: Some(origin),
+            message: message.into(),
+            notes: Vec::new(),
+        }
     }
 
     /// Adds a note line.
@@ -62,9 +70,20 @@ impl Diagnostic {
     pub fn headline(&self) -> String {
         match &self.origin {
             None => self.message.clone(),
-            Some(Origin::File { path, line: Some(l), col, .. }) if *col > 0 => format!("{path}:{l}:{col}: {}", self.message),
-            Some(Origin::File { path, line: Some(l), .. }) => format!("{path}:{l}: {}", self.message),
-            Some(Origin::File { path, line: None, .. }) => format!("{path}: {}", self.message),
+            Some(Origin::File {
+                path,
+                line: Some(l),
+                col,
+                ..
+            }) if *col > 0 => format!("{path}:{l}:{col}: {}", self.message),
+            Some(Origin::File {
+                path,
+                line: Some(l),
+                ..
+            }) => format!("{path}:{l}: {}", self.message),
+            Some(Origin::File {
+                path, line: None, ..
+            }) => format!("{path}: {}", self.message),
             Some(Origin::Arg(a)) => format!("{a}: {}", self.message),
             Some(Origin::Env(v)) => format!("environment variable {v}: {}", self.message),
         }
@@ -74,7 +93,13 @@ impl Diagnostic {
     pub fn render(&self) -> String {
         let mut out = self.headline();
         out.push('\n');
-        if let Some(Origin::File { line: Some(l), col, source: Some(src), .. }) = &self.origin {
+        if let Some(Origin::File {
+            line: Some(l),
+            col,
+            source: Some(src),
+            ..
+        }) = &self.origin
+        {
             if let Some(text) = src.lines().nth(l.saturating_sub(1)) {
                 let num = l.to_string();
                 let pad = " ".repeat(num.len());
@@ -82,7 +107,11 @@ impl Diagnostic {
                 let _ = writeln!(out, "{num} | {text}");
                 if *col > 0 {
                     // Tabs before the column keep their width so the caret lines up.
-                    let lead: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+                    let lead: String = text
+                        .chars()
+                        .take(col - 1)
+                        .map(|c| if c == '\t' { '\t' } else { ' ' })
+                        .collect();
                     let _ = writeln!(out, "{pad} | {lead}^");
                 }
             }
@@ -101,7 +130,12 @@ mod tests {
     #[test]
     fn renders_location_excerpt_and_caret() {
         let d = Diagnostic::at(
-            Origin::File { path: "values/dev.yaml".into(), line: Some(2), col: 13, source: Some("api:\n  replicas: three\n".into()) },
+            Origin::File {
+                path: "values/dev.yaml".into(),
+                line: Some(2),
+                col: 13,
+                source: Some("api:\n  replicas: three\n".into()),
+            },
             "api.replicas: \"three\" is not of type integer",
         )
         .with_note("help: write a whole number");
@@ -113,8 +147,14 @@ mod tests {
 
     #[test]
     fn renders_args_and_env() {
-        assert_eq!(Diagnostic::at(Origin::Arg("--set a=b".into()), "bad").headline(), "--set a=b: bad");
-        assert_eq!(Diagnostic::at(Origin::Env("X".into()), "bad").headline(), "environment variable X: bad");
+        assert_eq!(
+            Diagnostic::at(Origin::Arg("--set a=b".into()), "bad").headline(),
+            "--set a=b: bad"
+        );
+        assert_eq!(
+            Diagnostic::at(Origin::Env("X".into()), "bad").headline(),
+            "environment variable X: bad"
+        );
         assert_eq!(Diagnostic::new("plain").render(), "plain\n");
     }
 }

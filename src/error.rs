@@ -57,7 +57,10 @@ impl Error {
 
     /// An I/O error about `path`.
     pub fn io(path: impl Into<PathBuf>, err: &std::io::Error) -> Error {
-        Error::Io { path: path.into(), reason: err.to_string() }
+        Error::Io {
+            path: path.into(),
+            reason: err.to_string(),
+        }
     }
 
     /// A single diagnostic.
@@ -71,8 +74,13 @@ impl fmt::Display for Error {
         match self {
             Error::Usage(m) | Error::Internal(m) => f.write_str(m),
             Error::ValuesNotFound { name, tried } => {
-                let tried: Vec<String> = tried.iter().map(|p| format!("`{}`", p.display())).collect();
-                write!(f, "values file `{name}` not found (looked for {})", tried.join(" and "))
+                let tried: Vec<String> =
+                    tried.iter().map(|p| format!("`{}`", p.display())).collect();
+                write!(
+                    f,
+                    "values file `{name}` not found (looked for {})",
+                    tried.join(" and ")
+                )
             }
             Error::Io { path, reason } => write!(f, "{}: {reason}", path.display()),
             Error::Diagnostics(ds) => {
@@ -81,7 +89,11 @@ impl fmt::Display for Error {
             }
             Error::Build(e) => write!(f, "{e}"),
             Error::Deploy(e) => write!(f, "{e}"),
-            Error::StaleSchema(p) => write!(f, "{} is out of date; run `compose schema --write`", p.display()),
+            Error::StaleSchema(p) => write!(
+                f,
+                "{} is out of date; run `compose schema --write`",
+                p.display()
+            ),
         }
     }
 }
@@ -109,12 +121,25 @@ mod tests {
         assert_eq!(Error::Usage("x".into()).exit_code(), 2);
         assert_eq!(Error::Internal("x".into()).exit_code(), 2);
         assert_eq!(Error::Diagnostics(vec![]).exit_code(), 1);
-        assert_eq!(Error::ValuesNotFound { name: "a".into(), tried: vec![] }.exit_code(), 1);
+        assert_eq!(
+            Error::ValuesNotFound {
+                name: "a".into(),
+                tried: vec![]
+            }
+            .exit_code(),
+            1
+        );
     }
 
     #[test]
     fn values_not_found_names_every_place() {
-        let e = Error::ValuesNotFound { name: "x.yaml".into(), tried: vec!["x.yaml".into(), "values/x.yaml".into()] };
-        assert_eq!(e.to_string(), "values file `x.yaml` not found (looked for `x.yaml` and `values/x.yaml`)");
+        let e = Error::ValuesNotFound {
+            name: "x.yaml".into(),
+            tried: vec!["x.yaml".into(), "values/x.yaml".into()],
+        };
+        assert_eq!(
+            e.to_string(),
+            "values file `x.yaml` not found (looked for `x.yaml` and `values/x.yaml`)"
+        );
     }
 }

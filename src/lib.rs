@@ -45,7 +45,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     let drop_in = matches!(cli.command, Some(cli::Command::Kustomize(_)));
     // Variables that are not Unicode cannot name values; skip them rather
     // than fail on an unrelated part of the environment.
-    let env = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    let env = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
     match execute(cli, env) {
         Ok(out) => {
             for w in &out.warnings {
@@ -77,15 +78,23 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
 
 /// Resolves settings and runs the command. `anyhow` stops here: stages
 /// return typed errors, and `run` looks at the type to pick the exit code.
-fn execute(cli: cli::Cli, env: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<pipeline::Output> {
+fn execute(
+    cli: cli::Cli,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> anyhow::Result<pipeline::Output> {
     use settings::Settings;
     Ok(match Settings::resolve(cli, env)? {
-        Settings::Render { values, output_dir } => pipeline::render(&values, output_dir.as_deref())?,
+        Settings::Render { values, output_dir } => {
+            pipeline::render(&values, output_dir.as_deref())?
+        }
         Settings::Apply { values, options } => pipeline::apply(&values, &options)?,
         Settings::Diff { values, options } => pipeline::diff(&values, &options)?,
         Settings::AppSet { project, spec } => pipeline::appset(&project, &spec)?,
         Settings::Template(vs) => pipeline::template(&vs)?,
-        Settings::Validate { values, kubernetes_version } => pipeline::validate(&values, kubernetes_version.as_deref())?,
+        Settings::Validate {
+            values,
+            kubernetes_version,
+        } => pipeline::validate(&values, kubernetes_version.as_deref())?,
         Settings::Lint { values, strict } => pipeline::lint(&values, strict)?,
         Settings::Schema { project, mode } => pipeline::schema_command(&project, mode)?,
         Settings::Kustomize { dir, restrictor } => pipeline::kustomize(&dir, restrictor)?,

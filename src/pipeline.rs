@@ -48,7 +48,11 @@ pub fn prepare(vs: &ValuesSettings) -> Result<Prepared, Error> {
     let loaded = values::load(vs, &schema)?;
     schema::validate::validate(&schema, &loaded, &components).map_err(Error::Diagnostics)?;
     let values = Values::from_tree(&loaded.tree, &components)?;
-    Ok(Prepared { values, components, layers: loaded.layers.len() })
+    Ok(Prepared {
+        values,
+        components,
+        layers: loaded.layers.len(),
+    })
 }
 
 /// `compose validate`: the values, then (with a Kubernetes version) the
@@ -56,37 +60,71 @@ pub fn prepare(vs: &ValuesSettings) -> Result<Prepared, Error> {
 pub fn validate(vs: &ValuesSettings, kubernetes_version: Option<&str>) -> Result<Output, Error> {
     let p = prepare(vs)?;
     let enabled = p.values.components.values().filter(|c| c.enabled).count();
-    let values_note = format!("values are valid ({} layers, {enabled} of {} components enabled)", p.layers, p.components.len());
+    let values_note = format!(
+        "values are valid ({} layers, {enabled} of {} components enabled)",
+        p.layers,
+        p.components.len()
+    );
     let Some(version) = kubernetes_version else {
-        return Ok(Output { note: Some(values_note), ..Output::default() });
+        return Ok(Output {
+            note: Some(values_note),
+            ..Output::default()
+        });
     };
     let text = render_kustomization(&vs.project, &p.values)?;
     let objects: Vec<(crate::kustomize::yaml::Node, Option<String>)> =
-        build_objects_with_kustomization(&vs.project.root, &text)?.into_iter().map(|r| (r.node, r.meta.origin.as_deref().and_then(origin_file))).collect();
-    let report = crate::manifests::validate(&objects, version).map_err(|e| Error::Usage(e.to_string()))?;
+        build_objects_with_kustomization(&vs.project.root, &text)?
+            .into_iter()
+            .map(|r| (r.node, r.meta.origin.as_deref().and_then(origin_file)))
+            .collect();
+    let report =
+        crate::manifests::validate(&objects, version).map_err(|e| Error::Usage(e.to_string()))?;
     if !report.problems.is_empty() {
         return Err(Error::Diagnostics(
-            report.problems.iter().map(|pr| crate::diagnostic::Diagnostic::new(format!("Kubernetes {version}: {pr}"))).collect(),
+            report
+                .problems
+                .iter()
+                .map(|pr| crate::diagnostic::Diagnostic::new(format!("Kubernetes {version}: {pr}")))
+                .collect(),
         ));
     }
-    let mut note = format!("{values_note}; {} objects valid against the Kubernetes {version} API", report.checked);
+    let mut note = format!(
+        "{values_note}; {} objects valid against the Kubernetes {version} API",
+        report.checked
+    );
     if !report.skipped.is_empty() {
-        note.push_str(&format!(" (no schema, not checked: {})", report.skipped.join(", ")));
+        note.push_str(&format!(
+            " (no schema, not checked: {})",
+            report.skipped.join(", ")
+        ));
     }
-    Ok(Output { note: Some(note), ..Output::default() })
+    Ok(Output {
+        note: Some(note),
+        ..Output::default()
+    })
 }
 
 /// The file named by an origin annotation text (`path: …` for resources,
 /// `configuredIn: …` for generated objects).
 fn origin_file(origin: &str) -> Option<String> {
-    origin.lines().find_map(|l| l.strip_prefix("path: ").or_else(|| l.strip_prefix("configuredIn: "))).map(str::to_string)
+    origin
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("path: ")
+                .or_else(|| l.strip_prefix("configuredIn: "))
+        })
+        .map(str::to_string)
 }
 
 /// `compose template`: the generated kustomization.
 pub fn template(vs: &ValuesSettings) -> Result<Output, Error> {
     let p = prepare(vs)?;
     let text = render_kustomization(&vs.project, &p.values)?;
-    Ok(Output { stdout: text, warnings: label_warnings(&vs.project, &p.values), ..Output::default() })
+    Ok(Output {
+        stdout: text,
+        warnings: label_warnings(&vs.project, &p.values),
+        ..Output::default()
+    })
 }
 
 /// `compose` / `compose render`: the built manifests, printed or written
@@ -94,11 +132,19 @@ pub fn template(vs: &ValuesSettings) -> Result<Output, Error> {
 pub fn render(vs: &ValuesSettings, output_dir: Option<&Path>) -> Result<Output, Error> {
     let (_, out, warnings) = build(vs)?;
     match output_dir {
-        None => Ok(Output { stdout: out, warnings, ..Output::default() }),
+        None => Ok(Output {
+            stdout: out,
+            warnings,
+            ..Output::default()
+        }),
         Some(dir) => {
             let docs = crate::deploy::parse_manifests(&out)?;
             let files = crate::deploy::write_output_dir(&docs, dir)?;
-            Ok(Output { warnings, note: Some(format!("wrote {} files to {}", files.len(), dir.display())), ..Output::default() })
+            Ok(Output {
+                warnings,
+                note: Some(format!("wrote {} files to {}", files.len(), dir.display())),
+                ..Output::default()
+            })
         }
     }
 }
@@ -118,8 +164,17 @@ fn project_name(project: &Project, values: Option<&Values>) -> String {
         return n;
     }
     let defaults = project.root.join("values").join("values.yaml");
-    let from_defaults = std::fs::read_to_string(defaults).ok().and_then(|t| crate::kustomize::yaml::parse_one(&t).ok()).and_then(|n| n.str_at(&["name"]).map(str::to_string));
-    from_defaults.unwrap_or_else(|| project.root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+    let from_defaults = std::fs::read_to_string(defaults)
+        .ok()
+        .and_then(|t| crate::kustomize::yaml::parse_one(&t).ok())
+        .and_then(|n| n.str_at(&["name"]).map(str::to_string));
+    from_defaults.unwrap_or_else(|| {
+        project
+            .root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    })
 }
 
 /// `compose apply`: render, then kubectl apply; kubectl's exit code.
@@ -128,14 +183,22 @@ pub fn apply(vs: &ValuesSettings, options: &crate::deploy::ApplyOptions) -> Resu
     let mut options = options.clone();
     options.project = project_name(&vs.project, Some(&p.values));
     let outcome = crate::deploy::apply_yaml(&out, &options)?;
-    Ok(Output { warnings, code: exit_byte(outcome.exit_code()), ..Output::default() })
+    Ok(Output {
+        warnings,
+        code: exit_byte(outcome.exit_code()),
+        ..Output::default()
+    })
 }
 
 /// `compose diff`: render, then kubectl diff; kubectl's exit code (1 = changes).
 pub fn diff(vs: &ValuesSettings, options: &crate::deploy::DiffOptions) -> Result<Output, Error> {
     let (_, out, warnings) = build(vs)?;
     let outcome = crate::deploy::diff_yaml(&out, options)?;
-    Ok(Output { warnings, code: exit_byte(outcome.exit_code()), ..Output::default() })
+    Ok(Output {
+        warnings,
+        code: exit_byte(outcome.exit_code()),
+        ..Output::default()
+    })
 }
 
 /// `compose lint`: render, then report findings on stdout, one per
@@ -144,18 +207,35 @@ pub fn lint(vs: &ValuesSettings, strict: bool) -> Result<Output, Error> {
     let p = prepare(vs)?;
     let text = render_kustomization(&vs.project, &p.values)?;
     // The objects as built, without printing and parsing them again.
-    let objects: Vec<crate::kustomize::yaml::Node> = build_objects_with_kustomization(&vs.project.root, &text)?.into_iter().map(|r| r.node).collect();
+    let objects: Vec<crate::kustomize::yaml::Node> =
+        build_objects_with_kustomization(&vs.project.root, &text)?
+            .into_iter()
+            .map(|r| r.node)
+            .collect();
     let settings = &p.values.globals.lint;
     let options = crate::lint::Options {
         environment: crate::settings::environment_of(vs),
-        production: settings.production_environments.clone().unwrap_or_else(|| vec!["prod".into(), "production".into()]),
+        production: settings
+            .production_environments
+            .clone()
+            .unwrap_or_else(|| vec!["prod".into(), "production".into()]),
         external: settings.external.clone(),
     };
     let mut findings = kustomization_findings(&vs.project, &p.values);
     findings.extend(crate::lint::check(&objects, &options));
     let stdout: String = findings.iter().map(|f| format!("{f}\n")).collect();
-    let note = format!("{} finding{} ({} objects checked)", findings.len(), if findings.len() == 1 { "" } else { "s" }, objects.len());
-    Ok(Output { stdout, note: Some(note), code: u8::from(strict && !findings.is_empty()), ..Output::default() })
+    let note = format!(
+        "{} finding{} ({} objects checked)",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" },
+        objects.len()
+    );
+    Ok(Output {
+        stdout,
+        note: Some(note),
+        code: u8::from(strict && !findings.is_empty()),
+        ..Output::default()
+    })
 }
 
 /// `compose argocd appset`.
@@ -165,7 +245,10 @@ pub fn appset(project: &Project, spec: &crate::deploy::AppSetSpec) -> Result<Out
         spec.project = project_name(project, None);
     }
     let node = crate::deploy::appset(&spec)?;
-    Ok(Output { stdout: crate::kustomize::yaml::emit_document(&node), ..Output::default() })
+    Ok(Output {
+        stdout: crate::kustomize::yaml::emit_document(&node),
+        ..Output::default()
+    })
 }
 
 /// A process exit code as ours: kubectl's code when it fits, else 1.
@@ -182,30 +265,69 @@ fn render_kustomization(project: &Project, values: &Values) -> Result<String, Er
 /// `kustomization.yaml`, without writing anything.
 pub fn build_with_kustomization(root: &Path, kustomization: &str) -> Result<String, Error> {
     with_generated(root, kustomization, |fs| {
-        crate::kustomize::build_yaml(fs, root, &BuildOptions { load_restrictor: LoadRestrictor::RootOnly, ..BuildOptions::default() })
+        crate::kustomize::build_yaml(
+            fs,
+            root,
+            &BuildOptions {
+                load_restrictor: LoadRestrictor::RootOnly,
+                ..BuildOptions::default()
+            },
+        )
     })
 }
 
 /// Like [`build_with_kustomization`], but the objects themselves, each
 /// knowing the file it came from.
-fn build_objects_with_kustomization(root: &Path, kustomization: &str) -> Result<Vec<crate::kustomize::resource::Resource>, Error> {
-    let opts = BuildOptions { track_origins: true, ..BuildOptions::default() };
-    with_generated(root, kustomization, |fs| crate::kustomize::build(fs, root, &opts))
+fn build_objects_with_kustomization(
+    root: &Path,
+    kustomization: &str,
+) -> Result<Vec<crate::kustomize::resource::Resource>, Error> {
+    let opts = BuildOptions {
+        track_origins: true,
+        ..BuildOptions::default()
+    };
+    with_generated(root, kustomization, |fs| {
+        crate::kustomize::build(fs, root, &opts)
+    })
 }
 
 /// Runs `build` over the project with `kustomization` laid over it as its
 /// `kustomization.yaml`, in memory.
-fn with_generated<T>(root: &Path, kustomization: &str, build: impl FnOnce(&dyn FileSystem) -> crate::kustomize::Result<T>) -> Result<T, Error> {
+fn with_generated<T>(
+    root: &Path,
+    kustomization: &str,
+    build: impl FnOnce(&dyn FileSystem) -> crate::kustomize::Result<T>,
+) -> Result<T, Error> {
     let mut files = BTreeMap::new();
-    files.insert(root.join("kustomization.yaml"), kustomization.as_bytes().to_vec());
-    let overlay = Overlay { base: &OnDisk::new(), files };
-    build(&overlay).map_err(|e| Error::Build(e.context("building the generated kustomization (print it with `compose template`)")))
+    files.insert(
+        root.join("kustomization.yaml"),
+        kustomization.as_bytes().to_vec(),
+    );
+    let overlay = Overlay {
+        base: &OnDisk::new(),
+        files,
+    };
+    build(&overlay).map_err(|e| {
+        Error::Build(
+            e.context("building the generated kustomization (print it with `compose template`)"),
+        )
+    })
 }
 
 /// `compose kustomize DIR`.
 pub fn kustomize(dir: &Path, restrictor: LoadRestrictor) -> Result<Output, Error> {
-    let objects = crate::kustomize::build(&OnDisk::new(), dir, &BuildOptions { load_restrictor: restrictor, ..BuildOptions::default() })?;
-    Ok(Output { objects, ..Output::default() })
+    let objects = crate::kustomize::build(
+        &OnDisk::new(),
+        dir,
+        &BuildOptions {
+            load_restrictor: restrictor,
+            ..BuildOptions::default()
+        },
+    )?;
+    Ok(Output {
+        objects,
+        ..Output::default()
+    })
 }
 
 /// `compose schema`.
@@ -214,20 +336,37 @@ pub fn schema_command(project: &Project, mode: SchemaMode) -> Result<Output, Err
     let text = schema::to_text(&schema::generate(&components)?);
     let path = project.root.join(schema::SCHEMA_PATH);
     match mode {
-        SchemaMode::Print => Ok(Output { stdout: text, ..Output::default() }),
+        SchemaMode::Print => Ok(Output {
+            stdout: text,
+            ..Output::default()
+        }),
         SchemaMode::Write => {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, &e))?;
             }
             std::fs::write(&path, text).map_err(|e| Error::io(&path, &e))?;
-            Ok(Output { note: Some(format!("wrote {}", project.show(Path::new(schema::SCHEMA_PATH)))), ..Output::default() })
+            Ok(Output {
+                note: Some(format!(
+                    "wrote {}",
+                    project.show(Path::new(schema::SCHEMA_PATH))
+                )),
+                ..Output::default()
+            })
         }
         SchemaMode::Check => {
             let current = std::fs::read_to_string(&path).unwrap_or_default();
             if current == text {
-                Ok(Output { note: Some(format!("{} is up to date", project.show(Path::new(schema::SCHEMA_PATH)))), ..Output::default() })
+                Ok(Output {
+                    note: Some(format!(
+                        "{} is up to date",
+                        project.show(Path::new(schema::SCHEMA_PATH))
+                    )),
+                    ..Output::default()
+                })
             } else {
-                Err(Error::StaleSchema(std::path::PathBuf::from(project.show(Path::new(schema::SCHEMA_PATH)))))
+                Err(Error::StaleSchema(std::path::PathBuf::from(
+                    project.show(Path::new(schema::SCHEMA_PATH)),
+                )))
             }
         }
     }
@@ -236,7 +375,11 @@ pub fn schema_command(project: &Project, mode: SchemaMode) -> Result<Output, Err
 /// Warns about enabled components whose kustomization sets `labels` or
 /// `commonLabels` (see [`kustomization_findings`]).
 pub fn label_warnings(project: &Project, values: &Values) -> Vec<String> {
-    kustomization_findings(project, values).into_iter().filter(|f| f.rule == "component-labels").map(|f| format!("{}: {}; {}", f.subject, f.message, f.fix)).collect()
+    kustomization_findings(project, values)
+        .into_iter()
+        .filter(|f| f.rule == "component-labels")
+        .map(|f| format!("{}: {}; {}", f.subject, f.message, f.fix))
+        .collect()
 }
 
 /// Findings about the kustomizations of the enabled components:
@@ -253,8 +396,12 @@ pub fn kustomization_findings(project: &Project, values: &Values) -> Vec<crate::
         let dir = Path::new("components").join(name);
         for file in crate::kustomize::loader::KUSTOMIZATION_FILE_NAMES {
             let rel = dir.join(file);
-            let Ok(text) = std::fs::read_to_string(project.root.join(&rel)) else { continue };
-            let Ok(doc) = crate::kustomize::yaml::parse_one(&text) else { break };
+            let Ok(text) = std::fs::read_to_string(project.root.join(&rel)) else {
+                continue;
+            };
+            let Ok(doc) = crate::kustomize::yaml::parse_one(&text) else {
+                break;
+            };
             let subject = project.show(&rel);
             for field in ["labels", "commonLabels"] {
                 if doc.get(field).is_some() {
@@ -266,9 +413,16 @@ pub fn kustomization_findings(project: &Project, values: &Values) -> Vec<crate::
                     });
                 }
             }
-            let common = doc.get("commonLabels").is_some_and(|l| !matches!(l, crate::kustomize::yaml::Node::Null));
+            let common = doc
+                .get("commonLabels")
+                .is_some_and(|l| !matches!(l, crate::kustomize::yaml::Node::Null));
             let selecting = match doc.get("labels") {
-                Some(crate::kustomize::yaml::Node::Seq(entries)) => entries.iter().any(|e| matches!(e.get("includeSelectors"), Some(crate::kustomize::yaml::Node::Bool(true)))),
+                Some(crate::kustomize::yaml::Node::Seq(entries)) => entries.iter().any(|e| {
+                    matches!(
+                        e.get("includeSelectors"),
+                        Some(crate::kustomize::yaml::Node::Bool(true))
+                    )
+                }),
                 _ => false,
             };
             if common || selecting {

@@ -25,7 +25,9 @@ pub fn objects(objects: Vec<crate::kustomize::resource::Resource>) {
     }
     let mut o = std::io::stdout().lock();
     let threads = crate::kustomize::parallel::thread_count(0);
-    crate::kustomize::build::print(objects, threads, |text, _, _| o.write_all(text.as_bytes()).is_ok());
+    crate::kustomize::build::print(objects, threads, |text, _, _| {
+        o.write_all(text.as_bytes()).is_ok()
+    });
     let _ = o.flush();
 }
 
@@ -41,7 +43,11 @@ pub fn diagnostics(ds: &[Diagnostic]) {
         let _ = e.write_all(d.render().as_bytes());
     }
     if ds.len() > 1 {
-        let _ = writeln!(e, "error: {} problems found; nothing was rendered", ds.len());
+        let _ = writeln!(
+            e,
+            "error: {} problems found; nothing was rendered",
+            ds.len()
+        );
     }
 }
 

@@ -15,7 +15,10 @@
 //! then under the project's `values/` directory, so
 //! `compose --values values-prod.yaml` works from the project root.
 
-use crate::cli::{ArgocdCommand, Cli, Command, DryRunArg, KubectlArgs, KustomizeArgs, LoadRestrictorArg, RenderArgs, SchemaArgs, ValuesArgs};
+use crate::cli::{
+    ArgocdCommand, Cli, Command, DryRunArg, KubectlArgs, KustomizeArgs, LoadRestrictorArg,
+    RenderArgs, SchemaArgs, ValuesArgs,
+};
 use crate::deploy::{AppSetSpec, ApplyOptions, DiffOptions, DryRun, Kubectl};
 use crate::error::Error;
 use std::path::{Path, PathBuf};
@@ -38,7 +41,10 @@ impl Project {
     /// A project at `dir` (relative to the current directory).
     pub fn at(dir: &Path) -> Result<Project, Error> {
         let abs = std::path::absolute(dir).map_err(|e| Error::io(dir, &e))?;
-        Ok(Project { shown: dir.to_path_buf(), root: crate::kustomize::fs::clean(&abs) })
+        Ok(Project {
+            shown: dir.to_path_buf(),
+            root: crate::kustomize::fs::clean(&abs),
+        })
     }
 
     /// How to show a project file to the user: joined to the root as the
@@ -153,10 +159,13 @@ pub enum Settings {
 
 impl Settings {
     /// Resolves the parsed command line against the environment.
-    pub fn resolve(cli: Cli, env: impl IntoIterator<Item = (String, String)>) -> Result<Settings, Error> {
+    pub fn resolve(
+        cli: Cli,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, Error> {
         let env: Vec<(String, String)> = env.into_iter().collect();
-    // The values layer sees only its own variables (see values_settings);
-    // kubectl's program comes from the full list.
+        // The values layer sees only its own variables (see values_settings);
+        // kubectl's program comes from the full list.
         Ok(match cli.command {
             None => render_settings(cli.render, &env)?,
             Some(Command::Render(a)) => render_settings(a, &env)?,
@@ -166,11 +175,21 @@ impl Settings {
                 kubernetes_version: if a.values_only {
                     None
                 } else {
-                    Some(a.kubernetes_version.unwrap_or_else(|| crate::manifests::default_version().to_string()))
+                    Some(
+                        a.kubernetes_version
+                            .unwrap_or_else(|| crate::manifests::default_version().to_string()),
+                    )
                 },
             },
-            Some(Command::Lint(a)) => Settings::Lint { values: values_settings(a.values, &env)?, strict: a.strict },
-            Some(Command::Schema(SchemaArgs { write, check, project })) => Settings::Schema {
+            Some(Command::Lint(a)) => Settings::Lint {
+                values: values_settings(a.values, &env)?,
+                strict: a.strict,
+            },
+            Some(Command::Schema(SchemaArgs {
+                write,
+                check,
+                project,
+            })) => Settings::Schema {
                 project: Project::at(&project)?,
                 mode: if write {
                     SchemaMode::Write
@@ -180,8 +199,13 @@ impl Settings {
                     SchemaMode::Print
                 },
             },
-            Some(Command::Kustomize(KustomizeArgs { dir, load_restrictor })) => Settings::Kustomize {
-                dir: crate::kustomize::fs::clean(&std::path::absolute(&dir).map_err(|e| Error::io(&dir, &e))?),
+            Some(Command::Kustomize(KustomizeArgs {
+                dir,
+                load_restrictor,
+            })) => Settings::Kustomize {
+                dir: crate::kustomize::fs::clean(
+                    &std::path::absolute(&dir).map_err(|e| Error::io(&dir, &e))?,
+                ),
                 restrictor: match load_restrictor {
                     LoadRestrictorArg::RootOnly => crate::kustomize::LoadRestrictor::RootOnly,
                     LoadRestrictorArg::None => crate::kustomize::LoadRestrictor::None,
@@ -205,7 +229,13 @@ impl Settings {
             }
             Some(Command::Diff(a)) => {
                 let values = values_settings(a.values, &env)?;
-                Settings::Diff { values, options: DiffOptions { kubectl: kubectl(&a.kubectl, &env), force_conflicts: a.force_conflicts } }
+                Settings::Diff {
+                    values,
+                    options: DiffOptions {
+                        kubectl: kubectl(&a.kubectl, &env),
+                        force_conflicts: a.force_conflicts,
+                    },
+                }
             }
             Some(Command::Argocd(ArgocdCommand::Appset(a))) => {
                 let project = Project::at(&a.project)?;
@@ -224,12 +254,18 @@ impl Settings {
 }
 
 fn render_settings(a: RenderArgs, env: &[(String, String)]) -> Result<Settings, Error> {
-    Ok(Settings::Render { values: values_settings(a.values, env)?, output_dir: a.output_dir })
+    Ok(Settings::Render {
+        values: values_settings(a.values, env)?,
+        output_dir: a.output_dir,
+    })
 }
 
 /// kubectl from `COMPOSE_KUBECTL` (or PATH) with the connection flags.
 fn kubectl(a: &KubectlArgs, env: &[(String, String)]) -> Kubectl {
-    let program = env.iter().find(|(k, _)| k == crate::deploy::kubectl::KUBECTL_ENV).map(|(_, v)| std::ffi::OsString::from(v));
+    let program = env
+        .iter()
+        .find(|(k, _)| k == crate::deploy::kubectl::KUBECTL_ENV)
+        .map(|(_, v)| std::ffi::OsString::from(v));
     let mut k = Kubectl::with_program(crate::deploy::kubectl::resolve_program(program));
     k.context = a.context.clone();
     k.kubeconfig = a.kubeconfig.clone();
@@ -248,7 +284,11 @@ pub fn environment_of(values: &ValuesSettings) -> String {
         .rev()
         .find(|f| f.path != defaults)
         .and_then(|f| f.path.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .map(|stem| stem.strip_prefix("values-").map(str::to_string).unwrap_or(stem))
+        .map(|stem| {
+            stem.strip_prefix("values-")
+                .map(str::to_string)
+                .unwrap_or(stem)
+        })
         .unwrap_or_else(|| "default".to_string())
 }
 
@@ -257,21 +297,37 @@ fn values_settings(args: ValuesArgs, env: &[(String, String)]) -> Result<ValuesS
     let mut files = Vec::new();
     let defaults = Path::new("values").join("values.yaml");
     if project.root.join(&defaults).is_file() {
-        files.push(ValuesFile { path: project.root.join(&defaults), shown: project.show(&defaults) });
+        files.push(ValuesFile {
+            path: project.root.join(&defaults),
+            shown: project.show(&defaults),
+        });
     }
     for f in &args.values {
         let found = find_values_file(f, &project)?;
         // The same file twice in a row (typically `-f values.yaml` right
         // after the defaults) is one layer. Elsewhere a repeat is kept: it
         // re-applies the file over the layers between.
-        let same = |a: &ValuesFile| std::fs::canonicalize(&a.path).ok().is_some_and(|p| std::fs::canonicalize(&found.path).ok() == Some(p));
+        let same = |a: &ValuesFile| {
+            std::fs::canonicalize(&a.path)
+                .ok()
+                .is_some_and(|p| std::fs::canonicalize(&found.path).ok() == Some(p))
+        };
         if !files.last().is_some_and(same) {
             files.push(found);
         }
     }
-    let mut env: Vec<(String, String)> = env.iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).cloned().collect();
+    let mut env: Vec<(String, String)> = env
+        .iter()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+        .cloned()
+        .collect();
     env.sort();
-    Ok(ValuesSettings { project, files, sets: args.set, env })
+    Ok(ValuesSettings {
+        project,
+        files,
+        sets: args.set,
+        env,
+    })
 }
 
 /// Finds a `--values` file: as given (relative to the current directory),
@@ -279,18 +335,27 @@ fn values_settings(args: ValuesArgs, env: &[(String, String)]) -> Result<ValuesS
 pub fn find_values_file(name: &Path, project: &Project) -> Result<ValuesFile, Error> {
     if name.is_file() {
         let shown = name.to_string_lossy().into_owned();
-        return Ok(ValuesFile { path: name.to_path_buf(), shown });
+        return Ok(ValuesFile {
+            path: name.to_path_buf(),
+            shown,
+        });
     }
     let mut tried = vec![name.to_path_buf()];
     if name.is_relative() {
         let rel = Path::new("values").join(name);
         let candidate = project.root.join(&rel);
         if candidate.is_file() {
-            return Ok(ValuesFile { path: candidate, shown: project.show(&rel) });
+            return Ok(ValuesFile {
+                path: candidate,
+                shown: project.show(&rel),
+            });
         }
         tried.push(PathBuf::from(project.show(&rel)));
     }
-    Err(Error::ValuesNotFound { name: name.to_string_lossy().into_owned(), tried })
+    Err(Error::ValuesNotFound {
+        name: name.to_string_lossy().into_owned(),
+        tried,
+    })
 }
 
 #[cfg(test)]
@@ -300,15 +365,32 @@ mod tests {
 
     fn parse(args: &[&str]) -> Settings {
         let cli = Cli::try_parse_from(args).unwrap();
-        Settings::resolve(cli, vec![("COMPOSE_VALUES__b".to_string(), "2".to_string()), ("COMPOSE_VALUES__a".to_string(), "1".to_string()), ("OTHER".to_string(), "x".to_string())]).unwrap()
+        Settings::resolve(
+            cli,
+            vec![
+                ("COMPOSE_VALUES__b".to_string(), "2".to_string()),
+                ("COMPOSE_VALUES__a".to_string(), "1".to_string()),
+                ("OTHER".to_string(), "x".to_string()),
+            ],
+        )
+        .unwrap()
     }
 
     #[test]
     fn bare_form_renders_and_keeps_env_sorted() {
         match parse(&["compose", "--set", "a=1"]) {
-            Settings::Render { values: v, output_dir: None } => {
+            Settings::Render {
+                values: v,
+                output_dir: None,
+            } => {
                 assert_eq!(v.sets, vec!["a=1"]);
-                assert_eq!(v.env, vec![("COMPOSE_VALUES__a".to_string(), "1".to_string()), ("COMPOSE_VALUES__b".to_string(), "2".to_string())]);
+                assert_eq!(
+                    v.env,
+                    vec![
+                        ("COMPOSE_VALUES__a".to_string(), "1".to_string()),
+                        ("COMPOSE_VALUES__b".to_string(), "2".to_string())
+                    ]
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -316,9 +398,26 @@ mod tests {
 
     #[test]
     fn subcommands_resolve() {
-        assert!(matches!(parse(&["compose", "template"]), Settings::Template(_)));
-        assert!(matches!(parse(&["compose", "build", "--output-dir", "out"]), Settings::Render { output_dir: Some(_), .. }));
-        match parse(&["compose", "apply", "--dry-run", "server", "--prune", "--context", "c"]) {
+        assert!(matches!(
+            parse(&["compose", "template"]),
+            Settings::Template(_)
+        ));
+        assert!(matches!(
+            parse(&["compose", "build", "--output-dir", "out"]),
+            Settings::Render {
+                output_dir: Some(_),
+                ..
+            }
+        ));
+        match parse(&[
+            "compose",
+            "apply",
+            "--dry-run",
+            "server",
+            "--prune",
+            "--context",
+            "c",
+        ]) {
             Settings::Apply { options, .. } => {
                 assert_eq!(options.dry_run, DryRun::Server);
                 assert!(options.prune);
@@ -327,12 +426,32 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        match parse(&["compose", "argocd", "appset", "--envs", "dev,prod", "--repo-url", "https://example.com/r.git"]) {
+        match parse(&[
+            "compose",
+            "argocd",
+            "appset",
+            "--envs",
+            "dev,prod",
+            "--repo-url",
+            "https://example.com/r.git",
+        ]) {
             Settings::AppSet { spec, .. } => assert_eq!(spec.envs, vec!["dev", "prod"]),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(parse(&["compose", "schema", "--write"]), Settings::Schema { mode: SchemaMode::Write, .. }));
-        match parse(&["compose", "kustomize", "x", "--load-restrictor", "LoadRestrictionsNone"]) {
+        assert!(matches!(
+            parse(&["compose", "schema", "--write"]),
+            Settings::Schema {
+                mode: SchemaMode::Write,
+                ..
+            }
+        ));
+        match parse(&[
+            "compose",
+            "kustomize",
+            "x",
+            "--load-restrictor",
+            "LoadRestrictionsNone",
+        ]) {
             Settings::Kustomize { dir, restrictor } => {
                 assert!(dir.is_absolute());
                 assert_eq!(restrictor, crate::kustomize::LoadRestrictor::None);
@@ -348,8 +467,14 @@ mod tests {
 
     #[test]
     fn missing_values_file_lists_places() {
-        let p = Project { shown: PathBuf::from("."), root: PathBuf::from("/nonexistent-project") };
+        let p = Project {
+            shown: PathBuf::from("."),
+            root: PathBuf::from("/nonexistent-project"),
+        };
         let e = find_values_file(Path::new("nope.yaml"), &p).unwrap_err();
-        assert_eq!(e.to_string(), "values file `nope.yaml` not found (looked for `nope.yaml` and `values/nope.yaml`)");
+        assert_eq!(
+            e.to_string(),
+            "values file `nope.yaml` not found (looked for `nope.yaml` and `values/nope.yaml`)"
+        );
     }
 }

@@ -8,9 +8,13 @@ use compose::kustomize::yaml::{emit_document, parse_stream};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let _ = parse_patch(text);
-    let Ok(mut docs) = parse_stream(text) else { return };
+    let Ok(mut docs) = parse_stream(text) else {
+        return;
+    };
     if docs.len() < 2 {
         return;
     }

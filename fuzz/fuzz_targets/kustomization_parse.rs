@@ -6,15 +6,45 @@ use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
 const FIELDS: &[&str] = &[
-    "apiVersion", "kind", "resources", "components", "bases", "namePrefix", "nameSuffix", "namespace", "commonLabels",
-    "labels", "commonAnnotations", "patches", "patchesStrategicMerge", "patchesJson6902", "images", "replicas",
-    "configMapGenerator", "secretGenerator", "generatorOptions", "vars", "crds", "configurations", "openapi",
-    "transformers", "generators", "validators", "buildMetadata", "sortOptions", "helmCharts", "replacements",
+    "apiVersion",
+    "kind",
+    "resources",
+    "components",
+    "bases",
+    "namePrefix",
+    "nameSuffix",
+    "namespace",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "patches",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "images",
+    "replicas",
+    "configMapGenerator",
+    "secretGenerator",
+    "generatorOptions",
+    "vars",
+    "crds",
+    "configurations",
+    "openapi",
+    "transformers",
+    "generators",
+    "validators",
+    "buildMetadata",
+    "sortOptions",
+    "helmCharts",
+    "replacements",
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(k) = Kustomization::parse(text, "kustomization.yaml", Path::new("/k")) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(k) = Kustomization::parse(text, "kustomization.yaml", Path::new("/k")) else {
+        return;
+    };
     let _ = k.is_component();
     for f in FIELDS {
         let _ = k.get(f);
@@ -23,7 +53,11 @@ fuzz_target!(|data: &[u8]| {
         let _ = k.list(f);
         let _ = k.str_map(f);
     }
-    for option in ["managedByLabel", "originAnnotations", "transformerAnnotations"] {
+    for option in [
+        "managedByLabel",
+        "originAnnotations",
+        "transformerAnnotations",
+    ] {
         let _ = k.build_metadata(option);
     }
 });

@@ -10,7 +10,9 @@ use libfuzzer_sys::fuzz_target;
 use std::path::{Path, PathBuf};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let mut fs = InMemory::new();
     for (name, content) in split_files(text, "kustomization.yaml") {
         if name.is_empty() {
@@ -20,7 +22,11 @@ fuzz_target!(|data: &[u8]| {
         fs.add_file(path, content.as_bytes().to_vec());
     }
     for restrictor in [LoadRestrictor::RootOnly, LoadRestrictor::None] {
-        let opts = BuildOptions { load_restrictor: restrictor, threads: 1, ..BuildOptions::default() };
+        let opts = BuildOptions {
+            load_restrictor: restrictor,
+            threads: 1,
+            ..BuildOptions::default()
+        };
         let _ = build_yaml(&fs, Path::new("/k"), &opts);
     }
 });

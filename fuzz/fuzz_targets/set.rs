@@ -9,8 +9,18 @@ use compose::values::{env_layer, set::parse_pairs, set_layer};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-const COMPONENTS: &[&str] =
-    &["api", "database", "ingress", "migrations", "monitoring", "platform", "redis", "scraper", "storage", "unstructured"];
+const COMPONENTS: &[&str] = &[
+    "api",
+    "database",
+    "ingress",
+    "migrations",
+    "monitoring",
+    "platform",
+    "redis",
+    "scraper",
+    "storage",
+    "unstructured",
+];
 
 fn project_schema() -> &'static serde_json::Value {
     static S: OnceLock<serde_json::Value> = OnceLock::new();
@@ -24,7 +34,9 @@ fn project_schema() -> &'static serde_json::Value {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let schema = project_schema();
     let (arg, env) = text.split_once('\n').unwrap_or((text, ""));
     let _ = parse_pairs(arg);

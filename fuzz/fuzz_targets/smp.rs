@@ -15,8 +15,12 @@ fn text_of(n: &Node, key: &str) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(mut docs) = parse_stream(text) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(mut docs) = parse_stream(text) else {
+        return;
+    };
     if docs.len() < 2 {
         return;
     }

@@ -12,8 +12,18 @@ use compose_fuzz::split_files;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-const COMPONENTS: &[&str] =
-    &["api", "database", "ingress", "migrations", "monitoring", "platform", "redis", "scraper", "storage", "unstructured"];
+const COMPONENTS: &[&str] = &[
+    "api",
+    "database",
+    "ingress",
+    "migrations",
+    "monitoring",
+    "platform",
+    "redis",
+    "scraper",
+    "storage",
+    "unstructured",
+];
 
 fn components() -> &'static [String] {
     static C: OnceLock<Vec<String>> = OnceLock::new();
@@ -29,7 +39,9 @@ fn project_schema() -> &'static serde_json::Value {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let schema = project_schema();
     let mut layers = Vec::new();
     let mut problems = Vec::new();

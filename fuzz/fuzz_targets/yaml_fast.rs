@@ -8,7 +8,9 @@ use compose::kustomize::yaml::{emit_stream, parse::fast_reader_agrees, parse_str
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Err(e) = fast_reader_agrees(text) {
         panic!("the readers disagree on {text:?}:\n{e}");
     }

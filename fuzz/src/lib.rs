@@ -39,7 +39,9 @@ pub fn same_data(a: &Node, b: &Node) -> bool {
         (Node::Null, Node::Null) => true,
         (Node::Bool(x), Node::Bool(y)) => x == y,
         (Node::Str(x), Node::Str(y)) => x == y,
-        (Node::Seq(x), Node::Seq(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_data(p, q)),
+        (Node::Seq(x), Node::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_data(p, q))
+        }
         (Node::Map(x), Node::Map(y)) => {
             if x.len() != y.len() {
                 return false;
@@ -48,7 +50,9 @@ pub fn same_data(a: &Node, b: &Node) -> bool {
             let mut ys: Vec<_> = y.iter().collect();
             xs.sort_by(|p, q| p.0.cmp(q.0));
             ys.sort_by(|p, q| p.0.cmp(q.0));
-            xs.iter().zip(&ys).all(|(p, q)| p.0 == q.0 && same_data(p.1, q.1))
+            xs.iter()
+                .zip(&ys)
+                .all(|(p, q)| p.0 == q.0 && same_data(p.1, q.1))
         }
         _ => match (number(a), number(b)) {
             (Some(x), Some(y)) => x == y || (x.is_nan() && y.is_nan()),

@@ -71,7 +71,11 @@ pub struct AppSetSpec {
 impl AppSetSpec {
     /// A spec with Argo CD's usual defaults: revision `HEAD`, path `.`,
     /// AppProject `default`, namespace `argocd`, manual sync.
-    pub fn new(project: impl Into<String>, repo_url: impl Into<String>, envs: Vec<String>) -> AppSetSpec {
+    pub fn new(
+        project: impl Into<String>,
+        repo_url: impl Into<String>,
+        envs: Vec<String>,
+    ) -> AppSetSpec {
         AppSetSpec {
             project: project.into(),
             envs,
@@ -98,14 +102,22 @@ impl AppSetSpec {
         };
         label("project", &self.project)?;
         if self.envs.is_empty() {
-            return Err(DeployError::Invalid("an ApplicationSet needs at least one environment".to_string()));
+            return Err(DeployError::Invalid(
+                "an ApplicationSet needs at least one environment".to_string(),
+            ));
         }
-        for (what, list) in [("environment", &self.envs), ("tier", &self.tiers), ("cluster", &self.clusters)] {
+        for (what, list) in [
+            ("environment", &self.envs),
+            ("tier", &self.tiers),
+            ("cluster", &self.clusters),
+        ] {
             let mut seen = HashSet::new();
             for v in list {
                 label(what, v)?;
                 if !seen.insert(v) {
-                    return Err(DeployError::Invalid(format!("{what} \"{v}\" is given twice")));
+                    return Err(DeployError::Invalid(format!(
+                        "{what} \"{v}\" is given twice"
+                    )));
                 }
             }
         }
@@ -116,7 +128,9 @@ impl AppSetSpec {
             ("Argo CD project", &self.argocd_project),
         ] {
             if v.trim().is_empty() {
-                return Err(DeployError::Invalid(format!("the {what} must not be empty")));
+                return Err(DeployError::Invalid(format!(
+                    "the {what} must not be empty"
+                )));
             }
         }
         label("Argo CD namespace", &self.argocd_namespace)
@@ -124,7 +138,12 @@ impl AppSetSpec {
 }
 
 fn map(entries: Vec<(&str, Node)>) -> Node {
-    Node::Map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Mapping>())
+    Node::Map(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect::<Mapping>(),
+    )
 }
 
 fn s(v: &str) -> Node {
@@ -136,7 +155,10 @@ fn list(elements: Vec<Node>) -> Node {
 }
 
 fn matrix(a: Node, b: Node) -> Node {
-    map(vec![("matrix", map(vec![("generators", Node::Seq(vec![a, b]))]))])
+    map(vec![(
+        "matrix",
+        map(vec![("generators", Node::Seq(vec![a, b]))]),
+    )])
 }
 
 fn elements(key: &str, values: &[String]) -> Vec<Node> {
@@ -152,13 +174,23 @@ pub fn appset(spec: &AppSetSpec) -> Result<Node, DeployError> {
 
     let generator = match (tiers, clusters) {
         (false, false) => list(elements("env", &spec.envs)),
-        (true, false) => matrix(list(elements("env", &spec.envs)), list(elements("tier", &spec.tiers))),
-        (false, true) => matrix(list(elements("env", &spec.envs)), list(elements("cluster", &spec.clusters))),
+        (true, false) => matrix(
+            list(elements("env", &spec.envs)),
+            list(elements("tier", &spec.tiers)),
+        ),
+        (false, true) => matrix(
+            list(elements("env", &spec.envs)),
+            list(elements("cluster", &spec.clusters)),
+        ),
         (true, true) => {
             let pairs = spec
                 .envs
                 .iter()
-                .flat_map(|e| spec.clusters.iter().map(move |c| map(vec![("env", s(e)), ("cluster", s(c))])))
+                .flat_map(|e| {
+                    spec.clusters
+                        .iter()
+                        .map(move |c| map(vec![("env", s(e)), ("cluster", s(c))]))
+                })
                 .collect();
             matrix(list(pairs), list(elements("tier", &spec.tiers)))
         }
@@ -166,28 +198,56 @@ pub fn appset(spec: &AppSetSpec) -> Result<Node, DeployError> {
 
     let tier_part = if tiers { "-{{.tier}}" } else { "" };
     let namespace = format!("{}{tier_part}-{{{{.env}}}}", spec.project);
-    let app_name = if clusters { format!("{namespace}-{{{{.cluster}}}}") } else { namespace.clone() };
+    let app_name = if clusters {
+        format!("{namespace}-{{{{.cluster}}}}")
+    } else {
+        namespace.clone()
+    };
 
-    let mut plugin_env = vec![map(vec![("name", s("COMPOSE_ENV")), ("value", s("{{.env}}"))])];
+    let mut plugin_env = vec![map(vec![
+        ("name", s("COMPOSE_ENV")),
+        ("value", s("{{.env}}")),
+    ])];
     if tiers {
-        plugin_env.push(map(vec![("name", s("COMPOSE_TIER")), ("value", s("{{.tier}}"))]));
+        plugin_env.push(map(vec![
+            ("name", s("COMPOSE_TIER")),
+            ("value", s("{{.tier}}")),
+        ]));
     }
     let destination = if clusters {
-        map(vec![("name", s("{{.cluster}}")), ("namespace", s(&namespace))])
+        map(vec![
+            ("name", s("{{.cluster}}")),
+            ("namespace", s(&namespace)),
+        ])
     } else {
-        map(vec![("server", s(IN_CLUSTER)), ("namespace", s(&namespace))])
+        map(vec![
+            ("server", s(IN_CLUSTER)),
+            ("namespace", s(&namespace)),
+        ])
     };
     let mut sync = Vec::new();
     if spec.auto_sync {
-        sync.push(("automated", map(vec![("prune", Node::Bool(true)), ("selfHeal", Node::Bool(true))])));
+        sync.push((
+            "automated",
+            map(vec![
+                ("prune", Node::Bool(true)),
+                ("selfHeal", Node::Bool(true)),
+            ]),
+        ));
     }
     // Namespaces come from the rendered objects or are created on sync;
     // server-side apply matches what `compose apply` does locally.
-    sync.push(("syncOptions", Node::Seq(vec![s("CreateNamespace=true"), s("ServerSideApply=true")])));
+    sync.push((
+        "syncOptions",
+        Node::Seq(vec![s("CreateNamespace=true"), s("ServerSideApply=true")]),
+    ));
 
     let labels = map(vec![("app.kubernetes.io/part-of", s(&spec.project))]);
     let template = map(vec![
-        ("metadata", map(vec![("name", s(&app_name)), ("labels", labels)])),
+        (
+            "metadata",
+            map(vec![("name", s(&app_name)), ("labels", labels)]),
+        ),
         (
             "spec",
             map(vec![
@@ -198,7 +258,13 @@ pub fn appset(spec: &AppSetSpec) -> Result<Node, DeployError> {
                         ("repoURL", s(&spec.repo_url)),
                         ("targetRevision", s(&spec.revision)),
                         ("path", s(&spec.path)),
-                        ("plugin", map(vec![("name", s(PLUGIN_NAME)), ("env", Node::Seq(plugin_env))])),
+                        (
+                            "plugin",
+                            map(vec![
+                                ("name", s(PLUGIN_NAME)),
+                                ("env", Node::Seq(plugin_env)),
+                            ]),
+                        ),
                     ]),
                 ),
                 ("destination", destination),
@@ -210,7 +276,13 @@ pub fn appset(spec: &AppSetSpec) -> Result<Node, DeployError> {
     Ok(map(vec![
         ("apiVersion", s("argoproj.io/v1alpha1")),
         ("kind", s("ApplicationSet")),
-        ("metadata", map(vec![("name", s(&spec.project)), ("namespace", s(&spec.argocd_namespace))])),
+        (
+            "metadata",
+            map(vec![
+                ("name", s(&spec.project)),
+                ("namespace", s(&spec.argocd_namespace)),
+            ]),
+        ),
         (
             "spec",
             map(vec![

@@ -158,13 +158,20 @@ impl Kubectl {
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
-        cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         let (out, err) = match self.output {
             OutputMode::Inherit => (Stdio::inherit(), Stdio::inherit()),
             OutputMode::Capture => (Stdio::piped(), Stdio::piped()),
         };
         cmd.stdout(out).stderr(err);
-        let mut child = cmd.spawn().map_err(|source| DeployError::Spawn { program: self.program.clone(), source })?;
+        let mut child = cmd.spawn().map_err(|source| DeployError::Spawn {
+            program: self.program.clone(),
+            source,
+        })?;
         let writer = match (child.stdin.take(), stdin) {
             (Some(mut pipe), Some(text)) => Some(std::thread::spawn(move || {
                 // A kubectl that exits early closes the pipe; its exit code
@@ -173,8 +180,12 @@ impl Kubectl {
             })),
             _ => None,
         };
-        let output =
-            child.wait_with_output().map_err(|source| DeployError::Spawn { program: self.program.clone(), source })?;
+        let output = child
+            .wait_with_output()
+            .map_err(|source| DeployError::Spawn {
+                program: self.program.clone(),
+                source,
+            })?;
         if let Some(w) = writer {
             let _ = w.join();
         }
@@ -290,14 +301,20 @@ impl ApplyOptions {
     /// The ApplySet parent reference, `secrets/compose-<project>-<env>`.
     /// Both names must be DNS labels so the parent's name is valid.
     pub fn applyset_parent(&self) -> Result<String, DeployError> {
-        for (what, v) in [("project", &self.project), ("environment", &self.environment)] {
+        for (what, v) in [
+            ("project", &self.project),
+            ("environment", &self.environment),
+        ] {
             if !super::is_dns_label(v) {
                 return Err(DeployError::Invalid(format!(
                     "{what} name \"{v}\" cannot name an ApplySet: use lowercase letters, digits and '-' (at most 63)"
                 )));
             }
         }
-        Ok(format!("secrets/compose-{}-{}", self.project, self.environment))
+        Ok(format!(
+            "secrets/compose-{}-{}",
+            self.project, self.environment
+        ))
     }
 
     /// Flags shared by every apply call.
@@ -373,7 +390,9 @@ impl ApplyOutcome {
 
 fn is_crd(doc: &Node) -> bool {
     kind_of(doc) == "CustomResourceDefinition"
-        && doc.str_at(&["apiVersion"]).is_some_and(|v| v.starts_with("apiextensions.k8s.io/"))
+        && doc
+            .str_at(&["apiVersion"])
+            .is_some_and(|v| v.starts_with("apiextensions.k8s.io/"))
 }
 
 fn is_namespace(doc: &Node) -> bool {
@@ -408,11 +427,24 @@ pub fn apply(manifests: &[Node], opts: &ApplyOptions) -> Result<ApplyOutcome, De
     if manifests.is_empty() {
         return Err(DeployError::Invalid("no objects to apply".to_string()));
     }
-    let parent = if opts.prune { Some(opts.applyset_parent()?) } else { None };
+    let parent = if opts.prune {
+        Some(opts.applyset_parent()?)
+    } else {
+        None
+    };
 
-    let (first, rest): (Vec<&Node>, Vec<&Node>) = manifests.iter().partition(|d| is_namespace(d) || is_crd(d));
-    let crds: Vec<String> = first.iter().filter(|d| is_crd(d)).map(|d| format!("crd/{}", name_of(d))).collect();
-    let second: Vec<&Node> = if opts.prune { manifests.iter().collect() } else { rest };
+    let (first, rest): (Vec<&Node>, Vec<&Node>) =
+        manifests.iter().partition(|d| is_namespace(d) || is_crd(d));
+    let crds: Vec<String> = first
+        .iter()
+        .filter(|d| is_crd(d))
+        .map(|d| format!("crd/{}", name_of(d)))
+        .collect();
+    let second: Vec<&Node> = if opts.prune {
+        manifests.iter().collect()
+    } else {
+        rest
+    };
 
     let mut outcome = ApplyOutcome { steps: Vec::new() };
     let k = &opts.kubectl;
@@ -463,8 +495,12 @@ pub fn apply(manifests: &[Node], opts: &ApplyOptions) -> Result<ApplyOutcome, De
             let Some(target) = rollout_target(doc) else {
                 continue;
             };
-            let mut args =
-                vec!["rollout".to_string(), "status".to_string(), target.clone(), "--watch=true".to_string()];
+            let mut args = vec![
+                "rollout".to_string(),
+                "status".to_string(),
+                target.clone(),
+                "--watch=true".to_string(),
+            ];
             if let Some(ns) = namespace_of(doc) {
                 args.push(format!("--namespace={ns}"));
             }
@@ -547,12 +583,18 @@ pub fn diff(manifests: &[Node], opts: &DiffOptions) -> Result<DiffOutcome, Deplo
     if manifests.is_empty() {
         return Err(DeployError::Invalid("no objects to diff".to_string()));
     }
-    let mut args = vec!["diff".to_string(), "--server-side".to_string(), format!("--field-manager={FIELD_MANAGER}")];
+    let mut args = vec![
+        "diff".to_string(),
+        "--server-side".to_string(),
+        format!("--field-manager={FIELD_MANAGER}"),
+    ];
     if opts.force_conflicts {
         args.push("--force-conflicts".to_string());
     }
     args.extend(["-f".to_string(), "-".to_string()]);
-    let step = opts.kubectl.run(StepKind::Diff, args, Some(emit_stream(manifests)), &[])?;
+    let step = opts
+        .kubectl
+        .run(StepKind::Diff, args, Some(emit_stream(manifests)), &[])?;
     Ok(DiffOutcome { step })
 }
 

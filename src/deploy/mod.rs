@@ -36,13 +36,14 @@ pub(crate) mod fake_program {
     #[cfg(unix)]
     pub(crate) fn link(name: &'static str, text: &'static str, link: &std::path::Path) {
         use std::collections::HashMap;
-        use std::path::PathBuf;
         use std::os::unix::fs::PermissionsExt;
+        use std::path::PathBuf;
         use std::sync::{Mutex, OnceLock};
         static WRITTEN: OnceLock<Mutex<HashMap<&'static str, PathBuf>>> = OnceLock::new();
         let mut written = WRITTEN.get_or_init(Default::default).lock().unwrap();
         let shared = written.entry(name).or_insert_with(|| {
-            let dir = std::env::temp_dir().join(format!("compose-fake-programs-{}", std::process::id()));
+            let dir =
+                std::env::temp_dir().join(format!("compose-fake-programs-{}", std::process::id()));
             std::fs::create_dir_all(&dir).unwrap();
             let path = dir.join(name);
             std::fs::write(&path, text).unwrap();
@@ -60,8 +61,8 @@ use crate::kustomize::yaml::{parse_stream, Node, ParseError};
 
 pub use argocd::{appset, AppSetSpec};
 pub use kubectl::{
-    apply, apply_yaml, diff, diff_yaml, ApplyOptions, ApplyOutcome, DiffOptions, DiffOutcome, DiffStatus, DryRun,
-    Kubectl, OutputMode, Step, StepKind,
+    apply, apply_yaml, diff, diff_yaml, ApplyOptions, ApplyOutcome, DiffOptions, DiffOutcome,
+    DiffStatus, DryRun, Kubectl, OutputMode, Step, StepKind,
 };
 pub use output_dir::{file_names, write_output_dir};
 
@@ -110,7 +111,11 @@ impl fmt::Display for DeployError {
                     write!(f, "cannot run kubectl '{}': {source}", program.display())
                 }
             }
-            DeployError::Io { path, action, source } => write!(f, "{action} {}: {source}", path.display()),
+            DeployError::Io {
+                path,
+                action,
+                source,
+            } => write!(f, "{action} {}: {source}", path.display()),
         }
     }
 }
@@ -149,9 +154,17 @@ pub(crate) fn check_object(doc: &Node, index: usize) -> Result<(), DeployError> 
             doc.kind_name()
         )));
     }
-    for path in [&["apiVersion"][..], &["kind"][..], &["metadata", "name"][..]] {
+    for path in [
+        &["apiVersion"][..],
+        &["kind"][..],
+        &["metadata", "name"][..],
+    ] {
         if doc.str_at(path).is_none_or(str::is_empty) {
-            return Err(DeployError::Invalid(format!("document {} has no {}", index + 1, path.join("."))));
+            return Err(DeployError::Invalid(format!(
+                "document {} has no {}",
+                index + 1,
+                path.join(".")
+            )));
         }
     }
     Ok(())
@@ -169,7 +182,8 @@ pub(crate) fn name_of(doc: &Node) -> &str {
 
 /// The `metadata.namespace` of an object, when set and non-empty.
 pub(crate) fn namespace_of(doc: &Node) -> Option<&str> {
-    doc.str_at(&["metadata", "namespace"]).filter(|s| !s.is_empty())
+    doc.str_at(&["metadata", "namespace"])
+        .filter(|s| !s.is_empty())
 }
 
 /// `Kind/namespace/name`, or `Kind/name` for an object without a
@@ -188,7 +202,8 @@ pub(crate) fn object_label(doc: &Node) -> String {
 pub(crate) fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -199,18 +214,28 @@ mod tests {
 
     #[test]
     fn parse_manifests_drops_empty_documents() {
-        let docs = parse_manifests("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\n").unwrap();
+        let docs =
+            parse_manifests("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\n")
+                .unwrap();
         assert_eq!(docs.len(), 1);
         assert_eq!(name_of(&docs[0]), "a");
     }
 
     #[test]
     fn parse_manifests_rejects_non_objects() {
-        let e = parse_manifests("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\n- 1\n").unwrap_err();
-        assert_eq!(e.to_string(), "document 2 is a sequence, not a Kubernetes object");
+        let e =
+            parse_manifests("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\n- 1\n")
+                .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "document 2 is a sequence, not a Kubernetes object"
+        );
         let e = parse_manifests("apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n").unwrap_err();
         assert_eq!(e.to_string(), "document 1 has no metadata.name");
-        assert!(matches!(parse_manifests("a: [\n"), Err(DeployError::Yaml(_))));
+        assert!(matches!(
+            parse_manifests("a: [\n"),
+            Err(DeployError::Yaml(_))
+        ));
     }
 
     #[test]

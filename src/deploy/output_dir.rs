@@ -111,7 +111,10 @@ fn write_with(
         check_object(d, i)?;
     }
     let Some(base) = dir.file_name().and_then(|n| n.to_str()) else {
-        return Err(DeployError::Invalid(format!("output folder {} must end in a plain folder name", dir.display())));
+        return Err(DeployError::Invalid(format!(
+            "output folder {} must end in a plain folder name",
+            dir.display()
+        )));
     };
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -120,10 +123,19 @@ fn write_with(
     let exists = match fs::symlink_metadata(dir) {
         Ok(m) if m.is_dir() => true,
         Ok(_) => {
-            return Err(DeployError::Invalid(format!("output folder {} exists and is not a folder", dir.display())))
+            return Err(DeployError::Invalid(format!(
+                "output folder {} exists and is not a folder",
+                dir.display()
+            )))
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-        Err(source) => return Err(DeployError::Io { path: dir.to_path_buf(), action: "reading", source }),
+        Err(source) => {
+            return Err(DeployError::Io {
+                path: dir.to_path_buf(),
+                action: "reading",
+                source,
+            })
+        }
     };
     if exists {
         check_replaceable(dir)?;
@@ -136,7 +148,11 @@ fn write_with(
 
     let tag = unique_tag();
     let fresh = parent.join(format!(".{base}.compose-new-{tag}"));
-    fs::create_dir(&fresh).map_err(|source| DeployError::Io { path: fresh.clone(), action: "creating", source })?;
+    fs::create_dir(&fresh).map_err(|source| DeployError::Io {
+        path: fresh.clone(),
+        action: "creating",
+        source,
+    })?;
     let names = file_names(manifests);
     if let Err(e) = fill(&fresh, manifests, &names, write) {
         let _ = fs::remove_dir_all(&fresh);
@@ -147,13 +163,21 @@ fn write_with(
         let old = parent.join(format!(".{base}.compose-old-{tag}"));
         if let Err(source) = fs::rename(dir, &old) {
             let _ = fs::remove_dir_all(&fresh);
-            return Err(DeployError::Io { path: dir.to_path_buf(), action: "moving aside", source });
+            return Err(DeployError::Io {
+                path: dir.to_path_buf(),
+                action: "moving aside",
+                source,
+            });
         }
         if let Err(source) = fs::rename(&fresh, dir) {
             // Put the old folder back so DIR is never missing.
             let _ = fs::rename(&old, dir);
             let _ = fs::remove_dir_all(&fresh);
-            return Err(DeployError::Io { path: dir.to_path_buf(), action: "replacing", source });
+            return Err(DeployError::Io {
+                path: dir.to_path_buf(),
+                action: "replacing",
+                source,
+            });
         }
         // The new DIR is complete and in place; the old copy is only a
         // hidden leftover beside it, so failing to delete it does not undo
@@ -161,7 +185,11 @@ fn write_with(
         let _ = fs::remove_dir_all(&old);
     } else if let Err(source) = fs::rename(&fresh, dir) {
         let _ = fs::remove_dir_all(&fresh);
-        return Err(DeployError::Io { path: dir.to_path_buf(), action: "creating", source });
+        return Err(DeployError::Io {
+            path: dir.to_path_buf(),
+            action: "creating",
+            source,
+        });
     }
     Ok(names)
 }
@@ -200,12 +228,23 @@ fn check_replaceable(dir: &Path) -> Result<(), DeployError> {
         ))
     };
     let read = |d: &Path| -> Result<Vec<(PathBuf, fs::FileType)>, DeployError> {
-        let entries =
-            fs::read_dir(d).map_err(|source| DeployError::Io { path: d.to_path_buf(), action: "reading", source })?;
+        let entries = fs::read_dir(d).map_err(|source| DeployError::Io {
+            path: d.to_path_buf(),
+            action: "reading",
+            source,
+        })?;
         let mut out = Vec::new();
         for e in entries {
-            let e = e.map_err(|source| DeployError::Io { path: d.to_path_buf(), action: "reading", source })?;
-            let t = e.file_type().map_err(|source| DeployError::Io { path: e.path(), action: "reading", source })?;
+            let e = e.map_err(|source| DeployError::Io {
+                path: d.to_path_buf(),
+                action: "reading",
+                source,
+            })?;
+            let t = e.file_type().map_err(|source| DeployError::Io {
+                path: e.path(),
+                action: "reading",
+                source,
+            })?;
             out.push((e.path(), t));
         }
         Ok(out)
@@ -229,8 +268,15 @@ fn check_replaceable(dir: &Path) -> Result<(), DeployError> {
 fn unique_tag() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    format!("{}-{}-{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed))
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 #[cfg(test)]
@@ -241,7 +287,8 @@ mod tests {
     struct TempDir(PathBuf);
     impl TempDir {
         fn new(name: &str) -> TempDir {
-            let d = std::env::temp_dir().join(format!("compose-outdir-{name}-{}", std::process::id()));
+            let d =
+                std::env::temp_dir().join(format!("compose-outdir-{name}-{}", std::process::id()));
             let _ = fs::remove_dir_all(&d);
             fs::create_dir_all(&d).unwrap();
             TempDir(d)
@@ -274,8 +321,10 @@ mod tests {
 
     /// Entries beside DIR: nothing temporary may be left there.
     fn siblings(parent: &Path) -> Vec<String> {
-        let mut v: Vec<String> =
-            fs::read_dir(parent).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> = fs::read_dir(parent)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         v.sort();
         v
     }
@@ -310,7 +359,11 @@ mod tests {
         let names = file_names(&docs(&[a, b, c]));
         assert_eq!(
             names,
-            vec![PathBuf::from("thing-x.yaml"), PathBuf::from("thing-x-2.yaml"), PathBuf::from("thing-x-2-2.yaml")]
+            vec![
+                PathBuf::from("thing-x.yaml"),
+                PathBuf::from("thing-x-2.yaml"),
+                PathBuf::from("thing-x-2-2.yaml")
+            ]
         );
     }
 
@@ -318,8 +371,14 @@ mod tests {
     fn hostile_names_stay_inside_dir() {
         let d = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ../../etc/passwd\n  namespace: ..\n";
         let names = file_names(&docs(&[d]));
-        assert_eq!(names, vec![PathBuf::from("_./configmap-_._.._etc_passwd.yaml")]);
-        let long = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {}\n", "n".repeat(300));
+        assert_eq!(
+            names,
+            vec![PathBuf::from("_./configmap-_._.._etc_passwd.yaml")]
+        );
+        let long = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {}\n",
+            "n".repeat(300)
+        );
         let name = &file_names(&docs(&[&long]))[0];
         assert_eq!(name.to_string_lossy().len(), MAX_STEM + ".yaml".len());
     }
@@ -341,7 +400,10 @@ mod tests {
         assert_eq!(
             tree(&out),
             vec![
-                ("clusterrole-system_reader.yaml".to_string(), ROLE.to_string()),
+                (
+                    "clusterrole-system_reader.yaml".to_string(),
+                    ROLE.to_string()
+                ),
                 ("namespace-shop.yaml".to_string(), NS.to_string()),
             ]
         );
@@ -365,7 +427,11 @@ mod tests {
         let e = write_with(&docs(&[NS, ROLE, CM]), &out, &mut failing).unwrap_err();
         assert!(e.to_string().contains("disk full"), "{e}");
         assert_eq!(tree(&out), before);
-        assert_eq!(siblings(&t.0), vec!["out".to_string()], "no temporary folder may be left");
+        assert_eq!(
+            siblings(&t.0),
+            vec!["out".to_string()],
+            "no temporary folder may be left"
+        );
     }
 
     #[test]
@@ -390,7 +456,10 @@ mod tests {
         let file = t.0.join("file");
         fs::write(&file, "x").unwrap();
         assert!(write_output_dir(&docs(&[NS]), &file).is_err());
-        assert_eq!(siblings(&t.0), vec!["file".to_string(), "project".to_string()]);
+        assert_eq!(
+            siblings(&t.0),
+            vec!["file".to_string(), "project".to_string()]
+        );
     }
 
     #[test]

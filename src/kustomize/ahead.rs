@@ -83,7 +83,9 @@ impl Shared<'_> {
 
     /// The helper: loads directories in order, staying within the window.
     fn help(&self) {
-        let Ok(mut state) = self.state.lock() else { return };
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
         loop {
             if state.stopped || state.cursor >= self.dirs.len() {
                 return;
@@ -151,7 +153,12 @@ impl Ahead<'_, '_> {
 /// Runs `body` with a helper loading `dirs` (clean, absolute, in the order
 /// the build will ask for them) when there are enough of them and `helper`
 /// allows a thread; otherwise `body` gets an [`Ahead`] that has nothing.
-pub fn run<R>(fs: &dyn FileSystem, dirs: Vec<PathBuf>, helper: bool, body: impl FnOnce(&mut Ahead) -> R) -> R {
+pub fn run<R>(
+    fs: &dyn FileSystem,
+    dirs: Vec<PathBuf>,
+    helper: bool,
+    body: impl FnOnce(&mut Ahead) -> R,
+) -> R {
     if !helper || dirs.len() < MIN_DIRS {
         return body(&mut Ahead { shared: None });
     }
@@ -159,13 +166,22 @@ pub fn run<R>(fs: &dyn FileSystem, dirs: Vec<PathBuf>, helper: bool, body: impl 
     let shared = Shared {
         fs,
         dirs,
-        state: Mutex::new(State { claimed: vec![false; n], loaded: (0..n).map(|_| None).collect(), cursor: 0, stopped: false }),
+        state: Mutex::new(State {
+            claimed: vec![false; n],
+            loaded: (0..n).map(|_| None).collect(),
+            cursor: 0,
+            stopped: false,
+        }),
         changed: Condvar::new(),
     };
     std::thread::scope(|scope| {
-        let started = std::thread::Builder::new().name("load-ahead".into()).spawn_scoped(scope, || shared.help());
+        let started = std::thread::Builder::new()
+            .name("load-ahead".into())
+            .spawn_scoped(scope, || shared.help());
         // Without a thread, the build reads everything itself.
-        let out = body(&mut Ahead { shared: started.is_ok().then_some(&shared) });
+        let out = body(&mut Ahead {
+            shared: started.is_ok().then_some(&shared),
+        });
         // A helper waiting for the build to move on stops, so the scope's
         // join returns.
         if let Ok(mut state) = shared.state.lock() {
@@ -178,7 +194,10 @@ pub fn run<R>(fs: &dyn FileSystem, dirs: Vec<PathBuf>, helper: bool, body: impl 
 
 /// Loads one directory as far as it goes without a problem.
 fn load(fs: &dyn FileSystem, dir: &Path) -> Loaded {
-    let mut out = Loaded { dir: dir.to_path_buf(), ..Loaded::default() };
+    let mut out = Loaded {
+        dir: dir.to_path_buf(),
+        ..Loaded::default()
+    };
     let [name] = kustomization_files(fs, &out.dir)[..] else {
         return out;
     };
@@ -214,9 +233,15 @@ mod tests {
     fn tree() -> InMemory {
         let mut fs = InMemory::new();
         for i in 0..6 {
-            fs.add_file(format!("/p/c{i}/kustomization.yaml"), "kind: Component\nresources: [a.yaml, missing.yaml, bad.yaml]\n")
-                .add_file(format!("/p/c{i}/a.yaml"), format!("kind: A\nmetadata: {{name: a{i}}}\n"))
-                .add_file(format!("/p/c{i}/bad.yaml"), "a: [\n");
+            fs.add_file(
+                format!("/p/c{i}/kustomization.yaml"),
+                "kind: Component\nresources: [a.yaml, missing.yaml, bad.yaml]\n",
+            )
+            .add_file(
+                format!("/p/c{i}/a.yaml"),
+                format!("kind: A\nmetadata: {{name: a{i}}}\n"),
+            )
+            .add_file(format!("/p/c{i}/bad.yaml"), "a: [\n");
         }
         fs
     }
@@ -247,15 +272,21 @@ mod tests {
     #[test]
     fn no_helper_for_short_lists_or_when_not_allowed() {
         let fs = tree();
-        assert!(run(&fs, dirs(MIN_DIRS - 1), true, |a| a.take(Path::new("/p/c0"))).is_none());
-        assert!(run(&fs, dirs(MIN_DIRS + 2), false, |a| a.take(Path::new("/p/c0"))).is_none());
+        assert!(run(&fs, dirs(MIN_DIRS - 1), true, |a| a
+            .take(Path::new("/p/c0")))
+        .is_none());
+        assert!(run(&fs, dirs(MIN_DIRS + 2), false, |a| a
+            .take(Path::new("/p/c0")))
+        .is_none());
     }
 
     #[test]
     fn stopping_early_does_not_hang() {
         let fs = tree();
         // More directories than the queue holds, and only the first taken.
-        let many: Vec<PathBuf> = (0..40).map(|i| PathBuf::from(format!("/p/c{}", i % 6))).collect();
+        let many: Vec<PathBuf> = (0..40)
+            .map(|i| PathBuf::from(format!("/p/c{}", i % 6)))
+            .collect();
         assert!(run(&fs, many, true, |a| a.take(Path::new("/p/c0"))).is_some());
     }
 
@@ -263,7 +294,9 @@ mod tests {
     fn a_directory_with_two_kustomization_files_is_left_to_the_build() {
         let mut fs = tree();
         fs.add_file("/p/c3/Kustomization", "");
-        let loaded = run(&fs, dirs(MIN_DIRS + 2), true, |a| a.take(Path::new("/p/c3")).expect("an entry"));
+        let loaded = run(&fs, dirs(MIN_DIRS + 2), true, |a| {
+            a.take(Path::new("/p/c3")).expect("an entry")
+        });
         assert!(loaded.kustomization.is_none() && loaded.docs.is_empty());
     }
 }

@@ -40,16 +40,22 @@ pub struct BuildOptions {
 /// Builds the kustomization in `dir` and returns its objects in output
 /// order.
 pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
-    let loader = Loader::new(fs, dir, opts.load_restrictor)?.with_threads(super::parallel::thread_count(opts.threads));
+    let loader = Loader::new(fs, dir, opts.load_restrictor)?
+        .with_threads(super::parallel::thread_count(opts.threads));
     // A Component named directly builds as if it were a Kustomization.
     let kust = load_kustomization(&loader)?;
     openapi::enter(&loader, &kust, true)?;
     let mut acc = Accumulator::default();
     // kustomize tracks origins only when the top kustomization asks for
     // build metadata; the top's setting then holds for the whole tree.
-    let origin = if kust.str_list("buildMetadata").is_empty() && !opts.track_origins { None } else { Some(String::new()) };
+    let origin = if kust.str_list("buildMetadata").is_empty() && !opts.track_origins {
+        None
+    } else {
+        Some(String::new())
+    };
     accumulate(&loader, &kust, &mut acc, origin.as_deref())?;
-    steps::finish(&mut acc, &kust, loader.threads()).map_err(|e| super::redact::Secrets::of(&acc.resources).scrub_error(e))?;
+    steps::finish(&mut acc, &kust, loader.threads())
+        .map_err(|e| super::redact::Secrets::of(&acc.resources).scrub_error(e))?;
     drop_local_config(&mut acc.resources);
     sort::apply(&mut acc.resources, kust.get("sortOptions"))?;
     for r in acc.resources.iter_mut() {
@@ -59,9 +65,16 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
     // Refused here rather than while printing, so that nothing is printed
     // of a build that fails; the first unprintable object in output order
     // is the one named.
-    super::parallel::try_chunks_mut(&mut acc.resources, loader.threads(), super::parallel::MIN_OBJECTS_PER_SPLIT, |_, rs| {
-        rs.iter().try_for_each(|r| check_printable(&r.node).map_err(|e| e.context(format!("printing {}", r.id()))))
-    })?;
+    super::parallel::try_chunks_mut(
+        &mut acc.resources,
+        loader.threads(),
+        super::parallel::MIN_OBJECTS_PER_SPLIT,
+        |_, rs| {
+            rs.iter().try_for_each(|r| {
+                check_printable(&r.node).map_err(|e| e.context(format!("printing {}", r.id())))
+            })
+        },
+    )?;
     Ok(acc.resources)
 }
 
@@ -69,17 +82,21 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
 pub fn build_yaml(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<String> {
     let resources = build(fs, dir, opts)?;
     let mut out = String::new();
-    print(resources, super::parallel::thread_count(opts.threads), |text, printed, still| {
-        // Grow the output by this text plus as much again for every
-        // object still to print at this text's average size: growing a
-        // large string by doubling copies it over and over. With one text
-        // the size is exact.
-        if out.capacity() - out.len() < text.len() {
-            out.reserve(text.len() + text.len() / printed.max(1) * still);
-        }
-        out.push_str(text);
-        true
-    });
+    print(
+        resources,
+        super::parallel::thread_count(opts.threads),
+        |text, printed, still| {
+            // Grow the output by this text plus as much again for every
+            // object still to print at this text's average size: growing a
+            // large string by doubling copies it over and over. With one text
+            // the size is exact.
+            if out.capacity() - out.len() < text.len() {
+                out.reserve(text.len() + text.len() / printed.max(1) * still);
+            }
+            out.push_str(text);
+            true
+        },
+    );
     Ok(out)
 }
 
@@ -95,7 +112,11 @@ pub fn build_yaml(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Resul
 /// whatever the output's size (fresh memory costs a page fault per 4 KiB,
 /// a large part of printing megabytes). [`build`] has already refused
 /// what cannot be printed, so printing cannot fail.
-pub fn print(resources: Vec<Resource>, threads: usize, write: impl FnMut(&str, usize, usize) -> bool) {
+pub fn print(
+    resources: Vec<Resource>,
+    threads: usize,
+    write: impl FnMut(&str, usize, usize) -> bool,
+) {
     /// The most objects per text (of small objects; large ones go fewer
     /// at a time): handing a text between threads then costs little.
     const MAX_RUN: usize = 64;
@@ -105,7 +126,10 @@ pub fn print(resources: Vec<Resource>, threads: usize, write: impl FnMut(&str, u
         // rather than grown when too small, since growing copies it whole.
         // Long runs of small objects reuse their buffers as they are.
         if part.len() <= 4 {
-            let wanted: usize = part.iter().map(|r| yaml::emit::estimated_len(&r.node) + 4).sum();
+            let wanted: usize = part
+                .iter()
+                .map(|r| yaml::emit::estimated_len(&r.node) + 4)
+                .sum();
             let wanted = wanted + wanted / 8;
             if out.capacity() < wanted {
                 *out = String::with_capacity(wanted);
@@ -124,7 +148,10 @@ pub fn print(resources: Vec<Resource>, threads: usize, write: impl FnMut(&str, u
 /// Go's JSON encoder refuses NaN and infinities, so kustomize fails on them.
 fn check_printable(n: &Node) -> Result<()> {
     match n {
-        Node::Float(f) if !f.is_finite() => Err(Error::invalid(format!("json: unsupported value: {}", yaml::emit::go_format_float(*f)))),
+        Node::Float(f) if !f.is_finite() => Err(Error::invalid(format!(
+            "json: unsupported value: {}",
+            yaml::emit::go_format_float(*f)
+        ))),
         Node::Seq(s) => s.iter().try_for_each(check_printable),
         Node::Map(m) => m.iter().try_for_each(|(_, v)| check_printable(v)),
         _ => Ok(()),
@@ -163,9 +190,15 @@ impl Accumulator {
             let r = &self.resources[pos];
             let id = r.id();
             let hash = object_hash(&id);
-            if self.ids.get(hash).any(|p| same_object(&self.resources[p].id(), &id)) {
+            if self
+                .ids
+                .get(hash)
+                .any(|p| same_object(&self.resources[p].id(), &id))
+            {
                 self.resources.truncate(pos);
-                return Err(Error::invalid(format!("may not add resource with an already registered id: {id}")));
+                return Err(Error::invalid(format!(
+                    "may not add resource with an already registered id: {id}"
+                )));
             }
             for prev in &r.meta.previous_ids {
                 self.any_ids.insert(object_hash(prev), pos);
@@ -206,7 +239,8 @@ impl Accumulator {
             .get(object_hash(id))
             .filter(|&p| {
                 let r = &self.resources[p];
-                same_object(&r.id(), id) || r.meta.previous_ids.iter().any(|prev| same_object(prev, id))
+                same_object(&r.id(), id)
+                    || r.meta.previous_ids.iter().any(|prev| same_object(prev, id))
             })
             .collect();
         found.sort_unstable();
@@ -231,7 +265,9 @@ impl Accumulator {
         match matches.as_slice() {
             [] => {
                 if behavior != "create" {
-                    return Err(Error::invalid(format!("id {id} does not exist; cannot merge or replace")));
+                    return Err(Error::invalid(format!(
+                        "id {id} does not exist; cannot merge or replace"
+                    )));
                 }
                 self.append(vec![r])
             }
@@ -250,7 +286,9 @@ impl Accumulator {
                 self.reindex();
                 Ok(())
             }
-            _ => Err(Error::invalid(format!("found multiple objects that could accept merge of {id}"))),
+            _ => Err(Error::invalid(format!(
+                "found multiple objects that could accept merge of {id}"
+            ))),
         }
     }
 }
@@ -300,30 +338,57 @@ pub fn load_kustomization(loader: &Loader<'_>) -> Result<Kustomization> {
 }
 
 fn is_remote(path: &str) -> bool {
-    path.contains("://") || path.starts_with("github.com/") || path.starts_with("git@") || path.starts_with("gitlab.com/")
+    path.contains("://")
+        || path.starts_with("github.com/")
+        || path.starts_with("git@")
+        || path.starts_with("gitlab.com/")
 }
 
 /// One kustomization's contribution, into `acc` (a fresh accumulator for a
 /// Kustomization, the parent's for a Component).
-fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, origin: Option<&str>) -> Result<()> {
+fn accumulate(
+    loader: &Loader<'_>,
+    kust: &Kustomization,
+    acc: &mut Accumulator,
+    origin: Option<&str>,
+) -> Result<()> {
     for f in ["helmCharts", "helmChartInflationGenerator", "helmGlobals"] {
         if kust.get(f).is_some() {
-            return Err(Error::Unsupported { feature: f.into(), path: Some(loader.root().join(&kust.file_name)) });
+            return Err(Error::Unsupported {
+                feature: f.into(),
+                path: Some(loader.root().join(&kust.file_name)),
+            });
         }
     }
-    accumulate_resources(loader, kust, acc, origin).map_err(|e| e.context("accumulating resources"))?;
-    acc.config.add_configurations(loader, &kust.str_list("configurations"))?;
+    accumulate_resources(loader, kust, acc, origin)
+        .map_err(|e| e.context("accumulating resources"))?;
+    acc.config
+        .add_configurations(loader, &kust.str_list("configurations"))?;
     acc.config.add_crds(loader, &kust.str_list("crds"))?;
     run_generators(loader, kust, acc, origin)?;
     let components = kust.str_list("components");
-    let local: Vec<&str> = components.iter().map(String::as_str).filter(|p| !is_remote(p)).collect();
+    let local: Vec<&str> = components
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !is_remote(p))
+        .collect();
     loader.ahead(&local, |ahead| -> Result<()> {
         for path in &components {
             if is_remote(path) {
-                return Err(Error::Unsupported { feature: format!("remote component {path}"), path: None });
+                return Err(Error::Unsupported {
+                    feature: format!("remote component {path}"),
+                    path: None,
+                });
             }
-            let child = loader.child_ahead(path, ahead).map_err(|e| e.context("accumulating components"))?;
-            let ck = load_kustomization(&child).map_err(|e| e.context(format!("couldn't make target for path '{}'", child.root().display())))?;
+            let child = loader
+                .child_ahead(path, ahead)
+                .map_err(|e| e.context("accumulating components"))?;
+            let ck = load_kustomization(&child).map_err(|e| {
+                e.context(format!(
+                    "couldn't make target for path '{}'",
+                    child.root().display()
+                ))
+            })?;
             openapi::enter(&child, &ck, false).map_err(|e| e.context("accumulating components"))?;
             if !ck.is_component() {
                 return Err(Error::invalid(format!(
@@ -332,13 +397,27 @@ fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, 
                     ck.kind
                 )));
             }
-            accumulate(&child, &ck, acc, origin.map(|o| join_origin(o, path)).as_deref()).map_err(|e| e.context(format!("accumulating components: recursed accumulation of path '{}'", child.root().display())))?;
+            accumulate(
+                &child,
+                &ck,
+                acc,
+                origin.map(|o| join_origin(o, path)).as_deref(),
+            )
+            .map_err(|e| {
+                e.context(format!(
+                    "accumulating components: recursed accumulation of path '{}'",
+                    child.root().display()
+                ))
+            })?;
         }
         Ok(())
     })?;
     steps::run(loader, kust, acc, origin)?;
     if !kust.str_list("validators").is_empty() {
-        return Err(Error::Unsupported { feature: "validators".into(), path: Some(loader.root().join(&kust.file_name)) });
+        return Err(Error::Unsupported {
+            feature: "validators".into(),
+            path: Some(loader.root().join(&kust.file_name)),
+        });
     }
     let vars = super::refs::vars::parse_vars(kust.list("vars"))?;
     acc.vars.merge_vars(&acc.resources, &vars)?;
@@ -347,21 +426,45 @@ fn accumulate(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, 
 
 /// `base/file` for origin annotations, cleaned like Go's `filepath.Join`.
 pub fn join_origin(base: &str, path: &str) -> String {
-    let joined = if base.is_empty() { path.to_string() } else { format!("{base}/{path}") };
+    let joined = if base.is_empty() {
+        path.to_string()
+    } else {
+        format!("{base}/{path}")
+    };
     let cleaned = super::fs::clean(Path::new(&joined));
     cleaned.to_string_lossy().into_owned()
 }
 
-fn accumulate_resources(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, origin: Option<&str>) -> Result<()> {
+fn accumulate_resources(
+    loader: &Loader<'_>,
+    kust: &Kustomization,
+    acc: &mut Accumulator,
+    origin: Option<&str>,
+) -> Result<()> {
     let paths = kust.str_list("resources");
     // The listed files are read and parsed up front, on all cores; each
     // result (or error) is used at its place in the list below, so errors
     // surface in the same order as when reading one file at a time.
-    let is_file: Vec<bool> = paths.iter().map(|p| !is_remote(p) && loader.is_file(p)).collect();
-    let files: Vec<&str> = paths.iter().zip(&is_file).filter(|(_, f)| **f).map(|(p, _)| p.as_str()).collect();
+    let is_file: Vec<bool> = paths
+        .iter()
+        .map(|p| !is_remote(p) && loader.is_file(p))
+        .collect();
+    let files: Vec<&str> = paths
+        .iter()
+        .zip(&is_file)
+        .filter(|(_, f)| **f)
+        .map(|(p, _)| p.as_str())
+        .collect();
     let mut parsed = loader.read_yaml_all(&files).into_iter();
-    let dirs: Vec<&str> = paths.iter().zip(&is_file).filter(|(p, f)| !**f && !is_remote(p)).map(|(p, _)| p.as_str()).collect();
-    loader.ahead(&dirs, |ahead| accumulate_listed(loader, &paths, &is_file, &mut parsed, ahead, acc, origin))
+    let dirs: Vec<&str> = paths
+        .iter()
+        .zip(&is_file)
+        .filter(|(p, f)| !**f && !is_remote(p))
+        .map(|(p, _)| p.as_str())
+        .collect();
+    loader.ahead(&dirs, |ahead| {
+        accumulate_listed(loader, &paths, &is_file, &mut parsed, ahead, acc, origin)
+    })
 }
 
 /// The loop of [`accumulate_resources`] over its list, in order: parsed
@@ -377,11 +480,16 @@ fn accumulate_listed(
 ) -> Result<()> {
     for (path, &is_file) in paths.iter().zip(is_file) {
         if is_remote(path) {
-            return Err(Error::Unsupported { feature: format!("remote resource {path}"), path: None });
+            return Err(Error::Unsupported {
+                feature: format!("remote resource {path}"),
+                path: None,
+            });
         }
         if let Some(docs) = if is_file { parsed.next() } else { None } {
-            let docs = docs.map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
-            let mut resources = resources_from_documents(docs).map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
+            let docs =
+                docs.map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
+            let mut resources = resources_from_documents(docs)
+                .map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
             loader.openapi().met_all(resources.iter().map(|r| &r.node));
             if let Some(o) = origin {
                 let text = format!("path: {}\n", join_origin(o, path));
@@ -389,21 +497,49 @@ fn accumulate_listed(
                     r.meta.origin = Some(text.clone());
                 }
             }
-            acc.append(resources).map_err(|e| e.context(format!("merging resources from '{path}'")))?;
+            acc.append(resources)
+                .map_err(|e| e.context(format!("merging resources from '{path}'")))?;
             continue;
         }
         if !loader.is_dir(path) {
-            return Err(Error::Io { path: loader.resolve(path), reason: "no such file or directory".into() });
+            return Err(Error::Io {
+                path: loader.resolve(path),
+                reason: "no such file or directory".into(),
+            });
         }
         let child = loader.child_ahead(path, ahead)?;
-        let ck = load_kustomization(&child).map_err(|e| e.context(format!("couldn't make target for path '{}'", child.root().display())))?;
+        let ck = load_kustomization(&child).map_err(|e| {
+            e.context(format!(
+                "couldn't make target for path '{}'",
+                child.root().display()
+            ))
+        })?;
         openapi::enter(&child, &ck, false)?;
         if ck.is_component() {
-            return Err(Error::invalid(format!("expected kind != 'Component' for path '{}'", child.root().display())));
+            return Err(Error::invalid(format!(
+                "expected kind != 'Component' for path '{}'",
+                child.root().display()
+            )));
         }
         let mut sub = Accumulator::default();
-        accumulate(&child, &ck, &mut sub, origin.map(|o| join_origin(o, path)).as_deref()).map_err(|e| e.context(format!("recursed accumulation of path '{}'", child.root().display())))?;
-        acc.merge(sub).map_err(|e| e.context(format!("recursed merging from path '{}'", child.root().display())))?;
+        accumulate(
+            &child,
+            &ck,
+            &mut sub,
+            origin.map(|o| join_origin(o, path)).as_deref(),
+        )
+        .map_err(|e| {
+            e.context(format!(
+                "recursed accumulation of path '{}'",
+                child.root().display()
+            ))
+        })?;
+        acc.merge(sub).map_err(|e| {
+            e.context(format!(
+                "recursed merging from path '{}'",
+                child.root().display()
+            ))
+        })?;
     }
     Ok(())
 }
@@ -461,8 +597,12 @@ pub fn resources_from_documents(docs: Vec<Node>) -> Result<Vec<Resource>> {
 /// reads an object and again before it prints: values become strings
 /// (null becomes ""), and on reading an empty map is dropped.
 pub fn normalize_annotations(r: &mut Resource, drop_empty: bool) {
-    let Some(Node::Map(meta)) = r.node.get_mut("metadata") else { return };
-    let Some(Node::Map(ann)) = meta.get_mut("annotations") else { return };
+    let Some(Node::Map(meta)) = r.node.get_mut("metadata") else {
+        return;
+    };
+    let Some(Node::Map(ann)) = meta.get_mut("annotations") else {
+        return;
+    };
     if ann.is_empty() {
         if drop_empty {
             meta.remove("annotations");
@@ -480,7 +620,11 @@ pub fn normalize_annotations(r: &mut Resource, drop_empty: bool) {
 
 fn validate_metadata(node: &Node) -> Result<()> {
     let Some(meta) = node.get("metadata") else {
-        if node.get("kind").and_then(Node::as_str).is_some_and(|k| k.ends_with("List")) {
+        if node
+            .get("kind")
+            .and_then(Node::as_str)
+            .is_some_and(|k| k.ends_with("List"))
+        {
             return Ok(());
         }
         return Err(Error::invalid("missing Resource metadata"));
@@ -493,7 +637,9 @@ fn validate_metadata(node: &Node) -> Result<()> {
         return Err(Error::invalid("missing kind in object"));
     }
     if !kind.ends_with("List") && node.str_at(&["metadata", "name"]).unwrap_or("").is_empty() {
-        return Err(Error::invalid(format!("missing metadata.name in object of kind {kind}")));
+        return Err(Error::invalid(format!(
+            "missing metadata.name in object of kind {kind}"
+        )));
     }
     Ok(())
 }
@@ -506,15 +652,28 @@ fn has_null_in_list(n: &Node) -> bool {
     }
 }
 
-fn run_generators(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulator, origin: Option<&str>) -> Result<()> {
+fn run_generators(
+    loader: &Loader<'_>,
+    kust: &Kustomization,
+    acc: &mut Accumulator,
+    origin: Option<&str>,
+) -> Result<()> {
     let global = GeneratorOptions::from_node(kust.get("generatorOptions"))?;
-    for (field, kind) in [("configMapGenerator", GeneratorKind::ConfigMap), ("secretGenerator", GeneratorKind::Secret)] {
+    for (field, kind) in [
+        ("configMapGenerator", GeneratorKind::ConfigMap),
+        ("secretGenerator", GeneratorKind::Secret),
+    ] {
         for entry in kust.list(field) {
             let mut r = generate::generate(kind, entry, &global, loader)?;
             if let Some(o) = origin {
-                r.meta.origin = Some(generator_origin(&join_origin(o, &kust.file_name), kind.plugin_kind(), None));
+                r.meta.origin = Some(generator_origin(
+                    &join_origin(o, &kust.file_name),
+                    kind.plugin_kind(),
+                    None,
+                ));
             }
-            acc.absorb(r).map_err(|e| e.context("merging from generator"))?;
+            acc.absorb(r)
+                .map_err(|e| e.context("merging from generator"))?;
         }
     }
     // `generators:` entries: builtin generator configs, inline or in files.
@@ -522,19 +681,31 @@ fn run_generators(loader: &Loader<'_>, kust: &Kustomization, acc: &mut Accumulat
         let (docs, configured_in) = match inline_config(&entry) {
             Some(docs) => (docs, kust.file_name.clone()),
             None if is_remote(&entry) => {
-                return Err(Error::Unsupported { feature: format!("remote generator `{entry}`"), path: Some(loader.root().join(&kust.file_name)) });
+                return Err(Error::Unsupported {
+                    feature: format!("remote generator `{entry}`"),
+                    path: Some(loader.root().join(&kust.file_name)),
+                });
             }
-            None if loader.is_dir(&entry) => (configs_from_directory(loader, &entry)?, entry.clone()),
+            None if loader.is_dir(&entry) => {
+                (configs_from_directory(loader, &entry)?, entry.clone())
+            }
             None => (loader.read_yaml(&entry)?, entry.clone()),
         };
-        loader.openapi().met_all(docs.iter().filter(|d| !d.is_null()));
+        loader
+            .openapi()
+            .met_all(docs.iter().filter(|d| !d.is_null()));
         for doc in docs.into_iter().filter(|d| !d.is_null()) {
             let config_name = doc.str_at(&["metadata", "name"]).map(str::to_string);
             let mut r = plugin_generator(&doc, loader)?;
             if let Some(o) = origin {
-                r.meta.origin = Some(generator_origin(&join_origin(o, &configured_in), doc.str_at(&["kind"]).unwrap_or(""), config_name.as_deref()));
+                r.meta.origin = Some(generator_origin(
+                    &join_origin(o, &configured_in),
+                    doc.str_at(&["kind"]).unwrap_or(""),
+                    config_name.as_deref(),
+                ));
             }
-            acc.absorb(r).map_err(|e| e.context("merging from generator"))?;
+            acc.absorb(r)
+                .map_err(|e| e.context("merging from generator"))?;
         }
     }
     Ok(())
@@ -558,7 +729,10 @@ pub fn inline_config(entry: &str) -> Option<Vec<Node>> {
         return None;
     }
     let docs = yaml::parse_stream(entry).ok()?;
-    let objects = docs.iter().filter(|d| d.str_at(&["kind"]).is_some()).count();
+    let objects = docs
+        .iter()
+        .filter(|d| d.str_at(&["kind"]).is_some())
+        .count();
     (objects > 0).then_some(docs)
 }
 
@@ -571,21 +745,46 @@ fn plugin_generator(doc: &Node, loader: &Loader<'_>) -> Result<Resource> {
         "SecretGenerator" => GeneratorKind::Secret,
         "IAMPolicyGenerator" => return iam_policy(doc),
         other => {
-            return Err(Error::Unsupported { feature: format!("generator kind `{other}` (plugins are not run)"), path: None });
+            return Err(Error::Unsupported {
+                feature: format!("generator kind `{other}` (plugins are not run)"),
+                path: None,
+            });
         }
     };
     let mut entry = doc.clone();
     let meta_name = doc.str_at(&["metadata", "name"]).unwrap_or("").to_string();
-    let meta_ns = doc.str_at(&["metadata", "namespace"]).unwrap_or("").to_string();
+    let meta_ns = doc
+        .str_at(&["metadata", "namespace"])
+        .unwrap_or("")
+        .to_string();
     if let Some(m) = entry.as_map_mut() {
         // Plugin configs are decoded leniently: unknown fields are ignored.
-        const KNOWN: &[&str] = &["name", "namespace", "behavior", "literals", "files", "envs", "env", "options", "type"];
+        const KNOWN: &[&str] = &[
+            "name",
+            "namespace",
+            "behavior",
+            "literals",
+            "files",
+            "envs",
+            "env",
+            "options",
+            "type",
+        ];
         m.retain(|k, _| KNOWN.contains(&k));
         // The config's own name and namespace fall back to its metadata.
-        if m.get("name").and_then(Node::as_str).unwrap_or("").is_empty() {
+        if m.get("name")
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .is_empty()
+        {
             m.insert("name", Node::str(meta_name));
         }
-        if m.get("namespace").and_then(Node::as_str).unwrap_or("").is_empty() && !meta_ns.is_empty() {
+        if m.get("namespace")
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .is_empty()
+            && !meta_ns.is_empty()
+        {
             m.insert("namespace", Node::str(meta_ns));
         }
     }
@@ -597,10 +796,14 @@ fn plugin_generator(doc: &Node, loader: &Loader<'_>) -> Result<Resource> {
 fn iam_policy(doc: &Node) -> Result<Resource> {
     let cloud = doc.str_at(&["cloud"]).unwrap_or("");
     if cloud != "gke" {
-        return Err(Error::invalid(format!("IAMPolicyGenerator: unsupported cloud `{cloud}`; only gke is known")));
+        return Err(Error::invalid(format!(
+            "IAMPolicyGenerator: unsupported cloud `{cloud}`; only gke is known"
+        )));
     }
     let sa = doc.str_at(&["kubernetesService", "name"]).unwrap_or("");
-    let ns = doc.str_at(&["kubernetesService", "namespace"]).unwrap_or("");
+    let ns = doc
+        .str_at(&["kubernetesService", "namespace"])
+        .unwrap_or("");
     let gsa = doc.str_at(&["serviceAccount", "name"]).unwrap_or("");
     let project = doc.str_at(&["serviceAccount", "projectId"]).unwrap_or("");
     if sa.is_empty() || gsa.is_empty() || project.is_empty() {
@@ -612,7 +815,8 @@ fn iam_policy(doc: &Node) -> Result<Resource> {
     if !ns.is_empty() {
         text.push_str(&format!("  namespace: {ns}\n"));
     }
-    let node = yaml::parse_one(&text).map_err(|e| Error::invalid(format!("IAMPolicyGenerator: {e}")))?;
+    let node =
+        yaml::parse_one(&text).map_err(|e| Error::invalid(format!("IAMPolicyGenerator: {e}")))?;
     let mut r = Resource::new(node);
     r.meta.generated = true;
     Ok(r)
@@ -620,7 +824,9 @@ fn iam_policy(doc: &Node) -> Result<Resource> {
 
 /// The origin annotation text of a generated object.
 fn generator_origin(configured_in: &str, kind: &str, name: Option<&str>) -> String {
-    let mut s = format!("configuredIn: {configured_in}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n");
+    let mut s = format!(
+        "configuredIn: {configured_in}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n"
+    );
     if let Some(n) = name {
         s.push_str(&format!("  name: {n}\n"));
     }
@@ -656,7 +862,17 @@ mod tests {
             resources.push_str(&format!("- f{f}.yaml\n"));
         }
         fs.add_file("/t/kustomization.yaml", resources);
-        let run = |threads| build_yaml(&fs, Path::new("/t"), &BuildOptions { threads, ..BuildOptions::default() }).unwrap();
+        let run = |threads| {
+            build_yaml(
+                &fs,
+                Path::new("/t"),
+                &BuildOptions {
+                    threads,
+                    ..BuildOptions::default()
+                },
+            )
+            .unwrap()
+        };
         let one = run(1);
         assert_eq!(one.matches("kind: ConfigMap").count(), 8000);
         assert!(one.starts_with("apiVersion: v1\ndata:\n  a: |\n    line one of 0\n    line two 0\n  z: \"0\"\nkind: ConfigMap\nmetadata:\n  name: p-cm-0-0\n---\n"));
@@ -673,46 +889,87 @@ mod tests {
         let mut fs = InMemory::new();
         let mut top = String::from("resources:\n- base\ncomponents:\n");
         fs.add_file("/t/base/kustomization.yaml", "resources:\n- cm.yaml\n");
-        fs.add_file("/t/base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n");
+        fs.add_file(
+            "/t/base/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n",
+        );
         for c in 0..30 {
             let mut text = String::new();
             for i in 0..40 {
                 text.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{c}-{i}\ndata:\n  k: {}\n", "v".repeat(200)));
             }
-            fs.add_file(format!("/t/c{c}/kustomization.yaml"), "kind: Component\nresources:\n- objects.yaml\n");
+            fs.add_file(
+                format!("/t/c{c}/kustomization.yaml"),
+                "kind: Component\nresources:\n- objects.yaml\n",
+            );
             fs.add_file(format!("/t/c{c}/objects.yaml"), text);
             top.push_str(&format!("- c{c}\n"));
         }
         fs.add_file("/t/kustomization.yaml", top);
-        let run = |fs: &InMemory, threads| build_yaml(fs, Path::new("/t"), &BuildOptions { threads, ..BuildOptions::default() });
+        let run = |fs: &InMemory, threads| {
+            build_yaml(
+                fs,
+                Path::new("/t"),
+                &BuildOptions {
+                    threads,
+                    ..BuildOptions::default()
+                },
+            )
+        };
         let one = run(&fs, 1).unwrap();
         assert_eq!(one.matches("kind: ConfigMap").count(), 1201);
         for threads in [2, 4] {
             assert!(run(&fs, threads).unwrap() == one, "threads={threads}");
         }
-        let tracked = build_yaml(&fs, Path::new("/t"), &BuildOptions { track_origins: true, ..BuildOptions::default() }).unwrap();
+        let tracked = build_yaml(
+            &fs,
+            Path::new("/t"),
+            &BuildOptions {
+                track_origins: true,
+                ..BuildOptions::default()
+            },
+        )
+        .unwrap();
         assert!(tracked == one, "tracking origins changes nothing printed");
         // Files that a helper thread loads ahead fail as without it: c7's
         // objects do not parse, nor does c9's kustomization, and c12 has
         // two kustomization files.
         for (path, text, says) in [
             ("/t/c7/objects.yaml", "a: [\n", "c7/objects.yaml"),
-            ("/t/c9/kustomization.yaml", "kind: [\n", "c9/kustomization.yaml"),
-            ("/t/c12/Kustomization", "kind: Component\n", "multiple kustomization files"),
+            (
+                "/t/c9/kustomization.yaml",
+                "kind: [\n",
+                "c9/kustomization.yaml",
+            ),
+            (
+                "/t/c12/Kustomization",
+                "kind: Component\n",
+                "multiple kustomization files",
+            ),
         ] {
             let mut broken = fs.clone();
             broken.add_file(path, text);
             let want = run(&broken, 1).unwrap_err().to_string();
             assert!(want.contains(says), "{want}");
             for threads in [2, 4] {
-                assert_eq!(run(&broken, threads).unwrap_err().to_string(), want, "threads={threads}");
+                assert_eq!(
+                    run(&broken, threads).unwrap_err().to_string(),
+                    want,
+                    "threads={threads}"
+                );
             }
         }
         // c1 now also lists c0's file, which lies outside c1's root.
-        fs.add_file("/t/c1/kustomization.yaml", "kind: Component\nresources:\n- objects.yaml\n- ../c0/objects.yaml\n");
+        fs.add_file(
+            "/t/c1/kustomization.yaml",
+            "kind: Component\nresources:\n- objects.yaml\n- ../c0/objects.yaml\n",
+        );
         for threads in [1, 2] {
             let err = run(&fs, threads).unwrap_err().to_string();
-            assert!(err.contains("c0/objects.yaml") && err.contains("root"), "threads={threads}: {err}");
+            assert!(
+                err.contains("c0/objects.yaml") && err.contains("root"),
+                "threads={threads}: {err}"
+            );
         }
     }
 
@@ -738,20 +995,48 @@ mod tests {
                 "resources: [objects.yaml]\nnamePrefix: p-\nconfigMapGenerator:\n- name: settings\n  literals: [A=1]\nlabels:\n- pairs: {{team: a}}\n  includeSelectors: false\ncommonLabels: {{app: x}}\ncommonAnnotations: {{note: why}}\nimages:\n- name: img3\n  newTag: \"2\"\n- name: img4\n  newName: other\npatches:\n- target: {{kind: Deployment}}\n  patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {{name: any}}\n    spec: {{replicas: 2}}\n- target: {{kind: Service, labelSelector: \"n in (1,3,5,601,603)\"}}\n  patch: |-\n    $patch: delete\n    apiVersion: v1\n    kind: Service\n    metadata: {{name: any}}\n- target: {{kind: Service}}\n  patch: |-\n    - op: add\n      path: /spec/type\n      value: ClusterIP\n{extra}"
             )
         };
-        let run = |fs: &InMemory, threads| build_yaml(fs, Path::new("/t"), &BuildOptions { threads, ..BuildOptions::default() });
+        let run = |fs: &InMemory, threads| {
+            build_yaml(
+                fs,
+                Path::new("/t"),
+                &BuildOptions {
+                    threads,
+                    ..BuildOptions::default()
+                },
+            )
+        };
         fs.add_file("/t/kustomization.yaml", kustomization(""));
         let one = run(&fs, 1).unwrap();
         assert_eq!(one.matches("kind: Deployment").count(), 350);
         // The generated ConfigMap gets its hash, and every Deployment's
         // reference follows it (a Service's pod template is no reference).
-        let hashed = one.split("name: p-settings-").nth(1).and_then(|rest| rest.split('\n').next()).unwrap_or("");
+        let hashed = one
+            .split("name: p-settings-")
+            .nth(1)
+            .and_then(|rest| rest.split('\n').next())
+            .unwrap_or("");
         assert_eq!(hashed.len(), 10, "{hashed}");
-        assert_eq!(one.matches(&format!("name: p-settings-{hashed}\n")).count(), 351);
+        assert_eq!(
+            one.matches(&format!("name: p-settings-{hashed}\n")).count(),
+            351
+        );
         assert_eq!(one.matches("name: settings\n").count(), 345);
-        assert_eq!(one.matches("kind: Service").count(), 345, "five Services deleted");
-        assert_eq!(one.matches("image: img3:2").count(), 138, "less the deleted o3 and o603");
+        assert_eq!(
+            one.matches("kind: Service").count(),
+            345,
+            "five Services deleted"
+        );
+        assert_eq!(
+            one.matches("image: img3:2").count(),
+            138,
+            "less the deleted o3 and o603"
+        );
         assert_eq!(one.matches("image: other:1").count(), 140);
-        assert_eq!(one.matches("note: why").count(), 350 * 2 + 345 + 1, "Deployments carry it in their pod template too");
+        assert_eq!(
+            one.matches("note: why").count(),
+            350 * 2 + 345 + 1,
+            "Deployments carry it in their pod template too"
+        );
         for threads in [2, 3] {
             assert!(run(&fs, threads).unwrap() == one, "threads={threads}");
         }
@@ -761,15 +1046,26 @@ mod tests {
         let failing = "- target: {kind: Deployment, labelSelector: \"n in (300,650)\"}\n  patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: any}\n    spec: {extra: {k: v}}\n";
         fs.add_file("/t/kustomization.yaml", kustomization(failing));
         let objects = fs.read(Path::new("/t/objects.yaml")).unwrap();
-        let objects = String::from_utf8(objects).unwrap()
-            .replace("name: o300\n  labels:\n    n: \"300\"\nspec:\n", "name: o300\n  labels:\n    n: \"300\"\nspec:\n  extra: [a]\n")
-            .replace("name: o650\n  labels:\n    n: \"650\"\nspec:\n", "name: o650\n  labels:\n    n: \"650\"\nspec:\n  extra: s\n");
+        let objects = String::from_utf8(objects)
+            .unwrap()
+            .replace(
+                "name: o300\n  labels:\n    n: \"300\"\nspec:\n",
+                "name: o300\n  labels:\n    n: \"300\"\nspec:\n  extra: [a]\n",
+            )
+            .replace(
+                "name: o650\n  labels:\n    n: \"650\"\nspec:\n",
+                "name: o650\n  labels:\n    n: \"650\"\nspec:\n  extra: s\n",
+            );
         assert_eq!(objects.matches("extra:").count(), 2);
         fs.add_file("/t/objects.yaml", objects);
         let want = run(&fs, 1).unwrap_err().to_string();
         assert!(want.contains("expected SequenceNode"), "{want}");
         for threads in [2, 3] {
-            assert_eq!(run(&fs, threads).unwrap_err().to_string(), want, "threads={threads}");
+            assert_eq!(
+                run(&fs, threads).unwrap_err().to_string(),
+                want,
+                "threads={threads}"
+            );
         }
     }
 
@@ -784,17 +1080,29 @@ mod tests {
         )])
         .unwrap_err()
         .to_string();
-        assert!(literal.contains("literal #2") && !literal.contains("hunter2"), "{literal}");
+        assert!(
+            literal.contains("literal #2") && !literal.contains("hunter2"),
+            "{literal}"
+        );
         let env = build_tree(&[
-            ("kustomization.yaml", "secretGenerator:\n- name: s\n  envs:\n  - creds.env\n"),
+            (
+                "kustomization.yaml",
+                "secretGenerator:\n- name: s\n  envs:\n  - creds.env\n",
+            ),
             ("creds.env", "USER=admin\nhunter2 very secret\n"),
         ])
         .unwrap_err()
         .to_string();
-        assert!(env.contains("creds.env") && !env.contains("hunter2"), "{env}");
-        let config_map = build_tree(&[("kustomization.yaml", "configMapGenerator:\n- name: c\n  literals:\n  - not-a-pair\n")])
-            .unwrap_err()
-            .to_string();
+        assert!(
+            env.contains("creds.env") && !env.contains("hunter2"),
+            "{env}"
+        );
+        let config_map = build_tree(&[(
+            "kustomization.yaml",
+            "configMapGenerator:\n- name: c\n  literals:\n  - not-a-pair\n",
+        )])
+        .unwrap_err()
+        .to_string();
         assert!(config_map.contains("not-a-pair"), "{config_map}");
     }
 
@@ -808,7 +1116,9 @@ mod tests {
     #[test]
     fn generators_and_lists() {
         let files = [
-            ("kustomization.yaml", r#"resources:
+            (
+                "kustomization.yaml",
+                r#"resources:
 - objects.yaml
 configMapGenerator:
 - name: settings
@@ -822,8 +1132,11 @@ secretGenerator:
 generatorOptions:
   labels:
     generated: "yes"
-"#),
-            ("objects.yaml", r#"apiVersion: v1
+"#,
+            ),
+            (
+                "objects.yaml",
+                r#"apiVersion: v1
 kind: List
 items:
 - apiVersion: v1
@@ -845,17 +1158,26 @@ apiVersion: v1
 kind: Namespace
 metadata:
   name: apps
-"#),
-            ("app.env", r#"# comment
+"#,
+            ),
+            (
+                "app.env",
+                r#"# comment
 LEVEL=info
 
 REGION=eu
-"#),
-            ("conf/app.ini", r#"[main]
+"#,
+            ),
+            (
+                "conf/app.ini",
+                r#"[main]
 threads = 4
-"#),
+"#,
+            ),
         ];
-        assert_eq!(build_tree(&files).unwrap(), r#"apiVersion: v1
+        assert_eq!(
+            build_tree(&files).unwrap(),
+            r#"apiVersion: v1
 kind: Namespace
 metadata:
   name: apps
@@ -898,29 +1220,41 @@ metadata:
   name: web
 spec:
   replicas: 1
-"#);
+"#
+        );
     }
 
     #[test]
     fn components_accumulate_in_order() {
         let files = [
-            ("kustomization.yaml", r#"resources:
+            (
+                "kustomization.yaml",
+                r#"resources:
 - base
 components:
 - extra
-"#),
-            ("base/kustomization.yaml", r#"resources:
+"#,
+            ),
+            (
+                "base/kustomization.yaml",
+                r#"resources:
 - pod.yaml
 configMapGenerator:
 - name: cfg
   literals: [A=1]
-"#),
-            ("base/pod.yaml", r#"apiVersion: v1
+"#,
+            ),
+            (
+                "base/pod.yaml",
+                r#"apiVersion: v1
 kind: Pod
 metadata:
   name: p
-"#),
-            ("extra/kustomization.yaml", r#"apiVersion: kustomize.config.k8s.io/v1alpha1
+"#,
+            ),
+            (
+                "extra/kustomization.yaml",
+                r#"apiVersion: kustomize.config.k8s.io/v1alpha1
 kind: Component
 resources:
 - svc.yaml
@@ -928,14 +1262,20 @@ configMapGenerator:
 - name: cfg
   behavior: merge
   literals: [B=2]
-"#),
-            ("extra/svc.yaml", r#"apiVersion: v1
+"#,
+            ),
+            (
+                "extra/svc.yaml",
+                r#"apiVersion: v1
 kind: Service
 metadata:
   name: s
-"#),
+"#,
+            ),
         ];
-        assert_eq!(build_tree(&files).unwrap(), r#"apiVersion: v1
+        assert_eq!(
+            build_tree(&files).unwrap(),
+            r#"apiVersion: v1
 data:
   A: "1"
   B: "2"
@@ -952,15 +1292,22 @@ apiVersion: v1
 kind: Pod
 metadata:
   name: p
-"#);
+"#
+        );
     }
 
     #[test]
     fn duplicate_ids_are_refused() {
         let files = [
             ("kustomization.yaml", "resources: [a.yaml, b.yaml]\n"),
-            ("a.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n"),
-            ("b.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: default\n"),
+            (
+                "a.yaml",
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n",
+            ),
+            (
+                "b.yaml",
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: default\n",
+            ),
         ];
         let err = build_tree(&files).unwrap_err().to_string();
         assert!(err.contains("already registered id"), "{err}");
@@ -970,25 +1317,42 @@ metadata:
     fn files_outside_the_root_are_refused() {
         let mut fs = InMemory::new();
         fs.add_file("/t/app/kustomization.yaml", "resources: [../pod.yaml]\n");
-        fs.add_file("/t/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n");
-        let err = build_yaml(&fs, Path::new("/t/app"), &BuildOptions::default()).unwrap_err().to_string();
+        fs.add_file(
+            "/t/pod.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n",
+        );
+        let err = build_yaml(&fs, Path::new("/t/app"), &BuildOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("is not in or below"), "{err}");
-        let open = BuildOptions { load_restrictor: LoadRestrictor::None, ..BuildOptions::default() };
+        let open = BuildOptions {
+            load_restrictor: LoadRestrictor::None,
+            ..BuildOptions::default()
+        };
         assert!(build_yaml(&fs, Path::new("/t/app"), &open).is_ok());
     }
 
     #[test]
     fn a_base_that_contains_its_overlay_is_a_cycle() {
-        let files = [("kustomization.yaml", "resources: [sub]\n"), ("sub/kustomization.yaml", "resources: [..]\n")];
+        let files = [
+            ("kustomization.yaml", "resources: [sub]\n"),
+            ("sub/kustomization.yaml", "resources: [..]\n"),
+        ];
         let err = build_tree(&files).unwrap_err().to_string();
         assert!(err.contains("cycle detected"), "{err}");
     }
 
     #[test]
     fn missing_names_and_kinds_are_refused() {
-        let files = [("kustomization.yaml", "resources: [a.yaml]\n"), ("a.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {}\n")];
+        let files = [
+            ("kustomization.yaml", "resources: [a.yaml]\n"),
+            ("a.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {}\n"),
+        ];
         assert!(build_tree(&files).is_err());
-        let files = [("kustomization.yaml", "resources: [a.yaml]\n"), ("a.yaml", "apiVersion: v1\nmetadata:\n  name: x\n")];
+        let files = [
+            ("kustomization.yaml", "resources: [a.yaml]\n"),
+            ("a.yaml", "apiVersion: v1\nmetadata:\n  name: x\n"),
+        ];
         assert!(build_tree(&files).is_err());
     }
 }

@@ -61,17 +61,26 @@ pub enum Error {
 impl Error {
     /// An `Invalid` error without a path.
     pub fn invalid(message: impl Into<String>) -> Error {
-        Error::Invalid { path: None, message: message.into() }
+        Error::Invalid {
+            path: None,
+            message: message.into(),
+        }
     }
 
     /// An `Invalid` error about `path`.
     pub fn invalid_at(path: impl Into<PathBuf>, message: impl Into<String>) -> Error {
-        Error::Invalid { path: Some(path.into()), message: message.into() }
+        Error::Invalid {
+            path: Some(path.into()),
+            message: message.into(),
+        }
     }
 
     /// Wraps the error with what was being done.
     pub fn context(self, context: impl Into<String>) -> Error {
-        Error::Context { context: context.into(), source: Box::new(self) }
+        Error::Context {
+            context: context.into(),
+            source: Box::new(self),
+        }
     }
 }
 

@@ -149,7 +149,12 @@ impl OnDisk {
     }
 
     fn listing(&self, dir: &Path) -> Option<std::sync::Arc<Listing>> {
-        if let Some(hit) = self.listings.lock().ok().and_then(|m| m.get(key(dir)).cloned()) {
+        if let Some(hit) = self
+            .listings
+            .lock()
+            .ok()
+            .and_then(|m| m.get(key(dir)).cloned())
+        {
             return hit;
         }
         let read = || -> io::Result<Listing> {
@@ -178,7 +183,9 @@ impl OnDisk {
     }
 
     fn lookup(&self, path: &Path) -> Lookup {
-        let (Some(parent), Some(Component::Normal(name))) = (path.parent(), path.components().next_back()) else {
+        let (Some(parent), Some(Component::Normal(name))) =
+            (path.parent(), path.components().next_back())
+        else {
             return Lookup::Unknown;
         };
         if parent.as_os_str().is_empty() {
@@ -191,13 +198,20 @@ impl OnDisk {
     }
 
     fn real_dir(&self, dir: &Path) -> io::Result<PathBuf> {
-        if let Some(hit) = self.real_dirs.lock().ok().and_then(|m| m.get(key(dir)).cloned()) {
+        if let Some(hit) = self
+            .real_dirs
+            .lock()
+            .ok()
+            .and_then(|m| m.get(key(dir)).cloned())
+        {
             return Ok(hit);
         }
         // A folder that is not a link resolves to its resolved parent plus
         // its name; anything else goes to the operating system.
         let real = match (dir.parent(), dir.file_name(), self.lookup(dir)) {
-            (Some(parent), Some(name), Lookup::Found(EntryKind::Dir)) => self.real_dir(parent)?.join(name),
+            (Some(parent), Some(name), Lookup::Found(EntryKind::Dir)) => {
+                self.real_dir(parent)?.join(name)
+            }
             _ => std::fs::canonicalize(dir)?,
         };
         if let Ok(mut m) = self.real_dirs.lock() {
@@ -275,7 +289,11 @@ impl FileSystem for OnDisk {
             if n == buf.len() {
                 // Only a file that fills the buffer is asked for its size,
                 // so that a large one grows the buffer once.
-                let size = if asked { 0 } else { file.metadata().map_or(0, |m| m.len() as usize) };
+                let size = if asked {
+                    0
+                } else {
+                    file.metadata().map_or(0, |m| m.len() as usize)
+                };
                 asked = true;
                 buf.resize((size + 1).max(n * 2), 0);
             }
@@ -310,13 +328,24 @@ impl FileSystem for OnDisk {
     fn real_path(&self, path: &Path) -> io::Result<PathBuf> {
         // Only a plain last component can be split off: `..` or `.` at the
         // end, or a link, needs the full resolution.
-        let (Some(parent), Some(Component::Normal(name))) = (path.parent(), path.components().next_back()) else {
+        let (Some(parent), Some(Component::Normal(name))) =
+            (path.parent(), path.components().next_back())
+        else {
             return std::fs::canonicalize(path);
         };
-        let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
         let is_link = match self.lookup(path) {
             Lookup::Found(kind) => kind == EntryKind::Link,
-            Lookup::Missing => return Err(io::Error::new(io::ErrorKind::NotFound, "no such file or directory")),
+            Lookup::Missing => {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    "no such file or directory",
+                ))
+            }
             Lookup::Unknown => std::fs::symlink_metadata(path)?.file_type().is_symlink(),
         };
         if is_link {
@@ -380,7 +409,10 @@ impl FileSystem for InMemory {
     fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
         let path = clean(path);
         if !self.dirs.contains(&path) {
-            return Err(io::Error::new(io::ErrorKind::NotFound, "no such file or directory"));
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "no such file or directory",
+            ));
         }
         let mut names: Vec<String> = self
             .files
@@ -474,7 +506,21 @@ mod tests {
             }
             out
         }
-        for p in ["/", "//", "/a", "/a/", "/a//b", "/a/./b", "/a/../b", "/../a", "/a/b/../../..", "/a/b/c/../../d/./e/", "/./.", "/a/.b/..c/...", "/x/overlays/dev/../../base"] {
+        for p in [
+            "/",
+            "//",
+            "/a",
+            "/a/",
+            "/a//b",
+            "/a/./b",
+            "/a/../b",
+            "/../a",
+            "/a/b/../../..",
+            "/a/b/c/../../d/./e/",
+            "/./.",
+            "/a/.b/..c/...",
+            "/x/overlays/dev/../../base",
+        ] {
             assert_eq!(clean(Path::new(p)), by_components(Path::new(p)), "{p}");
         }
     }
@@ -485,10 +531,21 @@ mod tests {
     fn read_into_gives_each_file_whole_through_one_buffer() {
         let base = std::env::temp_dir().join(format!("compose-read-into-{}", std::process::id()));
         std::fs::create_dir_all(&base).unwrap();
-        let sizes = [0usize, 5, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 100_000, 3, 40_000];
+        let sizes = [
+            0usize,
+            5,
+            16 * 1024 - 1,
+            16 * 1024,
+            16 * 1024 + 1,
+            100_000,
+            3,
+            40_000,
+        ];
         let mut mem = InMemory::new();
         for (i, size) in sizes.iter().enumerate() {
-            let text: String = (0..*size).map(|k| char::from(b'a' + ((k * 7 + i) % 26) as u8)).collect();
+            let text: String = (0..*size)
+                .map(|k| char::from(b'a' + ((k * 7 + i) % 26) as u8))
+                .collect();
             std::fs::write(base.join(format!("f{i}")), &text).unwrap();
             mem.add_file(format!("/m/f{i}"), text.as_str());
         }
@@ -496,11 +553,19 @@ mod tests {
         for i in 0..sizes.len() {
             let path = base.join(format!("f{i}"));
             let n = OnDisk::new().read_into(&path, &mut on_disk).unwrap();
-            assert_eq!(&on_disk[..n], &std::fs::read(&path).unwrap()[..], "file {i}");
-            let m = mem.read_into(Path::new(&format!("/m/f{i}")), &mut in_memory).unwrap();
+            assert_eq!(
+                &on_disk[..n],
+                &std::fs::read(&path).unwrap()[..],
+                "file {i}"
+            );
+            let m = mem
+                .read_into(Path::new(&format!("/m/f{i}")), &mut in_memory)
+                .unwrap();
             assert_eq!(&in_memory[..m], &on_disk[..n], "file {i}");
         }
-        assert!(OnDisk::new().read_into(&base.join("missing"), &mut on_disk).is_err());
+        assert!(OnDisk::new()
+            .read_into(&base.join("missing"), &mut on_disk)
+            .is_err());
         let _ = std::fs::remove_dir_all(&base);
     }
 
@@ -520,7 +585,16 @@ mod tests {
         std::os::unix::fs::symlink(base.join("outside"), root.join("dir-out"))?;
         let fs = OnDisk::new();
         let real_root = std::fs::canonicalize(&root)?;
-        for name in ["a.yaml", "sub", "link-in.yaml", "link-out.yaml", "dir-out", "dir-out/secret.yaml", "missing", "sub/missing"] {
+        for name in [
+            "a.yaml",
+            "sub",
+            "link-in.yaml",
+            "link-out.yaml",
+            "dir-out",
+            "dir-out/secret.yaml",
+            "missing",
+            "sub/missing",
+        ] {
             let p = root.join(name);
             assert_eq!(fs.is_file(&p), p.is_file(), "is_file {name}");
             assert_eq!(fs.is_dir(&p), p.is_dir(), "is_dir {name}");
@@ -530,8 +604,12 @@ mod tests {
                 (ours, real) => panic!("real_path {name}: {ours:?} against {real:?}"),
             }
         }
-        assert!(fs.real_path(&root.join("link-out.yaml"))?.starts_with(std::fs::canonicalize(base.join("outside"))?));
-        assert!(fs.real_path(&root.join("link-in.yaml"))?.starts_with(&real_root));
+        assert!(fs
+            .real_path(&root.join("link-out.yaml"))?
+            .starts_with(std::fs::canonicalize(base.join("outside"))?));
+        assert!(fs
+            .real_path(&root.join("link-in.yaml"))?
+            .starts_with(&real_root));
         assert_eq!(fs.read(&root.join("a.yaml"))?, b"a: 1");
         // A file larger than the first read buffer comes back whole.
         let big: Vec<u8> = (0..100_000u32).map(|i| b'a' + (i % 26) as u8).collect();
@@ -544,7 +622,10 @@ mod tests {
     fn in_memory_lists_children() {
         let mut fs = InMemory::new();
         fs.add_file("/r/a.yaml", "x").add_file("/r/sub/b.yaml", "y");
-        assert_eq!(fs.read_dir(Path::new("/r")).unwrap_or_default(), vec!["a.yaml", "sub"]);
+        assert_eq!(
+            fs.read_dir(Path::new("/r")).unwrap_or_default(),
+            vec!["a.yaml", "sub"]
+        );
         assert!(fs.is_dir(Path::new("/r/sub")));
         assert!(fs.is_file(Path::new("/r/sub/b.yaml")));
     }

@@ -45,7 +45,11 @@ impl GeneratorOptions {
                 "annotations" => o.annotations = string_map(v, "annotations")?,
                 "disableNameSuffixHash" => o.disable_name_suffix_hash = bool_field(v, k)?,
                 "immutable" => o.immutable = bool_field(v, k)?,
-                other => return Err(Error::invalid(format!("json: unknown field \"{other}\" in generator options"))),
+                other => {
+                    return Err(Error::invalid(format!(
+                        "json: unknown field \"{other}\" in generator options"
+                    )))
+                }
             }
         }
         Ok(o)
@@ -81,10 +85,16 @@ fn string_map(v: &Node, what: &str) -> Result<Vec<(String, String)>> {
             .map(|(k, v)| match v {
                 Node::Str(s) => Ok((k.to_string(), s.to_string())),
                 Node::Null => Ok((k.to_string(), String::new())),
-                other => Err(Error::invalid(format!("{what}: value of `{k}` must be a string, not {}", other.kind_name()))),
+                other => Err(Error::invalid(format!(
+                    "{what}: value of `{k}` must be a string, not {}",
+                    other.kind_name()
+                ))),
             })
             .collect(),
-        other => Err(Error::invalid(format!("{what} must be a mapping, not {}", other.kind_name()))),
+        other => Err(Error::invalid(format!(
+            "{what} must be a mapping, not {}",
+            other.kind_name()
+        ))),
     }
 }
 
@@ -92,7 +102,10 @@ fn bool_field(v: &Node, what: &str) -> Result<bool> {
     match v {
         Node::Bool(b) => Ok(*b),
         Node::Null => Ok(false),
-        other => Err(Error::invalid(format!("{what} must be a boolean, not {}", other.kind_name()))),
+        other => Err(Error::invalid(format!(
+            "{what} must be a boolean, not {}",
+            other.kind_name()
+        ))),
     }
 }
 
@@ -100,7 +113,10 @@ fn str_field<'n>(m: &'n Mapping, key: &str) -> Result<&'n str> {
     match m.get(key) {
         None | Some(Node::Null) => Ok(""),
         Some(Node::Str(s)) => Ok(s),
-        Some(other) => Err(Error::invalid(format!("generator field `{key}` must be a string, not {}", other.kind_name()))),
+        Some(other) => Err(Error::invalid(format!(
+            "generator field `{key}` must be a string, not {}",
+            other.kind_name()
+        ))),
     }
 }
 
@@ -111,10 +127,16 @@ fn str_list(m: &Mapping, key: &str) -> Result<Vec<String>> {
             .iter()
             .map(|i| match i {
                 Node::Str(s) => Ok(s.to_string()),
-                other => Err(Error::invalid(format!("generator field `{key}` must list strings, not {}", other.kind_name()))),
+                other => Err(Error::invalid(format!(
+                    "generator field `{key}` must list strings, not {}",
+                    other.kind_name()
+                ))),
             })
             .collect(),
-        Some(other) => Err(Error::invalid(format!("generator field `{key}` must be a list, not {}", other.kind_name()))),
+        Some(other) => Err(Error::invalid(format!(
+            "generator field `{key}` must be a list, not {}",
+            other.kind_name()
+        ))),
     }
 }
 
@@ -138,14 +160,31 @@ impl GeneratorKind {
 }
 
 /// Runs one generator entry and returns the object it makes.
-pub fn generate(kind: GeneratorKind, entry: &Node, global: &GeneratorOptions, loader: &Loader<'_>) -> Result<Resource> {
+pub fn generate(
+    kind: GeneratorKind,
+    entry: &Node,
+    global: &GeneratorOptions,
+    loader: &Loader<'_>,
+) -> Result<Resource> {
     let Node::Map(m) = entry else {
         return Err(Error::invalid("a generator entry must be a mapping"));
     };
-    const KNOWN: &[&str] = &["name", "namespace", "behavior", "literals", "files", "envs", "env", "options", "type"];
+    const KNOWN: &[&str] = &[
+        "name",
+        "namespace",
+        "behavior",
+        "literals",
+        "files",
+        "envs",
+        "env",
+        "options",
+        "type",
+    ];
     for k in m.keys() {
         if !KNOWN.contains(&k.as_str()) || (k == "type" && kind == GeneratorKind::ConfigMap) {
-            return Err(Error::invalid(format!("invalid Kustomization: json: unknown field \"{k}\"")));
+            return Err(Error::invalid(format!(
+                "invalid Kustomization: json: unknown field \"{k}\""
+            )));
         }
     }
     let name = str_field(m, "name")?.to_string();
@@ -154,7 +193,11 @@ pub fn generate(kind: GeneratorKind, entry: &Node, global: &GeneratorOptions, lo
         "" | "create" => "create",
         "merge" => "merge",
         "replace" => "replace",
-        other => return Err(Error::invalid(format!("unknown generator behavior `{other}`; expected create, merge or replace"))),
+        other => {
+            return Err(Error::invalid(format!(
+                "unknown generator behavior `{other}`; expected create, merge or replace"
+            )))
+        }
     };
     let options = GeneratorOptions::from_node(m.get("options"))?.with_global(global);
     let kind_name = match kind {
@@ -162,7 +205,9 @@ pub fn generate(kind: GeneratorKind, entry: &Node, global: &GeneratorOptions, lo
         GeneratorKind::Secret => "Secret",
     };
     if name.is_empty() {
-        return Err(Error::invalid(format!("a {kind_name} generator needs a name")));
+        return Err(Error::invalid(format!(
+            "a {kind_name} generator needs a name"
+        )));
     }
 
     let pairs = collect_pairs(m, loader, kind == GeneratorKind::Secret)?;
@@ -174,7 +219,10 @@ pub fn generate(kind: GeneratorKind, entry: &Node, global: &GeneratorOptions, lo
             )));
         }
         if !seen.insert(k.clone()) {
-            return Err(Error::invalid(format!("{} {name} illegally repeats the key `{k}`", kind_name.to_lowercase())));
+            return Err(Error::invalid(format!(
+                "{} {name} illegally repeats the key `{k}`",
+                kind_name.to_lowercase()
+            )));
         }
     }
 
@@ -187,10 +235,28 @@ pub fn generate(kind: GeneratorKind, entry: &Node, global: &GeneratorOptions, lo
         meta.insert("namespace", Node::str(&namespace));
     }
     if !options.labels.is_empty() {
-        meta.insert("labels", Node::Map(options.labels.iter().map(|(k, v)| (k.clone(), Node::str(v))).collect()));
+        meta.insert(
+            "labels",
+            Node::Map(
+                options
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Node::str(v)))
+                    .collect(),
+            ),
+        );
     }
     if !options.annotations.is_empty() {
-        meta.insert("annotations", Node::Map(options.annotations.iter().map(|(k, v)| (k.clone(), Node::str(v))).collect()));
+        meta.insert(
+            "annotations",
+            Node::Map(
+                options
+                    .annotations
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Node::str(v)))
+                    .collect(),
+            ),
+        );
     }
     obj.insert("metadata", Node::Map(meta));
     match kind {
@@ -255,7 +321,10 @@ fn collect_pairs(m: &Mapping, loader: &Loader<'_>, secret: bool) -> Result<Vec<(
     for (i, lit) in str_list(m, "literals")?.iter().enumerate() {
         let (k, v) = parse_literal(lit).map_err(|e| {
             if secret {
-                Error::invalid(format!("literal #{} is not key=value (the text of a Secret's literal is not shown)", i + 1))
+                Error::invalid(format!(
+                    "literal #{} is not key=value (the text of a Secret's literal is not shown)",
+                    i + 1
+                ))
             } else {
                 e
             }
@@ -265,7 +334,9 @@ fn collect_pairs(m: &Mapping, loader: &Loader<'_>, secret: bool) -> Result<Vec<(
     for src in str_list(m, "files")? {
         let (key, path) = parse_file_source(&src)?;
         if loader.is_dir(&path) {
-            return Err(Error::invalid(format!("file source '{path}' is a directory; name files one by one")));
+            return Err(Error::invalid(format!(
+                "file source '{path}' is a directory; name files one by one"
+            )));
         }
         pairs.push((key, loader.read(&path)?));
     }
@@ -282,7 +353,10 @@ pub fn parse_env_file(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
             line = &line[..line.len() - 1];
         }
         let Ok(mut line) = std::str::from_utf8(line) else {
-            return Err(Error::invalid(format!("line {} has invalid utf8 bytes", i + 1)));
+            return Err(Error::invalid(format!(
+                "line {} has invalid utf8 bytes",
+                i + 1
+            )));
         };
         if i == 0 {
             line = line.strip_prefix('\u{feff}').unwrap_or(line);
@@ -310,10 +384,16 @@ pub fn parse_literal(source: &str) -> Result<(String, String)> {
     match source.split_once('=') {
         Some((k, v)) if !k.is_empty() => {
             let b = v.as_bytes();
-            let v = if b.len() >= 2 && b[0] == b[b.len() - 1] && (b[0] == b'"' || b[0] == b'\'') { &v[1..v.len() - 1] } else { v };
+            let v = if b.len() >= 2 && b[0] == b[b.len() - 1] && (b[0] == b'"' || b[0] == b'\'') {
+                &v[1..v.len() - 1]
+            } else {
+                v
+            };
             Ok((k.to_string(), v.to_string()))
         }
-        _ => Err(Error::invalid(format!("invalid literal source {source}, expected key=value"))),
+        _ => Err(Error::invalid(format!(
+            "invalid literal source {source}, expected key=value"
+        ))),
     }
 }
 
@@ -329,10 +409,14 @@ pub fn parse_file_source(source: &str) -> Result<(String, String)> {
     }
     let (k, p) = source.split_once('=').unwrap_or((source, ""));
     if k.is_empty() {
-        return Err(Error::invalid(format!("missing key name for file path \"{p}\" in source \"{source}\"")));
+        return Err(Error::invalid(format!(
+            "missing key name for file path \"{p}\" in source \"{source}\""
+        )));
     }
     if p.is_empty() {
-        return Err(Error::invalid(format!("missing file path for key name \"{k}\" in source \"{source}\"")));
+        return Err(Error::invalid(format!(
+            "missing file path for key name \"{k}\" in source \"{source}\""
+        )));
     }
     Ok((k.to_string(), p.to_string()))
 }
@@ -351,7 +435,8 @@ fn is_config_map_key(k: &str) -> bool {
         && k.len() <= 253
         && k != "."
         && k != ".."
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
 }
 
 /// Base64 with a line break after every 70 characters when the encoding
@@ -392,7 +477,14 @@ pub fn content_hash(r: &Resource) -> String {
         "Secret" => {
             let mut m = Mapping::new();
             m.insert("kind", Node::str("Secret"));
-            m.insert("type", Node::str(node.get("type").and_then(Node::scalar_text).unwrap_or_default()));
+            m.insert(
+                "type",
+                Node::str(
+                    node.get("type")
+                        .and_then(Node::scalar_text)
+                        .unwrap_or_default(),
+                ),
+            );
             m.insert("name", Node::str(""));
             m.insert("data", field_or_empty(node.get("data")));
             if let Some(s @ Node::Map(_)) = node.get("stringData") {
@@ -430,7 +522,10 @@ mod tests {
 
     #[test]
     fn literals_strip_one_pair_of_quotes() {
-        assert_eq!(parse_literal("a=\"x y\"").unwrap(), ("a".into(), "x y".into()));
+        assert_eq!(
+            parse_literal("a=\"x y\"").unwrap(),
+            ("a".into(), "x y".into())
+        );
         assert_eq!(parse_literal("a='x").unwrap(), ("a".into(), "'x".into()));
         assert_eq!(parse_literal("a=b=c").unwrap(), ("a".into(), "b=c".into()));
         assert!(parse_literal("=x").is_err());
@@ -439,8 +534,14 @@ mod tests {
 
     #[test]
     fn file_sources() {
-        assert_eq!(parse_file_source("dir/f.txt").unwrap(), ("f.txt".into(), "dir/f.txt".into()));
-        assert_eq!(parse_file_source("k=dir/f.txt").unwrap(), ("k".into(), "dir/f.txt".into()));
+        assert_eq!(
+            parse_file_source("dir/f.txt").unwrap(),
+            ("f.txt".into(), "dir/f.txt".into())
+        );
+        assert_eq!(
+            parse_file_source("k=dir/f.txt").unwrap(),
+            ("k".into(), "dir/f.txt".into())
+        );
         assert!(parse_file_source("=f").is_err());
         assert!(parse_file_source("k=").is_err());
         assert!(parse_file_source("a=b=c").is_err());
@@ -449,7 +550,10 @@ mod tests {
     #[test]
     fn env_files_skip_comments_and_blank_lines() {
         let pairs = parse_env_file(b"\n# c\n  A=1\nB=x=y\r\n").unwrap();
-        assert_eq!(pairs, vec![("A".into(), b"1".to_vec()), ("B".into(), b"x=y".to_vec())]);
+        assert_eq!(
+            pairs,
+            vec![("A".into(), b"1".to_vec()), ("B".into(), b"x=y".to_vec())]
+        );
         assert!(parse_env_file(b"1A=x").is_err());
     }
 
@@ -466,7 +570,12 @@ mod tests {
         let fs = crate::kustomize::fs::InMemory::new();
         let mut fs = fs;
         fs.add_dir("/k");
-        let loader = Loader::new(&fs, std::path::Path::new("/k"), crate::kustomize::loader::LoadRestrictor::RootOnly).unwrap();
+        let loader = Loader::new(
+            &fs,
+            std::path::Path::new("/k"),
+            crate::kustomize::loader::LoadRestrictor::RootOnly,
+        )
+        .unwrap();
         let node = crate::kustomize::yaml::parse_one(entry).unwrap();
         generate(kind, &node, &GeneratorOptions::default(), &loader).unwrap()
     }
@@ -475,9 +584,27 @@ mod tests {
     /// generators.
     #[test]
     fn hashes_match_kustomize() {
-        assert_eq!(content_hash(&generated(GeneratorKind::ConfigMap, "{name: cm, literals: [a=b]}")), "4h2mbtbbt6");
-        assert_eq!(content_hash(&generated(GeneratorKind::ConfigMap, "{name: empty}")), "6ct58987ht");
-        assert_eq!(content_hash(&generated(GeneratorKind::Secret, "{name: s, literals: [a=b]}")), "k695gkmbtk");
-        assert_eq!(content_hash(&generated(GeneratorKind::Secret, "{name: e}")), "46f8b28mk5");
+        assert_eq!(
+            content_hash(&generated(
+                GeneratorKind::ConfigMap,
+                "{name: cm, literals: [a=b]}"
+            )),
+            "4h2mbtbbt6"
+        );
+        assert_eq!(
+            content_hash(&generated(GeneratorKind::ConfigMap, "{name: empty}")),
+            "6ct58987ht"
+        );
+        assert_eq!(
+            content_hash(&generated(
+                GeneratorKind::Secret,
+                "{name: s, literals: [a=b]}"
+            )),
+            "k695gkmbtk"
+        );
+        assert_eq!(
+            content_hash(&generated(GeneratorKind::Secret, "{name: e}")),
+            "46f8b28mk5"
+        );
     }
 }

@@ -81,7 +81,10 @@ impl Kustomization {
     /// Parses and checks a kustomization file's text.
     pub fn parse(text: &str, file_name: &str, dir: &Path) -> Result<Kustomization> {
         let file = dir.join(file_name);
-        let docs = super::yaml::parse_stream_yaml11(text).map_err(|error| Error::Yaml { path: file.clone(), error })?;
+        let docs = super::yaml::parse_stream_yaml11(text).map_err(|error| Error::Yaml {
+            path: file.clone(),
+            error,
+        })?;
         let node = match docs.into_iter().find(|d| !d.is_null()) {
             None => Node::map(),
             Some(n @ Node::Map(_)) => n,
@@ -92,7 +95,9 @@ impl Kustomization {
                 )))
             }
         };
-        let Node::Map(raw) = node else { unreachable!("checked above") };
+        let Node::Map(raw) = node else {
+            unreachable!("checked above")
+        };
         // Go's JSON decoder matches field names without regard to case,
         // so `nameprefix` is `namePrefix`; a later spelling wins.
         let mut fields = Mapping::new();
@@ -102,23 +107,43 @@ impl Kustomization {
                 .find(|(k, _)| *k == key)
                 .or_else(|| FIELDS.iter().find(|(k, _)| k.eq_ignore_ascii_case(&key)));
             let Some((name, shape)) = canonical else {
-                return Err(Error::invalid(format!("invalid Kustomization: json: unknown field \"{key}\"")));
+                return Err(Error::invalid(format!(
+                    "invalid Kustomization: json: unknown field \"{key}\""
+                )));
             };
             check_shape(name, &value, *shape)?;
             fields.insert(*name, value);
         }
-        let kind = fields.get("kind").and_then(Node::as_str).unwrap_or("").to_string();
-        let empty = fields.iter().all(|(k, v)| matches!(k.as_str(), "apiVersion" | "kind" | "metadata") || v.is_null());
+        let kind = fields
+            .get("kind")
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .to_string();
+        let empty = fields
+            .iter()
+            .all(|(k, v)| matches!(k.as_str(), "apiVersion" | "kind" | "metadata") || v.is_null());
         if empty {
             return Err(Error::invalid("kustomization.yaml is empty"));
         }
-        let kind = if kind.is_empty() { "Kustomization".to_string() } else { kind };
-        let api_version = fields.get("apiVersion").and_then(Node::as_str).unwrap_or("").to_string();
+        let kind = if kind.is_empty() {
+            "Kustomization".to_string()
+        } else {
+            kind
+        };
+        let api_version = fields
+            .get("apiVersion")
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .to_string();
         let mut errs = Vec::new();
         if kind != "Kustomization" && kind != "Component" {
             errs.push("kind should be Kustomization or Component".to_string());
         }
-        let required = if kind == "Component" { COMPONENT_API_VERSION } else { KUSTOMIZATION_API_VERSION };
+        let required = if kind == "Component" {
+            COMPONENT_API_VERSION
+        } else {
+            KUSTOMIZATION_API_VERSION
+        };
         if !api_version.is_empty() && api_version != required {
             errs.push(format!("apiVersion for {kind} should be {required}"));
         }
@@ -130,7 +155,11 @@ impl Kustomization {
             )));
         }
         fix_up(&mut fields);
-        Ok(Kustomization { fields, kind, file_name: file_name.to_string() })
+        Ok(Kustomization {
+            fields,
+            kind,
+            file_name: file_name.to_string(),
+        })
     }
 
     /// Whether this is a Component.
@@ -167,7 +196,10 @@ impl Kustomization {
     /// A map-of-strings field as ordered pairs.
     pub fn str_map(&self, key: &str) -> Vec<(String, String)> {
         match self.get(key) {
-            Some(Node::Map(m)) => m.iter().map(|(k, v)| (k.to_string(), v.scalar_text().unwrap_or_default())).collect(),
+            Some(Node::Map(m)) => m
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.scalar_text().unwrap_or_default()))
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -306,22 +338,33 @@ mod tests {
     #[test]
     fn empty_kustomizations_are_refused() {
         assert!(parse("resources:\n").is_err());
-        assert!(parse("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n").is_err());
+        assert!(
+            parse("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n").is_err()
+        );
         assert!(parse("resources: []\n").is_ok());
     }
 
     #[test]
     fn deprecated_fields_are_folded_in() {
-        let k = parse("resources: [a]\nbases: [b]\nconfigMapGenerator:\n- name: x\n  envs: [e1]\n  env: e2\n").unwrap();
+        let k = parse(
+            "resources: [a]\nbases: [b]\nconfigMapGenerator:\n- name: x\n  envs: [e1]\n  env: e2\n",
+        )
+        .unwrap();
         assert_eq!(k.str_list("resources"), vec!["a", "b"]);
         let g = &k.list("configMapGenerator")[0];
-        assert_eq!(g.get("envs"), Some(&Node::Seq(vec![Node::str("e1"), Node::str("e2")])));
+        assert_eq!(
+            g.get("envs"),
+            Some(&Node::Seq(vec![Node::str("e1"), Node::str("e2")]))
+        );
     }
 
     #[test]
     fn kind_and_api_version_are_checked() {
         assert!(parse("kind: Foo\nresources: []\n").is_err());
-        assert!(parse("kind: Component\napiVersion: kustomize.config.k8s.io/v1beta1\nresources: []\n").is_err());
+        assert!(parse(
+            "kind: Component\napiVersion: kustomize.config.k8s.io/v1beta1\nresources: []\n"
+        )
+        .is_err());
         assert!(parse("kind: Component\nresources: []\n").is_ok_and(|k| k.is_component()));
     }
 }

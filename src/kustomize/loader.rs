@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 /// The file names kustomize accepts for a kustomization, in its order.
-pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// How far outside its root a kustomization may read files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -55,10 +56,17 @@ pub struct Loader<'a> {
 
 impl<'a> Loader<'a> {
     /// A loader for the top-level directory of a build.
-    pub fn new(fs: &'a dyn FileSystem, dir: &Path, restrictor: LoadRestrictor) -> Result<Loader<'a>> {
+    pub fn new(
+        fs: &'a dyn FileSystem,
+        dir: &Path,
+        restrictor: LoadRestrictor,
+    ) -> Result<Loader<'a>> {
         let root = clean(dir);
         if !fs.is_dir(&root) {
-            return Err(Error::invalid_at(&root, "must build at directory: not a valid directory"));
+            return Err(Error::invalid_at(
+                &root,
+                "must build at directory: not a valid directory",
+            ));
         }
         let real_root = fs.real_path(&root).unwrap_or_else(|_| root.clone());
         Ok(Loader {
@@ -83,7 +91,9 @@ impl<'a> Loader<'a> {
     /// as kustomize names it).
     pub fn dir_name(&self) -> String {
         let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
-        name(&self.real_root).or_else(|| name(&self.root)).unwrap_or_default()
+        name(&self.real_root)
+            .or_else(|| name(&self.root))
+            .unwrap_or_default()
     }
 
     /// The build's OpenAPI schema state.
@@ -105,7 +115,10 @@ impl<'a> Loader<'a> {
     pub fn child(&self, path: &str) -> Result<Loader<'a>> {
         let dir = self.resolve(path);
         if !self.fs.is_dir(&dir) {
-            return Err(Error::invalid_at(&dir, "must build at directory: not a valid directory"));
+            return Err(Error::invalid_at(
+                &dir,
+                "must build at directory: not a valid directory",
+            ));
         }
         let real = self.fs.real_path(&dir).unwrap_or_else(|_| dir.clone());
         let mut ancestors = self.ancestors.clone();
@@ -171,7 +184,9 @@ impl<'a> Loader<'a> {
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
         let full = self.resolve(path);
         self.permit(&full)?;
-        self.fs.read(&full).map_err(|e| read_error(self.fs, &full, e))
+        self.fs
+            .read(&full)
+            .map_err(|e| read_error(self.fs, &full, e))
     }
 
     /// Refuses a file outside the root when restricted. The restriction is
@@ -182,7 +197,11 @@ impl<'a> Loader<'a> {
             if let Ok(real) = self.fs.real_path(full) {
                 if !within(&real, &self.real_root) {
                     let target = (clean(&real) != clean(full)).then_some(real);
-                    return Err(Error::Restricted { path: full.to_path_buf(), target, root: self.root.clone() });
+                    return Err(Error::Restricted {
+                        path: full.to_path_buf(),
+                        target,
+                        root: self.root.clone(),
+                    });
                 }
             }
         }
@@ -192,7 +211,8 @@ impl<'a> Loader<'a> {
     /// A file as UTF-8 text.
     pub fn read_text(&self, path: &str) -> Result<String> {
         let bytes = self.read(path)?;
-        String::from_utf8(bytes).map_err(|_| Error::invalid_at(self.resolve(path), "file is not valid UTF-8"))
+        String::from_utf8(bytes)
+            .map_err(|_| Error::invalid_at(self.resolve(path), "file is not valid UTF-8"))
     }
 
     /// Parses a YAML file into its documents.
@@ -228,15 +248,22 @@ impl<'a> Loader<'a> {
         // one thread is faster.
         const PARALLEL_BYTES: usize = 256 * 1024;
         let fs = self.fs;
-        let parsed = super::parallel::map_ordered(&to_read, self.threads, PARALLEL_BYTES, Vec::new, |buf, full| {
-            match fs.read_into(full, buf) {
+        let parsed = super::parallel::map_ordered(
+            &to_read,
+            self.threads,
+            PARALLEL_BYTES,
+            Vec::new,
+            |buf, full| match fs.read_into(full, buf) {
                 Ok(n) => match std::str::from_utf8(&buf[..n]) {
                     Ok(text) => (parse_file(full, text), n),
-                    Err(_) => (Err(Error::invalid_at(full.clone(), "file is not valid UTF-8")), n),
+                    Err(_) => (
+                        Err(Error::invalid_at(full.clone(), "file is not valid UTF-8")),
+                        n,
+                    ),
                 },
                 Err(e) => (Err(read_error(fs, full, e)), 0),
-            }
-        });
+            },
+        );
         // One file was read for each empty slot, in order.
         for (slot, result) in done.iter_mut().filter(|d| d.is_none()).zip(parsed) {
             *slot = Some(result);
@@ -295,17 +322,27 @@ impl<'a> Loader<'a> {
 /// Which of kustomize's kustomization file names exist in `dir`, in
 /// kustomize's order.
 pub(super) fn kustomization_files(fs: &dyn FileSystem, dir: &Path) -> Vec<&'static str> {
-    KUSTOMIZATION_FILE_NAMES.into_iter().filter(|name| fs.is_file(&dir.join(name))).collect()
+    KUSTOMIZATION_FILE_NAMES
+        .into_iter()
+        .filter(|name| fs.is_file(&dir.join(name)))
+        .collect()
 }
 
 /// Whether `path` is `root` or below it. Both are clean, so this is
 /// `Path::starts_with` compared as bytes (a check made for every file a
 /// build reads, where walking both paths' components showed in profiles).
 fn within(path: &Path, root: &Path) -> bool {
-    let (p, r) = (path.as_os_str().as_encoded_bytes(), root.as_os_str().as_encoded_bytes());
+    let (p, r) = (
+        path.as_os_str().as_encoded_bytes(),
+        root.as_os_str().as_encoded_bytes(),
+    );
     match p.strip_prefix(r) {
         Some([]) => true,
-        Some([sep, ..]) => std::path::is_separator(char::from(*sep)) || r.last().is_some_and(|c| std::path::is_separator(char::from(*c))),
+        Some([sep, ..]) => {
+            std::path::is_separator(char::from(*sep))
+                || r.last()
+                    .is_some_and(|c| std::path::is_separator(char::from(*c)))
+        }
         None => false,
     }
 }
@@ -320,12 +357,18 @@ fn read_error(fs: &dyn FileSystem, full: &Path, e: std::io::Error) -> Error {
     } else {
         e.to_string()
     };
-    Error::Io { path: full.to_path_buf(), reason }
+    Error::Io {
+        path: full.to_path_buf(),
+        reason,
+    }
 }
 
 /// The documents of one file's text; errors name the file.
 fn parse_file(full: &Path, text: &str) -> Result<Vec<Node>> {
-    yaml::parse_stream(text).map_err(|error| Error::Yaml { path: full.to_path_buf(), error })
+    yaml::parse_stream(text).map_err(|error| Error::Yaml {
+        path: full.to_path_buf(),
+        error,
+    })
 }
 
 #[cfg(test)]
@@ -347,18 +390,38 @@ mod tests {
         let fs = tree();
         let l = Loader::new(&fs, Path::new("/p/app"), LoadRestrictor::RootOnly).unwrap();
         assert!(l.read("a.yaml").is_ok());
-        assert!(matches!(l.read("../secret.txt"), Err(Error::Restricted { .. })));
+        assert!(matches!(
+            l.read("../secret.txt"),
+            Err(Error::Restricted { .. })
+        ));
         let open = Loader::new(&fs, Path::new("/p/app"), LoadRestrictor::None).unwrap();
         assert!(open.read("../secret.txt").is_ok());
     }
 
     #[test]
     fn within_is_starts_with_for_clean_paths() {
-        let paths = ["/", "/p", "/p/app", "/p/app/a.yaml", "/p/apple", "/p/ap", "/q/app", "/p/app/sub/b.yaml", "p/app", "p"];
+        let paths = [
+            "/",
+            "/p",
+            "/p/app",
+            "/p/app/a.yaml",
+            "/p/apple",
+            "/p/ap",
+            "/q/app",
+            "/p/app/sub/b.yaml",
+            "p/app",
+            "p",
+        ];
         for path in paths {
             for root in paths {
                 let (path, root) = (Path::new(path), Path::new(root));
-                assert_eq!(within(path, root), path.starts_with(root), "{} under {}", path.display(), root.display());
+                assert_eq!(
+                    within(path, root),
+                    path.starts_with(root),
+                    "{} under {}",
+                    path.display(),
+                    root.display()
+                );
             }
         }
     }

@@ -39,7 +39,11 @@ fn effective_ns(id: &ResId) -> Str {
 
 /// Rewrites references to renamed objects, per `backrefs`, on up to
 /// `threads` threads when there are many objects.
-pub fn fix_name_references(resources: &mut [Resource], backrefs: &[NameBackReference], threads: usize) -> Result<()> {
+pub fn fix_name_references(
+    resources: &mut [Resource],
+    backrefs: &[NameBackReference],
+    threads: usize,
+) -> Result<()> {
     // The candidates borrow each object's name history for the duration
     // (moved out, then put back whatever happens), rather than copying it.
     let candidates: Vec<Candidate> = resources
@@ -74,13 +78,28 @@ pub fn fix_name_references(resources: &mut [Resource], backrefs: &[NameBackRefer
 /// Each referrer is rewritten on its own from the candidates, so the list
 /// is split over the threads; the first failure in list order is the one
 /// reported, as in one pass.
-fn rewrite(resources: &mut [Resource], backrefs: &[NameBackReference], candidates: &[Candidate], threads: usize) -> Result<()> {
+fn rewrite(
+    resources: &mut [Resource],
+    backrefs: &[NameBackReference],
+    candidates: &[Candidate],
+    threads: usize,
+) -> Result<()> {
     // Each back reference's field, with a copy that selects every kind
     // (the field is walked in whatever object the spec selected).
     let specs: Vec<(&FieldSpec, FieldSpec, &Gvk)> = backrefs
         .iter()
         .flat_map(|br| {
-            br.field_specs.iter().map(move |spec| (spec, FieldSpec { gvk: Gvk::default(), path: spec.path.clone(), create: false }, &br.gvk))
+            br.field_specs.iter().map(move |spec| {
+                (
+                    spec,
+                    FieldSpec {
+                        gvk: Gvk::default(),
+                        path: spec.path.clone(),
+                        create: false,
+                    },
+                    &br.gvk,
+                )
+            })
         })
         .collect();
     let mut by_previous_name: HashMap<&str, Vec<usize>> = HashMap::default();
@@ -88,40 +107,66 @@ fn rewrite(resources: &mut [Resource], backrefs: &[NameBackReference], candidate
         let mut seen = HashSet::default();
         for id in &c.previous {
             if seen.insert(id.name.as_str()) {
-                by_previous_name.entry(id.name.as_str()).or_default().push(i);
+                by_previous_name
+                    .entry(id.name.as_str())
+                    .or_default()
+                    .push(i);
             }
         }
     }
     let by_previous_name = &by_previous_name;
     let specs = &specs;
-    super::parallel::try_chunks_mut(resources, threads, super::parallel::MIN_OBJECTS_PER_SPLIT, |start, chunk| -> Result<()> {
-        for (k, r) in chunk.iter_mut().enumerate() {
-            let ri = start + k;
-            let org_gvk = match candidates[ri].previous.first() {
-                Some(first) => first.gvk.clone(),
-                None => r.gvk(),
-            };
-            let mut filters = specs.iter().filter(|(spec, _, _)| spec.gvk.selects(&org_gvk)).peekable();
-            if filters.peek().is_none() {
-                continue;
-            }
-            let referrer = Referrer::new(r, ri, candidates)?;
-            for (spec, any_kind, target) in filters {
-                let role_ref = if spec.path.ends_with("roleRef/name") {
-                    let kind = r.node.str_at(&["roleRef", "kind"]).unwrap_or("").into();
-                    let group = r.node.str_at(&["roleRef", "apiGroup"]).unwrap_or("").into();
-                    Some(Gvk { group, version: Default::default(), kind })
-                } else {
-                    None
+    super::parallel::try_chunks_mut(
+        resources,
+        threads,
+        super::parallel::MIN_OBJECTS_PER_SPLIT,
+        |start, chunk| -> Result<()> {
+            for (k, r) in chunk.iter_mut().enumerate() {
+                let ri = start + k;
+                let org_gvk = match candidates[ri].previous.first() {
+                    Some(first) => first.gvk.clone(),
+                    None => r.gvk(),
                 };
-                let ctx = Ctx { referrer: &referrer, target, role_ref: role_ref.as_ref(), candidates, by_name: by_previous_name };
-                apply_field_spec(&mut r.node, any_kind, None, &mut |n| ctx.set(n)).map_err(|e| {
-                    e.context(format!("updating name reference in '{}' field of '{}'", spec.path, referrer.id))
-                })?;
+                let mut filters = specs
+                    .iter()
+                    .filter(|(spec, _, _)| spec.gvk.selects(&org_gvk))
+                    .peekable();
+                if filters.peek().is_none() {
+                    continue;
+                }
+                let referrer = Referrer::new(r, ri, candidates)?;
+                for (spec, any_kind, target) in filters {
+                    let role_ref = if spec.path.ends_with("roleRef/name") {
+                        let kind = r.node.str_at(&["roleRef", "kind"]).unwrap_or("").into();
+                        let group = r.node.str_at(&["roleRef", "apiGroup"]).unwrap_or("").into();
+                        Some(Gvk {
+                            group,
+                            version: Default::default(),
+                            kind,
+                        })
+                    } else {
+                        None
+                    };
+                    let ctx = Ctx {
+                        referrer: &referrer,
+                        target,
+                        role_ref: role_ref.as_ref(),
+                        candidates,
+                        by_name: by_previous_name,
+                    };
+                    apply_field_spec(&mut r.node, any_kind, None, &mut |n| ctx.set(n)).map_err(
+                        |e| {
+                            e.context(format!(
+                                "updating name reference in '{}' field of '{}'",
+                                spec.path, referrer.id
+                            ))
+                        },
+                    )?;
+                }
             }
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
 }
 
 /// The object holding references, as the selection sees it.
@@ -142,7 +187,9 @@ impl<'a> Referrer<'a> {
         if r.kind() == "RoleBinding" {
             if let Some(Node::Seq(subjects)) = r.node.get("subjects") {
                 for s in subjects {
-                    let (Some(ns), Some(kind)) = (s.get("namespace"), s.get("kind")) else { continue };
+                    let (Some(ns), Some(kind)) = (s.get("namespace"), s.get("kind")) else {
+                        continue;
+                    };
                     if kind.as_str() != Some("ServiceAccount") {
                         continue;
                     }
@@ -151,7 +198,9 @@ impl<'a> Referrer<'a> {
                             binding_namespaces.insert(n.to_string());
                         }
                         _ => {
-                            return Err(Error::invalid(format!("Invalid Input: namespace is blank for resource \"{id}\"")));
+                            return Err(Error::invalid(format!(
+                                "Invalid Input: namespace is blank for resource \"{id}\""
+                            )));
                         }
                     }
                 }
@@ -173,7 +222,9 @@ impl<'a> Referrer<'a> {
         self.cluster_scoped
             || c.cluster_scoped
             || c.effective_ns == self.effective_ns
-            || self.binding_namespaces.contains(c.current.namespace.as_str())
+            || self
+                .binding_namespaces
+                .contains(c.current.namespace.as_str())
     }
 }
 
@@ -194,7 +245,9 @@ impl Ctx<'_> {
                 for item in items.iter_mut() {
                     match item {
                         Node::Map(_) => self.set_mapping(item)?,
-                        Node::Seq(_) => return Err(Error::invalid("node must be a scalar, sequence or map")),
+                        Node::Seq(_) => {
+                            return Err(Error::invalid("node must be a scalar, sequence or map"))
+                        }
                         _ => self.set_scalar(item)?,
                     }
                 }
@@ -205,8 +258,12 @@ impl Ctx<'_> {
     }
 
     fn set_scalar(&self, node: &mut Node) -> Result<()> {
-        let Some(old) = node.scalar_text() else { return Ok(()) };
-        let Some(i) = self.select(&old, None, false)? else { return Ok(()) };
+        let Some(old) = node.scalar_text() else {
+            return Ok(());
+        };
+        let Some(i) = self.select(&old, None, false)? else {
+            return Ok(());
+        };
         let new = &self.candidates[i].current.name;
         if *new != old {
             *node = Node::str(new.clone());
@@ -220,8 +277,12 @@ impl Ctx<'_> {
             return Err(Error::invalid("path config error; no 'name' field in node"));
         };
         let old = name_node.scalar_text().unwrap_or_default();
-        let ns_filter = m.get("namespace").map(|n| n.scalar_text().unwrap_or_default());
-        let Some(i) = self.select(&old, ns_filter.as_deref(), true)? else { return Ok(()) };
+        let ns_filter = m
+            .get("namespace")
+            .map(|n| n.scalar_text().unwrap_or_default());
+        let Some(i) = self.select(&old, ns_filter.as_deref(), true)? else {
+            return Ok(());
+        };
         let c = &self.candidates[i];
         if c.current.name == old && c.current.namespace.is_empty() {
             return Ok(());
@@ -250,22 +311,36 @@ impl Ctx<'_> {
         }
     }
 
-    fn select(&self, old_name: &str, namespace: Option<&str>, with_namespace: bool) -> Result<Option<usize>> {
-        let Some(named) = self.by_name.get(old_name) else { return Ok(None) };
+    fn select(
+        &self,
+        old_name: &str,
+        namespace: Option<&str>,
+        with_namespace: bool,
+    ) -> Result<Option<usize>> {
+        let Some(named) = self.by_name.get(old_name) else {
+            return Ok(None);
+        };
         let by_original = match namespace {
-            Some(ns) => self
-                .candidates
-                .iter()
-                .any(|c| self.referrer.can_see(c) && !c.cluster_scoped && c.original_effective_ns == ns),
+            Some(ns) => self.candidates.iter().any(|c| {
+                self.referrer.can_see(c) && !c.cluster_scoped && c.original_effective_ns == ns
+            }),
             None => false,
         };
         let mut cands: Vec<usize> = named
             .iter()
             .copied()
             .filter(|&i| self.in_pool(i, namespace, by_original))
-            .filter(|&i| self.candidates[i].previous.iter().any(|id| self.target.selects(&id.gvk)))
+            .filter(|&i| {
+                self.candidates[i]
+                    .previous
+                    .iter()
+                    .any(|id| self.target.selects(&id.gvk))
+            })
             .filter(|&i| match self.role_ref {
-                Some(g) => self.candidates[i].previous.iter().any(|id| g.selects(&id.gvk)),
+                Some(g) => self.candidates[i]
+                    .previous
+                    .iter()
+                    .any(|id| g.selects(&id.gvk)),
                 None => true,
             })
             .filter(|&i| {
@@ -284,8 +359,12 @@ impl Ctx<'_> {
             let c = &self.candidates[*i];
             let r = self.referrer;
             if allow_empty {
-                (c.prefixes.is_empty() || r.prefixes.is_empty() || same_ending(&c.prefixes, r.prefixes))
-                    && (c.suffixes.is_empty() || r.suffixes.is_empty() || same_ending(&c.suffixes, r.suffixes))
+                (c.prefixes.is_empty()
+                    || r.prefixes.is_empty()
+                    || same_ending(&c.prefixes, r.prefixes))
+                    && (c.suffixes.is_empty()
+                        || r.suffixes.is_empty()
+                        || same_ending(&c.suffixes, r.suffixes))
             } else {
                 same_ending(&c.prefixes, r.prefixes) && same_ending(&c.suffixes, r.suffixes)
             }
@@ -307,8 +386,14 @@ impl Ctx<'_> {
                 if same {
                     return Ok(Some(cands[0]));
                 }
-                let ids: Vec<String> = cands.iter().map(|&i| self.candidates[i].current.to_string()).collect();
-                Err(Error::invalid(format!("found multiple possible referrals: [{}]", ids.join(" "))))
+                let ids: Vec<String> = cands
+                    .iter()
+                    .map(|&i| self.candidates[i].current.to_string())
+                    .collect();
+                Err(Error::invalid(format!(
+                    "found multiple possible referrals: [{}]",
+                    ids.join(" ")
+                )))
             }
         }
     }

@@ -57,7 +57,13 @@ enum Pending {
 impl Default for OpenApi {
     fn default() -> Self {
         // Until a field chooses, the embedded schema is the one to read.
-        OpenApi { state: RefCell::new(State { chosen: false, pending: Some(Pending::Builtin), read: None }) }
+        OpenApi {
+            state: RefCell::new(State {
+                chosen: false,
+                pending: Some(Pending::Builtin),
+                read: None,
+            }),
+        }
     }
 }
 
@@ -76,7 +82,10 @@ impl OpenApi {
             };
             state.read = Some(read);
         }
-        state.read.clone().unwrap_or_else(|| Rc::new(Schema::Builtin))
+        state
+            .read
+            .clone()
+            .unwrap_or_else(|| Rc::new(Schema::Builtin))
     }
 
     /// Notes that an object (or a generator or transformer config) of
@@ -84,7 +93,11 @@ impl OpenApi {
     /// type is in its precomputed scope table.
     pub fn met(&self, api_version: &str, kind: &str) {
         let (group, version) = config::parse_group_version(api_version);
-        let gvk = Gvk { group, version, kind: kind.into() };
+        let gvk = Gvk {
+            group,
+            version,
+            kind: kind.into(),
+        };
         if config::known_scope(&gvk).is_none() {
             self.schema();
         }
@@ -93,7 +106,10 @@ impl OpenApi {
     /// Notes every object of a list of documents (see [`OpenApi::met`]).
     pub fn met_all<'n>(&self, docs: impl IntoIterator<Item = &'n yaml::Node>) {
         for d in docs {
-            self.met(d.str_at(&["apiVersion"]).unwrap_or(""), d.str_at(&["kind"]).unwrap_or(""));
+            self.met(
+                d.str_at(&["apiVersion"]).unwrap_or(""),
+                d.str_at(&["kind"]).unwrap_or(""),
+            );
         }
     }
 
@@ -105,10 +121,15 @@ impl OpenApi {
         if state.chosen && !top {
             return Ok(());
         }
-        let version = field.iter().find(|(k, _)| k == "version").map(|(_, v)| v.as_str());
+        let version = field
+            .iter()
+            .find(|(k, _)| k == "version")
+            .map(|(_, v)| v.as_str());
         if let Some(text) = file {
             if version.is_some() {
-                return Err(Error::invalid("builtin version and custom schema provided, cannot use both"));
+                return Err(Error::invalid(
+                    "builtin version and custom schema provided, cannot use both",
+                ));
             }
             state.chosen = true;
             state.pending = Some(Pending::Custom(parse_custom(text)?));
@@ -121,14 +142,17 @@ impl OpenApi {
                 state.pending = Some(Pending::Builtin);
                 Ok(())
             }
-            Some(_) => Err(Error::invalid("the specified OpenAPI version is not built in")),
+            Some(_) => Err(Error::invalid(
+                "the specified OpenAPI version is not built in",
+            )),
         }
     }
 }
 
 /// A custom schema file: JSON, or YAML when it does not start with `{`.
 fn parse_custom(text: &str) -> Result<CustomSchema> {
-    let doc = yaml::parse_one(text).map_err(|e| Error::invalid(format!("invalid schema file: {e}")))?;
+    let doc =
+        yaml::parse_one(text).map_err(|e| Error::invalid(format!("invalid schema file: {e}")))?;
     CustomSchema::from_node(&doc)
 }
 
@@ -150,7 +174,10 @@ mod tests {
     const DOC: &str = r#"{"definitions": {"x.Foo": {"x-kubernetes-group-version-kind": [{"group": "example.com", "version": "v1", "kind": "Foo"}]}}}"#;
 
     fn field(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn knows(s: &Schema, api_version: &str, kind: &str) -> bool {
@@ -167,7 +194,8 @@ mod tests {
     #[test]
     fn a_custom_schema_read_first_replaces_the_embedded_one() {
         let o = OpenApi::default();
-        o.choose(&field(&[("path", "s.json")]), Some(DOC), true).unwrap();
+        o.choose(&field(&[("path", "s.json")]), Some(DOC), true)
+            .unwrap();
         let s = o.schema();
         assert!(knows(&s, "example.com/v1", "Foo"));
         assert!(!knows(&s, "apps/v1", "Deployment"));
@@ -179,7 +207,8 @@ mod tests {
         o.choose(&[], None, true).unwrap();
         // A custom kind: kustomize reads the (embedded) schema to learn its scope.
         o.met("example.com/v1", "Bar");
-        o.choose(&field(&[("path", "s.json")]), Some(DOC), false).unwrap();
+        o.choose(&field(&[("path", "s.json")]), Some(DOC), false)
+            .unwrap();
         let s = o.schema();
         assert!(knows(&s, "example.com/v1", "Foo"));
         assert!(knows(&s, "apps/v1", "Deployment"));
@@ -189,29 +218,45 @@ mod tests {
     fn types_in_the_scope_table_do_not_read_the_schema() {
         let o = OpenApi::default();
         o.met("apps/v1", "Deployment");
-        o.choose(&field(&[("path", "s.json")]), Some(DOC), false).unwrap();
+        o.choose(&field(&[("path", "s.json")]), Some(DOC), false)
+            .unwrap();
         assert!(!knows(&o.schema(), "apps/v1", "Deployment"));
     }
 
     #[test]
     fn the_first_choice_stays_below_the_top() {
         let o = OpenApi::default();
-        o.choose(&field(&[("version", BUILTIN_VERSION)]), None, true).unwrap();
+        o.choose(&field(&[("version", BUILTIN_VERSION)]), None, true)
+            .unwrap();
         // Ignored, even with both keys.
-        o.choose(&field(&[("path", "s.json"), ("version", "v1")]), Some(DOC), false).unwrap();
+        o.choose(
+            &field(&[("path", "s.json"), ("version", "v1")]),
+            Some(DOC),
+            false,
+        )
+        .unwrap();
         assert!(!knows(&o.schema(), "example.com/v1", "Foo"));
     }
 
     #[test]
     fn invalid_choices() {
         let o = OpenApi::default();
-        let err = o.choose(&field(&[("path", "s.json"), ("version", "")]), Some(DOC), true).unwrap_err();
+        let err = o
+            .choose(
+                &field(&[("path", "s.json"), ("version", "")]),
+                Some(DOC),
+                true,
+            )
+            .unwrap_err();
         assert!(err.to_string().contains("cannot use both"), "{err}");
-        let err = o.choose(&field(&[("version", "v1.14.1")]), None, true).unwrap_err();
+        let err = o
+            .choose(&field(&[("version", "v1.14.1")]), None, true)
+            .unwrap_err();
         assert!(err.to_string().contains("not built in"), "{err}");
         // An empty version chooses nothing.
         o.choose(&field(&[("version", "")]), None, false).unwrap();
-        o.choose(&field(&[("path", "s.json")]), Some(DOC), false).unwrap();
+        o.choose(&field(&[("path", "s.json")]), Some(DOC), false)
+            .unwrap();
         assert!(knows(&o.schema(), "example.com/v1", "Foo"));
     }
 
@@ -219,7 +264,8 @@ mod tests {
     fn yaml_schema_files() {
         let o = OpenApi::default();
         let text = "definitions:\n  x.Foo:\n    x-kubernetes-group-version-kind:\n    - {group: example.com, version: v1, kind: Foo}\n";
-        o.choose(&field(&[("path", "s.yaml")]), Some(text), true).unwrap();
+        o.choose(&field(&[("path", "s.yaml")]), Some(text), true)
+            .unwrap();
         assert!(knows(&o.schema(), "example.com/v1", "Foo"));
     }
 
@@ -332,8 +378,16 @@ spec:
 
         #[test]
         fn a_custom_schema_at_the_top_replaces_the_embedded_one() {
-            let kust = format!("resources:\n- objects.yaml\nopenapi:\n  path: schema.yaml\n{PATCHES}");
-            let out = build(&[("kustomization.yaml", &kust), ("objects.yaml", OBJECTS), ("schema.yaml", SCHEMA)], "");
+            let kust =
+                format!("resources:\n- objects.yaml\nopenapi:\n  path: schema.yaml\n{PATCHES}");
+            let out = build(
+                &[
+                    ("kustomization.yaml", &kust),
+                    ("objects.yaml", OBJECTS),
+                    ("schema.yaml", SCHEMA),
+                ],
+                "",
+            );
             // The Deployment is unknown to the custom schema: its
             // containers are replaced.
             let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n      containers:\n      - image: z\n        name: b\n";
@@ -348,7 +402,10 @@ spec:
                 ("base/objects.yaml", OBJECTS),
                 ("comp/kustomization.yaml", comp.as_str()),
                 ("comp/schema.yaml", SCHEMA),
-                ("overlay/kustomization.yaml", "resources:\n- ../base\ncomponents:\n- ../comp\n"),
+                (
+                    "overlay/kustomization.yaml",
+                    "resources:\n- ../base\ncomponents:\n- ../comp\n",
+                ),
             ];
             // Loading the custom kind Foo made kustomize read the embedded
             // schema, so the Deployment's containers still merge.
@@ -360,7 +417,10 @@ spec:
         fn a_version_at_the_top_wins_over_a_base_schema() {
             let kust = format!("resources:\n- base\nopenapi:\n  version: v1.21.2\n{PATCHES}");
             let files = [
-                ("base/kustomization.yaml", "resources:\n- objects.yaml\nopenapi:\n  path: schema.yaml\n"),
+                (
+                    "base/kustomization.yaml",
+                    "resources:\n- objects.yaml\nopenapi:\n  path: schema.yaml\n",
+                ),
                 ("base/objects.yaml", OBJECTS),
                 ("base/schema.yaml", SCHEMA),
                 ("kustomization.yaml", kust.as_str()),
@@ -373,9 +433,17 @@ spec:
         #[test]
         fn a_missing_schema_file_is_an_error_even_when_ignored() {
             let mut fs = InMemory::new();
-            fs.add_file("/t/kustomization.yaml", "resources:\n- base\nopenapi:\n  version: v1.21.2\n");
-            fs.add_file("/t/base/kustomization.yaml", "openapi:\n  path: missing.json\n");
-            let err = build_yaml(&fs, Path::new("/t"), &BuildOptions::default()).unwrap_err().to_string();
+            fs.add_file(
+                "/t/kustomization.yaml",
+                "resources:\n- base\nopenapi:\n  version: v1.21.2\n",
+            );
+            fs.add_file(
+                "/t/base/kustomization.yaml",
+                "openapi:\n  path: missing.json\n",
+            );
+            let err = build_yaml(&fs, Path::new("/t"), &BuildOptions::default())
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("missing.json"), "{err}");
         }
     }

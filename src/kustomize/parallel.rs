@@ -17,7 +17,10 @@ pub fn thread_count(requested: usize) -> usize {
     if requested > 0 {
         return requested;
     }
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8)
 }
 
 /// `items.iter().map(f).collect()` for items whose cost shows only once
@@ -26,7 +29,13 @@ pub fn thread_count(requested: usize) -> usize {
 /// (bytes) with items still left, up to `threads - 1` helpers join in.
 /// Each thread keeps a state made by `init` (a read buffer) for all the
 /// items it takes.
-pub fn map_ordered<T, R, S, I, F>(items: &[T], threads: usize, enough: usize, init: I, f: F) -> Vec<R>
+pub fn map_ordered<T, R, S, I, F>(
+    items: &[T],
+    threads: usize,
+    enough: usize,
+    init: I,
+    f: F,
+) -> Vec<R>
 where
     T: Sync,
     R: Send,
@@ -62,7 +71,10 @@ where
     });
     // Every index below items.len() was taken by exactly one thread, which
     // filled its slot before the scope ended.
-    slots.into_iter().filter_map(|m| m.into_inner().ok().flatten()).collect()
+    slots
+        .into_iter()
+        .filter_map(|m| m.into_inner().ok().flatten())
+        .collect()
 }
 
 /// Below this many objects a transformer runs on the calling thread
@@ -91,13 +103,22 @@ where
     }
     let size = items.len().div_ceil(threads);
     let mut chunks = items.chunks_mut(size);
-    let Some(first) = chunks.next() else { return Vec::new() };
+    let Some(first) = chunks.next() else {
+        return Vec::new();
+    };
     std::thread::scope(|scope| {
         let f = &f;
-        let others: Vec<_> = chunks.enumerate().map(|(i, chunk)| scope.spawn(move || f((i + 1) * size, chunk))).collect();
+        let others: Vec<_> = chunks
+            .enumerate()
+            .map(|(i, chunk)| scope.spawn(move || f((i + 1) * size, chunk)))
+            .collect();
         let mut out = vec![f(0, first)];
         // A chunk's thread that panicked re-raises its panic here.
-        out.extend(others.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))));
+        out.extend(
+            others
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+        );
         out
     })
 }
@@ -105,13 +126,20 @@ where
 /// [`chunks_mut`] for a step that stops at its first failure: the first
 /// failure in item order, from the first chunk that failed, as one pass
 /// over the items would report it.
-pub fn try_chunks_mut<T, E, F>(items: &mut [T], threads: usize, min_chunk: usize, f: F) -> Result<(), E>
+pub fn try_chunks_mut<T, E, F>(
+    items: &mut [T],
+    threads: usize,
+    min_chunk: usize,
+    f: F,
+) -> Result<(), E>
 where
     T: Send,
     E: Send,
     F: Fn(usize, &mut [T]) -> Result<(), E> + Sync,
 {
-    chunks_mut(items, threads, min_chunk, f).into_iter().collect()
+    chunks_mut(items, threads, min_chunk, f)
+        .into_iter()
+        .collect()
 }
 
 /// Turns `items` into text a run of consecutive items at a time, on up to
@@ -134,8 +162,13 @@ where
 /// and their buffers are used again, so the memory this takes stays small
 /// whatever the output's size. Each item is freed by the thread that
 /// rendered it.
-pub fn stream_ordered<T, F, S>(items: Vec<T>, threads: usize, max_run: usize, render: F, mut sink: S)
-where
+pub fn stream_ordered<T, F, S>(
+    items: Vec<T>,
+    threads: usize,
+    max_run: usize,
+    render: F,
+    mut sink: S,
+) where
     T: Send,
     F: Fn(usize, &mut Vec<T>, &mut String) + Sync,
     S: FnMut(&str, usize, usize) -> bool,
@@ -144,7 +177,11 @@ where
     let total = items.len();
     let threads = threads.min(total.div_ceil(max_run));
     if threads <= 1 {
-        let (mut rest, mut part, mut text) = (items.into_iter(), Vec::with_capacity(max_run), String::new());
+        let (mut rest, mut part, mut text) = (
+            items.into_iter(),
+            Vec::with_capacity(max_run),
+            String::new(),
+        );
         let mut start = 0;
         while start < total {
             part.extend(rest.by_ref().take(max_run));
@@ -176,7 +213,11 @@ where
         total,
     };
     let render_run = |mut part: Vec<T>, run: Run| {
-        let Run { index, first, mut text } = run;
+        let Run {
+            index,
+            first,
+            mut text,
+        } = run;
         let n = part.len();
         text.clear();
         render(first, &mut part, &mut text);
@@ -270,7 +311,9 @@ struct Run {
 
 impl<T> Stream<T> {
     fn lock(&self) -> std::sync::MutexGuard<'_, StreamState<T>> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Moves the next run's items into `part`. A helper (`wait`) waits
@@ -279,7 +322,10 @@ impl<T> Stream<T> {
     fn take(&self, part: &mut Vec<T>, wait: bool) -> Option<Run> {
         let mut s = self.lock();
         while wait && !s.stop && s.taken >= s.handed + s.slots.len() {
-            s = self.changed.wait(s).unwrap_or_else(std::sync::PoisonError::into_inner);
+            s = self
+                .changed
+                .wait(s)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
         if s.stop || s.taken >= s.handed + s.slots.len() {
             return None;
@@ -296,7 +342,11 @@ impl<T> Stream<T> {
         }
         s.last_run = part.len();
         s.taken += 1;
-        Some(Run { index: s.taken - 1, first, text: s.spare.pop().unwrap_or_default() })
+        Some(Run {
+            index: s.taken - 1,
+            first,
+            text: s.spare.pop().unwrap_or_default(),
+        })
     }
 
     /// Files a rendered run's text for the handing-on thread.
@@ -322,7 +372,10 @@ impl<T> Stream<T> {
             if s.helping == 0 {
                 return false;
             }
-            s = self.changed.wait(s).unwrap_or_else(std::sync::PoisonError::into_inner);
+            s = self
+                .changed
+                .wait(s)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
     }
 }
@@ -354,13 +407,25 @@ mod tests {
         let items: Vec<u64> = (0..1000).collect();
         let want: Vec<u64> = items.iter().map(|x| x * x).collect();
         for threads in [1, 2, 3, 8] {
-            assert_eq!(map_ordered(&items, threads, 0, || (), |_, x| (x * x, 1)), want, "threads={threads}");
+            assert_eq!(
+                map_ordered(&items, threads, 0, || (), |_, x| (x * x, 1)),
+                want,
+                "threads={threads}"
+            );
         }
     }
 
     #[test]
     fn chunks_cover_every_item_once_in_order() {
-        for (len, threads, min) in [(0, 2, 1), (1, 2, 1), (10, 2, 1), (10, 3, 1), (1000, 2, 256), (300, 4, 256), (7, 8, 1)] {
+        for (len, threads, min) in [
+            (0, 2, 1),
+            (1, 2, 1),
+            (10, 2, 1),
+            (10, 3, 1),
+            (1000, 2, 256),
+            (300, 4, 256),
+            (7, 8, 1),
+        ] {
             let mut items: Vec<usize> = (0..len).collect();
             let seen = chunks_mut(&mut items, threads, min, |start, chunk| {
                 for (k, x) in chunk.iter_mut().enumerate() {
@@ -369,8 +434,15 @@ mod tests {
                 }
                 chunk.to_vec()
             });
-            assert!(seen.len() <= threads.max(1) && (len < min * 2 || seen.len() > 1), "len={len} threads={threads}");
-            assert_eq!(seen.concat(), (0..len).map(|x| x * 2).collect::<Vec<_>>(), "len={len} threads={threads}");
+            assert!(
+                seen.len() <= threads.max(1) && (len < min * 2 || seen.len() > 1),
+                "len={len} threads={threads}"
+            );
+            assert_eq!(
+                seen.concat(),
+                (0..len).map(|x| x * 2).collect::<Vec<_>>(),
+                "len={len} threads={threads}"
+            );
             assert_eq!(items, (0..len).map(|x| x * 2).collect::<Vec<_>>());
         }
     }
@@ -379,9 +451,11 @@ mod tests {
     fn the_first_failure_in_item_order_wins() {
         let mut items: Vec<usize> = (0..1000).collect();
         for threads in [1, 2, 3] {
-            let r = try_chunks_mut(&mut items, threads, 1, |_, chunk| match chunk.iter().find(|x| **x == 10 || **x == 900) {
-                Some(x) => Err(*x),
-                None => Ok(()),
+            let r = try_chunks_mut(&mut items, threads, 1, |_, chunk| {
+                match chunk.iter().find(|x| **x == 10 || **x == 900) {
+                    Some(x) => Err(*x),
+                    None => Ok(()),
+                }
             });
             assert_eq!(r, Err(10), "threads={threads}");
         }
@@ -389,7 +463,12 @@ mod tests {
 
     /// Renders each item as its number on a line, tagging every text with
     /// the index its render was given.
-    fn stream(len: usize, threads: usize, chunk: usize, stop_after: usize) -> Vec<(String, usize, usize)> {
+    fn stream(
+        len: usize,
+        threads: usize,
+        chunk: usize,
+        stop_after: usize,
+    ) -> Vec<(String, usize, usize)> {
         let mut seen = Vec::new();
         let render = |first: usize, part: &mut Vec<usize>, out: &mut String| {
             out.push_str(&format!("@{first}\n"));
@@ -397,16 +476,30 @@ mod tests {
                 out.push_str(&format!("{x}\n"));
             }
         };
-        stream_ordered((0..len).collect(), threads, chunk, render, |text, n, still| {
-            seen.push((text.to_string(), n, still));
-            seen.len() < stop_after
-        });
+        stream_ordered(
+            (0..len).collect(),
+            threads,
+            chunk,
+            render,
+            |text, n, still| {
+                seen.push((text.to_string(), n, still));
+                seen.len() < stop_after
+            },
+        );
         seen
     }
 
     #[test]
     fn streamed_texts_come_in_order_for_any_thread_count() {
-        for (len, max_run) in [(0, 4), (1, 4), (4, 4), (5, 4), (1000, 3), (1000, 64), (20_000, 64)] {
+        for (len, max_run) in [
+            (0, 4),
+            (1, 4),
+            (4, 4),
+            (5, 4),
+            (1000, 3),
+            (1000, 64),
+            (20_000, 64),
+        ] {
             let want: String = (0..len).map(|x| format!("{x}\n")).collect();
             for threads in [1, 2, 3, 8] {
                 let seen = stream(len, threads, max_run, usize::MAX);
@@ -414,7 +507,11 @@ mod tests {
                 let mut before = 0;
                 for (t, n, still) in &seen {
                     let (tag, items) = t.split_once('\n').unwrap();
-                    assert_eq!(tag, format!("@{before}"), "a run's render is given its first item's index");
+                    assert_eq!(
+                        tag,
+                        format!("@{before}"),
+                        "a run's render is given its first item's index"
+                    );
                     assert!(*n >= 1 && *n <= max_run && items.lines().count() == *n);
                     before += n;
                     assert_eq!(*still, len - before);
@@ -441,7 +538,10 @@ mod tests {
                 true
             });
             assert_eq!(runs.iter().sum::<usize>(), 300);
-            assert!(runs.windows(2).all(|w| w[1] <= w[0] * 2), "size={size}: {runs:?}");
+            assert!(
+                runs.windows(2).all(|w| w[1] <= w[0] * 2),
+                "size={size}: {runs:?}"
+            );
             assert_eq!(runs.iter().max(), Some(&most), "size={size}: {runs:?}");
         }
     }
@@ -458,7 +558,13 @@ mod tests {
     fn a_panic_while_rendering_reaches_the_caller() {
         for threads in [1, 2] {
             let r = std::panic::catch_unwind(|| {
-                stream_ordered((0..1000).collect::<Vec<u32>>(), threads, 8, |first, _, _| assert!(first < 500, "boom"), |_, _, _| true)
+                stream_ordered(
+                    (0..1000).collect::<Vec<u32>>(),
+                    threads,
+                    8,
+                    |first, _, _| assert!(first < 500, "boom"),
+                    |_, _, _| true,
+                )
             });
             assert!(r.is_err(), "threads={threads}");
         }
@@ -469,22 +575,41 @@ mod tests {
         let items: Vec<usize> = (0..200).collect();
         let here = std::thread::current().id();
         for (enough, helped) in [(usize::MAX, false), (0, true)] {
-            let out = map_ordered(&items, 2, enough, || 0usize, |count, x| {
-                *count += 1;
-                // Slow enough that a helper started after the first item
-                // gets some of the rest.
-                std::thread::sleep(std::time::Duration::from_micros(200));
-                ((x * 3, std::thread::current().id()), 1)
-            });
-            assert_eq!(out.iter().map(|(v, _)| *v).collect::<Vec<_>>(), items.iter().map(|x| x * 3).collect::<Vec<_>>());
-            assert_eq!(out.iter().any(|(_, id)| *id != here), helped, "enough={enough}");
+            let out = map_ordered(
+                &items,
+                2,
+                enough,
+                || 0usize,
+                |count, x| {
+                    *count += 1;
+                    // Slow enough that a helper started after the first item
+                    // gets some of the rest.
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                    ((x * 3, std::thread::current().id()), 1)
+                },
+            );
+            assert_eq!(
+                out.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
+                items.iter().map(|x| x * 3).collect::<Vec<_>>()
+            );
+            assert_eq!(
+                out.iter().any(|(_, id)| *id != here),
+                helped,
+                "enough={enough}"
+            );
         }
     }
 
     #[test]
     fn small_inputs_stay_on_the_calling_thread() {
         let here = std::thread::current().id();
-        let ids = map_ordered(&[1, 2, 3], 4, usize::MAX, || (), |_, _| (std::thread::current().id(), 1));
+        let ids = map_ordered(
+            &[1, 2, 3],
+            4,
+            usize::MAX,
+            || (),
+            |_, _| (std::thread::current().id(), 1),
+        );
         assert!(ids.iter().all(|id| *id == here));
     }
 }

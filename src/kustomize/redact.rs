@@ -31,7 +31,10 @@ impl Secrets {
     /// [`Secrets::of`] for bare objects.
     pub fn of_objects<'a>(objects: impl IntoIterator<Item = &'a Node>) -> Secrets {
         let mut out = Vec::new();
-        for o in objects.into_iter().filter(|o| o.str_at(&["kind"]) == Some("Secret")) {
+        for o in objects
+            .into_iter()
+            .filter(|o| o.str_at(&["kind"]) == Some("Secret"))
+        {
             if let Some(data) = o.get("data") {
                 collect(data, true, &mut out);
             }
@@ -67,16 +70,26 @@ impl Secrets {
             return error;
         }
         match error {
-            Error::Io { path, reason } => Error::Io { path, reason: self.scrub(&reason) },
+            Error::Io { path, reason } => Error::Io {
+                path,
+                reason: self.scrub(&reason),
+            },
             Error::Yaml { path, mut error } => {
                 error.message = self.scrub(&error.message);
                 Error::Yaml { path, error }
             }
-            Error::Invalid { path, message } => Error::Invalid { path, message: self.scrub(&message) },
-            Error::Unsupported { feature, path } => Error::Unsupported { feature: self.scrub(&feature), path },
-            Error::Context { context, source } => {
-                Error::Context { context: self.scrub(&context), source: Box::new(self.scrub_error(*source)) }
-            }
+            Error::Invalid { path, message } => Error::Invalid {
+                path,
+                message: self.scrub(&message),
+            },
+            Error::Unsupported { feature, path } => Error::Unsupported {
+                feature: self.scrub(&feature),
+                path,
+            },
+            Error::Context { context, source } => Error::Context {
+                context: self.scrub(&context),
+                source: Box::new(self.scrub_error(*source)),
+            },
             restricted @ Error::Restricted { .. } => restricted,
         }
     }
@@ -89,10 +102,14 @@ fn collect(node: &Node, base64: bool, out: &mut Vec<String>) {
         Node::Map(m) => m.iter().for_each(|(_, v)| collect(v, base64, out)),
         Node::Seq(s) => s.iter().for_each(|v| collect(v, base64, out)),
         other => {
-            let Some(text) = other.scalar_text() else { return };
+            let Some(text) = other.scalar_text() else {
+                return;
+            };
             if base64 {
                 let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-                if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) {
+                if let Ok(decoded) =
+                    base64::engine::general_purpose::STANDARD.decode(compact.as_bytes())
+                {
                     if let Ok(decoded) = String::from_utf8(decoded) {
                         // Multi-line values may be quoted a line at a time.
                         out.extend(decoded.lines().map(str::to_string));
@@ -118,7 +135,9 @@ mod tests {
     #[test]
     fn scrubs_plain_encoded_and_decoded_values() {
         // "hunter2-token" in base64.
-        let s = secret("kind: Secret\ndata: {a: aHVudGVyMi10b2tlbg==}\nstringData: {b: correct-horse}\n");
+        let s = secret(
+            "kind: Secret\ndata: {a: aHVudGVyMi10b2tlbg==}\nstringData: {b: correct-horse}\n",
+        );
         let msg = s.scrub("got hunter2-token, aHVudGVyMi10b2tlbg== and correct-horse");
         assert_eq!(msg, "got [redacted], [redacted] and [redacted]");
     }
@@ -134,6 +153,9 @@ mod tests {
     fn scrubs_every_layer_of_an_error() {
         let s = secret("kind: Secret\nstringData: {a: p4ssw0rd}\n");
         let e = Error::invalid("value p4ssw0rd is bad").context("while using p4ssw0rd");
-        assert_eq!(s.scrub_error(e).to_string(), "while using [redacted]: value [redacted] is bad");
+        assert_eq!(
+            s.scrub_error(e).to_string(),
+            "while using [redacted]: value [redacted] is bad"
+        );
     }
 }

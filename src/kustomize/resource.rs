@@ -29,7 +29,11 @@ impl Gvk {
             None if api_version == "builtin" => (Str::from(api_version), Str::default()),
             None => (Str::default(), Str::from(api_version)),
         };
-        Gvk { group, version, kind: Str::from(kind) }
+        Gvk {
+            group,
+            version,
+            kind: Str::from(kind),
+        }
     }
 
     /// The `apiVersion` field value.
@@ -61,7 +65,13 @@ impl fmt::Display for Gvk {
                 s
             }
         }
-        write!(f, "{}.{}.{}", or(&self.kind, "[noKind]"), or(&self.version, "[noVer]"), or(&self.group, "[noGrp]"))
+        write!(
+            f,
+            "{}.{}.{}",
+            or(&self.kind, "[noKind]"),
+            or(&self.version, "[noVer]"),
+            or(&self.group, "[noGrp]")
+        )
     }
 }
 
@@ -80,8 +90,16 @@ impl fmt::Display for ResId {
     /// kustomize's form: `Kind.version.group/name.namespace`, with
     /// `[noName]` and `[noNs]` for empty parts.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ns = if self.namespace.is_empty() { "[noNs]" } else { &self.namespace };
-        let name = if self.name.is_empty() { "[noName]" } else { &self.name };
+        let ns = if self.namespace.is_empty() {
+            "[noNs]"
+        } else {
+            &self.namespace
+        };
+        let name = if self.name.is_empty() {
+            "[noName]"
+        } else {
+            &self.name
+        };
         write!(f, "{}/{}.{}", self.gvk, name, ns)
     }
 }
@@ -124,7 +142,10 @@ pub struct Resource {
 impl Resource {
     /// Wraps a mapping node.
     pub fn new(node: Node) -> Resource {
-        Resource { node, meta: BuildMeta::default() }
+        Resource {
+            node,
+            meta: BuildMeta::default(),
+        }
     }
 
     /// The top-level mapping.
@@ -173,12 +194,20 @@ impl Resource {
 
     /// The current identity.
     pub fn id(&self) -> ResId {
-        ResId { gvk: self.gvk(), name: self.name().into(), namespace: self.namespace().into() }
+        ResId {
+            gvk: self.gvk(),
+            name: self.name().into(),
+            namespace: self.namespace().into(),
+        }
     }
 
     /// The identity the object had when it was first loaded or generated.
     pub fn original_id(&self) -> ResId {
-        self.meta.previous_ids.first().cloned().unwrap_or_else(|| self.id())
+        self.meta
+            .previous_ids
+            .first()
+            .cloned()
+            .unwrap_or_else(|| self.id())
     }
 
     /// The `metadata` mapping, created when missing.
@@ -208,7 +237,8 @@ impl Resource {
             return;
         }
         self.remember_id();
-        self.metadata_mut().insert("namespace", Node::str(namespace));
+        self.metadata_mut()
+            .insert("namespace", Node::str(namespace));
     }
 
     /// Appends the current identity to the history unless it is already

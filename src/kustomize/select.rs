@@ -40,7 +40,11 @@ fn anchored(field: &str, pattern: &str) -> Result<Option<Regex>> {
     }
     Regex::new(&format!("^(?:{pattern})$"))
         .map(Some)
-        .map_err(|e| Error::invalid(format!("invalid regular expression in selector field `{field}`: {e}")))
+        .map_err(|e| {
+            Error::invalid(format!(
+                "invalid regular expression in selector field `{field}`: {e}"
+            ))
+        })
 }
 
 impl Selector {
@@ -50,14 +54,21 @@ impl Selector {
         let m = match node {
             Node::Null => return Ok(Selector::default()),
             Node::Map(m) => m,
-            other => return Err(Error::invalid(format!("a selector must be a mapping, not a {}", other.kind_name()))),
+            other => {
+                return Err(Error::invalid(format!(
+                    "a selector must be a mapping, not a {}",
+                    other.kind_name()
+                )))
+            }
         };
         let mut s = Selector::default();
         for (k, v) in m.iter() {
             let text = match v {
                 Node::Null => String::new(),
                 Node::Str(t) => t.to_string(),
-                other => other.scalar_text().ok_or_else(|| Error::invalid(format!("selector field `{k}` must be a string")))?,
+                other => other.scalar_text().ok_or_else(|| {
+                    Error::invalid(format!("selector field `{k}` must be a string"))
+                })?,
             };
             match k.as_str() {
                 "group" => s.group = anchored(k, &text)?,
@@ -67,7 +78,11 @@ impl Selector {
                 "namespace" => s.namespace = anchored(k, &text)?,
                 "labelSelector" => s.labels = parse_label_selector(&text)?,
                 "annotationSelector" => s.annotations = parse_label_selector(&text)?,
-                other => return Err(Error::invalid(format!("json: unknown field \"{other}\" in selector"))),
+                other => {
+                    return Err(Error::invalid(format!(
+                        "json: unknown field \"{other}\" in selector"
+                    )))
+                }
             }
         }
         Ok(s)
@@ -87,7 +102,9 @@ impl Selector {
             }
         };
         if let Some(ns) = &self.namespace {
-            if !ns.is_match(&eff(&org.namespace, &org.gvk)) && !ns.is_match(&eff(&cur.namespace, &cur.gvk)) {
+            if !ns.is_match(&eff(&org.namespace, &org.gvk))
+                && !ns.is_match(&eff(&cur.namespace, &cur.gvk))
+            {
                 return false;
             }
         }
@@ -98,7 +115,10 @@ impl Selector {
         }
         let gvk = &cur.gvk;
         let ok = |re: &Option<Regex>, v: &str| re.as_ref().is_none_or(|re| re.is_match(v));
-        if !ok(&self.group, &gvk.group) || !ok(&self.version, &gvk.version) || !ok(&self.kind, &gvk.kind) {
+        if !ok(&self.group, &gvk.group)
+            || !ok(&self.version, &gvk.version)
+            || !ok(&self.kind, &gvk.kind)
+        {
             return false;
         }
         satisfies(&self.labels, &r.labels()) && satisfies(&self.annotations, &r.annotations())
@@ -106,7 +126,12 @@ impl Selector {
 }
 
 fn satisfies(reqs: &[Requirement], pairs: &[(String, String)]) -> bool {
-    let get = |k: &str| pairs.iter().find(|(pk, _)| pk == k).map(|(_, v)| v.as_str());
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(pk, _)| pk == k)
+            .map(|(_, v)| v.as_str())
+    };
     reqs.iter().all(|r| match r {
         Requirement::Exists(k) => get(k).is_some(),
         Requirement::NotExists(k) => get(k).is_none(),
@@ -117,7 +142,11 @@ fn satisfies(reqs: &[Requirement], pairs: &[(String, String)]) -> bool {
 
 /// Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h`.
 fn parse_label_selector(text: &str) -> Result<Vec<Requirement>> {
-    let bad = || Error::invalid(format!("unable to parse requirement: invalid label selector `{text}`"));
+    let bad = || {
+        Error::invalid(format!(
+            "unable to parse requirement: invalid label selector `{text}`"
+        ))
+    };
     let mut out = Vec::new();
     let mut rest = text.trim();
     while !rest.is_empty() {
@@ -137,16 +166,26 @@ fn parse_label_selector(text: &str) -> Result<Vec<Requirement>> {
         }
         let req = rest[..end].trim();
         let had_comma = end < rest.len();
-        rest = if had_comma { rest[end + 1..].trim() } else { "" };
+        rest = if had_comma {
+            rest[end + 1..].trim()
+        } else {
+            ""
+        };
         if req.is_empty() || (had_comma && rest.is_empty()) {
             return Err(bad());
         }
         if let Some(k) = req.strip_prefix('!') {
             out.push(Requirement::NotExists(check_key(k.trim()).ok_or_else(bad)?));
         } else if let Some((k, v)) = req.split_once("!=") {
-            out.push(Requirement::NotIn(check_key(k.trim()).ok_or_else(bad)?, vec![v.trim().to_string()]));
+            out.push(Requirement::NotIn(
+                check_key(k.trim()).ok_or_else(bad)?,
+                vec![v.trim().to_string()],
+            ));
         } else if let Some((k, v)) = req.split_once("==").or_else(|| req.split_once('=')) {
-            out.push(Requirement::In(check_key(k.trim()).ok_or_else(bad)?, vec![v.trim().to_string()]));
+            out.push(Requirement::In(
+                check_key(k.trim()).ok_or_else(bad)?,
+                vec![v.trim().to_string()],
+            ));
         } else if let Some((k, set)) = split_set(req, " notin ") {
             out.push(Requirement::NotIn(check_key(&k).ok_or_else(bad)?, set));
         } else if let Some((k, set)) = split_set(req, " in ") {
@@ -161,11 +200,19 @@ fn parse_label_selector(text: &str) -> Result<Vec<Requirement>> {
 fn split_set(req: &str, op: &str) -> Option<(String, Vec<String>)> {
     let (k, v) = req.split_once(op)?;
     let v = v.trim().strip_prefix('(')?.strip_suffix(')')?;
-    Some((k.trim().to_string(), v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()))
+    Some((
+        k.trim().to_string(),
+        v.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    ))
 }
 
 fn check_key(k: &str) -> Option<String> {
-    let valid = !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+    let valid = !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
     valid.then(|| k.to_string())
 }
 
@@ -192,7 +239,9 @@ mod tests {
     #[test]
     fn label_selectors() {
         let r = res("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n    app: web\n    tier: front\n");
-        let sel = |t: &str| Selector::from_node(&parse_one(&format!("labelSelector: \"{t}\"")).unwrap()).unwrap();
+        let sel = |t: &str| {
+            Selector::from_node(&parse_one(&format!("labelSelector: \"{t}\"")).unwrap()).unwrap()
+        };
         assert!(sel("app=web").matches(&r));
         assert!(sel("app==web,tier").matches(&r));
         assert!(!sel("app!=web").matches(&r));

@@ -38,12 +38,19 @@ pub const ORDER_FIRST: &[&str] = &[
 ];
 
 /// kustomize's default `orderLast`.
-pub const ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
+pub const ORDER_LAST: &[&str] = &[
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
 
 /// Sorts in place as the top-level `sortOptions` (or the default) says.
 pub fn apply(resources: &mut [Resource], sort_options: Option<&Node>) -> Result<()> {
     let Some(opts) = sort_options.filter(|n| !n.is_null()) else {
-        legacy(resources, ORDER_FIRST.iter().map(|s| s.to_string()).collect(), ORDER_LAST.iter().map(|s| s.to_string()).collect());
+        legacy(
+            resources,
+            ORDER_FIRST.iter().map(|s| s.to_string()).collect(),
+            ORDER_LAST.iter().map(|s| s.to_string()).collect(),
+        );
         return Ok(());
     };
     let order = opts.str_at(&["order"]).unwrap_or("");
@@ -59,13 +66,18 @@ pub fn apply(resources: &mut [Resource], sort_options: Option<&Node>) -> Result<
         }
         "legacy" => {
             let (first, last) = match legacy_opts {
-                None => (ORDER_FIRST.iter().map(|s| s.to_string()).collect(), ORDER_LAST.iter().map(|s| s.to_string()).collect()),
+                None => (
+                    ORDER_FIRST.iter().map(|s| s.to_string()).collect(),
+                    ORDER_LAST.iter().map(|s| s.to_string()).collect(),
+                ),
                 Some(l) => (kinds(l.get("orderFirst")), kinds(l.get("orderLast"))),
             };
             legacy(resources, first, last);
             Ok(())
         }
-        _ => Err(Error::invalid("the field 'sortOptions.order' must be one of [fifo, legacy]")),
+        _ => Err(Error::invalid(
+            "the field 'sortOptions.order' must be one of [fifo, legacy]",
+        )),
     }
 }
 
@@ -92,11 +104,21 @@ fn legacy(resources: &mut [Resource], first: Vec<String>, last: Vec<String>) {
         .enumerate()
         .map(|(i, r)| {
             let id = r.id();
-            let mut text = String::with_capacity(2 * (id.gvk.group.len() + id.gvk.version.len() + id.gvk.kind.len()) + id.namespace.len() + id.name.len() + 32);
+            let mut text = String::with_capacity(
+                2 * (id.gvk.group.len() + id.gvk.version.len() + id.gvk.kind.len())
+                    + id.namespace.len()
+                    + id.name.len()
+                    + 32,
+            );
             gvk_sort_string(&id.gvk, &mut text);
             let split = text.len();
             id_sort_string(&id, &mut text);
-            (rank.get(id.gvk.kind.as_str()).copied().unwrap_or(0), text, split, i)
+            (
+                rank.get(id.gvk.kind.as_str()).copied().unwrap_or(0),
+                text,
+                split,
+                i,
+            )
         })
         .collect();
     keyed.sort_by(|a, b| {
@@ -164,15 +186,40 @@ mod tests {
 
     #[test]
     fn id_sort_strings_use_the_printed_gvk() {
-        for (api, kind, ns, name) in [("apps/v1", "Deployment", "prod", "web"), ("v1", "", "", ""), ("", "Thing", "", "x")] {
-            let id = ResId { gvk: Gvk::from_api_version(api, kind), name: name.into(), namespace: ns.into() };
-            let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+        for (api, kind, ns, name) in [
+            ("apps/v1", "Deployment", "prod", "web"),
+            ("v1", "", "", ""),
+            ("", "Thing", "", "x"),
+        ] {
+            let id = ResId {
+                gvk: Gvk::from_api_version(api, kind),
+                name: name.into(),
+                namespace: ns.into(),
+            };
+            let or = |s: &str, d: &str| {
+                if s.is_empty() {
+                    d.to_string()
+                } else {
+                    s.to_string()
+                }
+            };
             let mut text = String::new();
             id_sort_string(&id, &mut text);
-            assert_eq!(text, format!("{}|{}|{}", id.gvk, or(ns, "~X"), or(name, "~N")));
+            assert_eq!(
+                text,
+                format!("{}|{}|{}", id.gvk, or(ns, "~X"), or(name, "~N"))
+            );
             let mut text = String::new();
             gvk_sort_string(&id.gvk, &mut text);
-            assert_eq!(text, format!("{}_{}_{}", or(&id.gvk.group, "~G"), or(&id.gvk.version, "~V"), or(kind, "~K")));
+            assert_eq!(
+                text,
+                format!(
+                    "{}_{}_{}",
+                    or(&id.gvk.group, "~G"),
+                    or(&id.gvk.version, "~V"),
+                    or(kind, "~K")
+                )
+            );
         }
     }
 
@@ -180,7 +227,14 @@ mod tests {
     fn permute_moves_every_item_to_its_place() {
         // Fixed points, 2-cycles, one long cycle, and a mix, against the
         // plain definition: position i gets the old items[order[i]].
-        let orders: [&[usize]; 6] = [&[], &[0], &[1, 0], &[0, 1, 2, 3], &[1, 2, 3, 4, 0], &[3, 0, 4, 1, 2, 5, 7, 6]];
+        let orders: [&[usize]; 6] = [
+            &[],
+            &[0],
+            &[1, 0],
+            &[0, 1, 2, 3],
+            &[1, 2, 3, 4, 0],
+            &[3, 0, 4, 1, 2, 5, 7, 6],
+        ];
         for order in orders {
             let mut items: Vec<String> = (0..order.len()).map(|i| format!("item{i}")).collect();
             let want: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
@@ -190,13 +244,22 @@ mod tests {
     }
 
     fn res(api: &str, kind: &str, name: &str) -> Resource {
-        Resource::new(parse_one(&format!("apiVersion: {api}\nkind: {kind}\nmetadata: {{name: {name}}}\n")).unwrap_or(Node::Null))
+        Resource::new(
+            parse_one(&format!(
+                "apiVersion: {api}\nkind: {kind}\nmetadata: {{name: {name}}}\n"
+            ))
+            .unwrap_or(Node::Null),
+        )
     }
 
     #[test]
     fn legacy_order_puts_namespaces_first_and_webhooks_last() {
         let mut rs = vec![
-            res("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", "w"),
+            res(
+                "admissionregistration.k8s.io/v1",
+                "ValidatingWebhookConfiguration",
+                "w",
+            ),
             res("apps/v1", "Deployment", "b"),
             res("apps/v1", "Deployment", "a"),
             res("v1", "Pod", "p"),

@@ -23,7 +23,11 @@ pub struct Finding {
 
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: [{}] {}\n  fix: {}", self.subject, self.rule, self.message, self.fix)
+        write!(
+            f,
+            "{}: [{}] {}\n  fix: {}",
+            self.subject, self.rule, self.message, self.fix
+        )
     }
 }
 
@@ -73,13 +77,21 @@ fn text<'a>(n: &'a Node, path: &[&str]) -> &'a str {
     n.str_at(path).unwrap_or("")
 }
 
-
 /// The pod template of a workload (or the pod itself), if any.
 fn pod_template(o: &Node) -> Option<&Node> {
     match text(o, &["kind"]) {
         "Pod" => Some(o),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "ReplicationController" => o.get("spec")?.get("template"),
-        "CronJob" => o.get("spec")?.get("jobTemplate")?.get("spec")?.get("template"),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController" => o.get("spec")?.get("template"),
+        "CronJob" => o
+            .get("spec")?
+            .get("jobTemplate")?
+            .get("spec")?
+            .get("template"),
         _ => None,
     }
 }
@@ -96,7 +108,9 @@ fn items(n: Option<&Node>) -> &[Node] {
 }
 
 fn containers(spec: &Node) -> impl Iterator<Item = &Node> {
-    items(spec.get("initContainers")).iter().chain(items(spec.get("containers")))
+    items(spec.get("initContainers"))
+        .iter()
+        .chain(items(spec.get("containers")))
 }
 
 /// Objects of the output by (kind, namespace, name), and pod template
@@ -113,8 +127,17 @@ impl<'a> Index<'a> {
         for o in objects {
             let ns = text(o, &["metadata", "namespace"]);
             ids.insert((text(o, &["kind"]), ns, text(o, &["metadata", "name"])));
-            if let Some(Node::Map(labels)) = pod_template(o).and_then(|t| t.get("metadata")).and_then(|m| m.get("labels")) {
-                pod_labels.push((ns, labels.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?))).collect()));
+            if let Some(Node::Map(labels)) = pod_template(o)
+                .and_then(|t| t.get("metadata"))
+                .and_then(|m| m.get("labels"))
+            {
+                pod_labels.push((
+                    ns,
+                    labels
+                        .iter()
+                        .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+                        .collect(),
+                ));
             }
         }
         Index { ids, pod_labels }
@@ -125,7 +148,9 @@ impl<'a> Index<'a> {
     }
 
     fn any_pod_matches(&self, ns: &str, selector: &BTreeMap<&str, &str>) -> bool {
-        self.pod_labels.iter().any(|(pns, labels)| *pns == ns && selector.iter().all(|(k, v)| labels.get(k) == Some(v)))
+        self.pod_labels.iter().any(|(pns, labels)| {
+            *pns == ns && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+        })
     }
 }
 
@@ -156,7 +181,10 @@ fn latest_tag(o: &Node, subject: &str, env: &str, out: &mut Vec<Finding>) {
 fn missing_resources(o: &Node, subject: &str, out: &mut Vec<Finding>) {
     let Some(spec) = pod_spec(o) else { return };
     for c in containers(spec) {
-        let missing: Vec<&str> = ["requests", "limits"].into_iter().filter(|k| c.get("resources").and_then(|r| r.get(k)).is_none()).collect();
+        let missing: Vec<&str> = ["requests", "limits"]
+            .into_iter()
+            .filter(|k| c.get("resources").and_then(|r| r.get(k)).is_none())
+            .collect();
         if !missing.is_empty() {
             out.push(Finding {
                 rule: "missing-resources",
@@ -173,7 +201,10 @@ fn hpa_target(o: &Node, subject: &str, index: &Index<'_>, out: &mut Vec<Finding>
         return;
     }
     let ns = text(o, &["metadata", "namespace"]);
-    let (kind, name) = (text(o, &["spec", "scaleTargetRef", "kind"]), text(o, &["spec", "scaleTargetRef", "name"]));
+    let (kind, name) = (
+        text(o, &["spec", "scaleTargetRef", "kind"]),
+        text(o, &["spec", "scaleTargetRef", "name"]),
+    );
     if !index.has(kind, ns, name) {
         out.push(Finding {
             rule: "hpa-target",
@@ -188,13 +219,23 @@ fn selector_matches_nothing(o: &Node, subject: &str, index: &Index<'_>, out: &mu
     let selector = match text(o, &["kind"]) {
         "Service" => o.get("spec").and_then(|s| s.get("selector")),
         // Expressions are not evaluated here: only plain label selectors.
-        "PodDisruptionBudget" if o.get("spec").and_then(|s| s.get("selector")).and_then(|s| s.get("matchExpressions")).is_none() => {
-            o.get("spec").and_then(|s| s.get("selector")).and_then(|s| s.get("matchLabels"))
+        "PodDisruptionBudget"
+            if o.get("spec")
+                .and_then(|s| s.get("selector"))
+                .and_then(|s| s.get("matchExpressions"))
+                .is_none() =>
+        {
+            o.get("spec")
+                .and_then(|s| s.get("selector"))
+                .and_then(|s| s.get("matchLabels"))
         }
         _ => None,
     };
     let Some(Node::Map(m)) = selector else { return };
-    let selector: BTreeMap<&str, &str> = m.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?))).collect();
+    let selector: BTreeMap<&str, &str> = m
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+        .collect();
     if selector.is_empty() {
         return;
     }
@@ -227,10 +268,18 @@ fn references(spec: &Node) -> Vec<(&'static str, &str, String)> {
             out.push(("ConfigMap", text(c, &["name"]), format!("volume `{vname}`")));
         }
         if let Some(s) = v.get("secret").filter(|s| !optional(s)) {
-            out.push(("Secret", text(s, &["secretName"]), format!("volume `{vname}`")));
+            out.push((
+                "Secret",
+                text(s, &["secretName"]),
+                format!("volume `{vname}`"),
+            ));
         }
         if let Some(p) = v.get("persistentVolumeClaim") {
-            out.push(("PersistentVolumeClaim", text(p, &["claimName"]), format!("volume `{vname}`")));
+            out.push((
+                "PersistentVolumeClaim",
+                text(p, &["claimName"]),
+                format!("volume `{vname}`"),
+            ));
         }
         for src in items(v.get("projected").and_then(|p| p.get("sources"))) {
             if let Some(c) = src.get("configMap").filter(|c| !optional(c)) {
@@ -245,30 +294,61 @@ fn references(spec: &Node) -> Vec<(&'static str, &str, String)> {
         let cname = text(c, &["name"]);
         for e in items(c.get("envFrom")) {
             if let Some(r) = e.get("configMapRef").filter(|r| !optional(r)) {
-                out.push(("ConfigMap", text(r, &["name"]), format!("envFrom of container `{cname}`")));
+                out.push((
+                    "ConfigMap",
+                    text(r, &["name"]),
+                    format!("envFrom of container `{cname}`"),
+                ));
             }
             if let Some(r) = e.get("secretRef").filter(|r| !optional(r)) {
-                out.push(("Secret", text(r, &["name"]), format!("envFrom of container `{cname}`")));
+                out.push((
+                    "Secret",
+                    text(r, &["name"]),
+                    format!("envFrom of container `{cname}`"),
+                ));
             }
         }
         for e in items(c.get("env")) {
             let from = e.get("valueFrom");
-            if let Some(r) = from.and_then(|f| f.get("configMapKeyRef")).filter(|r| !optional(r)) {
-                out.push(("ConfigMap", text(r, &["name"]), format!("env `{}` of container `{cname}`", text(e, &["name"]))));
+            if let Some(r) = from
+                .and_then(|f| f.get("configMapKeyRef"))
+                .filter(|r| !optional(r))
+            {
+                out.push((
+                    "ConfigMap",
+                    text(r, &["name"]),
+                    format!("env `{}` of container `{cname}`", text(e, &["name"])),
+                ));
             }
-            if let Some(r) = from.and_then(|f| f.get("secretKeyRef")).filter(|r| !optional(r)) {
-                out.push(("Secret", text(r, &["name"]), format!("env `{}` of container `{cname}`", text(e, &["name"]))));
+            if let Some(r) = from
+                .and_then(|f| f.get("secretKeyRef"))
+                .filter(|r| !optional(r))
+            {
+                out.push((
+                    "Secret",
+                    text(r, &["name"]),
+                    format!("env `{}` of container `{cname}`", text(e, &["name"])),
+                ));
             }
         }
     }
     out
 }
 
-fn dangling_references(o: &Node, subject: &str, index: &Index<'_>, external: &[String], out: &mut Vec<Finding>) {
+fn dangling_references(
+    o: &Node,
+    subject: &str,
+    index: &Index<'_>,
+    external: &[String],
+    out: &mut Vec<Finding>,
+) {
     let Some(spec) = pod_spec(o) else { return };
     let ns = text(o, &["metadata", "namespace"]);
     for (kind, name, place) in references(spec) {
-        if name.is_empty() || index.has(kind, ns, name) || external.iter().any(|e| *e == format!("{kind}/{name}")) {
+        if name.is_empty()
+            || index.has(kind, ns, name)
+            || external.iter().any(|e| *e == format!("{kind}/{name}"))
+        {
             continue;
         }
         out.push(Finding {

@@ -43,7 +43,14 @@ metadata: {name: data, namespace: ns}
 
 fn run(text: &str, env: &str) -> Vec<Finding> {
     let objects = parse_stream(text).unwrap();
-    check(&objects, &Options { environment: env.into(), production: vec!["prod".into(), "production".into()], external: vec![] })
+    check(
+        &objects,
+        &Options {
+            environment: env.into(),
+            production: vec!["prod".into(), "production".into()],
+            external: vec![],
+        },
+    )
 }
 
 fn rules(findings: &[Finding]) -> Vec<&'static str> {
@@ -61,24 +68,52 @@ fn latest_or_missing_tags_in_production_only() {
     let f = run(&latest, "prod");
     assert_eq!(rules(&f), vec!["latest-tag"]);
     assert_eq!(f[0].subject, "Deployment/ns/api");
-    assert_eq!(rules(&run(&GOOD_DEPLOYMENT.replace("shop/api:1.2.3", "registry:5000/shop/api"), "production")), vec!["latest-tag"]);
+    assert_eq!(
+        rules(&run(
+            &GOOD_DEPLOYMENT.replace("shop/api:1.2.3", "registry:5000/shop/api"),
+            "production"
+        )),
+        vec!["latest-tag"]
+    );
     assert_eq!(run(&latest, "dev"), vec![]);
     // a port in the registry is not a tag, a digest pins the image
-    assert_eq!(run(&GOOD_DEPLOYMENT.replace("shop/api:1.2.3", "registry:5000/shop/api@sha256:abcd"), "prod"), vec![]);
+    assert_eq!(
+        run(
+            &GOOD_DEPLOYMENT.replace("shop/api:1.2.3", "registry:5000/shop/api@sha256:abcd"),
+            "prod"
+        ),
+        vec![]
+    );
 }
 
 #[test]
 fn containers_need_requests_and_limits() {
-    let f = run(&GOOD_DEPLOYMENT.replace(", limits: {memory: 64Mi}", ""), "dev");
+    let f = run(
+        &GOOD_DEPLOYMENT.replace(", limits: {memory: 64Mi}", ""),
+        "dev",
+    );
     assert_eq!(rules(&f), vec!["missing-resources"]);
-    assert!(f[0].message.contains("limits") && !f[0].message.contains("requests"), "{}", f[0].message);
+    assert!(
+        f[0].message.contains("limits") && !f[0].message.contains("requests"),
+        "{}",
+        f[0].message
+    );
 }
 
 #[test]
 fn an_hpa_needs_its_target_in_the_output() {
     let hpa = "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: api, namespace: ns}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: NAME}\n";
-    assert_eq!(run(&format!("{GOOD_DEPLOYMENT}{}", hpa.replace("NAME", "api")), "dev"), vec![]);
-    let f = run(&format!("{GOOD_DEPLOYMENT}{}", hpa.replace("NAME", "worker")), "dev");
+    assert_eq!(
+        run(
+            &format!("{GOOD_DEPLOYMENT}{}", hpa.replace("NAME", "api")),
+            "dev"
+        ),
+        vec![]
+    );
+    let f = run(
+        &format!("{GOOD_DEPLOYMENT}{}", hpa.replace("NAME", "worker")),
+        "dev",
+    );
     assert_eq!(rules(&f), vec!["hpa-target"]);
     assert_eq!(f[0].subject, "HorizontalPodAutoscaler/ns/api");
 }
@@ -87,24 +122,71 @@ fn an_hpa_needs_its_target_in_the_output() {
 fn services_and_pdbs_must_select_a_pod_template() {
     let svc = "---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: ns}\nspec:\n  selector: {app: APP}\n";
     let pdb = "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: api, namespace: ns}\nspec:\n  selector: {matchLabels: {app: APP, tier: web}}\n";
-    assert_eq!(run(&format!("{GOOD_DEPLOYMENT}{}{}", svc.replace("APP", "api"), pdb.replace("APP", "api")), "dev"), vec![]);
-    let f = run(&format!("{GOOD_DEPLOYMENT}{}{}", svc.replace("APP", "apl"), pdb.replace("APP", "apl")), "dev");
-    assert_eq!(rules(&f), vec!["selector-matches-nothing", "selector-matches-nothing"]);
+    assert_eq!(
+        run(
+            &format!(
+                "{GOOD_DEPLOYMENT}{}{}",
+                svc.replace("APP", "api"),
+                pdb.replace("APP", "api")
+            ),
+            "dev"
+        ),
+        vec![]
+    );
+    let f = run(
+        &format!(
+            "{GOOD_DEPLOYMENT}{}{}",
+            svc.replace("APP", "apl"),
+            pdb.replace("APP", "apl")
+        ),
+        "dev",
+    );
+    assert_eq!(
+        rules(&f),
+        vec!["selector-matches-nothing", "selector-matches-nothing"]
+    );
     // the same labels in another namespace do not count
-    let other_ns = svc.replace("APP", "api").replace("namespace: ns", "namespace: other");
-    assert_eq!(rules(&run(&format!("{GOOD_DEPLOYMENT}{other_ns}"), "dev")), vec!["selector-matches-nothing"]);
+    let other_ns = svc
+        .replace("APP", "api")
+        .replace("namespace: ns", "namespace: other");
+    assert_eq!(
+        rules(&run(&format!("{GOOD_DEPLOYMENT}{other_ns}"), "dev")),
+        vec!["selector-matches-nothing"]
+    );
 }
 
 #[test]
 fn references_must_resolve_or_be_declared_external() {
-    let missing_secret = GOOD_DEPLOYMENT.replace("kind: Secret\nmetadata: {name: creds", "kind: Secret\nmetadata: {name: other");
+    let missing_secret = GOOD_DEPLOYMENT.replace(
+        "kind: Secret\nmetadata: {name: creds",
+        "kind: Secret\nmetadata: {name: other",
+    );
     let f = run(&missing_secret, "dev");
     assert_eq!(rules(&f), vec!["dangling-reference"]);
-    assert!(f[0].message.contains("Secret `creds`") && f[0].message.contains("env `TOKEN`"), "{}", f[0].message);
+    assert!(
+        f[0].message.contains("Secret `creds`") && f[0].message.contains("env `TOKEN`"),
+        "{}",
+        f[0].message
+    );
     let objects = parse_stream(&missing_secret).unwrap();
-    let external = Options { environment: "dev".into(), production: vec![], external: vec!["Secret/creds".into()] };
+    let external = Options {
+        environment: "dev".into(),
+        production: vec![],
+        external: vec!["Secret/creds".into()],
+    };
     assert_eq!(check(&objects, &external), vec![]);
-    for (from, to) in [("name: runner, namespace", "name: robot, namespace"), ("{configMapRef: {name: settings}}", "{configMapRef: {name: setting}}"), ("name: data, namespace", "name: d, namespace")] {
-        assert_eq!(rules(&run(&GOOD_DEPLOYMENT.replace(from, to), "dev")), vec!["dangling-reference"], "{from}");
+    for (from, to) in [
+        ("name: runner, namespace", "name: robot, namespace"),
+        (
+            "{configMapRef: {name: settings}}",
+            "{configMapRef: {name: setting}}",
+        ),
+        ("name: data, namespace", "name: d, namespace"),
+    ] {
+        assert_eq!(
+            rules(&run(&GOOD_DEPLOYMENT.replace(from, to), "dev")),
+            vec!["dangling-reference"],
+            "{from}"
+        );
     }
 }

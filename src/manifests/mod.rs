@@ -42,7 +42,17 @@ impl std::fmt::Display for Problem {
         if let Some(s) = &self.source {
             write!(f, "{s}: ")?;
         }
-        write!(f, "{}: {}: {}", self.object, if self.field.is_empty() { "(object)" } else { &self.field }, self.message)
+        write!(
+            f,
+            "{}: {}: {}",
+            self.object,
+            if self.field.is_empty() {
+                "(object)"
+            } else {
+                &self.field
+            },
+            self.message
+        )
     }
 }
 
@@ -72,7 +82,11 @@ impl std::fmt::Display for Error {
         match self {
             Error::UnknownVersion(v) => {
                 let known: Vec<&str> = VERSIONS.iter().map(|(v, _)| *v).collect();
-                write!(f, "Kubernetes version `{v}` is not built in; known: {}", known.join(", "))
+                write!(
+                    f,
+                    "Kubernetes version `{v}` is not built in; known: {}",
+                    known.join(", ")
+                )
             }
             Error::Schema(m) => write!(f, "internal error: embedded Kubernetes schema: {m}"),
         }
@@ -86,9 +100,16 @@ impl std::error::Error for Error {}
 pub fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Report, Error> {
     let v = version.trim_start_matches('v');
     let v = v.split('.').take(2).collect::<Vec<_>>().join(".");
-    let text = VERSIONS.iter().find(|(k, _)| *k == v).map(|(_, t)| *t).ok_or_else(|| Error::UnknownVersion(version.to_string()))?;
+    let text = VERSIONS
+        .iter()
+        .find(|(k, _)| *k == v)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| Error::UnknownVersion(version.to_string()))?;
     let doc: Value = serde_json::from_str(text).map_err(|e| Error::Schema(e.to_string()))?;
-    let kinds = doc.get("kinds").and_then(Value::as_object).ok_or_else(|| Error::Schema("no kinds".into()))?;
+    let kinds = doc
+        .get("kinds")
+        .and_then(Value::as_object)
+        .ok_or_else(|| Error::Schema("no kinds".into()))?;
     let defs = doc.get("$defs").cloned().unwrap_or(Value::Null);
     // Each kind's validator, or why the project's own CRD gave none (a
     // schema the library refuses is a problem of the CRD, reported on
@@ -103,11 +124,14 @@ pub fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Rep
         if !validators.contains_key(&key) {
             let compiled = match (kinds.get(&key).and_then(Value::as_str), custom.remove(&key)) {
                 (Some(def), _) => {
-                    let schema = serde_json::json!({"$ref": format!("#/$defs/{def}"), "$defs": defs});
-                    Ok(jsonschema::validator_for(&schema).map_err(|e| Error::Schema(format!("{key}: {e}")))?)
+                    let schema =
+                        serde_json::json!({"$ref": format!("#/$defs/{def}"), "$defs": defs});
+                    Ok(jsonschema::validator_for(&schema)
+                        .map_err(|e| Error::Schema(format!("{key}: {e}")))?)
                 }
-                (None, Some(schema)) => jsonschema::validator_for(&schema)
-                    .map_err(|e| format!("the CustomResourceDefinition's schema for {key} cannot be used: {e}")),
+                (None, Some(schema)) => jsonschema::validator_for(&schema).map_err(|e| {
+                    format!("the CustomResourceDefinition's schema for {key} cannot be used: {e}")
+                }),
                 (None, None) => {
                     if !report.skipped.contains(&key) {
                         report.skipped.push(key);
@@ -117,7 +141,9 @@ pub fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Rep
             };
             validators.insert(key.clone(), compiled);
         }
-        let Some(compiled) = validators.get(&key) else { continue };
+        let Some(compiled) = validators.get(&key) else {
+            continue;
+        };
         report.checked += 1;
         let validator = match compiled {
             Ok(v) => v,
@@ -131,7 +157,8 @@ pub fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Rep
                 continue;
             }
         };
-        let instance: Value = serde_json::from_str(&json::to_json(o)).map_err(|e| Error::Schema(e.to_string()))?;
+        let instance: Value =
+            serde_json::from_str(&json::to_json(o)).map_err(|e| Error::Schema(e.to_string()))?;
         let object = crate::deploy::object_label(o);
         // The schema library quotes the value it rejected; a Secret's
         // values stay out of the report.
@@ -161,18 +188,42 @@ pub fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Rep
 fn custom_schemas(objects: &[(Node, Option<String>)]) -> HashMap<String, Value> {
     let mut out = HashMap::new();
     for (o, _) in objects {
-        if o.str_at(&["kind"]) != Some("CustomResourceDefinition") || o.str_at(&["apiVersion"]) != Some("apiextensions.k8s.io/v1") {
+        if o.str_at(&["kind"]) != Some("CustomResourceDefinition")
+            || o.str_at(&["apiVersion"]) != Some("apiextensions.k8s.io/v1")
+        {
             continue;
         }
-        let (Some(group), Some(kind)) = (o.str_at(&["spec", "group"]), o.str_at(&["spec", "names", "kind"])) else { continue };
-        let Some(Node::Seq(versions)) = o.get_path(&["spec", "versions"]) else { continue };
+        let (Some(group), Some(kind)) = (
+            o.str_at(&["spec", "group"]),
+            o.str_at(&["spec", "names", "kind"]),
+        ) else {
+            continue;
+        };
+        let Some(Node::Seq(versions)) = o.get_path(&["spec", "versions"]) else {
+            continue;
+        };
         for v in versions {
-            let (Some(name), Some(schema)) = (v.str_at(&["name"]), v.get_path(&["schema", "openAPIV3Schema"])) else { continue };
-            let Ok(mut schema) = serde_json::from_str::<Value>(&json::to_json(schema)) else { continue };
+            let (Some(name), Some(schema)) = (
+                v.str_at(&["name"]),
+                v.get_path(&["schema", "openAPIV3Schema"]),
+            ) else {
+                continue;
+            };
+            let Ok(mut schema) = serde_json::from_str::<Value>(&json::to_json(schema)) else {
+                continue;
+            };
             translate(&mut schema);
-            if let Some(props) = schema.as_object_mut().and_then(|m| m.entry("properties").or_insert_with(|| serde_json::json!({})).as_object_mut()) {
-                props.entry("apiVersion").or_insert_with(|| serde_json::json!({"type": "string"}));
-                props.entry("kind").or_insert_with(|| serde_json::json!({"type": "string"}));
+            if let Some(props) = schema.as_object_mut().and_then(|m| {
+                m.entry("properties")
+                    .or_insert_with(|| serde_json::json!({}))
+                    .as_object_mut()
+            }) {
+                props
+                    .entry("apiVersion")
+                    .or_insert_with(|| serde_json::json!({"type": "string"}));
+                props
+                    .entry("kind")
+                    .or_insert_with(|| serde_json::json!({"type": "string"}));
                 props.insert("metadata".into(), serde_json::json!({"type": "object"}));
             }
             out.insert(format!("{group}/{name}/{kind}"), schema);
@@ -184,7 +235,9 @@ fn custom_schemas(objects: &[(Node, Option<String>)]) -> HashMap<String, Value> 
 /// Rewrites the Kubernetes extensions of a CRD schema node in place (see
 /// [`custom_schemas`]).
 fn translate(node: &mut Value) {
-    let Some(m) = node.as_object_mut() else { return };
+    let Some(m) = node.as_object_mut() else {
+        return;
+    };
     for key in ["properties", "patternProperties"] {
         if let Some(Value::Object(props)) = m.get_mut(key) {
             props.values_mut().for_each(translate);
@@ -202,14 +255,18 @@ fn translate(node: &mut Value) {
     }
     if m.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true)) {
         m.remove("type");
-        m.insert("anyOf".into(), serde_json::json!([{"type": "integer"}, {"type": "string"}]));
+        m.insert(
+            "anyOf".into(),
+            serde_json::json!([{"type": "integer"}, {"type": "string"}]),
+        );
     }
     if m.get("nullable") == Some(&Value::Bool(true)) {
         if let Some(Value::String(t)) = m.get("type").cloned() {
             m.insert("type".into(), serde_json::json!([t, "null"]));
         }
     }
-    let open = m.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) || m.contains_key("additionalProperties");
+    let open = m.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true))
+        || m.contains_key("additionalProperties");
     if m.contains_key("properties") && !open {
         m.insert("additionalProperties".into(), Value::Bool(false));
     }
@@ -238,7 +295,11 @@ mod tests {
     use crate::kustomize::yaml::parse_stream;
 
     fn check(text: &str, version: &str) -> Report {
-        let objects: Vec<(Node, Option<String>)> = parse_stream(text).unwrap().into_iter().map(|n| (n, Some("app.yaml".to_string()))).collect();
+        let objects: Vec<(Node, Option<String>)> = parse_stream(text)
+            .unwrap()
+            .into_iter()
+            .map(|n| (n, Some("app.yaml".to_string())))
+            .collect();
         validate(&objects, version).unwrap()
     }
 
@@ -255,12 +316,25 @@ mod tests {
 
     #[test]
     fn wrong_types_and_unknown_fields_name_object_field_and_file() {
-        let bad = DEPLOYMENT.replace("replicas: 2", "replicas: two").replace("containerPort: 8080", "containerPort: 8080, hostPortt: 1");
+        let bad = DEPLOYMENT
+            .replace("replicas: 2", "replicas: two")
+            .replace("containerPort: 8080", "containerPort: 8080, hostPortt: 1");
         let r = check(&bad, "1.29");
         let shown: Vec<String> = r.problems.iter().map(ToString::to_string).collect();
         assert_eq!(r.problems.len(), 2, "{shown:#?}");
-        assert!(shown.iter().any(|p| p.starts_with("app.yaml: Deployment/ns/api: spec.replicas: ") && p.contains("two")), "{shown:#?}");
-        assert!(shown.iter().any(|p| p.starts_with("app.yaml: Deployment/ns/api: spec.template.spec.containers[0].ports[0]: ") && p.contains("hostPortt")), "{shown:#?}");
+        assert!(
+            shown.iter().any(
+                |p| p.starts_with("app.yaml: Deployment/ns/api: spec.replicas: ")
+                    && p.contains("two")
+            ),
+            "{shown:#?}"
+        );
+        assert!(
+            shown.iter().any(|p| p.starts_with(
+                "app.yaml: Deployment/ns/api: spec.template.spec.containers[0].ports[0]: "
+            ) && p.contains("hostPortt")),
+            "{shown:#?}"
+        );
     }
 
     const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            required: [size]\n            properties:\n              size: {type: integer}\n              port: {x-kubernetes-int-or-string: true}\n              note: {type: string, nullable: true}\n              extra: {type: object, x-kubernetes-preserve-unknown-fields: true}\n";
@@ -275,22 +349,44 @@ mod tests {
         let r = check(&format!("{CRD}{bad}"), "1.33");
         let shown: Vec<String> = r.problems.iter().map(ToString::to_string).collect();
         assert_eq!(r.problems.len(), 2, "{shown:#?}");
-        assert!(shown.iter().any(|p| p.contains("Widget/w: spec.size: ") && p.contains("big")), "{shown:#?}");
-        assert!(shown.iter().any(|p| p.contains("Widget/w: spec: ") && p.contains("colour")), "{shown:#?}");
+        assert!(
+            shown
+                .iter()
+                .any(|p| p.contains("Widget/w: spec.size: ") && p.contains("big")),
+            "{shown:#?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|p| p.contains("Widget/w: spec: ") && p.contains("colour")),
+            "{shown:#?}"
+        );
         // A schema the library refuses is reported on every object of the kind.
         let broken = CRD.replace("size: {type: integer}", "size: {type: 5}");
-        let two = format!("{broken}{good}---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w2}}\n");
+        let two = format!(
+            "{broken}{good}---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w2}}\n"
+        );
         let r = check(&two, "1.33");
         let shown: Vec<String> = r.problems.iter().map(ToString::to_string).collect();
         // The CRD itself breaks the API's own CRD schema too.
         assert_eq!((r.checked, r.problems.len()), (3, 3), "{shown:#?}");
-        assert!(shown[0].contains("CustomResourceDefinition/widgets.example.com: spec.versions[0]"), "{shown:#?}");
+        assert!(
+            shown[0].contains("CustomResourceDefinition/widgets.example.com: spec.versions[0]"),
+            "{shown:#?}"
+        );
         for name in ["Widget/w:", "Widget/w2:"] {
-            assert!(shown.iter().any(|p| p.contains(name) && p.contains("schema for example.com/v1/Widget cannot be used")), "{shown:#?}");
+            assert!(
+                shown.iter().any(|p| p.contains(name)
+                    && p.contains("schema for example.com/v1/Widget cannot be used")),
+                "{shown:#?}"
+            );
         }
         // Another version of the same kind has no schema: skipped, as before.
         let other = "---\napiVersion: example.com/v2\nkind: Widget\nmetadata: {name: w}\n";
-        assert_eq!(check(&format!("{CRD}{other}"), "1.33").skipped, vec!["example.com/v2/Widget".to_string()]);
+        assert_eq!(
+            check(&format!("{CRD}{other}"), "1.33").skipped,
+            vec!["example.com/v2/Widget".to_string()]
+        );
     }
 
     #[test]
@@ -298,7 +394,10 @@ mod tests {
         let r = check("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  password: [hunter2-MARKER]\n", "1.33");
         assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
         let shown = r.problems[0].to_string();
-        assert!(shown.contains("stringData.password") && !shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("stringData.password") && !shown.contains("hunter2"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -311,8 +410,17 @@ mod tests {
 
     #[test]
     fn custom_kinds_are_skipped_and_unknown_versions_refused() {
-        let r = check("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 3}\n", "1.33");
-        assert_eq!((r.checked, r.skipped.clone()), (0, vec!["example.com/v1/Widget".to_string()]));
-        assert!(matches!(validate(&[], "1.12"), Err(Error::UnknownVersion(_))));
+        let r = check(
+            "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 3}\n",
+            "1.33",
+        );
+        assert_eq!(
+            (r.checked, r.skipped.clone()),
+            (0, vec!["example.com/v1/Widget".to_string()])
+        );
+        assert!(matches!(
+            validate(&[], "1.12"),
+            Err(Error::UnknownVersion(_))
+        ));
     }
 }

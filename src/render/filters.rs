@@ -37,7 +37,12 @@ pub fn register(env: &mut Environment<'_>) {
 /// minijinja value -> document node.
 pub fn to_node(v: &Value) -> Result<Node, Error> {
     Ok(match v.kind() {
-        ValueKind::Undefined => return Err(Error::new(ErrorKind::UndefinedError, "cannot convert an undefined value")),
+        ValueKind::Undefined => {
+            return Err(Error::new(
+                ErrorKind::UndefinedError,
+                "cannot convert an undefined value",
+            ))
+        }
         ValueKind::None => Node::Null,
         ValueKind::Bool => Node::Bool(v.is_true()),
         ValueKind::Number => match v.as_i64() {
@@ -47,13 +52,26 @@ pub fn to_node(v: &Value) -> Result<Node, Error> {
                 Err(_) => Node::str(v.to_string()),
             },
         },
-        ValueKind::String | ValueKind::Bytes => Node::str(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())),
-        ValueKind::Seq | ValueKind::Iterable => Node::Seq(v.try_iter()?.map(|x| to_node(&x)).collect::<Result<_, _>>()?),
+        ValueKind::String | ValueKind::Bytes => Node::str(
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string()),
+        ),
+        ValueKind::Seq | ValueKind::Iterable => Node::Seq(
+            v.try_iter()?
+                .map(|x| to_node(&x))
+                .collect::<Result<_, _>>()?,
+        ),
         ValueKind::Map => {
             let mut m = Mapping::new();
             for k in v.try_iter()? {
                 let item = v.get_item(&k)?;
-                m.insert(k.as_str().map(str::to_string).unwrap_or_else(|| k.to_string()), to_node(&item)?);
+                m.insert(
+                    k.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| k.to_string()),
+                    to_node(&item)?,
+                );
             }
             Node::Map(m)
         }
@@ -75,7 +93,9 @@ fn text(v: &Value) -> String {
     if v.is_none() || v.is_undefined() {
         String::new()
     } else {
-        v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+        v.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string())
     }
 }
 
@@ -100,7 +120,9 @@ fn quote(v: Value) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -138,7 +160,10 @@ fn default(v: Value, fallback: Value) -> Value {
 fn required(v: Value, message: Option<String>) -> Result<Value, Error> {
     let missing = v.is_undefined() || v.is_none() || v.as_str().is_some_and(str::is_empty);
     if missing {
-        return Err(Error::new(ErrorKind::InvalidOperation, message.unwrap_or_else(|| "a required value is missing".into())));
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            message.unwrap_or_else(|| "a required value is missing".into()),
+        ));
     }
     Ok(v)
 }
@@ -148,8 +173,15 @@ fn b64enc(v: Value) -> String {
 }
 
 fn b64dec(v: Value) -> Result<String, Error> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(text(&v).trim()).map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("b64dec: {e}")))?;
-    String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidOperation, "b64dec: the decoded bytes are not UTF-8 text"))
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text(&v).trim())
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("b64dec: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            "b64dec: the decoded bytes are not UTF-8 text",
+        )
+    })
 }
 
 #[cfg(test)]
@@ -167,23 +199,42 @@ mod tests {
     #[test]
     fn to_yaml_quotes_what_yaml_would_misread() {
         let ctx = context! { tag => "1.10", on => "on", plain => "latest", n => 3, m => context!{ b => 1, a => "x" } };
-        assert_eq!(render("{{ tag | toYaml }} {{ on | toYaml }} {{ plain | toYaml }} {{ n | toYaml }}", ctx.clone()).unwrap(), "\"1.10\" \"on\" latest 3");
+        assert_eq!(
+            render(
+                "{{ tag | toYaml }} {{ on | toYaml }} {{ plain | toYaml }} {{ n | toYaml }}",
+                ctx.clone()
+            )
+            .unwrap(),
+            "\"1.10\" \"on\" latest 3"
+        );
         assert_eq!(render("{{ m | toYaml }}", ctx).unwrap(), "a: x\nb: 1");
     }
 
     #[test]
     fn indentation_filters() {
         let ctx = context! { s => "a: 1\nb: 2" };
-        assert_eq!(render("{{ s | indent(2) }}", ctx.clone()).unwrap(), "  a: 1\n  b: 2");
-        assert_eq!(render("x:{{ s | nindent(2) }}", ctx).unwrap(), "x:\n  a: 1\n  b: 2");
+        assert_eq!(
+            render("{{ s | indent(2) }}", ctx.clone()).unwrap(),
+            "  a: 1\n  b: 2"
+        );
+        assert_eq!(
+            render("x:{{ s | nindent(2) }}", ctx).unwrap(),
+            "x:\n  a: 1\n  b: 2"
+        );
     }
 
     #[test]
     fn quoting_and_encoding() {
         let ctx = context! { s => "say \"hi\"\n", e => "aGVsbG8=" };
-        assert_eq!(render("{{ s | quote }}", ctx.clone()).unwrap(), "\"say \\\"hi\\\"\\n\"");
+        assert_eq!(
+            render("{{ s | quote }}", ctx.clone()).unwrap(),
+            "\"say \\\"hi\\\"\\n\""
+        );
         assert_eq!(render("{{ 'it' | squote }}", ctx.clone()).unwrap(), "'it'");
-        assert_eq!(render("{{ 'hello' | b64enc }} {{ e | b64dec }}", ctx).unwrap(), "aGVsbG8= hello");
+        assert_eq!(
+            render("{{ 'hello' | b64enc }} {{ e | b64dec }}", ctx).unwrap(),
+            "aGVsbG8= hello"
+        );
         assert!(render("{{ 'not base64!' | b64dec }}", context! {}).is_err());
     }
 
@@ -191,13 +242,20 @@ mod tests {
     fn default_and_required_follow_helm() {
         let ctx = context! { empty => "", zero => 0, set => "v", m => context!{} };
         assert_eq!(render("{{ empty | default('d') }} {{ zero | default(5) }} {{ set | default('d') }} {{ m.missing | default('u') }}", ctx.clone()).unwrap(), "d 5 v u");
-        let err = render("{{ empty | required('namespace is required') }}", ctx.clone()).unwrap_err();
+        let err = render(
+            "{{ empty | required('namespace is required') }}",
+            ctx.clone(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("namespace is required"), "{err}");
         assert_eq!(render("{{ set | required('x') }}", ctx).unwrap(), "v");
     }
 
     #[test]
     fn builtins_trim_upper_lower_remain() {
-        assert_eq!(render("{{ ' Ab ' | trim | upper }}{{ 'C' | lower }}", context! {}).unwrap(), "ABc");
+        assert_eq!(
+            render("{{ ' Ab ' | trim | upper }}{{ 'C' | lower }}", context! {}).unwrap(),
+            "ABc"
+        );
     }
 }

@@ -43,10 +43,19 @@ pub fn template_for(project: &Project) -> Result<(String, String), Error> {
 
 /// Renders `template` (named `name` in messages) with the values.
 /// `has_base` says whether the project has a `base/` directory.
-pub fn render(name: &str, template: &str, values: &Values, has_base: bool) -> Result<String, Error> {
+pub fn render(
+    name: &str,
+    template: &str,
+    values: &Values,
+    has_base: bool,
+) -> Result<String, Error> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    let syntax = SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).keep_trailing_newline(true).build();
+    let syntax = SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build();
     match syntax {
         Ok(s) => env.set_syntax(s),
         Err(e) => return Err(Error::Internal(format!("template syntax: {e}"))),
@@ -54,15 +63,23 @@ pub fn render(name: &str, template: &str, values: &Values, has_base: bool) -> Re
     filters::register(&mut env);
     let source: Arc<str> = Arc::from(template);
     let to_diag = |e: minijinja::Error| template_error(name, &source, &e);
-    env.add_template_owned(name.to_string(), template.to_string()).map_err(|e| Error::diagnostic(to_diag(e)))?;
-    let tmpl = env.get_template(name).map_err(|e| Error::diagnostic(to_diag(e)))?;
-    tmpl.render(context(values, has_base)).map_err(|e| Error::diagnostic(to_diag(e)))
+    env.add_template_owned(name.to_string(), template.to_string())
+        .map_err(|e| Error::diagnostic(to_diag(e)))?;
+    let tmpl = env
+        .get_template(name)
+        .map_err(|e| Error::diagnostic(to_diag(e)))?;
+    tmpl.render(context(values, has_base))
+        .map_err(|e| Error::diagnostic(to_diag(e)))
 }
 
 /// The template's variables. Documented in docs/templates.md.
 pub fn context(values: &Values, has_base: bool) -> Value {
     let g = &values.globals;
-    let opt = |s: &Option<String>| s.as_ref().map(|s| Value::from(s.as_str())).unwrap_or(Value::from(()));
+    let opt = |s: &Option<String>| {
+        s.as_ref()
+            .map(|s| Value::from(s.as_str()))
+            .unwrap_or(Value::from(()))
+    };
     let mut components = Vec::new();
     let mut replicas = Vec::new();
     let mut images = Vec::new();
@@ -73,7 +90,10 @@ pub fn context(values: &Values, has_base: bool) -> Value {
         });
         let mut image = BTreeMap::new();
         if let Some(repo) = &c.image.repository {
-            let new_name = g.image_registry.as_ref().map(|r| format!("{}/{repo}", r.trim_end_matches('/')));
+            let new_name = g
+                .image_registry
+                .as_ref()
+                .map(|r| format!("{}/{repo}", r.trim_end_matches('/')));
             if c.image.tag.is_some() || c.image.digest.is_some() || new_name.is_some() {
                 image.insert("name", Value::from(repo.as_str()));
                 image.insert("newName", opt(&new_name));
@@ -91,12 +111,28 @@ pub fn context(values: &Values, has_base: bool) -> Value {
         let mut entry = BTreeMap::new();
         entry.insert("name", Value::from(name.as_str()));
         entry.insert("path", Value::from(format!("components/{name}")));
-        entry.insert("replicas", c.replicas.map(Value::from).unwrap_or(Value::from(())));
+        entry.insert(
+            "replicas",
+            c.replicas.map(Value::from).unwrap_or(Value::from(())),
+        );
         entry.insert("workload", Value::from(workload));
-        entry.insert("image", if image.is_empty() { Value::from(()) } else { Value::from(image) });
+        entry.insert(
+            "image",
+            if image.is_empty() {
+                Value::from(())
+            } else {
+                Value::from(image)
+            },
+        );
         components.push(Value::from(entry));
     }
-    let map = |m: &BTreeMap<String, String>| Value::from(m.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect::<BTreeMap<String, Value>>());
+    let map = |m: &BTreeMap<String, String>| {
+        Value::from(
+            m.iter()
+                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                .collect::<BTreeMap<String, Value>>(),
+        )
+    };
     minijinja::context! {
         values => json_value(&values.raw),
         name => opt(&g.name),
@@ -127,7 +163,11 @@ pub fn json_value(v: &serde_json::Value) -> Value {
         },
         J::String(s) => Value::from(s.as_str()),
         J::Array(a) => Value::from(a.iter().map(json_value).collect::<Vec<_>>()),
-        J::Object(o) => Value::from(o.iter().map(|(k, v)| (k.clone(), json_value(v))).collect::<BTreeMap<String, Value>>()),
+        J::Object(o) => Value::from(
+            o.iter()
+                .map(|(k, v)| (k.clone(), json_value(v)))
+                .collect::<BTreeMap<String, Value>>(),
+        ),
     }
 }
 
@@ -136,7 +176,11 @@ fn template_error(name: &str, source: &Arc<str>, e: &minijinja::Error) -> Diagno
         Some(r) => {
             let before = source.get(..r.start).unwrap_or(source);
             let line = before.matches('\n').count() + 1;
-            let col = before.rsplit('\n').next().map(|s| s.chars().count() + 1).unwrap_or(1);
+            let col = before
+                .rsplit('\n')
+                .next()
+                .map(|s| s.chars().count() + 1)
+                .unwrap_or(1);
             (Some(line), col)
         }
         None => (e.line(), 0),
@@ -145,7 +189,15 @@ fn template_error(name: &str, source: &Arc<str>, e: &minijinja::Error) -> Diagno
         Some(d) => format!("{}: {d}", e.kind()),
         None => e.kind().to_string(),
     };
-    Diagnostic::at(Origin::File { path: name.to_string(), line, col, source: Some(source.clone()) }, message)
+    Diagnostic::at(
+        Origin::File {
+            path: name.to_string(),
+            line,
+            col,
+            source: Some(source.clone()),
+        },
+        message,
+    )
 }
 
 #[cfg(test)]
@@ -155,19 +207,62 @@ mod tests {
 
     fn values() -> Values {
         let mut components = BTreeMap::new();
-        let img = |r: &str, t: &str| Image { repository: Some(r.into()), tag: Some(t.into()), digest: None };
-        components.insert("platform".to_string(), Component { enabled: true, replicas: Some(1), image: img("arches/platform", "latest"), workload: None });
-        components.insert("api".to_string(), Component { enabled: true, replicas: Some(1), image: img("arches/api", "latest"), workload: None });
-        components.insert("redis".to_string(), Component { enabled: false, ..Default::default() });
-        components.insert("database".to_string(), Component { enabled: true, ..Default::default() });
-        Values { globals: Globals { name: Some("arches".into()), namespace: Some("arches-dev".into()), ..Default::default() }, components, raw: serde_json::json!({}) }
+        let img = |r: &str, t: &str| Image {
+            repository: Some(r.into()),
+            tag: Some(t.into()),
+            digest: None,
+        };
+        components.insert(
+            "platform".to_string(),
+            Component {
+                enabled: true,
+                replicas: Some(1),
+                image: img("arches/platform", "latest"),
+                workload: None,
+            },
+        );
+        components.insert(
+            "api".to_string(),
+            Component {
+                enabled: true,
+                replicas: Some(1),
+                image: img("arches/api", "latest"),
+                workload: None,
+            },
+        );
+        components.insert(
+            "redis".to_string(),
+            Component {
+                enabled: false,
+                ..Default::default()
+            },
+        );
+        components.insert(
+            "database".to_string(),
+            Component {
+                enabled: true,
+                ..Default::default()
+            },
+        );
+        Values {
+            globals: Globals {
+                name: Some("arches".into()),
+                namespace: Some("arches-dev".into()),
+                ..Default::default()
+            },
+            components,
+            raw: serde_json::json!({}),
+        }
     }
 
     #[test]
     fn default_template_renders_the_expected_kustomization() {
         // Hand-written expectation in the shape of the blueprint.
         let expected = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: arches-dev\nresources:\n  - base\ncomponents:\n  - components/api\n  - components/database\n  - components/platform\nreplicas:\n  - name: arches-api\n    count: 1\n  - name: arches-platform\n    count: 1\nimages:\n  - name: arches/api\n    newTag: latest\n  - name: arches/platform\n    newTag: latest\n";
-        assert_eq!(render(DEFAULT_NAME, DEFAULT_TEMPLATE, &values(), true).unwrap(), expected);
+        assert_eq!(
+            render(DEFAULT_NAME, DEFAULT_TEMPLATE, &values(), true).unwrap(),
+            expected
+        );
     }
 
     #[test]
@@ -185,21 +280,38 @@ mod tests {
         assert!(out.contains("  - name: arches/api\n    newName: ghcr.io/acme/arches/api\n    newTag: \"1.10\"\n"), "{out}");
         assert!(out.ends_with("labels:\n  - pairs:\n      team: core\n    includeTemplates: true\ncommonAnnotations:\n  owner: \"yes\"\n"), "{out}");
         let parsed = crate::kustomize::yaml::parse_one(&out).unwrap();
-        assert_eq!(parsed.get_path(&["images"]).and_then(|i| i.as_seq()).map(Vec::len), Some(2));
+        assert_eq!(
+            parsed
+                .get_path(&["images"])
+                .and_then(|i| i.as_seq())
+                .map(Vec::len),
+            Some(2)
+        );
     }
 
     #[test]
     fn rendering_is_deterministic() {
         let a = render(DEFAULT_NAME, DEFAULT_TEMPLATE, &values(), true).unwrap();
         for _ in 0..5 {
-            assert_eq!(render(DEFAULT_NAME, DEFAULT_TEMPLATE, &values(), true).unwrap(), a);
+            assert_eq!(
+                render(DEFAULT_NAME, DEFAULT_TEMPLATE, &values(), true).unwrap(),
+                a
+            );
         }
     }
 
     #[test]
     fn undefined_variables_name_file_and_line() {
-        let err = render("templates/kustomization.yaml.j2", "kind: Kustomization\nnamespace: {{ nmespace }}\n", &values(), true).unwrap_err();
-        let Error::Diagnostics(ds) = err else { panic!("not a diagnostic") };
+        let err = render(
+            "templates/kustomization.yaml.j2",
+            "kind: Kustomization\nnamespace: {{ nmespace }}\n",
+            &values(),
+            true,
+        )
+        .unwrap_err();
+        let Error::Diagnostics(ds) = err else {
+            panic!("not a diagnostic")
+        };
         let h = ds[0].headline();
         assert!(h.starts_with("templates/kustomization.yaml.j2:2:"), "{h}");
         assert!(h.contains("undefined"), "{h}");
@@ -209,6 +321,9 @@ mod tests {
     fn raw_values_are_reachable() {
         let mut v = values();
         v.raw = serde_json::json!({"api": {"replicas": 4}});
-        assert_eq!(render("t", "{{ values.api.replicas }}", &v, false).unwrap(), "4");
+        assert_eq!(
+            render("t", "{{ values.api.replicas }}", &v, false).unwrap(),
+            "4"
+        );
     }
 }

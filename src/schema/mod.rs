@@ -106,7 +106,9 @@ pub struct Image {
     #[schemars(regex(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))]
     pub tag: Option<String>,
     /// Digest to pin, e.g. `sha256:0123...`; wins over the tag when both are set.
-    #[schemars(regex(pattern = r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$"))]
+    #[schemars(regex(
+        pattern = r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$"
+    ))]
     pub digest: Option<String>,
 }
 
@@ -129,14 +131,26 @@ impl Values {
         let mut comps = BTreeMap::new();
         for (k, v) in obj {
             if components.contains(&k) {
-                let c: Component = serde_json::from_value(v).map_err(|e| Error::Internal(format!("values of component `{k}` passed the schema but not the types: {e}")))?;
+                let c: Component = serde_json::from_value(v).map_err(|e| {
+                    Error::Internal(format!(
+                        "values of component `{k}` passed the schema but not the types: {e}"
+                    ))
+                })?;
                 comps.insert(k, c);
             } else {
                 globals.insert(k, v);
             }
         }
-        let globals: Globals = serde_json::from_value(Value::Object(globals)).map_err(|e| Error::Internal(format!("global values passed the schema but not the types: {e}")))?;
-        Ok(Values { globals, components: comps, raw: tree.clone() })
+        let globals: Globals = serde_json::from_value(Value::Object(globals)).map_err(|e| {
+            Error::Internal(format!(
+                "global values passed the schema but not the types: {e}"
+            ))
+        })?;
+        Ok(Values {
+            globals,
+            components: comps,
+            raw: tree.clone(),
+        })
     }
 }
 
@@ -146,7 +160,11 @@ pub fn generate(components: &[String]) -> Result<Value, Error> {
     let component_ref = generator.subschema_for::<Component>();
     let root = generator.root_schema_for::<Globals>();
     let mut root: Value = root.to_value();
-    let globals: Vec<String> = root.get("properties").and_then(Value::as_object).map(|p| p.keys().cloned().collect()).unwrap_or_default();
+    let globals: Vec<String> = root
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
     let props = root
         .as_object_mut()
         .and_then(|o| o.get_mut("properties"))
@@ -170,7 +188,14 @@ pub fn generate(components: &[String]) -> Result<Value, Error> {
     // Readers look for the draft and the title first.
     let mut ordered = Map::new();
     if let Value::Object(mut o) = root {
-        for k in ["$schema", "title", "description", "type", "additionalProperties", "properties"] {
+        for k in [
+            "$schema",
+            "title",
+            "description",
+            "type",
+            "additionalProperties",
+            "properties",
+        ] {
             if let Some(v) = o.remove(k) {
                 ordered.insert(k.to_string(), v);
             }
@@ -188,7 +213,11 @@ fn unwrap_descriptions(v: &mut Value) {
             for (k, x) in o.iter_mut() {
                 match x {
                     Value::String(s) if k == "description" => {
-                        *s = s.split("\n\n").map(|p| p.replace('\n', " ")).collect::<Vec<_>>().join("\n\n");
+                        *s = s
+                            .split("\n\n")
+                            .map(|p| p.replace('\n', " "))
+                            .collect::<Vec<_>>()
+                            .join("\n\n");
                     }
                     other => unwrap_descriptions(other),
                 }
@@ -220,7 +249,10 @@ pub enum Seg {
 fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
     for _ in 0..32 {
         if let Some(r) = node.get("$ref").and_then(Value::as_str) {
-            match r.strip_prefix("#/").and_then(|p| root.pointer(&format!("/{p}"))) {
+            match r
+                .strip_prefix("#/")
+                .and_then(|p| root.pointer(&format!("/{p}")))
+            {
                 Some(n) => {
                     node = n;
                     continue;
@@ -228,10 +260,18 @@ fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
                 None => return node,
             }
         }
-        let branches = node.get("allOf").or_else(|| node.get("anyOf")).or_else(|| node.get("oneOf")).and_then(Value::as_array);
+        let branches = node
+            .get("allOf")
+            .or_else(|| node.get("anyOf"))
+            .or_else(|| node.get("oneOf"))
+            .and_then(Value::as_array);
         if let Some(b) = branches {
-            let non_null: Vec<&Value> = b.iter().filter(|s| s.get("type").and_then(Value::as_str) != Some("null")).collect();
-            if non_null.len() == 1 && node.get("type").is_none() && node.get("properties").is_none() {
+            let non_null: Vec<&Value> = b
+                .iter()
+                .filter(|s| s.get("type").and_then(Value::as_str) != Some("null"))
+                .collect();
+            if non_null.len() == 1 && node.get("type").is_none() && node.get("properties").is_none()
+            {
                 node = non_null[0];
                 continue;
             }
@@ -266,7 +306,11 @@ pub fn types_at(root: &Value, path: &[Seg]) -> Option<Vec<String>> {
     let node = schema_at(root, path)?;
     let types: Vec<String> = match node.get("type")? {
         Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => return None,
     };
     Some(types.into_iter().filter(|t| t != "null").collect())
@@ -286,7 +330,11 @@ pub fn display_path(path: &[Seg]) -> String {
     let mut out = String::new();
     for seg in path {
         match seg {
-            Seg::Key(k) if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') => {
+            Seg::Key(k)
+                if !k.is_empty()
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+            {
                 if !out.is_empty() {
                     out.push('.');
                 }
@@ -340,7 +388,9 @@ pub fn discover_components(root: &std::path::Path) -> Result<Vec<String>, Error>
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(&dir, &e))?;
         let path = entry.path();
-        let has_kustomization = crate::kustomize::loader::KUSTOMIZATION_FILE_NAMES.iter().any(|f| path.join(f).is_file());
+        let has_kustomization = crate::kustomize::loader::KUSTOMIZATION_FILE_NAMES
+            .iter()
+            .any(|f| path.join(f).is_file());
         if path.is_dir() && has_kustomization {
             names.push(entry.file_name().to_string_lossy().into_owned());
         }
@@ -362,7 +412,10 @@ mod tests {
         let s = generate(&comps()).unwrap();
         assert_eq!(s["$schema"], "http://json-schema.org/draft-07/schema#");
         assert_eq!(s["additionalProperties"], false);
-        assert!(s["properties"]["api"]["allOf"][0]["$ref"].as_str().unwrap().starts_with("#/definitions/"));
+        assert!(s["properties"]["api"]["allOf"][0]["$ref"]
+            .as_str()
+            .unwrap()
+            .starts_with("#/definitions/"));
         assert!(s["definitions"]["Component"]["properties"]["replicas"].is_object());
         assert!(!to_text(&s).contains("http://") || !to_text(&s).contains("\"$ref\": \"http"));
     }
@@ -370,8 +423,13 @@ mod tests {
     #[test]
     fn descriptions_come_from_doc_comments() {
         let s = generate(&comps()).unwrap();
-        let d = s["properties"]["namespace"]["description"].as_str().unwrap();
-        assert!(d.starts_with("Namespace given to every namespaced object"), "{d}");
+        let d = s["properties"]["namespace"]["description"]
+            .as_str()
+            .unwrap();
+        assert!(
+            d.starts_with("Namespace given to every namespaced object"),
+            "{d}"
+        );
         let d = s["properties"]["name"]["description"].as_str().unwrap();
         assert!(!d.contains('\n'), "{d}");
         let keys: Vec<&String> = s.as_object().unwrap().keys().collect();
@@ -386,9 +444,19 @@ mod tests {
     #[test]
     fn types_follow_refs() {
         let s = generate(&comps()).unwrap();
-        let k = |p: &[&str]| types_at(&s, &p.iter().map(|x| Seg::Key(x.to_string())).collect::<Vec<_>>());
+        let k = |p: &[&str]| {
+            types_at(
+                &s,
+                &p.iter()
+                    .map(|x| Seg::Key(x.to_string()))
+                    .collect::<Vec<_>>(),
+            )
+        };
         assert_eq!(k(&["api", "replicas"]), Some(vec!["integer".to_string()]));
-        assert_eq!(k(&["api", "image", "tag"]), Some(vec!["string".to_string()]));
+        assert_eq!(
+            k(&["api", "image", "tag"]),
+            Some(vec!["string".to_string()])
+        );
         assert_eq!(k(&["api", "enabled"]), Some(vec!["boolean".to_string()]));
         assert_eq!(k(&["labels", "team"]), Some(vec!["string".to_string()]));
         assert_eq!(k(&["reddis", "enabled"]), None);
@@ -396,9 +464,15 @@ mod tests {
 
     #[test]
     fn paths_display_like_set_paths() {
-        let p = vec![Seg::Key("labels".into()), Seg::Key("app.kubernetes.io/name".into())];
+        let p = vec![
+            Seg::Key("labels".into()),
+            Seg::Key("app.kubernetes.io/name".into()),
+        ];
         assert_eq!(display_path(&p), "labels[\"app.kubernetes.io/name\"]");
-        assert_eq!(display_path(&[Seg::Key("a".into()), Seg::Index(2), Seg::Key("b".into())]), "a[2].b");
+        assert_eq!(
+            display_path(&[Seg::Key("a".into()), Seg::Index(2), Seg::Key("b".into())]),
+            "a[2].b"
+        );
     }
 
     #[test]

@@ -88,8 +88,19 @@ impl Loaded {
 fn origin_in(layer: &Layer, pointer: &str, key: bool) -> Origin {
     match &layer.source {
         LayerSource::File { shown, text, spans } => {
-            let pos = if key { spans.get(&format!("{pointer}#key")).or_else(|| spans.get(pointer)) } else { spans.get(pointer) };
-            Origin::File { path: shown.clone(), line: pos.map(|p| p.line), col: pos.map(|p| p.col).unwrap_or(0), source: Some(text.clone()) }
+            let pos = if key {
+                spans
+                    .get(&format!("{pointer}#key"))
+                    .or_else(|| spans.get(pointer))
+            } else {
+                spans.get(pointer)
+            };
+            Origin::File {
+                path: shown.clone(),
+                line: pos.map(|p| p.line),
+                col: pos.map(|p| p.col).unwrap_or(0),
+                source: Some(text.clone()),
+            }
         }
         LayerSource::Set(a) => Origin::Arg(format!("--set {a}")),
         LayerSource::Env(v) => Origin::Env(v.clone()),
@@ -99,10 +110,23 @@ fn origin_in(layer: &Layer, pointer: &str, key: bool) -> Origin {
 /// Reads one values file into a layer.
 pub fn file_layer(shown: &str, text: &str) -> Result<Layer, Diagnostic> {
     let text: Arc<str> = Arc::from(text);
-    let at = |line, col| Origin::File { path: shown.to_string(), line: Some(line), col, source: Some(text.clone()) };
-    let mut docs = parse_stream_with_spans(&text).map_err(|e| Diagnostic::at(at(e.pos.line, e.pos.col), format!("invalid YAML: {}", e.message)))?;
+    let at = |line, col| Origin::File {
+        path: shown.to_string(),
+        line: Some(line),
+        col,
+        source: Some(text.clone()),
+    };
+    let mut docs = parse_stream_with_spans(&text).map_err(|e| {
+        Diagnostic::at(
+            at(e.pos.line, e.pos.col),
+            format!("invalid YAML: {}", e.message),
+        )
+    })?;
     if docs.len() > 1 {
-        return Err(Diagnostic::at(at(1, 0), "a values file holds one YAML document, this one holds several"));
+        return Err(Diagnostic::at(
+            at(1, 0),
+            "a values file holds one YAML document, this one holds several",
+        ));
     }
     let (data, spans) = docs.pop().unwrap_or((Node::Null, SpanMap::default()));
     let data = match data {
@@ -110,10 +134,23 @@ pub fn file_layer(shown: &str, text: &str) -> Result<Layer, Diagnostic> {
         m @ Node::Map(_) => m,
         other => {
             let pos = spans.get("").copied().unwrap_or_default();
-            return Err(Diagnostic::at(at(pos.line.max(1), pos.col), format!("values must be a mapping at the top level, found a {}", other.kind_name())));
+            return Err(Diagnostic::at(
+                at(pos.line.max(1), pos.col),
+                format!(
+                    "values must be a mapping at the top level, found a {}",
+                    other.kind_name()
+                ),
+            ));
         }
     };
-    Ok(Layer { source: LayerSource::File { shown: shown.to_string(), text, spans }, data })
+    Ok(Layer {
+        source: LayerSource::File {
+            shown: shown.to_string(),
+            text,
+            spans,
+        },
+        data,
+    })
 }
 
 /// Builds the layer of one `--set` argument.
@@ -125,7 +162,10 @@ pub fn set_layer(arg: &str, schema: &serde_json::Value) -> Result<Layer, Diagnos
         let v = set::type_raw(schema, &path, &raw).map_err(|m| Diagnostic::at(origin(), m))?;
         set::insert(&mut data, &path, v);
     }
-    Ok(Layer { source: LayerSource::Set(arg.to_string()), data })
+    Ok(Layer {
+        source: LayerSource::Set(arg.to_string()),
+        data,
+    })
 }
 
 /// Builds the layer of one `COMPOSE_VALUES__a__b=value` variable. Keys
@@ -138,9 +178,15 @@ pub fn env_layer(name: &str, value: &str, schema: &serde_json::Value) -> Result<
     let mut path: Vec<Seg> = Vec::new();
     for part in rest.split("__") {
         if part.is_empty() {
-            return Err(Diagnostic::at(origin(), format!("empty key in the name; write keys as {ENV_PREFIX}api__replicas")));
+            return Err(Diagnostic::at(
+                origin(),
+                format!("empty key in the name; write keys as {ENV_PREFIX}api__replicas"),
+            ));
         }
-        let is_list = crate::schema::schema_at(schema, &path).and_then(|s| s.get("type")).and_then(|t| t.as_str()) == Some("array");
+        let is_list = crate::schema::schema_at(schema, &path)
+            .and_then(|s| s.get("type"))
+            .and_then(|t| t.as_str())
+            == Some("array");
         match part.parse::<usize>() {
             Ok(i) if is_list => path.push(Seg::Index(i)),
             _ => path.push(Seg::Key(part.to_string())),
@@ -149,7 +195,12 @@ pub fn env_layer(name: &str, value: &str, schema: &serde_json::Value) -> Result<
     let raw = if value.starts_with('{') && value.ends_with('}') {
         match set::parse_pairs(&format!("x={value}")) {
             Ok(mut p) if p.len() == 1 => p.remove(0).1,
-            _ => return Err(Diagnostic::at(origin(), format!("{}: malformed list value", display_path(&path)))),
+            _ => {
+                return Err(Diagnostic::at(
+                    origin(),
+                    format!("{}: malformed list value", display_path(&path)),
+                ))
+            }
         }
     } else {
         set::Raw::Scalar(value.to_string())
@@ -157,7 +208,10 @@ pub fn env_layer(name: &str, value: &str, schema: &serde_json::Value) -> Result<
     let v = set::type_raw(schema, &path, &raw).map_err(|m| Diagnostic::at(origin(), m))?;
     let mut data = Node::Map(Mapping::new());
     set::insert(&mut data, &path, v);
-    Ok(Layer { source: LayerSource::Env(name.to_string()), data })
+    Ok(Layer {
+        source: LayerSource::Env(name.to_string()),
+        data,
+    })
 }
 
 /// Loads every layer named by the settings and merges them. All layer
@@ -192,9 +246,22 @@ pub fn load(settings: &ValuesSettings, schema: &serde_json::Value) -> Result<Loa
 
 /// Merges already-built layers.
 pub fn merge_layers(layers: Vec<Layer>) -> Result<Loaded, Error> {
-    let providers: Vec<provider::LayerProvider> = layers.iter().enumerate().map(|(i, l)| provider::LayerProvider { index: i, name: l.name(), data: &l.data }).collect();
-    let (tree, origins) = provider::merge(&providers).map_err(|e| Error::Internal(format!("merging values: {e}")))?;
-    Ok(Loaded { tree, origins, layers })
+    let providers: Vec<provider::LayerProvider> = layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| provider::LayerProvider {
+            index: i,
+            name: l.name(),
+            data: &l.data,
+        })
+        .collect();
+    let (tree, origins) =
+        provider::merge(&providers).map_err(|e| Error::Internal(format!("merging values: {e}")))?;
+    Ok(Loaded {
+        tree,
+        origins,
+        layers,
+    })
 }
 
 #[cfg(test)]
@@ -210,17 +277,35 @@ mod tests {
     fn later_layers_win_and_origins_point_at_them() {
         let s = schema();
         let layers = vec![
-            file_layer("values/values.yaml", "api:\n  replicas: 1\n  image:\n    repository: a/api\n").unwrap(),
+            file_layer(
+                "values/values.yaml",
+                "api:\n  replicas: 1\n  image:\n    repository: a/api\n",
+            )
+            .unwrap(),
             file_layer("values/values-prod.yaml", "api:\n  replicas: 2\n").unwrap(),
             set_layer("api.image.tag=1.10", &s).unwrap(),
             env_layer("COMPOSE_VALUES__api__replicas", "5", &s).unwrap(),
         ];
         let l = merge_layers(layers).unwrap();
-        assert_eq!(l.tree, json!({"api": {"replicas": 5, "image": {"repository": "a/api", "tag": "1.10"}}}));
-        assert_eq!(l.origin("/api/replicas", false), Some(Origin::Env("COMPOSE_VALUES__api__replicas".into())));
-        assert_eq!(l.origin("/api/image/tag", false), Some(Origin::Arg("--set api.image.tag=1.10".into())));
+        assert_eq!(
+            l.tree,
+            json!({"api": {"replicas": 5, "image": {"repository": "a/api", "tag": "1.10"}}})
+        );
+        assert_eq!(
+            l.origin("/api/replicas", false),
+            Some(Origin::Env("COMPOSE_VALUES__api__replicas".into()))
+        );
+        assert_eq!(
+            l.origin("/api/image/tag", false),
+            Some(Origin::Arg("--set api.image.tag=1.10".into()))
+        );
         match l.origin("/api/image/repository", false) {
-            Some(Origin::File { path, line, col, .. }) => assert_eq!((path.as_str(), line, col), ("values/values.yaml", Some(4), 17)),
+            Some(Origin::File {
+                path, line, col, ..
+            }) => assert_eq!(
+                (path.as_str(), line, col),
+                ("values/values.yaml", Some(4), 17)
+            ),
             other => panic!("{other:?}"),
         }
     }
@@ -230,14 +315,20 @@ mod tests {
         let d = file_layer("v.yaml", "a: [1\n").unwrap_err();
         assert!(d.headline().starts_with("v.yaml:"), "{}", d.headline());
         let d = file_layer("v.yaml", "- 1\n").unwrap_err();
-        assert_eq!(d.headline(), "v.yaml:1:1: values must be a mapping at the top level, found a sequence");
+        assert_eq!(
+            d.headline(),
+            "v.yaml:1:1: values must be a mapping at the top level, found a sequence"
+        );
     }
 
     #[test]
     fn env_names_map_to_paths() {
         let s = schema();
         let l = env_layer("COMPOSE_VALUES__namePrefix", "x-", &s).unwrap();
-        assert_eq!(crate::kustomize::yaml::json::to_json(&l.data), r#"{"namePrefix":"x-"}"#);
+        assert_eq!(
+            crate::kustomize::yaml::json::to_json(&l.data),
+            r#"{"namePrefix":"x-"}"#
+        );
         assert!(env_layer("COMPOSE_VALUES__api____x", "1", &s).is_err());
         let e = env_layer("COMPOSE_VALUES__api__replicas", "many", &s).unwrap_err();
         assert_eq!(e.headline(), "environment variable COMPOSE_VALUES__api__replicas: api.replicas: \"many\" is not of type integer");

@@ -28,14 +28,22 @@ const SOURCE_PREFIX: &str = "compose-values-layer:";
 
 impl Provider for LayerProvider<'_> {
     fn metadata(&self) -> Metadata {
-        Metadata::from(self.name.clone(), Source::Custom(format!("{SOURCE_PREFIX}{}", self.index)))
+        Metadata::from(
+            self.name.clone(),
+            Source::Custom(format!("{SOURCE_PREFIX}{}", self.index)),
+        )
     }
 
     fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
         let dict = match to_figment(self.data) {
             Value::Dict(_, d) => d,
             Value::Empty(..) => Dict::new(),
-            _ => return Err(figment::Error::from(format!("{}: values must be a mapping at the top level", self.name))),
+            _ => {
+                return Err(figment::Error::from(format!(
+                    "{}: values must be a mapping at the top level",
+                    self.name
+                )))
+            }
         };
         Ok(Profile::Default.collect(dict))
     }
@@ -51,14 +59,21 @@ fn to_figment(n: &Node) -> Value {
         Node::Float(f) => Value::Num(t, Num::F64(*f)),
         Node::Str(s) => Value::String(t, s.to_string()),
         Node::Seq(s) => Value::Array(t, s.iter().map(to_figment).collect()),
-        Node::Map(m) => Value::Dict(t, m.iter().map(|(k, v)| (k.to_string(), to_figment(v))).collect()),
+        Node::Map(m) => Value::Dict(
+            t,
+            m.iter()
+                .map(|(k, v)| (k.to_string(), to_figment(v)))
+                .collect(),
+        ),
     }
 }
 
 /// Merges the layers in order (later wins: maps merge key by key,
 /// everything else, lists included, replaces) and returns the JSON tree
 /// with nulls removed, plus the winning layer of every JSON pointer.
-pub fn merge(layers: &[LayerProvider<'_>]) -> Result<(serde_json::Value, HashMap<String, usize>), String> {
+pub fn merge(
+    layers: &[LayerProvider<'_>],
+) -> Result<(serde_json::Value, HashMap<String, usize>), String> {
     let mut fig = Figment::new();
     for l in layers {
         fig = fig.merge(l);
@@ -67,18 +82,29 @@ pub fn merge(layers: &[LayerProvider<'_>]) -> Result<(serde_json::Value, HashMap
     let dict = data.get(&Profile::Default).cloned().unwrap_or_default();
     let mut origins = HashMap::new();
     let root = Value::Dict(Tag::Default, dict);
-    let json = to_json(&fig, &root, String::new(), &mut origins).unwrap_or(serde_json::Value::Object(Default::default()));
+    let json = to_json(&fig, &root, String::new(), &mut origins)
+        .unwrap_or(serde_json::Value::Object(Default::default()));
     Ok((json, origins))
 }
 
 fn layer_of(fig: &Figment, tag: Tag) -> Option<usize> {
     let md = fig.get_metadata(tag)?;
-    md.source.as_ref()?.custom()?.strip_prefix(SOURCE_PREFIX)?.parse().ok()
+    md.source
+        .as_ref()?
+        .custom()?
+        .strip_prefix(SOURCE_PREFIX)?
+        .parse()
+        .ok()
 }
 
 /// Converts to JSON; `None` for an empty (null) value, which the caller
 /// drops from mappings: null deletes the key.
-fn to_json(fig: &Figment, v: &Value, ptr: String, origins: &mut HashMap<String, usize>) -> Option<serde_json::Value> {
+fn to_json(
+    fig: &Figment,
+    v: &Value,
+    ptr: String,
+    origins: &mut HashMap<String, usize>,
+) -> Option<serde_json::Value> {
     use serde_json::Value as J;
     if let Some(l) = layer_of(fig, v.tag()) {
         origins.insert(ptr.clone(), l);
@@ -95,13 +121,25 @@ fn to_json(fig: &Figment, v: &Value, ptr: String, origins: &mut HashMap<String, 
             // prints it; otherwise `replicas: 2.0` would pass the schema's
             // "integer" and then fail to become a count.
             Num::F64(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => J::from(f as i64),
-            Num::F64(f) => serde_json::Number::from_f64(f).map(J::Number).unwrap_or(J::Null),
+            Num::F64(f) => serde_json::Number::from_f64(f)
+                .map(J::Number)
+                .unwrap_or(J::Null),
             other => match other.to_i128() {
                 Some(i) => i64::try_from(i).map(J::from).unwrap_or(J::Null),
-                None => other.to_f64().and_then(serde_json::Number::from_f64).map(J::Number).unwrap_or(J::Null),
+                None => other
+                    .to_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(J::Number)
+                    .unwrap_or(J::Null),
             },
         },
-        Value::Array(_, items) => J::Array(items.iter().enumerate().map(|(i, x)| to_json(fig, x, format!("{ptr}/{i}"), origins).unwrap_or(J::Null)).collect()),
+        Value::Array(_, items) => J::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| to_json(fig, x, format!("{ptr}/{i}"), origins).unwrap_or(J::Null))
+                .collect(),
+        ),
         Value::Dict(_, d) => {
             let mut m = serde_json::Map::new();
             for (k, x) in d {
@@ -122,7 +160,15 @@ mod tests {
 
     fn merged(docs: &[&str]) -> (serde_json::Value, HashMap<String, usize>) {
         let nodes: Vec<Node> = docs.iter().map(|d| parse_one(d).unwrap()).collect();
-        let layers: Vec<LayerProvider> = nodes.iter().enumerate().map(|(i, n)| LayerProvider { index: i, name: format!("l{i}"), data: n }).collect();
+        let layers: Vec<LayerProvider> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| LayerProvider {
+                index: i,
+                name: format!("l{i}"),
+                data: n,
+            })
+            .collect();
         merge(&layers).unwrap()
     }
 
@@ -137,7 +183,11 @@ mod tests {
 
     #[test]
     fn null_deletes_and_later_layers_can_set_again() {
-        let (v, _) = merged(&["a: {x: 1}\nb: {y: 1}\nc: 1\n", "a: null\nb: ~\n", "b: {z: 2}\n"]);
+        let (v, _) = merged(&[
+            "a: {x: 1}\nb: {y: 1}\nc: 1\n",
+            "a: null\nb: ~\n",
+            "b: {z: 2}\n",
+        ]);
         assert_eq!(v, serde_json::json!({"b": {"z": 2}, "c": 1}));
     }
 

@@ -135,9 +135,15 @@ fn parse_path(key: &str, escaped: &[usize]) -> Result<Vec<Seg>, String> {
             } else if segs.is_empty() {
                 return Err(bad("an index needs a key before it"));
             }
-            let end = chars[i..].iter().position(|&c| c == ']').ok_or_else(|| bad("missing `]`"))? + i;
+            let end = chars[i..]
+                .iter()
+                .position(|&c| c == ']')
+                .ok_or_else(|| bad("missing `]`"))?
+                + i;
             let num: String = chars[i + 1..end].iter().collect();
-            let n = num.parse::<usize>().map_err(|_| bad(&format!("`{num}` is not a list index")))?;
+            let n = num
+                .parse::<usize>()
+                .map_err(|_| bad(&format!("`{num}` is not a list index")))?;
             if n > 10_000 {
                 return Err(bad("list index too large"));
             }
@@ -204,8 +210,16 @@ fn type_scalar(schema: &Value, path: &[Seg], s: &str) -> Result<Node, String> {
     if has("string") {
         return Ok(Node::str(s));
     }
-    let wanted = if types.is_empty() { "null".to_string() } else { types.join(" or ") };
-    Err(format!("{}: {} is not of type {wanted}", display_path(path), Value::String(s.to_string())))
+    let wanted = if types.is_empty() {
+        "null".to_string()
+    } else {
+        types.join(" or ")
+    };
+    Err(format!(
+        "{}: {} is not of type {wanted}",
+        display_path(path),
+        Value::String(s.to_string())
+    ))
 }
 
 /// Puts `value` at `path` in `root` (a mapping), creating mappings and
@@ -267,9 +281,18 @@ mod tests {
     fn parses_paths_pairs_and_escapes() {
         let p = parse_pairs(r"a.b=1,c[1].d=x\,y,e\.f=z").unwrap();
         assert_eq!(p[0], (vec![k("a"), k("b")], Raw::Scalar("1".into())));
-        assert_eq!(p[1], (vec![k("c"), Seg::Index(1), k("d")], Raw::Scalar("x,y".into())));
+        assert_eq!(
+            p[1],
+            (
+                vec![k("c"), Seg::Index(1), k("d")],
+                Raw::Scalar("x,y".into())
+            )
+        );
         assert_eq!(p[2], (vec![k("e.f")], Raw::Scalar("z".into())));
-        assert_eq!(parse_pairs("l={a,b},x=1").unwrap()[0], (vec![k("l")], Raw::List(vec!["a".into(), "b".into()])));
+        assert_eq!(
+            parse_pairs("l={a,b},x=1").unwrap()[0],
+            (vec![k("l")], Raw::List(vec!["a".into(), "b".into()]))
+        );
         assert_eq!(parse_pairs("l={}").unwrap()[0].1, Raw::List(vec![]));
         assert_eq!(parse_pairs("a=").unwrap()[0].1, Raw::Scalar(String::new()));
     }
@@ -288,20 +311,48 @@ mod tests {
     #[test]
     fn types_come_from_the_schema() {
         let s = schema();
-        assert_eq!(type_scalar(&s, &[k("api"), k("image"), k("tag")], "1.10"), Ok(Node::Str("1.10".into())));
-        assert_eq!(type_scalar(&s, &[k("api"), k("replicas")], "3"), Ok(Node::Int(3)));
-        assert_eq!(type_scalar(&s, &[k("api"), k("enabled")], "true"), Ok(Node::Bool(true)));
-        assert_eq!(type_scalar(&s, &[k("labels"), k("team")], "42"), Ok(Node::Str("42".into())));
-        assert_eq!(type_scalar(&s, &[k("api"), k("replicas")], "null"), Ok(Node::Null));
-        assert_eq!(type_scalar(&s, &[k("api"), k("replicas")], "three"), Err("api.replicas: \"three\" is not of type integer".into()));
-        assert_eq!(type_raw(&s, &[k("api"), k("ports")], &Raw::List(vec!["80".into(), "443".into()])), Ok(Node::Seq(vec![Node::Int(80), Node::Int(443)])));
+        assert_eq!(
+            type_scalar(&s, &[k("api"), k("image"), k("tag")], "1.10"),
+            Ok(Node::Str("1.10".into()))
+        );
+        assert_eq!(
+            type_scalar(&s, &[k("api"), k("replicas")], "3"),
+            Ok(Node::Int(3))
+        );
+        assert_eq!(
+            type_scalar(&s, &[k("api"), k("enabled")], "true"),
+            Ok(Node::Bool(true))
+        );
+        assert_eq!(
+            type_scalar(&s, &[k("labels"), k("team")], "42"),
+            Ok(Node::Str("42".into()))
+        );
+        assert_eq!(
+            type_scalar(&s, &[k("api"), k("replicas")], "null"),
+            Ok(Node::Null)
+        );
+        assert_eq!(
+            type_scalar(&s, &[k("api"), k("replicas")], "three"),
+            Err("api.replicas: \"three\" is not of type integer".into())
+        );
+        assert_eq!(
+            type_raw(
+                &s,
+                &[k("api"), k("ports")],
+                &Raw::List(vec!["80".into(), "443".into()])
+            ),
+            Ok(Node::Seq(vec![Node::Int(80), Node::Int(443)]))
+        );
     }
 
     #[test]
     fn insert_builds_nested_values() {
         let mut root = Node::Map(Mapping::new());
         insert(&mut root, &[k("a"), Seg::Index(1), k("b")], Node::Int(1));
-        assert_eq!(crate::kustomize::yaml::json::to_json(&root), r#"{"a":[null,{"b":1}]}"#);
+        assert_eq!(
+            crate::kustomize::yaml::json::to_json(&root),
+            r#"{"a":[null,{"b":1}]}"#
+        );
     }
 
     proptest::proptest! {

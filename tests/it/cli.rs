@@ -20,7 +20,10 @@ impl Project {
         let _ = std::fs::remove_dir_all(&root);
         let p = Project { root };
         p.write("base/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - serviceaccount.yaml\n");
-        p.write("base/serviceaccount.yaml", "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\n");
+        p.write(
+            "base/serviceaccount.yaml",
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\n",
+        );
         p.write("components/api/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - deployment.yaml\n");
         p.write(
             "components/api/deployment.yaml",
@@ -28,7 +31,10 @@ impl Project {
         );
         p.write("components/redis/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - service.yaml\n");
         p.write("components/redis/service.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: app-redis\nspec:\n  ports:\n    - port: 6379\n");
-        p.write("values/values.yaml", "name: app\napi:\n  image:\n    repository: app/api\n");
+        p.write(
+            "values/values.yaml",
+            "name: app\napi:\n  image:\n    repository: app/api\n",
+        );
         p.write("values/values-dev.yaml", "api:\n  enabled: true\n");
         p
     }
@@ -80,7 +86,10 @@ fn code(o: &Output) -> i32 {
 #[test]
 fn wrong_type_is_reported_at_its_file_line_and_column() {
     let p = Project::new("wrong-type");
-    p.write("values/bad.yaml", "api:\n  enabled: true\n  replicas: three\n");
+    p.write(
+        "values/bad.yaml",
+        "api:\n  enabled: true\n  replicas: three\n",
+    );
     let o = p.run(&["--values", "bad.yaml"]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert_eq!(stdout(&o), "");
@@ -90,26 +99,48 @@ fn wrong_type_is_reported_at_its_file_line_and_column() {
 #[test]
 fn every_violation_is_reported_and_nothing_is_rendered() {
     let p = Project::new("all-violations");
-    p.write("values/bad.yaml", "api:\n  replicas: three\nreddis:\n  enabled: true\nnamespace: 7\n");
+    p.write(
+        "values/bad.yaml",
+        "api:\n  replicas: three\nreddis:\n  enabled: true\nnamespace: 7\n",
+    );
     let o = p.run(&["template", "-f", "bad.yaml"]);
     assert_eq!(code(&o), 1);
     assert_eq!(stdout(&o), "");
     let err = stderr(&o);
-    assert!(err.contains("values/bad.yaml:2:13: api.replicas: \"three\" is not of type integer\n"), "{err}");
-    assert!(err.contains("values/bad.yaml:3:1: reddis: unknown key `reddis`\n"), "{err}");
+    assert!(
+        err.contains("values/bad.yaml:2:13: api.replicas: \"three\" is not of type integer\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("values/bad.yaml:3:1: reddis: unknown key `reddis`\n"),
+        "{err}"
+    );
     assert!(err.contains("help: did you mean `redis`?"), "{err}");
-    assert!(err.contains("values/bad.yaml:5:12: namespace: 7 is not of type string\n"), "{err}");
-    assert!(err.ends_with("error: 3 problems found; nothing was rendered\n"), "{err}");
+    assert!(
+        err.contains("values/bad.yaml:5:12: namespace: 7 is not of type string\n"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("error: 3 problems found; nothing was rendered\n"),
+        "{err}"
+    );
 }
 
 #[test]
 fn the_error_points_at_the_layer_that_supplied_the_value() {
     let p = Project::new("winning-layer");
-    p.write("values/values.yaml", "name: app\napi:\n  replicas: nope\n  image:\n    repository: app/api\n");
+    p.write(
+        "values/values.yaml",
+        "name: app\napi:\n  replicas: nope\n  image:\n    repository: app/api\n",
+    );
     p.write("values/ok.yaml", "api:\n  enabled: true\n");
     let o = p.run(&["-f", "ok.yaml"]);
     assert_eq!(code(&o), 1);
-    assert!(stderr(&o).starts_with("values/values.yaml:3:13: api.replicas:"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("values/values.yaml:3:13: api.replicas:"),
+        "{}",
+        stderr(&o)
+    );
     // A later layer that fixes the value wins, and the build succeeds.
     let o = p.run(&["template", "-f", "ok.yaml", "--set", "api.replicas=2"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -120,53 +151,108 @@ fn bad_set_is_a_located_error() {
     let p = Project::new("bad-set");
     let o = p.run(&["template", "--set", "api.replicas=three"]);
     assert_eq!(code(&o), 1);
-    assert_eq!(stderr(&o), "--set api.replicas=three: api.replicas: \"three\" is not of type integer\n");
+    assert_eq!(
+        stderr(&o),
+        "--set api.replicas=three: api.replicas: \"three\" is not of type integer\n"
+    );
     let o = p.run(&["template", "--set", "api.replicas"]);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("expected PATH=VALUE"), "{}", stderr(&o));
     let o = p.run(&["template", "--set", "reddis.enabled=true"]);
     assert_eq!(code(&o), 1);
-    assert!(stderr(&o).starts_with("--set reddis.enabled=true: reddis: unknown key `reddis`\n"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("--set reddis.enabled=true: reddis: unknown key `reddis`\n"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn set_values_are_typed_by_the_schema() {
     let p = Project::new("set-typing");
-    let o = p.run(&["template", "-f", "values-dev.yaml", "--set", "api.image.tag=1.10,api.replicas=3"]);
+    let o = p.run(&[
+        "template",
+        "-f",
+        "values-dev.yaml",
+        "--set",
+        "api.image.tag=1.10,api.replicas=3",
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("images:\n  - name: app/api\n    newTag: \"1.10\"\n"), "{out}");
-    assert!(out.contains("replicas:\n  - name: app-api\n    count: 3\n"), "{out}");
+    assert!(
+        out.contains("images:\n  - name: app/api\n    newTag: \"1.10\"\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("replicas:\n  - name: app-api\n    count: 3\n"),
+        "{out}"
+    );
 }
 
 #[test]
 fn layers_apply_in_order_later_wins() {
     let p = Project::new("layering");
-    p.write("values/values.yaml", "name: app\napi:\n  enabled: true\n  replicas: 1\n");
+    p.write(
+        "values/values.yaml",
+        "name: app\napi:\n  enabled: true\n  replicas: 1\n",
+    );
     p.write("values/two.yaml", "api:\n  replicas: 2\n");
     p.write("values/three.yaml", "api:\n  replicas: 3\n");
     let count = |o: &Output| {
         assert_eq!(code(o), 0, "{}", stderr(o));
-        stdout(o).lines().find_map(|l| l.trim().strip_prefix("count: ").map(str::to_string)).unwrap_or_default()
+        stdout(o)
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("count: ").map(str::to_string))
+            .unwrap_or_default()
     };
     assert_eq!(count(&p.run(&["template"])), "1");
     assert_eq!(count(&p.run(&["template", "-f", "two.yaml"])), "2");
-    assert_eq!(count(&p.run(&["template", "-f", "two.yaml", "-f", "three.yaml"])), "3");
-    assert_eq!(count(&p.run(&["template", "-f", "three.yaml", "-f", "two.yaml"])), "2");
-    assert_eq!(count(&p.run(&["template", "-f", "three.yaml", "--set", "api.replicas=4"])), "4");
-    assert_eq!(count(&p.run(&["template", "--set", "api.replicas=4", "--set", "api.replicas=5"])), "5");
-    assert_eq!(count(&p.run_env(&["template", "--set", "api.replicas=4"], &[("COMPOSE_VALUES__api__replicas", "6")])), "6");
+    assert_eq!(
+        count(&p.run(&["template", "-f", "two.yaml", "-f", "three.yaml"])),
+        "3"
+    );
+    assert_eq!(
+        count(&p.run(&["template", "-f", "three.yaml", "-f", "two.yaml"])),
+        "2"
+    );
+    assert_eq!(
+        count(&p.run(&["template", "-f", "three.yaml", "--set", "api.replicas=4"])),
+        "4"
+    );
+    assert_eq!(
+        count(&p.run(&[
+            "template",
+            "--set",
+            "api.replicas=4",
+            "--set",
+            "api.replicas=5"
+        ])),
+        "5"
+    );
+    assert_eq!(
+        count(&p.run_env(
+            &["template", "--set", "api.replicas=4"],
+            &[("COMPOSE_VALUES__api__replicas", "6")]
+        )),
+        "6"
+    );
 }
 
 #[test]
 fn null_deletes_the_key_from_lower_layers() {
     let p = Project::new("null-deletes");
     p.write("values/values.yaml", "name: app\napi:\n  enabled: true\n  replicas: 2\n  image:\n    repository: app/api\n    tag: v1\n");
-    p.write("values/drop.yaml", "api:\n  replicas: null\n  image:\n    tag: ~\n");
+    p.write(
+        "values/drop.yaml",
+        "api:\n  replicas: null\n  image:\n    tag: ~\n",
+    );
     let o = p.run(&["template", "-f", "drop.yaml"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(!out.contains("replicas:") && !out.contains("images:"), "{out}");
+    assert!(
+        !out.contains("replicas:") && !out.contains("images:"),
+        "{out}"
+    );
     let o = p.run(&["template", "--set", "api.image.tag=null"]);
     assert!(!stdout(&o).contains("images:"), "{}", stdout(&o));
     assert!(stdout(&o).contains("count: 2"), "{}", stdout(&o));
@@ -175,9 +261,19 @@ fn null_deletes_the_key_from_lower_layers() {
 #[test]
 fn environment_variables_set_values() {
     let p = Project::new("env");
-    let o = p.run_env(&["template", "-f", "values-dev.yaml"], &[("COMPOSE_VALUES__api__image__tag", "2.0"), ("COMPOSE_VALUES__namespace", "from-env")]);
+    let o = p.run_env(
+        &["template", "-f", "values-dev.yaml"],
+        &[
+            ("COMPOSE_VALUES__api__image__tag", "2.0"),
+            ("COMPOSE_VALUES__namespace", "from-env"),
+        ],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(stdout(&o).contains("namespace: from-env\n"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("namespace: from-env\n"),
+        "{}",
+        stdout(&o)
+    );
     assert!(stdout(&o).contains("newTag: \"2.0\"\n"), "{}", stdout(&o));
     let o = p.run_env(&["template"], &[("COMPOSE_VALUES__api__replicas", "many")]);
     assert_eq!(code(&o), 1);
@@ -191,7 +287,10 @@ fn template_is_deterministic_and_sorted() {
     let first = p.run(&["template", "-f", "all.yaml"]);
     assert_eq!(code(&first), 0, "{}", stderr(&first));
     for _ in 0..3 {
-        assert_eq!(stdout(&p.run(&["template", "-f", "all.yaml"])), stdout(&first));
+        assert_eq!(
+            stdout(&p.run(&["template", "-f", "all.yaml"])),
+            stdout(&first)
+        );
     }
     let expected = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - base\ncomponents:\n  - components/api\n  - components/redis\nimages:\n  - name: app/api\n    newTag: t\nlabels:\n  - pairs:\n      a: b\n      z: \"1\"\n    includeTemplates: true\n";
     assert_eq!(stdout(&first), expected);
@@ -207,7 +306,10 @@ fn template_is_deterministic_and_sorted() {
 fn output_does_not_depend_on_the_order_files_were_created_in() {
     fn copy(from: &Path, to: &Path, reverse: bool) {
         std::fs::create_dir_all(to).unwrap();
-        let mut names: Vec<_> = std::fs::read_dir(from).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let mut names: Vec<_> = std::fs::read_dir(from)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         names.sort();
         if reverse {
             names.reverse();
@@ -222,7 +324,11 @@ fn output_does_not_depend_on_the_order_files_were_created_in() {
         }
     }
     let shm = Path::new("/dev/shm");
-    let tmp = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+    let tmp = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
     let base = tmp.join(format!("compose-it-order-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
     let project = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -231,15 +337,25 @@ fn output_does_not_depend_on_the_order_files_were_created_in() {
         for dir in ["base", "components", "values", "schema"] {
             copy(&project.join(dir), &base.join(tag).join(dir), reverse);
         }
-        for args in [&["--values", "values-prod.yaml"][..], &["kustomize", "base"][..]] {
-            let o = Command::new(env!("CARGO_BIN_EXE_compose")).current_dir(base.join(tag)).args(args).output().unwrap();
+        for args in [
+            &["--values", "values-prod.yaml"][..],
+            &["kustomize", "base"][..],
+        ] {
+            let o = Command::new(env!("CARGO_BIN_EXE_compose"))
+                .current_dir(base.join(tag))
+                .args(args)
+                .output()
+                .unwrap();
             assert_eq!(code(&o), 0, "{tag} {args:?}: {}", stderr(&o));
             outputs.push(((*args).join(" "), tag, o.stdout));
         }
     }
     for i in 0..2 {
         let ((what, _, forward), (_, _, reverse)) = (&outputs[i], &outputs[i + 2]);
-        assert!(!forward.is_empty() && forward == reverse, "`compose {what}` differs between creation orders");
+        assert!(
+            !forward.is_empty() && forward == reverse,
+            "`compose {what}` differs between creation orders"
+        );
     }
     let _ = std::fs::remove_dir_all(&base);
 }
@@ -273,7 +389,10 @@ fn render_builds_in_memory_like_kustomize_on_the_template() {
     // kubectl kustomize's output for this tree (kustomize v5.5.0).
     let expected = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-api\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n      - image: app/api:old\n        name: api\n";
     assert_eq!(stdout(&rendered), expected);
-    assert_eq!(stdout(&p.run(&["render", "--values", "values-dev.yaml"])), expected);
+    assert_eq!(
+        stdout(&p.run(&["render", "--values", "values-dev.yaml"])),
+        expected
+    );
 }
 
 #[test]
@@ -295,14 +414,27 @@ fn lint_reports_component_label_rules_and_strict_fails() {
     let p = Project::new("lint");
     let clean = p.run(&["lint", "--set", "redis.enabled=true", "--strict"]);
     assert_eq!(code(&clean), 0, "{}{}", stdout(&clean), stderr(&clean));
-    assert!(!stdout(&clean).contains("component-labels") && !stdout(&clean).contains("selector-labels"), "{}", stdout(&clean));
+    assert!(
+        !stdout(&clean).contains("component-labels") && !stdout(&clean).contains("selector-labels"),
+        "{}",
+        stdout(&clean)
+    );
     p.write("components/redis/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - service.yaml\ncommonLabels:\n  app.kubernetes.io/component: redis\n");
     let o = p.run(&["lint", "--set", "redis.enabled=true"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("components/redis/kustomization.yaml: [component-labels]"), "{out}");
-    assert!(out.contains("components/redis/kustomization.yaml: [selector-labels] `commonLabels`"), "{out}");
-    assert_eq!(code(&p.run(&["lint", "--set", "redis.enabled=true", "--strict"])), 1);
+    assert!(
+        out.contains("components/redis/kustomization.yaml: [component-labels]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("components/redis/kustomization.yaml: [selector-labels] `commonLabels`"),
+        "{out}"
+    );
+    assert_eq!(
+        code(&p.run(&["lint", "--set", "redis.enabled=true", "--strict"])),
+        1
+    );
 }
 
 #[test]
@@ -311,10 +443,20 @@ fn template_override_with_strict_undefined() {
     p.write("templates/kustomization.yaml.j2", "kind: Kustomization\nnamespace: {{ values.namespace | default('fallback') }}\nx: {{ nope }}\n");
     let o = p.run(&["template"]);
     assert_eq!(code(&o), 1);
-    assert!(stderr(&o).starts_with("templates/kustomization.yaml.j2:3:"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("templates/kustomization.yaml.j2:3:"),
+        "{}",
+        stderr(&o)
+    );
     assert!(stderr(&o).contains("undefined"), "{}", stderr(&o));
-    p.write("templates/kustomization.yaml.j2", "kind: Kustomization\nnamespace: {{ values.namespace | default('fallback') }}\n");
-    assert_eq!(stdout(&p.run(&["template"])), "kind: Kustomization\nnamespace: fallback\n");
+    p.write(
+        "templates/kustomization.yaml.j2",
+        "kind: Kustomization\nnamespace: {{ values.namespace | default('fallback') }}\n",
+    );
+    assert_eq!(
+        stdout(&p.run(&["template"])),
+        "kind: Kustomization\nnamespace: fallback\n"
+    );
 }
 
 #[test]
@@ -327,7 +469,10 @@ fn schema_write_and_check() {
     assert!(schema.contains("\"redis\": {"));
     assert_eq!(code(&p.run(&["schema", "--check"])), 1);
     assert_eq!(code(&p.run(&["schema", "--write"])), 0);
-    assert_eq!(std::fs::read_to_string(p.root.join("schema/values.schema.json")).unwrap(), schema);
+    assert_eq!(
+        std::fs::read_to_string(p.root.join("schema/values.schema.json")).unwrap(),
+        schema
+    );
     assert_eq!(code(&p.run(&["schema", "--check"])), 0);
     p.write("components/storage/kustomization.yaml", "kind: Component\n");
     let o = p.run(&["schema", "--check"]);
@@ -339,8 +484,17 @@ fn schema_write_and_check() {
 #[test]
 fn committed_schema_is_fresh() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let o = Command::new(env!("CARGO_BIN_EXE_compose")).args(["schema", "--check", "-C"]).arg(root).output().unwrap();
-    assert_eq!(code(&o), 0, "schema/values.schema.json is stale: run `cargo run -- schema --write`\n{}", stderr(&o));
+    let o = Command::new(env!("CARGO_BIN_EXE_compose"))
+        .args(["schema", "--check", "-C"])
+        .arg(root)
+        .output()
+        .unwrap();
+    assert_eq!(
+        code(&o),
+        0,
+        "schema/values.schema.json is stale: run `cargo run -- schema --write`\n{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -362,7 +516,9 @@ fn kustomize_prints_in_batches_and_nothing_of_a_failed_build() {
     let p = Project::new("batches");
     let mut objects = String::new();
     for i in 0..1500 {
-        objects.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{i:04}\ndata:\n  k: v\n"));
+        objects.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{i:04}\ndata:\n  k: v\n"
+        ));
     }
     p.write("big/objects.yaml", &objects);
     p.write("big/kustomization.yaml", "resources:\n- objects.yaml\n");
@@ -371,14 +527,26 @@ fn kustomize_prints_in_batches_and_nothing_of_a_failed_build() {
     let out = stdout(&ok);
     assert_eq!(out.matches("kind: ConfigMap\n").count(), 1500);
     assert_eq!(out.matches("---\n").count(), 1499);
-    assert!(out.starts_with("apiVersion: v1\ndata:\n  k: v\nkind: ConfigMap\nmetadata:\n  name: cm0000\n---\n"), "{}", &out[..200]);
-    assert!(out.ends_with("---\napiVersion: v1\ndata:\n  k: v\nkind: ConfigMap\nmetadata:\n  name: cm1499\n"));
+    assert!(
+        out.starts_with(
+            "apiVersion: v1\ndata:\n  k: v\nkind: ConfigMap\nmetadata:\n  name: cm0000\n---\n"
+        ),
+        "{}",
+        &out[..200]
+    );
+    assert!(out.ends_with(
+        "---\napiVersion: v1\ndata:\n  k: v\nkind: ConfigMap\nmetadata:\n  name: cm1499\n"
+    ));
     // A float JSON cannot hold, in the object printed last.
     p.write("big/objects.yaml", &format!("{objects}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: zz\nspec:\n  x: .nan\n"));
     let bad = p.run(&["kustomize", "big"]);
     assert_eq!(code(&bad), 1);
     assert_eq!(stdout(&bad), "");
-    assert!(stderr(&bad).contains("unsupported value"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("unsupported value"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
@@ -387,13 +555,32 @@ fn validate_reports_success_on_stderr_only() {
     let o = p.run(&["validate", "-f", "values-dev.yaml", "--values-only"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&o), "");
-    assert_eq!(stderr(&o), "values are valid (2 layers, 1 of 2 components enabled)\n");
+    assert_eq!(
+        stderr(&o),
+        "values are valid (2 layers, 1 of 2 components enabled)\n"
+    );
     // Without --values-only the rendered objects are checked too: this
     // project's Deployment has no selector, which the API requires.
-    let o = p.run(&["validate", "-f", "values-dev.yaml", "--kubernetes-version", "1.29"]);
+    let o = p.run(&[
+        "validate",
+        "-f",
+        "values-dev.yaml",
+        "--kubernetes-version",
+        "1.29",
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
-    assert!(stderr(&o).starts_with("Kubernetes 1.29: components/api/deployment.yaml: Deployment/app-api: spec: "), "{}", stderr(&o));
-    assert!(stderr(&o).contains("\"selector\" is a required property"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with(
+            "Kubernetes 1.29: components/api/deployment.yaml: Deployment/app-api: spec: "
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("\"selector\" is a required property"),
+        "{}",
+        stderr(&o)
+    );
     p.write(
         "components/api/deployment.yaml",
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-api\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n      containers:\n        - name: api\n          image: app/api:old\n",
@@ -403,15 +590,28 @@ fn validate_reports_success_on_stderr_only() {
     assert_eq!(stderr(&o), "values are valid (2 layers, 1 of 2 components enabled); 2 objects valid against the Kubernetes 1.33 API\n");
     let o = p.run(&["validate", "--set", "api.enabled=maybe"]);
     assert_eq!(code(&o), 1);
-    assert_eq!(stderr(&o), "--set api.enabled=maybe: api.enabled: \"maybe\" is not of type boolean\n");
+    assert_eq!(
+        stderr(&o),
+        "--set api.enabled=maybe: api.enabled: \"maybe\" is not of type boolean\n"
+    );
 }
 
 #[test]
 fn project_flag_and_values_lookup_from_elsewhere() {
     let p = Project::new("project-flag");
-    let o = Command::new(env!("CARGO_BIN_EXE_compose")).current_dir(std::env::temp_dir()).args(["template", "-C"]).arg(&p.root).args(["-f", "values-dev.yaml"]).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_compose"))
+        .current_dir(std::env::temp_dir())
+        .args(["template", "-C"])
+        .arg(&p.root)
+        .args(["-f", "values-dev.yaml"])
+        .output()
+        .unwrap();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(stdout(&o).contains("  - components/api\n"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("  - components/api\n"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 /// The property the pipeline promises: `compose --values F` prints what
@@ -419,7 +619,10 @@ fn project_flag_and_values_lookup_from_elsewhere() {
 /// --values F` saved as its kustomization.yaml. Runs only where kubectl is.
 #[test]
 fn render_matches_kubectl_on_the_generated_kustomization() {
-    let Ok(version) = Command::new("kubectl").args(["version", "--client"]).output() else {
+    let Ok(version) = Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+    else {
         eprintln!("skipped: kubectl is not on PATH");
         return;
     };
@@ -430,9 +633,19 @@ fn render_matches_kubectl_on_the_generated_kustomization() {
     let p = Project::new("kubectl-differential");
     let rendered = p.run(&["--values", "values-dev.yaml", "--set", "redis.enabled=true"]);
     assert_eq!(code(&rendered), 0, "{}", stderr(&rendered));
-    let template = p.run(&["template", "--values", "values-dev.yaml", "--set", "redis.enabled=true"]);
+    let template = p.run(&[
+        "template",
+        "--values",
+        "values-dev.yaml",
+        "--set",
+        "redis.enabled=true",
+    ]);
     p.write("kustomization.yaml", &stdout(&template));
-    let kubectl = Command::new("kubectl").arg("kustomize").arg(&p.root).output().unwrap();
+    let kubectl = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(&p.root)
+        .output()
+        .unwrap();
     assert!(kubectl.status.success(), "{}", stderr(&kubectl));
     assert_eq!(stdout(&rendered), stdout(&kubectl));
 }
@@ -440,9 +653,19 @@ fn render_matches_kubectl_on_the_generated_kustomization() {
 #[test]
 fn naming_the_defaults_file_again_loads_it_once() {
     let p = Project::new("defaults-once");
-    let o = p.run(&["validate", "-f", "values.yaml", "-f", "values-dev.yaml", "--values-only"]);
+    let o = p.run(&[
+        "validate",
+        "-f",
+        "values.yaml",
+        "-f",
+        "values-dev.yaml",
+        "--values-only",
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert_eq!(stderr(&o), "values are valid (2 layers, 1 of 2 components enabled)\n");
+    assert_eq!(
+        stderr(&o),
+        "values are valid (2 layers, 1 of 2 components enabled)\n"
+    );
 }
 
 /// A stand-in kubectl that appends its arguments and stdin to
@@ -464,7 +687,8 @@ fn fake_kubectl(p: &Project, exit: i32) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     static SCRIPT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     let shared = SCRIPT.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("compose-it-fake-kubectl-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("compose-it-fake-kubectl-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("kubectl");
         std::fs::write(&path, FAKE_KUBECTL).unwrap();
@@ -484,19 +708,44 @@ fn fake_kubectl(p: &Project, exit: i32) -> PathBuf {
 fn apply_and_diff_hand_the_stream_to_kubectl_and_return_its_code() {
     let p = Project::new("apply");
     let kubectl = fake_kubectl(&p, 0);
-    let o = p.run_env(&["apply", "--values", "values-dev.yaml", "--dry-run", "server", "--context", "kind"], &[("COMPOSE_KUBECTL", kubectl.to_str().unwrap())]);
+    let o = p.run_env(
+        &[
+            "apply",
+            "--values",
+            "values-dev.yaml",
+            "--dry-run",
+            "server",
+            "--context",
+            "kind",
+        ],
+        &[("COMPOSE_KUBECTL", kubectl.to_str().unwrap())],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let log = std::fs::read_to_string(p.root.join("kubectl.log")).unwrap();
-    assert!(log.contains("ARGS apply --server-side --field-manager=compose"), "{log}");
+    assert!(
+        log.contains("ARGS apply --server-side --field-manager=compose"),
+        "{log}"
+    );
     assert!(log.contains("--dry-run=server"), "{log}");
     assert!(log.contains("--context=kind"), "{log}");
     assert!(log.contains("name: app-api"), "{log}");
     let kubectl = fake_kubectl(&p, 1);
-    let o = p.run_env(&["diff", "--values", "values-dev.yaml"], &[("COMPOSE_KUBECTL", kubectl.to_str().unwrap())]);
-    assert_eq!(code(&o), 1, "kubectl diff's 'changes' code is compose's: {}", stderr(&o));
+    let o = p.run_env(
+        &["diff", "--values", "values-dev.yaml"],
+        &[("COMPOSE_KUBECTL", kubectl.to_str().unwrap())],
+    );
+    assert_eq!(
+        code(&o),
+        1,
+        "kubectl diff's 'changes' code is compose's: {}",
+        stderr(&o)
+    );
     // Invalid values never reach kubectl.
     std::fs::remove_file(p.root.join("kubectl.log")).unwrap();
-    let o = p.run_env(&["apply", "--set", "api.replicas=x"], &[("COMPOSE_KUBECTL", kubectl.to_str().unwrap())]);
+    let o = p.run_env(
+        &["apply", "--set", "api.replicas=x"],
+        &[("COMPOSE_KUBECTL", kubectl.to_str().unwrap())],
+    );
     assert_eq!(code(&o), 1);
     assert!(!p.root.join("kubectl.log").exists());
 }
@@ -504,7 +753,13 @@ fn apply_and_diff_hand_the_stream_to_kubectl_and_return_its_code() {
 #[test]
 fn output_dir_writes_one_file_per_object() {
     let p = Project::new("output-dir");
-    let o = p.run(&["build", "--values", "values-dev.yaml", "--output-dir", "out"]);
+    let o = p.run(&[
+        "build",
+        "--values",
+        "values-dev.yaml",
+        "--output-dir",
+        "out",
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&o), "");
     assert!(p.root.join("out/deployment-app-api.yaml").is_file());
@@ -514,9 +769,20 @@ fn output_dir_writes_one_file_per_object() {
 #[test]
 fn argocd_appset_names_the_project_from_values() {
     let p = Project::new("appset");
-    let o = p.run(&["argocd", "appset", "--envs", "dev,prod", "--repo-url", "https://git.example.com/app.git"]);
+    let o = p.run(&[
+        "argocd",
+        "appset",
+        "--envs",
+        "dev,prod",
+        "--repo-url",
+        "https://git.example.com/app.git",
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(stdout(&o).contains("kind: ApplicationSet"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("kind: ApplicationSet"),
+        "{}",
+        stdout(&o)
+    );
     assert!(stdout(&o).contains("name: app"), "{}", stdout(&o));
 }
 
@@ -533,24 +799,54 @@ fn files_outside_the_root_are_refused_unless_allowed() {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     };
-    write("outside/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: outside\n");
+    write(
+        "outside/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: outside\n",
+    );
     write("outside/secret.env", "TOKEN=x\n");
     let outside = dir.join("outside");
-    write("up/kustomization.yaml", "resources:\n- ../outside/cm.yaml\n");
-    write("abs/kustomization.yaml", &format!("resources:\n- {}\n", outside.join("cm.yaml").display()));
+    write(
+        "up/kustomization.yaml",
+        "resources:\n- ../outside/cm.yaml\n",
+    );
+    write(
+        "abs/kustomization.yaml",
+        &format!("resources:\n- {}\n", outside.join("cm.yaml").display()),
+    );
     write("link/kustomization.yaml", "resources:\n- cm.yaml\n");
     std::os::unix::fs::symlink(outside.join("cm.yaml"), dir.join("link/cm.yaml")).unwrap();
-    write("gen/kustomization.yaml", "secretGenerator:\n- name: s\n  envs:\n  - ../outside/secret.env\n");
+    write(
+        "gen/kustomization.yaml",
+        "secretGenerator:\n- name: s\n  envs:\n  - ../outside/secret.env\n",
+    );
     for case in ["up", "abs", "link", "gen"] {
         let root = dir.join(case);
-        let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_compose")).current_dir(&dir).args(args).output().unwrap();
+        let run = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_compose"))
+                .current_dir(&dir)
+                .args(args)
+                .output()
+                .unwrap()
+        };
         let refused = run(&["kustomize", root.to_str().unwrap()]);
         let err = String::from_utf8_lossy(&refused.stderr).to_string();
         assert_eq!(refused.status.code(), Some(1), "{case}: {err}");
         assert!(refused.stdout.is_empty(), "{case}: nothing is printed");
-        assert!(err.contains("outside") && err.contains("root"), "{case}: {err}");
-        let allowed = run(&["kustomize", root.to_str().unwrap(), "--load-restrictor", "LoadRestrictionsNone"]);
-        assert!(allowed.status.success(), "{case}: {}", String::from_utf8_lossy(&allowed.stderr));
+        assert!(
+            err.contains("outside") && err.contains("root"),
+            "{case}: {err}"
+        );
+        let allowed = run(&[
+            "kustomize",
+            root.to_str().unwrap(),
+            "--load-restrictor",
+            "LoadRestrictionsNone",
+        ]);
+        assert!(
+            allowed.status.success(),
+            "{case}: {}",
+            String::from_utf8_lossy(&allowed.stderr)
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -565,7 +861,9 @@ fn secret_values_never_reach_any_message() {
     const MARKER_BASE64: &str = "aHVudGVyMi1NQVJLRVI=";
     let dir = std::env::temp_dir().join(format!("compose-it-secrets-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let secret = format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\nstringData: {{password: {MARKER}}}\n");
+    let secret = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\nstringData: {{password: {MARKER}}}\n"
+    );
     let encoded = format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: e}}\ndata: {{password: {MARKER_BASE64}}}\n");
     let config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {x: plain}\n";
     let cases: &[(&str, &[(&str, &str)])] = &[
@@ -584,12 +882,18 @@ fn secret_values_never_reach_any_message() {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, text).unwrap();
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_compose")).args(["kustomize", dir.join(case).to_str().unwrap()]).output().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_compose"))
+            .args(["kustomize", dir.join(case).to_str().unwrap()])
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr).to_string();
         assert_eq!(out.status.code(), Some(1), "{case}: {err}");
         assert!(out.stdout.is_empty(), "{case}: nothing is printed");
         assert!(err.starts_with("Error: "), "{case}: {err}");
-        assert!(!err.contains("hunter2") && !err.contains(MARKER_BASE64), "{case} leaks the secret: {err}");
+        assert!(
+            !err.contains("hunter2") && !err.contains(MARKER_BASE64),
+            "{case} leaks the secret: {err}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -599,24 +903,79 @@ fn secret_values_never_reach_any_message() {
 #[test]
 fn each_error_class_has_its_exit_code_and_names_the_problem() {
     let p = Project::new("error-classes");
-    p.write("values/values-typo.yaml", "api:\n  enabled: true\nreddis:\n  enabled: true\n");
+    p.write(
+        "values/values-typo.yaml",
+        "api:\n  enabled: true\nreddis:\n  enabled: true\n",
+    );
     p.write("components/redis/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - services.yaml\n");
     // (class, arguments, environment, exit code, text the message names)
-    type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)], i32, &'a str);
+    type Case<'a> = (
+        &'a str,
+        &'a [&'a str],
+        &'a [(&'a str, &'a str)],
+        i32,
+        &'a str,
+    );
     let cases: &[Case<'_>] = &[
         ("usage", &["--no-such-flag"], &[], 2, "--no-such-flag"),
-        ("values file not found", &["-f", "values-nope.yaml"], &[], 1, "values-nope.yaml"),
-        ("invalid values", &["-f", "values-typo.yaml"], &[], 1, "values/values-typo.yaml:3:1"),
-        ("invalid --set", &["--set", "api.replicas=three"], &[], 1, "--set api.replicas=three"),
-        ("build refused", &["--set", "redis.enabled=true"], &[], 1, "services.yaml"),
-        ("stale schema", &["schema", "--check"], &[], 1, "schema/values.schema.json"),
-        ("kubectl missing", &["apply", "-f", "values-dev.yaml"], &[("COMPOSE_KUBECTL", "/nonexistent/kubectl")], 2, "/nonexistent/kubectl"),
-        ("kustomize: not a kustomization", &["kustomize", "values"], &[], 1, "kustomization"),
+        (
+            "values file not found",
+            &["-f", "values-nope.yaml"],
+            &[],
+            1,
+            "values-nope.yaml",
+        ),
+        (
+            "invalid values",
+            &["-f", "values-typo.yaml"],
+            &[],
+            1,
+            "values/values-typo.yaml:3:1",
+        ),
+        (
+            "invalid --set",
+            &["--set", "api.replicas=three"],
+            &[],
+            1,
+            "--set api.replicas=three",
+        ),
+        (
+            "build refused",
+            &["--set", "redis.enabled=true"],
+            &[],
+            1,
+            "services.yaml",
+        ),
+        (
+            "stale schema",
+            &["schema", "--check"],
+            &[],
+            1,
+            "schema/values.schema.json",
+        ),
+        (
+            "kubectl missing",
+            &["apply", "-f", "values-dev.yaml"],
+            &[("COMPOSE_KUBECTL", "/nonexistent/kubectl")],
+            2,
+            "/nonexistent/kubectl",
+        ),
+        (
+            "kustomize: not a kustomization",
+            &["kustomize", "values"],
+            &[],
+            1,
+            "kustomization",
+        ),
     ];
     for (class, args, env, want, names) in cases {
         let o = p.run_env(args, env);
         assert_eq!(code(&o), *want, "{class}: {}", stderr(&o));
-        assert!(stderr(&o).contains(names), "{class}: the message names `{names}`: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(names),
+            "{class}: the message names `{names}`: {}",
+            stderr(&o)
+        );
         assert_eq!(stdout(&o), "", "{class}: nothing on stdout");
     }
 }

@@ -79,7 +79,9 @@ fn compose_kustomize_matches_kubectl_goldens() {
 #[test]
 fn fast_yaml_reader_agrees_on_every_repository_file() {
     fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -95,13 +97,23 @@ fn fast_yaml_reader_agrees_on_every_repository_file() {
     }
     let (mut fast, mut failures) = (0, Vec::new());
     for f in &files {
-        let Ok(text) = std::fs::read_to_string(f) else { continue };
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
         match compose::kustomize::yaml::parse::fast_reader_agrees(&text) {
             Ok(true) => fast += 1,
             Ok(false) => {}
             Err(e) => failures.push(format!("{}: {e}", f.display())),
         }
     }
-    assert!(failures.is_empty(), "the readers disagree:\n{}", failures.join("\n"));
-    assert!(files.len() > 50 && fast * 10 > files.len() * 9, "only {fast} of {} files were read fast", files.len());
+    assert!(
+        failures.is_empty(),
+        "the readers disagree:\n{}",
+        failures.join("\n")
+    );
+    assert!(
+        files.len() > 50 && fast * 10 > files.len() * 9,
+        "only {fast} of {} files were read fast",
+        files.len()
+    );
 }

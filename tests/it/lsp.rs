@@ -17,7 +17,8 @@ use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
 fn server_script() -> Option<PathBuf> {
-    let p = super::support::root().join("tools/lsp/node_modules/yaml-language-server/bin/yaml-language-server");
+    let p = super::support::root()
+        .join("tools/lsp/node_modules/yaml-language-server/bin/yaml-language-server");
     p.is_file().then_some(p)
 }
 
@@ -66,7 +67,11 @@ impl Server {
                 }
             }
         });
-        Server { child, stdin, messages }
+        Server {
+            child,
+            stdin,
+            messages,
+        }
     }
 
     fn send(&mut self, msg: Value) {
@@ -81,11 +86,17 @@ impl Server {
         let end = Instant::now() + Duration::from_secs(60);
         loop {
             let left = end.saturating_duration_since(Instant::now());
-            let m = self.messages.recv_timeout(left).unwrap_or_else(|_| panic!("the language server sent no {what} within 60 s"));
+            let m = self
+                .messages
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("the language server sent no {what} within 60 s"));
             if let (Some(id), Some(method)) = (m.get("id"), m.get("method")) {
                 let result = if method == "workspace/configuration" {
                     let n = m["params"]["items"].as_array().map_or(1, Vec::len);
-                    json!(vec![json!({"validate": true, "hover": true, "schemaStore": {"enable": false}}); n])
+                    json!(vec![
+                        json!({"validate": true, "hover": true, "schemaStore": {"enable": false}});
+                        n
+                    ])
                 } else {
                     Value::Null
                 };
@@ -111,14 +122,20 @@ impl Drop for Server {
 #[test]
 fn the_real_yaml_language_server_checks_values_files() {
     let Some(script) = server_script() else {
-        assert!(std::env::var_os("CI").is_none(), "yaml-language-server is missing: run `npm ci --prefix tools/lsp`");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "yaml-language-server is missing: run `npm ci --prefix tools/lsp`"
+        );
         eprintln!("skipped: yaml-language-server not installed (npm ci --prefix tools/lsp)");
         return;
     };
     let root = super::support::root();
     // Opened from memory at a path beside the real values files, so the
     // modeline's relative path reaches the committed schema.
-    let uri = format!("file://{}", root.join("values/values-editor-check.yaml").display());
+    let uri = format!(
+        "file://{}",
+        root.join("values/values-editor-check.yaml").display()
+    );
     let text = "# yaml-language-server: $schema=../schema/values.schema.json\nnamespace: arches-dev\napi:\n  enabled: true\n  replicas: three\nreddis:\n  enabled: true\n";
     let mut s = Server::start(&script);
     s.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
@@ -131,23 +148,52 @@ fn the_real_yaml_language_server_checks_values_files() {
     s.send(json!({"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration", "params": {"settings": {"yaml": {
         "validate": true, "hover": true, "schemaStore": {"enable": false}
     }}}}));
-    s.send(json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
-        "uri": uri, "languageId": "yaml", "version": 1, "text": text
-    }}}));
+    s.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": uri, "languageId": "yaml", "version": 1, "text": text
+        }}}),
+    );
     let d = s.wait("diagnostics", |m| {
-        m["method"] == "textDocument/publishDiagnostics" && m["params"]["diagnostics"].as_array().is_some_and(|d| !d.is_empty())
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| !d.is_empty())
     });
     let diags = d["params"]["diagnostics"].as_array().unwrap().clone();
-    let at = |line: u64| diags.iter().filter(|d| d["range"]["start"]["line"] == line).map(|d| d["message"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>();
+    let at = |line: u64| {
+        diags
+            .iter()
+            .filter(|d| d["range"]["start"]["line"] == line)
+            .map(|d| d["message"].as_str().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+    };
     // line 5 (index 4) is `  replicas: three`, line 6 (index 5) is `reddis:`
-    assert!(at(4).iter().any(|m| m.contains("Incorrect type") && m.contains("integer")), "diagnostics: {diags:#?}");
-    assert!(at(5).iter().any(|m| m.contains("reddis") && m.contains("not allowed")), "diagnostics: {diags:#?}");
+    assert!(
+        at(4)
+            .iter()
+            .any(|m| m.contains("Incorrect type") && m.contains("integer")),
+        "diagnostics: {diags:#?}"
+    );
+    assert!(
+        at(5)
+            .iter()
+            .any(|m| m.contains("reddis") && m.contains("not allowed")),
+        "diagnostics: {diags:#?}"
+    );
     assert_eq!(diags.len(), 2, "only the two mistakes: {diags:#?}");
 
-    s.send(json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {
-        "textDocument": {"uri": uri}, "position": {"line": 4, "character": 4}
-    }}));
+    s.send(
+        json!({"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {
+            "textDocument": {"uri": uri}, "position": {"line": 4, "character": 4}
+        }}),
+    );
     let h = s.wait("hover result", |m| m["id"] == 2);
-    let shown = h["result"]["contents"]["value"].as_str().unwrap_or_default().to_string();
-    assert!(shown.contains("Replica count of the component's workload"), "hover: {h}");
+    let shown = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        shown.contains("Replica count of the component's workload"),
+        "hover: {h}"
+    );
 }

@@ -27,7 +27,10 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
     ];
     BTreeMap::from([
         ("", &["apiVersion", "kind", "metadata", "spec"][..]),
-        ("metadata", &["name", "namespace", "labels", "annotations"][..]),
+        (
+            "metadata",
+            &["name", "namespace", "labels", "annotations"][..],
+        ),
         (
             "spec",
             &[
@@ -44,12 +47,21 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             ][..],
         ),
         ("spec.generators[]", generator),
-        ("spec.generators[].list", &["elements", "elementsYaml", "template"][..]),
+        (
+            "spec.generators[].list",
+            &["elements", "elementsYaml", "template"][..],
+        ),
         ("spec.generators[].matrix", &["generators", "template"][..]),
         ("spec.generators[].matrix.generators[]", generator),
-        ("spec.generators[].matrix.generators[].list", &["elements", "elementsYaml", "template"][..]),
+        (
+            "spec.generators[].matrix.generators[].list",
+            &["elements", "elementsYaml", "template"][..],
+        ),
         ("spec.template", &["metadata", "spec"][..]),
-        ("spec.template.metadata", &["name", "namespace", "labels", "annotations", "finalizers"][..]),
+        (
+            "spec.template.metadata",
+            &["name", "namespace", "labels", "annotations", "finalizers"][..],
+        ),
         (
             "spec.template.spec",
             &[
@@ -65,14 +77,44 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ),
         (
             "spec.template.spec.source",
-            &["repoURL", "targetRevision", "path", "plugin", "helm", "kustomize", "directory", "chart", "ref", "name"]
-                [..],
+            &[
+                "repoURL",
+                "targetRevision",
+                "path",
+                "plugin",
+                "helm",
+                "kustomize",
+                "directory",
+                "chart",
+                "ref",
+                "name",
+            ][..],
         ),
-        ("spec.template.spec.source.plugin", &["name", "env", "parameters"][..]),
-        ("spec.template.spec.source.plugin.env[]", &["name", "value"][..]),
-        ("spec.template.spec.destination", &["server", "name", "namespace"][..]),
-        ("spec.template.spec.syncPolicy", &["automated", "syncOptions", "retry", "managedNamespaceMetadata"][..]),
-        ("spec.template.spec.syncPolicy.automated", &["prune", "selfHeal", "allowEmpty"][..]),
+        (
+            "spec.template.spec.source.plugin",
+            &["name", "env", "parameters"][..],
+        ),
+        (
+            "spec.template.spec.source.plugin.env[]",
+            &["name", "value"][..],
+        ),
+        (
+            "spec.template.spec.destination",
+            &["server", "name", "namespace"][..],
+        ),
+        (
+            "spec.template.spec.syncPolicy",
+            &[
+                "automated",
+                "syncOptions",
+                "retry",
+                "managedNamespaceMetadata",
+            ][..],
+        ),
+        (
+            "spec.template.spec.syncPolicy.automated",
+            &["prune", "selfHeal", "allowEmpty"][..],
+        ),
     ])
 }
 
@@ -90,14 +132,22 @@ fn check_keys(node: &Node, at: &str, table: &BTreeMap<&str, &[&str]>) {
             if FREE.contains(&at) {
                 return;
             }
-            let keys = table.get(at).unwrap_or_else(|| panic!("unexpected object at {at:?}"));
+            let keys = table
+                .get(at)
+                .unwrap_or_else(|| panic!("unexpected object at {at:?}"));
             for (k, v) in m.iter() {
                 assert!(keys.contains(&k.as_str()), "unknown field {k:?} at {at:?}");
-                let next = if at.is_empty() { k.to_string() } else { format!("{at}.{k}") };
+                let next = if at.is_empty() {
+                    k.to_string()
+                } else {
+                    format!("{at}.{k}")
+                };
                 check_keys(v, &next, table);
             }
         }
-        Node::Seq(items) => items.iter().for_each(|i| check_keys(i, &format!("{at}[]"), table)),
+        Node::Seq(items) => items
+            .iter()
+            .for_each(|i| check_keys(i, &format!("{at}[]"), table)),
         _ => {}
     }
 }
@@ -111,7 +161,13 @@ fn expand(gen: &Node) -> Vec<BTreeMap<String, String>> {
             .as_seq()
             .unwrap()
             .iter()
-            .map(|e| e.as_map().unwrap().iter().map(|(k, v)| (k.to_string(), v.as_str().unwrap().to_string())).collect())
+            .map(|e| {
+                e.as_map()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.as_str().unwrap().to_string()))
+                    .collect()
+            })
             .collect();
     }
     let m = gen.get("matrix").expect("list or matrix");
@@ -123,7 +179,10 @@ fn expand(gen: &Node) -> Vec<BTreeMap<String, String>> {
         for y in &b {
             let mut p = x.clone();
             for (k, v) in y {
-                assert!(p.insert(k.clone(), v.clone()).is_none(), "parameter {k} from both sides");
+                assert!(
+                    p.insert(k.clone(), v.clone()).is_none(),
+                    "parameter {k} from both sides"
+                );
             }
             out.push(p);
         }
@@ -140,7 +199,11 @@ fn render(text: &str, params: &BTreeMap<String, String>) -> String {
         out.push_str(&rest[..i]);
         let j = rest[i..].find("}}").unwrap() + i;
         let key = rest[i + 2..j].trim().strip_prefix('.').unwrap();
-        out.push_str(params.get(key).unwrap_or_else(|| panic!("missing parameter {key}")));
+        out.push_str(
+            params
+                .get(key)
+                .unwrap_or_else(|| panic!("missing parameter {key}")),
+        );
         rest = &rest[j + 2..];
     }
     out.push_str(rest);
@@ -151,7 +214,11 @@ fn render_node(n: &Node, p: &BTreeMap<String, String>) -> Node {
     match n {
         Node::Str(t) => Node::str(render(t, p)),
         Node::Seq(v) => Node::Seq(v.iter().map(|x| render_node(x, p)).collect()),
-        Node::Map(m) => Node::Map(m.iter().map(|(k, v)| (k.clone(), render_node(v, p))).collect()),
+        Node::Map(m) => Node::Map(
+            m.iter()
+                .map(|(k, v)| (k.clone(), render_node(v, p)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -162,8 +229,15 @@ fn validate(set: &Node) -> Vec<Node> {
     assert_eq!(set.str_at(&["apiVersion"]), Some("argoproj.io/v1alpha1"));
     assert_eq!(set.str_at(&["kind"]), Some("ApplicationSet"));
     assert!(set.str_at(&["metadata", "name"]).is_some());
-    assert_eq!(set.get_path(&["spec", "goTemplate"]), Some(&Node::Bool(true)));
-    let gens = set.get_path(&["spec", "generators"]).unwrap().as_seq().unwrap();
+    assert_eq!(
+        set.get_path(&["spec", "goTemplate"]),
+        Some(&Node::Bool(true))
+    );
+    let gens = set
+        .get_path(&["spec", "generators"])
+        .unwrap()
+        .as_seq()
+        .unwrap();
     assert_eq!(gens.len(), 1);
     let template = set.get_path(&["spec", "template"]).unwrap();
     let mut names = HashSet::new();
@@ -179,10 +253,20 @@ fn validate(set: &Node) -> Vec<Node> {
             &["spec", "source", "plugin", "name"],
             &["spec", "destination", "namespace"],
         ] {
-            assert!(app.str_at(path).is_some_and(|v| !v.is_empty()), "{path:?} missing");
+            assert!(
+                app.str_at(path).is_some_and(|v| !v.is_empty()),
+                "{path:?} missing"
+            );
         }
-        let dest = app.get_path(&["spec", "destination"]).unwrap().as_map().unwrap();
-        assert!(dest.contains_key("server") ^ dest.contains_key("name"), "exactly one of server and name");
+        let dest = app
+            .get_path(&["spec", "destination"])
+            .unwrap()
+            .as_map()
+            .unwrap();
+        assert!(
+            dest.contains_key("server") ^ dest.contains_key("name"),
+            "exactly one of server and name"
+        );
         let name = app.str_at(&["metadata", "name"]).unwrap().to_string();
         assert!(is_dns_label(&name), "{name}");
         assert!(names.insert(name.clone()), "duplicate Application {name}");
@@ -192,7 +276,9 @@ fn validate(set: &Node) -> Vec<Node> {
 }
 
 fn names(apps: &[Node]) -> Vec<String> {
-    apps.iter().map(|a| a.str_at(&["metadata", "name"]).unwrap().to_string()).collect()
+    apps.iter()
+        .map(|a| a.str_at(&["metadata", "name"]).unwrap().to_string())
+        .collect()
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -200,28 +286,64 @@ fn strings(v: &[&str]) -> Vec<String> {
 }
 
 fn spec() -> AppSetSpec {
-    AppSetSpec::new("shop", "https://git.example.com/shop.git", strings(&["dev", "staging", "prod"]))
+    AppSetSpec::new(
+        "shop",
+        "https://git.example.com/shop.git",
+        strings(&["dev", "staging", "prod"]),
+    )
 }
 
 #[test]
 fn environments_only_is_a_list_generator() {
     let set = appset(&spec()).unwrap();
-    assert!(set.get_path(&["spec", "generators"]).unwrap().as_seq().unwrap()[0].get("list").is_some());
+    assert!(set
+        .get_path(&["spec", "generators"])
+        .unwrap()
+        .as_seq()
+        .unwrap()[0]
+        .get("list")
+        .is_some());
     let apps = validate(&set);
-    assert_eq!(names(&apps), strings(&["shop-dev", "shop-staging", "shop-prod"]));
+    assert_eq!(
+        names(&apps),
+        strings(&["shop-dev", "shop-staging", "shop-prod"])
+    );
     let prod = &apps[2];
-    assert_eq!(prod.str_at(&["spec", "destination", "server"]), Some(IN_CLUSTER));
-    assert_eq!(prod.str_at(&["spec", "destination", "namespace"]), Some("shop-prod"));
-    assert_eq!(prod.str_at(&["spec", "source", "plugin", "name"]), Some("compose"));
-    assert_eq!(prod.str_at(&["spec", "source", "targetRevision"]), Some("HEAD"));
+    assert_eq!(
+        prod.str_at(&["spec", "destination", "server"]),
+        Some(IN_CLUSTER)
+    );
+    assert_eq!(
+        prod.str_at(&["spec", "destination", "namespace"]),
+        Some("shop-prod")
+    );
+    assert_eq!(
+        prod.str_at(&["spec", "source", "plugin", "name"]),
+        Some("compose")
+    );
+    assert_eq!(
+        prod.str_at(&["spec", "source", "targetRevision"]),
+        Some("HEAD")
+    );
     let env = prod.get_path(&["spec", "source", "plugin", "env"]).unwrap();
-    assert_eq!(env, &parse_one("- name: COMPOSE_ENV\n  value: prod\n").unwrap());
-    assert!(prod.get_path(&["spec", "syncPolicy", "automated"]).is_none(), "manual sync unless asked");
+    assert_eq!(
+        env,
+        &parse_one("- name: COMPOSE_ENV\n  value: prod\n").unwrap()
+    );
+    assert!(
+        prod.get_path(&["spec", "syncPolicy", "automated"])
+            .is_none(),
+        "manual sync unless asked"
+    );
 }
 
 #[test]
 fn the_emitted_yaml_is_what_was_hand_checked() {
-    let mut sp = AppSetSpec::new("shop", "https://git.example.com/shop.git", strings(&["dev"]));
+    let mut sp = AppSetSpec::new(
+        "shop",
+        "https://git.example.com/shop.git",
+        strings(&["dev"]),
+    );
     sp.auto_sync = true;
     let text = emit_document(&appset(&sp).unwrap());
     let expected = "\
@@ -288,9 +410,18 @@ fn tiers_make_a_matrix() {
             "shop-large-prod"
         ])
     );
-    assert_eq!(apps[1].str_at(&["spec", "destination", "namespace"]), Some("shop-large-dev"));
-    let env = apps[1].get_path(&["spec", "source", "plugin", "env"]).unwrap();
-    assert_eq!(env, &parse_one("- name: COMPOSE_ENV\n  value: dev\n- name: COMPOSE_TIER\n  value: large\n").unwrap());
+    assert_eq!(
+        apps[1].str_at(&["spec", "destination", "namespace"]),
+        Some("shop-large-dev")
+    );
+    let env = apps[1]
+        .get_path(&["spec", "source", "plugin", "env"])
+        .unwrap();
+    assert_eq!(
+        env,
+        &parse_one("- name: COMPOSE_ENV\n  value: dev\n- name: COMPOSE_TIER\n  value: large\n")
+            .unwrap()
+    );
 }
 
 #[test]
@@ -299,9 +430,18 @@ fn clusters_are_destinations_by_name() {
     sp.envs = strings(&["prod"]);
     sp.clusters = strings(&["eu-west", "us-east"]);
     let apps = validate(&appset(&sp).unwrap());
-    assert_eq!(names(&apps), strings(&["shop-prod-eu-west", "shop-prod-us-east"]));
-    assert_eq!(apps[1].str_at(&["spec", "destination", "name"]), Some("us-east"));
-    assert_eq!(apps[1].str_at(&["spec", "destination", "namespace"]), Some("shop-prod"));
+    assert_eq!(
+        names(&apps),
+        strings(&["shop-prod-eu-west", "shop-prod-us-east"])
+    );
+    assert_eq!(
+        apps[1].str_at(&["spec", "destination", "name"]),
+        Some("us-east")
+    );
+    assert_eq!(
+        apps[1].str_at(&["spec", "destination", "namespace"]),
+        Some("shop-prod")
+    );
 }
 
 #[test]
@@ -314,7 +454,12 @@ fn tiers_and_clusters_pair_environments_with_clusters() {
     let apps = validate(&set);
     assert_eq!(
         names(&apps),
-        strings(&["shop-small-dev-a", "shop-small-dev-b", "shop-small-prod-a", "shop-small-prod-b"])
+        strings(&[
+            "shop-small-dev-a",
+            "shop-small-dev-b",
+            "shop-small-prod-a",
+            "shop-small-prod-b"
+        ])
     );
     assert_eq!(apps[3].str_at(&["spec", "destination", "name"]), Some("b"));
 }
@@ -332,7 +477,10 @@ fn invalid_specs_are_refused() {
     );
     let mut sp = spec();
     sp.tiers = strings(&["a", "a"]);
-    assert_eq!(appset(&sp).unwrap_err().to_string(), "tier \"a\" is given twice");
+    assert_eq!(
+        appset(&sp).unwrap_err().to_string(),
+        "tier \"a\" is given twice"
+    );
     let mut sp = spec();
     sp.repo_url = " ".to_string();
     assert!(appset(&sp).is_err());
@@ -347,7 +495,10 @@ fn plugin_definition_structure() {
     assert_eq!(p.str_at(&["apiVersion"]), Some("argoproj.io/v1alpha1"));
     assert_eq!(p.str_at(&["kind"]), Some("ConfigManagementPlugin"));
     assert_eq!(p.str_at(&["metadata", "name"]), Some(PLUGIN_NAME));
-    assert!(p.get_path(&["spec", "version"]).is_none(), "a version would rename the plugin to compose-<version>");
+    assert!(
+        p.get_path(&["spec", "version"]).is_none(),
+        "a version would rename the plugin to compose-<version>"
+    );
     let cmd = p.get_path(&["spec", "generate", "command"]).unwrap();
     assert_eq!(cmd, &parse_one("[sh, -c]").unwrap());
     let params: Vec<&str> = p
@@ -365,14 +516,33 @@ fn plugin_definition_structure() {
 fn repo_server_patch_mounts_the_plugin() {
     let p = parse_one(PATCH).unwrap();
     assert_eq!(p.str_at(&["metadata", "name"]), Some("argocd-repo-server"));
-    let c = &p.get_path(&["spec", "template", "spec", "containers"]).unwrap().as_seq().unwrap()[0];
-    assert_eq!(c.get("command").unwrap(), &parse_one("[/var/run/argocd/argocd-cmp-server]").unwrap());
-    assert_eq!(c.get_path(&["securityContext", "runAsUser"]), Some(&Node::Int(999)));
-    let mounts: Vec<&str> =
-        c.get("volumeMounts").unwrap().as_seq().unwrap().iter().map(|m| m.str_at(&["mountPath"]).unwrap()).collect();
-    for want in
-        ["/var/run/argocd", "/home/argocd/cmp-server/plugins", "/home/argocd/cmp-server/config/plugin.yaml", "/tmp"]
-    {
+    let c = &p
+        .get_path(&["spec", "template", "spec", "containers"])
+        .unwrap()
+        .as_seq()
+        .unwrap()[0];
+    assert_eq!(
+        c.get("command").unwrap(),
+        &parse_one("[/var/run/argocd/argocd-cmp-server]").unwrap()
+    );
+    assert_eq!(
+        c.get_path(&["securityContext", "runAsUser"]),
+        Some(&Node::Int(999))
+    );
+    let mounts: Vec<&str> = c
+        .get("volumeMounts")
+        .unwrap()
+        .as_seq()
+        .unwrap()
+        .iter()
+        .map(|m| m.str_at(&["mountPath"]).unwrap())
+        .collect();
+    for want in [
+        "/var/run/argocd",
+        "/home/argocd/cmp-server/plugins",
+        "/home/argocd/cmp-server/config/plugin.yaml",
+        "/tmp",
+    ] {
         assert!(mounts.contains(&want), "{want} not mounted");
     }
     let volumes: Vec<&str> = p
@@ -386,7 +556,10 @@ fn repo_server_patch_mounts_the_plugin() {
     for m in c.get("volumeMounts").unwrap().as_seq().unwrap() {
         let name = m.str_at(&["name"]).unwrap();
         // var-files and plugins are volumes of Argo CD's own repo-server.
-        assert!(volumes.contains(&name) || ["var-files", "plugins"].contains(&name), "{name}");
+        assert!(
+            volumes.contains(&name) || ["var-files", "plugins"].contains(&name),
+            "{name}"
+        );
     }
 }
 
@@ -396,11 +569,21 @@ fn repo_server_patch_mounts_the_plugin() {
 #[cfg(unix)]
 fn run_generate(env: &[(&str, &str)]) -> std::process::Output {
     let p = parse_one(PLUGIN).unwrap();
-    let script = p.get_path(&["spec", "generate", "args"]).unwrap().as_seq().unwrap()[0].as_str().unwrap().to_string();
+    let script = p
+        .get_path(&["spec", "generate", "args"])
+        .unwrap()
+        .as_seq()
+        .unwrap()[0]
+        .as_str()
+        .unwrap()
+        .to_string();
     let dir = std::env::temp_dir().join(format!(
         "compose-cmp-{}-{}",
         std::process::id(),
-        env.iter().map(|(k, v)| format!("{k}{v}")).collect::<String>().len()
+        env.iter()
+            .map(|(k, v)| format!("{k}{v}"))
+            .collect::<String>()
+            .len()
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -408,7 +591,12 @@ fn run_generate(env: &[(&str, &str)]) -> std::process::Output {
     let fake = dir.join("fake-compose");
     crate::deploy::fake_program::link("fake-compose", "#!/bin/sh\nprintf '%s|' \"$@\"\n", &fake);
     let mut cmd = std::process::Command::new("sh");
-    cmd.arg("-c").arg(&script).current_dir(&dir).env_clear().env("PATH", "/usr/bin:/bin").env("COMPOSE_BIN", &fake);
+    cmd.arg("-c")
+        .arg(&script)
+        .current_dir(&dir)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("COMPOSE_BIN", &fake);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -422,11 +610,17 @@ fn run_generate(env: &[(&str, &str)]) -> std::process::Output {
 fn plugin_generate_runs_compose_for_the_environment() {
     let out = run_generate(&[("ARGOCD_ENV_COMPOSE_ENV", "prod")]);
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "build|--values|values-prod.yaml|");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "build|--values|values-prod.yaml|"
+    );
     assert!(out.stderr.is_empty());
 
     let out = run_generate(&[("PARAM_ENV", "dev"), ("ARGOCD_ENV_COMPOSE_TIER", "small")]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "build|--values|values-dev.yaml|--values|values-tier-small.yaml|");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "build|--values|values-dev.yaml|--values|values-tier-small.yaml|"
+    );
 }
 
 #[cfg(unix)]

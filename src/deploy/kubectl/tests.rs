@@ -41,7 +41,8 @@ struct Recorder {
 
 impl Recorder {
     fn new(name: &str) -> Recorder {
-        let dir = std::env::temp_dir().join(format!("compose-deploy-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("compose-deploy-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         let script = dir.join("kubectl-recorder");
@@ -67,7 +68,11 @@ impl Recorder {
     }
 
     fn args(&self, n: usize) -> Vec<String> {
-        fs::read_to_string(self.dir.join(format!("call-{n}.args"))).unwrap().lines().map(str::to_string).collect()
+        fs::read_to_string(self.dir.join(format!("call-{n}.args")))
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
     }
 
     fn stdin(&self, n: usize) -> String {
@@ -92,9 +97,12 @@ fn strs(v: &[&str]) -> Vec<String> {
 const NS: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
 const CRD: &str =
     "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n";
-const CM: &str = "apiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\nmetadata:\n  name: cfg\n  namespace: shop\n";
-const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\n";
-const WIDGET: &str = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: shop\n";
+const CM: &str =
+    "apiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\nmetadata:\n  name: cfg\n  namespace: shop\n";
+const DEPLOY: &str =
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\n";
+const WIDGET: &str =
+    "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: shop\n";
 
 /// The stream as kustomize orders it: Namespace, CRD, then the rest.
 fn full_stream() -> String {
@@ -115,9 +123,19 @@ fn apply_runs_waves_and_waits_for_crds() {
     assert_eq!(out.exit_code(), 0);
     assert_eq!(r.calls(), 3);
     let kinds: Vec<StepKind> = out.steps.iter().map(|s| s.kind.clone()).collect();
-    assert_eq!(kinds, vec![StepKind::Wave1, StepKind::WaitCrds, StepKind::Wave2]);
+    assert_eq!(
+        kinds,
+        vec![StepKind::Wave1, StepKind::WaitCrds, StepKind::Wave2]
+    );
 
-    let apply = ["apply", "--server-side", "--field-manager=compose", "-f", "-", "--request-timeout=30s"];
+    let apply = [
+        "apply",
+        "--server-side",
+        "--field-manager=compose",
+        "-f",
+        "-",
+        "--request-timeout=30s",
+    ];
     assert_eq!(r.args(1), strs(&apply));
     assert_eq!(r.stdin(1), [NS, CRD].join("---\n"));
     assert_eq!(
@@ -134,7 +152,10 @@ fn apply_runs_waves_and_waits_for_crds() {
     assert_eq!(r.stdin(2), "");
     assert_eq!(r.args(3), strs(&apply));
     assert_eq!(r.stdin(3), [CM, DEPLOY, WIDGET].join("---\n"));
-    assert_eq!(r.env(3), "KUBECTL_APPLYSET=unset\nKUBECTL_EXTERNAL_DIFF=unset\n");
+    assert_eq!(
+        r.env(3),
+        "KUBECTL_APPLYSET=unset\nKUBECTL_EXTERNAL_DIFF=unset\n"
+    );
     // The steps record exactly what the recorder saw, and its output.
     assert_eq!(out.steps[0].args, r.args(1));
     assert_eq!(out.steps[2].stdout, "recorded call 3\n");
@@ -155,7 +176,10 @@ fn apply_without_crds_or_namespaces_is_one_call() {
 fn namespaces_alone_skip_the_wait() {
     let r = Recorder::new("nsonly");
     let out = apply_yaml(&[NS, CM].join("---\n"), &opts(&r)).unwrap();
-    assert_eq!(out.steps.iter().map(|s| s.kind.clone()).collect::<Vec<_>>(), vec![StepKind::Wave1, StepKind::Wave2]);
+    assert_eq!(
+        out.steps.iter().map(|s| s.kind.clone()).collect::<Vec<_>>(),
+        vec![StepKind::Wave1, StepKind::Wave2]
+    );
     assert_eq!(r.stdin(1), NS);
     assert_eq!(r.stdin(2), CM);
 }
@@ -200,9 +224,19 @@ fn prune_uses_an_applyset_named_after_project_and_environment() {
     // Wave 1 carries no pruning: pruning there would delete wave 2's objects.
     assert_eq!(
         r.args(1),
-        strs(&["apply", "--server-side", "--field-manager=compose", "-f", "-", "--request-timeout=30s"])
+        strs(&[
+            "apply",
+            "--server-side",
+            "--field-manager=compose",
+            "-f",
+            "-",
+            "--request-timeout=30s"
+        ])
     );
-    assert_eq!(r.env(1), "KUBECTL_APPLYSET=unset\nKUBECTL_EXTERNAL_DIFF=unset\n");
+    assert_eq!(
+        r.env(1),
+        "KUBECTL_APPLYSET=unset\nKUBECTL_EXTERNAL_DIFF=unset\n"
+    );
     assert_eq!(
         r.args(3),
         strs(&[
@@ -216,7 +250,10 @@ fn prune_uses_an_applyset_named_after_project_and_environment() {
             "--request-timeout=30s"
         ])
     );
-    assert_eq!(r.env(3), "KUBECTL_APPLYSET=true\nKUBECTL_EXTERNAL_DIFF=unset\n");
+    assert_eq!(
+        r.env(3),
+        "KUBECTL_APPLYSET=true\nKUBECTL_EXTERNAL_DIFF=unset\n"
+    );
     // The pruning apply names every object, so none of them is pruned.
     assert_eq!(r.stdin(3), full_stream());
 }
@@ -228,7 +265,10 @@ fn prune_refuses_names_that_cannot_name_a_parent() {
     o.prune = true;
     o.environment = "Prod_EU".to_string();
     let e = apply_yaml(CM, &o).unwrap_err();
-    assert!(e.to_string().contains("environment name \"Prod_EU\""), "{e}");
+    assert!(
+        e.to_string().contains("environment name \"Prod_EU\""),
+        "{e}"
+    );
     assert_eq!(r.calls(), 0);
 }
 
@@ -241,9 +281,20 @@ fn dry_run_server_skips_waits() {
     o.prune = true;
     let out = apply_yaml(&full_stream(), &o).unwrap();
     assert!(out.success());
-    assert_eq!(r.calls(), 2, "no CRD wait and no rollout watch in a dry run");
-    let wave1 =
-        ["apply", "--server-side", "--field-manager=compose", "--dry-run=server", "-f", "-", "--request-timeout=30s"];
+    assert_eq!(
+        r.calls(),
+        2,
+        "no CRD wait and no rollout watch in a dry run"
+    );
+    let wave1 = [
+        "apply",
+        "--server-side",
+        "--field-manager=compose",
+        "--dry-run=server",
+        "-f",
+        "-",
+        "--request-timeout=30s",
+    ];
     assert_eq!(r.args(1), strs(&wave1));
     assert_eq!(
         r.args(2),
@@ -271,7 +322,14 @@ fn dry_run_client_is_client_side() {
     apply_yaml(CM, &o).unwrap();
     assert_eq!(
         r.args(1),
-        strs(&["apply", "--field-manager=compose", "--dry-run=client", "-f", "-", "--request-timeout=30s"])
+        strs(&[
+            "apply",
+            "--field-manager=compose",
+            "--dry-run=client",
+            "-f",
+            "-",
+            "--request-timeout=30s"
+        ])
     );
 }
 
@@ -289,7 +347,11 @@ fn wait_watches_rollouts_and_pruned_deletions() {
     let out = apply_yaml(&full_stream(), &o).unwrap();
     assert!(out.success());
     assert_eq!(r.calls(), 4);
-    let conn = ["--request-timeout=5s", "--context=kind-dev", "--kubeconfig=kube.conf"];
+    let conn = [
+        "--request-timeout=5s",
+        "--context=kind-dev",
+        "--kubeconfig=kube.conf",
+    ];
     let mut want = strs(&[
         "apply",
         "--server-side",
@@ -303,10 +365,20 @@ fn wait_watches_rollouts_and_pruned_deletions() {
     ]);
     want.extend(strs(&conn));
     assert_eq!(r.args(3), want);
-    let mut want = strs(&["rollout", "status", "deployment/web", "--watch=true", "--namespace=shop", "--timeout=90s"]);
+    let mut want = strs(&[
+        "rollout",
+        "status",
+        "deployment/web",
+        "--watch=true",
+        "--namespace=shop",
+        "--timeout=90s",
+    ]);
     want.extend(strs(&conn));
     assert_eq!(r.args(4), want);
-    assert_eq!(out.steps[3].kind, StepKind::Rollout("deployment/web".to_string()));
+    assert_eq!(
+        out.steps[3].kind,
+        StepKind::Rollout("deployment/web".to_string())
+    );
 }
 
 #[test]
@@ -316,26 +388,57 @@ fn invalid_input_never_reaches_kubectl() {
     assert!(apply_yaml("apiVersion: v1\nkind: ConfigMap\n", &opts(&r)).is_err());
     let e = apply_yaml("---\n", &opts(&r)).unwrap_err();
     assert_eq!(e.to_string(), "no objects to apply");
-    assert!(diff_yaml("", &DiffOptions { kubectl: r.kubectl(), force_conflicts: false }).is_err());
+    assert!(diff_yaml(
+        "",
+        &DiffOptions {
+            kubectl: r.kubectl(),
+            force_conflicts: false
+        }
+    )
+    .is_err());
     assert_eq!(r.calls(), 0);
 }
 
 #[test]
 fn diff_passes_exit_codes_and_environment_through() {
-    for (code, status) in [(0, DiffStatus::NoChanges), (1, DiffStatus::Changes), (2, DiffStatus::Failed)] {
+    for (code, status) in [
+        (0, DiffStatus::NoChanges),
+        (1, DiffStatus::Changes),
+        (2, DiffStatus::Failed),
+    ] {
         let r = Recorder::new(&format!("diff{code}"));
         r.fail_call(1, code);
         let mut k = r.kubectl();
-        k.env.push(("KUBECTL_EXTERNAL_DIFF".to_string(), "diff -u -N".to_string()));
-        let out = diff_yaml(&full_stream(), &DiffOptions { kubectl: k, force_conflicts: false }).unwrap();
+        k.env.push((
+            "KUBECTL_EXTERNAL_DIFF".to_string(),
+            "diff -u -N".to_string(),
+        ));
+        let out = diff_yaml(
+            &full_stream(),
+            &DiffOptions {
+                kubectl: k,
+                force_conflicts: false,
+            },
+        )
+        .unwrap();
         assert_eq!(out.status(), status);
         assert_eq!(out.exit_code(), code);
         assert_eq!(
             r.args(1),
-            strs(&["diff", "--server-side", "--field-manager=compose", "-f", "-", "--request-timeout=30s"])
+            strs(&[
+                "diff",
+                "--server-side",
+                "--field-manager=compose",
+                "-f",
+                "-",
+                "--request-timeout=30s"
+            ])
         );
         assert_eq!(r.stdin(1), full_stream());
-        assert_eq!(r.env(1), "KUBECTL_APPLYSET=unset\nKUBECTL_EXTERNAL_DIFF=diff -u -N\n");
+        assert_eq!(
+            r.env(1),
+            "KUBECTL_APPLYSET=unset\nKUBECTL_EXTERNAL_DIFF=diff -u -N\n"
+        );
     }
 }
 
@@ -354,7 +457,10 @@ fn missing_kubectl_is_a_clear_error() {
 fn program_resolution() {
     assert_eq!(resolve_program(None), PathBuf::from("kubectl"));
     assert_eq!(resolve_program(Some("".into())), PathBuf::from("kubectl"));
-    assert_eq!(resolve_program(Some("/opt/k".into())), PathBuf::from("/opt/k"));
+    assert_eq!(
+        resolve_program(Some("/opt/k".into())),
+        PathBuf::from("/opt/k")
+    );
 }
 
 #[test]
@@ -368,7 +474,9 @@ fn dry_run_parsing() {
 /// The real kubectl, when installed; `None` (with a note) otherwise.
 fn real_kubectl() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    let found = std::env::split_paths(&path).map(|d| d.join("kubectl")).find(|p| p.is_file());
+    let found = std::env::split_paths(&path)
+        .map(|d| d.join("kubectl"))
+        .find(|p| p.is_file());
     if found.is_none() {
         println!("note: kubectl is not on PATH; skipping the no-cluster test");
     }
@@ -406,18 +514,36 @@ fn real_kubectl_without_a_cluster_fails_fast() {
     o.wait = true;
     let started = Instant::now();
     let out = apply_yaml(&full_stream(), &o).unwrap();
-    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
     assert!(!out.success());
     assert_eq!(out.exit_code(), 1);
     assert_eq!(out.steps.len(), 1, "nothing after the failed first wave");
     let err = &out.steps[0].stderr;
-    assert!(err.contains("127.0.0.1:1") && err.contains("connection refused"), "{err}");
+    assert!(
+        err.contains("127.0.0.1:1") && err.contains("connection refused"),
+        "{err}"
+    );
 
     let started = Instant::now();
-    let out = diff_yaml(&full_stream(), &DiffOptions { kubectl: k, force_conflicts: false }).unwrap();
+    let out = diff_yaml(
+        &full_stream(),
+        &DiffOptions {
+            kubectl: k,
+            force_conflicts: false,
+        },
+    )
+    .unwrap();
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(out.status(), DiffStatus::Failed);
-    assert!(out.exit_code() > 1, "kubectl diff reports errors above 1, got {}", out.exit_code());
+    assert!(
+        out.exit_code() > 1,
+        "kubectl diff reports errors above 1, got {}",
+        out.exit_code()
+    );
 }
 
 #[test]
@@ -446,7 +572,9 @@ fn real_kubectl_accepts_the_applyset_flags() {
     // Without KUBECTL_APPLYSET=true kubectl rejects --applyset as an unknown
     // flag; with it, the call gets as far as looking up the parent, which
     // fails only because there is no cluster.
-    let Some(program) = real_kubectl() else { return };
+    let Some(program) = real_kubectl() else {
+        return;
+    };
     let r = Recorder::new("realprune");
     let mut k = Kubectl::with_program(program);
     k.output = OutputMode::Capture;

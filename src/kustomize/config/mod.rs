@@ -42,7 +42,11 @@ impl FieldSpec {
     /// A spec from its parts.
     pub fn new(group: &str, version: &str, kind: &str, path: &str, create: bool) -> FieldSpec {
         FieldSpec {
-            gvk: Gvk { group: group.into(), version: version.into(), kind: kind.into() },
+            gvk: Gvk {
+                group: group.into(),
+                version: version.into(),
+                kind: kind.into(),
+            },
             path: path.to_string(),
             create,
         }
@@ -122,7 +126,10 @@ impl NameBackReference {
             Node::Null => return Ok(NameBackReference::default()),
             other => return Err(type_error("nameReference", "object", other)),
         };
-        Ok(NameBackReference { gvk: gvk_fields(m)?, field_specs: spec_list(m, "fieldSpecs")? })
+        Ok(NameBackReference {
+            gvk: gvk_fields(m)?,
+            field_specs: spec_list(m, "fieldSpecs")?,
+        })
     }
 }
 
@@ -179,7 +186,9 @@ impl TransformerConfig {
     /// Built once per process and cloned.
     pub fn builtin() -> TransformerConfig {
         static DEFAULT: std::sync::OnceLock<TransformerConfig> = std::sync::OnceLock::new();
-        DEFAULT.get_or_init(TransformerConfig::build_default).clone()
+        DEFAULT
+            .get_or_init(TransformerConfig::build_default)
+            .clone()
     }
 
     fn build_default() -> TransformerConfig {
@@ -194,7 +203,11 @@ impl TransformerConfig {
             name_reference: tables::NAME_REFERENCE
                 .iter()
                 .map(|(g, v, k, specs)| NameBackReference {
-                    gvk: Gvk { group: (*g).into(), version: (*v).into(), kind: (*k).into() },
+                    gvk: Gvk {
+                        group: (*g).into(),
+                        version: (*v).into(),
+                        kind: (*k).into(),
+                    },
                     field_specs: raw_list(specs),
                 })
                 .collect(),
@@ -251,20 +264,38 @@ impl TransformerConfig {
             (&mut self.name_prefix, &other.name_prefix, "NamePrefix"),
             (&mut self.name_suffix, &other.name_suffix, "NameSuffix"),
             (&mut self.namespace, &other.namespace, "NameSpace"),
-            (&mut self.common_annotations, &other.common_annotations, "CommonAnnotations"),
-            (&mut self.common_labels, &other.common_labels, "CommonLabels"),
+            (
+                &mut self.common_annotations,
+                &other.common_annotations,
+                "CommonAnnotations",
+            ),
+            (
+                &mut self.common_labels,
+                &other.common_labels,
+                "CommonLabels",
+            ),
             (&mut self.labels, &other.labels, "Labels"),
-            (&mut self.template_labels, &other.template_labels, "TemplateLabels"),
-            (&mut self.var_reference, &other.var_reference, "VarReference"),
+            (
+                &mut self.template_labels,
+                &other.template_labels,
+                "TemplateLabels",
+            ),
+            (
+                &mut self.var_reference,
+                &other.var_reference,
+                "VarReference",
+            ),
             (&mut self.images, &other.images, "Images"),
             (&mut self.replicas, &other.replicas, "Replicas"),
         ];
         for (mine, theirs, what) in pairs {
-            merge_all(mine, theirs).map_err(|e| Error::invalid(format!("failed to merge {what} fieldSpec: {e}")))?;
+            merge_all(mine, theirs)
+                .map_err(|e| Error::invalid(format!("failed to merge {what} fieldSpec: {e}")))?;
         }
         for nbr in &other.name_reference {
-            self.add_name_reference(nbr.clone())
-                .map_err(|e| Error::invalid(format!("failed to merge NameReference fieldSpec: {e}")))?;
+            self.add_name_reference(nbr.clone()).map_err(|e| {
+                Error::invalid(format!("failed to merge NameReference fieldSpec: {e}"))
+            })?;
         }
         self.sort_fields();
         Ok(())
@@ -371,8 +402,19 @@ pub fn gvk_less(a: &Gvk, b: &Gvk) -> bool {
 }
 
 fn stable_sort_string(g: &Gvk) -> String {
-    let part = |s: &str, empty: &'static str| if s.is_empty() { empty.to_string() } else { s.to_string() };
-    format!("{}_{}_{}", part(&g.group, "~G"), part(&g.version, "~V"), part(&g.kind, "~K"))
+    let part = |s: &str, empty: &'static str| {
+        if s.is_empty() {
+            empty.to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    format!(
+        "{}_{}_{}",
+        part(&g.group, "~G"),
+        part(&g.version, "~V"),
+        part(&g.kind, "~K")
+    )
 }
 
 /// Whether the built-in scope table knows `apiVersion`/`kind`, and if so
@@ -387,7 +429,13 @@ pub fn known_scope(gvk: &Gvk) -> Option<bool> {
     thread_local! {
         static LAST: std::cell::RefCell<Remembered> = Default::default();
     }
-    let hit = LAST.with_borrow(|(_, slots)| slots.iter().flatten().find(|(g, _)| g == gvk).map(|(_, scope)| *scope));
+    let hit = LAST.with_borrow(|(_, slots)| {
+        slots
+            .iter()
+            .flatten()
+            .find(|(g, _)| g == gvk)
+            .map(|(_, scope)| *scope)
+    });
     if let Some(scope) = hit {
         return scope;
     }
@@ -417,7 +465,11 @@ fn search_scope(gvk: &Gvk) -> Option<bool> {
         slot
     };
     tables::NAMESPACE_SCOPE
-        .binary_search_by(|(a, k, _)| a.as_bytes().cmp(wanted).then_with(|| (*k).cmp(gvk.kind.as_str())))
+        .binary_search_by(|(a, k, _)| {
+            a.as_bytes()
+                .cmp(wanted)
+                .then_with(|| (*k).cmp(gvk.kind.as_str()))
+        })
         .ok()
         .map(|i| tables::NAMESPACE_SCOPE[i].2)
 }
@@ -454,7 +506,9 @@ pub fn effective_id(mut id: ResId) -> ResId {
 /// Whether two ids name the same object: [`effective_id`] equality,
 /// without building either effective id.
 pub fn same_object(a: &ResId, b: &ResId) -> bool {
-    a.gvk == b.gvk && a.name == b.name && effective_namespace(&a.gvk, &a.namespace) == effective_namespace(&b.gvk, &b.namespace)
+    a.gvk == b.gvk
+        && a.name == b.name
+        && effective_namespace(&a.gvk, &a.namespace) == effective_namespace(&b.gvk, &b.namespace)
 }
 
 /// A hash of an id that agrees with [`same_object`]: ids of the same
@@ -484,7 +538,11 @@ pub fn parse_group_version(api_version: &str) -> (Str, Str) {
 pub fn gvk_of(node: &Node) -> Gvk {
     let api_version = node.str_at(&["apiVersion"]).unwrap_or("");
     let (group, version) = parse_group_version(api_version);
-    Gvk { group, version, kind: node.str_at(&["kind"]).unwrap_or("").into() }
+    Gvk {
+        group,
+        version,
+        kind: node.str_at(&["kind"]).unwrap_or("").into(),
+    }
 }
 
 /// kustomize's `ResId` string for an object node, as used in its error
@@ -492,14 +550,23 @@ pub fn gvk_of(node: &Node) -> Gvk {
 /// `[noVer]`, `[noKind]`, `[noName]`, `[noNs]` for empty parts.
 pub fn res_id_string(node: &Node) -> String {
     let g = gvk_of(node);
-    let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+    let or = |s: &str, d: &str| {
+        if s.is_empty() {
+            d.to_string()
+        } else {
+            s.to_string()
+        }
+    };
     format!(
         "{}.{}.{}/{}.{}",
         or(&g.kind, "[noKind]"),
         or(&g.version, "[noVer]"),
         or(&g.group, "[noGrp]"),
         or(node.str_at(&["metadata", "name"]).unwrap_or(""), "[noName]"),
-        or(node.str_at(&["metadata", "namespace"]).unwrap_or(""), "[noNs]"),
+        or(
+            node.str_at(&["metadata", "namespace"]).unwrap_or(""),
+            "[noNs]"
+        ),
     )
 }
 
@@ -508,7 +575,11 @@ pub fn res_id_string(node: &Node) -> String {
 /// The value for `key`: an exact match first, then a case-insensitive
 /// one (Go's JSON decoder rule, which kustomize's YAML decoding uses).
 pub(crate) fn json_field<'a>(m: &'a Mapping, key: &str) -> Option<&'a Node> {
-    m.get(key).or_else(|| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+    m.get(key).or_else(|| {
+        m.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 pub(crate) fn type_error(field: &str, want: &str, got: &Node) -> Error {
@@ -520,7 +591,9 @@ pub(crate) fn type_error(field: &str, want: &str, got: &Node) -> Error {
         Node::Map(_) => "object",
         Node::Null => "null",
     };
-    Error::invalid(format!("json: cannot unmarshal {what} into Go struct field {field} of type {want}"))
+    Error::invalid(format!(
+        "json: cannot unmarshal {what} into Go struct field {field} of type {want}"
+    ))
 }
 
 pub(crate) fn string_field(m: &Mapping, key: &str) -> Result<Option<String>> {
@@ -537,7 +610,9 @@ pub(crate) fn string_field(m: &Mapping, key: &str) -> Result<Option<String>> {
 pub(crate) fn string_field_lenient(m: &Mapping, key: &str) -> Result<Option<String>> {
     match json_field(m, key) {
         None | Some(Node::Null) => Ok(None),
-        Some(other) => lenient_text(other).map(Some).ok_or_else(|| type_error(key, "string", other)),
+        Some(other) => lenient_text(other)
+            .map(Some)
+            .ok_or_else(|| type_error(key, "string", other)),
     }
 }
 
@@ -563,10 +638,18 @@ pub(crate) fn go_g32(f: f64) -> String {
         return "NaN".into();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if x > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     if x == 0.0 {
-        return if x.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if x.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let sci = format!("{:e}", x.abs());
     let (mant, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
@@ -575,7 +658,11 @@ pub(crate) fn go_g32(f: f64) -> String {
     let sign = if x < 0.0 { "-" } else { "" };
     if !(-4..6).contains(&exp) {
         let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let frac = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
         let esign = if exp < 0 { '-' } else { '+' };
         return format!("{sign}{first}{frac}e{esign}{:02}", exp.abs());
     }
@@ -652,31 +739,54 @@ mod tests {
     use crate::kustomize::yaml::parse_one;
 
     fn gvk(g: &str, v: &str, k: &str) -> Gvk {
-        Gvk { group: g.into(), version: v.into(), kind: k.into() }
+        Gvk {
+            group: g.into(),
+            version: v.into(),
+            kind: k.into(),
+        }
     }
 
     #[test]
     fn defaults_have_expected_shape() {
         let t = TransformerConfig::default();
-        assert_eq!(t.name_prefix, vec![FieldSpec::new("", "", "", "metadata/name", false)]);
+        assert_eq!(
+            t.name_prefix,
+            vec![FieldSpec::new("", "", "", "metadata/name", false)]
+        );
         assert_eq!(t.name_suffix.len(), 1);
         // metadata labels are part of both label lists
-        assert!(t.common_labels.iter().any(|f| f.path == "spec/volumeClaimTemplates[]/metadata/labels"));
-        assert!(t.template_labels.iter().any(|f| f.path == "metadata/labels" && f.create));
+        assert!(t
+            .common_labels
+            .iter()
+            .any(|f| f.path == "spec/volumeClaimTemplates[]/metadata/labels"));
+        assert!(t
+            .template_labels
+            .iter()
+            .any(|f| f.path == "metadata/labels" && f.create));
         assert!(!t.template_labels.iter().any(|f| f.path == "spec/selector"));
         assert!(t.labels.is_empty());
         assert_eq!(t.images.len(), 4);
         assert_eq!(t.replicas.len(), 4);
-        assert!(t.name_reference.iter().any(|n| n.gvk.kind == "ConfigMap" && n.field_specs.len() > 40));
+        assert!(t
+            .name_reference
+            .iter()
+            .any(|n| n.gvk.kind == "ConfigMap" && n.field_specs.len() > 40));
         // sorted: Namespace-ranked kinds first, wildcard kinds (rank 0) later
         let kinds: Vec<&str> = t.namespace.iter().map(|f| f.gvk.kind.as_str()).collect();
-        assert_eq!(kinds, vec!["Namespace", "CustomResourceDefinition", "APIService"]);
+        assert_eq!(
+            kinds,
+            vec!["Namespace", "CustomResourceDefinition", "APIService"]
+        );
     }
 
     #[test]
     fn scope_table() {
         assert!(!is_namespaced(&gvk("", "v1", "Namespace")));
-        assert!(!is_namespaced(&gvk("rbac.authorization.k8s.io", "v1", "ClusterRole")));
+        assert!(!is_namespaced(&gvk(
+            "rbac.authorization.k8s.io",
+            "v1",
+            "ClusterRole"
+        )));
         assert!(is_namespaced(&gvk("apps", "v1", "Deployment")));
         assert!(is_namespaced(&gvk("example.com", "v1", "Namespace")));
         assert!(is_namespaced(&gvk("example.com", "v1", "Widget")));
@@ -686,11 +796,17 @@ mod tests {
         // The lookup is a binary search: the table must be sorted, by the
         // bytes of the apiVersion and then the kind.
         let t = tables::NAMESPACE_SCOPE;
-        assert!(t.windows(2).all(|w| (w[0].0.as_bytes(), w[0].1.as_bytes()) < (w[1].0.as_bytes(), w[1].1.as_bytes())));
+        assert!(t.windows(2).all(
+            |w| (w[0].0.as_bytes(), w[0].1.as_bytes()) < (w[1].0.as_bytes(), w[1].1.as_bytes())
+        ));
         // Every entry is found again, with its own answer.
         for (api_version, kind, namespaced) in t {
             let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-            assert_eq!(known_scope(&gvk(group, version, kind)), Some(*namespaced), "{api_version} {kind}");
+            assert_eq!(
+                known_scope(&gvk(group, version, kind)),
+                Some(*namespaced),
+                "{api_version} {kind}"
+            );
         }
         // Answers are remembered per thread: asked again at once, or after
         // a few other types, a type gets the same answer; an unknown type
@@ -710,7 +826,10 @@ mod tests {
         assert_eq!(kind_rank("PodDisruptionBudget"), -1);
         assert_eq!(kind_rank("Pod"), 0);
         assert_eq!(kind_rank("ValidatingWebhookConfiguration"), 2);
-        assert!(gvk_less(&gvk("", "v1", "Namespace"), &gvk("", "v1", "ConfigMap")));
+        assert!(gvk_less(
+            &gvk("", "v1", "Namespace"),
+            &gvk("", "v1", "ConfigMap")
+        ));
         assert!(gvk_less(&gvk("", "", ""), &gvk("", "v1", "Pod")) == ("~G_~V_~K" < "~G_v1_Pod"));
         assert_eq!(order_first()[0], "Namespace");
         assert_eq!(order_last().len(), 2);
@@ -723,11 +842,16 @@ mod tests {
         )
         .unwrap();
         let c = TransformerConfig::from_node(&node).unwrap();
-        assert_eq!(c.name_prefix, vec![FieldSpec::new("", "", "Bar", "spec/foo", false)]);
+        assert_eq!(
+            c.name_prefix,
+            vec![FieldSpec::new("", "", "Bar", "spec/foo", false)]
+        );
         assert_eq!(c.name_reference.len(), 1);
         let mut d = TransformerConfig::default();
         d.merge(&c).unwrap();
-        assert!(d.name_prefix.contains(&FieldSpec::new("", "", "Bar", "spec/foo", false)));
+        assert!(d
+            .name_prefix
+            .contains(&FieldSpec::new("", "", "Bar", "spec/foo", false)));
         assert!(d.name_reference.iter().any(|n| n.gvk.kind == "Bar"));
         // merging again is idempotent
         let before = d.clone();
@@ -738,14 +862,22 @@ mod tests {
     #[test]
     fn merge_conflicting_create_fails() {
         let mut specs = vec![FieldSpec::new("", "", "", "metadata/labels", true)];
-        let err = merge_one(&mut specs, FieldSpec::new("", "", "", "metadata/labels", false)).unwrap_err();
+        let err = merge_one(
+            &mut specs,
+            FieldSpec::new("", "", "", "metadata/labels", false),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("conflicting fieldspecs"));
         // a wider incoming selector selects the present spec: same field
         let mut narrow = vec![FieldSpec::new("apps", "v1", "Deployment", "x", false)];
         merge_one(&mut narrow, FieldSpec::new("", "", "", "x", false)).unwrap();
         assert_eq!(narrow.len(), 1);
         // a narrower incoming selector does not select a wildcard spec
-        merge_one(&mut specs, FieldSpec::new("apps", "v1", "Deployment", "metadata/labels", true)).unwrap();
+        merge_one(
+            &mut specs,
+            FieldSpec::new("apps", "v1", "Deployment", "metadata/labels", true),
+        )
+        .unwrap();
         assert_eq!(specs.len(), 2);
     }
 
@@ -768,7 +900,10 @@ mod tests {
     fn group_version_split() {
         assert_eq!(parse_group_version("apps/v1"), ("apps".into(), "v1".into()));
         assert_eq!(parse_group_version("v1"), ("".into(), "v1".into()));
-        assert_eq!(parse_group_version("builtin"), ("builtin".into(), "".into()));
+        assert_eq!(
+            parse_group_version("builtin"),
+            ("builtin".into(), "".into())
+        );
         assert_eq!(parse_group_version("a/b/c"), ("a".into(), "b/c".into()));
     }
 
@@ -789,7 +924,10 @@ mod tests {
     fn res_id_strings() {
         let n = parse_one("apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n").unwrap();
         assert_eq!(res_id_string(&n), "Service.v1.[noGrp]/s.[noNs]");
-        let n = parse_one("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: s\n  namespace: x\n").unwrap();
+        let n = parse_one(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: s\n  namespace: x\n",
+        )
+        .unwrap();
         assert_eq!(res_id_string(&n), "Deployment.v1.apps/s.x");
     }
 }

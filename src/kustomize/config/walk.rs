@@ -56,7 +56,13 @@ pub struct PathSegment {
 
 /// Splits a field-spec path at unescaped `/`. `a\/b` is one key `a/b`.
 pub fn split_path(path: &str) -> Vec<PathSegment> {
-    parts(path).map(segment).map(|s| PathSegment { key: s.key.into_owned(), seq_hint: s.seq_hint }).collect()
+    parts(path)
+        .map(segment)
+        .map(|s| PathSegment {
+            key: s.key.into_owned(),
+            seq_hint: s.seq_hint,
+        })
+        .collect()
 }
 
 /// Splits at `/`; a part ending in `\` continues with the next one,
@@ -97,14 +103,27 @@ fn first_part(path: &str) -> (std::borrow::Cow<'_, str>, Option<&str>) {
         Some(at) => (&path[..at], Some(&path[at + 1..])),
         None => (path, None),
     };
-    (if escaped { raw.replace("\\/", "/").into() } else { raw.into() }, rest)
+    (
+        if escaped {
+            raw.replace("\\/", "/").into()
+        } else {
+            raw.into()
+        },
+        rest,
+    )
 }
 
 /// A part as a segment: a trailing `[]` becomes the sequence hint.
 fn segment(part: std::borrow::Cow<'_, str>) -> PathSegmentRef<'_> {
     match part.strip_suffix("[]") {
-        Some(k) => PathSegmentRef { key: k.to_string().into(), seq_hint: true },
-        None => PathSegmentRef { key: part, seq_hint: false },
+        Some(k) => PathSegmentRef {
+            key: k.to_string().into(),
+            seq_hint: true,
+        },
+        None => PathSegmentRef {
+            key: part,
+            seq_hint: false,
+        },
     }
 }
 
@@ -176,12 +195,20 @@ pub fn apply_field_specs(
 
 fn message(e: &Error) -> String {
     match e {
-        Error::Invalid { path: None, message } => message.clone(),
+        Error::Invalid {
+            path: None,
+            message,
+        } => message.clone(),
         other => other.to_string(),
     }
 }
 
-fn walk(node: &mut Node, path: &str, create: Option<CreateKind>, f: &mut dyn FnMut(&mut Node) -> Result<()>) -> Result<()> {
+fn walk(
+    node: &mut Node,
+    path: &str,
+    create: Option<CreateKind>,
+    f: &mut dyn FnMut(&mut Node) -> Result<()>,
+) -> Result<()> {
     walk_rest(node, Some(path), create, f)
 }
 
@@ -201,14 +228,19 @@ fn walk_rest(
             for item in items.iter_mut() {
                 walk_rest(item, Some(path), create, f).map_err(|e| {
                     let keys = split_escaped(path);
-                    Error::invalid(format!("visit traversal on path: [{}]: {}", keys.join(" "), message(&e)))
+                    Error::invalid(format!(
+                        "visit traversal on path: [{}]: {}",
+                        keys.join(" "),
+                        message(&e)
+                    ))
                 })?;
             }
             Ok(())
         }
         Node::Map(m) => {
             let (seg, rest) = first_segment(path);
-            check_key(&seg.key).map_err(|e| Error::invalid(format!("fieldName: {}: {e}", seg.key)))?;
+            check_key(&seg.key)
+                .map_err(|e| Error::invalid(format!("fieldName: {}: {e}", seg.key)))?;
             let creates = create.is_some() && !seg.seq_hint;
             let made = || match (rest.is_none(), create) {
                 (true, Some(kind)) => kind.make(),
@@ -270,7 +302,10 @@ mod tests {
                 Ok(())
             }
             Node::Null => Ok(()),
-            other => Err(Error::invalid(format!("wrong node kind: {}", other.kind_name()))),
+            other => Err(Error::invalid(format!(
+                "wrong node kind: {}",
+                other.kind_name()
+            ))),
         }
     }
 
@@ -286,7 +321,13 @@ mod tests {
         assert_eq!(segs.len(), 3);
         assert_eq!(segs[2].key, "nginx.ingress.kubernetes.io/auth-secret");
         let segs = split_path("spec/containers[]/image");
-        assert_eq!(segs[1], PathSegment { key: "containers".into(), seq_hint: true });
+        assert_eq!(
+            segs[1],
+            PathSegment {
+                key: "containers".into(),
+                seq_hint: true
+            }
+        );
         assert_eq!(split_path("a\\/b\\/c").len(), 1);
         assert_eq!(split_path("a\\/b\\/c")[0].key, "a/b/c");
     }
@@ -312,18 +353,31 @@ mod tests {
             ("a\\", &["a\\"], &[false]),
         ];
         for (path, keys, hints) in cases {
-            let want: Vec<PathSegment> =
-                keys.iter().zip(hints.iter()).map(|(k, h)| PathSegment { key: k.to_string(), seq_hint: *h }).collect();
+            let want: Vec<PathSegment> = keys
+                .iter()
+                .zip(hints.iter())
+                .map(|(k, h)| PathSegment {
+                    key: k.to_string(),
+                    seq_hint: *h,
+                })
+                .collect();
             assert_eq!(split_path(path), want, "split_path({path:?})");
             let mut lazy = Vec::new();
             let mut rest = Some(*path);
             while let Some(p) = rest {
                 let (seg, r) = first_segment(p);
-                lazy.push(PathSegment { key: seg.key.into_owned(), seq_hint: seg.seq_hint });
+                lazy.push(PathSegment {
+                    key: seg.key.into_owned(),
+                    seq_hint: seg.seq_hint,
+                });
                 rest = r;
             }
             assert_eq!(lazy, want, "first_segment over {path:?}");
-            let raw: Vec<String> = keys.iter().zip(hints.iter()).map(|(k, h)| if *h { format!("{k}[]") } else { k.to_string() }).collect();
+            let raw: Vec<String> = keys
+                .iter()
+                .zip(hints.iter())
+                .map(|(k, h)| if *h { format!("{k}[]") } else { k.to_string() })
+                .collect();
             assert_eq!(split_escaped(path), raw, "split_escaped({path:?})");
         }
     }
@@ -331,7 +385,12 @@ mod tests {
     #[test]
     fn creates_intermediate_maps() {
         let spec = FieldSpec::new("", "", "Deployment", "spec/template/metadata/labels", true);
-        let n = run("kind: Deployment\nmetadata: {name: d}\n", spec, Some(CreateKind::Map)).unwrap();
+        let n = run(
+            "kind: Deployment\nmetadata: {name: d}\n",
+            spec,
+            Some(CreateKind::Map),
+        )
+        .unwrap();
         assert_eq!(n, y("kind: Deployment\nmetadata: {name: d}\nspec: {template: {metadata: {labels: {a: b}}}}\n"));
     }
 
@@ -339,7 +398,10 @@ mod tests {
     fn no_create_leaves_missing_alone() {
         let spec = FieldSpec::new("", "", "", "spec/selector/matchLabels", false);
         let doc = "kind: Job\nspec: {}\n";
-        assert_eq!(run(doc, spec.clone(), Some(CreateKind::Map)).unwrap(), y(doc));
+        assert_eq!(
+            run(doc, spec.clone(), Some(CreateKind::Map)).unwrap(),
+            y(doc)
+        );
         let spec = FieldSpec::new("", "", "", "spec/selector/matchLabels", true);
         assert_eq!(run(doc, spec, None).unwrap(), y(doc));
     }
@@ -348,10 +410,16 @@ mod tests {
     fn gvk_must_match() {
         let spec = FieldSpec::new("apps", "", "Deployment", "metadata/labels", true);
         let doc = "apiVersion: extensions/v1beta1\nkind: Deployment\n";
-        assert_eq!(run(doc, spec.clone(), Some(CreateKind::Map)).unwrap(), y(doc));
+        assert_eq!(
+            run(doc, spec.clone(), Some(CreateKind::Map)).unwrap(),
+            y(doc)
+        );
         let doc = "apiVersion: apps/v1\nkind: Deployment\n";
         let n = run(doc, spec, Some(CreateKind::Map)).unwrap();
-        assert_eq!(n.get_path(&["metadata", "labels", "a"]), Some(&Node::str("b")));
+        assert_eq!(
+            n.get_path(&["metadata", "labels", "a"]),
+            Some(&Node::str("b"))
+        );
     }
 
     #[test]
@@ -360,12 +428,22 @@ mod tests {
         // create: both add `ann` to every container
         let doc = "kind: Pod\nspec:\n  containers:\n  - name: x\n  - name: y\n";
         for p in ["spec/containers/ann", "spec/containers[]/ann"] {
-            let n = run(doc, FieldSpec::new("", "", "Pod", p, true), Some(CreateKind::Map)).unwrap();
+            let n = run(
+                doc,
+                FieldSpec::new("", "", "Pod", p, true),
+                Some(CreateKind::Map),
+            )
+            .unwrap();
             assert_eq!(
                 n,
                 y("kind: Pod\nspec:\n  containers:\n  - {name: x, ann: {a: b}}\n  - {name: y, ann: {a: b}}\n")
             );
-            let n = run(doc, FieldSpec::new("", "", "Pod", p, false), Some(CreateKind::Map)).unwrap();
+            let n = run(
+                doc,
+                FieldSpec::new("", "", "Pod", p, false),
+                Some(CreateKind::Map),
+            )
+            .unwrap();
             assert_eq!(n, y(doc));
         }
     }
@@ -373,7 +451,13 @@ mod tests {
     #[test]
     fn seq_hint_never_creates() {
         let doc = "kind: StatefulSet\nspec: {}\n";
-        let spec = FieldSpec::new("", "", "", "spec/volumeClaimTemplates[]/metadata/labels", true);
+        let spec = FieldSpec::new(
+            "",
+            "",
+            "",
+            "spec/volumeClaimTemplates[]/metadata/labels",
+            true,
+        );
         assert_eq!(run(doc, spec, Some(CreateKind::Map)).unwrap(), y(doc));
     }
 
@@ -381,7 +465,13 @@ mod tests {
     fn nulls_end_the_walk_or_become_created_kind() {
         // oracle: `affinity: null` with a create:false spec is left alone
         let doc = "kind: Deployment\nspec: {template: {spec: {affinity: null}}}\n";
-        let spec = FieldSpec::new("", "", "", "spec/template/spec/affinity/podAffinity/x/matchLabels", false);
+        let spec = FieldSpec::new(
+            "",
+            "",
+            "",
+            "spec/template/spec/affinity/podAffinity/x/matchLabels",
+            false,
+        );
         assert_eq!(run(doc, spec, Some(CreateKind::Map)).unwrap(), y(doc));
         // oracle: `matchLabels: null` with create:false stays null
         let doc = "kind: Job\nspec: {selector: {matchLabels: null}}\n";
@@ -391,14 +481,25 @@ mod tests {
         let doc = "kind: Deployment\nspec: {template: null}\n";
         let spec = FieldSpec::new("", "", "", "spec/template/metadata/labels", true);
         let n = run(doc, spec, Some(CreateKind::Map)).unwrap();
-        assert_eq!(n, y("kind: Deployment\nspec: {template: {metadata: {labels: {a: b}}}}\n"));
+        assert_eq!(
+            n,
+            y("kind: Deployment\nspec: {template: {metadata: {labels: {a: b}}}}\n")
+        );
     }
 
     #[test]
     fn scalar_on_the_way_is_an_error() {
         let doc = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: s}\nspec: {template: {spec: {affinity: 3}}}\n";
-        let spec = FieldSpec::new("apps", "", "Deployment", "spec/template/spec/affinity/podAffinity/x", false);
-        let err = run(doc, spec, Some(CreateKind::Map)).unwrap_err().to_string();
+        let spec = FieldSpec::new(
+            "apps",
+            "",
+            "Deployment",
+            "spec/template/spec/affinity/podAffinity/x",
+            false,
+        );
+        let err = run(doc, spec, Some(CreateKind::Map))
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
             "considering field 'spec/template/spec/affinity/podAffinity/x' of object Deployment.v1.apps/s.[noNs]: expected sequence or mapping node"
@@ -409,14 +510,27 @@ mod tests {
     fn leaf_kind_is_the_callers_business() {
         let doc = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {selector: 3}\n";
         let spec = FieldSpec::new("", "v1", "Service", "spec/selector", true);
-        let err = run(doc, spec, Some(CreateKind::Map)).unwrap_err().to_string();
-        assert!(err.starts_with("considering field 'spec/selector' of object Service.v1.[noGrp]/s.[noNs]: "), "{err}");
+        let err = run(doc, spec, Some(CreateKind::Map))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "considering field 'spec/selector' of object Service.v1.[noGrp]/s.[noNs]: "
+            ),
+            "{err}"
+        );
     }
 
     #[test]
     fn refused_segments() {
         let doc = "kind: Pod\nmetadata: {name: s}\nspec: {containers: [{name: x}]}\n";
-        for p in ["spec/containers/0/ann", "spec/containers/[name=x]/ann", "spec/containers/*/ann", "spec/containers/-/ann", "spec//ann"] {
+        for p in [
+            "spec/containers/0/ann",
+            "spec/containers/[name=x]/ann",
+            "spec/containers/*/ann",
+            "spec/containers/-/ann",
+            "spec//ann",
+        ] {
             let spec = FieldSpec::new("", "", "Pod", p, false);
             assert!(run(doc, spec, Some(CreateKind::Map)).is_err(), "{p}");
         }

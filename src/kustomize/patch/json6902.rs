@@ -23,14 +23,20 @@ fn field<'a>(op: &'a Node, name: &str) -> Option<&'a Node> {
 fn string(op: &Node, name: &str) -> Result<String> {
     match field(op, name) {
         Some(Node::Str(s)) => Ok(s.to_string()),
-        _ => Err(Error::invalid(format!("JSON patch operation is missing `{name}`"))),
+        _ => Err(Error::invalid(format!(
+            "JSON patch operation is missing `{name}`"
+        ))),
     }
 }
 
 fn apply_one(doc: &mut Node, op: &Node) -> Result<()> {
     let kind = string(op, "op")?;
     let path = string(op, "path")?;
-    let value = || field(op, "value").cloned().ok_or_else(|| Error::invalid(format!("JSON patch `{kind}` at {path} needs a value")));
+    let value = || {
+        field(op, "value")
+            .cloned()
+            .ok_or_else(|| Error::invalid(format!("JSON patch `{kind}` at {path} needs a value")))
+    };
     match kind.as_str() {
         "add" => add(doc, &path, value()?),
         "remove" => remove(doc, &path).map(|_| ()),
@@ -57,7 +63,9 @@ fn apply_one(doc: &mut Node, op: &Node) -> Result<()> {
             }
             Ok(())
         }
-        other => Err(Error::invalid(format!("unexpected JSON patch operation `{other}`"))),
+        other => Err(Error::invalid(format!(
+            "unexpected JSON patch operation `{other}`"
+        ))),
     }
 }
 
@@ -66,19 +74,32 @@ fn tokens(path: &str) -> Result<Vec<String>> {
         return Ok(Vec::new());
     }
     let Some(rest) = path.strip_prefix('/') else {
-        return Err(Error::invalid(format!("JSON pointer must start with '/': {path}")));
+        return Err(Error::invalid(format!(
+            "JSON pointer must start with '/': {path}"
+        )));
     };
-    Ok(rest.split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect())
+    Ok(rest
+        .split('/')
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect())
 }
 
 fn index(token: &str, len: usize, allow_end: bool) -> Result<usize> {
     if allow_end && token == "-" {
         return Ok(len);
     }
-    let i: usize = token.parse().map_err(|_| Error::invalid(format!("invalid array index `{token}` in JSON patch")))?;
-    let max = if allow_end { len } else { len.saturating_sub(1) };
+    let i: usize = token
+        .parse()
+        .map_err(|_| Error::invalid(format!("invalid array index `{token}` in JSON patch")))?;
+    let max = if allow_end {
+        len
+    } else {
+        len.saturating_sub(1)
+    };
     if i > max || (!allow_end && len == 0) {
-        return Err(Error::invalid(format!("array index {i} out of bounds in JSON patch")));
+        return Err(Error::invalid(format!(
+            "array index {i} out of bounds in JSON patch"
+        )));
     }
     Ok(i)
 }
@@ -105,7 +126,9 @@ fn missing(path: &str) -> Error {
 fn parent<'a>(doc: &'a mut Node, path: &str) -> Result<(&'a mut Node, String)> {
     let mut toks = tokens(path)?;
     let Some(last) = toks.pop() else {
-        return Err(Error::invalid("JSON patch cannot address the whole document"));
+        return Err(Error::invalid(
+            "JSON patch cannot address the whole document",
+        ));
     };
     let mut cur = doc;
     for t in toks {
@@ -171,7 +194,10 @@ mod tests {
             "[{op: add, path: /a/c, value: 2}, {op: add, path: /l/1, value: z}, {op: add, path: /l/-, value: w}, {op: replace, path: /a/b, value: 3}, {op: move, from: /a/c, path: /m}, {op: copy, from: /m, path: /n}, {op: remove, path: /l/0}, {op: test, path: /n, value: 2}]",
         )
         .unwrap();
-        assert_eq!(d, parse_one("a: {b: 3}\nl: [z, y, w]\nm: 2\nn: 2\n").unwrap());
+        assert_eq!(
+            d,
+            parse_one("a: {b: 3}\nl: [z, y, w]\nm: 2\nn: 2\n").unwrap()
+        );
     }
 
     #[test]
@@ -181,6 +207,10 @@ mod tests {
         assert!(run("a: 1", "[{op: add, path: /x/y, value: 1}]").is_err());
         assert!(run("l: [1]", "[{op: add, path: /l/5, value: 1}]").is_err());
         assert!(run("a: 1", "[{op: test, path: /a, value: 2}]").is_err());
-        assert!(run("a~b: 1\nc/d: 2", "[{op: remove, path: /a~0b}, {op: remove, path: /c~1d}]").is_ok());
+        assert!(run(
+            "a~b: 1\nc/d: 2",
+            "[{op: remove, path: /a~0b}, {op: remove, path: /c~1d}]"
+        )
+        .is_ok());
     }
 }

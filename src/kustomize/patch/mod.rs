@@ -45,7 +45,8 @@ pub enum Patch {
 /// Parses patch text as kustomize does: objects are a strategic-merge
 /// patch, a list is JSON 6902 operations.
 pub fn parse_patch(text: &str) -> Result<Patch> {
-    let docs = yaml::parse_stream(text).map_err(|e| Error::invalid(format!("unable to parse SM or JSON patch: {e}")))?;
+    let docs = yaml::parse_stream(text)
+        .map_err(|e| Error::invalid(format!("unable to parse SM or JSON patch: {e}")))?;
     let docs: Vec<Node> = docs.into_iter().filter(|d| !d.is_null()).collect();
     match docs.as_slice() {
         [Node::Seq(_)] => Ok(Patch::Json(docs[0].clone())),
@@ -53,13 +54,17 @@ pub fn parse_patch(text: &str) -> Result<Patch> {
         _ => {
             for d in &docs {
                 let Node::Map(_) = d else {
-                    return Err(Error::invalid(format!("unable to parse SM or JSON patch from {text}")));
+                    return Err(Error::invalid(format!(
+                        "unable to parse SM or JSON patch from {text}"
+                    )));
                 };
                 if d.str_at(&["kind"]).unwrap_or("").is_empty() {
                     return Err(Error::invalid("missing kind in strategic merge patch"));
                 }
                 if d.str_at(&["metadata", "name"]).unwrap_or("").is_empty() {
-                    return Err(Error::invalid("missing metadata.name in strategic merge patch"));
+                    return Err(Error::invalid(
+                        "missing metadata.name in strategic merge patch",
+                    ));
                 }
             }
             Ok(Patch::Strategic(docs))
@@ -71,7 +76,13 @@ pub fn parse_patch(text: &str) -> Result<Patch> {
 /// `ApplySmPatch`, with the merge keys `schema` gives: name, kind and
 /// namespace are kept unless the patch may change them. Returns false
 /// when the patch deleted the object.
-pub fn apply_smp_to(target: &mut Resource, patch: &Node, schema: &Schema, allow_name: bool, allow_kind: bool) -> Result<bool> {
+pub fn apply_smp_to(
+    target: &mut Resource,
+    patch: &Node,
+    schema: &Schema,
+    allow_name: bool,
+    allow_kind: bool,
+) -> Result<bool> {
     let name = target.name().to_string();
     let namespace = target.namespace().to_string();
     let kind = target.kind().to_string();
@@ -86,7 +97,11 @@ pub fn apply_smp_to(target: &mut Resource, patch: &Node, schema: &Schema, allow_
             None => m.remove("apiVersion"),
         };
     }
-    let merged = strategic_merge(Some(target.node.clone()), &p, schema.for_kind(target.api_version(), &kind))?;
+    let merged = strategic_merge(
+        Some(target.node.clone()),
+        &p,
+        schema.for_kind(target.api_version(), &kind),
+    )?;
     let Some(merged) = merged.filter(|n| !matches!(n, Node::Map(m) if m.is_empty())) else {
         return Ok(false);
     };
@@ -100,7 +115,9 @@ pub fn apply_smp_to(target: &mut Resource, patch: &Node, schema: &Schema, allow_
     if namespace.is_empty() {
         target.metadata_mut().remove("namespace");
     } else {
-        target.metadata_mut().insert("namespace", Node::str(namespace));
+        target
+            .metadata_mut()
+            .insert("namespace", Node::str(namespace));
     }
     Ok(true)
 }
@@ -112,7 +129,11 @@ fn target_by_own_id(resources: &[Resource], patch: &Node) -> Result<usize> {
     let name = patch.str_at(&["metadata", "name"]).unwrap_or("");
     let ns = patch.str_at(&["metadata", "namespace"]).unwrap_or("");
     let gvk = super::resource::Gvk::from_api_version(api, kind);
-    let want = super::resource::ResId { gvk, name: name.into(), namespace: ns.into() };
+    let want = super::resource::ResId {
+        gvk,
+        name: name.into(),
+        namespace: ns.into(),
+    };
     let eff = |id: &super::resource::ResId| {
         let mut id = id.clone();
         if !super::config::is_namespaced(&id.gvk) {
@@ -126,13 +147,23 @@ fn target_by_own_id(resources: &[Resource], patch: &Node) -> Result<usize> {
     let hits: Vec<usize> = resources
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.meta.previous_ids.iter().chain(std::iter::once(&r.id())).any(|id| eff(id) == want_eff))
+        .filter(|(_, r)| {
+            r.meta
+                .previous_ids
+                .iter()
+                .chain(std::iter::once(&r.id()))
+                .any(|id| eff(id) == want_eff)
+        })
         .map(|(i, _)| i)
         .collect();
     match hits.as_slice() {
         [i] => Ok(*i),
-        [] => Err(Error::invalid(format!("no matches for Id {want}; failed to find unique target for patch {want}"))),
-        _ => Err(Error::invalid(format!("multiple matches for Id {want}; failed to find unique target for patch {want}"))),
+        [] => Err(Error::invalid(format!(
+            "no matches for Id {want}; failed to find unique target for patch {want}"
+        ))),
+        _ => Err(Error::invalid(format!(
+            "multiple matches for Id {want}; failed to find unique target for patch {want}"
+        ))),
     }
 }
 
@@ -142,7 +173,14 @@ fn target_by_own_id(resources: &[Resource], patch: &Node) -> Result<usize> {
 /// when a document of a multi-document patch deletes an object and a later
 /// document of the same patch is applied; that is refused here as an
 /// error instead.
-fn apply_by_own_id(resources: &mut Vec<Resource>, docs: &[Node], schema: &Schema, allow_name: bool, allow_kind: bool, deletes_poison: bool) -> Result<()> {
+fn apply_by_own_id(
+    resources: &mut Vec<Resource>,
+    docs: &[Node],
+    schema: &Schema,
+    allow_name: bool,
+    allow_kind: bool,
+    deletes_poison: bool,
+) -> Result<()> {
     let mut deleted = false;
     for doc in docs {
         if deleted && deletes_poison {
@@ -160,7 +198,11 @@ fn apply_by_own_id(resources: &mut Vec<Resource>, docs: &[Node], schema: &Schema
 }
 
 /// `patchesStrategicMerge:` entries: inline patches or file paths.
-pub fn patches_strategic_merge(resources: &mut Vec<Resource>, entries: &[String], loader: &Loader<'_>) -> Result<()> {
+pub fn patches_strategic_merge(
+    resources: &mut Vec<Resource>,
+    entries: &[String],
+    loader: &Loader<'_>,
+) -> Result<()> {
     let mut all = Vec::new();
     for entry in entries {
         let inline = yaml::parse_stream(entry)
@@ -172,7 +214,11 @@ pub fn patches_strategic_merge(resources: &mut Vec<Resource>, entries: &[String]
         };
         match parse_patch(&text)? {
             Patch::Strategic(docs) => all.extend(docs),
-            Patch::Json(_) => return Err(Error::invalid(format!("'{entry}' is a JSON patch, not a strategic merge patch"))),
+            Patch::Json(_) => {
+                return Err(Error::invalid(format!(
+                    "'{entry}' is a JSON patch, not a strategic merge patch"
+                )))
+            }
         }
     }
     let schema = loader.openapi().schema();
@@ -180,7 +226,11 @@ pub fn patches_strategic_merge(resources: &mut Vec<Resource>, entries: &[String]
 }
 
 /// One entry of `patches:`.
-pub fn patches_entry(resources: &mut Vec<Resource>, entry: &Node, loader: &Loader<'_>) -> Result<()> {
+pub fn patches_entry(
+    resources: &mut Vec<Resource>,
+    entry: &Node,
+    loader: &Loader<'_>,
+) -> Result<()> {
     let Node::Map(m) = entry else {
         return Err(Error::invalid("a patches entry must be a mapping"));
     };
@@ -205,18 +255,35 @@ pub fn patches_entry(resources: &mut Vec<Resource>, entry: &Node, loader: &Loade
                     }
                 }
             }
-            other => return Err(Error::invalid(format!("json: unknown field \"{other}\" in patches entry"))),
+            other => {
+                return Err(Error::invalid(format!(
+                    "json: unknown field \"{other}\" in patches entry"
+                )))
+            }
         }
     }
     let inline = inline.trim().to_string();
     let text = match (path.is_empty(), inline.is_empty()) {
         (true, true) => return Err(Error::invalid("must specify one of patch and path")),
-        (false, false) => return Err(Error::invalid("patch and path can't be set at the same time")),
-        (false, true) => loader.read_text(&path).map_err(|e| e.context(format!("failed to get the patch file from path({path})")))?,
+        (false, false) => {
+            return Err(Error::invalid(
+                "patch and path can't be set at the same time",
+            ))
+        }
+        (false, true) => loader
+            .read_text(&path)
+            .map_err(|e| e.context(format!("failed to get the patch file from path({path})")))?,
         (true, false) => inline,
     };
     match (parse_patch(&text)?, target) {
-        (Patch::Strategic(docs), None) => apply_by_own_id(resources, &docs, &loader.openapi().schema(), allow_name, allow_kind, true),
+        (Patch::Strategic(docs), None) => apply_by_own_id(
+            resources,
+            &docs,
+            &loader.openapi().schema(),
+            allow_name,
+            allow_kind,
+            true,
+        ),
         (Patch::Strategic(docs), Some(sel)) => {
             let schema = loader.openapi().schema();
             let schema: &Schema = &schema;
@@ -227,20 +294,25 @@ pub fn patches_entry(resources: &mut Vec<Resource>, entry: &Node, loader: &Loade
                 // Every object stays in the list when a patch fails, so
                 // the caller can still see them (to keep Secret values
                 // out of the message).
-                let chunks = parallel::chunks_mut(resources, loader.threads(), parallel::MIN_OBJECTS_PER_SPLIT, |_, chunk| {
-                    let mut keep = Vec::with_capacity(chunk.len());
-                    for r in chunk.iter_mut() {
-                        if sel.matches(r) {
-                            match apply_smp_to(r, doc, schema, allow_name, allow_kind) {
-                                Ok(kept) => keep.push(kept),
-                                Err(e) => return (keep, Some(e)),
+                let chunks = parallel::chunks_mut(
+                    resources,
+                    loader.threads(),
+                    parallel::MIN_OBJECTS_PER_SPLIT,
+                    |_, chunk| {
+                        let mut keep = Vec::with_capacity(chunk.len());
+                        for r in chunk.iter_mut() {
+                            if sel.matches(r) {
+                                match apply_smp_to(r, doc, schema, allow_name, allow_kind) {
+                                    Ok(kept) => keep.push(kept),
+                                    Err(e) => return (keep, Some(e)),
+                                }
+                            } else {
+                                keep.push(true);
                             }
-                        } else {
-                            keep.push(true);
                         }
-                    }
-                    (keep, None)
-                });
+                        (keep, None)
+                    },
+                );
                 let mut keep = Vec::with_capacity(resources.len());
                 let mut failure = None;
                 for (flags, error) in chunks {
@@ -262,13 +334,21 @@ pub fn patches_entry(resources: &mut Vec<Resource>, entry: &Node, loader: &Loade
             }
             Ok(())
         }
-        (Patch::Json(_), None) => Err(Error::invalid(format!("must specify a target for JSON patch {text}"))),
-        (Patch::Json(ops), Some(sel)) => json_patch_all(resources, &sel, &ops, true, loader.threads()),
+        (Patch::Json(_), None) => Err(Error::invalid(format!(
+            "must specify a target for JSON patch {text}"
+        ))),
+        (Patch::Json(ops), Some(sel)) => {
+            json_patch_all(resources, &sel, &ops, true, loader.threads())
+        }
     }
 }
 
 /// One entry of `patchesJson6902:`.
-pub fn patches_json6902_entry(resources: &mut [Resource], entry: &Node, loader: &Loader<'_>) -> Result<()> {
+pub fn patches_json6902_entry(
+    resources: &mut [Resource],
+    entry: &Node,
+    loader: &Loader<'_>,
+) -> Result<()> {
     let Node::Map(m) = entry else {
         return Err(Error::invalid("a patchesJson6902 entry must be a mapping"));
     };
@@ -276,14 +356,23 @@ pub fn patches_json6902_entry(resources: &mut [Resource], entry: &Node, loader: 
         return Err(Error::invalid("must specify a target for patch"));
     };
     let sel = Selector::from_node(target)?;
-    let text = match (m.get("path").and_then(Node::scalar_text), m.get("patch").and_then(Node::scalar_text)) {
+    let text = match (
+        m.get("path").and_then(Node::scalar_text),
+        m.get("patch").and_then(Node::scalar_text),
+    ) {
         (Some(p), None) if !p.is_empty() => loader.read_text(&p)?,
         (None, Some(t)) if !t.trim().is_empty() => t,
-        (Some(_), Some(_)) => return Err(Error::invalid("patch and path can't be set at the same time")),
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                "patch and path can't be set at the same time",
+            ))
+        }
         _ => return Err(Error::invalid("must specify one of patch and path")),
     };
     let Patch::Json(ops) = parse_patch(&text)? else {
-        return Err(Error::invalid("patchesJson6902 expects a list of JSON patch operations"));
+        return Err(Error::invalid(
+            "patchesJson6902 expects a list of JSON patch operations",
+        ));
     };
     json_patch_all(resources, &sel, &ops, false, loader.threads())
 }
@@ -292,14 +381,25 @@ pub fn patches_json6902_entry(resources: &mut [Resource], entry: &Node, loader: 
 /// cores when there are many (each object is patched on its own).
 /// `remember` records each patched object's identity first, for name
 /// references to follow a renamed object.
-fn json_patch_all(resources: &mut [Resource], sel: &Selector, ops: &Node, remember: bool, threads: usize) -> Result<()> {
-    parallel::try_chunks_mut(resources, threads, parallel::MIN_OBJECTS_PER_SPLIT, |_, chunk| {
-        for r in chunk.iter_mut().filter(|r| sel.matches(r)) {
-            if remember {
-                r.remember_id();
+fn json_patch_all(
+    resources: &mut [Resource],
+    sel: &Selector,
+    ops: &Node,
+    remember: bool,
+    threads: usize,
+) -> Result<()> {
+    parallel::try_chunks_mut(
+        resources,
+        threads,
+        parallel::MIN_OBJECTS_PER_SPLIT,
+        |_, chunk| {
+            for r in chunk.iter_mut().filter(|r| sel.matches(r)) {
+                if remember {
+                    r.remember_id();
+                }
+                apply_json6902(&mut r.node, ops)?;
             }
-            apply_json6902(&mut r.node, ops)?;
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
 }

@@ -58,16 +58,29 @@ pub struct FieldInfo<'s> {
 
 impl<'s> FieldInfo<'s> {
     fn unknown(schema: &'s Schema) -> FieldInfo<'s> {
-        FieldInfo { child: SchemaRef { schema, at: At::Unknown }, strategy: "", keys: Cow::Borrowed(&[]) }
+        FieldInfo {
+            child: SchemaRef {
+                schema,
+                at: At::Unknown,
+            },
+            strategy: "",
+            keys: Cow::Borrowed(&[]),
+        }
     }
 }
 
-type BuiltinIndex = (HashMap<(u16, &'static str), (i32, &'static str, &'static [&'static str])>, HashMap<(&'static str, &'static str), u16>);
+type BuiltinIndex = (
+    HashMap<(u16, &'static str), (i32, &'static str, &'static [&'static str])>,
+    HashMap<(&'static str, &'static str), u16>,
+);
 
 fn builtin_index() -> &'static BuiltinIndex {
     static INDEX: OnceLock<BuiltinIndex> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let fields = FIELDS.iter().map(|&(def, field, child, strategy, keys)| ((def, field), (child, strategy, keys))).collect();
+        let fields = FIELDS
+            .iter()
+            .map(|&(def, field, child, strategy, keys)| ((def, field), (child, strategy, keys)))
+            .collect();
         let kinds = RESOURCES.iter().map(|&(av, k, d)| ((av, k), d)).collect();
         (fields, kinds)
     })
@@ -75,7 +88,10 @@ fn builtin_index() -> &'static BuiltinIndex {
 
 /// The embedded definition of that name, if the table keeps it.
 fn builtin_definition(name: &str) -> Option<u16> {
-    DEFINITIONS.binary_search(&name).ok().and_then(|i| u16::try_from(i).ok())
+    DEFINITIONS
+        .binary_search(&name)
+        .ok()
+        .and_then(|i| u16::try_from(i).ok())
 }
 
 impl Schema {
@@ -91,13 +107,17 @@ impl Schema {
     pub fn for_kind(&self, api_version: &str, kind: &str) -> SchemaRef<'_> {
         let custom = match self {
             Schema::Builtin => None,
-            Schema::Custom(c) | Schema::Layered(c) => c.kinds.get(&(api_version.to_string(), kind.to_string())).copied(),
+            Schema::Custom(c) | Schema::Layered(c) => c
+                .kinds
+                .get(&(api_version.to_string(), kind.to_string()))
+                .copied(),
         };
         let at = match (custom, self) {
             (Some(node), _) => At::Custom(node),
-            (None, Schema::Builtin | Schema::Layered(_)) => {
-                builtin_index().1.get(&(api_version, kind)).map_or(At::Unknown, |&d| At::Builtin(d))
-            }
+            (None, Schema::Builtin | Schema::Layered(_)) => builtin_index()
+                .1
+                .get(&(api_version, kind))
+                .map_or(At::Unknown, |&d| At::Builtin(d)),
             (None, Schema::Custom(_)) => At::Unknown,
         };
         SchemaRef { schema: self, at }
@@ -114,11 +134,15 @@ impl Schema {
     /// the custom file lacks is looked up in the embedded definitions
     /// when those are indexed too.
     fn resolve_custom(&self, mut node: u32) -> At {
-        let Some(c) = self.custom() else { return At::Unknown };
+        let Some(c) = self.custom() else {
+            return At::Unknown;
+        };
         // kustomize follows references without a bound; a cycle of
         // references describes nothing, so give up after a while.
         for _ in 0..64 {
-            let Some(n) = c.nodes.get(node as usize) else { return At::Unknown };
+            let Some(n) = c.nodes.get(node as usize) else {
+                return At::Unknown;
+            };
             match &n.reference {
                 None => return At::Custom(node),
                 Some(Reference::Unresolvable) => return At::Unknown,
@@ -126,7 +150,9 @@ impl Schema {
                     Some(next) => node = next,
                     None => {
                         let builtin = match (self, tokens.as_slice()) {
-                            (Schema::Layered(_), [defs, name]) if defs == "definitions" => builtin_definition(name),
+                            (Schema::Layered(_), [defs, name]) if defs == "definitions" => {
+                                builtin_definition(name)
+                            }
                             _ => None,
                         };
                         return builtin.map_or(At::Unknown, At::Builtin);
@@ -154,7 +180,10 @@ impl Schema {
 impl<'s> SchemaRef<'s> {
     /// A position about which nothing is known.
     pub fn unknown() -> SchemaRef<'static> {
-        SchemaRef { schema: Schema::builtin(), at: At::Unknown }
+        SchemaRef {
+            schema: Schema::builtin(),
+            at: At::Unknown,
+        }
     }
 
     /// Facts about a field of this schema object.
@@ -165,19 +194,30 @@ impl<'s> SchemaRef<'s> {
             At::Builtin(def) => match builtin_index().0.get(&(def, name)) {
                 None => FieldInfo::unknown(schema),
                 Some(&(child, strategy, keys)) => {
-                    let child = u16::try_from(child).map_or(At::Unknown, |c| schema.builtin_child(c));
-                    FieldInfo { child: SchemaRef { schema, at: child }, strategy, keys: Cow::Borrowed(keys) }
+                    let child =
+                        u16::try_from(child).map_or(At::Unknown, |c| schema.builtin_child(c));
+                    FieldInfo {
+                        child: SchemaRef { schema, at: child },
+                        strategy,
+                        keys: Cow::Borrowed(keys),
+                    }
                 }
             },
             At::Custom(node) => {
-                let Some(c) = schema.custom() else { return FieldInfo::unknown(schema) };
-                let Some(n) = c.nodes.get(node as usize) else { return FieldInfo::unknown(schema) };
+                let Some(c) = schema.custom() else {
+                    return FieldInfo::unknown(schema);
+                };
+                let Some(n) = c.nodes.get(node as usize) else {
+                    return FieldInfo::unknown(schema);
+                };
                 let Some(&prop) = n.properties.get(name).or(n.additional.as_ref()) else {
                     return FieldInfo::unknown(schema);
                 };
                 match schema.resolve_custom(prop) {
                     At::Custom(value) => {
-                        let Some(v) = c.nodes.get(value as usize) else { return FieldInfo::unknown(schema) };
+                        let Some(v) = c.nodes.get(value as usize) else {
+                            return FieldInfo::unknown(schema);
+                        };
                         let child = match (v.array, v.items) {
                             (true, Some(items)) => schema.resolve_custom(items),
                             (true, None) => At::Unknown,
@@ -191,7 +231,11 @@ impl<'s> SchemaRef<'s> {
                     }
                     // An embedded definition is an object schema: it has
                     // no patch strategy of its own.
-                    other => FieldInfo { child: SchemaRef { schema, at: other }, strategy: "", keys: Cow::Borrowed(&[]) },
+                    other => FieldInfo {
+                        child: SchemaRef { schema, at: other },
+                        strategy: "",
+                        keys: Cow::Borrowed(&[]),
+                    },
                 }
             }
         }
@@ -247,20 +291,31 @@ impl CustomSchema {
     /// Reads a custom schema document (JSON, or YAML of the same shape).
     pub fn from_node(doc: &Node) -> Result<CustomSchema> {
         let Node::Map(top) = doc else {
-            return Err(Error::invalid("invalid schema file: the document is not a mapping"));
+            return Err(Error::invalid(
+                "invalid schema file: the document is not a mapping",
+            ));
         };
         let mut schema = CustomSchema::default();
         let defs = match top.get("definitions") {
             None | Some(Node::Null) => return Ok(schema),
             Some(Node::Map(defs)) => defs,
-            Some(_) => return Err(Error::invalid("invalid schema file: `definitions` is not a mapping")),
+            Some(_) => {
+                return Err(Error::invalid(
+                    "invalid schema file: `definitions` is not a mapping",
+                ))
+            }
         };
         for (name, def) in defs.iter() {
             let id = schema.add(def, 0);
             schema.definitions.insert(name.to_string(), id);
-            let Some(Node::Seq(gvks)) = def.get("x-kubernetes-group-version-kind") else { continue };
+            let Some(Node::Seq(gvks)) = def.get("x-kubernetes-group-version-kind") else {
+                continue;
+            };
             for gvk in gvks {
-                let (Some(version), Some(kind)) = (gvk.get("version").and_then(Node::as_str), gvk.get("kind").and_then(Node::as_str)) else {
+                let (Some(version), Some(kind)) = (
+                    gvk.get("version").and_then(Node::as_str),
+                    gvk.get("kind").and_then(Node::as_str),
+                ) else {
                     continue;
                 };
                 let api_version = match gvk.get("group").and_then(Node::as_str) {
@@ -282,7 +337,9 @@ impl CustomSchema {
             return id;
         }
         let mut n = SchemaNode {
-            reference: m.get("$ref").map(|r| parse_reference(r.as_str().unwrap_or(""))),
+            reference: m
+                .get("$ref")
+                .map(|r| parse_reference(r.as_str().unwrap_or(""))),
             array: match m.get("type") {
                 Some(Node::Str(t)) => t == "array",
                 Some(Node::Seq(ts)) => matches!(ts.as_slice(), [Node::Str(t)] if t == "array"),
@@ -311,7 +368,9 @@ impl CustomSchema {
 
     /// The node a pointer names, if the document has it.
     fn follow(&self, tokens: &[String]) -> Option<u32> {
-        let [first, name, rest @ ..] = tokens else { return None };
+        let [first, name, rest @ ..] = tokens else {
+            return None;
+        };
         if first != "definitions" {
             return None;
         }
@@ -333,9 +392,18 @@ impl CustomSchema {
 /// A `$ref` value. Like kustomize, only its fragment counts: it is a
 /// pointer into this document whatever document the reference names.
 fn parse_reference(r: &str) -> Reference {
-    let Some((_, pointer)) = r.split_once('#') else { return Reference::Unresolvable };
-    let Some(pointer) = pointer.strip_prefix('/') else { return Reference::Unresolvable };
-    Reference::Pointer(pointer.split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect())
+    let Some((_, pointer)) = r.split_once('#') else {
+        return Reference::Unresolvable;
+    };
+    let Some(pointer) = pointer.strip_prefix('/') else {
+        return Reference::Unresolvable;
+    };
+    Reference::Pointer(
+        pointer
+            .split('/')
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .collect(),
+    )
 }
 
 /// kyaml's reading of the patch extensions: no strategy, no keys; else
@@ -344,8 +412,15 @@ fn strategy_and_keys(m: &Mapping) -> (Option<String>, Vec<String>) {
     let Some(strategy) = m.get("x-kubernetes-patch-strategy").and_then(Node::as_str) else {
         return (None, Vec::new());
     };
-    let keys = match (m.get("x-kubernetes-list-map-keys"), m.get("x-kubernetes-patch-merge-key").and_then(Node::as_str)) {
-        (Some(Node::Seq(ks)), _) => ks.iter().filter_map(Node::as_str).map(str::to_string).collect(),
+    let keys = match (
+        m.get("x-kubernetes-list-map-keys"),
+        m.get("x-kubernetes-patch-merge-key").and_then(Node::as_str),
+    ) {
+        (Some(Node::Seq(ks)), _) => ks
+            .iter()
+            .filter_map(Node::as_str)
+            .map(str::to_string)
+            .collect(),
         (_, Some(k)) => vec![k.to_string()],
         _ => Vec::new(),
     };
@@ -397,7 +472,15 @@ mod tests {
         // List elements, map values and pointers below a definition.
         let list = items.child.field("list");
         assert_eq!((list.strategy, list.keys.is_empty()), ("merge", true));
-        assert_eq!(spec.field("byName").child.field("anything").child.field("list").strategy, "merge");
+        assert_eq!(
+            spec.field("byName")
+                .child
+                .field("anything")
+                .child
+                .field("list")
+                .strategy,
+            "merge"
+        );
         assert_eq!(items.child.field("sub").strategy, "merge");
         // A reference the file cannot resolve describes nothing.
         assert!(!spec.field("pod").child.is_known());
@@ -406,12 +489,31 @@ mod tests {
     #[test]
     fn layered_schemas_fall_back_to_the_builtin_definitions() {
         let schema = Schema::Layered(custom(DOC));
-        let pod = schema.for_kind("example.com/v1", "Thing").field("spec").child.field("pod").child;
+        let pod = schema
+            .for_kind("example.com/v1", "Thing")
+            .field("spec")
+            .child
+            .field("pod")
+            .child;
         let containers = pod.field("containers");
-        assert_eq!((containers.strategy, &*containers.keys), ("merge", &["name"][..]));
+        assert_eq!(
+            (containers.strategy, &*containers.keys),
+            ("merge", &["name"][..])
+        );
         // Builtin kinds stay known.
         let deployment = schema.for_kind("apps/v1", "Deployment");
-        assert_eq!(deployment.field("spec").child.field("template").child.field("spec").child.field("volumes").strategy, "merge,retainKeys");
+        assert_eq!(
+            deployment
+                .field("spec")
+                .child
+                .field("template")
+                .child
+                .field("spec")
+                .child
+                .field("volumes")
+                .strategy,
+            "merge,retainKeys"
+        );
     }
 
     #[test]
@@ -419,10 +521,25 @@ mod tests {
         let doc = r##"{"definitions": {"io.k8s.api.core.v1.Container": {"properties": {
             "env": {"type": "array", "items": {"type": "object"}}}}}}"##;
         let schema = Schema::Layered(custom(doc));
-        let container = schema.for_kind("v1", "Pod").field("spec").child.field("containers").child;
+        let container = schema
+            .for_kind("v1", "Pod")
+            .field("spec")
+            .child
+            .field("containers")
+            .child;
         assert!(container.is_known());
         assert_eq!(container.field("env").strategy, "");
-        assert_eq!(Schema::Builtin.for_kind("v1", "Pod").field("spec").child.field("containers").child.field("env").strategy, "merge");
+        assert_eq!(
+            Schema::Builtin
+                .for_kind("v1", "Pod")
+                .field("spec")
+                .child
+                .field("containers")
+                .child
+                .field("env")
+                .strategy,
+            "merge"
+        );
     }
 
     #[test]

@@ -8,7 +8,11 @@ const DIRECTIVE: &str = "$patch";
 
 /// Merges `patch` into `dest` (absent when the field does not exist yet).
 /// `None` means the result is deleted.
-pub fn strategic_merge(dest: Option<Node>, patch: &Node, schema: SchemaRef<'_>) -> Result<Option<Node>> {
+pub fn strategic_merge(
+    dest: Option<Node>,
+    patch: &Node,
+    schema: SchemaRef<'_>,
+) -> Result<Option<Node>> {
     let dest = dest.filter(|d| !d.is_null());
     match patch {
         Node::Map(pm) => merge_map(dest, pm, schema),
@@ -40,11 +44,22 @@ fn kind_mismatch(dest: &Node, patch: &Node) -> Error {
 }
 
 fn merge_map(dest: Option<Node>, pm: &Mapping, schema: SchemaRef<'_>) -> Result<Option<Node>> {
-    if let Some(d @ (Node::Seq(_) | Node::Str(_) | Node::Int(_) | Node::Uint(_) | Node::Float(_) | Node::Bool(_))) = &dest {
+    if let Some(
+        d @ (Node::Seq(_)
+        | Node::Str(_)
+        | Node::Int(_)
+        | Node::Uint(_)
+        | Node::Float(_)
+        | Node::Bool(_)),
+    ) = &dest
+    {
         return Err(kind_mismatch(d, &Node::Map(pm.clone())));
     }
     let mut patch = pm.clone();
-    match patch.get(DIRECTIVE).map(|d| d.scalar_text().unwrap_or_default()) {
+    match patch
+        .get(DIRECTIVE)
+        .map(|d| d.scalar_text().unwrap_or_default())
+    {
         None => {}
         Some(d) if d == "delete" => return Ok(None),
         Some(d) if d == "replace" => {
@@ -103,7 +118,12 @@ fn list_directive(items: &[Node]) -> Result<(Option<String>, Vec<Node>)> {
     Ok((directive, rest))
 }
 
-fn merge_list(dest: Option<Node>, items: &[Node], elem_schema: SchemaRef<'_>, info: Option<&FieldInfo<'_>>) -> Result<Option<Node>> {
+fn merge_list(
+    dest: Option<Node>,
+    items: &[Node],
+    elem_schema: SchemaRef<'_>,
+    info: Option<&FieldInfo<'_>>,
+) -> Result<Option<Node>> {
     let (directive, patch) = list_directive(items)?;
     match directive.as_deref() {
         Some("delete") => return Ok(None),
@@ -131,7 +151,9 @@ fn merge_primitive(dest: Vec<Node>, patch: Vec<Node>) -> Vec<Node> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for item in patch.into_iter().chain(dest) {
-        let key = item.scalar_text().unwrap_or_else(|| crate::kustomize::yaml::json::to_json(&item));
+        let key = item
+            .scalar_text()
+            .unwrap_or_else(|| crate::kustomize::yaml::json::to_json(&item));
         if seen.insert(key) {
             out.push(item);
         }
@@ -147,10 +169,17 @@ fn key_values(item: &Node, keys: &[&str]) -> Vec<String> {
 
 /// The keys whose values are set (all keys when none is).
 fn valid(keys: &[&str], values: &[String]) -> Vec<(String, String)> {
-    let set: Vec<(String, String)> =
-        keys.iter().zip(values).filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let set: Vec<(String, String)> = keys
+        .iter()
+        .zip(values)
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
     if set.is_empty() {
-        keys.iter().zip(values).map(|(k, v)| (k.to_string(), v.clone())).collect()
+        keys.iter()
+            .zip(values)
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     } else {
         set
     }
@@ -158,12 +187,19 @@ fn valid(keys: &[&str], values: &[String]) -> Vec<(String, String)> {
 
 fn matches(item: &Node, kv: &[(String, String)]) -> bool {
     item.as_map().is_some()
-        && kv.iter().all(|(k, v)| item.get(k).and_then(Node::scalar_text).unwrap_or_default() == *v)
+        && kv
+            .iter()
+            .all(|(k, v)| item.get(k).and_then(Node::scalar_text).unwrap_or_default() == *v)
 }
 
 /// A list merged element by element on `keys`: elements named in the
 /// patch come first, in patch order, then the target's other elements.
-fn merge_keyed(mut dest: Vec<Node>, patch: Vec<Node>, keys: &[&str], elem_schema: SchemaRef<'_>) -> Result<Vec<Node>> {
+fn merge_keyed(
+    mut dest: Vec<Node>,
+    patch: Vec<Node>,
+    keys: &[&str],
+    elem_schema: SchemaRef<'_>,
+) -> Result<Vec<Node>> {
     let mut order: Vec<Vec<String>> = Vec::new();
     for item in patch.iter().chain(dest.iter()) {
         let v = key_values(item, keys);
@@ -214,7 +250,13 @@ mod tests {
 
     fn merge(dest: &str, patch: &str) -> Node {
         let schema = crate::kustomize::patch::Schema::builtin().for_kind("apps/v1", "Deployment");
-        strategic_merge(Some(parse_one(dest).unwrap()), &parse_one(patch).unwrap(), schema).unwrap().unwrap()
+        strategic_merge(
+            Some(parse_one(dest).unwrap()),
+            &parse_one(patch).unwrap(),
+            schema,
+        )
+        .unwrap()
+        .unwrap()
     }
 
     /// Expected orders from `kubectl kustomize` with the same patch.
@@ -240,30 +282,57 @@ mod tests {
             "metadata: {finalizers: [a, b], labels: {x: '1', y: '2'}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: one\n        env: [{name: A, value: '1'}, {name: B, value: '2'}]\n",
             "metadata: {finalizers: [c], labels: {x: null}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: one\n        env:\n        - {name: A, $patch: delete}\n        - {name: C, value: '3'}\n",
         );
-        assert_eq!(out.get_path(&["metadata", "finalizers"]), Some(&parse_one("[c, a, b]").unwrap()));
-        assert_eq!(out.get_path(&["metadata", "labels"]), Some(&parse_one("{y: '2'}").unwrap()));
-        let env = out.get_path(&["spec", "template", "spec", "containers"]).and_then(Node::as_seq).unwrap()[0].get("env").cloned();
-        assert_eq!(env, Some(parse_one("[{name: C, value: '3'}, {name: B, value: '2'}]").unwrap()));
+        assert_eq!(
+            out.get_path(&["metadata", "finalizers"]),
+            Some(&parse_one("[c, a, b]").unwrap())
+        );
+        assert_eq!(
+            out.get_path(&["metadata", "labels"]),
+            Some(&parse_one("{y: '2'}").unwrap())
+        );
+        let env = out
+            .get_path(&["spec", "template", "spec", "containers"])
+            .and_then(Node::as_seq)
+            .unwrap()[0]
+            .get("env")
+            .cloned();
+        assert_eq!(
+            env,
+            Some(parse_one("[{name: C, value: '3'}, {name: B, value: '2'}]").unwrap())
+        );
     }
 
     #[test]
     fn lists_without_a_merge_strategy_are_replaced() {
-        let out = merge("spec: {template: {spec: {containers: [{name: a, args: [x, y]}]}}}", "spec: {template: {spec: {containers: [{name: a, args: [z]}]}}}");
-        let c = &out.get_path(&["spec", "template", "spec", "containers"]).and_then(Node::as_seq).unwrap()[0];
+        let out = merge(
+            "spec: {template: {spec: {containers: [{name: a, args: [x, y]}]}}}",
+            "spec: {template: {spec: {containers: [{name: a, args: [z]}]}}}",
+        );
+        let c = &out
+            .get_path(&["spec", "template", "spec", "containers"])
+            .and_then(Node::as_seq)
+            .unwrap()[0];
         assert_eq!(c.get("args"), Some(&parse_one("[z]").unwrap()));
     }
 
     #[test]
     fn replace_directive_in_a_list() {
         let out = merge("spec: {template: {spec: {containers: [{name: a, env: [{name: A}]}]}}}", "spec: {template: {spec: {containers: [{name: a, env: [{$patch: replace}, {name: Z}]}]}}}");
-        let c = &out.get_path(&["spec", "template", "spec", "containers"]).and_then(Node::as_seq).unwrap()[0];
+        let c = &out
+            .get_path(&["spec", "template", "spec", "containers"])
+            .and_then(Node::as_seq)
+            .unwrap()[0];
         assert_eq!(c.get("env"), Some(&parse_one("[{name: Z}]").unwrap()));
     }
 
     #[test]
     fn map_into_list_is_an_error() {
         let schema = SchemaRef::unknown();
-        let r = strategic_merge(Some(parse_one("items: [a]").unwrap()), &parse_one("items: {$patch: delete}").unwrap(), schema);
+        let r = strategic_merge(
+            Some(parse_one("items: [a]").unwrap()),
+            &parse_one("items: {$patch: delete}").unwrap(),
+            schema,
+        );
         assert!(r.is_err());
     }
 }

@@ -43,7 +43,12 @@ impl LabelSelector {
 
     /// Whether the key/value pairs satisfy every requirement.
     pub fn matches(&self, pairs: &[(String, String)]) -> bool {
-        let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        let get = |k: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
         self.reqs.iter().all(|(k, op)| match op {
             Op::Exists => get(k).is_some(),
             Op::NotExists => get(k).is_none(),
@@ -56,7 +61,9 @@ impl LabelSelector {
 }
 
 fn bad(text: &str, what: &str) -> Error {
-    Error::invalid(format!("unable to parse requirement: invalid selector {text:?}: {what}"))
+    Error::invalid(format!(
+        "unable to parse requirement: invalid selector {text:?}: {what}"
+    ))
 }
 
 /// Splits at commas outside parentheses.
@@ -90,7 +97,11 @@ fn parse_req(part: &str) -> Option<(String, Op)> {
             if !valid_key(k) || v.contains(['=', '!', '(', ')', ' ']) {
                 return None;
             }
-            let op = if neg { Op::NotEq(v.to_string()) } else { Op::Eq(v.to_string()) };
+            let op = if neg {
+                Op::NotEq(v.to_string())
+            } else {
+                Op::Eq(v.to_string())
+            };
             return Some((k.to_string(), op));
         }
     }
@@ -124,7 +135,9 @@ mod tests {
     use super::*;
 
     fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
@@ -146,7 +159,11 @@ mod tests {
             ("app=web,tier=back", false),
             ("", true),
         ] {
-            assert_eq!(LabelSelector::parse(sel).unwrap().matches(&l), want, "{sel}");
+            assert_eq!(
+                LabelSelector::parse(sel).unwrap().matches(&l),
+                want,
+                "{sel}"
+            );
         }
         assert!(LabelSelector::parse("a in b").is_err());
         assert!(LabelSelector::parse("a=b=c").is_err());

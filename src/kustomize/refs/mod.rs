@@ -13,6 +13,9 @@ pub mod replacements;
 pub mod selector;
 pub mod vars;
 
-pub use replacements::{apply_replacements, parse_replacements, replacements_from_config, FieldOptions, Replacement, Source, TargetSpec};
+pub use replacements::{
+    apply_replacements, parse_replacements, replacements_from_config, FieldOptions, Replacement,
+    Source, TargetSpec,
+};
 pub use selector::IdSelector;
 pub use vars::{parse_vars, resolve_vars, Var, VarSet};

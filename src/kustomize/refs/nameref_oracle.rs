@@ -15,7 +15,8 @@ mod tests {
     fn norm(n: &Node) -> Node {
         match n {
             Node::Map(m) => {
-                let mut entries: Vec<(String, Node)> = m.iter().map(|(k, v)| (k.to_string(), norm(v))).collect();
+                let mut entries: Vec<(String, Node)> =
+                    m.iter().map(|(k, v)| (k.to_string(), norm(v))).collect();
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
                 Node::Map(entries.into_iter().collect::<Mapping>())
             }
@@ -32,7 +33,11 @@ mod tests {
 
     fn build(input: &str, namespace: Option<&str>, prefix: &str) -> Vec<Node> {
         let tc = TransformerConfig::default();
-        let mut rs: Vec<Resource> = parse_stream(input).unwrap().into_iter().map(Resource::new).collect();
+        let mut rs: Vec<Resource> = parse_stream(input)
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect();
         if let Some(ns) = namespace {
             set_namespace(&mut rs, ns, &tc.namespace, NamespaceOptions::default()).unwrap();
         }

@@ -28,7 +28,11 @@ use crate::kustomize::yaml::{parse::resolve_plain, Mapping, Node};
 pub fn split_field_path(path: &str) -> Vec<String> {
     let mut pieces: Vec<String> = Vec::new();
     let raw: Vec<&str> = path.split('.').collect();
-    let raw = if raw.len() > 1 && raw[0].is_empty() { &raw[1..] } else { &raw[..] };
+    let raw = if raw.len() > 1 && raw[0].is_empty() {
+        &raw[1..]
+    } else {
+        &raw[..]
+    };
     for piece in raw {
         match pieces.last_mut() {
             Some(last) if last.ends_with('\\') => {
@@ -77,7 +81,9 @@ fn split_matcher(p: &str) -> Result<(String, String)> {
     let inner = inner.strip_prefix('[').unwrap_or(inner);
     match inner.split_once('=') {
         Some((f, v)) => Ok((f.to_string(), v.to_string())),
-        None => Err(Error::invalid("list path element must contain fieldName=fieldValue for element to match")),
+        None => Err(Error::invalid(
+            "list path element must contain fieldName=fieldValue for element to match",
+        )),
     }
 }
 
@@ -111,7 +117,9 @@ pub fn lookup<'a>(node: &'a Node, parts: &[String]) -> Result<Option<&'a Node>> 
     for part in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
         let next = if let Some(i) = go_atoi(part) {
             if i < 0 {
-                return Err(Error::invalid(format!("array index {i} cannot be negative")));
+                return Err(Error::invalid(format!(
+                    "array index {i} cannot be negative"
+                )));
             }
             match cur {
                 Node::Null => None,
@@ -251,7 +259,11 @@ fn visit(
         // kustomize "creates" below a null by adding children to the null
         // node, which its output never shows: the field counts as found
         // and the document is unchanged. Walk a detached copy to match.
-        let mut phantom = if index_number(part).is_some() || is_list_index(part) { Node::Seq(Vec::new()) } else { Node::map() };
+        let mut phantom = if index_number(part).is_some() || is_list_index(part) {
+            Node::Seq(Vec::new())
+        } else {
+            Node::map()
+        };
         return visit(&mut phantom, parts, create, created, f);
     }
     let next = rest.first().map(String::as_str);
@@ -266,13 +278,23 @@ fn visit(
             }
         }
         if items.len() < idx + 1 {
-            return Err(Error::invalid(format!("index {idx} specified but only {} elements found", items.len())));
+            return Err(Error::invalid(format!(
+                "index {idx} specified but only {} elements found",
+                items.len()
+            )));
         }
-        return visit(&mut items[idx], rest, create, appended && rest.is_empty(), f);
+        return visit(
+            &mut items[idx],
+            rest,
+            create,
+            appended && rest.is_empty(),
+            f,
+        );
     }
     if is_list_index(part) {
         let (field, pattern) = split_matcher(part)?;
-        let re = regex::Regex::new(&pattern).map_err(|e| Error::invalid(format!("error parsing regexp: {}", go_regex_error(&e))))?;
+        let re = regex::Regex::new(&pattern)
+            .map_err(|e| Error::invalid(format!("error parsing regexp: {}", go_regex_error(&e))))?;
         let matches = |item: &Node| -> bool {
             if field.is_empty() {
                 re.is_match(&matcher_text(item))
@@ -354,7 +376,11 @@ fn visit(
 
 /// The sequence at `node`. A null reads as an empty sequence (`scratch`,
 /// left untouched when not creating) and becomes one when creating.
-fn seq_for<'a>(node: &'a mut Node, creating: bool, scratch: &'a mut Vec<Node>) -> Result<&'a mut Vec<Node>> {
+fn seq_for<'a>(
+    node: &'a mut Node,
+    creating: bool,
+    scratch: &'a mut Vec<Node>,
+) -> Result<&'a mut Vec<Node>> {
     if node.is_null() {
         if !creating {
             return Ok(scratch);
@@ -369,7 +395,12 @@ fn seq_for<'a>(node: &'a mut Node, creating: bool, scratch: &'a mut Vec<Node>) -
 
 /// The body of a regex error in Go's words where they are simple.
 fn go_regex_error(e: &regex::Error) -> String {
-    e.to_string().lines().last().unwrap_or_default().trim().to_string()
+    e.to_string()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -388,10 +419,19 @@ mod tests {
     #[test]
     fn splits_paths() {
         assert_eq!(p("spec.template.spec"), vec!["spec", "template", "spec"]);
-        assert_eq!(p("spec.containers.[name=a.b.c].image"), vec!["spec", "containers", "[name=a.b.c]", "image"]);
+        assert_eq!(
+            p("spec.containers.[name=a.b.c].image"),
+            vec!["spec", "containers", "[name=a.b.c]", "image"]
+        );
         // oracle: `metadata.annotations.[a.b.c]` addresses the key `a.b.c`
-        assert_eq!(p("metadata.annotations.[a.b.c]"), vec!["metadata", "annotations", "a.b.c"]);
-        assert_eq!(p("metadata.annotations.a\\.b"), vec!["metadata", "annotations", "a.b"]);
+        assert_eq!(
+            p("metadata.annotations.[a.b.c]"),
+            vec!["metadata", "annotations", "a.b.c"]
+        );
+        assert_eq!(
+            p("metadata.annotations.a\\.b"),
+            vec!["metadata", "annotations", "a.b"]
+        );
         assert_eq!(p(".metadata.name"), vec!["metadata", "name"]);
         assert_eq!(p("a.[=x]"), vec!["a", "[=x]"]);
     }
@@ -399,14 +439,32 @@ mod tests {
     #[test]
     fn source_lookup() {
         let n = y("data:\n  list: [x, y]\n  ports:\n  - {name: http, port: 80}\n  - {name: myhttp2, port: 81}\n");
-        assert_eq!(lookup(&n, &p("data.list.-")).unwrap(), Some(&Node::str("y")));
-        assert_eq!(lookup(&n, &p("data.list.0")).unwrap(), Some(&Node::str("x")));
+        assert_eq!(
+            lookup(&n, &p("data.list.-")).unwrap(),
+            Some(&Node::str("y"))
+        );
+        assert_eq!(
+            lookup(&n, &p("data.list.0")).unwrap(),
+            Some(&Node::str("x"))
+        );
         assert_eq!(lookup(&n, &p("data.list.5")).unwrap(), None);
-        assert_eq!(lookup(&n, &p("data.list.[=y]")).unwrap(), Some(&Node::str("y")));
+        assert_eq!(
+            lookup(&n, &p("data.list.[=y]")).unwrap(),
+            Some(&Node::str("y"))
+        );
         // oracle: source matchers are exact, not regular expressions
-        assert_eq!(lookup(&n, &p("data.ports.[name=http2].port")).unwrap(), None);
-        assert_eq!(lookup(&n, &p("data.ports.[name=myhttp2].port")).unwrap(), Some(&Node::Int(81)));
-        assert_eq!(lookup(&n, &p("data.ports.[port=81].name")).unwrap(), Some(&Node::str("myhttp2")));
+        assert_eq!(
+            lookup(&n, &p("data.ports.[name=http2].port")).unwrap(),
+            None
+        );
+        assert_eq!(
+            lookup(&n, &p("data.ports.[name=myhttp2].port")).unwrap(),
+            Some(&Node::Int(81))
+        );
+        assert_eq!(
+            lookup(&n, &p("data.ports.[port=81].name")).unwrap(),
+            Some(&Node::str("myhttp2"))
+        );
         assert_eq!(lookup(&n, &p("data.nothing.deeper")).unwrap(), None);
         // oracle: "wildcard is not supported in PathGetter"
         assert!(lookup(&n, &p("data.list.*")).is_err());
@@ -428,14 +486,29 @@ mod tests {
         // [name=^http$] only the first; [port=8] both
         let doc = "ports:\n- {name: http, port: 80}\n- {name: myhttp2, port: 81}\n";
         let mut n = y(doc);
-        assert_eq!(set_all(&mut n, "ports.[name=http].name", None, Node::str("foo")).unwrap(), 2);
+        assert_eq!(
+            set_all(&mut n, "ports.[name=http].name", None, Node::str("foo")).unwrap(),
+            2
+        );
         let mut n = y(doc);
-        assert_eq!(set_all(&mut n, "ports.[name=^http$].name", None, Node::str("foo")).unwrap(), 1);
-        assert_eq!(n, y("ports:\n- {name: foo, port: 80}\n- {name: myhttp2, port: 81}\n"));
+        assert_eq!(
+            set_all(&mut n, "ports.[name=^http$].name", None, Node::str("foo")).unwrap(),
+            1
+        );
+        assert_eq!(
+            n,
+            y("ports:\n- {name: foo, port: 80}\n- {name: myhttp2, port: 81}\n")
+        );
         let mut n = y(doc);
-        assert_eq!(set_all(&mut n, "ports.[port=8].name", None, Node::str("foo")).unwrap(), 2);
+        assert_eq!(
+            set_all(&mut n, "ports.[port=8].name", None, Node::str("foo")).unwrap(),
+            2
+        );
         let mut n = y(doc);
-        assert_eq!(set_all(&mut n, "ports.[name=zzz].name", None, Node::str("foo")).unwrap(), 0);
+        assert_eq!(
+            set_all(&mut n, "ports.[name=zzz].name", None, Node::str("foo")).unwrap(),
+            0
+        );
         assert!(set_all(&mut n, "ports.[name=(].name", None, Node::str("foo")).is_err());
     }
 
@@ -444,14 +517,35 @@ mod tests {
         // oracle: a matcher with create appends {name: zzz, targetPort: foo}
         let doc = "ports:\n- {name: http, port: 80}\n";
         let mut n = y(doc);
-        set_all(&mut n, "ports.[name=zzz].targetPort", Some(LeafKind::Scalar), Node::str("foo")).unwrap();
-        assert_eq!(n, y("ports:\n- {name: http, port: 80}\n- {name: zzz, targetPort: foo}\n"));
+        set_all(
+            &mut n,
+            "ports.[name=zzz].targetPort",
+            Some(LeafKind::Scalar),
+            Node::str("foo"),
+        )
+        .unwrap();
+        assert_eq!(
+            n,
+            y("ports:\n- {name: http, port: 80}\n- {name: zzz, targetPort: foo}\n")
+        );
         // oracle: index == len appends; index > len is an error
         let mut n = y(doc);
-        set_all(&mut n, "ports.1.name", Some(LeafKind::Scalar), Node::str("foo")).unwrap();
+        set_all(
+            &mut n,
+            "ports.1.name",
+            Some(LeafKind::Scalar),
+            Node::str("foo"),
+        )
+        .unwrap();
         assert_eq!(n, y("ports:\n- {name: http, port: 80}\n- {name: foo}\n"));
         let mut n = y(doc);
-        let e = set_all(&mut n, "ports.2.name", Some(LeafKind::Scalar), Node::str("foo")).unwrap_err();
+        let e = set_all(
+            &mut n,
+            "ports.2.name",
+            Some(LeafKind::Scalar),
+            Node::str("foo"),
+        )
+        .unwrap_err();
         assert_eq!(e.to_string(), "index 2 specified but only 1 elements found");
         let e = set_all(&mut n, "ports.5.name", None, Node::str("foo")).unwrap_err();
         assert_eq!(e.to_string(), "index 5 specified but only 1 elements found");
@@ -467,17 +561,35 @@ mod tests {
         assert_eq!(n, y("list: [a, b, 8080]\n"));
         // oracle: creating below a null changes nothing, and is no error
         let mut n = y("nul: null\nempty:\n");
-        assert_eq!(set_all(&mut n, "nul.a.b", Some(LeafKind::Scalar), Node::str("foo")).unwrap(), 1);
-        assert_eq!(set_all(&mut n, "empty.0", Some(LeafKind::Scalar), Node::str("foo")).unwrap(), 1);
+        assert_eq!(
+            set_all(&mut n, "nul.a.b", Some(LeafKind::Scalar), Node::str("foo")).unwrap(),
+            1
+        );
+        assert_eq!(
+            set_all(&mut n, "empty.0", Some(LeafKind::Scalar), Node::str("foo")).unwrap(),
+            1
+        );
         assert_eq!(n, y("nul: null\nempty:\n"));
-        assert_eq!(set_all(&mut n, "nul.a.b", None, Node::str("foo")).unwrap(), 0);
+        assert_eq!(
+            set_all(&mut n, "nul.a.b", None, Node::str("foo")).unwrap(),
+            0
+        );
         // nested maps
         let mut n = y("a: {}\n");
         set_all(&mut n, "a.b.c", Some(LeafKind::Scalar), Node::str("v")).unwrap();
         assert_eq!(n, y("a: {b: {c: v}}\n"));
         // wildcard with create adds the field to every element
         let mut n = y("ports:\n- {name: a}\n- {name: b}\n");
-        assert_eq!(set_all(&mut n, "ports.*.newf", Some(LeafKind::Scalar), Node::str("x")).unwrap(), 2);
+        assert_eq!(
+            set_all(
+                &mut n,
+                "ports.*.newf",
+                Some(LeafKind::Scalar),
+                Node::str("x")
+            )
+            .unwrap(),
+            2
+        );
         assert_eq!(n, y("ports:\n- {name: a, newf: x}\n- {name: b, newf: x}\n"));
     }
 
@@ -486,7 +598,9 @@ mod tests {
         let mut n = y("metadata: {name: a}\n");
         // oracle: `metadata.*` is "wrong node kind: expected SequenceNode but got MappingNode"
         let e = set_all(&mut n, "metadata.*", None, Node::str("x")).unwrap_err();
-        assert!(e.to_string().starts_with("wrong node kind: expected SequenceNode but got MappingNode"));
+        assert!(e
+            .to_string()
+            .starts_with("wrong node kind: expected SequenceNode but got MappingNode"));
         assert!(set_all(&mut n, "metadata.name.x", None, Node::str("x")).is_err());
         assert_eq!(set_all(&mut n, "spec.x", None, Node::str("x")).unwrap(), 0);
     }

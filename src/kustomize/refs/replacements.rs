@@ -20,7 +20,9 @@
 
 use super::path::{lookup, node_text, split_field_path, visit_targets, LeafKind, Target};
 use super::selector::{all_ids, IdSelector};
-use crate::kustomize::config::{bool_field, check_known_fields, json_field, string_field, type_error};
+use crate::kustomize::config::{
+    bool_field, check_known_fields, json_field, string_field, type_error,
+};
 use crate::kustomize::error::{Error, Result};
 use crate::kustomize::resource::Resource;
 use crate::kustomize::yaml::{parse::resolve_plain, parse_stream, Mapping, Node};
@@ -73,9 +75,25 @@ pub struct Replacement {
 }
 
 const REPLACEMENT_KEYS: &[&str] = &["source", "targets", "path"];
-const SOURCE_KEYS: &[&str] = &["group", "version", "kind", "name", "namespace", "fieldPath", "options"];
+const SOURCE_KEYS: &[&str] = &[
+    "group",
+    "version",
+    "kind",
+    "name",
+    "namespace",
+    "fieldPath",
+    "options",
+];
 const TARGET_KEYS: &[&str] = &["select", "reject", "fieldPaths", "options"];
-const SELECTOR_KEYS: &[&str] = &["group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"];
+const SELECTOR_KEYS: &[&str] = &[
+    "group",
+    "version",
+    "kind",
+    "name",
+    "namespace",
+    "labelSelector",
+    "annotationSelector",
+];
 const OPTION_KEYS: &[&str] = &["delimiter", "index", "create"];
 
 fn map_of<'a>(node: &'a Node, what: &str) -> Result<Option<&'a Mapping>> {
@@ -96,7 +114,9 @@ fn check(m: &Mapping, keys: &[&str], strict: bool) -> Result<()> {
 
 impl FieldOptions {
     fn from_node(node: &Node, strict: bool) -> Result<Option<FieldOptions>> {
-        let Some(m) = map_of(node, "options")? else { return Ok(None) };
+        let Some(m) = map_of(node, "options")? else {
+            return Ok(None);
+        };
         check(m, OPTION_KEYS, strict)?;
         let index = match json_field(m, "index") {
             None | Some(Node::Null) => 0,
@@ -123,7 +143,9 @@ impl Replacement {
     /// Reads an inline replacement (`{source, targets}`). `strict` refuses
     /// unknown keys, as a kustomization file does.
     pub fn from_node(node: &Node, strict: bool) -> Result<Replacement> {
-        let Some(m) = map_of(node, "replacements")? else { return Ok(Replacement::default()) };
+        let Some(m) = map_of(node, "replacements")? else {
+            return Ok(Replacement::default());
+        };
         check(m, REPLACEMENT_KEYS, strict)?;
         let source = match json_field(m, "source") {
             None | Some(Node::Null) => None,
@@ -132,7 +154,11 @@ impl Replacement {
                 check(&sm, SOURCE_KEYS, strict)?;
                 let ids = IdSelector::from_node(s, "source")?;
                 Some(Source {
-                    select: IdSelector { label_selector: String::new(), annotation_selector: String::new(), ..ids },
+                    select: IdSelector {
+                        label_selector: String::new(),
+                        annotation_selector: String::new(),
+                        ..ids
+                    },
                     field_path: string_field(&sm, "fieldPath")?.unwrap_or_default(),
                     options: match json_field(&sm, "options") {
                         Some(o) => FieldOptions::from_node(o, strict)?,
@@ -158,7 +184,9 @@ impl Replacement {
 
 impl TargetSpec {
     fn from_node(node: &Node, strict: bool) -> Result<TargetSpec> {
-        let Some(m) = map_of(node, "targets")? else { return Ok(TargetSpec::default()) };
+        let Some(m) = map_of(node, "targets")? else {
+            return Ok(TargetSpec::default());
+        };
         check(m, TARGET_KEYS, strict)?;
         let select = match json_field(m, "select") {
             None | Some(Node::Null) => None,
@@ -166,7 +194,10 @@ impl TargetSpec {
         };
         let reject = match json_field(m, "reject") {
             None | Some(Node::Null) => Vec::new(),
-            Some(Node::Seq(items)) => items.iter().map(|r| selector(r, "reject", strict)).collect::<Result<_>>()?,
+            Some(Node::Seq(items)) => items
+                .iter()
+                .map(|r| selector(r, "reject", strict))
+                .collect::<Result<_>>()?,
             Some(other) => return Err(type_error("reject", "array", other)),
         };
         let field_paths = match json_field(m, "fieldPaths") {
@@ -184,14 +215,22 @@ impl TargetSpec {
             Some(o) => FieldOptions::from_node(o, strict)?,
             None => None,
         };
-        Ok(TargetSpec { select, reject, field_paths, options })
+        Ok(TargetSpec {
+            select,
+            reject,
+            field_paths,
+            options,
+        })
     }
 }
 
 /// Reads a kustomization's `replacements:` entries. An entry is either an
 /// inline replacement or `{path: file}`; `load` returns a file's text,
 /// which holds one replacement or a list of them.
-pub fn parse_replacements(entries: &[Node], load: &mut dyn FnMut(&str) -> Result<String>) -> Result<Vec<Replacement>> {
+pub fn parse_replacements(
+    entries: &[Node],
+    load: &mut dyn FnMut(&str) -> Result<String>,
+) -> Result<Vec<Replacement>> {
     parse_entries(entries, true, load)
 }
 
@@ -200,7 +239,10 @@ pub fn parse_replacements(entries: &[Node], load: &mut dyn FnMut(&str) -> Result
 /// `transformers:`. Its entries are read like a kustomization's, except
 /// that unknown keys are ignored (plugin configurations are decoded
 /// leniently).
-pub fn replacements_from_config(doc: &Node, load: &mut dyn FnMut(&str) -> Result<String>) -> Result<Vec<Replacement>> {
+pub fn replacements_from_config(
+    doc: &Node,
+    load: &mut dyn FnMut(&str) -> Result<String>,
+) -> Result<Vec<Replacement>> {
     let m = match doc {
         Node::Map(m) => m,
         other => return Err(type_error("ReplacementTransformer", "object", other)),
@@ -212,7 +254,11 @@ pub fn replacements_from_config(doc: &Node, load: &mut dyn FnMut(&str) -> Result
     }
 }
 
-fn parse_entries(entries: &[Node], strict: bool, load: &mut dyn FnMut(&str) -> Result<String>) -> Result<Vec<Replacement>> {
+fn parse_entries(
+    entries: &[Node],
+    strict: bool,
+    load: &mut dyn FnMut(&str) -> Result<String>,
+) -> Result<Vec<Replacement>> {
     let mut out = Vec::new();
     for entry in entries {
         let path = match entry {
@@ -225,9 +271,12 @@ fn parse_entries(entries: &[Node], strict: bool, load: &mut dyn FnMut(&str) -> R
         }
         if let Node::Map(m) = entry {
             let has_source = !matches!(json_field(m, "source"), None | Some(Node::Null));
-            let has_targets = matches!(json_field(m, "targets"), Some(Node::Seq(t)) if !t.is_empty());
+            let has_targets =
+                matches!(json_field(m, "targets"), Some(Node::Seq(t)) if !t.is_empty());
             if has_source || has_targets {
-                return Err(Error::invalid("cannot specify both path and inline replacement"));
+                return Err(Error::invalid(
+                    "cannot specify both path and inline replacement",
+                ));
             }
             check(m, REPLACEMENT_KEYS, strict)?;
         }
@@ -266,11 +315,15 @@ fn go_kind(n: &Node) -> &'static str {
 pub fn apply_replacements(resources: &mut [Resource], reps: &[Replacement]) -> Result<()> {
     for rep in reps {
         let (Some(source), Some(targets)) = (&rep.source, &rep.targets) else {
-            return Err(Error::invalid("replacements must specify a source and at least one target"));
+            return Err(Error::invalid(
+                "replacements must specify a source and at least one target",
+            ));
         };
         if targets.is_empty() {
             // oracle: `targets: []` is refused like a missing list
-            return Err(Error::invalid("replacements must specify a source and at least one target"));
+            return Err(Error::invalid(
+                "replacements must specify a source and at least one target",
+            ));
         }
         let value = source_value(resources, source)?;
         for target in targets {
@@ -286,17 +339,31 @@ fn source_value(resources: &[Resource], source: &Source) -> Result<Node> {
     for r in resources {
         if all_ids(r).iter().any(|id| source.select.selects_id(id)) {
             if found.is_some() {
-                return Err(Error::invalid(format!("multiple matches for selector {}", source.select.id_string())));
+                return Err(Error::invalid(format!(
+                    "multiple matches for selector {}",
+                    source.select.id_string()
+                )));
             }
             found = Some(r);
         }
     }
     let Some(r) = found else {
-        return Err(Error::invalid(format!("nothing selected by {}", source.select.id_string())));
+        return Err(Error::invalid(format!(
+            "nothing selected by {}",
+            source.select.id_string()
+        )));
     };
-    let field_path = if source.field_path.is_empty() { DEFAULT_FIELD_PATH } else { source.field_path.as_str() };
-    let node = lookup(&r.node, &split_field_path(field_path))
-        .map_err(|e| Error::invalid(format!("error looking up replacement source: {}", message(&e))))?;
+    let field_path = if source.field_path.is_empty() {
+        DEFAULT_FIELD_PATH
+    } else {
+        source.field_path.as_str()
+    };
+    let node = lookup(&r.node, &split_field_path(field_path)).map_err(|e| {
+        Error::invalid(format!(
+            "error looking up replacement source: {}",
+            message(&e)
+        ))
+    })?;
     let node = match node {
         Some(n) if !is_nil_or_empty(n) => n,
         _ => {
@@ -309,12 +376,17 @@ fn source_value(resources: &[Resource], source: &Source) -> Result<Node> {
     match &source.options {
         Some(o) if !o.delimiter.is_empty() => {
             if !node.is_scalar() {
-                return Err(Error::invalid("delimiter option can only be used with scalar nodes"));
+                return Err(Error::invalid(
+                    "delimiter option can only be used with scalar nodes",
+                ));
             }
             let text = node_text(node);
             let parts: Vec<&str> = text.split(o.delimiter.as_str()).collect();
             if o.index < 0 || o.index as usize >= parts.len() {
-                return Err(Error::invalid(format!("options.index {} is out of bounds for value {text}", o.index)));
+                return Err(Error::invalid(format!(
+                    "options.index {} is out of bounds for value {text}",
+                    o.index
+                )));
             }
             retype(node, parts[o.index as usize])
         }
@@ -333,7 +405,10 @@ fn is_nil_or_empty(n: &Node) -> bool {
 
 fn message(e: &Error) -> String {
     match e {
-        Error::Invalid { path: None, message } => message.clone(),
+        Error::Invalid {
+            path: None,
+            message,
+        } => message.clone(),
         other => other.to_string(),
     }
 }
@@ -344,7 +419,11 @@ fn apply_target(resources: &mut [Resource], value: &Node, target: &TargetSpec) -
         return Err(Error::invalid("target must specify resources to select"));
     };
     let default_paths = [DEFAULT_FIELD_PATH.to_string()];
-    let paths: &[String] = if target.field_paths.is_empty() { &default_paths } else { &target.field_paths };
+    let paths: &[String] = if target.field_paths.is_empty() {
+        &default_paths
+    } else {
+        &target.field_paths
+    };
     for r in resources.iter_mut() {
         if !select.matches_meta(r)? {
             continue;
@@ -365,7 +444,12 @@ fn apply_target(resources: &mut [Resource], value: &Node, target: &TargetSpec) -
         // Any identity, current or earlier, can select the object, and any
         // one of them that a reject selects excludes it.
         let ids = all_ids(r);
-        let rejected = ids.iter().any(|id| target.reject.iter().any(|rej| !rej.id_is_empty() && rej.selects_id(id)));
+        let rejected = ids.iter().any(|id| {
+            target
+                .reject
+                .iter()
+                .any(|rej| !rej.id_is_empty() && rej.selects_id(id))
+        });
         let chosen = !rejected && ids.iter().any(|id| select.selects_id(id));
         if chosen {
             copy_to_target(r, value, target, paths)?;
@@ -374,7 +458,12 @@ fn apply_target(resources: &mut [Resource], value: &Node, target: &TargetSpec) -
     Ok(())
 }
 
-fn copy_to_target(r: &mut Resource, value: &Node, target: &TargetSpec, paths: &[String]) -> Result<()> {
+fn copy_to_target(
+    r: &mut Resource,
+    value: &Node,
+    target: &TargetSpec,
+    paths: &[String],
+) -> Result<()> {
     let create = target.options.as_ref().is_some_and(|o| o.create);
     for fp in paths {
         let retrieval = |e: Option<&Error>| {
@@ -388,14 +477,23 @@ fn copy_to_target(r: &mut Resource, value: &Node, target: &TargetSpec, paths: &[
                 None => Error::invalid(head),
             }
         };
-        let leaf = if create { Some(LeafKind::of(value)) } else { None };
+        let leaf = if create {
+            Some(LeafKind::of(value))
+        } else {
+            None
+        };
         let mut write_err: Option<Error> = None;
-        let visited = visit_targets(&mut r.node, &split_field_path(fp), leaf, &mut |t: Target<'_>| {
-            if let Err(e) = set_field(target.options.as_ref(), t, value) {
-                write_err = Some(e);
-            }
-            Ok(())
-        })
+        let visited = visit_targets(
+            &mut r.node,
+            &split_field_path(fp),
+            leaf,
+            &mut |t: Target<'_>| {
+                if let Err(e) = set_field(target.options.as_ref(), t, value) {
+                    write_err = Some(e);
+                }
+                Ok(())
+            },
+        )
         .map_err(|e| retrieval(Some(&e)))?;
         if let Some(e) = write_err {
             return Err(e);
@@ -412,10 +510,15 @@ fn set_field(options: Option<&FieldOptions>, t: Target<'_>, value: &Node) -> Res
     let mut text = node_text(value);
     if let Some(o) = options.filter(|o| !o.delimiter.is_empty()) {
         if !t.node.is_scalar() {
-            return Err(Error::invalid("delimiter option can only be used with scalar nodes"));
+            return Err(Error::invalid(
+                "delimiter option can only be used with scalar nodes",
+            ));
         }
         let current = node_text(t.node);
-        let mut parts: Vec<String> = current.split(o.delimiter.as_str()).map(str::to_string).collect();
+        let mut parts: Vec<String> = current
+            .split(o.delimiter.as_str())
+            .map(str::to_string)
+            .collect();
         if o.index < 0 {
             parts.insert(0, text);
         } else if o.index as usize >= parts.len() {
@@ -501,12 +604,18 @@ mod tests {
     use crate::kustomize::yaml::{parse_one, parse_stream};
 
     fn resources(text: &str) -> Vec<Resource> {
-        parse_stream(text).unwrap().into_iter().map(Resource::new).collect()
+        parse_stream(text)
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect()
     }
 
     fn reps(text: &str) -> Vec<Replacement> {
         let node = parse_one(text).unwrap();
-        let Node::Seq(items) = node else { panic!("not a list") };
+        let Node::Seq(items) = node else {
+            panic!("not a list")
+        };
         parse_replacements(&items, &mut |_| Err(Error::invalid("no files"))).unwrap()
     }
 
@@ -539,7 +648,12 @@ mod tests {
         let rs = one("data.num", "[spec.strField, spec.created1]", true).unwrap();
         assert_eq!(field(&rs, 1, "spec.strField"), Some(&Node::str("8080")));
         assert_eq!(field(&rs, 1, "spec.created1"), Some(&Node::Int(8080)));
-        let rs = one("data.port", "[spec.intField, spec.floatField, spec.created2]", true).unwrap();
+        let rs = one(
+            "data.port",
+            "[spec.intField, spec.floatField, spec.created2]",
+            true,
+        )
+        .unwrap();
         assert_eq!(field(&rs, 1, "spec.intField"), Some(&Node::Int(8080)));
         assert_eq!(field(&rs, 1, "spec.floatField"), Some(&Node::Float(8080.0)));
         assert_eq!(field(&rs, 1, "spec.created2"), Some(&Node::Int(8080)));
@@ -548,60 +662,126 @@ mod tests {
         assert_eq!(field(&rs, 1, "spec.created3"), Some(&Node::Bool(true)));
         // oracle: a mapping replaces a mapping, is created whole, and
         // empties a string
-        let rs = one("data.obj", "[spec.mapField, spec.created6, spec.strField]", true).unwrap();
-        assert_eq!(field(&rs, 1, "spec.mapField"), Some(&parse_one("{a: b}").unwrap()));
-        assert_eq!(field(&rs, 1, "spec.created6"), Some(&parse_one("{a: b}").unwrap()));
+        let rs = one(
+            "data.obj",
+            "[spec.mapField, spec.created6, spec.strField]",
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            field(&rs, 1, "spec.mapField"),
+            Some(&parse_one("{a: b}").unwrap())
+        );
+        assert_eq!(
+            field(&rs, 1, "spec.created6"),
+            Some(&parse_one("{a: b}").unwrap())
+        );
         assert_eq!(field(&rs, 1, "spec.strField"), Some(&Node::str("")));
         // oracle: a scalar replaces a list
         let rs = one("data.word", "[spec.ports]", false).unwrap();
         assert_eq!(field(&rs, 1, "spec.ports"), Some(&Node::str("foo")));
         // oracle: `[a.b.c]` is the annotation key a.b.c
         let rs = one("data.word", "[\"metadata.annotations.[a.b.c]\"]", false).unwrap();
-        assert_eq!(field(&rs, 1, "metadata.annotations").and_then(|a| a.get("a.b.c")), Some(&Node::str("foo")));
+        assert_eq!(
+            field(&rs, 1, "metadata.annotations").and_then(|a| a.get("a.b.c")),
+            Some(&Node::str("foo"))
+        );
     }
 
     #[test]
     fn text_that_does_not_fit_the_target_type_is_an_error() {
         // oracle: "cannot decode !!str `foo` as a !!int" (and !!bool, !!null)
-        for (path, want) in [("spec.intField", "!!int"), ("spec.boolField", "!!bool"), ("spec.nullField", "!!null")] {
-            let e = one("data.word", &format!("[{path}]"), false).unwrap_err().to_string();
+        for (path, want) in [
+            ("spec.intField", "!!int"),
+            ("spec.boolField", "!!bool"),
+            ("spec.nullField", "!!null"),
+        ] {
+            let e = one("data.word", &format!("[{path}]"), false)
+                .unwrap_err()
+                .to_string();
             assert_eq!(e, format!("yaml: cannot decode !!str `foo` as a {want}"));
         }
         // oracle: a list into a number: "cannot decode !!null `` as a !!int"
-        let e = one("data.list", "[spec.intField]", false).unwrap_err().to_string();
+        let e = one("data.list", "[spec.intField]", false)
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "yaml: cannot decode !!null `` as a !!int");
     }
 
     #[test]
     fn source_errors() {
         // oracle messages
-        let e = one("data.nothing", "[spec.intField]", false).unwrap_err().to_string();
+        let e = one("data.nothing", "[spec.intField]", false)
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "fieldPath `data.nothing` is missing for replacement source ConfigMap.[noVer].[noGrp]/[noName].[noNs]");
         for f in ["data.nul", "data.emap"] {
-            assert!(one(f, "[spec.strField]", false).unwrap_err().to_string().starts_with(&format!("fieldPath `{f}` is missing")));
+            assert!(one(f, "[spec.strField]", false)
+                .unwrap_err()
+                .to_string()
+                .starts_with(&format!("fieldPath `{f}` is missing")));
         }
-        let e = one("data.list.*", "[spec.strField]", false).unwrap_err().to_string();
-        assert_eq!(e, "error looking up replacement source: wildcard is not supported in PathGetter");
-        let e = run(RES, "- source: {kind: Pod}\n  targets: [{select: {kind: Service}}]\n").unwrap_err().to_string();
+        let e = one("data.list.*", "[spec.strField]", false)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "error looking up replacement source: wildcard is not supported in PathGetter"
+        );
+        let e = run(
+            RES,
+            "- source: {kind: Pod}\n  targets: [{select: {kind: Service}}]\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert_eq!(e, "nothing selected by Pod.[noVer].[noGrp]/[noName].[noNs]");
-        let e = run(RES, "- source: {version: v1}\n  targets: [{select: {kind: Service}}]\n").unwrap_err().to_string();
+        let e = run(
+            RES,
+            "- source: {version: v1}\n  targets: [{select: {kind: Service}}]\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("multiple matches for selector"), "{e}");
-        let e = run(RES, "- source: {kind: Service}\n").unwrap_err().to_string();
-        assert_eq!(e, "replacements must specify a source and at least one target");
-        let e = run(RES, "- source: {kind: Service}\n  targets: []\n").unwrap_err().to_string();
-        assert_eq!(e, "replacements must specify a source and at least one target");
-        let e = run(RES, "- source: {kind: Service}\n  targets: [{fieldPaths: [a]}]\n").unwrap_err().to_string();
+        let e = run(RES, "- source: {kind: Service}\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "replacements must specify a source and at least one target"
+        );
+        let e = run(RES, "- source: {kind: Service}\n  targets: []\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "replacements must specify a source and at least one target"
+        );
+        let e = run(
+            RES,
+            "- source: {kind: Service}\n  targets: [{fieldPaths: [a]}]\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert_eq!(e, "target must specify resources to select");
     }
 
     #[test]
     fn target_errors() {
         // oracle messages
-        let e = one("data.word", "[spec.nope.x]", false).unwrap_err().to_string();
-        assert_eq!(e, "unable to find field \"spec.nope.x\" in replacement target");
-        let e = one("data.word", "[spec.ports.5.name]", false).unwrap_err().to_string();
+        let e = one("data.word", "[spec.nope.x]", false)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "unable to find field \"spec.nope.x\" in replacement target"
+        );
+        let e = one("data.word", "[spec.ports.5.name]", false)
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "unable to find field \"spec.ports.5.name\" in replacement target: index 5 specified but only 2 elements found");
-        let e = one("data.word", "[spec.ports.3.name]", true).unwrap_err().to_string();
+        let e = one("data.word", "[spec.ports.3.name]", true)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             e,
             "unable to find or create field \"spec.ports.3.name\" in replacement target: index 3 specified but only 2 elements found"
@@ -615,18 +795,59 @@ mod tests {
             format!("- source: {{kind: ConfigMap, fieldPath: {src_opts}}}\n  targets:\n  - select: {{kind: Pod}}\n    fieldPaths: [{tgt}]\n    options: {tgt_opts}\n")
         };
         // source part 1 of a/b/c is b; it replaces part 0 of x.y.z
-        let rs = run(res, &rep("data.path, options: {delimiter: /, index: 1}", "spec.host", "{delimiter: '.', index: 0}")).unwrap();
+        let rs = run(
+            res,
+            &rep(
+                "data.path, options: {delimiter: /, index: 1}",
+                "spec.host",
+                "{delimiter: '.', index: 0}",
+            ),
+        )
+        .unwrap();
         assert_eq!(field(&rs, 1, "spec.host"), Some(&Node::str("b.y.z")));
         // negative index prepends, past-the-end appends
-        let rs = run(res, &rep("data.path, options: {delimiter: /, index: 2}", "spec.host", "{delimiter: '.', index: -1}")).unwrap();
+        let rs = run(
+            res,
+            &rep(
+                "data.path, options: {delimiter: /, index: 2}",
+                "spec.host",
+                "{delimiter: '.', index: -1}",
+            ),
+        )
+        .unwrap();
         assert_eq!(field(&rs, 1, "spec.host"), Some(&Node::str("c.x.y.z")));
-        let rs = run(res, &rep("data.path, options: {delimiter: /, index: 0}", "spec.host", "{delimiter: '.', index: 7}")).unwrap();
+        let rs = run(
+            res,
+            &rep(
+                "data.path, options: {delimiter: /, index: 0}",
+                "spec.host",
+                "{delimiter: '.', index: 7}",
+            ),
+        )
+        .unwrap();
         assert_eq!(field(&rs, 1, "spec.host"), Some(&Node::str("x.y.z.a")));
         // image tag swap
-        let rs = run(res, &rep("data.img, options: {delimiter: ':', index: 1}", "spec.image", "{delimiter: ':', index: 1}")).unwrap();
+        let rs = run(
+            res,
+            &rep(
+                "data.img, options: {delimiter: ':', index: 1}",
+                "spec.image",
+                "{delimiter: ':', index: 1}",
+            ),
+        )
+        .unwrap();
         assert_eq!(field(&rs, 1, "spec.image"), Some(&Node::str("busybox:1.2")));
         // source index out of bounds
-        let e = run(res, &rep("data.path, options: {delimiter: /, index: 3}", "spec.host", "{}")).unwrap_err().to_string();
+        let e = run(
+            res,
+            &rep(
+                "data.path, options: {delimiter: /, index: 3}",
+                "spec.host",
+                "{}",
+            ),
+        )
+        .unwrap_err()
+        .to_string();
         assert_eq!(e, "options.index 3 is out of bounds for value a/b/c");
     }
 
@@ -634,7 +855,11 @@ mod tests {
     fn selection_by_earlier_names_and_rejects() {
         let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p-cm}\ndata: {a: one}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d1, labels: {tier: web}}\nspec: {x: old}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d2}\nspec: {x: old}\n");
         let g = rs[0].gvk();
-        rs[0].meta.previous_ids.push(ResId { gvk: g, name: "cm".into(), namespace: Default::default() });
+        rs[0].meta.previous_ids.push(ResId {
+            gvk: g,
+            name: "cm".into(),
+            namespace: Default::default(),
+        });
         let r = reps("- source: {kind: ConfigMap, name: cm, fieldPath: data.a}\n  targets:\n  - select: {kind: Deployment}\n    reject: [{name: d2}]\n    fieldPaths: [spec.x]\n");
         apply_replacements(&mut rs, &r).unwrap();
         assert_eq!(field(&rs, 1, "spec.x"), Some(&Node::str("one")));
@@ -665,7 +890,10 @@ mod tests {
         let r = replacements_from_config(&doc, &mut |_| Err(Error::invalid("no files"))).unwrap();
         let mut rs = resources("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n");
         apply_replacements(&mut rs, &r).unwrap();
-        assert_eq!(field(&rs, 1, "spec.template.spec"), Some(&parse_one("{containers: [{name: c, image: i}]}").unwrap()));
+        assert_eq!(
+            field(&rs, 1, "spec.template.spec"),
+            Some(&parse_one("{containers: [{name: c, image: i}]}").unwrap())
+        );
     }
 
     #[test]

@@ -54,7 +54,9 @@ impl IdSelector {
     /// Whether this selector's identity part selects `id`.
     pub fn selects_id(&self, id: &ResId) -> bool {
         (self.name.is_empty() || self.name == id.name)
-            && (self.namespace.is_empty() || effective_namespace(&self.gvk, &self.namespace) == effective_namespace(&id.gvk, &id.namespace))
+            && (self.namespace.is_empty()
+                || effective_namespace(&self.gvk, &self.namespace)
+                    == effective_namespace(&id.gvk, &id.namespace))
             && self.gvk.selects(&id.gvk)
     }
 
@@ -78,7 +80,13 @@ impl IdSelector {
     /// kustomize's text for the selector's identity:
     /// `Kind.version.group/name.namespace` with placeholders for empty parts.
     pub fn id_string(&self) -> String {
-        let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+        let or = |s: &str, d: &str| {
+            if s.is_empty() {
+                d.to_string()
+            } else {
+                s.to_string()
+            }
+        };
         format!(
             "{}.{}.{}/{}.{}",
             or(&self.gvk.kind, "[noKind]"),
@@ -97,7 +105,11 @@ pub(crate) fn all_ids(r: &Resource) -> Vec<ResId> {
     let mut ids = vec![current.clone()];
     for prev in &r.meta.previous_ids {
         ids.push(ResId {
-            gvk: Gvk { group: current.gvk.group.clone(), version: current.gvk.version.clone(), kind: prev.gvk.kind.clone() },
+            gvk: Gvk {
+                group: current.gvk.group.clone(),
+                version: current.gvk.version.clone(),
+                kind: prev.gvk.kind.clone(),
+            },
             name: prev.name.clone(),
             namespace: prev.namespace.clone(),
         });
@@ -112,9 +124,17 @@ mod tests {
 
     #[test]
     fn selects_by_parts() {
-        let s = IdSelector::from_node(&parse_one("kind: Deployment\nname: web\n").unwrap(), "select").unwrap();
+        let s = IdSelector::from_node(
+            &parse_one("kind: Deployment\nname: web\n").unwrap(),
+            "select",
+        )
+        .unwrap();
         let id = |k: &str, n: &str, ns: &str| ResId {
-            gvk: Gvk { group: "apps".into(), version: "v1".into(), kind: k.into() },
+            gvk: Gvk {
+                group: "apps".into(),
+                version: "v1".into(),
+                kind: k.into(),
+            },
             name: n.into(),
             namespace: ns.into(),
         };
@@ -122,7 +142,8 @@ mod tests {
         assert!(!s.selects_id(&id("Deployment", "web2", "x")));
         assert!(!s.selects_id(&id("StatefulSet", "web", "x")));
         // a `default` namespace selects objects without one
-        let s = IdSelector::from_node(&parse_one("namespace: default\n").unwrap(), "select").unwrap();
+        let s =
+            IdSelector::from_node(&parse_one("namespace: default\n").unwrap(), "select").unwrap();
         assert!(s.selects_id(&id("Deployment", "web", "")));
         assert!(!s.selects_id(&id("Deployment", "web", "other")));
         assert_eq!(s.id_string(), "[noKind].[noVer].[noGrp]/[noName].default");

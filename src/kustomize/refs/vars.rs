@@ -20,7 +20,10 @@
 use super::path::{lookup, node_text};
 use super::selector::all_ids;
 use crate::kustomize::config::effective_namespace;
-use crate::kustomize::config::{apply_field_spec, check_known_fields, gvk_fields, is_namespaced, json_field, string_field, type_error, TransformerConfig};
+use crate::kustomize::config::{
+    apply_field_spec, check_known_fields, gvk_fields, is_namespaced, json_field, string_field,
+    type_error, TransformerConfig,
+};
 use crate::kustomize::error::{Error, Result};
 use crate::kustomize::resource::{Gvk, ResId, Resource};
 use crate::kustomize::yaml::Node;
@@ -52,14 +55,27 @@ impl Var {
         };
         // A kustomization is decoded strictly: unknown keys are errors.
         check_known_fields(m, &["name", "objref", "fieldref"])?;
-        let mut v = Var { name: string_field(m, "name")?.unwrap_or_default(), ..Var::default() };
+        let mut v = Var {
+            name: string_field(m, "name")?.unwrap_or_default(),
+            ..Var::default()
+        };
         if let Some(obj) = json_field(m, "objref") {
             let om = match obj {
                 Node::Map(om) => om.clone(),
                 Node::Null => Default::default(),
                 other => return Err(type_error("objref", "types.Target", other)),
             };
-            check_known_fields(&om, &["apiVersion", "group", "version", "kind", "name", "namespace"])?;
+            check_known_fields(
+                &om,
+                &[
+                    "apiVersion",
+                    "group",
+                    "version",
+                    "kind",
+                    "name",
+                    "namespace",
+                ],
+            )?;
             v.gvk = gvk_fields(&om)?;
             if let Some(av) = string_field(&om, "apiVersion")?.filter(|s| !s.is_empty()) {
                 let parts: Vec<&str> = av.split('/').collect();
@@ -87,7 +103,13 @@ impl Var {
 
     /// kustomize's text for a var in messages: `{NAME Kind.version.group {path}}`.
     pub fn describe(&self) -> String {
-        let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+        let or = |s: &str, d: &str| {
+            if s.is_empty() {
+                d.to_string()
+            } else {
+                s.to_string()
+            }
+        };
         format!(
             "{{{} {}.{}.{} {{{}}}}}",
             self.name,
@@ -101,7 +123,8 @@ impl Var {
     fn objref_matches(&self, id: &ResId) -> bool {
         let gvkn = id.gvk == self.gvk && id.name == self.obj_name;
         if !self.obj_namespace.is_empty() || !is_namespaced(&self.gvk) {
-            gvkn && effective_namespace(&self.gvk, &self.obj_namespace) == effective_namespace(&id.gvk, &id.namespace)
+            gvkn && effective_namespace(&self.gvk, &self.obj_namespace)
+                == effective_namespace(&id.gvk, &id.namespace)
         } else {
             gvkn
         }
@@ -148,7 +171,10 @@ impl VarSet {
     pub fn merge_vars(&mut self, resources: &[Resource], incoming: &[Var]) -> Result<()> {
         let mut matched: Vec<Option<Vec<ResId>>> = Vec::new();
         for v in incoming {
-            let hits: Vec<&Resource> = resources.iter().filter(|r| all_ids(r).iter().any(|id| v.objref_matches(id))).collect();
+            let hits: Vec<&Resource> = resources
+                .iter()
+                .filter(|r| all_ids(r).iter().any(|id| v.objref_matches(id)))
+                .collect();
             if hits.len() > 1 {
                 let list: Vec<String> = incoming.iter().map(Var::describe).collect();
                 return Err(Error::invalid(format!(
@@ -162,7 +188,10 @@ impl VarSet {
         }
         for (v, m) in incoming.iter().zip(matched) {
             if self.vars.contains_key(&v.name) {
-                return Err(Error::invalid(format!("var '{}' already encountered", v.name)));
+                return Err(Error::invalid(format!(
+                    "var '{}' already encountered",
+                    v.name
+                )));
             }
             self.vars.insert(v.name.clone(), (v.clone(), m));
         }
@@ -240,18 +269,31 @@ fn var_path(path: &str) -> Vec<String> {
 
 /// Resolves the vars into the fields `cfg.var_reference` names. Runs once,
 /// at the end of the build.
-pub fn resolve_vars(resources: &mut [Resource], vars: &VarSet, cfg: &TransformerConfig) -> Result<()> {
+pub fn resolve_vars(
+    resources: &mut [Resource],
+    vars: &VarSet,
+    cfg: &TransformerConfig,
+) -> Result<()> {
     let mut values: BTreeMap<String, Value> = BTreeMap::new();
     for (name, (v, matched)) in &vars.vars {
-        let found = matched.as_ref().and_then(|h| resources.iter().find(|r| history(r).starts_with(h)));
+        let found = matched
+            .as_ref()
+            .and_then(|h| resources.iter().find(|r| history(r).starts_with(h)));
         let Some(r) = found else {
             return Err(Error::invalid(format!(
                 "var '{}' cannot be mapped to a field in the set of known resources",
                 v.describe()
             )));
         };
-        let not_found = || Error::invalid(format!("field specified in var '{}' not found in corresponding resource", v.describe()));
-        let node = lookup(&r.node, &var_path(&v.field_path)).map_err(|_| not_found())?.ok_or_else(not_found)?;
+        let not_found = || {
+            Error::invalid(format!(
+                "field specified in var '{}' not found in corresponding resource",
+                v.describe()
+            ))
+        };
+        let node = lookup(&r.node, &var_path(&v.field_path))
+            .map_err(|_| not_found())?
+            .ok_or_else(not_found)?;
         values.insert(name.clone(), Value::of(node).ok_or_else(not_found)?);
     }
     if values.is_empty() {
@@ -365,11 +407,17 @@ mod tests {
     use crate::kustomize::yaml::{parse_one, parse_stream};
 
     fn resources(text: &str) -> Vec<Resource> {
-        parse_stream(text).unwrap().into_iter().map(Resource::new).collect()
+        parse_stream(text)
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect()
     }
 
     fn vars(text: &str) -> Vec<Var> {
-        let Node::Seq(items) = parse_one(text).unwrap() else { panic!() };
+        let Node::Seq(items) = parse_one(text).unwrap() else {
+            panic!()
+        };
         parse_vars(&items).unwrap()
     }
 
@@ -391,9 +439,25 @@ mod tests {
             "[p-svc, port=8080, 8080, 1.5, w=1.5, true, f=true, $(SEL), x=$(SEL), $(UNKNOWN), $(NAME), $(NAME, a$b$, $p-svc]",
         )
         .unwrap();
-        assert_eq!(rs[1].node.get_path(&["spec", "containers"]).and_then(|c| c.as_seq()).unwrap()[0].get("command"), Some(&want));
-        let env = &rs[1].node.get_path(&["spec", "containers"]).unwrap().as_seq().unwrap()[0];
-        assert_eq!(env.get("env").unwrap().as_seq().unwrap()[0].get("value"), Some(&Node::Int(8080)));
+        assert_eq!(
+            rs[1]
+                .node
+                .get_path(&["spec", "containers"])
+                .and_then(|c| c.as_seq())
+                .unwrap()[0]
+                .get("command"),
+            Some(&want)
+        );
+        let env = &rs[1]
+            .node
+            .get_path(&["spec", "containers"])
+            .unwrap()
+            .as_seq()
+            .unwrap()[0];
+        assert_eq!(
+            env.get("env").unwrap().as_seq().unwrap()[0].get("value"),
+            Some(&Node::Int(8080))
+        );
     }
 
     #[test]
@@ -401,8 +465,14 @@ mod tests {
         // oracle: an objref without apiVersion does not find a v1 Service
         let mut rs = resources(RES);
         let mut set = VarSet::new();
-        set.merge_vars(&rs, &vars("- name: NAME\n  objref: {kind: Service, name: svc}\n")).unwrap();
-        let e = resolve_vars(&mut rs, &set, &TransformerConfig::default()).unwrap_err().to_string();
+        set.merge_vars(
+            &rs,
+            &vars("- name: NAME\n  objref: {kind: Service, name: svc}\n"),
+        )
+        .unwrap();
+        let e = resolve_vars(&mut rs, &set, &TransformerConfig::default())
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "var '{NAME Service.[noVer].[noGrp] {metadata.name}}' cannot be mapped to a field in the set of known resources");
     }
 
@@ -410,10 +480,20 @@ mod tests {
     fn ambiguity_and_duplicates() {
         let rs = resources("apiVersion: v1\nkind: Service\nmetadata: {name: es, namespace: a}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: es, namespace: b}\n");
         let mut set = VarSet::new();
-        let e = set.merge_vars(&rs, &vars("- name: X\n  objref: {kind: Service, name: es, apiVersion: v1}\n")).unwrap_err().to_string();
+        let e = set
+            .merge_vars(
+                &rs,
+                &vars("- name: X\n  objref: {kind: Service, name: es, apiVersion: v1}\n"),
+            )
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("found 2 resId matches for var {X Service.v1.[noGrp] {metadata.name}} (unable to disambiguate)"), "{e}");
         // with a namespace it is not ambiguous
-        set.merge_vars(&rs, &vars("- name: X\n  objref: {kind: Service, name: es, apiVersion: v1, namespace: b}\n")).unwrap();
+        set.merge_vars(
+            &rs,
+            &vars("- name: X\n  objref: {kind: Service, name: es, apiVersion: v1, namespace: b}\n"),
+        )
+        .unwrap();
         let e = set.merge_vars(&rs, &vars("- name: X\n  objref: {kind: Service, name: es, apiVersion: v1, namespace: a}\n")).unwrap_err();
         assert_eq!(e.to_string(), "var 'X' already encountered");
     }
@@ -428,12 +508,17 @@ mod tests {
         let mut set = VarSet::new();
         set.merge_vars(&rs, &v).unwrap();
         resolve_vars(&mut rs, &set, &TransformerConfig::default()).unwrap();
-        let ann = rs[1].node.get_path(&["spec", "template", "metadata", "annotations"]).unwrap();
+        let ann = rs[1]
+            .node
+            .get_path(&["spec", "template", "metadata", "annotations"])
+            .unwrap();
         assert_eq!(ann, &parse_one("{a: svc, b: 5, c: x-svc}").unwrap());
         let mut rs = resources(&doc.replace("ARGS", "1, \"$(NAME)\""));
         let mut set = VarSet::new();
         set.merge_vars(&rs, &v).unwrap();
-        let e = resolve_vars(&mut rs, &set, &TransformerConfig::default()).unwrap_err().to_string();
+        let e = resolve_vars(&mut rs, &set, &TransformerConfig::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.ends_with("invalid value type expect a string"), "{e}");
     }
 
@@ -446,26 +531,56 @@ mod tests {
         let mut zero = resources(base);
         zero[0].set_name("zero-sec");
         let mut set = VarSet::new();
-        set.merge_vars(&zero, &vars("- name: ZERO\n  objref: {kind: Secret, name: sec, apiVersion: v1}\n")).unwrap();
+        set.merge_vars(
+            &zero,
+            &vars("- name: ZERO\n  objref: {kind: Secret, name: sec, apiVersion: v1}\n"),
+        )
+        .unwrap();
         let mut one = resources(base);
         one[0].set_name("one-sec");
         let mut one_set = VarSet::new();
-        one_set.merge_vars(&one, &vars("- name: ONE\n  objref: {kind: Secret, name: sec, apiVersion: v1}\n")).unwrap();
+        one_set
+            .merge_vars(
+                &one,
+                &vars("- name: ONE\n  objref: {kind: Secret, name: sec, apiVersion: v1}\n"),
+            )
+            .unwrap();
         set.merge_set(one_set).unwrap();
         let mut all: Vec<Resource> = zero.into_iter().chain(one).collect();
         all.extend(resources("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    args: [$(ZERO), $(ONE)]\n"));
         all[0].set_name("top-zero-sec");
         all[1].set_name("top-one-sec");
         // a name seen at both levels is ambiguous at the top
-        let e = VarSet::new().merge_vars(&all, &vars("- name: X\n  objref: {kind: Secret, name: sec, apiVersion: v1}\n"));
+        let e = VarSet::new().merge_vars(
+            &all,
+            &vars("- name: X\n  objref: {kind: Secret, name: sec, apiVersion: v1}\n"),
+        );
         assert!(e.unwrap_err().to_string().contains("found 2 resId matches"));
         resolve_vars(&mut all, &set, &TransformerConfig::default()).unwrap();
-        let args = all[2].node.get_path(&["spec", "containers"]).unwrap().as_seq().unwrap()[0].get("args").cloned();
-        assert_eq!(args, Some(parse_one("[top-zero-sec, top-one-sec]").unwrap()));
+        let args = all[2]
+            .node
+            .get_path(&["spec", "containers"])
+            .unwrap()
+            .as_seq()
+            .unwrap()[0]
+            .get("args")
+            .cloned();
+        assert_eq!(
+            args,
+            Some(parse_one("[top-zero-sec, top-one-sec]").unwrap())
+        );
         // the same var name from two bases is an error
         let mut again = VarSet::new();
-        again.merge_vars(&all, &vars("- name: ZERO\n  objref: {kind: Pod, name: p, apiVersion: v1}\n")).unwrap();
-        assert_eq!(set.merge_set(again).unwrap_err().to_string(), "var 'ZERO' already encountered");
+        again
+            .merge_vars(
+                &all,
+                &vars("- name: ZERO\n  objref: {kind: Pod, name: p, apiVersion: v1}\n"),
+            )
+            .unwrap();
+        assert_eq!(
+            set.merge_set(again).unwrap_err().to_string(),
+            "var 'ZERO' already encountered"
+        );
     }
 
     #[test]
@@ -479,9 +594,17 @@ mod tests {
         assert_eq!(e("a$"), Node::str("a$"));
         assert_eq!(e("$(A"), Node::str("$(A"));
         assert_eq!(e("$é$(A)"), Node::str("$éx"));
-        assert_eq!(var_path("spec.ports[0].port"), vec!["spec", "ports", "0", "port"]);
+        assert_eq!(
+            var_path("spec.ports[0].port"),
+            vec!["spec", "ports", "0", "port"]
+        );
         assert_eq!(var_path("a.[0]"), vec!["a", "0"]);
-        assert!(Var::from_node(&parse_one("{name: A, objref: {kind: K, nme: x}}").unwrap()).is_err());
-        assert!(Var::from_node(&parse_one("{name: A, objref: {kind: K}, fieldref: {fieldpath: a}}").unwrap()).is_ok());
+        assert!(
+            Var::from_node(&parse_one("{name: A, objref: {kind: K, nme: x}}").unwrap()).is_err()
+        );
+        assert!(Var::from_node(
+            &parse_one("{name: A, objref: {kind: K}, fieldref: {fieldpath: a}}").unwrap()
+        )
+        .is_ok());
     }
 }

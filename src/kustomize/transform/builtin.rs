@@ -14,8 +14,8 @@
 //! prefix and suffix transformers require `fieldSpecs`, as kustomize does.
 
 use super::{
-    add_annotations, add_labels, add_prefix, add_prefix_suffix, add_suffix, labels::string_map, set_images,
-    set_namespace, set_replicas, ImageSpec, NamespaceOptions, ReplicaSpec, SubjectMode,
+    add_annotations, add_labels, add_prefix, add_prefix_suffix, add_suffix, labels::string_map,
+    set_images, set_namespace, set_replicas, ImageSpec, NamespaceOptions, ReplicaSpec, SubjectMode,
 };
 use crate::kustomize::config::{self, FieldSpec};
 use crate::kustomize::error::{Error, Result};
@@ -93,7 +93,12 @@ pub enum Builtin {
 pub fn builtin_from_node(node: &Node) -> Result<Builtin> {
     let m = match node {
         Node::Map(m) => m,
-        other => return Err(Error::invalid(format!("transformer configuration must be a mapping, not a {}", other.kind_name()))),
+        other => {
+            return Err(Error::invalid(format!(
+                "transformer configuration must be a mapping, not a {}",
+                other.kind_name()
+            )))
+        }
     };
     let kind = m.get("kind").and_then(Node::as_str).unwrap_or("");
     let s = |key: &str| config::string_field_lenient(m, key).map(Option::unwrap_or_default);
@@ -105,15 +110,27 @@ pub fn builtin_from_node(node: &Node) -> Result<Builtin> {
         }
     };
     let built = match kind {
-        "PrefixSuffixTransformer" => {
-            Builtin::PrefixSuffix { prefix: s("prefix")?, suffix: s("suffix")?, field_specs: required_specs()? }
-        }
-        "PrefixTransformer" => Builtin::Prefix { prefix: s("prefix")?, field_specs: required_specs()? },
-        "SuffixTransformer" => Builtin::Suffix { suffix: s("suffix")?, field_specs: required_specs()? },
-        "LabelTransformer" => Builtin::Labels { labels: string_map(m, "labels", true)?, field_specs: specs()? },
-        "AnnotationsTransformer" => {
-            Builtin::Annotations { annotations: string_map(m, "annotations", true)?, field_specs: specs()? }
-        }
+        "PrefixSuffixTransformer" => Builtin::PrefixSuffix {
+            prefix: s("prefix")?,
+            suffix: s("suffix")?,
+            field_specs: required_specs()?,
+        },
+        "PrefixTransformer" => Builtin::Prefix {
+            prefix: s("prefix")?,
+            field_specs: required_specs()?,
+        },
+        "SuffixTransformer" => Builtin::Suffix {
+            suffix: s("suffix")?,
+            field_specs: required_specs()?,
+        },
+        "LabelTransformer" => Builtin::Labels {
+            labels: string_map(m, "labels", true)?,
+            field_specs: specs()?,
+        },
+        "AnnotationsTransformer" => Builtin::Annotations {
+            annotations: string_map(m, "annotations", true)?,
+            field_specs: specs()?,
+        },
         "NamespaceTransformer" => Builtin::Namespace {
             namespace: metadata_namespace(m)?,
             field_specs: specs()?,
@@ -123,14 +140,23 @@ pub fn builtin_from_node(node: &Node) -> Result<Builtin> {
             },
         },
         "ImageTagTransformer" => Builtin::ImageTag {
-            image: ImageSpec::from_config_node(config::json_field(m, "imageTag").unwrap_or(&Node::Null))?,
+            image: ImageSpec::from_config_node(
+                config::json_field(m, "imageTag").unwrap_or(&Node::Null),
+            )?,
             field_specs: specs()?,
         },
         "ReplicaCountTransformer" => Builtin::ReplicaCount {
-            replica: ReplicaSpec::from_config_node(config::json_field(m, "replica").unwrap_or(&Node::Null))?,
+            replica: ReplicaSpec::from_config_node(
+                config::json_field(m, "replica").unwrap_or(&Node::Null),
+            )?,
             field_specs: specs()?,
         },
-        other => return Err(Error::Unsupported { feature: format!("builtin transformer kind {other:?}"), path: None }),
+        other => {
+            return Err(Error::Unsupported {
+                feature: format!("builtin transformer kind {other:?}"),
+                path: None,
+            })
+        }
     };
     Ok(built)
 }
@@ -161,18 +187,37 @@ impl Builtin {
     /// Runs the transformer over `resources`.
     pub fn apply(&self, resources: &mut [Resource]) -> Result<()> {
         match self {
-            Builtin::PrefixSuffix { prefix, suffix, field_specs } => {
-                add_prefix_suffix(resources, prefix, suffix, field_specs)
-            }
-            Builtin::Prefix { prefix, field_specs } => add_prefix(resources, prefix, field_specs),
-            Builtin::Suffix { suffix, field_specs } => add_suffix(resources, suffix, field_specs),
-            Builtin::Labels { labels, field_specs } => add_labels(resources, labels, field_specs),
-            Builtin::Annotations { annotations, field_specs } => add_annotations(resources, annotations, field_specs),
-            Builtin::Namespace { namespace, field_specs, options } => {
-                set_namespace(resources, namespace, field_specs, *options)
-            }
+            Builtin::PrefixSuffix {
+                prefix,
+                suffix,
+                field_specs,
+            } => add_prefix_suffix(resources, prefix, suffix, field_specs),
+            Builtin::Prefix {
+                prefix,
+                field_specs,
+            } => add_prefix(resources, prefix, field_specs),
+            Builtin::Suffix {
+                suffix,
+                field_specs,
+            } => add_suffix(resources, suffix, field_specs),
+            Builtin::Labels {
+                labels,
+                field_specs,
+            } => add_labels(resources, labels, field_specs),
+            Builtin::Annotations {
+                annotations,
+                field_specs,
+            } => add_annotations(resources, annotations, field_specs),
+            Builtin::Namespace {
+                namespace,
+                field_specs,
+                options,
+            } => set_namespace(resources, namespace, field_specs, *options),
             Builtin::ImageTag { image, field_specs } => set_images(resources, image, field_specs),
-            Builtin::ReplicaCount { replica, field_specs } => set_replicas(resources, replica, field_specs),
+            Builtin::ReplicaCount {
+                replica,
+                field_specs,
+            } => set_replicas(resources, replica, field_specs),
         }
     }
 }
@@ -183,7 +228,11 @@ mod tests {
     use crate::kustomize::yaml::{parse_one, parse_stream};
 
     fn resources(text: &str) -> Vec<Resource> {
-        parse_stream(text).unwrap().into_iter().map(Resource::new).collect()
+        parse_stream(text)
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect()
     }
 
     #[test]
@@ -205,7 +254,9 @@ mod tests {
             &parse_one("apiVersion: builtin\nkind: NamespaceTransformer\nmetadata:\n  name: not-important-to-example\n  namespace: test\nfieldSpecs:\n- path: metadata/namespace\n  create: true\n").unwrap(),
         )
         .unwrap();
-        let mut rs = resources("apiVersion: apps/v1\nkind: ConfigMap\nmetadata:\n  name: whatever\ndata: {}\n");
+        let mut rs = resources(
+            "apiVersion: apps/v1\nkind: ConfigMap\nmetadata:\n  name: whatever\ndata: {}\n",
+        );
         t.apply(&mut rs).unwrap();
         assert_eq!(rs[0].node, parse_one("apiVersion: apps/v1\nkind: ConfigMap\nmetadata:\n  name: whatever\n  namespace: test\ndata: {}\n").unwrap());
     }
@@ -228,11 +279,22 @@ mod tests {
 
     #[test]
     fn config_errors() {
-        assert!(builtin_from_node(&parse_one("kind: PrefixTransformer\nprefix: a-\n").unwrap()).is_err());
-        assert!(builtin_from_node(&parse_one("kind: NamespaceTransformer\nsetRoleBindingSubjects: bogus\n").unwrap()).is_err());
-        assert!(builtin_from_node(&parse_one("kind: LabelTransformer\nlabels: {a: [1]}\n").unwrap()).is_err());
+        assert!(
+            builtin_from_node(&parse_one("kind: PrefixTransformer\nprefix: a-\n").unwrap())
+                .is_err()
+        );
+        assert!(builtin_from_node(
+            &parse_one("kind: NamespaceTransformer\nsetRoleBindingSubjects: bogus\n").unwrap()
+        )
+        .is_err());
+        assert!(builtin_from_node(
+            &parse_one("kind: LabelTransformer\nlabels: {a: [1]}\n").unwrap()
+        )
+        .is_err());
         match builtin_from_node(&parse_one("kind: HelmChartInflationGenerator\n").unwrap()) {
-            Err(Error::Unsupported { feature, .. }) => assert!(feature.contains("HelmChartInflationGenerator")),
+            Err(Error::Unsupported { feature, .. }) => {
+                assert!(feature.contains("HelmChartInflationGenerator"))
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -240,7 +302,11 @@ mod tests {
     #[test]
     fn lenient_values() {
         // oracle: `annotations: {a: 1.20}` in an AnnotationsTransformer gives "1.2"; `true` gives "true"
-        let b = builtin_from_node(&parse_one("kind: AnnotationsTransformer\nannotations: {a: 1.20, b: true, c: 0x10}\n").unwrap()).unwrap();
+        let b = builtin_from_node(
+            &parse_one("kind: AnnotationsTransformer\nannotations: {a: 1.20, b: true, c: 0x10}\n")
+                .unwrap(),
+        )
+        .unwrap();
         match b {
             Builtin::Annotations { annotations, .. } => {
                 let v: Vec<&str> = annotations.values().map(String::as_str).collect();

@@ -15,9 +15,9 @@
 //! name matches any character and an invalid name fails the build; that is
 //! reproduced with the matcher in `pattern.rs`.
 
+use super::pattern::Pattern;
 use super::{scalar_value, wrong_kind};
 use crate::kustomize::config::{self, apply_field_specs, gvk_of, FieldSpec};
-use super::pattern::Pattern;
 use crate::kustomize::error::Result;
 use crate::kustomize::resource::Resource;
 use crate::kustomize::yaml::Node;
@@ -60,8 +60,12 @@ impl ImageSpec {
             config::check_known_fields(m, &["name", "newName", "newTag", "tagSuffix", "digest"])?;
         }
         let s = |k: &str| {
-            if lenient { config::string_field_lenient(m, k) } else { config::string_field(m, k) }
-                .map(Option::unwrap_or_default)
+            if lenient {
+                config::string_field_lenient(m, k)
+            } else {
+                config::string_field(m, k)
+            }
+            .map(Option::unwrap_or_default)
         };
         Ok(ImageSpec {
             name: s("name")?,
@@ -82,7 +86,11 @@ impl ImageSpec {
             return Ok(None);
         }
         let (name, tag, digest) = split_image(image);
-        let mut name = if self.new_name.is_empty() { name.to_string() } else { self.new_name.clone() };
+        let mut name = if self.new_name.is_empty() {
+            name.to_string()
+        } else {
+            self.new_name.clone()
+        };
         let (tag, digest) = if !self.new_tag.is_empty() && !self.digest.is_empty() {
             (self.new_tag.clone(), self.digest.clone())
         } else if !self.new_tag.is_empty() {
@@ -142,7 +150,9 @@ pub fn split_image(image: &str) -> (&str, &str, &str) {
 /// inserted unescaped, searched for anywhere in the image (so a `.` in the
 /// name matches any character, and an invalid name is an error).
 fn name_pattern(name: &str) -> Result<Pattern> {
-    Pattern::new(&format!("^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$"))
+    Pattern::new(&format!(
+        "^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$"
+    ))
 }
 
 #[cfg(test)]
@@ -152,11 +162,18 @@ fn name_matches(name: &str, image: &str) -> Result<bool> {
 
 /// Applies one `images:` entry to every resource: the legacy containers
 /// pass, then the field specs.
-pub fn set_images(resources: &mut [Resource], image: &ImageSpec, specs: &[FieldSpec]) -> Result<()> {
+pub fn set_images(
+    resources: &mut [Resource],
+    image: &ImageSpec,
+    specs: &[FieldSpec],
+) -> Result<()> {
     let is_crd = |r: &Resource| gvk_of(&r.node).kind == "CustomResourceDefinition";
     // compiled on first use: kustomize only fails on a bad name when it
     // meets an image to compare
-    let mut updater = Updater { image, pattern: None };
+    let mut updater = Updater {
+        image,
+        pattern: None,
+    };
     for r in resources.iter_mut().filter(|r| !is_crd(r)) {
         legacy_walk(&mut r.node, &mut updater)?;
     }
@@ -174,7 +191,11 @@ pub fn set_images(resources: &mut [Resource], image: &ImageSpec, specs: &[FieldS
 /// containers pass, once more per image field spec that names it). Entries
 /// whose name is plain text are looked up by the field's current image
 /// name; only the others are tried on every field.
-pub fn set_images_all(resources: &mut [Resource], images: &[ImageSpec], specs: &[FieldSpec]) -> Result<()> {
+pub fn set_images_all(
+    resources: &mut [Resource],
+    images: &[ImageSpec],
+    specs: &[FieldSpec],
+) -> Result<()> {
     if images.is_empty() {
         return Ok(());
     }
@@ -182,9 +203,17 @@ pub fn set_images_all(resources: &mut [Resource], images: &[ImageSpec], specs: &
     // character) can only match an image whose first characters equal the
     // name once the same positions are masked with `.`. Names are grouped
     // by length and dot positions, and looked up by the masked prefix.
-    let simple = |n: &str| !n.is_empty() && n.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'-' | b'_' | b'.'));
+    let simple = |n: &str| {
+        !n.is_empty()
+            && n.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'-' | b'_' | b'.'))
+    };
     // (name length, dot positions, image entries by masked name)
-    type Group<'a> = (usize, Vec<usize>, rustc_hash::FxHashMap<&'a str, Vec<usize>>);
+    type Group<'a> = (
+        usize,
+        Vec<usize>,
+        rustc_hash::FxHashMap<&'a str, Vec<usize>>,
+    );
     let mut groups: Vec<Group<'_>> = Vec::new();
     let mut others: Vec<usize> = Vec::new();
     for (i, img) in images.iter().enumerate() {
@@ -192,7 +221,13 @@ pub fn set_images_all(resources: &mut [Resource], images: &[ImageSpec], specs: &
             others.push(i);
             continue;
         }
-        let dots: Vec<usize> = img.name.bytes().enumerate().filter(|(_, c)| *c == b'.').map(|(j, _)| j).collect();
+        let dots: Vec<usize> = img
+            .name
+            .bytes()
+            .enumerate()
+            .filter(|(_, c)| *c == b'.')
+            .map(|(j, _)| j)
+            .collect();
         let len = img.name.len();
         let g = match groups.iter().position(|(l, d, _)| *l == len && *d == dots) {
             Some(g) => g,
@@ -206,20 +241,28 @@ pub fn set_images_all(resources: &mut [Resource], images: &[ImageSpec], specs: &
     let candidates_from = |value: &str, next: usize| -> Option<usize> {
         let mut best: Option<usize> = others.iter().copied().find(|&i| i >= next);
         for (len, dots, map) in &groups {
-            let Some(prefix) = value.as_bytes().get(..*len) else { continue };
+            let Some(prefix) = value.as_bytes().get(..*len) else {
+                continue;
+            };
             let mut key = prefix.to_vec();
             for &d in dots {
                 key[d] = b'.';
             }
-            let Ok(key) = std::str::from_utf8(&key) else { continue };
-            if let Some(hit) = map.get(key).and_then(|v| v.iter().copied().find(|&i| i >= next)) {
+            let Ok(key) = std::str::from_utf8(&key) else {
+                continue;
+            };
+            if let Some(hit) = map
+                .get(key)
+                .and_then(|v| v.iter().copied().find(|&i| i >= next))
+            {
                 best = Some(best.map_or(hit, |b| b.min(hit)));
             }
         }
         best
     };
     let mut patterns: Vec<Option<Pattern>> = vec![None; images.len()];
-    let spec_segments: Vec<Vec<config::PathSegment>> = specs.iter().map(FieldSpec::segments).collect();
+    let spec_segments: Vec<Vec<config::PathSegment>> =
+        specs.iter().map(FieldSpec::segments).collect();
     for r in resources.iter_mut() {
         if gvk_of(&r.node).kind == "CustomResourceDefinition" {
             continue;
@@ -227,7 +270,10 @@ pub fn set_images_all(resources: &mut [Resource], images: &[ImageSpec], specs: &
         // Which scalar fields each pass visits, in visiting order, with how
         // many visits each gets per entry.
         let mut fields: Vec<(Vec<Step>, usize)> = Vec::new();
-        let note = |path: Vec<Step>, fields: &mut Vec<(Vec<Step>, usize)>| match fields.iter_mut().find(|(p, _)| *p == path) {
+        let note = |path: Vec<Step>, fields: &mut Vec<(Vec<Step>, usize)>| match fields
+            .iter_mut()
+            .find(|(p, _)| *p == path)
+        {
             Some((_, n)) => *n += 1,
             None => fields.push((path, 1)),
         };
@@ -248,7 +294,9 @@ pub fn set_images_all(resources: &mut [Resource], images: &[ImageSpec], specs: &
             note(p, &mut fields);
         }
         for (path, visits) in fields {
-            let Some(node) = node_at(&mut r.node, &path) else { continue };
+            let Some(node) = node_at(&mut r.node, &path) else {
+                continue;
+            };
             let Some(mut value) = scalar_value(node) else {
                 return Err(wrong_kind("ScalarNode", node));
             };
@@ -259,7 +307,9 @@ pub fn set_images_all(resources: &mut [Resource], images: &[ImageSpec], specs: &
                     if patterns[e].is_none() {
                         patterns[e] = Some(name_pattern(&images[e].name)?);
                     }
-                    let Some(pattern) = patterns[e].as_ref() else { break };
+                    let Some(pattern) = patterns[e].as_ref() else {
+                        break;
+                    };
                     if let Some(new) = images[e].rewrite_with(pattern, &value)? {
                         value = new;
                         changed = true;
@@ -312,7 +362,11 @@ fn owned(path: &[At<'_>]) -> Vec<Step> {
 }
 
 /// The `image` fields the containers pass visits (see [`legacy_walk`]).
-fn legacy_paths<'a>(node: &'a Node, path: &mut Vec<At<'a>>, out: &mut Vec<Vec<Step>>) -> Result<()> {
+fn legacy_paths<'a>(
+    node: &'a Node,
+    path: &mut Vec<At<'a>>,
+    out: &mut Vec<Vec<Step>>,
+) -> Result<()> {
     match node {
         Node::Map(m) => {
             for (key, value) in m.iter() {
@@ -353,7 +407,12 @@ fn legacy_paths<'a>(node: &'a Node, path: &mut Vec<At<'a>>, out: &mut Vec<Vec<St
 }
 
 /// The fields a field spec names, walked without creating anything.
-fn spec_paths<'a>(node: &'a Node, segs: &'a [config::PathSegment], path: &mut Vec<At<'a>>, out: &mut Vec<Vec<Step>>) -> Result<()> {
+fn spec_paths<'a>(
+    node: &'a Node,
+    segs: &'a [config::PathSegment],
+    path: &mut Vec<At<'a>>,
+    out: &mut Vec<Vec<Step>>,
+) -> Result<()> {
     let Some((seg, rest)) = segs.split_first() else {
         out.push(owned(path));
         return Ok(());
@@ -377,7 +436,9 @@ fn spec_paths<'a>(node: &'a Node, segs: &'a [config::PathSegment], path: &mut Ve
             }
             None => Ok(()),
         },
-        _ => Err(crate::kustomize::error::Error::invalid("expected sequence or mapping node")),
+        _ => Err(crate::kustomize::error::Error::invalid(
+            "expected sequence or mapping node",
+        )),
     }
 }
 
@@ -455,10 +516,19 @@ mod tests {
         assert_eq!(split_image("nginx"), ("nginx", "", ""));
         assert_eq!(split_image("nginx:1.0"), ("nginx", "1.0", ""));
         assert_eq!(split_image("nginx@sha256:123"), ("nginx", "", "sha256:123"));
-        assert_eq!(split_image("nginx:1.0@sha256:123"), ("nginx", "1.0", "sha256:123"));
-        assert_eq!(split_image("reg.io:5000/app:v1"), ("reg.io:5000/app", "v1", ""));
+        assert_eq!(
+            split_image("nginx:1.0@sha256:123"),
+            ("nginx", "1.0", "sha256:123")
+        );
+        assert_eq!(
+            split_image("reg.io:5000/app:v1"),
+            ("reg.io:5000/app", "v1", "")
+        );
         assert_eq!(split_image("reg.io:5000/app"), ("reg.io:5000/app", "", ""));
-        assert_eq!(split_image("reg.io/a/b@sha256:1"), ("reg.io/a/b", "", "sha256:1"));
+        assert_eq!(
+            split_image("reg.io/a/b@sha256:1"),
+            ("reg.io/a/b", "", "sha256:1")
+        );
     }
 
     const POD: &str = r#"apiVersion: v1
@@ -511,7 +581,11 @@ spec:
     fn images_like_kubectl() {
         // oracle: the images list below over POD
         let tc = TransformerConfig::default();
-        let mut rs: Vec<Resource> = parse_stream(POD).unwrap().into_iter().map(Resource::new).collect();
+        let mut rs: Vec<Resource> = parse_stream(POD)
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect();
         for i in [
             img("nginx", "", "1.21", "", ""),
             img("reg.io:5000/app", "other.io/app2", "", "sha256:abc", ""),
@@ -550,10 +624,22 @@ spec:
                 None,
             ]
         );
-        assert_eq!(images(&rs[0].node, &["spec", "initContainers"]), vec![s("nginx:1.21")]);
-        assert_eq!(images(&rs[1].node, &["spec", "deep", "containers"]), vec![s("nginx:1.21"), s("bb")]);
-        assert_eq!(rs[1].node.str_at(&["spec", "other", "image"]), Some("nginx"));
-        assert_eq!(images(&rs[2].node, &["spec", "containers"]), vec![s("nginx")]);
+        assert_eq!(
+            images(&rs[0].node, &["spec", "initContainers"]),
+            vec![s("nginx:1.21")]
+        );
+        assert_eq!(
+            images(&rs[1].node, &["spec", "deep", "containers"]),
+            vec![s("nginx:1.21"), s("bb")]
+        );
+        assert_eq!(
+            rs[1].node.str_at(&["spec", "other", "image"]),
+            Some("nginx")
+        );
+        assert_eq!(
+            images(&rs[2].node, &["spec", "containers"]),
+            vec![s("nginx")]
+        );
     }
 
     #[test]
@@ -569,7 +655,11 @@ spec:
             .collect();
         assert!(set_images(&mut rs, &i, &tc.images).is_err());
         let doc = "apiVersion: example.com/v1\nkind: Custom\nmetadata:\n  name: c\nspec:\n  a:\n    containers:\n    - image: nginx\n    - image: 5\n    - image: null\n    - image: \"\"\n  containers:\n    x: 1\n";
-        let mut rs: Vec<Resource> = parse_stream(doc).unwrap().into_iter().map(Resource::new).collect();
+        let mut rs: Vec<Resource> = parse_stream(doc)
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect();
         set_images(&mut rs, &i, &tc.images).unwrap();
         let want = parse_stream(&doc.replace("- image: nginx\n", "- image: nginx:1.21\n")).unwrap();
         assert_eq!(rs[0].node, want[0]);
@@ -624,11 +714,32 @@ spec:
             .into_iter()
             .map(Resource::new)
             .collect();
-        for i in [img("(nginx|redis)", "", "9", "", ""), img("bus.*", "bb", "", "", ""), img("x|alpine", "", "3", "", "")] {
+        for i in [
+            img("(nginx|redis)", "", "9", "", ""),
+            img("bus.*", "bb", "", "", ""),
+            img("x|alpine", "", "3", "", ""),
+        ] {
             set_images(&mut rs, &i, &tc.images).unwrap();
         }
-        let got: Vec<&str> = rs[0].node.get_path(&["spec", "containers"]).and_then(Node::as_seq).unwrap().iter().map(|c| c.str_at(&["image"]).unwrap()).collect();
-        assert_eq!(got, vec!["nginx:9", "redis:9", "bb:1.2", "xyz:3", "myalpine:3", "alpine:3"]);
+        let got: Vec<&str> = rs[0]
+            .node
+            .get_path(&["spec", "containers"])
+            .and_then(Node::as_seq)
+            .unwrap()
+            .iter()
+            .map(|c| c.str_at(&["image"]).unwrap())
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                "nginx:9",
+                "redis:9",
+                "bb:1.2",
+                "xyz:3",
+                "myalpine:3",
+                "alpine:3"
+            ]
+        );
     }
 
     #[test]
@@ -645,8 +756,14 @@ spec:
 
     #[test]
     fn image_from_node() {
-        let n = crate::kustomize::yaml::parse_one("name: a\nnewName: b\nnewTag: \"1\"\ndigest: sha256:x\n").unwrap();
-        assert_eq!(ImageSpec::from_node(&n).unwrap(), img("a", "b", "1", "sha256:x", ""));
+        let n = crate::kustomize::yaml::parse_one(
+            "name: a\nnewName: b\nnewTag: \"1\"\ndigest: sha256:x\n",
+        )
+        .unwrap();
+        assert_eq!(
+            ImageSpec::from_node(&n).unwrap(),
+            img("a", "b", "1", "sha256:x", "")
+        );
         let n = crate::kustomize::yaml::parse_one("name: a\nnewTag: 1.0\n").unwrap();
         assert!(ImageSpec::from_node(&n).is_err());
     }

@@ -8,7 +8,9 @@
 //! left alone.
 
 use super::set_map_entry;
-use crate::kustomize::config::{self, apply_field_specs, merge_all, merge_one, CreateKind, FieldSpec, TransformerConfig};
+use crate::kustomize::config::{
+    self, apply_field_specs, merge_all, merge_one, CreateKind, FieldSpec, TransformerConfig,
+};
 use crate::kustomize::error::{Error, Result};
 use crate::kustomize::resource::Resource;
 use crate::kustomize::yaml::{Mapping, Node};
@@ -16,7 +18,11 @@ use std::collections::BTreeMap;
 
 /// Adds `labels` at every field `specs` name, in every resource.
 /// Nothing happens when `labels` is empty.
-pub fn add_labels(resources: &mut [Resource], labels: &BTreeMap<String, String>, specs: &[FieldSpec]) -> Result<()> {
+pub fn add_labels(
+    resources: &mut [Resource],
+    labels: &BTreeMap<String, String>,
+    specs: &[FieldSpec],
+) -> Result<()> {
     add_pairs(resources, labels, specs)
 }
 
@@ -30,14 +36,20 @@ pub fn add_annotations(
     add_pairs(resources, annotations, specs)
 }
 
-fn add_pairs(resources: &mut [Resource], pairs: &BTreeMap<String, String>, specs: &[FieldSpec]) -> Result<()> {
+fn add_pairs(
+    resources: &mut [Resource],
+    pairs: &BTreeMap<String, String>,
+    specs: &[FieldSpec],
+) -> Result<()> {
     if pairs.is_empty() {
         return Ok(());
     }
     for r in resources.iter_mut() {
         // kustomize applies one pair at a time over all specs, in key order
         for (k, v) in pairs {
-            apply_field_specs(&mut r.node, specs, Some(CreateKind::Map), &mut |n| set_map_entry(n, k, v))?;
+            apply_field_specs(&mut r.node, specs, Some(CreateKind::Map), &mut |n| {
+                set_map_entry(n, k, v)
+            })?;
         }
     }
     Ok(())
@@ -66,7 +78,10 @@ impl LabelEntry {
             Node::Null => return Ok(LabelEntry::default()),
             other => return Err(config::type_error("labels", "types.Label", other)),
         };
-        config::check_known_fields(m, &["pairs", "includeSelectors", "includeTemplates", "fields"])?;
+        config::check_known_fields(
+            m,
+            &["pairs", "includeSelectors", "includeTemplates", "fields"],
+        )?;
         if let Some(Node::Seq(fields)) = config::json_field(m, "fields") {
             for f in fields {
                 if let Node::Map(fm) = f {
@@ -87,12 +102,18 @@ impl LabelEntry {
 /// commonLabels specs (with `includeSelectors`) or `metadata/labels` plus,
 /// with `includeTemplates`, the template-label specs; then the
 /// configuration's `labels` specs. Conflicting `create` flags are errors.
-pub fn label_entry_field_specs(entry: &LabelEntry, tc: &TransformerConfig) -> Result<Vec<FieldSpec>> {
+pub fn label_entry_field_specs(
+    entry: &LabelEntry,
+    tc: &TransformerConfig,
+) -> Result<Vec<FieldSpec>> {
     let mut specs = entry.fields.clone();
     if entry.include_selectors {
         merge_all(&mut specs, &tc.common_labels)?;
     } else {
-        merge_one(&mut specs, FieldSpec::new("", "", "", "metadata/labels", true))?;
+        merge_one(
+            &mut specs,
+            FieldSpec::new("", "", "", "metadata/labels", true),
+        )?;
         if entry.include_templates {
             merge_all(&mut specs, &tc.template_labels)?;
         }
@@ -105,7 +126,11 @@ pub fn label_entry_field_specs(entry: &LabelEntry, tc: &TransformerConfig) -> Re
 /// empty), as kustomize's JSON decoding demands.
 /// With `lenient` (builtin transformer configs), numbers and booleans are
 /// taken as their text instead.
-pub(crate) fn string_map(m: &Mapping, key: &str, lenient: bool) -> Result<BTreeMap<String, String>> {
+pub(crate) fn string_map(
+    m: &Mapping,
+    key: &str,
+    lenient: bool,
+) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     match config::json_field(m, key) {
         None | Some(Node::Null) => {}
@@ -114,7 +139,9 @@ pub(crate) fn string_map(m: &Mapping, key: &str, lenient: bool) -> Result<BTreeM
                 let v = match v {
                     Node::Str(s) => s.to_string(),
                     Node::Null => String::new(),
-                    other if lenient && other.is_scalar() => config::lenient_text(other).unwrap_or_default(),
+                    other if lenient && other.is_scalar() => {
+                        config::lenient_text(other).unwrap_or_default()
+                    }
                     other => return Err(config::type_error(key, "string", other)),
                 };
                 out.insert(k.to_string(), v);
@@ -141,7 +168,11 @@ mod tests {
     use crate::kustomize::yaml::parse_stream;
 
     fn resources(text: &str) -> Vec<Resource> {
-        parse_stream(text).unwrap().into_iter().map(Resource::new).collect()
+        parse_stream(text)
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect()
     }
 
     fn nodes(rs: &[Resource]) -> Vec<Node> {
@@ -149,7 +180,9 @@ mod tests {
     }
 
     fn pairs(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
-        kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     const STS_CRON: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: s\nspec:\n  volumeClaimTemplates:\n  - metadata:\n      name: v\n  template:\n    spec:\n      containers: []\n---\napiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: c\n";
@@ -159,7 +192,11 @@ mod tests {
         // oracle: commonLabels {a: b} plus labels [{pairs: {t: x}, includeTemplates: true}]
         let tc = TransformerConfig::default();
         let mut rs = resources(STS_CRON);
-        let entry = LabelEntry { pairs: pairs(&[("t", "x")]), include_templates: true, ..Default::default() };
+        let entry = LabelEntry {
+            pairs: pairs(&[("t", "x")]),
+            include_templates: true,
+            ..Default::default()
+        };
         let specs = label_entry_field_specs(&entry, &tc).unwrap();
         add_labels(&mut rs, &entry.pairs, &specs).unwrap();
         add_labels(&mut rs, &pairs(&[("a", "b")]), &tc.common_labels).unwrap();
@@ -187,8 +224,16 @@ mod tests {
         tc.merge(&extra).unwrap();
         let mut rs = resources("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n");
         let entries = [
-            LabelEntry { pairs: pairs(&[("a", "1")]), ..Default::default() },
-            LabelEntry { pairs: pairs(&[("b", "2")]), include_selectors: true, include_templates: true, ..Default::default() },
+            LabelEntry {
+                pairs: pairs(&[("a", "1")]),
+                ..Default::default()
+            },
+            LabelEntry {
+                pairs: pairs(&[("b", "2")]),
+                include_selectors: true,
+                include_templates: true,
+                ..Default::default()
+            },
             LabelEntry {
                 pairs: pairs(&[("c", "3")]),
                 fields: vec![FieldSpec::new("", "", "Deployment", "spec/custom", true)],
@@ -213,7 +258,10 @@ mod tests {
     fn canonical(n: &Node) -> Node {
         match n {
             Node::Map(m) => {
-                let mut entries: Vec<(String, Node)> = m.iter().map(|(k, v)| (k.to_string(), canonical(v))).collect();
+                let mut entries: Vec<(String, Node)> = m
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), canonical(v)))
+                    .collect();
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
                 Node::Map(entries.into_iter().collect())
             }
@@ -268,7 +316,10 @@ mod tests {
 
     #[test]
     fn label_entry_from_node() {
-        let n = crate::kustomize::yaml::parse_one("pairs: {a: b, c: null}\nincludeSelectors: true\nfields:\n- path: x\n").unwrap();
+        let n = crate::kustomize::yaml::parse_one(
+            "pairs: {a: b, c: null}\nincludeSelectors: true\nfields:\n- path: x\n",
+        )
+        .unwrap();
         let e = LabelEntry::from_node(&n).unwrap();
         assert_eq!(e.pairs, pairs(&[("a", "b"), ("c", "")]));
         assert!(e.include_selectors && !e.include_templates);
@@ -276,7 +327,9 @@ mod tests {
         let n = crate::kustomize::yaml::parse_one("pairs: {a: true}\n").unwrap();
         assert!(LabelEntry::from_node(&n).is_err());
         // oracle: `includeVolumeClaimTemplates` is an unknown field in v5.5.0
-        let n = crate::kustomize::yaml::parse_one("pairs: {a: b}\nincludeVolumeClaimTemplates: true\n").unwrap();
+        let n =
+            crate::kustomize::yaml::parse_one("pairs: {a: b}\nincludeVolumeClaimTemplates: true\n")
+                .unwrap();
         assert!(LabelEntry::from_node(&n).is_err());
     }
 }

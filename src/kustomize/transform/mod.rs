@@ -51,7 +51,9 @@ pub(crate) fn wrong_kind(expected: &str, got: &Node) -> Error {
         Node::Seq(_) => "SequenceNode",
         _ => "ScalarNode",
     };
-    Error::invalid(format!("wrong node kind: expected {expected} but got {actual}: node contents:\n{got}"))
+    Error::invalid(format!(
+        "wrong node kind: expected {expected} but got {actual}: node contents:\n{got}"
+    ))
 }
 
 /// Replaces a scalar (or null) with a string, failing on collections.

@@ -19,7 +19,9 @@
 //!   same identity.
 
 use super::{is_nil_or_empty, wrong_kind};
-use crate::kustomize::config::{apply_field_spec, effective_id, gvk_of, is_namespaced, CreateKind, FieldSpec};
+use crate::kustomize::config::{
+    apply_field_spec, effective_id, gvk_of, is_namespaced, CreateKind, FieldSpec,
+};
 use crate::kustomize::error::{Error, Result};
 use crate::kustomize::parallel;
 use crate::kustomize::resource::{ResId, Resource};
@@ -95,21 +97,26 @@ pub fn set_namespace_on(
     // Per chunk: (position, effective identity before and after) of each
     // object moved, in order, and the failure that stopped the chunk.
     type Moves = (Vec<(usize, ResId, ResId)>, Option<Error>);
-    let chunks = parallel::chunks_mut(resources, threads, parallel::MIN_OBJECTS_PER_SPLIT, |start, chunk| -> Moves {
-        let mut moved = Vec::with_capacity(chunk.len());
-        for (k, r) in chunk.iter_mut().enumerate() {
-            if is_nil_or_empty(&r.node) {
-                continue;
+    let chunks = parallel::chunks_mut(
+        resources,
+        threads,
+        parallel::MIN_OBJECTS_PER_SPLIT,
+        |start, chunk| -> Moves {
+            let mut moved = Vec::with_capacity(chunk.len());
+            for (k, r) in chunk.iter_mut().enumerate() {
+                if is_nil_or_empty(&r.node) {
+                    continue;
+                }
+                let before = effective_id(r.id());
+                r.remember_id();
+                if let Err(e) = transform_one(r, namespace, specs, opts) {
+                    return (moved, Some(e));
+                }
+                moved.push((start + k, before, effective_id(r.id())));
             }
-            let before = effective_id(r.id());
-            r.remember_id();
-            if let Err(e) = transform_one(r, namespace, specs, opts) {
-                return (moved, Some(e));
-            }
-            moved.push((start + k, before, effective_id(r.id())));
-        }
-        (moved, None)
-    });
+            (moved, None)
+        },
+    );
     for (moved, failure) in chunks {
         for (i, before, after) in moved {
             if after != before {
@@ -119,7 +126,10 @@ pub fn set_namespace_on(
                 *counts.entry(after.clone()).or_insert(0) += 1;
             }
             if counts.get(&after).copied().unwrap_or(0) != 1 {
-                return Err(Error::invalid(format!("namespace transformation produces ID conflict: {}", resources[i].id())));
+                return Err(Error::invalid(format!(
+                    "namespace transformation produces ID conflict: {}",
+                    resources[i].id()
+                )));
             }
         }
         if let Some(e) = failure {
@@ -154,7 +164,12 @@ fn setter<'a>(namespace: &'a str, unset_only: bool) -> impl FnMut(&mut Node) -> 
     }
 }
 
-fn transform_one(r: &mut Resource, namespace: &str, specs: &[FieldSpec], opts: NamespaceOptions) -> Result<()> {
+fn transform_one(
+    r: &mut Resource,
+    namespace: &str,
+    specs: &[FieldSpec],
+    opts: NamespaceOptions,
+) -> Result<()> {
     let gvk = gvk_of(&r.node);
     let is_v1 = r.node.str_at(&["apiVersion"]) == Some("v1");
     let is_binding = gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding";
@@ -171,7 +186,8 @@ fn transform_one(r: &mut Resource, namespace: &str, specs: &[FieldSpec], opts: N
         if spec.path == "metadata/namespace" || (!is_v1 && spec.path == "metadata/name") {
             continue;
         }
-        let spec_is_binding = spec.gvk.kind == "RoleBinding" || spec.gvk.kind == "ClusterRoleBinding";
+        let spec_is_binding =
+            spec.gvk.kind == "RoleBinding" || spec.gvk.kind == "ClusterRoleBinding";
         if is_binding && spec_is_binding && spec.path == "subjects/namespace" {
             continue;
         }
@@ -181,7 +197,11 @@ fn transform_one(r: &mut Resource, namespace: &str, specs: &[FieldSpec], opts: N
     Ok(())
 }
 
-fn set_subjects(node: &mut Node, opts: NamespaceOptions, set: &mut dyn FnMut(&mut Node) -> Result<()>) -> Result<()> {
+fn set_subjects(
+    node: &mut Node,
+    opts: NamespaceOptions,
+    set: &mut dyn FnMut(&mut Node) -> Result<()>,
+) -> Result<()> {
     let (field, want) = match opts.subjects {
         SubjectMode::None => return Ok(()),
         SubjectMode::DefaultOnly => ("name", "default"),
@@ -214,7 +234,11 @@ mod tests {
     use crate::kustomize::yaml::parse_stream;
 
     fn resources(text: &str) -> Vec<Resource> {
-        parse_stream(text).unwrap().into_iter().map(Resource::new).collect()
+        parse_stream(text)
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect()
     }
 
     const INPUT: &str = r#"apiVersion: rbac.authorization.k8s.io/v1
@@ -383,17 +407,33 @@ metadata:
             FieldSpec::new("", "", "Namespace", "metadata/name", false),
         ];
         let cases = [
-            (SubjectMode::AllServiceAccounts, [Some("newns"), Some("newns"), Some("other"), None]),
+            (
+                SubjectMode::AllServiceAccounts,
+                [Some("newns"), Some("newns"), Some("other"), None],
+            ),
             (SubjectMode::None, [None, None, Some("other"), None]),
-            (SubjectMode::DefaultOnly, [Some("newns"), None, Some("other"), Some("newns")]),
+            (
+                SubjectMode::DefaultOnly,
+                [Some("newns"), None, Some("other"), Some("newns")],
+            ),
         ];
         for (mode, want) in cases {
             let mut rs = resources(INPUT);
-            set_namespace(&mut rs, "newns", &specs, NamespaceOptions { unset_only: true, subjects: mode }).unwrap();
+            set_namespace(
+                &mut rs,
+                "newns",
+                &specs,
+                NamespaceOptions {
+                    unset_only: true,
+                    subjects: mode,
+                },
+            )
+            .unwrap();
             assert_eq!(rs[0].namespace(), "oldns");
             assert_eq!(rs[1].name(), "something");
             let subjects = rs[0].node.get("subjects").and_then(Node::as_seq).unwrap();
-            let got: Vec<Option<&str>> = subjects.iter().map(|s| s.str_at(&["namespace"])).collect();
+            let got: Vec<Option<&str>> =
+                subjects.iter().map(|s| s.str_at(&["namespace"])).collect();
             assert_eq!(got, want.to_vec(), "{mode:?}");
             assert_eq!(rs[6].namespace(), "newns");
         }
@@ -405,7 +445,13 @@ metadata:
         // oracle: only the subject named exactly `default` changes; an empty
         // or null metadata.namespace is replaced
         let mut rs = resources("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: rb\nsubjects:\n- kind: ServiceAccount\n  name: default-foo\n- kind: ServiceAccount\n  name: Default\n- name: default\n  namespace: \"\"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: \"\"\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm2\n  namespace: null\n");
-        set_namespace(&mut rs, "newns", &TransformerConfig::default().namespace, NamespaceOptions::default()).unwrap();
+        set_namespace(
+            &mut rs,
+            "newns",
+            &TransformerConfig::default().namespace,
+            NamespaceOptions::default(),
+        )
+        .unwrap();
         let subjects = rs[0].node.get("subjects").and_then(Node::as_seq).unwrap();
         let got: Vec<Option<&str>> = subjects.iter().map(|s| s.str_at(&["namespace"])).collect();
         assert_eq!(got, vec![None, None, Some("newns")]);
@@ -422,18 +468,33 @@ metadata:
         let build = |clash: &[usize], bad: Option<usize>| {
             let mut text = String::new();
             for i in 0..600 {
-                let name = if clash.contains(&i) { "same".to_string() } else { format!("cm{i}") };
-                let ns = if Some(i) == bad { "{a: b}".to_string() } else { ["x", "y"][i % 2].to_string() };
+                let name = if clash.contains(&i) {
+                    "same".to_string()
+                } else {
+                    format!("cm{i}")
+                };
+                let ns = if Some(i) == bad {
+                    "{a: b}".to_string()
+                } else {
+                    ["x", "y"][i % 2].to_string()
+                };
                 text.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\n"));
             }
             resources(&text)
         };
         let run = |clash: &[usize], bad: Option<usize>, threads: usize| {
             let mut rs = build(clash, bad);
-            let r = set_namespace_on(&mut rs, "z", &[], NamespaceOptions::default(), threads).map_err(|e| e.to_string());
+            let r = set_namespace_on(&mut rs, "z", &[], NamespaceOptions::default(), threads)
+                .map_err(|e| e.to_string());
             (r, rs.iter().map(|r| r.node.to_string()).collect::<Vec<_>>())
         };
-        let cases: [(&[usize], Option<usize>); 5] = [(&[], None), (&[10, 500], None), (&[400, 401], Some(550)), (&[400, 401], Some(20)), (&[], Some(599))];
+        let cases: [(&[usize], Option<usize>); 5] = [
+            (&[], None),
+            (&[10, 500], None),
+            (&[400, 401], Some(550)),
+            (&[400, 401], Some(20)),
+            (&[], Some(599)),
+        ];
         for (clash, bad) in cases {
             let (want, moved) = run(clash, bad, 1);
             for threads in [2, 3] {
@@ -445,8 +506,17 @@ metadata:
             }
             match (clash, bad) {
                 ([], None) => assert!(want.is_ok()),
-                ([10, 500], _) | ([400, 401], Some(550)) => assert!(want.as_ref().is_err_and(|e| e.contains("ID conflict") && e.contains("same")), "{want:?}"),
-                _ => assert!(want.as_ref().is_err_and(|e| e.contains("namespace field specs must target scalar nodes")), "{want:?}"),
+                ([10, 500], _) | ([400, 401], Some(550)) => assert!(
+                    want.as_ref()
+                        .is_err_and(|e| e.contains("ID conflict") && e.contains("same")),
+                    "{want:?}"
+                ),
+                _ => assert!(
+                    want.as_ref().is_err_and(
+                        |e| e.contains("namespace field specs must target scalar nodes")
+                    ),
+                    "{want:?}"
+                ),
             }
         }
     }
@@ -464,7 +534,9 @@ metadata:
         let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
         set_namespace(&mut rs, "", &[], NamespaceOptions::default()).unwrap();
         assert_eq!(rs[0].namespace(), "");
-        let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: {a: b}\n");
+        let mut rs = resources(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: {a: b}\n",
+        );
         assert!(set_namespace(&mut rs, "z", &[], NamespaceOptions::default()).is_err());
     }
 }

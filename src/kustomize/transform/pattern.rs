@@ -26,12 +26,19 @@ const MAX_REPEAT: u32 = 1000;
 enum Ast {
     Char(char),
     Any,
-    Class { ranges: Vec<(char, char)>, negated: bool },
+    Class {
+        ranges: Vec<(char, char)>,
+        negated: bool,
+    },
     Start,
     End,
     Concat(Vec<Ast>),
     Alt(Vec<Ast>),
-    Repeat { node: Box<Ast>, min: u32, max: Option<u32> },
+    Repeat {
+        node: Box<Ast>,
+        min: u32,
+        max: Option<u32>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -57,7 +64,10 @@ fn invalid(pattern: &str, why: &str) -> Error {
 }
 
 fn unsupported(what: &str) -> Error {
-    Error::Unsupported { feature: format!("regular-expression syntax {what} in an images entry name"), path: None }
+    Error::Unsupported {
+        feature: format!("regular-expression syntax {what} in an images entry name"),
+        path: None,
+    }
 }
 
 struct Parser<'a> {
@@ -80,7 +90,11 @@ impl Parser<'_> {
             self.pos += 1;
             branches.push(self.concat(depth)?);
         }
-        Ok(if branches.len() == 1 { branches.pop().unwrap_or(Ast::Concat(Vec::new())) } else { Ast::Alt(branches) })
+        Ok(if branches.len() == 1 {
+            branches.pop().unwrap_or(Ast::Concat(Vec::new()))
+        } else {
+            Ast::Alt(branches)
+        })
     }
 
     fn concat(&mut self, depth: usize) -> Result<Ast> {
@@ -97,13 +111,17 @@ impl Parser<'_> {
     }
 
     fn atom(&mut self, depth: usize) -> Result<Ast> {
-        let Some(c) = self.peek() else { return Err(invalid(self.src, "missing argument")) };
+        let Some(c) = self.peek() else {
+            return Err(invalid(self.src, "missing argument"));
+        };
         self.pos += 1;
         Ok(match c {
             '.' => Ast::Any,
             '^' => Ast::Start,
             '$' => Ast::End,
-            '*' | '+' | '?' => return Err(invalid(self.src, "missing argument to repetition operator")),
+            '*' | '+' | '?' => {
+                return Err(invalid(self.src, "missing argument to repetition operator"))
+            }
             '(' => {
                 if self.peek() == Some('?') {
                     self.pos += 1;
@@ -142,18 +160,38 @@ impl Parser<'_> {
 
     /// An escape after `\`; in a class, returns single characters only.
     fn escape(&mut self, in_class: bool) -> Result<Ast> {
-        let Some(c) = self.peek() else { return Err(invalid(self.src, "trailing backslash at end of expression")) };
+        let Some(c) = self.peek() else {
+            return Err(invalid(self.src, "trailing backslash at end of expression"));
+        };
         self.pos += 1;
         let digit = vec![('0', '9')];
         let word = vec![('0', '9'), ('A', 'Z'), ('_', '_'), ('a', 'z')];
         let space = vec![('\t', '\n'), ('\u{c}', '\r'), (' ', ' ')];
         Ok(match c {
-            'd' => Ast::Class { ranges: digit, negated: false },
-            'D' => Ast::Class { ranges: digit, negated: true },
-            'w' => Ast::Class { ranges: word, negated: false },
-            'W' => Ast::Class { ranges: word, negated: true },
-            's' => Ast::Class { ranges: space, negated: false },
-            'S' => Ast::Class { ranges: space, negated: true },
+            'd' => Ast::Class {
+                ranges: digit,
+                negated: false,
+            },
+            'D' => Ast::Class {
+                ranges: digit,
+                negated: true,
+            },
+            'w' => Ast::Class {
+                ranges: word,
+                negated: false,
+            },
+            'W' => Ast::Class {
+                ranges: word,
+                negated: true,
+            },
+            's' => Ast::Class {
+                ranges: space,
+                negated: false,
+            },
+            'S' => Ast::Class {
+                ranges: space,
+                negated: true,
+            },
             'n' => Ast::Char('\n'),
             't' => Ast::Char('\t'),
             'r' => Ast::Char('\r'),
@@ -178,7 +216,9 @@ impl Parser<'_> {
         let mut ranges: Vec<(char, char)> = Vec::new();
         let mut first = true;
         loop {
-            let Some(c) = self.peek() else { return Err(invalid(self.src, "missing closing ]")) };
+            let Some(c) = self.peek() else {
+                return Err(invalid(self.src, "missing closing ]"));
+            };
             if c == ']' && !first {
                 self.pos += 1;
                 break;
@@ -191,7 +231,10 @@ impl Parser<'_> {
             let lo = if c == '\\' {
                 match self.escape(true)? {
                     Ast::Char(ch) => ch,
-                    Ast::Class { ranges: r, negated: false } => {
+                    Ast::Class {
+                        ranges: r,
+                        negated: false,
+                    } => {
                         ranges.extend(r);
                         continue;
                     }
@@ -202,7 +245,9 @@ impl Parser<'_> {
             };
             if self.peek() == Some('-') && self.chars.get(self.pos + 1).is_some_and(|n| *n != ']') {
                 self.pos += 1;
-                let Some(h) = self.peek() else { return Err(invalid(self.src, "missing closing ]")) };
+                let Some(h) = self.peek() else {
+                    return Err(invalid(self.src, "missing closing ]"));
+                };
                 self.pos += 1;
                 let hi = if h == '\\' {
                     match self.escape(true)? {
@@ -257,7 +302,11 @@ impl Parser<'_> {
         if matches!(self.peek(), Some('*') | Some('+') | Some('?')) {
             return Err(invalid(self.src, "invalid nested repetition operator"));
         }
-        Ok(Ast::Repeat { node: Box::new(atom), min, max })
+        Ok(Ast::Repeat {
+            node: Box::new(atom),
+            min,
+            max,
+        })
     }
 
     /// Parses `{n}`, `{n,}` or `{n,m}` at the cursor without moving it:
@@ -272,7 +321,11 @@ impl Parser<'_> {
             if *i == start || *i - start > 6 {
                 return None;
             }
-            self.chars[start..*i].iter().collect::<String>().parse().ok()
+            self.chars[start..*i]
+                .iter()
+                .collect::<String>()
+                .parse()
+                .ok()
         };
         let min = num(&mut i)?;
         let max = match self.chars.get(i) {
@@ -311,7 +364,9 @@ impl Compiler {
         match ast {
             Ast::Char(c) => self.emit(Inst::Char(*c)).map(drop),
             Ast::Any => self.emit(Inst::Any).map(drop),
-            Ast::Class { ranges, negated } => self.emit(Inst::Class(ranges.clone(), *negated)).map(drop),
+            Ast::Class { ranges, negated } => {
+                self.emit(Inst::Class(ranges.clone(), *negated)).map(drop)
+            }
             Ast::Start => self.emit(Inst::Start).map(drop),
             Ast::End => self.emit(Inst::End).map(drop),
             Ast::Concat(items) => items.iter().try_for_each(|a| self.compile(a)),
@@ -364,7 +419,11 @@ impl Compiler {
 impl Pattern {
     /// Compiles an RE2-syntax pattern (the supported subset).
     pub(crate) fn new(src: &str) -> Result<Pattern> {
-        let mut p = Parser { chars: src.chars().collect(), pos: 0, src };
+        let mut p = Parser {
+            chars: src.chars().collect(),
+            pos: 0,
+            src,
+        };
         let ast = p.alt(0)?;
         if p.pos < p.chars.len() {
             return Err(invalid(src, "unexpected )"));
@@ -396,7 +455,9 @@ impl Pattern {
                 let ok = match &self.prog[pc] {
                     Inst::Char(x) => *x == c,
                     Inst::Any => c != '\n',
-                    Inst::Class(ranges, negated) => ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != *negated,
+                    Inst::Class(ranges, negated) => {
+                        ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != *negated
+                    }
                     _ => false,
                 };
                 if ok {
@@ -482,7 +543,8 @@ mod tests {
 
     #[test]
     fn image_pattern() {
-        let p = |name: &str| format!("^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$");
+        let p =
+            |name: &str| format!("^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$");
         assert!(m(&p("nginx"), "nginx:1.0@sha256:abc"));
         assert!(m(&p("nginx"), "nginx:{{tag}}"));
         assert!(!m(&p("nginx"), "nginx@md5:x"));
@@ -493,11 +555,16 @@ mod tests {
 
     #[test]
     fn errors() {
-        for bad in ["[", "(", ")", "*a", "a**", "a{1001}", "\\", "[b-a]", "a{3,2}"] {
+        for bad in [
+            "[", "(", ")", "*a", "a**", "a{1001}", "\\", "[b-a]", "a{3,2}",
+        ] {
             assert!(Pattern::new(bad).is_err(), "{bad}");
         }
         for unsupported in ["(?i)a", "\\bword", "[[:alpha:]]", "\\pL"] {
-            assert!(matches!(Pattern::new(unsupported), Err(Error::Unsupported { .. })), "{unsupported}");
+            assert!(
+                matches!(Pattern::new(unsupported), Err(Error::Unsupported { .. })),
+                "{unsupported}"
+            );
         }
     }
 }

@@ -44,7 +44,11 @@ impl ReplicaSpec {
         if !lenient {
             config::check_known_fields(m, &["name", "count"])?;
         }
-        let name = if lenient { config::string_field_lenient(m, "name")? } else { config::string_field(m, "name")? };
+        let name = if lenient {
+            config::string_field_lenient(m, "name")?
+        } else {
+            config::string_field(m, "name")?
+        };
         let count = match config::json_field(m, "count") {
             None | Some(Node::Null) => 0,
             Some(Node::Int(i)) => *i,
@@ -52,18 +56,36 @@ impl ReplicaSpec {
             Some(Node::Float(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => *f as i64,
             Some(other) => return Err(config::type_error("count", "int64", other)),
         };
-        Ok(ReplicaSpec { name: name.unwrap_or_default(), count })
+        Ok(ReplicaSpec {
+            name: name.unwrap_or_default(),
+            count,
+        })
     }
 }
 
 /// kustomize's `Kind.version.group` with `[noVer]`/`[noGrp]` placeholders.
 fn gvk_string(g: &Gvk) -> String {
-    let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
-    format!("{}.{}.{}", or(&g.kind, "[noKind]"), or(&g.version, "[noVer]"), or(&g.group, "[noGrp]"))
+    let or = |s: &str, d: &str| {
+        if s.is_empty() {
+            d.to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    format!(
+        "{}.{}.{}",
+        or(&g.kind, "[noKind]"),
+        or(&g.version, "[noVer]"),
+        or(&g.group, "[noGrp]")
+    )
 }
 
 /// Sets the replica count of the objects `replica.name` names.
-pub fn set_replicas(resources: &mut [Resource], replica: &ReplicaSpec, specs: &[FieldSpec]) -> Result<()> {
+pub fn set_replicas(
+    resources: &mut [Resource],
+    replica: &ReplicaSpec,
+    specs: &[FieldSpec],
+) -> Result<()> {
     let all: Vec<usize> = (0..resources.len()).collect();
     set_replicas_among(resources, &all, replica, specs)
 }
@@ -71,13 +93,22 @@ pub fn set_replicas(resources: &mut [Resource], replica: &ReplicaSpec, specs: &[
 /// Applies several `replicas:` entries in order. Objects are found through
 /// an index of every name they have had, so the cost grows with the number
 /// of entries plus objects, not their product.
-pub fn set_replicas_all(resources: &mut [Resource], replicas: &[ReplicaSpec], specs: &[FieldSpec]) -> Result<()> {
+pub fn set_replicas_all(
+    resources: &mut [Resource],
+    replicas: &[ReplicaSpec],
+    specs: &[FieldSpec],
+) -> Result<()> {
     if replicas.is_empty() {
         return Ok(());
     }
     let mut by_name: rustc_hash::FxHashMap<String, Vec<usize>> = Default::default();
     for (i, r) in resources.iter().enumerate() {
-        let mut names: Vec<String> = r.meta.previous_ids.iter().map(|id| id.name.to_string()).collect();
+        let mut names: Vec<String> = r
+            .meta
+            .previous_ids
+            .iter()
+            .map(|id| id.name.to_string())
+            .collect();
         names.push(r.name().to_string());
         names.sort();
         names.dedup();
@@ -92,7 +123,12 @@ pub fn set_replicas_all(resources: &mut [Resource], replicas: &[ReplicaSpec], sp
     Ok(())
 }
 
-fn set_replicas_among(resources: &mut [Resource], candidates: &[usize], replica: &ReplicaSpec, specs: &[FieldSpec]) -> Result<()> {
+fn set_replicas_among(
+    resources: &mut [Resource],
+    candidates: &[usize],
+    replica: &ReplicaSpec,
+    specs: &[FieldSpec],
+) -> Result<()> {
     let mut found = false;
     for spec in specs {
         for &i in candidates {
@@ -108,13 +144,18 @@ fn set_replicas_among(resources: &mut [Resource], candidates: &[usize], replica:
                 continue;
             }
             found = true;
-            apply_field_spec(&mut r.node, spec, Some(CreateKind::Scalar), &mut |n| match n {
-                Node::Map(_) | Node::Seq(_) => Err(wrong_kind("ScalarNode", n)),
-                _ => {
-                    *n = Node::Int(replica.count);
-                    Ok(())
-                }
-            })?;
+            apply_field_spec(
+                &mut r.node,
+                spec,
+                Some(CreateKind::Scalar),
+                &mut |n| match n {
+                    Node::Map(_) | Node::Seq(_) => Err(wrong_kind("ScalarNode", n)),
+                    _ => {
+                        *n = Node::Int(replica.count);
+                        Ok(())
+                    }
+                },
+            )?;
         }
     }
     if !found {
@@ -136,7 +177,11 @@ mod tests {
     use crate::kustomize::yaml::parse_stream;
 
     fn resources(text: &str) -> Vec<Resource> {
-        parse_stream(text).unwrap().into_iter().map(Resource::new).collect()
+        parse_stream(text)
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect()
     }
 
     const INPUT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: s\nspec:\n  replicas: 5\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: d\n";
@@ -147,10 +192,32 @@ mod tests {
         let tc = TransformerConfig::default();
         let mut rs = resources(INPUT);
         add_prefix(&mut rs, "p-", &tc.name_prefix).unwrap();
-        set_replicas(&mut rs, &ReplicaSpec { name: "d".into(), count: 3 }, &tc.replicas).unwrap();
-        set_replicas(&mut rs, &ReplicaSpec { name: "p-s".into(), count: 0 }, &tc.replicas).unwrap();
-        assert_eq!(rs[0].node.get_path(&["spec", "replicas"]), Some(&Node::Int(3)));
-        assert_eq!(rs[1].node.get_path(&["spec", "replicas"]), Some(&Node::Int(0)));
+        set_replicas(
+            &mut rs,
+            &ReplicaSpec {
+                name: "d".into(),
+                count: 3,
+            },
+            &tc.replicas,
+        )
+        .unwrap();
+        set_replicas(
+            &mut rs,
+            &ReplicaSpec {
+                name: "p-s".into(),
+                count: 0,
+            },
+            &tc.replicas,
+        )
+        .unwrap();
+        assert_eq!(
+            rs[0].node.get_path(&["spec", "replicas"]),
+            Some(&Node::Int(3))
+        );
+        assert_eq!(
+            rs[1].node.get_path(&["spec", "replicas"]),
+            Some(&Node::Int(0))
+        );
         assert_eq!(rs[2].node.get("spec"), None);
     }
 
@@ -159,7 +226,15 @@ mod tests {
         // oracle message, with the default specs in kustomize's sorted order
         let tc = TransformerConfig::default();
         let mut rs = resources(INPUT);
-        let err = set_replicas(&mut rs, &ReplicaSpec { name: "nothere".into(), count: 1 }, &tc.replicas).unwrap_err();
+        let err = set_replicas(
+            &mut rs,
+            &ReplicaSpec {
+                name: "nothere".into(),
+                count: 1,
+            },
+            &tc.replicas,
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "resource with name nothere does not match a config with the following GVK [Deployment.[noVer].[noGrp] StatefulSet.[noVer].[noGrp] ReplicaSet.[noVer].[noGrp] ReplicationController.[noVer].[noGrp]]"
@@ -169,7 +244,13 @@ mod tests {
     #[test]
     fn replica_from_node() {
         let n = crate::kustomize::yaml::parse_one("name: d\n").unwrap();
-        assert_eq!(ReplicaSpec::from_node(&n).unwrap(), ReplicaSpec { name: "d".into(), count: 0 });
+        assert_eq!(
+            ReplicaSpec::from_node(&n).unwrap(),
+            ReplicaSpec {
+                name: "d".into(),
+                count: 0
+            }
+        );
         let n = crate::kustomize::yaml::parse_one("name: d\ncount: \"3\"\n").unwrap();
         assert!(ReplicaSpec::from_node(&n).is_err());
         // oracle: `count: 2.0` is accepted as 2

@@ -49,11 +49,20 @@ impl ValueAdd {
     /// Reads the configuration. `dir_name` is the name of the directory
     /// of the kustomization running it (the default value); `read` loads
     /// `targetFilePath` relative to that kustomization.
-    pub fn from_config(doc: &Node, dir_name: &str, read: &mut dyn FnMut(&str) -> Result<String>) -> Result<ValueAdd> {
+    pub fn from_config(
+        doc: &Node,
+        dir_name: &str,
+        read: &mut dyn FnMut(&str) -> Result<String>,
+    ) -> Result<ValueAdd> {
         let Node::Map(m) = doc else {
-            return Err(Error::invalid("ValueAddTransformer: the configuration must be a mapping"));
+            return Err(Error::invalid(
+                "ValueAddTransformer: the configuration must be a mapping",
+            ));
         };
-        let mut value = config::string_field_lenient(m, "value")?.unwrap_or_default().trim().to_string();
+        let mut value = config::string_field_lenient(m, "value")?
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         if value.is_empty() {
             value = dir_name.to_string();
         }
@@ -74,7 +83,10 @@ impl ValueAdd {
                 return Err(Error::invalid("fieldPath cannot be empty"));
             }
             if t.file_path_position < 0 {
-                return Err(Error::invalid(format!("value of FilePathPosition ({}) cannot be negative", t.file_path_position)));
+                return Err(Error::invalid(format!(
+                    "value of FilePathPosition ({}) cannot be negative",
+                    t.file_path_position
+                )));
             }
         }
         Ok(ValueAdd { value, targets })
@@ -90,7 +102,12 @@ impl ValueAdd {
                 if t.field_path == "metadata/namespace" {
                     move_to_namespace(r, &self.value)?;
                 } else {
-                    add_value(&mut r.node, &t.field_path, t.file_path_position, &self.value)?;
+                    add_value(
+                        &mut r.node,
+                        &t.field_path,
+                        t.file_path_position,
+                        &self.value,
+                    )?;
                 }
             }
         }
@@ -119,7 +136,11 @@ fn targets_of(m: &Mapping) -> Result<Vec<Target>> {
             Some(other) => return Err(config::type_error("filePathPosition", "int", other)),
         };
         let field_path = config::string_field_lenient(t, "fieldPath")?.unwrap_or_default();
-        out.push(Target { selector, field_path, file_path_position });
+        out.push(Target {
+            selector,
+            field_path,
+            file_path_position,
+        });
     }
     Ok(out)
 }
@@ -127,7 +148,11 @@ fn targets_of(m: &Mapping) -> Result<Vec<Target>> {
 /// Splits a field path on `/`; a part ending in `\` continues with the
 /// next one, joined by a slash. Blank parts are dropped.
 fn split_path(path: &str) -> Vec<String> {
-    config::walk::split_escaped(path).into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
+    config::walk::split_escaped(path)
+        .into_iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// What a missing field is created as, from the part that follows it.
@@ -147,15 +172,21 @@ fn lookup_create<'a>(mut node: &'a mut Node, parts: &[String]) -> Result<Option<
         let next = parts.get(i + 1).map(String::as_str);
         if let Some(index) = go_atoi(part) {
             if index < 0 {
-                return Err(Error::invalid(format!("array index {index} cannot be negative")));
+                return Err(Error::invalid(format!(
+                    "array index {index} cannot be negative"
+                )));
             }
-            let Node::Seq(items) = node else { return Err(wrong_kind("SequenceNode", node)) };
+            let Node::Seq(items) = node else {
+                return Err(wrong_kind("SequenceNode", node));
+            };
             match usize::try_from(index).ok().and_then(|i| items.get_mut(i)) {
                 Some(item) => node = item,
                 None => return Ok(None),
             }
         } else if part == "-" {
-            let Node::Seq(items) = node else { return Err(wrong_kind("SequenceNode", node)) };
+            let Node::Seq(items) = node else {
+                return Err(wrong_kind("SequenceNode", node));
+            };
             match items.last_mut() {
                 Some(item) => node = item,
                 None => return Ok(None),
@@ -165,7 +196,9 @@ fn lookup_create<'a>(mut node: &'a mut Node, parts: &[String]) -> Result<Option<
             let Some((key, value)) = inner.split_once('=') else {
                 return Err(Error::invalid(format!("list path element must contain fieldName=fieldValue for element to match: {part}")));
             };
-            let Node::Seq(items) = node else { return Err(wrong_kind("SequenceNode", node)) };
+            let Node::Seq(items) = node else {
+                return Err(wrong_kind("SequenceNode", node));
+            };
             let pos = items.iter().position(|item| {
                 if key.is_empty() {
                     item.is_scalar() && item.scalar_text().as_deref() == Some(value)
@@ -179,7 +212,11 @@ fn lookup_create<'a>(mut node: &'a mut Node, parts: &[String]) -> Result<Option<
                     // An untagged scalar, typed like a plain one.
                     let mut element = Mapping::new();
                     element.insert(key, resolve_plain(value));
-                    items.push(if key.is_empty() { resolve_plain(value) } else { Node::Map(element) });
+                    items.push(if key.is_empty() {
+                        resolve_plain(value)
+                    } else {
+                        Node::Map(element)
+                    });
                     items.len() - 1
                 }
             };
@@ -197,7 +234,9 @@ fn lookup_create<'a>(mut node: &'a mut Node, parts: &[String]) -> Result<Option<
 
 /// Sets `value` at `path` in one object.
 fn add_value(node: &mut Node, path: &str, file_path_position: i64, value: &str) -> Result<()> {
-    let Some(leaf) = lookup_create(node, &split_path(path))? else { return Ok(()) };
+    let Some(leaf) = lookup_create(node, &split_path(path))? else {
+        return Ok(());
+    };
     if matches!(leaf, Node::Map(_) | Node::Seq(_)) {
         return Err(wrong_kind("ScalarNode", leaf));
     }
@@ -206,14 +245,22 @@ fn add_value(node: &mut Node, path: &str, file_path_position: i64, value: &str) 
         other => other.scalar_text().unwrap_or_default(),
     };
     let new = if file_path_position > 0 {
-        insert_path_part(&current, usize::try_from(file_path_position - 1).unwrap_or(usize::MAX), value)
+        insert_path_part(
+            &current,
+            usize::try_from(file_path_position - 1).unwrap_or(usize::MAX),
+            value,
+        )
     } else {
         value.to_string()
     };
     // kustomize writes an untagged scalar in the old one's style: a
     // quoted string stays a string, anything plain is typed anew. Quoting
     // is not kept here, so a string field stays a string.
-    *leaf = if matches!(&*leaf, Node::Str(_)) { Node::str(new) } else { resolve_plain(&new) };
+    *leaf = if matches!(&*leaf, Node::Str(_)) {
+        Node::str(new)
+    } else {
+        resolve_plain(&new)
+    };
     Ok(())
 }
 
@@ -228,7 +275,11 @@ fn path_split(path: &str) -> Vec<String> {
         None => ("", path),
     };
     if dir == "/" {
-        return if file.is_empty() { vec![String::new()] } else { vec![String::new(), file.to_string()] };
+        return if file.is_empty() {
+            vec![String::new()]
+        } else {
+            vec![String::new(), file.to_string()]
+        };
     }
     let dir = dir.strip_suffix('/').unwrap_or(dir);
     if dir.is_empty() {
@@ -241,11 +292,18 @@ fn path_split(path: &str) -> Vec<String> {
 
 /// Go's `filepath.Join`: the non-empty elements joined by `/`, cleaned.
 fn join(parts: &[String]) -> String {
-    let joined = parts.iter().filter(|p| !p.is_empty()).cloned().collect::<Vec<_>>().join("/");
+    let joined = parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("/");
     if joined.is_empty() {
         return String::new();
     }
-    crate::kustomize::fs::clean(std::path::Path::new(&joined)).to_string_lossy().into_owned()
+    crate::kustomize::fs::clean(std::path::Path::new(&joined))
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// kyaml's `InsertPathPart`: `part` becomes element `pos` (0-based) of
@@ -318,7 +376,11 @@ targets:
         .unwrap();
         let t = ValueAdd::from_config(&config, "dir", &mut |_| Ok(String::new())).unwrap();
         let object = "apiVersion: example.com/v1\nkind: Foo\nmetadata:\n  name: f\nspec:\n  plain: abc\n  quoted: \"abc\"\n  path: a/b/c\n  abs: /x/y\n  nul: null\n  list:\n  - name: a\n    v: 1\n";
-        let mut rs: Vec<Resource> = parse_stream(object).unwrap().into_iter().map(Resource::new).collect();
+        let mut rs: Vec<Resource> = parse_stream(object)
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect();
         t.apply(&mut rs).unwrap();
         let expected = parse_one(
             "apiVersion: example.com/v1\nkind: Foo\nmetadata:\n  name: f\nspec:\n  a/b: 123\n  abs: /123/x/y\n  deep:\n    er:\n      est: 123\n  list:\n  - name: a\n    v: 123\n  - name: z\n    v: 123\n  new: 123\n  nul: 123\n  path: a/123/b/c\n  plain: abc\n  quoted: \"123\"\n",
@@ -347,14 +409,21 @@ targets:
         // Namespaces are cluster-scoped: left alone.
         assert_eq!(rs[0].namespace(), "");
         assert_eq!(rs[1].namespace(), "dog-222");
-        assert_eq!(rs[1].node.str_at(&["spec", "ref"]), Some("projects/dog-222"));
+        assert_eq!(
+            rs[1].node.str_at(&["spec", "ref"]),
+            Some("projects/dog-222")
+        );
 
         let no_targets = parse_one("kind: ValueAddTransformer\nvalue: x\n").unwrap();
         assert!(ValueAdd::from_config(&no_targets, "d", &mut |_| Ok(String::new())).is_err());
         let from_file = parse_one("kind: ValueAddTransformer\ntargetFilePath: t.yaml\n").unwrap();
-        let t = ValueAdd::from_config(&from_file, "d", &mut |_| Ok("targets:\n- fieldPath: spec/x\n".to_string())).unwrap();
+        let t = ValueAdd::from_config(&from_file, "d", &mut |_| {
+            Ok("targets:\n- fieldPath: spec/x\n".to_string())
+        })
+        .unwrap();
         assert_eq!(t.targets.len(), 1);
-        let empty_path = parse_one("kind: ValueAddTransformer\ntargets:\n- selector: {kind: Foo}\n").unwrap();
+        let empty_path =
+            parse_one("kind: ValueAddTransformer\ntargets:\n- selector: {kind: Foo}\n").unwrap();
         assert!(ValueAdd::from_config(&empty_path, "d", &mut |_| Ok(String::new())).is_err());
     }
 }

@@ -20,10 +20,18 @@ pub fn go_format_float(f: f64) -> String {
         return ".nan".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
+        return if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let (neg, digits, dp) = shortest_digits(f);
     let exp = dp - 1;
@@ -67,7 +75,6 @@ pub fn go_format_float(f: f64) -> String {
     s
 }
 
-
 /// go-yaml v2's preferred line width: plain and quoted scalars are folded
 /// at the first space past this column.
 const BEST_WIDTH: usize = 80;
@@ -76,7 +83,10 @@ const MAX_SIMPLE_KEY: usize = 128;
 
 /// One document, as kustomize prints a resource.
 pub fn emit_document(node: &Node) -> String {
-    let mut e = Emitter { out: String::with_capacity(1024), column: 0 };
+    let mut e = Emitter {
+        out: String::with_capacity(1024),
+        column: 0,
+    };
     e.document(node);
     e.out
 }
@@ -101,10 +111,23 @@ pub fn estimated_len(node: &Node) -> usize {
         match node {
             // Every entry or item takes a line (or starts one) at its
             // indentation, with its key and punctuation.
-            Node::Map(m) => m.iter().map(|(k, v)| indent + k.len() + 2 + at(v, indent + 2)).sum::<usize>() + 1,
-            Node::Seq(items) => items.iter().map(|v| indent + 2 + at(v, indent + 2)).sum::<usize>() + 1,
+            Node::Map(m) => {
+                m.iter()
+                    .map(|(k, v)| indent + k.len() + 2 + at(v, indent + 2))
+                    .sum::<usize>()
+                    + 1
+            }
+            Node::Seq(items) => {
+                items
+                    .iter()
+                    .map(|v| indent + 2 + at(v, indent + 2))
+                    .sum::<usize>()
+                    + 1
+            }
             // A multi-line string is printed as a block, each line indented.
-            Node::Str(t) => t.len() + 1 + memchr::memchr_iter(b'\n', t.as_bytes()).count() * (indent + 2),
+            Node::Str(t) => {
+                t.len() + 1 + memchr::memchr_iter(b'\n', t.as_bytes()).count() * (indent + 2)
+            }
             _ => 4,
         }
     }
@@ -113,7 +136,10 @@ pub fn estimated_len(node: &Node) -> usize {
 
 /// Appends one document to `out` (for streaming callers).
 pub fn emit_document_into(node: &Node, out: &mut String) {
-    let mut e = Emitter { out: std::mem::take(out), column: 0 };
+    let mut e = Emitter {
+        out: std::mem::take(out),
+        column: 0,
+    };
     e.document(node);
     *out = e.out;
 }
@@ -162,7 +188,11 @@ impl Emitter {
     /// Writes text that holds no line break; the column counts characters.
     fn write_str(&mut self, s: &str) {
         self.out.push_str(s);
-        self.column += if s.is_ascii() { s.len() } else { s.chars().count() };
+        self.column += if s.is_ascii() {
+            s.len()
+        } else {
+            s.chars().count()
+        };
     }
 
     fn newline(&mut self) {
@@ -402,7 +432,13 @@ impl Emitter {
         for (i, &c) in chars.iter().enumerate() {
             if c == ' ' {
                 let next_is_space = chars.get(i + 1) == Some(&' ');
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && byte_i != 0 && byte_i + 1 < byte_len && !next_is_space {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && byte_i != 0
+                    && byte_i + 1 < byte_len
+                    && !next_is_space
+                {
                     self.fold(indent);
                 } else {
                     self.write_char(c);
@@ -461,7 +497,12 @@ impl Emitter {
                 self.write(&esc);
                 spaces = false;
             } else if c == ' ' {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && byte_i != 0 && byte_i + 1 < byte_len {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && byte_i != 0
+                    && byte_i + 1 < byte_len
+                {
                     self.fold(indent);
                     if chars.get(i + 1) == Some(&' ') {
                         self.write_char('\\');
@@ -502,7 +543,8 @@ impl Emitter {
         let ascii = s.is_ascii();
         let next_break = |t: &str| {
             if ascii {
-                memchr::memchr2(b'\n', b'\r', t.as_bytes()).map(|i| (i, char::from(t.as_bytes()[i])))
+                memchr::memchr2(b'\n', b'\r', t.as_bytes())
+                    .map(|i| (i, char::from(t.as_bytes()[i])))
             } else {
                 t.char_indices().find(|&(_, c)| is_break(c))
             }
@@ -576,7 +618,11 @@ fn choose_style(s: &str, simple_key: bool) -> Style {
     if s.contains('\n') {
         // Multi-line text (often large: scripts, dashboards) is a literal
         // block unless it is a key or cannot be one.
-        return if !simple_key && block_allowed(s) { Style::Literal } else { Style::Double };
+        return if !simple_key && block_allowed(s) {
+            Style::Literal
+        } else {
+            Style::Double
+        };
     }
     // A plain `<<` key is a merge key to every reader (go-yaml resolves it
     // to !!merge and quotes it for the same reason).
@@ -588,7 +634,11 @@ fn choose_style(s: &str, simple_key: bool) -> Style {
     if simple_key && a.multiline {
         return Style::Double;
     }
-    let mut style = if resolves_to_string(s) && !is_base60_float(s) { Style::Plain } else { Style::Double };
+    let mut style = if resolves_to_string(s) && !is_base60_float(s) {
+        Style::Plain
+    } else {
+        Style::Double
+    };
     if style == Style::Plain && (!a.block_plain_allowed || (s.is_empty() && simple_key)) {
         style = Style::Single;
     }
@@ -605,7 +655,9 @@ fn block_allowed(s: &str) -> bool {
     if !s.is_ascii() {
         return analyze(s).block_allowed;
     }
-    !s.ends_with(' ') && s.bytes().all(|c| c == b'\n' || (0x20..=0x7E).contains(&c)) && !s.contains(" \n")
+    !s.ends_with(' ')
+        && s.bytes().all(|c| c == b'\n' || (0x20..=0x7E).contains(&c))
+        && !s.contains(" \n")
 }
 
 #[cfg_attr(test, derive(Debug, PartialEq))]
@@ -619,7 +671,12 @@ struct Analysis {
 /// libyaml's scalar analysis, reduced to what block context needs.
 fn analyze(s: &str) -> Analysis {
     if s.is_empty() {
-        return Analysis { multiline: false, block_plain_allowed: true, single_quoted_allowed: true, block_allowed: false };
+        return Analysis {
+            multiline: false,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: false,
+        };
     }
     if s.is_ascii() {
         analyze_ascii(s.as_bytes())
@@ -639,7 +696,24 @@ fn analyze_ascii(b: &[u8]) -> Analysis {
     let mut f = Flags {
         block_indicators: b.starts_with(b"---")
             || b.starts_with(b"...")
-            || matches!(first, b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`')
+            || matches!(
+                first,
+                b'#' | b','
+                    | b'['
+                    | b']'
+                    | b'{'
+                    | b'}'
+                    | b'&'
+                    | b'*'
+                    | b'!'
+                    | b'|'
+                    | b'>'
+                    | b'\''
+                    | b'"'
+                    | b'%'
+                    | b'@'
+                    | b'`'
+            )
             || (matches!(first, b'?' | b':' | b'-') && blankz(b.get(1))),
         leading_space: first == b' ',
         leading_break: is_break(first),
@@ -680,7 +754,12 @@ struct Flags {
 
 /// The styles libyaml allows, from what it noted.
 fn analysis(f: Flags) -> Analysis {
-    let mut a = Analysis { multiline: f.line_breaks, block_plain_allowed: true, single_quoted_allowed: true, block_allowed: true };
+    let mut a = Analysis {
+        multiline: f.line_breaks,
+        block_plain_allowed: true,
+        single_quoted_allowed: true,
+        block_allowed: true,
+    };
     if f.leading_space || f.leading_break || f.trailing_space || f.trailing_break {
         a.block_plain_allowed = false;
     }
@@ -707,7 +786,8 @@ fn analyze_chars(s: &str, chars: impl Iterator<Item = char>) -> Analysis {
     let mut block_indicators = false;
     let mut special = false;
     let mut line_breaks = false;
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+        (false, false, false, false);
     let (mut break_space, mut space_break) = (false, false);
     let (mut previous_space, mut previous_break) = (false, false);
     if s.starts_with("---") || s.starts_with("...") {
@@ -722,7 +802,8 @@ fn analyze_chars(s: &str, chars: impl Iterator<Item = char>) -> Analysis {
         let last = next.is_none();
         if first {
             match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => {
                     block_indicators = true;
                 }
                 '?' | ':' | '-' if followed_by_whitespace => block_indicators = true,
@@ -793,11 +874,35 @@ fn resolves_to_string(s: &str) -> bool {
     match first {
         b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~' => !matches!(
             s,
-            "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" | "n" | "N" | "no"
-                | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" | "~" | "null" | "Null" | "NULL"
+            "y" | "Y"
+                | "yes"
+                | "Yes"
+                | "YES"
+                | "true"
+                | "True"
+                | "TRUE"
+                | "on"
+                | "On"
+                | "ON"
+                | "n"
+                | "N"
+                | "no"
+                | "No"
+                | "NO"
+                | "false"
+                | "False"
+                | "FALSE"
+                | "off"
+                | "Off"
+                | "OFF"
+                | "~"
+                | "null"
+                | "Null"
+                | "NULL"
         ),
         b'.' => {
-            !(matches!(s, ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF") || (is_yaml_style_float(s) && s.parse::<f64>().is_ok()))
+            !(matches!(s, ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF")
+                || (is_yaml_style_float(s) && s.parse::<f64>().is_ok()))
         }
         b'+' | b'-' | b'0'..=b'9' => {
             if matches!(s, "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF") {
@@ -870,7 +975,9 @@ fn is_timestamp(s: &str) -> bool {
         return false;
     }
     let mut p = Cursor { b, i: 5 };
-    let Some(month) = p.num(1, 2) else { return false };
+    let Some(month) = p.num(1, 2) else {
+        return false;
+    };
     if !p.eat(b'-') {
         return false;
     }
@@ -938,7 +1045,10 @@ impl Cursor<'_> {
         if self.i - start < min {
             return None;
         }
-        std::str::from_utf8(&self.b[start..self.i]).ok()?.parse().ok()
+        std::str::from_utf8(&self.b[start..self.i])
+            .ok()?
+            .parse()
+            .ok()
     }
     fn eat(&mut self, c: u8) -> bool {
         if self.i < self.b.len() && self.b[self.i] == c {
@@ -1070,12 +1180,16 @@ fn key_less_in<T: Copy + Into<char> + PartialEq>(ar: &[T], br: &[T]) -> bool {
         }
         let mut ai = i;
         while ai < ar.len() && c(ar[ai]).is_ascii_digit() {
-            an = an.wrapping_mul(10).wrapping_add(c(ar[ai]) as i64 - '0' as i64);
+            an = an
+                .wrapping_mul(10)
+                .wrapping_add(c(ar[ai]) as i64 - '0' as i64);
             ai += 1;
         }
         let mut bi = i;
         while bi < br.len() && c(br[bi]).is_ascii_digit() {
-            bn = bn.wrapping_mul(10).wrapping_add(c(br[bi]) as i64 - '0' as i64);
+            bn = bn
+                .wrapping_mul(10)
+                .wrapping_add(c(br[bi]) as i64 - '0' as i64);
             bi += 1;
         }
         if an != bn {
@@ -1099,7 +1213,9 @@ mod tests {
     /// single-quoted, both must write the same bytes.
     #[test]
     fn the_estimate_is_close_to_the_printed_size() {
-        let dashboard: String = (0..400).map(|i| format!("  \"panel{i}\": {{\"type\": \"graph\", \"span\": {i}}},\n")).collect();
+        let dashboard: String = (0..400)
+            .map(|i| format!("  \"panel{i}\": {{\"type\": \"graph\", \"span\": {i}}},\n"))
+            .collect();
         let docs = [
             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {app: web, tier: frontend}\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n        ports: [{containerPort: 80}, {containerPort: 443}]\n        args: [--a, --b, --c]\n".to_string(),
             format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dashboards\ndata:\n  board.json: |\n{}", dashboard.lines().map(|l| format!("    {l}\n")).collect::<String>()),
@@ -1107,15 +1223,29 @@ mod tests {
         ];
         for doc in &docs {
             let node = super::super::parse::parse_one(doc).unwrap();
-            let (printed, estimate) = (emit_document(&node).len() as f64, estimated_len(&node) as f64);
+            let (printed, estimate) = (
+                emit_document(&node).len() as f64,
+                estimated_len(&node) as f64,
+            );
             // The printer reserves an eighth more than the estimate.
-            assert!(printed <= estimate * 1.125 && estimate <= printed * 2.0, "printed {printed}, estimated {estimate}:\n{doc}");
+            assert!(
+                printed <= estimate * 1.125 && estimate <= printed * 2.0,
+                "printed {printed}, estimated {estimate}:\n{doc}"
+            );
         }
     }
 
     #[test]
     fn ascii_folding_matches_the_general_one() {
-        let words = ["a", "word", "it's", "x:y", "a-much-longer-word-of-twenty", "  ", "   "];
+        let words = [
+            "a",
+            "word",
+            "it's",
+            "x:y",
+            "a-much-longer-word-of-twenty",
+            "  ",
+            "   ",
+        ];
         let mut checked = 0;
         for seed in 0..400usize {
             let mut text = String::new();
@@ -1128,18 +1258,29 @@ mod tests {
             let text = text.trim_matches(' ');
             for start in [0, 5, 79, 80, 81] {
                 let write = |f: &dyn Fn(&mut Emitter)| {
-                    let mut e = Emitter { out: " ".repeat(start), column: start };
+                    let mut e = Emitter {
+                        out: " ".repeat(start),
+                        column: start,
+                    };
                     f(&mut e);
                     (e.out, e.column)
                 };
                 let fast = write(&|e| e.folded_ascii(text, 4, false));
-                assert_eq!(fast, write(&|e| e.plain_chars(text, 4, true)), "plain {text:?} at {start}");
+                assert_eq!(
+                    fast,
+                    write(&|e| e.plain_chars(text, 4, true)),
+                    "plain {text:?} at {start}"
+                );
                 let fast = write(&|e| {
                     e.write_char('\'');
                     e.folded_ascii(text, 4, true);
                     e.write_char('\'');
                 });
-                assert_eq!(fast, write(&|e| e.single_quoted_chars(text, 4, true)), "quoted {text:?} at {start}");
+                assert_eq!(
+                    fast,
+                    write(&|e| e.single_quoted_chars(text, 4, true)),
+                    "quoted {text:?} at {start}"
+                );
                 checked += 1;
             }
         }
@@ -1152,7 +1293,9 @@ mod tests {
     /// looks at must get the same answer from both.
     #[test]
     fn ascii_analysis_matches_the_general_one() {
-        let alphabet = [' ', '\n', '\r', '\t', '\0', '\x7f', ':', '#', '-', '?', '.', 'a', '\''];
+        let alphabet = [
+            ' ', '\n', '\r', '\t', '\0', '\x7f', ':', '#', '-', '?', '.', 'a', '\'',
+        ];
         let mut strings = vec![String::new()];
         for _ in 0..5 {
             let longer: Vec<String> = strings
@@ -1162,9 +1305,20 @@ mod tests {
                 .collect();
             strings.extend(longer);
         }
-        assert_eq!(strings.len(), (0..=5).map(|n| alphabet.len().pow(n)).sum::<usize>());
-        for s in strings.iter().filter(|s| !s.is_empty()).chain([&"---x".to_string(), &"...".to_string()]) {
-            assert_eq!(analyze_ascii(s.as_bytes()), analyze_chars(s, s.chars()), "{s:?}");
+        assert_eq!(
+            strings.len(),
+            (0..=5).map(|n| alphabet.len().pow(n)).sum::<usize>()
+        );
+        for s in strings
+            .iter()
+            .filter(|s| !s.is_empty())
+            .chain([&"---x".to_string(), &"...".to_string()])
+        {
+            assert_eq!(
+                analyze_ascii(s.as_bytes()),
+                analyze_chars(s, s.chars()),
+                "{s:?}"
+            );
         }
     }
     use crate::kustomize::yaml::parse_stream;
@@ -1206,7 +1360,10 @@ mod tests {
         let printed = emit_stream(&docs);
         let back = parse_stream(&printed).unwrap_or_default();
         let keys = |n: &Node| {
-            let mut k: Vec<String> = n.as_map().map(|m| m.iter().map(|(k, _)| k.to_string()).collect()).unwrap_or_default();
+            let mut k: Vec<String> = n
+                .as_map()
+                .map(|m| m.iter().map(|(k, _)| k.to_string()).collect())
+                .unwrap_or_default();
             k.sort();
             k
         };
@@ -1236,12 +1393,18 @@ mod tests {
         m.insert("k", Node::str("<<"));
         let printed = emit_document(&Node::Map(m.clone()));
         assert_eq!(printed, "\"<<\": null\nk: <<\n");
-        assert_eq!(parse_stream(&printed).unwrap_or_default(), vec![Node::Map(m)]);
+        assert_eq!(
+            parse_stream(&printed).unwrap_or_default(),
+            vec![Node::Map(m)]
+        );
     }
 
     #[test]
     fn key_sort_matches_a_stable_sort_for_ordinary_keys() {
-        let mut keys: Vec<String> = (0..40).map(|i| format!("k{}", (i * 7919) % 97)).chain(["a", "B", "_x", "10", "9"].map(String::from)).collect();
+        let mut keys: Vec<String> = (0..40)
+            .map(|i| format!("k{}", (i * 7919) % 97))
+            .chain(["a", "B", "_x", "10", "9"].map(String::from))
+            .collect();
         keys.dedup();
         let mut expected = keys.clone();
         expected.sort_by(|a, b| key_order(a, b));
@@ -1275,7 +1438,10 @@ mod roundtrip {
             Node::Uint(u) => Node::Float(u as f64),
             Node::Seq(s) => Node::Seq(s.into_iter().map(normalize).collect()),
             Node::Map(m) => {
-                let mut entries: Vec<(String, Node)> = m.into_iter().map(|(k, v)| (k.to_string(), normalize(v))).collect();
+                let mut entries: Vec<(String, Node)> = m
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), normalize(v)))
+                    .collect();
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
                 Node::Map(entries.into_iter().collect())
             }
@@ -1291,9 +1457,49 @@ mod roundtrip {
             any::<String>().prop_map(|s| s.replace(['\u{85}', '\u{2028}', '\u{2029}'], "")),
             "[ -~]{0,120}",
             prop::sample::select(vec![
-                "true", "yes", "on", "no", "y", "~", "null", "", "0755", "1e3", "1.0", "-", ":", "- a", "a: b", "#x", " x", "x ",
-                "a\nb", "a\n", "\n", "a \nb", "\tx", "2001-12-14", "1:20", "0x1F", "+1", ".5", "@x", "`x", "!x", "&x", "*x",
-                "'", "\"", "\\", "{x", "[x", "%x", "|", ">", "...", "---",
+                "true",
+                "yes",
+                "on",
+                "no",
+                "y",
+                "~",
+                "null",
+                "",
+                "0755",
+                "1e3",
+                "1.0",
+                "-",
+                ":",
+                "- a",
+                "a: b",
+                "#x",
+                " x",
+                "x ",
+                "a\nb",
+                "a\n",
+                "\n",
+                "a \nb",
+                "\tx",
+                "2001-12-14",
+                "1:20",
+                "0x1F",
+                "+1",
+                ".5",
+                "@x",
+                "`x",
+                "!x",
+                "&x",
+                "*x",
+                "'",
+                "\"",
+                "\\",
+                "{x",
+                "[x",
+                "%x",
+                "|",
+                ">",
+                "...",
+                "---",
             ])
             .prop_map(str::to_string),
             ("[a-z ]{0,20}", "[a-z ]{0,200}").prop_map(|(a, b)| format!("{a}{b}")),
@@ -1305,7 +1511,9 @@ mod roundtrip {
             Just(Node::Null),
             any::<bool>().prop_map(Node::Bool),
             any::<i64>().prop_map(Node::Int),
-            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Node::Float),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Node::Float),
             tricky_string().prop_map(Node::str),
         ]
     }

@@ -178,7 +178,11 @@ const MAX_DEPTH: usize = 100;
 /// blocks with no early exit inside a block, which the compiler turns
 /// into vector instructions; this runs over every byte of the input.
 fn has_control(bytes: &[u8]) -> bool {
-    bytes.chunks(64).any(|block| block.iter().fold(false, |found, &b| found | ((b < b' ') & (b != b'\n')) | (b == 0x7f)))
+    bytes.chunks(64).any(|block| {
+        block.iter().fold(false, |found, &b| {
+            found | ((b < b' ') & (b != b'\n')) | (b == 0x7f)
+        })
+    })
 }
 
 /// Whether `text` holds a character outside ASCII that the general parser
@@ -203,7 +207,26 @@ fn has_special(text: &str) -> bool {
 /// Whether `c` may not start a plain scalar (YAML's indicators; `-`, `?`
 /// and `:` are handled by the callers).
 fn is_indicator(c: u8) -> bool {
-    matches!(c, b'[' | b']' | b'{' | b'}' | b',' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`' | b'?' | b':')
+    matches!(
+        c,
+        b'[' | b']'
+            | b'{'
+            | b'}'
+            | b','
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+            | b'?'
+            | b':'
+    )
 }
 
 impl<'a> Reader<'a, '_> {
@@ -280,7 +303,10 @@ impl<'a> Reader<'a, '_> {
         while self.i < self.lines.len() && self.is_blank(self.i) {
             self.i += 1;
         }
-        if self.i >= self.lines.len() || self.is_marker(self.i, b"---") || self.is_marker(self.i, b"...") {
+        if self.i >= self.lines.len()
+            || self.is_marker(self.i, b"---")
+            || self.is_marker(self.i, b"...")
+        {
             return None;
         }
         Some((self.i, self.indent(self.i)))
@@ -305,7 +331,10 @@ impl<'a> Reader<'a, '_> {
     }
 
     fn stream(&mut self) -> R<()> {
-        self.push_span(Event::StreamStart, Span::new(Marker::new(0, 1, 0), Marker::new(0, 1, 0)));
+        self.push_span(
+            Event::StreamStart,
+            Span::new(Marker::new(0, 1, 0), Marker::new(0, 1, 0)),
+        );
         loop {
             while self.i < self.lines.len() && self.is_blank(self.i) {
                 self.i += 1;
@@ -335,7 +364,11 @@ impl<'a> Reader<'a, '_> {
                 // An explicit document with no content holds an empty
                 // scalar, placed where the next token starts.
                 let (l, p) = self.next_token();
-                self.push(Event::Scalar(Cow::Borrowed("~"), ScalarStyle::Plain, 0, None), l, p);
+                self.push(
+                    Event::Scalar(Cow::Borrowed("~"), ScalarStyle::Plain, 0, None),
+                    l,
+                    p,
+                );
             }
             let (l, p) = self.here();
             self.push(Event::DocumentEnd, l, p);
@@ -417,14 +450,18 @@ impl<'a> Reader<'a, '_> {
             if p == e || self.b[p] == b'#' {
                 self.i = line + 1;
                 match self.content_line() {
-                    Some((l, ind)) if ind > col => self.node(l, self.lines.at(l).0 + ind, col as isize)?,
+                    Some((l, ind)) if ind > col => {
+                        self.node(l, self.lines.at(l).0 + ind, col as isize)?
+                    }
                     _ => self.empty(line, e),
                 }
             } else {
                 self.node(line, p, col as isize)?;
             }
             match self.content_line() {
-                Some((l, ind)) if ind == col && self.is_entry(l, self.lines.at(l).0 + col) => line = l,
+                Some((l, ind)) if ind == col && self.is_entry(l, self.lines.at(l).0 + col) => {
+                    line = l
+                }
                 Some((_, ind)) if ind > col => return Err(Bail),
                 _ => break,
             }
@@ -454,7 +491,9 @@ impl<'a> Reader<'a, '_> {
             if p == e || self.b[p] == b'#' {
                 self.i = line + 1;
                 match self.content_line() {
-                    Some((l, ind)) if ind > col => self.node(l, self.lines.at(l).0 + ind, col as isize)?,
+                    Some((l, ind)) if ind > col => {
+                        self.node(l, self.lines.at(l).0 + ind, col as isize)?
+                    }
                     Some((l, ind)) if ind == col && self.is_entry(l, self.lines.at(l).0 + col) => {
                         self.seq(l, self.lines.at(l).0 + col, true)?
                     }
@@ -490,7 +529,11 @@ impl<'a> Reader<'a, '_> {
     /// the end of its line or at the `:` before it, as the general parser
     /// places it.
     fn empty(&mut self, li: usize, pos: usize) {
-        self.push(Event::Scalar(Cow::Borrowed("~"), ScalarStyle::Plain, 0, None), li, pos);
+        self.push(
+            Event::Scalar(Cow::Borrowed("~"), ScalarStyle::Plain, 0, None),
+            li,
+            pos,
+        );
     }
 
     /// Where the `:` of an implicit key that starts at `pos` is, if a key
@@ -529,7 +572,10 @@ impl<'a> Reader<'a, '_> {
         let (value, style) = match self.b[pos] {
             b'"' => (self.double(li, pos)?.0, ScalarStyle::DoubleQuoted),
             b'\'' => (self.single(li, pos)?.0, ScalarStyle::SingleQuoted),
-            _ => (Cow::Borrowed(self.text[pos..colon].trim_end_matches(' ')), ScalarStyle::Plain),
+            _ => (
+                Cow::Borrowed(self.text[pos..colon].trim_end_matches(' ')),
+                ScalarStyle::Plain,
+            ),
         };
         if colon - pos > 1000 {
             return Err(Bail);
@@ -579,7 +625,10 @@ impl<'a> Reader<'a, '_> {
                     }
                 }
                 let v = self.text[pos..end].trim_end_matches(' ');
-                (Event::Scalar(Cow::Borrowed(v), ScalarStyle::Plain, 0, None), e)
+                (
+                    Event::Scalar(Cow::Borrowed(v), ScalarStyle::Plain, 0, None),
+                    e,
+                )
             }
         };
         if !self.rest_is_empty(li, end) {
@@ -602,7 +651,11 @@ impl<'a> Reader<'a, '_> {
         let b = self.b;
         let is_map = b[pos] == b'{';
         let close = if is_map { b'}' } else { b']' };
-        let open = if is_map { Event::MappingStart(0, None) } else { Event::SequenceStart(0, None) };
+        let open = if is_map {
+            Event::MappingStart(0, None)
+        } else {
+            Event::SequenceStart(0, None)
+        };
         self.push(open, li, pos);
         let skip = |mut p: usize| {
             while p < e && b[p] == b' ' {
@@ -612,7 +665,11 @@ impl<'a> Reader<'a, '_> {
         };
         let mut p = skip(pos + 1);
         if p < e && b[p] == close {
-            let shut = if is_map { Event::MappingEnd } else { Event::SequenceEnd };
+            let shut = if is_map {
+                Event::MappingEnd
+            } else {
+                Event::SequenceEnd
+            };
             self.push(shut, li, p);
             self.depth -= 1;
             return Ok(p + 1);
@@ -642,7 +699,11 @@ impl<'a> Reader<'a, '_> {
                 _ => return Err(Bail),
             }
         }
-        let shut = if is_map { Event::MappingEnd } else { Event::SequenceEnd };
+        let shut = if is_map {
+            Event::MappingEnd
+        } else {
+            Event::SequenceEnd
+        };
         self.push(shut, li, p);
         self.depth -= 1;
         Ok(p + 1)
@@ -668,14 +729,20 @@ impl<'a> Reader<'a, '_> {
             c if is_indicator(c) => return Err(Bail),
             // A `-` before a space or a flow indicator starts no scalar
             // (the general parser refuses `[-]`).
-            b'-' if pos + 1 < e && matches!(b[pos + 1], b' ' | b',' | b'[' | b']' | b'{' | b'}') => return Err(Bail),
+            b'-' if pos + 1 < e
+                && matches!(b[pos + 1], b' ' | b',' | b'[' | b']' | b'{' | b'}') =>
+            {
+                return Err(Bail)
+            }
             _ => {
                 let mut p = pos + 1;
                 while p < e {
                     match b[p] {
                         b',' | b'[' | b']' | b'{' | b'}' => break,
                         b'#' if b[p - 1] == b' ' => return Err(Bail),
-                        b':' if p + 1 == e || matches!(b[p + 1], b' ' | b',' | b'[' | b']' | b'{' | b'}') => {
+                        b':' if p + 1 == e
+                            || matches!(b[p + 1], b' ' | b',' | b'[' | b']' | b'{' | b'}') =>
+                        {
                             if !key {
                                 return Err(Bail);
                             }
@@ -684,11 +751,18 @@ impl<'a> Reader<'a, '_> {
                         _ => p += 1,
                     }
                 }
-                (Cow::Borrowed(self.text[pos..p].trim_end_matches(' ')), ScalarStyle::Plain, p)
+                (
+                    Cow::Borrowed(self.text[pos..p].trim_end_matches(' ')),
+                    ScalarStyle::Plain,
+                    p,
+                )
             }
         };
         // A quoted key must be followed by `: ` here too.
-        if key && style != ScalarStyle::Plain && !(end + 1 < e && b[end] == b':' && b[end + 1] == b' ') {
+        if key
+            && style != ScalarStyle::Plain
+            && !(end + 1 < e && b[end] == b':' && b[end + 1] == b' ')
+        {
             return Err(Bail);
         }
         self.push(Event::Scalar(v, style, 0, None), li, pos);
@@ -716,7 +790,11 @@ impl<'a> Reader<'a, '_> {
     fn single(&self, li: usize, pos: usize) -> R<(Cow<'a, str>, usize)> {
         let close = self.single_end(li, pos).ok_or(Bail)?;
         let raw = &self.text[pos + 1..close];
-        let v = if raw.contains('\'') { Cow::Owned(raw.replace("''", "'")) } else { Cow::Borrowed(raw) };
+        let v = if raw.contains('\'') {
+            Cow::Owned(raw.replace("''", "'"))
+        } else {
+            Cow::Borrowed(raw)
+        };
         Ok((v, close + 1))
     }
 
@@ -868,7 +946,8 @@ impl<'a> Reader<'a, '_> {
         // with no final line break: the general parser's scalar then ends
         // at the text's end, which takes its line break off again (see
         // `Builder::begin`). That shape is left to it.
-        if chomp == b' ' && pending_empty > 0 && k == self.lines.len() && !self.text.ends_with('\n') {
+        if chomp == b' ' && pending_empty > 0 && k == self.lines.len() && !self.text.ends_with('\n')
+        {
             return Err(Bail);
         }
         let mut end = self.lines.at(last_text).1;
@@ -885,12 +964,23 @@ impl<'a> Reader<'a, '_> {
             }
             _ => out.push('\n'),
         }
-        let style = if literal { ScalarStyle::Literal } else { ScalarStyle::Folded };
+        let style = if literal {
+            ScalarStyle::Literal
+        } else {
+            ScalarStyle::Folded
+        };
         // The general parser places a block scalar where its text starts.
         let start = self.marker(first, self.lines.at(first).0 + ind);
-        let end_line = if end == self.lines.at(last_text).1 { last_text } else { k - 1 };
+        let end_line = if end == self.lines.at(last_text).1 {
+            last_text
+        } else {
+            k - 1
+        };
         let end = self.marker(end_line, end);
-        self.push_span(Event::Scalar(Cow::Owned(out), style, 0, None), Span::new(start, end));
+        self.push_span(
+            Event::Scalar(Cow::Owned(out), style, 0, None),
+            Span::new(start, end),
+        );
         self.i = k;
         Ok(())
     }
@@ -1032,7 +1122,24 @@ mod tests {
 
     #[test]
     fn declines_what_it_does_not_know() {
-        for text in ["a: &x 1\n", "a: !t 1\n", "a: b\0c\n", "a: \x7f\n", "a: \x1b[0m\n", "a: multi\n  line\n", "a: [1,\n  2]\n", "a:\tb\n", "a: \u{2028}\n", "a: \u{2029}\n", "\u{feff}a: 1\n", "a: x\u{85}y\n", "a: \u{80}\n", "a: é\u{9f}\n", "a: \u{fffe}\n", "a: \u{ffff}\n"] {
+        for text in [
+            "a: &x 1\n",
+            "a: !t 1\n",
+            "a: b\0c\n",
+            "a: \x7f\n",
+            "a: \x1b[0m\n",
+            "a: multi\n  line\n",
+            "a: [1,\n  2]\n",
+            "a:\tb\n",
+            "a: \u{2028}\n",
+            "a: \u{2029}\n",
+            "\u{feff}a: 1\n",
+            "a: x\u{85}y\n",
+            "a: \u{80}\n",
+            "a: é\u{9f}\n",
+            "a: \u{fffe}\n",
+            "a: \u{ffff}\n",
+        ] {
             assert_eq!(fast_reader_agrees(text), Ok(false), "{text:?}");
         }
     }

@@ -59,7 +59,9 @@ pub fn write_json_string(s: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -75,7 +77,11 @@ pub fn go_json_float(f: f64) -> String {
         return ".nan".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
+        return if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        };
     }
     let abs = f.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
@@ -133,7 +139,11 @@ pub(crate) fn shortest_digits(f: f64) -> (bool, String, i32) {
 /// `%f` with the shortest digits (Go's 'f' format with precision -1).
 fn format_fixed(f: f64) -> String {
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let (neg, digits, dp) = shortest_digits(f);
     let mut s = String::new();
@@ -181,6 +191,9 @@ mod tests {
         let mut m = Mapping::new();
         m.insert("b", Node::str("<x&y>"));
         m.insert("a", Node::Int(1));
-        assert_eq!(to_json(&Node::Map(m)), r#"{"a":1,"b":"\u003cx\u0026y\u003e"}"#);
+        assert_eq!(
+            to_json(&Node::Map(m)),
+            r#"{"a":1,"b":"\u003cx\u0026y\u003e"}"#
+        );
     }
 }

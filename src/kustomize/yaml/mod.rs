@@ -14,4 +14,6 @@ pub mod parse;
 
 pub use emit::{emit_document, emit_stream};
 pub use node::{Mapping, Node, Str};
-pub use parse::{parse_one, parse_stream, parse_stream_with_spans, parse_stream_yaml11, ParseError, Pos, SpanMap};
+pub use parse::{
+    parse_one, parse_stream, parse_stream_with_spans, parse_stream_yaml11, ParseError, Pos, SpanMap,
+};

@@ -50,12 +50,16 @@ pub struct Mapping {
 impl Mapping {
     /// An empty mapping.
     pub fn new() -> Self {
-        Mapping { entries: Vec::new() }
+        Mapping {
+            entries: Vec::new(),
+        }
     }
 
     /// An empty mapping with room for `n` entries.
     pub fn with_capacity(n: usize) -> Self {
-        Mapping { entries: Vec::with_capacity(n) }
+        Mapping {
+            entries: Vec::with_capacity(n),
+        }
     }
 
     /// Number of entries.
@@ -75,7 +79,10 @@ impl Mapping {
 
     /// The value at `key`, mutably.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
-        self.entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 
     /// Whether `key` is present.

@@ -17,8 +17,8 @@
 
 use super::fast;
 use super::node::{Mapping, Node, Str};
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use rustc_hash::FxHashMap as HashMap;
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::fmt;
 
 /// Deepest nesting of collections accepted in one document.
@@ -46,7 +46,11 @@ pub struct ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}, column {}: {}", self.pos.line, self.pos.col, self.message)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.pos.line, self.pos.col, self.message
+        )
     }
 }
 
@@ -59,7 +63,11 @@ pub type SpanMap = HashMap<String, Pos>;
 
 /// Parses every document of a stream. Empty documents become `Node::Null`.
 pub fn parse_stream(text: &str) -> Result<Vec<Node>, ParseError> {
-    Ok(Builder::new(false).run(text)?.into_iter().map(|(n, _)| n).collect())
+    Ok(Builder::new(false)
+        .run(text)?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect())
 }
 
 /// Parses a stream the way kustomize reads its kustomization files
@@ -84,7 +92,10 @@ pub fn parse_one(text: &str) -> Result<Node, ParseError> {
     match docs.len() {
         0 => Ok(Node::Null),
         1 => Ok(docs.remove(0)),
-        _ => Err(ParseError { pos: Pos { line: 1, col: 1 }, message: "expected a single document, found several".into() }),
+        _ => Err(ParseError {
+            pos: Pos { line: 1, col: 1 },
+            message: "expected a single document, found several".into(),
+        }),
     }
 }
 
@@ -100,8 +111,16 @@ pub fn fast_reader_agrees(text: &str) -> Result<bool, String> {
     };
     let mut used = false;
     for yaml11 in [false, true] {
-        let fast = Builder { yaml11, ..Builder::new(true) }.consume(events.iter().cloned().map(Ok), text);
-        let general = Builder { yaml11, ..Builder::new(true) }.run_general(text);
+        let fast = Builder {
+            yaml11,
+            ..Builder::new(true)
+        }
+        .consume(events.iter().cloned().map(Ok), text);
+        let general = Builder {
+            yaml11,
+            ..Builder::new(true)
+        }
+        .run_general(text);
         match (fast, general) {
             // The fast reader's events may make an invalid tree (a repeated
             // key); the caller then uses the general parser's answer.
@@ -128,7 +147,11 @@ fn describe_difference(a: &[(Node, SpanMap)], b: &[(Node, SpanMap)]) -> String {
         keys.dedup();
         for k in keys {
             if sa.get(k) != sb.get(k) {
-                return format!("document {i}, span of {k:?}: fast {:?}, general {:?}", sa.get(k), sb.get(k));
+                return format!(
+                    "document {i}, span of {k:?}: fast {:?}, general {:?}",
+                    sa.get(k),
+                    sb.get(k)
+                );
             }
         }
     }
@@ -137,11 +160,17 @@ fn describe_difference(a: &[(Node, SpanMap)], b: &[(Node, SpanMap)]) -> String {
 
 /// Equal trees (NaN equal to NaN) and equal spans.
 fn same_docs(a: &[(Node, SpanMap)], b: &[(Node, SpanMap)]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|((na, sa), (nb, sb))| format!("{na:?}") == format!("{nb:?}") && sa == sb)
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|((na, sa), (nb, sb))| format!("{na:?}") == format!("{nb:?}") && sa == sb)
 }
 
 fn pos_of(span: &Span) -> Pos {
-    Pos { line: span.start.line(), col: span.start.col() + 1 }
+    Pos {
+        line: span.start.line(),
+        col: span.start.col() + 1,
+    }
 }
 
 /// An open collection. Its items and entries so far sit at the end of the
@@ -150,10 +179,20 @@ fn pos_of(span: &Span) -> Pos {
 /// growing a vector per collection left up to half of every one unused
 /// (a third of the parsed tree's memory on large inputs).
 enum Frame {
-    Seq { first: usize, anchor: usize },
+    Seq {
+        first: usize,
+        anchor: usize,
+    },
     /// `merge_key`: the pending key is a merge key (a plain `<<` or one
     /// tagged `!!merge`); a quoted `"<<"` is an ordinary key, as in go-yaml.
-    Map { first: usize, key: Option<(Str, Pos)>, anchor: usize, merges: Vec<Node>, start: Pos, merge_key: bool },
+    Map {
+        first: usize,
+        key: Option<(Str, Pos)>,
+        anchor: usize,
+        merges: Vec<Node>,
+        start: Pos,
+        merge_key: bool,
+    },
 }
 
 struct Builder {
@@ -209,7 +248,11 @@ impl Builder {
     fn run(self, text: &str) -> Result<Vec<(Node, SpanMap)>, ParseError> {
         // The fast reader hands over its events in small batches, so the
         // events of a large document never all exist at once.
-        let mut b = Builder { spans: self.spans, yaml11: self.yaml11, ..Builder::new(false) };
+        let mut b = Builder {
+            spans: self.spans,
+            yaml11: self.yaml11,
+            ..Builder::new(false)
+        };
         b.begin(text);
         if fast::read(text, |events| b.feed(events.drain(..).map(Ok)).is_ok()) {
             return Ok(b.docs);
@@ -221,7 +264,10 @@ impl Builder {
     fn run_general(self, text: &str) -> Result<Vec<(Node, SpanMap)>, ParseError> {
         let events = Parser::new_from_str(text).map(|item| {
             item.map_err(|e| ParseError {
-                pos: Pos { line: e.marker().line(), col: e.marker().col() + 1 },
+                pos: Pos {
+                    line: e.marker().line(),
+                    col: e.marker().col() + 1,
+                },
                 message: e.info().to_string(),
             })
         });
@@ -243,13 +289,20 @@ impl Builder {
         // A block scalar that runs to the end of a text without a final
         // line break has no trailing newline (as go-yaml reads it); the
         // event parser adds one, so it is taken off again in `feed`.
-        self.unterminated_len = if text.ends_with('\n') { None } else { Some(text.chars().count()) };
+        self.unterminated_len = if text.ends_with('\n') {
+            None
+        } else {
+            Some(text.chars().count())
+        };
     }
 
     /// Builds from the next events of the text given to `begin`; finished
     /// documents collect in `self.docs`. Called once with every event, or
     /// (by the fast reader) once per batch of events.
-    fn feed<'a>(&mut self, events: impl Iterator<Item = Result<(Event<'a>, Span), ParseError>>) -> Result<(), ParseError> {
+    fn feed<'a>(
+        &mut self,
+        events: impl Iterator<Item = Result<(Event<'a>, Span), ParseError>>,
+    ) -> Result<(), ParseError> {
         let unterminated_len = self.unterminated_len;
         for item in events {
             let (event, span) = item?;
@@ -268,10 +321,11 @@ impl Builder {
                     self.doc_started = false;
                 }
                 Event::Alias(id) => {
-                    let (node, size) = self.anchors.get(&id).cloned().ok_or_else(|| ParseError {
-                        pos,
-                        message: "unknown anchor".into(),
-                    })?;
+                    let (node, size) =
+                        self.anchors.get(&id).cloned().ok_or_else(|| ParseError {
+                            pos,
+                            message: "unknown anchor".into(),
+                        })?;
                     self.alias_nodes += size;
                     if self.alias_nodes > MAX_ALIAS_NODES {
                         return Err(ParseError {
@@ -296,14 +350,25 @@ impl Builder {
                         v.pop();
                         value = std::borrow::Cow::Owned(v);
                     }
-                    let mut node = scalar_node(&value, style, tag.as_deref().map(|t| (t.handle.as_str(), t.suffix.as_str())), pos)?;
+                    let mut node = scalar_node(
+                        &value,
+                        style,
+                        tag.as_deref()
+                            .map(|t| (t.handle.as_str(), t.suffix.as_str())),
+                        pos,
+                    )?;
                     if self.yaml11 && style == ScalarStyle::Plain && tag.is_none() {
                         if let Some(b) = yaml11_bool(&value) {
                             node = Node::Bool(b);
                         }
                     }
                     // A scalar in key position becomes the pending key.
-                    if let Some(Frame::Map { key: key @ None, merge_key, .. }) = self.stack.last_mut() {
+                    if let Some(Frame::Map {
+                        key: key @ None,
+                        merge_key,
+                        ..
+                    }) = self.stack.last_mut()
+                    {
                         // A string key moves into place; other scalars
                         // (`1`, `true`) are keyed by their text.
                         let k = match node {
@@ -314,9 +379,14 @@ impl Builder {
                             },
                         };
                         *merge_key = k == "<<"
-                            && match tag.as_deref().map(|t| (t.handle.as_str(), t.suffix.as_str())) {
+                            && match tag
+                                .as_deref()
+                                .map(|t| (t.handle.as_str(), t.suffix.as_str()))
+                            {
                                 None => style == ScalarStyle::Plain,
-                                Some(t) => matches!(t, ("!!", "merge") | ("tag:yaml.org,2002:", "merge")),
+                                Some(t) => {
+                                    matches!(t, ("!!", "merge") | ("tag:yaml.org,2002:", "merge"))
+                                }
                             };
                         *key = Some((k, pos));
                         continue;
@@ -331,17 +401,34 @@ impl Builder {
                 }
                 Event::SequenceStart(anchor, _) => {
                     self.open(pos)?;
-                    self.stack.push(Frame::Seq { first: self.items.len(), anchor });
+                    self.stack.push(Frame::Seq {
+                        first: self.items.len(),
+                        anchor,
+                    });
                 }
                 Event::MappingStart(anchor, _) => {
                     self.open(pos)?;
                     let first = self.entries.len();
-                    self.stack.push(Frame::Map { first, key: None, anchor, merges: Vec::new(), start: pos, merge_key: false });
+                    self.stack.push(Frame::Map {
+                        first,
+                        key: None,
+                        anchor,
+                        merges: Vec::new(),
+                        start: pos,
+                        merge_key: false,
+                    });
                 }
                 Event::SequenceEnd => {
                     let (node, anchor) = match self.stack.pop() {
-                        Some(Frame::Seq { first, anchor }) => (Node::Seq(self.items.drain(first..).collect()), anchor),
-                        _ => return Err(ParseError { pos, message: "unbalanced sequence".into() }),
+                        Some(Frame::Seq { first, anchor }) => {
+                            (Node::Seq(self.items.drain(first..).collect()), anchor)
+                        }
+                        _ => {
+                            return Err(ParseError {
+                                pos,
+                                message: "unbalanced sequence".into(),
+                            })
+                        }
                     };
                     if let Some(root) = self.close(node, anchor, pos)? {
                         self.pending_root = Some(root);
@@ -349,12 +436,23 @@ impl Builder {
                 }
                 Event::MappingEnd => {
                     let (node, anchor) = match self.stack.pop() {
-                        Some(Frame::Map { first, anchor, merges, .. }) => {
-                            let mut map = Mapping::from_distinct(self.entries.drain(first..).collect());
+                        Some(Frame::Map {
+                            first,
+                            anchor,
+                            merges,
+                            ..
+                        }) => {
+                            let mut map =
+                                Mapping::from_distinct(self.entries.drain(first..).collect());
                             apply_merges(&mut map, merges);
                             (Node::Map(map), anchor)
                         }
-                        _ => return Err(ParseError { pos, message: "unbalanced mapping".into() }),
+                        _ => {
+                            return Err(ParseError {
+                                pos,
+                                message: "unbalanced mapping".into(),
+                            })
+                        }
                     };
                     if let Some(root) = self.close(node, anchor, pos)? {
                         self.pending_root = Some(root);
@@ -369,10 +467,16 @@ impl Builder {
     /// that nesting stays bounded, and records its position.
     fn open(&mut self, pos: Pos) -> Result<(), ParseError> {
         if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
-            return Err(ParseError { pos, message: "a mapping or sequence cannot be used as a key".into() });
+            return Err(ParseError {
+                pos,
+                message: "a mapping or sequence cannot be used as a key".into(),
+            });
         }
         if self.stack.len() >= MAX_DEPTH {
-            return Err(ParseError { pos, message: format!("document nests deeper than {MAX_DEPTH} levels") });
+            return Err(ParseError {
+                pos,
+                message: format!("document nests deeper than {MAX_DEPTH} levels"),
+            });
         }
         self.record(pos);
         self.push_path();
@@ -431,7 +535,11 @@ impl Builder {
             (Some(s), false) => self.pointer(Some(s)),
             (None, false) => return,
         };
-        if let Some(Frame::Map { key: Some((_, kpos)), .. }) = self.stack.last() {
+        if let Some(Frame::Map {
+            key: Some((_, kpos)),
+            ..
+        }) = self.stack.last()
+        {
             self.current_spans.insert(format!("{ptr}#key"), *kpos);
         }
         self.current_spans.entry(ptr).or_insert(pos);
@@ -446,9 +554,19 @@ impl Builder {
                 self.items.push(node);
                 Ok(None)
             }
-            Some(Frame::Map { first, key, merges, start, merge_key, .. }) if !self.yaml11 => {
+            Some(Frame::Map {
+                first,
+                key,
+                merges,
+                start,
+                merge_key,
+                ..
+            }) if !self.yaml11 => {
                 let Some((k, kpos)) = key.take() else {
-                    return Err(ParseError { pos, message: "a mapping or sequence cannot be used as a key".into() });
+                    return Err(ParseError {
+                        pos,
+                        message: "a mapping or sequence cannot be used as a key".into(),
+                    });
                 };
                 if std::mem::take(merge_key) {
                     merges.push(node);
@@ -457,19 +575,32 @@ impl Builder {
                 if self.entries[*first..].iter().any(|(e, _)| *e == k) {
                     return Err(ParseError {
                         pos: kpos,
-                        message: format!("mapping key \"{k}\" already defined (mapping starts at line {})", start.line),
+                        message: format!(
+                            "mapping key \"{k}\" already defined (mapping starts at line {})",
+                            start.line
+                        ),
                     });
                 }
                 self.entries.push((k, node));
                 Ok(None)
             }
-            Some(Frame::Map { first, key, merges, merge_key, .. }) => {
+            Some(Frame::Map {
+                first,
+                key,
+                merges,
+                merge_key,
+                ..
+            }) => {
                 let Some((k, _)) = key.take() else {
-                    return Err(ParseError { pos, message: "a mapping or sequence cannot be used as a key".into() });
+                    return Err(ParseError {
+                        pos,
+                        message: "a mapping or sequence cannot be used as a key".into(),
+                    });
                 };
                 if std::mem::take(merge_key) {
                     merges.push(node);
-                } else if let Some(slot) = self.entries[*first..].iter_mut().find(|(e, _)| *e == k) {
+                } else if let Some(slot) = self.entries[*first..].iter_mut().find(|(e, _)| *e == k)
+                {
                     // YAML 1.1 readers let a repeated key's last value win.
                     slot.1 = node;
                 } else {
@@ -513,13 +644,21 @@ fn escape_pointer(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
-fn scalar_node(value: &str, style: ScalarStyle, tag: Option<(&str, &str)>, pos: Pos) -> Result<Node, ParseError> {
+fn scalar_node(
+    value: &str,
+    style: ScalarStyle,
+    tag: Option<(&str, &str)>,
+    pos: Pos,
+) -> Result<Node, ParseError> {
     let core = match tag {
         Some(("!!", suffix)) | Some(("tag:yaml.org,2002:", suffix)) => Some(suffix),
         Some(_) => return Ok(Node::str(value)),
         None => None,
     };
-    let err = |what: &str| ParseError { pos, message: format!("cannot decode {value:?} as {what}") };
+    let err = |what: &str| ParseError {
+        pos,
+        message: format!("cannot decode {value:?} as {what}"),
+    };
     match core {
         Some("str") => Ok(Node::str(value)),
         Some("null") => Ok(Node::Null),
@@ -550,7 +689,9 @@ pub fn resolve_plain(s: &str) -> Node {
         "true" | "True" | "TRUE" => return Node::Bool(true),
         "false" | "False" | "FALSE" => return Node::Bool(false),
         ".nan" | ".NaN" | ".NAN" => return Node::Float(f64::NAN),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Node::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Node::Float(f64::INFINITY)
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Node::Float(f64::NEG_INFINITY),
         _ => {}
     }
@@ -733,15 +874,29 @@ mod tests {
         let n = one("a:\n  k: 1\n  b:\n    k: 2\n    s: [x, {k: 3}]\n  k2: 4\nk: 5\n");
         assert_eq!(n.get_path(&["a", "k"]), Some(&Node::Int(1)));
         assert_eq!(n.get_path(&["a", "b", "k"]), Some(&Node::Int(2)));
-        assert_eq!(n.get_path(&["a", "b", "s"]).and_then(|s| s.as_seq()).map(Vec::len), Some(2));
-        assert_eq!(n.get_path(&["a"]).and_then(|a| a.as_map()).map(|m| m.len()), Some(3));
+        assert_eq!(
+            n.get_path(&["a", "b", "s"])
+                .and_then(|s| s.as_seq())
+                .map(Vec::len),
+            Some(2)
+        );
+        assert_eq!(
+            n.get_path(&["a"]).and_then(|a| a.as_map()).map(|m| m.len()),
+            Some(3)
+        );
         assert_eq!(n.get("k"), Some(&Node::Int(5)));
-        let err = parse_stream("a:\n  b:\n    k: 1\n  k: 2\n  k: 3\n").err().map(|e| e.pos.line);
+        let err = parse_stream("a:\n  b:\n    k: 1\n  k: 2\n  k: 3\n")
+            .err()
+            .map(|e| e.pos.line);
         assert_eq!(err, Some(5));
         // YAML 1.1 (kustomize's reader of kustomization files): the last
         // value of a repeated key wins, in place.
         let y11 = parse_stream_yaml11("k: 1\nm: {x: 1}\nk: 2\n").unwrap_or_default();
-        let keys: Vec<String> = y11.first().and_then(|d| d.as_map()).map(|m| m.keys().map(|k| k.to_string()).collect()).unwrap_or_default();
+        let keys: Vec<String> = y11
+            .first()
+            .and_then(|d| d.as_map())
+            .map(|m| m.keys().map(|k| k.to_string()).collect())
+            .unwrap_or_default();
         assert_eq!(keys, ["k", "m"]);
         assert_eq!(y11.first().and_then(|d| d.get("k")), Some(&Node::Int(2)));
     }
@@ -756,7 +911,10 @@ mod tests {
         let m = one("b: &b {x: 1}\na:\n  !!merge <<: *b\n");
         assert_eq!(m.get_path(&["a", "x"]), Some(&Node::Int(1)));
         let y11 = parse_stream_yaml11("'<<': {x: 1}\n").unwrap_or_default();
-        assert_eq!(y11.first().and_then(|d| d.get_path(&["<<", "x"])), Some(&Node::Int(1)));
+        assert_eq!(
+            y11.first().and_then(|d| d.get_path(&["<<", "x"])),
+            Some(&Node::Int(1))
+        );
     }
 
     #[test]
@@ -785,10 +943,14 @@ mod tests {
 
     #[test]
     fn spans_point_at_values_and_keys() {
-        let docs = parse_stream_with_spans("api:\n  replicas: three\n  list:\n  - a\n  - b\n").unwrap_or_default();
+        let docs = parse_stream_with_spans("api:\n  replicas: three\n  list:\n  - a\n  - b\n")
+            .unwrap_or_default();
         let spans = &docs[0].1;
         assert_eq!(spans.get("/api/replicas"), Some(&Pos { line: 2, col: 13 }));
-        assert_eq!(spans.get("/api/replicas#key"), Some(&Pos { line: 2, col: 3 }));
+        assert_eq!(
+            spans.get("/api/replicas#key"),
+            Some(&Pos { line: 2, col: 3 })
+        );
         assert_eq!(spans.get("/api/list/1"), Some(&Pos { line: 5, col: 5 }));
     }
 }
