@@ -7,7 +7,9 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 ENV ?= dev
-VALUES ?= values-$(ENV).yaml
+# TIER= adds the tier's values (values-tier-$(TIER).yaml) under the environment's.
+TIER ?=
+VALUES_FLAGS = --env $(ENV)$(if $(TIER), --tier $(TIER))
 COMPOSE ?= target/release/compose
 KUBECTL ?= kubectl
 # Bounds every request kubectl makes, so a missing or unreachable cluster
@@ -22,32 +24,34 @@ help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 build: ## Build the release binary (target/release/compose)
-	cargo build --release
+	@cargo build --release --quiet
 
-k8s-preview: build ## Print the manifests for ENV (default dev) without touching a cluster
-	$(COMPOSE) --values $(VALUES)
+# Recipes that print manifests are silent (@), so stdout carries only
+# manifests: `make k8s-preview > out.yaml` and `| kubectl apply -f -` work.
+k8s-preview: build ## Print the manifests for ENV (default dev, TIER optional) without touching a cluster
+	@$(COMPOSE) $(VALUES_FLAGS)
 
-k8s-deploy-dev: build ## Render values-dev.yaml and apply it (server-side, in waves); APPLY_FLAGS adds e.g. --prune
-	COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) apply --values values-dev.yaml --request-timeout $(KUBECTL_TIMEOUT) $(APPLY_FLAGS)
+k8s-deploy-dev: build ## Render the dev environment and apply it (server-side, in waves); APPLY_FLAGS adds e.g. --prune
+	COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) apply --env dev --request-timeout $(KUBECTL_TIMEOUT) $(APPLY_FLAGS)
 
-k8s-deploy-prod: build ## Render values-prod.yaml and apply it (asks first unless CONFIRM=yes)
+k8s-deploy-prod: build ## Render the prod environment and apply it (asks first unless CONFIRM=yes)
 	@if [ "$(CONFIRM)" != "yes" ]; then \
 	  context="$$($(KUBECTL) config current-context 2>/dev/null || echo '<none>')"; \
-	  read -r -p "Apply values-prod.yaml to kube context '$$context'? Type yes: " answer || answer=""; \
+	  read -r -p "Apply environment prod to kube context '$$context'? Type yes: " answer || answer=""; \
 	  if [ "$$answer" != "yes" ]; then echo "k8s-deploy-prod: not confirmed; aborting (CONFIRM=yes skips this question)" >&2; exit 1; fi; \
 	fi
-	COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) apply --values values-prod.yaml --request-timeout $(KUBECTL_TIMEOUT) $(APPLY_FLAGS)
+	COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) apply --env prod --request-timeout $(KUBECTL_TIMEOUT) $(APPLY_FLAGS)
 
 # A client-side dry run still asks the API server for its resource types,
 # so it needs a reachable cluster; without one it fails fast with kubectl's
 # connection error. `make k8s-preview` works offline.
 k8s-dry-run: build ## Dry-run the apply of ENV (client side)
-	COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) apply --values $(VALUES) --dry-run=client --request-timeout $(KUBECTL_TIMEOUT)
+	COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) apply $(VALUES_FLAGS) --dry-run=client --request-timeout $(KUBECTL_TIMEOUT)
 
 # compose diff exits like kubectl diff: 1 means differences, only >1 is an
 # error, so make does not stop on a diff.
 k8s-diff: build ## kubectl diff of ENV against the cluster
-	@status=0; COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) diff --values $(VALUES) --request-timeout $(KUBECTL_TIMEOUT) || status=$$?; \
+	@status=0; COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) diff $(VALUES_FLAGS) --request-timeout $(KUBECTL_TIMEOUT) || status=$$?; \
 	  if [ $$status -gt 1 ]; then exit $$status; fi
 
 schema: build ## Regenerate schema/values.schema.json
@@ -74,7 +78,7 @@ bench: ## Benchmark compose against kubectl kustomize (hyperfine; see docs/BENCH
 	python3 bench/run.py $(BENCH_FLAGS) $(if $(CONFORMANCE_DIR),--corpus $(CONFORMANCE_DIR))
 
 lint: build ## Render ENV and report likely mistakes (compose lint --strict)
-	$(COMPOSE) lint --values $(VALUES) --strict
+	$(COMPOSE) lint $(VALUES_FLAGS) --strict
 
 # Fuzzing: cargo-fuzz with libFuzzer on the stable toolchain
 # (RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its unstable flags; no

@@ -1,11 +1,12 @@
 //! The command line, as clap derive types. No logic lives here: `settings`
 //! turns these into a resolved [`crate::settings::Settings`].
 //!
-//! Shape: the values flags are accepted both on the bare command
-//! (`compose --values values-prod.yaml`, the form users type) and on each
-//! values subcommand (`compose render --values ...`). The two spellings
-//! cannot be mixed in one invocation (`args_conflicts_with_subcommands`),
-//! which keeps the meaning of every flag obvious.
+//! Shape: the project and values flags (`-C`, `-f`, `--set`, `--env`,
+//! `--tier`) are global: they may come before or after the subcommand, as
+//! in `compose -C dir schema` or `compose schema -C dir`. Without a
+//! subcommand compose renders (`compose --env prod`, the form users type).
+//! A flag that means nothing to the chosen command is refused by
+//! `settings`, never ignored.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -16,22 +17,56 @@ use std::path::PathBuf;
 /// Without a subcommand, compose renders: it loads and validates the
 /// values, generates the kustomization and prints the built manifests.
 #[derive(Debug, Parser)]
-#[command(name = "compose", version, args_conflicts_with_subcommands = true)]
+#[command(name = "compose", version)]
 pub struct Cli {
     /// What to do; `render` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The project and values flags, accepted anywhere on the line.
+    #[command(flatten)]
+    pub global: GlobalArgs,
     /// Flags of the bare form (those of `render`).
     #[command(flatten)]
     pub render: RenderArgs,
 }
 
+/// Flags every values command shares; global, so their place on the
+/// command line does not matter.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// The project root (holding `compose.yaml`, or `base/`, `components/`
+    /// and `values/`). Default: the current directory.
+    #[arg(short = 'C', long = "project", value_name = "DIR", global = true)]
+    pub project: Option<PathBuf>,
+    /// The environment: layers `values-<ENV>.yaml` of the values folder
+    /// and names the environment for lint, apply and Argo CD. Default:
+    /// `COMPOSE_ENV`, or the environment whose file `-f` names.
+    #[arg(
+        long = "env",
+        visible_alias = "environment",
+        value_name = "ENV",
+        global = true
+    )]
+    pub env: Option<String>,
+    /// The tier: layers `values-tier-<TIER>.yaml` between the shared
+    /// defaults and the environment. Default: `COMPOSE_TIER`.
+    #[arg(long = "tier", value_name = "TIER", global = true)]
+    pub tier: Option<String>,
+    /// A values file layered after the environment's; repeat to add more
+    /// layers (later wins). Looked up relative to the current directory,
+    /// then in the project's values folder. `-f values-prod.yaml` is
+    /// another way to write `--env prod`.
+    #[arg(short = 'f', long = "values", value_name = "FILE", global = true)]
+    pub values: Vec<PathBuf>,
+    /// Sets values on the command line, Helm style:
+    /// `--set api.replicas=3,api.image.tag=1.10`. Typed by the schema.
+    #[arg(long = "set", value_name = "PATH=VALUE", global = true)]
+    pub set: Vec<String>,
+}
+
 /// Flags of `compose render` (and of the bare form).
 #[derive(Debug, Args, Clone, Default)]
 pub struct RenderArgs {
-    /// Where the values come from.
-    #[command(flatten)]
-    pub values: ValuesArgs,
     /// Write one file per object into DIR (replaced as a whole) instead of
     /// printing the stream.
     #[arg(long = "output-dir", value_name = "DIR")]
@@ -41,9 +76,6 @@ pub struct RenderArgs {
 /// `compose validate`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ValidateArgs {
-    /// The values.
-    #[command(flatten)]
-    pub values: ValuesArgs,
     /// Kubernetes minor version whose API schema the rendered objects are
     /// checked against (built in: 1.29, 1.31, 1.33; default: the newest).
     #[arg(long = "kubernetes-version", value_name = "VERSION")]
@@ -56,29 +88,9 @@ pub struct ValidateArgs {
 /// `compose lint`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct LintArgs {
-    /// The values.
-    #[command(flatten)]
-    pub values: ValuesArgs,
     /// Findings are errors: exit 1 when there is any.
     #[arg(long)]
     pub strict: bool,
-}
-
-/// Where the values come from.
-#[derive(Debug, Args, Clone, Default)]
-pub struct ValuesArgs {
-    /// A values file, layered over `values/values.yaml`; repeat to add more
-    /// layers (later wins). Looked up relative to the current directory,
-    /// then under the project's `values/` directory.
-    #[arg(short = 'f', long = "values", value_name = "FILE")]
-    pub values: Vec<PathBuf>,
-    /// Sets values on the command line, Helm style:
-    /// `--set api.replicas=3,api.image.tag=1.10`. Typed by the schema.
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
-    /// The project root (holding `base/`, `components/`, `values/`).
-    #[arg(short = 'C', long = "project", value_name = "DIR", default_value = ".")]
-    pub project: PathBuf,
 }
 
 /// The subcommands.
@@ -88,7 +100,7 @@ pub enum Command {
     #[command(visible_alias = "build")]
     Render(RenderArgs),
     /// Print the generated kustomization.yaml instead of building it.
-    Template(ValuesArgs),
+    Template,
     /// Validate the values, then the rendered objects against the
     /// Kubernetes API schema (built in, offline).
     Validate(ValidateArgs),
@@ -128,9 +140,6 @@ pub struct KubectlArgs {
 /// Flags of `compose apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// Where the values come from.
-    #[command(flatten)]
-    pub values: ValuesArgs,
     /// How kubectl reaches the cluster.
     #[command(flatten)]
     pub kubectl: KubectlArgs,
@@ -149,10 +158,6 @@ pub struct ApplyArgs {
     /// Take over fields another field manager owns.
     #[arg(long = "force-conflicts")]
     pub force_conflicts: bool,
-    /// Environment name for the ApplySet; default: the last values file's
-    /// name without `values-` and `.yaml` (`values-prod.yaml` -> `prod`).
-    #[arg(long, value_name = "NAME")]
-    pub environment: Option<String>,
 }
 
 /// `--dry-run` values.
@@ -169,9 +174,6 @@ pub enum DryRunArg {
 /// Flags of `compose diff`.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// Where the values come from.
-    #[command(flatten)]
-    pub values: ValuesArgs,
     /// How kubectl reaches the cluster.
     #[command(flatten)]
     pub kubectl: KubectlArgs,
@@ -190,10 +192,12 @@ pub enum ArgocdCommand {
 /// Flags of `compose argocd appset`.
 #[derive(Debug, Args)]
 pub struct AppsetArgs {
-    /// Environments (each rendered from `values/values-<env>.yaml`).
-    #[arg(long, value_delimiter = ',', required = true, value_name = "ENV,...")]
+    /// Environments, one Application each (times tiers and clusters).
+    /// Default: every environment of the project.
+    #[arg(long, value_delimiter = ',', value_name = "ENV,...")]
     pub envs: Vec<String>,
-    /// Tiers (`values/values-tier-<tier>.yaml` on top).
+    /// Tiers, crossed with the environments. Default: every tier of the
+    /// project.
     #[arg(long, value_delimiter = ',', value_name = "TIER,...")]
     pub tiers: Vec<String>,
     /// Argo CD cluster names; every environment goes to each.
@@ -221,23 +225,18 @@ pub struct AppsetArgs {
     /// Automated sync with prune and self-heal.
     #[arg(long = "auto-sync")]
     pub auto_sync: bool,
-    /// The project root.
-    #[arg(short = 'C', long = "project", value_name = "DIR", default_value = ".")]
-    pub project: PathBuf,
 }
 
 /// Flags of `compose schema`.
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
-    /// Write `schema/values.schema.json` in the project instead of printing.
+    /// Write the values schema (and, with a project file, its schema) in
+    /// the project instead of printing.
     #[arg(long, conflicts_with = "check")]
     pub write: bool,
-    /// Exit 1 when `schema/values.schema.json` differs from the generated schema.
+    /// Exit 1 when a committed schema differs from the generated one.
     #[arg(long)]
     pub check: bool,
-    /// The project root.
-    #[arg(short = 'C', long = "project", value_name = "DIR", default_value = ".")]
-    pub project: PathBuf,
 }
 
 /// Flags of `compose kustomize`, named as kubectl names them.

@@ -26,6 +26,15 @@ pub enum Error {
         /// Every place that was tried.
         tried: Vec<PathBuf>,
     },
+    /// An environment or tier the project does not have.
+    UnknownName {
+        /// `environment` or `tier`.
+        what: String,
+        /// The name as given.
+        name: String,
+        /// The names the project has.
+        known: Vec<String>,
+    },
     /// A file of the project could not be read or written.
     Io {
         /// The file.
@@ -82,6 +91,17 @@ impl fmt::Display for Error {
                     tried.join(" and ")
                 )
             }
+            Error::UnknownName { what, name, known } => {
+                write!(f, "unknown {what} `{name}`; ")?;
+                if known.is_empty() {
+                    return write!(f, "the project has no {what}s");
+                }
+                write!(f, "known {what}s: {}", known.join(", "))?;
+                match crate::schema::suggest::did_you_mean(name, known.iter().map(String::as_str)) {
+                    Some(s) => write!(f, " (did you mean `{s}`?)"),
+                    None => Ok(()),
+                }
+            }
             Error::Io { path, reason } => write!(f, "{}: {reason}", path.display()),
             Error::Diagnostics(ds) => {
                 let lines: Vec<String> = ds.iter().map(Diagnostic::headline).collect();
@@ -129,6 +149,28 @@ mod tests {
             .exit_code(),
             1
         );
+    }
+
+    #[test]
+    fn unknown_names_list_the_known_ones() {
+        let e = |name: &str, known: &[&str]| Error::UnknownName {
+            what: "environment".into(),
+            name: name.into(),
+            known: known.iter().map(|s| s.to_string()).collect(),
+        };
+        assert_eq!(
+            e("prdo", &["dev", "prod"]).to_string(),
+            "unknown environment `prdo`; known environments: dev, prod (did you mean `prod`?)"
+        );
+        assert_eq!(
+            e("staging", &["dev", "prod"]).to_string(),
+            "unknown environment `staging`; known environments: dev, prod"
+        );
+        assert_eq!(
+            e("dev", &[]).to_string(),
+            "unknown environment `dev`; the project has no environments"
+        );
+        assert_eq!(e("x", &[]).exit_code(), 1);
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod lint;
 pub mod manifests;
 pub mod pipeline;
 pub mod printer;
+pub mod project;
 pub mod render;
 pub mod schema;
 pub mod settings;

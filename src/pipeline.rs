@@ -7,8 +7,9 @@
 use crate::error::Error;
 use crate::kustomize::fs::{FileSystem, OnDisk, Overlay};
 use crate::kustomize::{BuildOptions, LoadRestrictor};
+use crate::project::Project;
 use crate::schema::{self, Values};
-use crate::settings::{Project, SchemaMode, ValuesSettings};
+use crate::settings::{SchemaMode, ValuesSettings};
 use crate::{render, values};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -35,7 +36,7 @@ pub struct Output {
 pub struct Prepared {
     /// The typed values.
     pub values: Values,
-    /// The project's component names, sorted.
+    /// The project's component names, in application order.
     pub components: Vec<String>,
     /// How many layers were merged.
     pub layers: usize,
@@ -43,7 +44,7 @@ pub struct Prepared {
 
 /// Loads and validates the values of a project.
 pub fn prepare(vs: &ValuesSettings) -> Result<Prepared, Error> {
-    let components = schema::discover_components(&vs.project.root)?;
+    let components = vs.project.components()?;
     let schema = schema::generate(&components)?;
     let loaded = values::load(vs, &schema)?;
     schema::validate::validate(&schema, &loaded, &components).map_err(Error::Diagnostics)?;
@@ -71,7 +72,7 @@ pub fn validate(vs: &ValuesSettings, kubernetes_version: Option<&str>) -> Result
             ..Output::default()
         });
     };
-    let text = render_kustomization(&vs.project, &p.values)?;
+    let text = render_kustomization(&vs.project, &p)?;
     let objects: Vec<(crate::kustomize::yaml::Node, Option<String>)> =
         build_objects_with_kustomization(&vs.project.root, &text)?
             .into_iter()
@@ -119,7 +120,7 @@ fn origin_file(origin: &str) -> Option<String> {
 /// `compose template`: the generated kustomization.
 pub fn template(vs: &ValuesSettings) -> Result<Output, Error> {
     let p = prepare(vs)?;
-    let text = render_kustomization(&vs.project, &p.values)?;
+    let text = render_kustomization(&vs.project, &p)?;
     Ok(Output {
         stdout: text,
         warnings: label_warnings(&vs.project, &p.values),
@@ -152,7 +153,7 @@ pub fn render(vs: &ValuesSettings, output_dir: Option<&Path>) -> Result<Output, 
 /// Loads, validates, renders and builds: (values, manifests, warnings).
 fn build(vs: &ValuesSettings) -> Result<(Prepared, String, Vec<String>), Error> {
     let p = prepare(vs)?;
-    let text = render_kustomization(&vs.project, &p.values)?;
+    let text = render_kustomization(&vs.project, &p)?;
     let warnings = label_warnings(&vs.project, &p.values);
     let out = build_with_kustomization(&vs.project.root, &text)?;
     Ok((p, out, warnings))
@@ -163,7 +164,7 @@ fn project_name(project: &Project, values: Option<&Values>) -> String {
     if let Some(n) = values.and_then(|v| v.globals.name.clone()) {
         return n;
     }
-    let defaults = project.root.join("values").join("values.yaml");
+    let defaults = project.path(&project.defaults_file());
     let from_defaults = std::fs::read_to_string(defaults)
         .ok()
         .and_then(|t| crate::kustomize::yaml::parse_one(&t).ok())
@@ -205,7 +206,7 @@ pub fn diff(vs: &ValuesSettings, options: &crate::deploy::DiffOptions) -> Result
 /// paragraph; with `strict`, any finding makes the exit code 1.
 pub fn lint(vs: &ValuesSettings, strict: bool) -> Result<Output, Error> {
     let p = prepare(vs)?;
-    let text = render_kustomization(&vs.project, &p.values)?;
+    let text = render_kustomization(&vs.project, &p)?;
     // The objects as built, without printing and parsing them again.
     let objects: Vec<crate::kustomize::yaml::Node> =
         build_objects_with_kustomization(&vs.project.root, &text)?
@@ -214,7 +215,7 @@ pub fn lint(vs: &ValuesSettings, strict: bool) -> Result<Output, Error> {
             .collect();
     let settings = &p.values.globals.lint;
     let options = crate::lint::Options {
-        environment: crate::settings::environment_of(vs),
+        environment: vs.environment_name().to_string(),
         production: settings
             .production_environments
             .clone()
@@ -256,9 +257,10 @@ fn exit_byte(code: i32) -> u8 {
     u8::try_from(code).unwrap_or(1)
 }
 
-fn render_kustomization(project: &Project, values: &Values) -> Result<String, Error> {
+fn render_kustomization(project: &Project, p: &Prepared) -> Result<String, Error> {
     let (name, text) = render::template_for(project)?;
-    render::render(&name, &text, values, project.root.join("base").is_dir())
+    let layout = render::Layout::of(project, p.components.clone());
+    render::render(&name, &text, &p.values, &layout)
 }
 
 /// Builds `root` with `kustomization` laid over it as its
@@ -330,46 +332,61 @@ pub fn kustomize(dir: &Path, restrictor: LoadRestrictor) -> Result<Output, Error
     })
 }
 
-/// `compose schema`.
+/// `compose schema`: the values schema, and with a project file also the
+/// project file's schema (`compose.schema.json` beside it).
 pub fn schema_command(project: &Project, mode: SchemaMode) -> Result<Output, Error> {
-    let components = schema::discover_components(&project.root)?;
-    let text = schema::to_text(&schema::generate(&components)?);
-    let path = project.root.join(schema::SCHEMA_PATH);
+    let components = project.components()?;
+    let mut files = vec![(
+        project.layout.schema.clone(),
+        schema::to_text(&schema::generate(&components)?),
+    )];
+    if project.has_file {
+        let dir = project.layout.schema.parent().unwrap_or(Path::new(""));
+        files.push((
+            dir.join(crate::project::PROJECT_SCHEMA_NAME),
+            schema::to_text(&crate::project::project_schema()),
+        ));
+    }
+    let shown: Vec<String> = files.iter().map(|(rel, _)| project.show(rel)).collect();
     match mode {
         SchemaMode::Print => Ok(Output {
-            stdout: text,
+            stdout: files.swap_remove(0).1,
             ..Output::default()
         }),
         SchemaMode::Write => {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, &e))?;
+            for (rel, text) in &files {
+                write_schema_file(&project.path(rel), text)?;
             }
-            std::fs::write(&path, text).map_err(|e| Error::io(&path, &e))?;
             Ok(Output {
-                note: Some(format!(
-                    "wrote {}",
-                    project.show(Path::new(schema::SCHEMA_PATH))
-                )),
+                note: Some(format!("wrote {}", shown.join(" and "))),
                 ..Output::default()
             })
         }
         SchemaMode::Check => {
-            let current = std::fs::read_to_string(&path).unwrap_or_default();
-            if current == text {
-                Ok(Output {
-                    note: Some(format!(
-                        "{} is up to date",
-                        project.show(Path::new(schema::SCHEMA_PATH))
-                    )),
-                    ..Output::default()
-                })
-            } else {
-                Err(Error::StaleSchema(std::path::PathBuf::from(
-                    project.show(Path::new(schema::SCHEMA_PATH)),
-                )))
+            for ((rel, text), shown) in files.iter().zip(&shown) {
+                let current = std::fs::read_to_string(project.path(rel)).unwrap_or_default();
+                if current != *text {
+                    return Err(Error::StaleSchema(std::path::PathBuf::from(shown)));
+                }
             }
+            Ok(Output {
+                note: Some(format!(
+                    "{} {} up to date",
+                    shown.join(" and "),
+                    if shown.len() == 1 { "is" } else { "are" }
+                )),
+                ..Output::default()
+            })
         }
     }
+}
+
+/// Writes one committed schema file.
+fn write_schema_file(path: &Path, text: &str) -> Result<(), Error> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, &e))?;
+    }
+    std::fs::write(path, text).map_err(|e| Error::io(path, &e))
 }
 
 /// Warns about enabled components whose kustomization sets `labels` or
@@ -393,7 +410,7 @@ pub fn label_warnings(project: &Project, values: &Values) -> Vec<String> {
 pub fn kustomization_findings(project: &Project, values: &Values) -> Vec<crate::lint::Finding> {
     let mut out = Vec::new();
     for (name, _) in values.components.iter().filter(|(_, c)| c.enabled) {
-        let dir = Path::new("components").join(name);
+        let dir = project.layout.components.join(name);
         for file in crate::kustomize::loader::KUSTOMIZATION_FILE_NAMES {
             let rel = dir.join(file);
             let Ok(text) = std::fs::read_to_string(project.root.join(&rel)) else {

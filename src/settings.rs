@@ -6,55 +6,40 @@
 //!
 //! | layer | source |
 //! |---|---|
-//! | 1 | `values/values.yaml` of the project, when it exists |
-//! | 2 | each `--values/-f FILE`, left to right |
-//! | 3 | each `--set PATH=VALUE`, left to right |
-//! | 4 | environment variables `COMPOSE_VALUES__<path>` (sorted by name) |
+//! | 1 | `values.yaml` of the values folder (shared defaults), when it exists |
+//! | 2 | `values-tier-<tier>.yaml`, with `--tier` |
+//! | 3 | `values-<env>.yaml`, with `--env` |
+//! | 4 | each other `--values/-f FILE`, left to right |
+//! | 5 | each `--set PATH=VALUE`, left to right |
+//! | 6 | environment variables `COMPOSE_VALUES__<path>` (sorted by name) |
 //!
-//! A `--values` name is looked up relative to the current directory first,
-//! then under the project's `values/` directory, so
+//! The environment and the tier are explicit: `--env`/`--tier`, else
+//! `COMPOSE_ENV`/`COMPOSE_TIER`, else the environment or tier whose own
+//! file a `-f` names (`-f values-prod.yaml` is `--env prod`, and that file
+//! takes the environment's place in the order). Other `-f` files never
+//! change the environment. A `--values` name is looked up relative to the
+//! current directory first, then in the project's values folder, so
 //! `compose --values values-prod.yaml` works from the project root.
 
 use crate::cli::{
-    ArgocdCommand, Cli, Command, DryRunArg, KubectlArgs, KustomizeArgs, LoadRestrictorArg,
-    RenderArgs, SchemaArgs, ValuesArgs,
+    ArgocdCommand, Cli, Command, DryRunArg, GlobalArgs, KubectlArgs, KustomizeArgs,
+    LoadRestrictorArg, SchemaArgs,
 };
 use crate::deploy::{AppSetSpec, ApplyOptions, DiffOptions, DryRun, Kubectl};
 use crate::error::Error;
+pub use crate::project::Project;
 use std::path::{Path, PathBuf};
 
 /// Prefix of environment variables that set values. The rest of the name
 /// is the path, with `__` between keys: `COMPOSE_VALUES__api__replicas=3`.
 /// Keys keep their case, so camelCase globals work (`..__namePrefix`).
 pub const ENV_PREFIX: &str = "COMPOSE_VALUES__";
-
-/// The project being worked on.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Project {
-    /// The root as the user named it (for messages).
-    pub shown: PathBuf,
-    /// The root, absolute and clean (for the engine).
-    pub root: PathBuf,
-}
-
-impl Project {
-    /// A project at `dir` (relative to the current directory).
-    pub fn at(dir: &Path) -> Result<Project, Error> {
-        let abs = std::path::absolute(dir).map_err(|e| Error::io(dir, &e))?;
-        Ok(Project {
-            shown: dir.to_path_buf(),
-            root: crate::kustomize::fs::clean(&abs),
-        })
-    }
-
-    /// How to show a project file to the user: joined to the root as the
-    /// user named it, without a leading `./`.
-    pub fn show(&self, rel: &Path) -> String {
-        let joined = self.shown.join(rel);
-        let s = joined.to_string_lossy().into_owned();
-        s.strip_prefix("./").map(str::to_string).unwrap_or(s)
-    }
-}
+/// The environment variable that selects the environment when `--env` is
+/// not given.
+pub const ENV_VAR: &str = "COMPOSE_ENV";
+/// The environment variable that selects the tier when `--tier` is not
+/// given.
+pub const TIER_VAR: &str = "COMPOSE_TIER";
 
 /// A values file chosen for loading.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,6 +55,10 @@ pub struct ValuesFile {
 pub struct ValuesSettings {
     /// The project.
     pub project: Project,
+    /// The environment, when one is selected.
+    pub environment: Option<String>,
+    /// The tier, when one is selected.
+    pub tier: Option<String>,
     /// The files, in layering order (defaults first when present).
     pub files: Vec<ValuesFile>,
     /// Raw `--set` arguments, in order.
@@ -79,14 +68,22 @@ pub struct ValuesSettings {
     pub env: Vec<(String, String)>,
 }
 
+impl ValuesSettings {
+    /// The environment's name for later steps (lint, the ApplySet):
+    /// `default` when none is selected.
+    pub fn environment_name(&self) -> &str {
+        self.environment.as_deref().unwrap_or("default")
+    }
+}
+
 /// How `compose schema` should act.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SchemaMode {
     /// Print to stdout.
     Print,
-    /// Write `schema/values.schema.json`.
+    /// Write the committed schema files.
     Write,
-    /// Compare with `schema/values.schema.json`.
+    /// Compare with the committed schema files.
     Check,
 }
 
@@ -164,14 +161,25 @@ impl Settings {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, Error> {
         let env: Vec<(String, String)> = env.into_iter().collect();
-        // The values layer sees only its own variables (see values_settings);
-        // kubectl's program comes from the full list.
+        let g = cli.global;
+        if cli.render.output_dir.is_some() && cli.command.is_some() {
+            return Err(refused(
+                "--output-dir",
+                "a subcommand; write `compose render --output-dir DIR`",
+            ));
+        }
         Ok(match cli.command {
-            None => render_settings(cli.render, &env)?,
-            Some(Command::Render(a)) => render_settings(a, &env)?,
-            Some(Command::Template(a)) => Settings::Template(values_settings(a, &env)?),
+            None => Settings::Render {
+                values: values_settings(&g, &env)?,
+                output_dir: cli.render.output_dir,
+            },
+            Some(Command::Render(a)) => Settings::Render {
+                values: values_settings(&g, &env)?,
+                output_dir: a.output_dir,
+            },
+            Some(Command::Template) => Settings::Template(values_settings(&g, &env)?),
             Some(Command::Validate(a)) => Settings::Validate {
-                values: values_settings(a.values, &env)?,
+                values: values_settings(&g, &env)?,
                 kubernetes_version: if a.values_only {
                     None
                 } else {
@@ -182,39 +190,46 @@ impl Settings {
                 },
             },
             Some(Command::Lint(a)) => Settings::Lint {
-                values: values_settings(a.values, &env)?,
+                values: values_settings(&g, &env)?,
                 strict: a.strict,
             },
-            Some(Command::Schema(SchemaArgs {
-                write,
-                check,
-                project,
-            })) => Settings::Schema {
-                project: Project::at(&project)?,
-                mode: if write {
-                    SchemaMode::Write
-                } else if check {
-                    SchemaMode::Check
-                } else {
-                    SchemaMode::Print
-                },
-            },
+            Some(Command::Schema(SchemaArgs { write, check })) => {
+                only_project(&g, "compose schema")?;
+                Settings::Schema {
+                    project: Project::at(&project_dir(&g))?,
+                    mode: if write {
+                        SchemaMode::Write
+                    } else if check {
+                        SchemaMode::Check
+                    } else {
+                        SchemaMode::Print
+                    },
+                }
+            }
             Some(Command::Kustomize(KustomizeArgs {
                 dir,
                 load_restrictor,
-            })) => Settings::Kustomize {
-                dir: crate::kustomize::fs::clean(
-                    &std::path::absolute(&dir).map_err(|e| Error::io(&dir, &e))?,
-                ),
-                restrictor: match load_restrictor {
-                    LoadRestrictorArg::RootOnly => crate::kustomize::LoadRestrictor::RootOnly,
-                    LoadRestrictorArg::None => crate::kustomize::LoadRestrictor::None,
-                },
-            },
+            })) => {
+                if g.project.is_some() {
+                    return Err(refused(
+                        "-C/--project",
+                        "`compose kustomize`, which takes the directory as its argument",
+                    ));
+                }
+                only_project(&g, "compose kustomize")?;
+                Settings::Kustomize {
+                    dir: crate::kustomize::fs::clean(
+                        &std::path::absolute(&dir).map_err(|e| Error::io(&dir, &e))?,
+                    ),
+                    restrictor: match load_restrictor {
+                        LoadRestrictorArg::RootOnly => crate::kustomize::LoadRestrictor::RootOnly,
+                        LoadRestrictorArg::None => crate::kustomize::LoadRestrictor::None,
+                    },
+                }
+            }
             Some(Command::Apply(a)) => {
-                let values = values_settings(a.values, &env)?;
-                let environment = a.environment.unwrap_or_else(|| environment_of(&values));
-                let mut options = ApplyOptions::new(String::new(), environment);
+                let values = values_settings(&g, &env)?;
+                let mut options = ApplyOptions::new(String::new(), values.environment_name());
                 options.kubectl = kubectl(&a.kubectl, &env);
                 options.dry_run = match a.dry_run {
                     DryRunArg::None => DryRun::None,
@@ -228,7 +243,7 @@ impl Settings {
                 Settings::Apply { values, options }
             }
             Some(Command::Diff(a)) => {
-                let values = values_settings(a.values, &env)?;
+                let values = values_settings(&g, &env)?;
                 Settings::Diff {
                     values,
                     options: DiffOptions {
@@ -238,9 +253,12 @@ impl Settings {
                 }
             }
             Some(Command::Argocd(ArgocdCommand::Appset(a))) => {
-                let project = Project::at(&a.project)?;
-                let mut spec = AppSetSpec::new(a.name.unwrap_or_default(), a.repo_url, a.envs);
-                spec.tiers = a.tiers;
+                only_project(&g, "compose argocd appset")?;
+                let project = Project::at(&project_dir(&g))?;
+                let envs = known_or_all(&a.envs, &project.environments()?, "environment")?;
+                let tiers = known_or_all(&a.tiers, &project.tiers()?, "tier")?;
+                let mut spec = AppSetSpec::new(a.name.unwrap_or_default(), a.repo_url, envs);
+                spec.tiers = tiers;
                 spec.clusters = a.clusters;
                 spec.revision = a.revision;
                 spec.path = a.path;
@@ -253,10 +271,52 @@ impl Settings {
     }
 }
 
-fn render_settings(a: RenderArgs, env: &[(String, String)]) -> Result<Settings, Error> {
-    Ok(Settings::Render {
-        values: values_settings(a.values, env)?,
-        output_dir: a.output_dir,
+/// A usage error for a flag that means nothing where it was given.
+fn refused(flag: &str, context: &str) -> Error {
+    Error::Usage(format!("{flag} has no effect with {context}"))
+}
+
+/// Refuses the values flags for a command that loads no values.
+fn only_project(g: &GlobalArgs, command: &str) -> Result<(), Error> {
+    let given = [
+        ("-f/--values", !g.values.is_empty()),
+        ("--set", !g.set.is_empty()),
+        ("--env", g.env.is_some()),
+        ("--tier", g.tier.is_some()),
+    ];
+    match given.iter().find(|(_, on)| *on) {
+        Some((flag, _)) => Err(refused(
+            flag,
+            &format!("`{command}`, which loads no values"),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn project_dir(g: &GlobalArgs) -> PathBuf {
+    g.project.clone().unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The names asked for, each known; all known names when none is asked.
+fn known_or_all(asked: &[String], known: &[String], what: &str) -> Result<Vec<String>, Error> {
+    if asked.is_empty() {
+        return Ok(known.to_vec());
+    }
+    for name in asked {
+        check_known(name, known, what)?;
+    }
+    Ok(asked.to_vec())
+}
+
+/// An error unless `name` is one of `known`.
+fn check_known(name: &str, known: &[String], what: &str) -> Result<(), Error> {
+    if known.iter().any(|k| k == name) {
+        return Ok(());
+    }
+    Err(Error::UnknownName {
+        what: what.to_string(),
+        name: name.to_string(),
+        known: known.to_vec(),
     })
 }
 
@@ -273,49 +333,87 @@ fn kubectl(a: &KubectlArgs, env: &[(String, String)]) -> Kubectl {
     k
 }
 
-/// The environment a set of values stands for: the last values file's
-/// name without `values-` and the extension (`values-prod.yaml` -> `prod`),
-/// or `default` without one.
-pub fn environment_of(values: &ValuesSettings) -> String {
-    let defaults = values.project.root.join("values").join("values.yaml");
-    values
-        .files
-        .iter()
-        .rev()
-        .find(|f| f.path != defaults)
-        .and_then(|f| f.path.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .map(|stem| {
-            stem.strip_prefix("values-")
-                .map(str::to_string)
-                .unwrap_or(stem)
-        })
-        .unwrap_or_else(|| "default".to_string())
+/// The value of environment variable `name`, when set and not empty.
+fn var<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    env.iter()
+        .find(|(k, v)| k == name && !v.is_empty())
+        .map(|(_, v)| v.as_str())
 }
 
-fn values_settings(args: ValuesArgs, env: &[(String, String)]) -> Result<ValuesSettings, Error> {
-    let project = Project::at(&args.project)?;
-    let mut files = Vec::new();
-    let defaults = Path::new("values").join("values.yaml");
-    if project.root.join(&defaults).is_file() {
-        files.push(ValuesFile {
-            path: project.root.join(&defaults),
-            shown: project.show(&defaults),
-        });
-    }
-    for f in &args.values {
-        let found = find_values_file(f, &project)?;
-        // The same file twice in a row (typically `-f values.yaml` right
-        // after the defaults) is one layer. Elsewhere a repeat is kept: it
-        // re-applies the file over the layers between.
-        let same = |a: &ValuesFile| {
-            std::fs::canonicalize(&a.path)
-                .ok()
-                .is_some_and(|p| std::fs::canonicalize(&found.path).ok() == Some(p))
-        };
-        if !files.last().is_some_and(same) {
-            files.push(found);
+/// What a `-f` file is to the project.
+enum Role {
+    /// The shared defaults, which always load first.
+    Defaults,
+    /// The file of this environment.
+    Environment(String),
+    /// The file of this tier.
+    Tier(String),
+    /// Any other values file.
+    Extra,
+}
+
+/// Sets a selection once; a second, different one is a usage error.
+fn select(
+    slot: &mut Option<(String, String)>,
+    name: String,
+    by: String,
+    what: &str,
+) -> Result<(), Error> {
+    match slot {
+        Some((current, source)) if *current != name => Err(Error::Usage(format!(
+            "two {what}s: `{current}` (from {source}) and `{name}` (from {by}); choose one"
+        ))),
+        Some(_) => Ok(()),
+        None => {
+            *slot = Some((name, by));
+            Ok(())
         }
     }
+}
+
+fn values_settings(g: &GlobalArgs, env: &[(String, String)]) -> Result<ValuesSettings, Error> {
+    let project = Project::at(&project_dir(g))?;
+    let environments = project.environments()?;
+    let tiers = project.tiers()?;
+    let mut environment = g.env.clone().map(|e| (e, "--env".to_string()));
+    let mut tier = g.tier.clone().map(|t| (t, "--tier".to_string()));
+    if environment.is_none() {
+        environment = var(env, ENV_VAR).map(|e| (e.to_string(), ENV_VAR.to_string()));
+    }
+    if tier.is_none() {
+        tier = var(env, TIER_VAR).map(|t| (t.to_string(), TIER_VAR.to_string()));
+    }
+    let mut extra = Vec::new();
+    for f in &g.values {
+        let found = find_values_file(f, &project)?;
+        let by = format!("-f {}", f.display());
+        match role_of(&found, &project, &environments, &tiers) {
+            Role::Defaults => {}
+            Role::Environment(name) => select(&mut environment, name, by, "environment")?,
+            Role::Tier(name) => select(&mut tier, name, by, "tier")?,
+            Role::Extra => extra.push(found),
+        }
+    }
+    let environment = environment.map(|(e, _)| e);
+    let tier = tier.map(|(t, _)| t);
+    let mut files = Vec::new();
+    let layer = |rel: PathBuf| ValuesFile {
+        path: project.path(&rel),
+        shown: project.show(&rel),
+    };
+    let defaults = project.defaults_file();
+    if project.path(&defaults).is_file() {
+        files.push(layer(defaults));
+    }
+    if let Some(t) = &tier {
+        check_known(t, &tiers, "tier")?;
+        files.push(layer(project.tier_file(t)));
+    }
+    if let Some(e) = &environment {
+        check_known(e, &environments, "environment")?;
+        files.push(layer(project.environment_file(e)));
+    }
+    files.extend(extra);
     let mut env: Vec<(String, String)> = env
         .iter()
         .filter(|(k, _)| k.starts_with(ENV_PREFIX))
@@ -324,14 +422,35 @@ fn values_settings(args: ValuesArgs, env: &[(String, String)]) -> Result<ValuesS
     env.sort();
     Ok(ValuesSettings {
         project,
+        environment,
+        tier,
         files,
-        sets: args.set,
+        sets: g.set.clone(),
         env,
     })
 }
 
+/// Whether a `-f` file is the defaults, an environment's or a tier's file.
+fn role_of(found: &ValuesFile, project: &Project, envs: &[String], tiers: &[String]) -> Role {
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    let Some(file) = canonical(&found.path) else {
+        return Role::Extra;
+    };
+    let is = |rel: PathBuf| canonical(&project.path(&rel)).as_ref() == Some(&file);
+    if is(project.defaults_file()) {
+        return Role::Defaults;
+    }
+    if let Some(e) = envs.iter().find(|e| is(project.environment_file(e))) {
+        return Role::Environment(e.clone());
+    }
+    if let Some(t) = tiers.iter().find(|t| is(project.tier_file(t))) {
+        return Role::Tier(t.clone());
+    }
+    Role::Extra
+}
+
 /// Finds a `--values` file: as given (relative to the current directory),
-/// else under the project's `values/`.
+/// else in the project's values folder.
 pub fn find_values_file(name: &Path, project: &Project) -> Result<ValuesFile, Error> {
     if name.is_file() {
         let shown = name.to_string_lossy().into_owned();
@@ -342,8 +461,8 @@ pub fn find_values_file(name: &Path, project: &Project) -> Result<ValuesFile, Er
     }
     let mut tried = vec![name.to_path_buf()];
     if name.is_relative() {
-        let rel = Path::new("values").join(name);
-        let candidate = project.root.join(&rel);
+        let rel = project.layout.values.join(name);
+        let candidate = project.path(&rel);
         if candidate.is_file() {
             return Ok(ValuesFile {
                 path: candidate,
@@ -438,6 +557,16 @@ mod tests {
             Settings::AppSet { spec, .. } => assert_eq!(spec.envs, vec!["dev", "prod"]),
             other => panic!("{other:?}"),
         }
+        match parse(&[
+            "compose",
+            "argocd",
+            "appset",
+            "--repo-url",
+            "https://example.com/r.git",
+        ]) {
+            Settings::AppSet { spec, .. } => assert_eq!(spec.envs, vec!["dev", "prod"]),
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(
             parse(&["compose", "schema", "--write"]),
             Settings::Schema {
@@ -460,21 +589,122 @@ mod tests {
         }
     }
 
+    fn refused_by(args: &[&str]) -> String {
+        let cli = Cli::try_parse_from(args).unwrap();
+        Settings::resolve(cli, Vec::new()).unwrap_err().to_string()
+    }
+
     #[test]
-    fn mixing_bare_flags_with_a_subcommand_is_a_usage_error() {
-        assert!(Cli::try_parse_from(["compose", "--set", "a=1", "template"]).is_err());
+    fn global_flags_go_before_or_after_the_subcommand() {
+        assert!(
+            matches!(parse(&["compose", "--set", "a=1", "template"]), Settings::Template(v) if v.sets == ["a=1"])
+        );
+        assert!(
+            matches!(parse(&["compose", "template", "--set", "a=1"]), Settings::Template(v) if v.sets == ["a=1"])
+        );
+        assert!(matches!(
+            parse(&["compose", "-C", ".", "schema"]),
+            Settings::Schema { .. }
+        ));
+        assert!(matches!(
+            parse(&["compose", "schema", "-C", "."]),
+            Settings::Schema { .. }
+        ));
+        assert!(
+            matches!(parse(&["compose", "--env", "prod", "lint"]), Settings::Lint { values, .. } if values.environment.as_deref() == Some("prod"))
+        );
+    }
+
+    #[test]
+    fn flags_that_change_nothing_are_refused() {
+        assert_eq!(
+            refused_by(&["compose", "--output-dir", "x", "template"]),
+            "--output-dir has no effect with a subcommand; write `compose render --output-dir DIR`"
+        );
+        assert_eq!(
+            refused_by(&["compose", "schema", "-f", "values-dev.yaml"]),
+            "-f/--values has no effect with `compose schema`, which loads no values"
+        );
+        assert_eq!(
+            refused_by(&["compose", "kustomize", "x", "--set", "a=1"]),
+            "--set has no effect with `compose kustomize`, which loads no values"
+        );
+        assert_eq!(
+            refused_by(&["compose", "-C", ".", "kustomize", "x"]),
+            "-C/--project has no effect with `compose kustomize`, which takes the directory as its argument"
+        );
+    }
+
+    #[test]
+    fn the_environment_is_explicit_and_never_the_last_file() {
+        let env_of = |args: &[&str]| match parse(args) {
+            Settings::Render { values, .. } => (
+                values.environment,
+                values
+                    .files
+                    .iter()
+                    .map(|f| f.shown.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            other => panic!("{other:?}"),
+        };
+        let (e, files) = env_of(&["compose", "--env", "prod"]);
+        assert_eq!(e.as_deref(), Some("prod"));
+        assert_eq!(files, ["values/values.yaml", "values/values-prod.yaml"]);
+        // The environment's file named with -f selects it; a file layered
+        // after it keeps the environment's name.
+        let (e, files) = env_of(&["compose", "-f", "values-prod.yaml", "-f", "Cargo.toml"]);
+        assert_eq!(e.as_deref(), Some("prod"));
+        assert_eq!(
+            files,
+            [
+                "values/values.yaml",
+                "values/values-prod.yaml",
+                "Cargo.toml"
+            ]
+        );
+        let (e, _) = env_of(&["compose", "-f", "values.yaml"]);
+        assert_eq!(e, None);
+        assert_eq!(
+            refused_by(&["compose", "--env", "dev", "-f", "values-prod.yaml"]),
+            "two environments: `dev` (from --env) and `prod` (from -f values-prod.yaml); choose one"
+        );
+        assert_eq!(
+            refused_by(&["compose", "--env", "staging"]),
+            "unknown environment `staging`; known environments: dev, prod"
+        );
+        assert_eq!(
+            refused_by(&["compose", "--tier", "large"]),
+            "unknown tier `large`; the project has no tiers"
+        );
+        assert_eq!(
+            refused_by(&[
+                "compose",
+                "argocd",
+                "appset",
+                "--envs",
+                "staging",
+                "--repo-url",
+                "u"
+            ]),
+            "unknown environment `staging`; known environments: dev, prod"
+        );
+    }
+
+    #[test]
+    fn compose_env_selects_the_environment() {
+        let cli = Cli::try_parse_from(["compose", "template"]).unwrap();
+        let s = Settings::resolve(cli, vec![(ENV_VAR.to_string(), "dev".to_string())]).unwrap();
+        assert!(matches!(s, Settings::Template(v) if v.environment.as_deref() == Some("dev")));
     }
 
     #[test]
     fn missing_values_file_lists_places() {
-        let p = Project {
-            shown: PathBuf::from("."),
-            root: PathBuf::from("/nonexistent-project"),
-        };
+        let p = Project::at(Path::new("/nonexistent-project")).unwrap();
         let e = find_values_file(Path::new("nope.yaml"), &p).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "values file `nope.yaml` not found (looked for `nope.yaml` and `values/nope.yaml`)"
+            "values file `nope.yaml` not found (looked for `nope.yaml` and `/nonexistent-project/values/nope.yaml`)"
         );
     }
 }

@@ -15,8 +15,8 @@ pub mod filters;
 
 use crate::diagnostic::{Diagnostic, Origin};
 use crate::error::Error;
+use crate::project::Project;
 use crate::schema::Values;
-use crate::settings::Project;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Value;
 use minijinja::{Environment, UndefinedBehavior};
@@ -26,28 +26,51 @@ use std::sync::Arc;
 
 /// The built-in template.
 pub const DEFAULT_TEMPLATE: &str = include_str!("kustomization.yaml.j2");
-/// Where a project overrides it.
-pub const OVERRIDE_PATH: &str = "templates/kustomization.yaml.j2";
 /// How the built-in template is named in messages.
 pub const DEFAULT_NAME: &str = "<built-in>/kustomization.yaml.j2";
 
 /// The template to use for a project: (shown name, text).
 pub fn template_for(project: &Project) -> Result<(String, String), Error> {
-    let path = project.root.join(OVERRIDE_PATH);
+    let path = project.path(&project.layout.template);
     if path.is_file() {
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, &e))?;
-        return Ok((project.show(Path::new(OVERRIDE_PATH)), text));
+        return Ok((project.show(&project.layout.template), text));
     }
     Ok((DEFAULT_NAME.to_string(), DEFAULT_TEMPLATE.to_string()))
 }
 
+/// What the template needs to know of the project besides the values.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Layout {
+    /// The base folder, relative to the root, when it exists.
+    pub base: Option<String>,
+    /// The components folder, relative to the root.
+    pub components: String,
+    /// The project's components in application order.
+    pub order: Vec<String>,
+}
+
+impl Layout {
+    /// The layout of `project`, with its components in `order`.
+    pub fn of(project: &Project, order: Vec<String>) -> Layout {
+        let rel = |p: &Path| p.to_string_lossy().replace('\\', "/");
+        Layout {
+            base: project
+                .path(&project.layout.base)
+                .is_dir()
+                .then(|| rel(&project.layout.base)),
+            components: rel(&project.layout.components),
+            order,
+        }
+    }
+}
+
 /// Renders `template` (named `name` in messages) with the values.
-/// `has_base` says whether the project has a `base/` directory.
 pub fn render(
     name: &str,
     template: &str,
     values: &Values,
-    has_base: bool,
+    layout: &Layout,
 ) -> Result<String, Error> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -68,12 +91,12 @@ pub fn render(
     let tmpl = env
         .get_template(name)
         .map_err(|e| Error::diagnostic(to_diag(e)))?;
-    tmpl.render(context(values, has_base))
+    tmpl.render(context(values, layout))
         .map_err(|e| Error::diagnostic(to_diag(e)))
 }
 
 /// The template's variables. Documented in docs/templates.md.
-pub fn context(values: &Values, has_base: bool) -> Value {
+pub fn context(values: &Values, layout: &Layout) -> Value {
     let g = &values.globals;
     let opt = |s: &Option<String>| {
         s.as_ref()
@@ -83,7 +106,12 @@ pub fn context(values: &Values, has_base: bool) -> Value {
     let mut components = Vec::new();
     let mut replicas = Vec::new();
     let mut images = Vec::new();
-    for (name, c) in values.components.iter().filter(|(_, c)| c.enabled) {
+    let enabled = layout
+        .order
+        .iter()
+        .filter_map(|n| Some((n, values.components.get(n)?)))
+        .filter(|(_, c)| c.enabled);
+    for (name, c) in enabled {
         let workload = c.workload.clone().unwrap_or_else(|| match &g.name {
             Some(n) => format!("{n}-{name}"),
             None => name.clone(),
@@ -110,7 +138,7 @@ pub fn context(values: &Values, has_base: bool) -> Value {
         }
         let mut entry = BTreeMap::new();
         entry.insert("name", Value::from(name.as_str()));
-        entry.insert("path", Value::from(format!("components/{name}")));
+        entry.insert("path", Value::from(join(&layout.components, name)));
         entry.insert(
             "replicas",
             c.replicas.map(Value::from).unwrap_or(Value::from(())),
@@ -142,10 +170,19 @@ pub fn context(values: &Values, has_base: bool) -> Value {
         imageRegistry => opt(&g.image_registry),
         labels => map(&g.labels),
         annotations => map(&g.annotations),
-        base => if has_base { Value::from("base") } else { Value::from(()) },
+        base => layout.base.as_deref().map(Value::from).unwrap_or(Value::from(())),
         components => Value::from(components),
         replicas => Value::from(replicas),
         images => Value::from(images),
+    }
+}
+
+/// `dir/name`, or `name` for the root.
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
     }
 }
 
@@ -205,6 +242,16 @@ mod tests {
     use super::*;
     use crate::schema::{Component, Globals, Image};
 
+    fn test_layout() -> Layout {
+        Layout {
+            base: Some("base".into()),
+            components: "components".into(),
+            order: ["api", "database", "platform", "redis"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+
     fn values() -> Values {
         let mut components = BTreeMap::new();
         let img = |r: &str, t: &str| Image {
@@ -260,7 +307,7 @@ mod tests {
         // Hand-written expectation in the shape of the blueprint.
         let expected = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: arches-dev\nresources:\n  - base\ncomponents:\n  - components/api\n  - components/database\n  - components/platform\nreplicas:\n  - name: arches-api\n    count: 1\n  - name: arches-platform\n    count: 1\nimages:\n  - name: arches/api\n    newTag: latest\n  - name: arches/platform\n    newTag: latest\n";
         assert_eq!(
-            render(DEFAULT_NAME, DEFAULT_TEMPLATE, &values(), true).unwrap(),
+            render(DEFAULT_NAME, DEFAULT_TEMPLATE, &values(), &test_layout()).unwrap(),
             expected
         );
     }
@@ -275,7 +322,7 @@ mod tests {
         if let Some(api) = v.components.get_mut("api") {
             api.image.tag = Some("1.10".into());
         }
-        let out = render(DEFAULT_NAME, DEFAULT_TEMPLATE, &v, true).unwrap();
+        let out = render(DEFAULT_NAME, DEFAULT_TEMPLATE, &v, &test_layout()).unwrap();
         assert!(out.contains("namePrefix: p-\n"), "{out}");
         assert!(out.contains("  - name: arches/api\n    newName: ghcr.io/acme/arches/api\n    newTag: \"1.10\"\n"), "{out}");
         assert!(out.ends_with("labels:\n  - pairs:\n      team: core\n    includeTemplates: true\ncommonAnnotations:\n  owner: \"yes\"\n"), "{out}");
@@ -291,10 +338,10 @@ mod tests {
 
     #[test]
     fn rendering_is_deterministic() {
-        let a = render(DEFAULT_NAME, DEFAULT_TEMPLATE, &values(), true).unwrap();
+        let a = render(DEFAULT_NAME, DEFAULT_TEMPLATE, &values(), &test_layout()).unwrap();
         for _ in 0..5 {
             assert_eq!(
-                render(DEFAULT_NAME, DEFAULT_TEMPLATE, &values(), true).unwrap(),
+                render(DEFAULT_NAME, DEFAULT_TEMPLATE, &values(), &test_layout()).unwrap(),
                 a
             );
         }
@@ -306,7 +353,7 @@ mod tests {
             "templates/kustomization.yaml.j2",
             "kind: Kustomization\nnamespace: {{ nmespace }}\n",
             &values(),
-            true,
+            &test_layout(),
         )
         .unwrap_err();
         let Error::Diagnostics(ds) = err else {
@@ -322,7 +369,7 @@ mod tests {
         let mut v = values();
         v.raw = serde_json::json!({"api": {"replicas": 4}});
         assert_eq!(
-            render("t", "{{ values.api.replicas }}", &v, false).unwrap(),
+            render("t", "{{ values.api.replicas }}", &v, &Layout::default()).unwrap(),
             "4"
         );
     }

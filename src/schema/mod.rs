@@ -24,9 +24,6 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
-/// Where the committed schema lives in a project.
-pub const SCHEMA_PATH: &str = "schema/values.schema.json";
-
 /// Values of a compose project: settings for the whole release, and one
 /// entry per component (a directory under `components/`).
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema, PartialEq)]
@@ -207,7 +204,7 @@ pub fn generate(components: &[String]) -> Result<Value, Error> {
 
 /// Doc comments are wrapped at source width; editors wrap by themselves,
 /// so single line breaks become spaces (blank lines stay paragraphs).
-fn unwrap_descriptions(v: &mut Value) {
+pub(crate) fn unwrap_descriptions(v: &mut Value) {
     match v {
         Value::Object(o) => {
             for (k, x) in o.iter_mut() {
@@ -374,29 +371,6 @@ pub fn pointer_to_path(pointer: &str, instance: &Value) -> Vec<Seg> {
         }
     }
     out
-}
-
-/// Names of the component directories of a project: the directories under
-/// `components/` that hold a kustomization file, sorted.
-pub fn discover_components(root: &std::path::Path) -> Result<Vec<String>, Error> {
-    let dir = root.join("components");
-    if !dir.is_dir() {
-        return Ok(Vec::new());
-    }
-    let mut names = Vec::new();
-    let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, &e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(&dir, &e))?;
-        let path = entry.path();
-        let has_kustomization = crate::kustomize::loader::KUSTOMIZATION_FILE_NAMES
-            .iter()
-            .any(|f| path.join(f).is_file());
-        if path.is_dir() && has_kustomization {
-            names.push(entry.file_name().to_string_lossy().into_owned());
-        }
-    }
-    names.sort();
-    Ok(names)
 }
 
 #[cfg(test)]

@@ -85,7 +85,8 @@ impl Loaded {
     }
 }
 
-fn origin_in(layer: &Layer, pointer: &str, key: bool) -> Origin {
+/// Where `pointer` sits in `layer`; with `key`, where its key is written.
+pub fn origin_in(layer: &Layer, pointer: &str, key: bool) -> Origin {
     match &layer.source {
         LayerSource::File { shown, text, spans } => {
             let pos = if key {

@@ -501,7 +501,7 @@ fn committed_schema_is_fresh() {
 fn usage_errors_exit_2_and_kustomize_errors_exit_1() {
     let p = Project::new("exit-codes");
     assert_eq!(code(&p.run(&["--no-such-flag"])), 2);
-    assert_eq!(code(&p.run(&["--set", "a=1", "template"])), 2);
+    assert_eq!(code(&p.run(&["--output-dir", "x", "template"])), 2);
     let o = p.run(&["kustomize", "does-not-exist"]);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).starts_with("Error: "), "{}", stderr(&o));
@@ -774,6 +774,17 @@ fn argocd_appset_names_the_project_from_values() {
         "appset",
         "--envs",
         "dev,prod",
+        "--repo-url",
+        "https://git.example.com/app.git",
+    ]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        stderr(&o),
+        "error: unknown environment `prod`; known environments: dev\n"
+    );
+    let o = p.run(&[
+        "argocd",
+        "appset",
         "--repo-url",
         "https://git.example.com/app.git",
     ]);
