@@ -60,7 +60,7 @@ schema: build ## Regenerate schema/values.schema.json
 # The editor test needs the yaml-language-server from tools/lsp (npm).
 test: ## Run the whole test suite (unit, integration, example goldens, editor LSP)
 	@[ -d tools/lsp/node_modules ] || npm ci --prefix tools/lsp --no-audit --no-fund --loglevel=error
-	cargo test --release
+	cargo test --release --locked --workspace
 
 goldens: ## Regenerate golden outputs with kubectl (review the diff before committing)
 	tools/update-goldens.sh

@@ -12,8 +12,9 @@ Everything is measured in one run, on one machine, with hyperfine:
   faster than linearly, so its large sizes take minutes);
 * correctness: at every kubectl size the two outputs must be byte-identical,
   or the run fails;
-* the floor: examples/yaml_floor.rs parses every input file and emits the
-  documents once, with compose's own YAML layer and no kustomize semantics;
+* the floor: crates/yaml/examples/yaml_floor.rs parses every input file and
+  emits the documents once, with compose's own YAML layer and no kustomize
+  semantics;
 * a flat tree: one file of --flat small documents;
 * peak memory (maximum resident set size, from /usr/bin/time) and output size;
 * the values pipeline on the example project in this repository;
@@ -119,7 +120,8 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     need_hyperfine()
 
-    sh(["cargo", "build", "--release", "--quiet", "--bin", "compose", "--example", "yaml_floor"], cwd=REPO)
+    sh(["cargo", "build", "--release", "--quiet", "--bin", "compose"], cwd=REPO)
+    sh(["cargo", "build", "--release", "--quiet", "-p", "compose-yaml", "--example", "yaml_floor"], cwd=REPO)
     compose = os.path.join(REPO, "target", "release", "compose")
     floor = os.path.join(REPO, "target", "release", "examples", "yaml_floor")
     gen = os.path.join(REPO, "bench", "gen-tree.py")

@@ -45,7 +45,7 @@ pub enum Error {
     /// One or more located problems in the input (values, schema, template).
     Diagnostics(Vec<Diagnostic>),
     /// The kustomize engine refused the build.
-    Build(crate::kustomize::Error),
+    Build(compose_kustomize::Error),
     /// The deploy stage refused (bad stream, kubectl missing, folder I/O).
     Deploy(crate::deploy::DeployError),
     /// The committed schema differs from the generated one (`schema --check`).
@@ -126,8 +126,8 @@ impl From<crate::deploy::DeployError> for Error {
     }
 }
 
-impl From<crate::kustomize::Error> for Error {
-    fn from(e: crate::kustomize::Error) -> Self {
+impl From<compose_kustomize::Error> for Error {
+    fn from(e: compose_kustomize::Error) -> Self {
         Error::Build(e)
     }
 }

@@ -17,7 +17,6 @@ pub mod cli;
 pub mod deploy;
 pub mod diagnostic;
 pub mod error;
-pub mod kustomize;
 pub mod lint;
 pub mod manifests;
 pub mod pipeline;

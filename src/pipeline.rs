@@ -5,12 +5,12 @@
 //! what goes to stdout and the warnings for stderr, or an [`Error`].
 
 use crate::error::Error;
-use crate::kustomize::fs::{FileSystem, OnDisk, Overlay};
-use crate::kustomize::{BuildOptions, LoadRestrictor};
 use crate::project::Project;
 use crate::schema::{self, Values};
 use crate::settings::{SchemaMode, ValuesSettings};
 use crate::{render, values};
+use compose_kustomize::fs::{FileSystem, OnDisk, Overlay};
+use compose_kustomize::{BuildOptions, LoadRestrictor};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -23,7 +23,7 @@ pub struct Output {
     /// kustomize` prints them. They are printed a batch at a time rather
     /// than made into one text first, so a large build never holds its
     /// objects and its whole output at once.
-    pub objects: Vec<crate::kustomize::resource::Resource>,
+    pub objects: Vec<compose_kustomize::resource::Resource>,
     /// Lines for stderr, as warnings.
     pub warnings: Vec<String>,
     /// A line for stderr that is not a warning (e.g. "values are valid").
@@ -73,7 +73,7 @@ pub fn validate(vs: &ValuesSettings, kubernetes_version: Option<&str>) -> Result
         });
     };
     let text = render_kustomization(&vs.project, &p)?;
-    let objects: Vec<(crate::kustomize::yaml::Node, Option<String>)> =
+    let objects: Vec<(compose_yaml::Node, Option<String>)> =
         build_objects_with_kustomization(&vs.project.root, &text)?
             .into_iter()
             .map(|r| (r.node, r.meta.origin.as_deref().and_then(origin_file)))
@@ -167,7 +167,7 @@ fn project_name(project: &Project, values: Option<&Values>) -> String {
     let defaults = project.path(&project.defaults_file());
     let from_defaults = std::fs::read_to_string(defaults)
         .ok()
-        .and_then(|t| crate::kustomize::yaml::parse_one(&t).ok())
+        .and_then(|t| compose_yaml::parse_one(&t).ok())
         .and_then(|n| n.str_at(&["name"]).map(str::to_string));
     from_defaults.unwrap_or_else(|| {
         project
@@ -208,7 +208,7 @@ pub fn lint(vs: &ValuesSettings, strict: bool) -> Result<Output, Error> {
     let p = prepare(vs)?;
     let text = render_kustomization(&vs.project, &p)?;
     // The objects as built, without printing and parsing them again.
-    let objects: Vec<crate::kustomize::yaml::Node> =
+    let objects: Vec<compose_yaml::Node> =
         build_objects_with_kustomization(&vs.project.root, &text)?
             .into_iter()
             .map(|r| r.node)
@@ -247,7 +247,7 @@ pub fn appset(project: &Project, spec: &crate::deploy::AppSetSpec) -> Result<Out
     }
     let node = crate::deploy::appset(&spec)?;
     Ok(Output {
-        stdout: crate::kustomize::yaml::emit_document(&node),
+        stdout: compose_yaml::emit_document(&node),
         ..Output::default()
     })
 }
@@ -267,7 +267,7 @@ fn render_kustomization(project: &Project, p: &Prepared) -> Result<String, Error
 /// `kustomization.yaml`, without writing anything.
 pub fn build_with_kustomization(root: &Path, kustomization: &str) -> Result<String, Error> {
     with_generated(root, kustomization, |fs| {
-        crate::kustomize::build_yaml(
+        compose_kustomize::build_yaml(
             fs,
             root,
             &BuildOptions {
@@ -283,13 +283,13 @@ pub fn build_with_kustomization(root: &Path, kustomization: &str) -> Result<Stri
 fn build_objects_with_kustomization(
     root: &Path,
     kustomization: &str,
-) -> Result<Vec<crate::kustomize::resource::Resource>, Error> {
+) -> Result<Vec<compose_kustomize::resource::Resource>, Error> {
     let opts = BuildOptions {
         track_origins: true,
         ..BuildOptions::default()
     };
     with_generated(root, kustomization, |fs| {
-        crate::kustomize::build(fs, root, &opts)
+        compose_kustomize::build(fs, root, &opts)
     })
 }
 
@@ -298,7 +298,7 @@ fn build_objects_with_kustomization(
 fn with_generated<T>(
     root: &Path,
     kustomization: &str,
-    build: impl FnOnce(&dyn FileSystem) -> crate::kustomize::Result<T>,
+    build: impl FnOnce(&dyn FileSystem) -> compose_kustomize::Result<T>,
 ) -> Result<T, Error> {
     let mut files = BTreeMap::new();
     files.insert(
@@ -318,7 +318,7 @@ fn with_generated<T>(
 
 /// `compose kustomize DIR`.
 pub fn kustomize(dir: &Path, restrictor: LoadRestrictor) -> Result<Output, Error> {
-    let objects = crate::kustomize::build(
+    let objects = compose_kustomize::build(
         &OnDisk::new(),
         dir,
         &BuildOptions {
@@ -411,12 +411,12 @@ pub fn kustomization_findings(project: &Project, values: &Values) -> Vec<crate::
     let mut out = Vec::new();
     for (name, _) in values.components.iter().filter(|(_, c)| c.enabled) {
         let dir = project.layout.components.join(name);
-        for file in crate::kustomize::loader::KUSTOMIZATION_FILE_NAMES {
+        for file in compose_kustomize::loader::KUSTOMIZATION_FILE_NAMES {
             let rel = dir.join(file);
             let Ok(text) = std::fs::read_to_string(project.root.join(&rel)) else {
                 continue;
             };
-            let Ok(doc) = crate::kustomize::yaml::parse_one(&text) else {
+            let Ok(doc) = compose_yaml::parse_one(&text) else {
                 break;
             };
             let subject = project.show(&rel);
@@ -432,12 +432,12 @@ pub fn kustomization_findings(project: &Project, values: &Values) -> Vec<crate::
             }
             let common = doc
                 .get("commonLabels")
-                .is_some_and(|l| !matches!(l, crate::kustomize::yaml::Node::Null));
+                .is_some_and(|l| !matches!(l, compose_yaml::Node::Null));
             let selecting = match doc.get("labels") {
-                Some(crate::kustomize::yaml::Node::Seq(entries)) => entries.iter().any(|e| {
+                Some(compose_yaml::Node::Seq(entries)) => entries.iter().any(|e| {
                     matches!(
                         e.get("includeSelectors"),
-                        Some(crate::kustomize::yaml::Node::Bool(true))
+                        Some(compose_yaml::Node::Bool(true))
                     )
                 }),
                 _ => false,

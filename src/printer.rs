@@ -19,13 +19,13 @@ pub fn out(text: &str) {
 
 /// Writes built objects to stdout as `kubectl kustomize` prints them, a
 /// run of objects at a time.
-pub fn objects(objects: Vec<crate::kustomize::resource::Resource>) {
+pub fn objects(objects: Vec<compose_kustomize::resource::Resource>) {
     if objects.is_empty() {
         return;
     }
     let mut o = std::io::stdout().lock();
-    let threads = crate::kustomize::parallel::thread_count(0);
-    crate::kustomize::build::print(objects, threads, |text, _, _| {
+    let threads = compose_kustomize::parallel::thread_count(0);
+    compose_kustomize::build::print(objects, threads, |text, _, _| {
         o.write_all(text.as_bytes()).is_ok()
     });
     let _ = o.flush();

@@ -314,7 +314,7 @@ pub fn valid_name(n: &str) -> bool {
 }
 
 fn compose_kustomize_clean(p: &Path) -> PathBuf {
-    crate::kustomize::fs::clean(p)
+    compose_kustomize::fs::clean(p)
 }
 
 /// Reads and checks the project file: (the typed file, its layer for positions).
@@ -416,7 +416,7 @@ pub fn discover_components(dir: &Path) -> Result<Vec<String>, Error> {
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, &e))?;
         let path = entry.path();
-        let has_kustomization = crate::kustomize::loader::KUSTOMIZATION_FILE_NAMES
+        let has_kustomization = compose_kustomize::loader::KUSTOMIZATION_FILE_NAMES
             .iter()
             .any(|f| path.join(f).is_file());
         if path.is_dir() && has_kustomization {

@@ -127,7 +127,7 @@ pub enum Settings {
         /// The directory to build, absolute.
         dir: PathBuf,
         /// The load restriction.
-        restrictor: crate::kustomize::LoadRestrictor,
+        restrictor: compose_kustomize::LoadRestrictor,
     },
     /// Render and apply. `options.project` is left empty: it is the
     /// values' `name` (or the directory's), known only after loading.
@@ -218,12 +218,12 @@ impl Settings {
                 }
                 only_project(&g, "compose kustomize")?;
                 Settings::Kustomize {
-                    dir: crate::kustomize::fs::clean(
+                    dir: compose_kustomize::fs::clean(
                         &std::path::absolute(&dir).map_err(|e| Error::io(&dir, &e))?,
                     ),
                     restrictor: match load_restrictor {
-                        LoadRestrictorArg::RootOnly => crate::kustomize::LoadRestrictor::RootOnly,
-                        LoadRestrictorArg::None => crate::kustomize::LoadRestrictor::None,
+                        LoadRestrictorArg::RootOnly => compose_kustomize::LoadRestrictor::RootOnly,
+                        LoadRestrictorArg::None => compose_kustomize::LoadRestrictor::None,
                     },
                 }
             }
@@ -583,7 +583,7 @@ mod tests {
         ]) {
             Settings::Kustomize { dir, restrictor } => {
                 assert!(dir.is_absolute());
-                assert_eq!(restrictor, crate::kustomize::LoadRestrictor::None);
+                assert_eq!(restrictor, compose_kustomize::LoadRestrictor::None);
             }
             other => panic!("{other:?}"),
         }

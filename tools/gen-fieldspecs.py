@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Regenerates src/kustomize/config/tables.rs from kustomize's published facts.
+"""Regenerates crates/kustomize/src/config/tables.rs from kustomize's published facts.
 
-Usage: tools/gen-fieldspecs.py FACTS_DIR > src/kustomize/config/tables.rs
+Usage: tools/gen-fieldspecs.py FACTS_DIR > crates/kustomize/src/config/tables.rs
 
 FACTS_DIR holds `fieldspecs/*.yaml` (kustomize v5.5.0's default field specs,
 in its own YAML), `namespace-scope.json` and `orderFirst.json` /

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Generate src/kustomize/patch/schema_table.rs from the Kubernetes OpenAPI.
+"""Generate crates/kustomize/src/patch/schema_table.rs from the Kubernetes OpenAPI.
 
-usage: tools/gen-merge-keys.py OPENAPI_JSON_GZ > src/kustomize/patch/schema_table.rs
+usage: tools/gen-merge-keys.py OPENAPI_JSON_GZ > crates/kustomize/src/patch/schema_table.rs
 
 Input: the Kubernetes v1.21.2 OpenAPI definitions that kustomize v5.5.0
 embeds, as a JSON document with `definitions` (OpenAPI v2 definitions) and

@@ -3,8 +3,8 @@
 //! whole input as a patch file. Never panics.
 #![no_main]
 
-use compose::kustomize::patch::{apply_json6902, parse_patch};
-use compose::kustomize::yaml::{emit_document, parse_stream};
+use compose_kustomize::patch::{apply_json6902, parse_patch};
+use compose_yaml::{emit_document, parse_stream};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

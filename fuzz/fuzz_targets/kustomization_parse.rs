@@ -1,7 +1,7 @@
 //! Kustomization files: parsing and reading every field never panics.
 #![no_main]
 
-use compose::kustomize::kustomization::Kustomization;
+use compose_kustomize::kustomization::Kustomization;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 

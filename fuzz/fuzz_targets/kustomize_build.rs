@@ -3,8 +3,8 @@
 //! (see `compose_fuzz::split_files`). Builds may fail, never panic.
 #![no_main]
 
-use compose::kustomize::fs::InMemory;
-use compose::kustomize::{build_yaml, BuildOptions, LoadRestrictor};
+use compose_kustomize::fs::InMemory;
+use compose_kustomize::{build_yaml, BuildOptions, LoadRestrictor};
 use compose_fuzz::split_files;
 use libfuzzer_sys::fuzz_target;
 use std::path::{Path, PathBuf};

@@ -3,8 +3,8 @@
 //! panic; a merged object prints.
 #![no_main]
 
-use compose::kustomize::patch::{strategic_merge, Schema, SchemaRef};
-use compose::kustomize::yaml::{emit_document, parse_stream, Node};
+use compose_kustomize::patch::{strategic_merge, Schema, SchemaRef};
+use compose_yaml::{emit_document, parse_stream, Node};
 use libfuzzer_sys::fuzz_target;
 
 fn text_of(n: &Node, key: &str) -> String {

@@ -4,7 +4,7 @@
 //! since printed YAML is exactly the kind of text the fast reader takes.
 #![no_main]
 
-use compose::kustomize::yaml::{emit_stream, parse::fast_reader_agrees, parse_stream};
+use compose_yaml::{emit_stream, parse::fast_reader_agrees, parse_stream};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

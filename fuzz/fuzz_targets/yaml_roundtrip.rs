@@ -3,7 +3,7 @@
 //! same data.
 #![no_main]
 
-use compose::kustomize::yaml::{
+use compose_yaml::{
     emit_stream, parse_stream, parse_stream_with_spans, parse_stream_yaml11,
 };
 use compose_fuzz::{has_unicode_break, same_data};

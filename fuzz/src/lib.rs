@@ -2,7 +2,7 @@
 //! texts, and comparing YAML trees the way a print-then-read round trip
 //! can preserve them.
 
-use compose::kustomize::yaml::Node;
+use compose_yaml::Node;
 
 /// The marker line that starts a named file in a multi-file input:
 /// `#>> path/to/file.yaml`. The text before the first marker is the

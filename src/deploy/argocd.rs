@@ -34,7 +34,7 @@
 use std::collections::HashSet;
 
 use super::{is_dns_label, DeployError};
-use crate::kustomize::yaml::{Mapping, Node};
+use compose_yaml::{Mapping, Node};
 
 /// The plugin name Applications refer to (`metadata.name` of plugin.yaml,
 /// which sets no version).
@@ -166,7 +166,7 @@ fn elements(key: &str, values: &[String]) -> Vec<Node> {
 }
 
 /// Builds the ApplicationSet (print it with
-/// [`emit_document`](crate::kustomize::yaml::emit_document)).
+/// [`emit_document`](compose_yaml::emit_document)).
 pub fn appset(spec: &AppSetSpec) -> Result<Node, DeployError> {
     spec.validate()?;
     let tiers = !spec.tiers.is_empty();

@@ -59,7 +59,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::str::FromStr;
 
 use super::{kind_of, name_of, namespace_of, parse_manifests, DeployError};
-use crate::kustomize::yaml::{emit_stream, Node};
+use compose_yaml::{emit_stream, Node};
 
 /// The environment variable naming the kubectl program to run (tests point
 /// it at a recording stand-in). Only read by [`Kubectl::from_env`].

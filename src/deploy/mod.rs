@@ -57,7 +57,7 @@ pub(crate) mod fake_program {
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::kustomize::yaml::{parse_stream, Node, ParseError};
+use compose_yaml::{parse_stream, Node, ParseError};
 
 pub use argocd::{appset, AppSetSpec};
 pub use kubectl::{

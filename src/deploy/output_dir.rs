@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{check_object, kind_of, name_of, namespace_of, DeployError};
-use crate::kustomize::yaml::{emit_document, Node};
+use compose_yaml::{emit_document, Node};
 
 /// The longest file stem compose writes, in bytes.
 const MAX_STEM: usize = 200;

@@ -5,7 +5,7 @@
 //! fix it. The rules over objects are pure functions of the output, so
 //! they are tested on small hand-written streams.
 
-use crate::kustomize::yaml::Node;
+use compose_yaml::Node;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One problem.

@@ -1,7 +1,7 @@
 //! Each rule over objects: one stream that triggers it, one that does not.
 
 use super::*;
-use crate::kustomize::yaml::parse_stream;
+use compose_yaml::parse_stream;
 
 const GOOD_DEPLOYMENT: &str = "\
 apiVersion: apps/v1

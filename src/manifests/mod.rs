@@ -8,7 +8,7 @@
 //! 250 KB a version. A version's schema is parsed only when `compose
 //! validate` asks for it, and each kind's validator is compiled once.
 
-use crate::kustomize::yaml::{json, Node};
+use compose_yaml::{json, Node};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -162,7 +162,7 @@ pub fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Rep
         let object = crate::deploy::object_label(o);
         // The schema library quotes the value it rejected; a Secret's
         // values stay out of the report.
-        let secrets = crate::kustomize::redact::Secrets::of_objects([o]);
+        let secrets = compose_kustomize::redact::Secrets::of_objects([o]);
         for err in validator.iter_errors(&instance) {
             report.problems.push(Problem {
                 object: object.clone(),
@@ -292,7 +292,7 @@ fn field_path(pointer: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kustomize::yaml::parse_stream;
+    use compose_yaml::parse_stream;
 
     fn check(text: &str, version: &str) -> Report {
         let objects: Vec<(Node, Option<String>)> = parse_stream(text)

@@ -15,8 +15,8 @@
 //! `trim`, `upper` and `lower` are minijinja's built-ins, which already
 //! behave like Helm's.
 
-use crate::kustomize::yaml::{emit_document, json::to_json, Mapping, Node};
 use base64::Engine as _;
+use compose_yaml::{emit_document, json::to_json, Mapping, Node};
 use minijinja::value::{Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind};
 

@@ -326,7 +326,7 @@ mod tests {
         assert!(out.contains("namePrefix: p-\n"), "{out}");
         assert!(out.contains("  - name: arches/api\n    newName: ghcr.io/acme/arches/api\n    newTag: \"1.10\"\n"), "{out}");
         assert!(out.ends_with("labels:\n  - pairs:\n      team: core\n    includeTemplates: true\ncommonAnnotations:\n  owner: \"yes\"\n"), "{out}");
-        let parsed = crate::kustomize::yaml::parse_one(&out).unwrap();
+        let parsed = compose_yaml::parse_one(&out).unwrap();
         assert_eq!(
             parsed
                 .get_path(&["images"])

@@ -17,9 +17,9 @@ pub mod set;
 
 use crate::diagnostic::{Diagnostic, Origin};
 use crate::error::Error;
-use crate::kustomize::yaml::{parse_stream_with_spans, Mapping, Node, SpanMap};
 use crate::schema::{display_path, Seg};
 use crate::settings::{ValuesSettings, ENV_PREFIX};
+use compose_yaml::{parse_stream_with_spans, Mapping, Node, SpanMap};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -327,7 +327,7 @@ mod tests {
         let s = schema();
         let l = env_layer("COMPOSE_VALUES__namePrefix", "x-", &s).unwrap();
         assert_eq!(
-            crate::kustomize::yaml::json::to_json(&l.data),
+            compose_yaml::json::to_json(&l.data),
             r#"{"namePrefix":"x-"}"#
         );
         assert!(env_layer("COMPOSE_VALUES__api____x", "1", &s).is_err());

@@ -8,7 +8,7 @@
 //! value is traced back to its layer (and, through the layer's span map,
 //! to a line and column).
 
-use crate::kustomize::yaml::Node;
+use compose_yaml::Node;
 use figment::value::{Dict, Empty, Map, Num, Tag, Value};
 use figment::{Figment, Metadata, Profile, Provider, Source};
 use std::collections::HashMap;
@@ -156,7 +156,7 @@ fn to_json(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kustomize::yaml::parse_one;
+    use compose_yaml::parse_one;
 
     fn merged(docs: &[&str]) -> (serde_json::Value, HashMap<String, usize>) {
         let nodes: Vec<Node> = docs.iter().map(|d| parse_one(d).unwrap()).collect();

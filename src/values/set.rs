@@ -12,8 +12,8 @@
 //! must be `true` or `false`. Paths the schema does not describe stay
 //! strings, and validation then reports them (e.g. as unknown keys).
 
-use crate::kustomize::yaml::{Mapping, Node};
 use crate::schema::{display_path, types_at, Seg};
+use compose_yaml::{Mapping, Node};
 use serde_json::Value;
 
 /// A value as written, before typing.
@@ -350,7 +350,7 @@ mod tests {
         let mut root = Node::Map(Mapping::new());
         insert(&mut root, &[k("a"), Seg::Index(1), k("b")], Node::Int(1));
         assert_eq!(
-            crate::kustomize::yaml::json::to_json(&root),
+            compose_yaml::json::to_json(&root),
             r#"{"a":[null,{"b":1}]}"#
         );
     }

@@ -100,7 +100,7 @@ fn fast_yaml_reader_agrees_on_every_repository_file() {
         let Ok(text) = std::fs::read_to_string(f) else {
             continue;
         };
-        match compose::kustomize::yaml::parse::fast_reader_agrees(&text) {
+        match compose_yaml::parse::fast_reader_agrees(&text) {
             Ok(true) => fast += 1,
             Ok(false) => {}
             Err(e) => failures.push(format!("{}: {e}", f.display())),

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use compose::kustomize::yaml::{parse_stream, Node};
+use compose_yaml::{parse_stream, Node};
 
 /// The repository root (the example project).
 pub fn root() -> PathBuf {

@@ -7,7 +7,7 @@
 //! Application a complete, unique name.
 
 use super::*;
-use crate::kustomize::yaml::{emit_document, parse_one, parse_stream};
+use compose_yaml::{emit_document, parse_one, parse_stream};
 use std::collections::BTreeMap;
 
 /// Allowed keys at each position of an ApplicationSet. Positions are

@@ -1,0 +1,370 @@
+//! The kustomization file: parsing, kustomize's type checks, and the
+//! fix-ups it applies before a build (deprecated fields folded into their
+//! replacements).
+//!
+//! kustomize decodes the file strictly through JSON: an unknown field, or a
+//! number where a string belongs, is an error. The same checks are made
+//! here from a table of field kinds. The file is read with YAML 1.1 scalar
+//! rules, as kustomize reads it, so `yes` is a boolean and is refused where
+//! a string is expected.
+
+use super::error::{Error, Result};
+use compose_yaml::{Mapping, Node};
+use std::path::Path;
+
+/// `apiVersion` of a Kustomization.
+pub const KUSTOMIZATION_API_VERSION: &str = "kustomize.config.k8s.io/v1beta1";
+/// `apiVersion` of a Component.
+pub const COMPONENT_API_VERSION: &str = "kustomize.config.k8s.io/v1alpha1";
+
+/// The shape of a top-level field's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Str,
+    StrList,
+    StrMap,
+    List,
+    Map,
+}
+
+/// Every field kustomize v5.5.0 knows, with its shape. Fields marked as
+/// `List`/`Map` are checked by the stage that reads them.
+const FIELDS: &[(&str, Shape)] = &[
+    ("apiVersion", Shape::Str),
+    ("kind", Shape::Str),
+    ("metadata", Shape::Map),
+    ("openapi", Shape::StrMap),
+    ("namePrefix", Shape::Str),
+    ("nameSuffix", Shape::Str),
+    ("namespace", Shape::Str),
+    ("commonLabels", Shape::StrMap),
+    ("labels", Shape::List),
+    ("commonAnnotations", Shape::StrMap),
+    ("patchesStrategicMerge", Shape::StrList),
+    ("patchesJson6902", Shape::List),
+    ("patches", Shape::List),
+    ("images", Shape::List),
+    ("imageTags", Shape::List),
+    ("replacements", Shape::List),
+    ("replicas", Shape::List),
+    ("vars", Shape::List),
+    ("sortOptions", Shape::Map),
+    ("resources", Shape::StrList),
+    ("components", Shape::StrList),
+    ("crds", Shape::StrList),
+    ("bases", Shape::StrList),
+    ("configMapGenerator", Shape::List),
+    ("secretGenerator", Shape::List),
+    ("helmGlobals", Shape::Map),
+    ("helmCharts", Shape::List),
+    ("helmChartInflationGenerator", Shape::List),
+    ("generatorOptions", Shape::Map),
+    ("configurations", Shape::StrList),
+    ("generators", Shape::StrList),
+    ("transformers", Shape::StrList),
+    ("validators", Shape::StrList),
+    ("buildMetadata", Shape::StrList),
+];
+
+/// A parsed kustomization (or component).
+#[derive(Clone, Debug, Default)]
+pub struct Kustomization {
+    /// The file's fields after the fix-ups.
+    pub fields: Mapping,
+    /// `Kustomization` or `Component`.
+    pub kind: String,
+    /// The file name it was read from.
+    pub file_name: String,
+}
+
+impl Kustomization {
+    /// Parses and checks a kustomization file's text.
+    pub fn parse(text: &str, file_name: &str, dir: &Path) -> Result<Kustomization> {
+        let file = dir.join(file_name);
+        let docs = compose_yaml::parse_stream_yaml11(text).map_err(|error| Error::Yaml {
+            path: file.clone(),
+            error,
+        })?;
+        let node = match docs.into_iter().find(|d| !d.is_null()) {
+            None => Node::map(),
+            Some(n @ Node::Map(_)) => n,
+            Some(other) => {
+                return Err(Error::invalid(format!(
+                    "invalid Kustomization: json: cannot unmarshal {} into Go value of type types.Kustomization",
+                    go_type_name(&other)
+                )))
+            }
+        };
+        let Node::Map(raw) = node else {
+            unreachable!("checked above")
+        };
+        // Go's JSON decoder matches field names without regard to case,
+        // so `nameprefix` is `namePrefix`; a later spelling wins.
+        let mut fields = Mapping::new();
+        for (key, value) in raw {
+            let canonical = FIELDS
+                .iter()
+                .find(|(k, _)| *k == key)
+                .or_else(|| FIELDS.iter().find(|(k, _)| k.eq_ignore_ascii_case(&key)));
+            let Some((name, shape)) = canonical else {
+                return Err(Error::invalid(format!(
+                    "invalid Kustomization: json: unknown field \"{key}\""
+                )));
+            };
+            check_shape(name, &value, *shape)?;
+            fields.insert(*name, value);
+        }
+        let kind = fields
+            .get("kind")
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .to_string();
+        let empty = fields
+            .iter()
+            .all(|(k, v)| matches!(k.as_str(), "apiVersion" | "kind" | "metadata") || v.is_null());
+        if empty {
+            return Err(Error::invalid("kustomization.yaml is empty"));
+        }
+        let kind = if kind.is_empty() {
+            "Kustomization".to_string()
+        } else {
+            kind
+        };
+        let api_version = fields
+            .get("apiVersion")
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .to_string();
+        let mut errs = Vec::new();
+        if kind != "Kustomization" && kind != "Component" {
+            errs.push("kind should be Kustomization or Component".to_string());
+        }
+        let required = if kind == "Component" {
+            COMPONENT_API_VERSION
+        } else {
+            KUSTOMIZATION_API_VERSION
+        };
+        if !api_version.is_empty() && api_version != required {
+            errs.push(format!("apiVersion for {kind} should be {required}"));
+        }
+        if !errs.is_empty() {
+            return Err(Error::invalid(format!(
+                "Failed to read kustomization file under {}:\n{}",
+                dir.display(),
+                errs.join("\n")
+            )));
+        }
+        fix_up(&mut fields);
+        Ok(Kustomization {
+            fields,
+            kind,
+            file_name: file_name.to_string(),
+        })
+    }
+
+    /// Whether this is a Component.
+    pub fn is_component(&self) -> bool {
+        self.kind == "Component"
+    }
+
+    /// A field's value, if present and not null.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.fields.get(key).filter(|n| !n.is_null())
+    }
+
+    /// A string field, or "".
+    pub fn str(&self, key: &str) -> &str {
+        self.get(key).and_then(Node::as_str).unwrap_or("")
+    }
+
+    /// A list-of-strings field (already type-checked).
+    pub fn str_list(&self, key: &str) -> Vec<String> {
+        match self.get(key) {
+            Some(Node::Seq(items)) => items.iter().filter_map(|n| n.scalar_text()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A list field's items.
+    pub fn list(&self, key: &str) -> &[Node] {
+        match self.get(key) {
+            Some(Node::Seq(items)) => items,
+            _ => &[],
+        }
+    }
+
+    /// A map-of-strings field as ordered pairs.
+    pub fn str_map(&self, key: &str) -> Vec<(String, String)> {
+        match self.get(key) {
+            Some(Node::Map(m)) => m
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.scalar_text().unwrap_or_default()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether `buildMetadata` lists `option`.
+    pub fn build_metadata(&self, option: &str) -> bool {
+        self.str_list("buildMetadata").iter().any(|o| o == option)
+    }
+}
+
+/// kustomize's `FixKustomization`: `bases` join `resources`, `imageTags`
+/// join `images`, and a generator's single `env` joins its `envs`.
+fn fix_up(fields: &mut Mapping) {
+    if let Some(Node::Seq(bases)) = fields.remove("bases") {
+        let res = fields.entry_or_insert_with("resources", || Node::Seq(Vec::new()));
+        if let Node::Seq(r) = res {
+            r.extend(bases);
+        } else {
+            *res = Node::Seq(bases);
+        }
+    }
+    if let Some(Node::Seq(tags)) = fields.remove("imageTags") {
+        let images = fields.entry_or_insert_with("images", || Node::Seq(Vec::new()));
+        if let Node::Seq(i) = images {
+            i.extend(tags);
+        } else {
+            *images = Node::Seq(tags);
+        }
+    }
+    for key in ["configMapGenerator", "secretGenerator"] {
+        if let Some(Node::Seq(gens)) = fields.get_mut(key) {
+            for g in gens.iter_mut() {
+                let Node::Map(m) = g else { continue };
+                if let Some(Node::Str(env)) = m.remove("env") {
+                    if env.is_empty() {
+                        continue;
+                    }
+                    let envs = m.entry_or_insert_with("envs", || Node::Seq(Vec::new()));
+                    if let Node::Seq(e) = envs {
+                        e.push(Node::Str(env));
+                    } else {
+                        *envs = Node::Seq(vec![Node::Str(env)]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The name Go's JSON decoder gives a value's type in its errors.
+pub fn go_type_name(n: &Node) -> &'static str {
+    match n {
+        Node::Null => "null",
+        Node::Bool(_) => "bool",
+        Node::Int(_) | Node::Uint(_) | Node::Float(_) => "number",
+        Node::Str(_) => "string",
+        Node::Seq(_) => "array",
+        Node::Map(_) => "object",
+    }
+}
+
+fn type_error(field: &str, found: &Node, want: &str) -> Error {
+    Error::invalid(format!(
+        "invalid Kustomization: json: cannot unmarshal {} into Go struct field Kustomization.{field} of type {want}",
+        go_type_name(found)
+    ))
+}
+
+fn check_shape(field: &str, value: &Node, shape: Shape) -> Result<()> {
+    if value.is_null() {
+        return Ok(());
+    }
+    match shape {
+        Shape::Str => match value {
+            Node::Str(_) => Ok(()),
+            other => Err(type_error(field, other, "string")),
+        },
+        Shape::StrList => match value {
+            Node::Seq(items) => {
+                for item in items {
+                    if !matches!(item, Node::Str(_)) {
+                        return Err(type_error(field, item, "string"));
+                    }
+                }
+                Ok(())
+            }
+            other => Err(type_error(field, other, "[]string")),
+        },
+        Shape::StrMap => match value {
+            Node::Map(m) => {
+                for (_, v) in m.iter() {
+                    if !matches!(v, Node::Str(_) | Node::Null) {
+                        return Err(type_error(field, v, "string"));
+                    }
+                }
+                Ok(())
+            }
+            other => Err(type_error(field, other, "map[string]string")),
+        },
+        Shape::List => match value {
+            Node::Seq(_) => Ok(()),
+            other => Err(type_error(field, other, "[]")),
+        },
+        Shape::Map => match value {
+            Node::Map(_) => Ok(()),
+            other => Err(type_error(field, other, "struct")),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Kustomization> {
+        Kustomization::parse(text, "kustomization.yaml", Path::new("/k"))
+    }
+
+    #[test]
+    fn unknown_fields_and_wrong_types_are_refused() {
+        assert!(parse("resources: [a.yaml]\nfoo: bar\n").is_err());
+        assert!(parse("namePrefix: [a]\n").is_err());
+        assert!(parse("commonLabels:\n  v: 1\n").is_err());
+        // YAML 1.1: `yes` is a boolean in a kustomization file.
+        assert!(parse("commonLabels:\n  v: yes\n").is_err());
+        assert!(parse("commonLabels:\n  v: \"1\"\n").is_ok());
+    }
+
+    #[test]
+    fn field_names_match_without_case_and_repeats_replace() {
+        let k = parse("nameprefix: a-\nresources: [x]\nresources: [z]\n").unwrap();
+        assert_eq!(k.str("namePrefix"), "a-");
+        assert_eq!(k.str_list("resources"), vec!["z"]);
+    }
+
+    #[test]
+    fn empty_kustomizations_are_refused() {
+        assert!(parse("resources:\n").is_err());
+        assert!(
+            parse("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n").is_err()
+        );
+        assert!(parse("resources: []\n").is_ok());
+    }
+
+    #[test]
+    fn deprecated_fields_are_folded_in() {
+        let k = parse(
+            "resources: [a]\nbases: [b]\nconfigMapGenerator:\n- name: x\n  envs: [e1]\n  env: e2\n",
+        )
+        .unwrap();
+        assert_eq!(k.str_list("resources"), vec!["a", "b"]);
+        let g = &k.list("configMapGenerator")[0];
+        assert_eq!(
+            g.get("envs"),
+            Some(&Node::Seq(vec![Node::str("e1"), Node::str("e2")]))
+        );
+    }
+
+    #[test]
+    fn kind_and_api_version_are_checked() {
+        assert!(parse("kind: Foo\nresources: []\n").is_err());
+        assert!(parse(
+            "kind: Component\napiVersion: kustomize.config.k8s.io/v1beta1\nresources: []\n"
+        )
+        .is_err());
+        assert!(parse("kind: Component\nresources: []\n").is_ok_and(|k| k.is_component()));
+    }
+}

@@ -1,0 +1,447 @@
+//! Reading kustomizations and the files they name, under kustomize's load
+//! restrictions.
+//!
+//! Every kustomization directory gets its own [`Loader`] rooted there.
+//! With the default root-only restriction a loader reads only files at or
+//! below its root (after symbolic links are resolved), while other
+//! kustomization directories (bases, components) may live anywhere except
+//! above a directory already being built, which would be a cycle.
+
+use super::ahead::{self, Ahead, Loaded};
+use super::error::{Error, Result};
+use super::fs::{clean, FileSystem};
+use super::kustomization::Kustomization;
+use super::openapi::OpenApi;
+use compose_yaml::Node;
+use std::cell::{Cell, RefCell};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// The file names kustomize accepts for a kustomization, in its order.
+pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// How far outside its root a kustomization may read files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LoadRestrictor {
+    /// Only files at or below the kustomization's directory (the default).
+    #[default]
+    RootOnly,
+    /// Any file (`--load-restrictor LoadRestrictionsNone`).
+    None,
+}
+
+/// Reads files for one kustomization directory.
+pub struct Loader<'a> {
+    fs: &'a dyn FileSystem,
+    /// The kustomization directory, clean and absolute.
+    root: PathBuf,
+    /// `root` with links resolved, for the containment check.
+    real_root: PathBuf,
+    restrictor: LoadRestrictor,
+    /// Roots of the kustomizations that led here, outermost first.
+    ancestors: Vec<PathBuf>,
+    /// The build's schema state, which kustomize keeps for the whole
+    /// build: every loader derived from the top one shares it.
+    openapi: Rc<OpenApi>,
+    /// Threads for parsing many files at once.
+    threads: usize,
+    /// What a helper thread loaded for this directory (see
+    /// [`super::ahead`]); taken as the build asks for it.
+    loaded: RefCell<Loaded>,
+    /// Whether a helper thread is loading ahead somewhere in this build:
+    /// there is at most one, so a build uses at most two threads for it.
+    helper_busy: Rc<Cell<bool>>,
+}
+
+impl<'a> Loader<'a> {
+    /// A loader for the top-level directory of a build.
+    pub fn new(
+        fs: &'a dyn FileSystem,
+        dir: &Path,
+        restrictor: LoadRestrictor,
+    ) -> Result<Loader<'a>> {
+        let root = clean(dir);
+        if !fs.is_dir(&root) {
+            return Err(Error::invalid_at(
+                &root,
+                "must build at directory: not a valid directory",
+            ));
+        }
+        let real_root = fs.real_path(&root).unwrap_or_else(|_| root.clone());
+        Ok(Loader {
+            fs,
+            root,
+            real_root,
+            restrictor,
+            ancestors: Vec::new(),
+            openapi: Rc::new(OpenApi::default()),
+            threads: 1,
+            loaded: RefCell::default(),
+            helper_busy: Rc::default(),
+        })
+    }
+
+    /// The kustomization directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The name of the kustomization directory (after links are resolved,
+    /// as kustomize names it).
+    pub fn dir_name(&self) -> String {
+        let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+        name(&self.real_root)
+            .or_else(|| name(&self.root))
+            .unwrap_or_default()
+    }
+
+    /// The build's OpenAPI schema state.
+    pub fn openapi(&self) -> &OpenApi {
+        &self.openapi
+    }
+
+    /// The file system underneath.
+    pub fn fs(&self) -> &'a dyn FileSystem {
+        self.fs
+    }
+
+    /// `path` relative to this root, cleaned.
+    pub fn resolve(&self, path: &str) -> PathBuf {
+        clean(&self.root.join(path))
+    }
+
+    /// A loader for a base or component directory named by `path`.
+    pub fn child(&self, path: &str) -> Result<Loader<'a>> {
+        let dir = self.resolve(path);
+        if !self.fs.is_dir(&dir) {
+            return Err(Error::invalid_at(
+                &dir,
+                "must build at directory: not a valid directory",
+            ));
+        }
+        let real = self.fs.real_path(&dir).unwrap_or_else(|_| dir.clone());
+        let mut ancestors = self.ancestors.clone();
+        ancestors.push(self.real_root.clone());
+        for a in &ancestors {
+            if a.starts_with(&real) {
+                return Err(Error::invalid(format!(
+                    "cycle detected: candidate root '{}' contains visited root '{}'",
+                    real.display(),
+                    a.display()
+                )));
+            }
+        }
+        Ok(Loader {
+            fs: self.fs,
+            root: dir,
+            real_root: real,
+            restrictor: self.restrictor,
+            ancestors,
+            openapi: Rc::clone(&self.openapi),
+            threads: self.threads,
+            loaded: RefCell::default(),
+            helper_busy: Rc::clone(&self.helper_busy),
+        })
+    }
+
+    /// A loader for the directory named by `path`, like [`Loader::child`],
+    /// with what a helper loaded for it from `ahead`.
+    pub fn child_ahead(&self, path: &str, ahead: &mut Ahead) -> Result<Loader<'a>> {
+        let child = self.child(path)?;
+        if let Some(loaded) = ahead.take(&child.root) {
+            *child.loaded.borrow_mut() = loaded;
+        }
+        Ok(child)
+    }
+
+    /// Runs `body` while a helper thread loads the directories among
+    /// `paths` (relative to this root) ahead of it, in order: see
+    /// [`super::ahead`]. Without spare threads, or when a helper is already
+    /// at work elsewhere in the build, `body` runs without one.
+    pub fn ahead<R>(&self, paths: &[&str], body: impl FnOnce(&mut Ahead) -> R) -> R {
+        let helper = self.threads > 1 && !self.helper_busy.get();
+        let dirs = paths.iter().map(|p| self.resolve(p)).collect();
+        self.helper_busy.set(self.helper_busy.get() || helper);
+        let out = ahead::run(self.fs, dirs, helper, body);
+        if helper {
+            self.helper_busy.set(false);
+        }
+        out
+    }
+
+    /// Whether `path` names a file (as opposed to a directory or nothing).
+    pub fn is_file(&self, path: &str) -> bool {
+        self.fs.is_file(&self.resolve(path))
+    }
+
+    /// Whether `path` names a directory.
+    pub fn is_dir(&self, path: &str) -> bool {
+        self.fs.is_dir(&self.resolve(path))
+    }
+
+    /// The bytes of a file, refusing files outside the root when restricted.
+    pub fn read(&self, path: &str) -> Result<Vec<u8>> {
+        let full = self.resolve(path);
+        self.permit(&full)?;
+        self.fs
+            .read(&full)
+            .map_err(|e| read_error(self.fs, &full, e))
+    }
+
+    /// Refuses a file outside the root when restricted. The restriction is
+    /// checked before any byte is read. A path that cannot be resolved does
+    /// not exist, and the read that follows says so.
+    fn permit(&self, full: &Path) -> Result<()> {
+        if self.restrictor == LoadRestrictor::RootOnly {
+            if let Ok(real) = self.fs.real_path(full) {
+                if !within(&real, &self.real_root) {
+                    let target = (clean(&real) != clean(full)).then_some(real);
+                    return Err(Error::Restricted {
+                        path: full.to_path_buf(),
+                        target,
+                        root: self.root.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A file as UTF-8 text.
+    pub fn read_text(&self, path: &str) -> Result<String> {
+        let bytes = self.read(path)?;
+        String::from_utf8(bytes)
+            .map_err(|_| Error::invalid_at(self.resolve(path), "file is not valid UTF-8"))
+    }
+
+    /// Parses a YAML file into its documents.
+    pub fn read_yaml(&self, path: &str) -> Result<Vec<Node>> {
+        let text = self.read_text(path)?;
+        parse_file(&self.resolve(path), &text)
+    }
+
+    /// Parses many files at once. Each is checked against the load
+    /// restriction here, in order; then they are read and parsed on this
+    /// thread, joined by up to the loader's thread count once enough bytes
+    /// have gone by to pay for starting threads, each thread reading every
+    /// file it takes into one buffer of its own. Files a helper thread
+    /// already parsed are taken once the restriction allows them. Results
+    /// come in the order of `paths`.
+    pub fn read_yaml_all(&self, paths: &[&str]) -> Vec<Result<Vec<Node>>> {
+        let mut done: Vec<Option<Result<Vec<Node>>>> = Vec::with_capacity(paths.len());
+        let mut to_read: Vec<PathBuf> = Vec::new();
+        for p in paths {
+            let full = self.resolve(p);
+            let preloaded = self.loaded.borrow_mut().docs.remove(&full);
+            let taken = match (self.permit(&full), preloaded) {
+                (Err(e), _) => Some(Err(e)),
+                (Ok(()), Some(docs)) => Some(Ok(docs)),
+                (Ok(()), None) => {
+                    to_read.push(full);
+                    None
+                }
+            };
+            done.push(taken);
+        }
+        // Starting threads costs tens of microseconds; below this much text
+        // one thread is faster.
+        const PARALLEL_BYTES: usize = 256 * 1024;
+        let fs = self.fs;
+        let parsed = super::parallel::map_ordered(
+            &to_read,
+            self.threads,
+            PARALLEL_BYTES,
+            Vec::new,
+            |buf, full| match fs.read_into(full, buf) {
+                Ok(n) => match std::str::from_utf8(&buf[..n]) {
+                    Ok(text) => (parse_file(full, text), n),
+                    Err(_) => (
+                        Err(Error::invalid_at(full.clone(), "file is not valid UTF-8")),
+                        n,
+                    ),
+                },
+                Err(e) => (Err(read_error(fs, full, e)), 0),
+            },
+        );
+        // One file was read for each empty slot, in order.
+        for (slot, result) in done.iter_mut().filter(|d| d.is_none()).zip(parsed) {
+            *slot = Some(result);
+        }
+        done.into_iter().flatten().collect()
+    }
+
+    /// How many threads work may be split over.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Uses up to `threads` threads where work can be split.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// The name of this directory's kustomization file: exactly one of
+    /// kustomize's accepted names must exist.
+    pub fn kustomization_file(&self) -> Result<&'static str> {
+        match kustomization_files(self.fs, &self.root).as_slice() {
+            [] => Err(Error::invalid(format!(
+                "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{}'",
+                self.root.display()
+            ))),
+            [name] => Ok(name),
+            _ => Err(Error::invalid(format!("Found multiple kustomization files under: {}", self.root.display()))),
+        }
+    }
+
+    /// Reads and parses this directory's kustomization file, or takes it
+    /// from what a helper loaded.
+    pub fn kustomization(&self) -> Result<Kustomization> {
+        let name = self.kustomization_file()?;
+        let full = self.root.join(name);
+        let preloaded = self.loaded.borrow_mut().kustomization.take();
+        if let Some((_, k)) = preloaded.filter(|(p, _)| *p == full) {
+            self.permit(&full)?;
+            return Ok(k);
+        }
+        let text = self.read_text(name)?;
+        Kustomization::parse(&text, name, &self.root)
+    }
+
+    /// A path relative to `base` for messages and origin annotations.
+    pub fn relative_to(&self, base: &Path, path: &str) -> String {
+        let full = self.resolve(path);
+        match full.strip_prefix(base) {
+            Ok(rel) => rel.to_string_lossy().into_owned(),
+            Err(_) => full.to_string_lossy().into_owned(),
+        }
+    }
+}
+
+/// Which of kustomize's kustomization file names exist in `dir`, in
+/// kustomize's order.
+pub(super) fn kustomization_files(fs: &dyn FileSystem, dir: &Path) -> Vec<&'static str> {
+    KUSTOMIZATION_FILE_NAMES
+        .into_iter()
+        .filter(|name| fs.is_file(&dir.join(name)))
+        .collect()
+}
+
+/// Whether `path` is `root` or below it. Both are clean, so this is
+/// `Path::starts_with` compared as bytes (a check made for every file a
+/// build reads, where walking both paths' components showed in profiles).
+fn within(path: &Path, root: &Path) -> bool {
+    let (p, r) = (
+        path.as_os_str().as_encoded_bytes(),
+        root.as_os_str().as_encoded_bytes(),
+    );
+    match p.strip_prefix(r) {
+        Some([]) => true,
+        Some([sep, ..]) => {
+            std::path::is_separator(char::from(*sep))
+                || r.last()
+                    .is_some_and(|c| std::path::is_separator(char::from(*c)))
+        }
+        None => false,
+    }
+}
+
+/// A failed read, explained: reading first and asking why afterwards
+/// saves a metadata call per file on the common path.
+fn read_error(fs: &dyn FileSystem, full: &Path, e: std::io::Error) -> Error {
+    let reason = if fs.is_dir(full) {
+        "is a directory, not a file".to_string()
+    } else if !fs.is_file(full) {
+        "no such file or directory".to_string()
+    } else {
+        e.to_string()
+    };
+    Error::Io {
+        path: full.to_path_buf(),
+        reason,
+    }
+}
+
+/// The documents of one file's text; errors name the file.
+fn parse_file(full: &Path, text: &str) -> Result<Vec<Node>> {
+    compose_yaml::parse_stream(text).map_err(|error| Error::Yaml {
+        path: full.to_path_buf(),
+        error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::InMemory;
+
+    fn tree() -> InMemory {
+        let mut fs = InMemory::new();
+        fs.add_file("/p/app/kustomization.yaml", "resources: [a.yaml]")
+            .add_file("/p/app/a.yaml", "kind: A")
+            .add_file("/p/secret.txt", "s")
+            .add_file("/p/base/kustomization.yaml", "");
+        fs
+    }
+
+    #[test]
+    fn root_only_refuses_files_above_the_root() {
+        let fs = tree();
+        let l = Loader::new(&fs, Path::new("/p/app"), LoadRestrictor::RootOnly).unwrap();
+        assert!(l.read("a.yaml").is_ok());
+        assert!(matches!(
+            l.read("../secret.txt"),
+            Err(Error::Restricted { .. })
+        ));
+        let open = Loader::new(&fs, Path::new("/p/app"), LoadRestrictor::None).unwrap();
+        assert!(open.read("../secret.txt").is_ok());
+    }
+
+    #[test]
+    fn within_is_starts_with_for_clean_paths() {
+        let paths = [
+            "/",
+            "/p",
+            "/p/app",
+            "/p/app/a.yaml",
+            "/p/apple",
+            "/p/ap",
+            "/q/app",
+            "/p/app/sub/b.yaml",
+            "p/app",
+            "p",
+        ];
+        for path in paths {
+            for root in paths {
+                let (path, root) = (Path::new(path), Path::new(root));
+                assert_eq!(
+                    within(path, root),
+                    path.starts_with(root),
+                    "{} under {}",
+                    path.display(),
+                    root.display()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bases_may_sit_beside_but_not_above() {
+        let fs = tree();
+        let l = Loader::new(&fs, Path::new("/p/app"), LoadRestrictor::RootOnly).unwrap();
+        assert!(l.child("../base").is_ok());
+        assert!(l.child("..").is_err());
+        assert!(l.child(".").is_err());
+    }
+
+    #[test]
+    fn finds_exactly_one_kustomization_file() {
+        let mut fs = tree();
+        let l = Loader::new(&fs, Path::new("/p/app"), LoadRestrictor::RootOnly).unwrap();
+        assert_eq!(l.kustomization_file().unwrap(), "kustomization.yaml");
+        fs.add_file("/p/app/Kustomization", "");
+        let l = Loader::new(&fs, Path::new("/p/app"), LoadRestrictor::RootOnly).unwrap();
+        assert!(l.kustomization_file().is_err());
+    }
+}

@@ -1,0 +1,405 @@
+//! Patches: `patchesStrategicMerge`, `patches` and `patchesJson6902`.
+//!
+//! Strategic merge follows kustomize v5.5.0 (kyaml's merge walker, with
+//! patch elements placed first): maps merge, `null` deletes, lists whose
+//! schema field has the `merge` patch strategy merge element by element on
+//! their merge keys (patch elements first in patch order, then the
+//! remaining target elements), other lists are replaced. `$patch: delete`,
+//! `replace` and `merge` work on maps, list elements and whole lists.
+//! kustomize v5.5.0 does not act on `$setElementOrder`, `$retainKeys` or
+//! `$deleteFromPrimitiveList`: they stay in the output as ordinary fields,
+//! and so they do here. Kinds the schema does not know (custom resources)
+//! have no merge keys, so their lists are replaced.
+//!
+//! The merge keys come from a table generated from the Kubernetes OpenAPI
+//! definitions kustomize embeds (`schema_table.rs`), or from a custom
+//! schema file named by the `openapi:` field (see [`Schema`] and the
+//! `openapi` module for which one is in force).
+
+mod json6902;
+mod schema;
+#[allow(missing_docs)]
+mod schema_table;
+mod smp;
+
+pub use json6902::apply_json6902;
+pub use schema::{CustomSchema, FieldInfo, Schema, SchemaRef};
+pub use smp::strategic_merge;
+
+use super::error::{Error, Result};
+use super::loader::Loader;
+use super::parallel;
+use super::resource::Resource;
+use super::select::Selector;
+use compose_yaml::Node;
+
+/// A parsed patch: strategic-merge documents or JSON 6902 operations.
+#[derive(Clone, Debug)]
+pub enum Patch {
+    /// One or more strategic-merge patch documents.
+    Strategic(Vec<Node>),
+    /// A JSON 6902 operation list.
+    Json(Node),
+}
+
+/// Parses patch text as kustomize does: objects are a strategic-merge
+/// patch, a list is JSON 6902 operations.
+pub fn parse_patch(text: &str) -> Result<Patch> {
+    let docs = compose_yaml::parse_stream(text)
+        .map_err(|e| Error::invalid(format!("unable to parse SM or JSON patch: {e}")))?;
+    let docs: Vec<Node> = docs.into_iter().filter(|d| !d.is_null()).collect();
+    match docs.as_slice() {
+        [Node::Seq(_)] => Ok(Patch::Json(docs[0].clone())),
+        [] => Err(Error::invalid("patch appears to be empty")),
+        _ => {
+            for d in &docs {
+                let Node::Map(_) = d else {
+                    return Err(Error::invalid(format!(
+                        "unable to parse SM or JSON patch from {text}"
+                    )));
+                };
+                if d.str_at(&["kind"]).unwrap_or("").is_empty() {
+                    return Err(Error::invalid("missing kind in strategic merge patch"));
+                }
+                if d.str_at(&["metadata", "name"]).unwrap_or("").is_empty() {
+                    return Err(Error::invalid(
+                        "missing metadata.name in strategic merge patch",
+                    ));
+                }
+            }
+            Ok(Patch::Strategic(docs))
+        }
+    }
+}
+
+/// Applies a strategic-merge patch document to one object, as kustomize's
+/// `ApplySmPatch`, with the merge keys `schema` gives: name, kind and
+/// namespace are kept unless the patch may change them. Returns false
+/// when the patch deleted the object.
+pub fn apply_smp_to(
+    target: &mut Resource,
+    patch: &Node,
+    schema: &Schema,
+    allow_name: bool,
+    allow_kind: bool,
+) -> Result<bool> {
+    let name = target.name().to_string();
+    let namespace = target.namespace().to_string();
+    let kind = target.kind().to_string();
+    if allow_name || allow_kind {
+        target.remember_id();
+    }
+    let mut p = patch.clone();
+    if let Some(m) = p.as_map_mut() {
+        // The target's apiVersion is taken; the patch's kind is kept.
+        match target.node.get("apiVersion") {
+            Some(v) => m.insert("apiVersion", v.clone()),
+            None => m.remove("apiVersion"),
+        };
+    }
+    let merged = strategic_merge(
+        Some(target.node.clone()),
+        &p,
+        schema.for_kind(target.api_version(), &kind),
+    )?;
+    let Some(merged) = merged.filter(|n| !matches!(n, Node::Map(m) if m.is_empty())) else {
+        return Ok(false);
+    };
+    target.node = merged;
+    if !allow_kind {
+        target.map_mut().insert("kind", Node::str(kind));
+    }
+    if !allow_name {
+        target.metadata_mut().insert("name", Node::str(name));
+    }
+    if namespace.is_empty() {
+        target.metadata_mut().remove("namespace");
+    } else {
+        target
+            .metadata_mut()
+            .insert("namespace", Node::str(namespace));
+    }
+    Ok(true)
+}
+
+/// Finds the single object whose current or earlier id is the patch's own.
+fn target_by_own_id(resources: &[Resource], patch: &Node) -> Result<usize> {
+    let api = patch.str_at(&["apiVersion"]).unwrap_or("");
+    let kind = patch.str_at(&["kind"]).unwrap_or("");
+    let name = patch.str_at(&["metadata", "name"]).unwrap_or("");
+    let ns = patch.str_at(&["metadata", "namespace"]).unwrap_or("");
+    let gvk = super::resource::Gvk::from_api_version(api, kind);
+    let want = super::resource::ResId {
+        gvk,
+        name: name.into(),
+        namespace: ns.into(),
+    };
+    let eff = |id: &super::resource::ResId| {
+        let mut id = id.clone();
+        if !super::config::is_namespaced(&id.gvk) {
+            id.namespace = "_non_namespaceable_".into();
+        } else if id.namespace.is_empty() {
+            id.namespace = "default".into();
+        }
+        id
+    };
+    let want_eff = eff(&want);
+    let hits: Vec<usize> = resources
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            r.meta
+                .previous_ids
+                .iter()
+                .chain(std::iter::once(&r.id()))
+                .any(|id| eff(id) == want_eff)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    match hits.as_slice() {
+        [i] => Ok(*i),
+        [] => Err(Error::invalid(format!(
+            "no matches for Id {want}; failed to find unique target for patch {want}"
+        ))),
+        _ => Err(Error::invalid(format!(
+            "multiple matches for Id {want}; failed to find unique target for patch {want}"
+        ))),
+    }
+}
+
+/// Applies strategic-merge documents that select their own targets.
+///
+/// `deletes_poison`: kustomize v5.5.0's `patches:` transformer crashes
+/// when a document of a multi-document patch deletes an object and a later
+/// document of the same patch is applied; that is refused here as an
+/// error instead.
+fn apply_by_own_id(
+    resources: &mut Vec<Resource>,
+    docs: &[Node],
+    schema: &Schema,
+    allow_name: bool,
+    allow_kind: bool,
+    deletes_poison: bool,
+) -> Result<()> {
+    let mut deleted = false;
+    for doc in docs {
+        if deleted && deletes_poison {
+            return Err(Error::invalid(
+                "a multi-document patch deletes an object and then patches again; kustomize v5.5.0 crashes on this, so it is refused",
+            ));
+        }
+        let i = target_by_own_id(resources, doc)?;
+        if !apply_smp_to(&mut resources[i], doc, schema, allow_name, allow_kind)? {
+            resources.remove(i);
+            deleted = true;
+        }
+    }
+    Ok(())
+}
+
+/// `patchesStrategicMerge:` entries: inline patches or file paths.
+pub fn patches_strategic_merge(
+    resources: &mut Vec<Resource>,
+    entries: &[String],
+    loader: &Loader<'_>,
+) -> Result<()> {
+    let mut all = Vec::new();
+    for entry in entries {
+        let inline = compose_yaml::parse_stream(entry)
+            .ok()
+            .filter(|docs| docs.iter().any(|d| matches!(d, Node::Map(_))));
+        let text = match inline {
+            Some(_) => entry.clone(),
+            None => loader.read_text(entry)?,
+        };
+        match parse_patch(&text)? {
+            Patch::Strategic(docs) => all.extend(docs),
+            Patch::Json(_) => {
+                return Err(Error::invalid(format!(
+                    "'{entry}' is a JSON patch, not a strategic merge patch"
+                )))
+            }
+        }
+    }
+    let schema = loader.openapi().schema();
+    apply_by_own_id(resources, &all, &schema, false, false, false)
+}
+
+/// One entry of `patches:`.
+pub fn patches_entry(
+    resources: &mut Vec<Resource>,
+    entry: &Node,
+    loader: &Loader<'_>,
+) -> Result<()> {
+    let Node::Map(m) = entry else {
+        return Err(Error::invalid("a patches entry must be a mapping"));
+    };
+    let mut path = String::new();
+    let mut inline = String::new();
+    let mut target = None;
+    let (mut allow_name, mut allow_kind) = (false, false);
+    for (k, v) in m.iter() {
+        match k.as_str() {
+            "path" => path = v.scalar_text().unwrap_or_default(),
+            "patch" => inline = v.scalar_text().unwrap_or_default(),
+            "target" => target = Some(Selector::from_node(v)?),
+            "options" => {
+                if let Node::Map(o) = v {
+                    for (ok, ov) in o.iter() {
+                        let on = matches!(ov, Node::Bool(true));
+                        match ok.as_str() {
+                            "allowNameChange" => allow_name = on,
+                            "allowKindChange" => allow_kind = on,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            other => {
+                return Err(Error::invalid(format!(
+                    "json: unknown field \"{other}\" in patches entry"
+                )))
+            }
+        }
+    }
+    let inline = inline.trim().to_string();
+    let text = match (path.is_empty(), inline.is_empty()) {
+        (true, true) => return Err(Error::invalid("must specify one of patch and path")),
+        (false, false) => {
+            return Err(Error::invalid(
+                "patch and path can't be set at the same time",
+            ))
+        }
+        (false, true) => loader
+            .read_text(&path)
+            .map_err(|e| e.context(format!("failed to get the patch file from path({path})")))?,
+        (true, false) => inline,
+    };
+    match (parse_patch(&text)?, target) {
+        (Patch::Strategic(docs), None) => apply_by_own_id(
+            resources,
+            &docs,
+            &loader.openapi().schema(),
+            allow_name,
+            allow_kind,
+            true,
+        ),
+        (Patch::Strategic(docs), Some(sel)) => {
+            let schema = loader.openapi().schema();
+            let schema: &Schema = &schema;
+            for doc in &docs {
+                // Each object is patched on its own, so many objects are
+                // split over the cores. A patch that empties an object
+                // deletes it; the chunks only mark which, in order.
+                // Every object stays in the list when a patch fails, so
+                // the caller can still see them (to keep Secret values
+                // out of the message).
+                let chunks = parallel::chunks_mut(
+                    resources,
+                    loader.threads(),
+                    parallel::MIN_OBJECTS_PER_SPLIT,
+                    |_, chunk| {
+                        let mut keep = Vec::with_capacity(chunk.len());
+                        for r in chunk.iter_mut() {
+                            if sel.matches(r) {
+                                match apply_smp_to(r, doc, schema, allow_name, allow_kind) {
+                                    Ok(kept) => keep.push(kept),
+                                    Err(e) => return (keep, Some(e)),
+                                }
+                            } else {
+                                keep.push(true);
+                            }
+                        }
+                        (keep, None)
+                    },
+                );
+                let mut keep = Vec::with_capacity(resources.len());
+                let mut failure = None;
+                for (flags, error) in chunks {
+                    keep.extend(flags);
+                    if failure.is_none() {
+                        failure = error;
+                    }
+                    if failure.is_some() {
+                        break;
+                    }
+                }
+                // Objects after a failure were not all looked at: they stay.
+                keep.resize(resources.len(), true);
+                let mut flags = keep.into_iter();
+                resources.retain(|_| flags.next().unwrap_or(true));
+                if let Some(e) = failure {
+                    return Err(e);
+                }
+            }
+            Ok(())
+        }
+        (Patch::Json(_), None) => Err(Error::invalid(format!(
+            "must specify a target for JSON patch {text}"
+        ))),
+        (Patch::Json(ops), Some(sel)) => {
+            json_patch_all(resources, &sel, &ops, true, loader.threads())
+        }
+    }
+}
+
+/// One entry of `patchesJson6902:`.
+pub fn patches_json6902_entry(
+    resources: &mut [Resource],
+    entry: &Node,
+    loader: &Loader<'_>,
+) -> Result<()> {
+    let Node::Map(m) = entry else {
+        return Err(Error::invalid("a patchesJson6902 entry must be a mapping"));
+    };
+    let Some(target) = m.get("target").filter(|t| !t.is_null()) else {
+        return Err(Error::invalid("must specify a target for patch"));
+    };
+    let sel = Selector::from_node(target)?;
+    let text = match (
+        m.get("path").and_then(Node::scalar_text),
+        m.get("patch").and_then(Node::scalar_text),
+    ) {
+        (Some(p), None) if !p.is_empty() => loader.read_text(&p)?,
+        (None, Some(t)) if !t.trim().is_empty() => t,
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                "patch and path can't be set at the same time",
+            ))
+        }
+        _ => return Err(Error::invalid("must specify one of patch and path")),
+    };
+    let Patch::Json(ops) = parse_patch(&text)? else {
+        return Err(Error::invalid(
+            "patchesJson6902 expects a list of JSON patch operations",
+        ));
+    };
+    json_patch_all(resources, &sel, &ops, false, loader.threads())
+}
+
+/// Applies JSON 6902 operations to every object `sel` matches, on all
+/// cores when there are many (each object is patched on its own).
+/// `remember` records each patched object's identity first, for name
+/// references to follow a renamed object.
+fn json_patch_all(
+    resources: &mut [Resource],
+    sel: &Selector,
+    ops: &Node,
+    remember: bool,
+    threads: usize,
+) -> Result<()> {
+    parallel::try_chunks_mut(
+        resources,
+        threads,
+        parallel::MIN_OBJECTS_PER_SPLIT,
+        |_, chunk| {
+            for r in chunk.iter_mut().filter(|r| sel.matches(r)) {
+                if remember {
+                    r.remember_id();
+                }
+                apply_json6902(&mut r.node, ops)?;
+            }
+            Ok(())
+        },
+    )
+}

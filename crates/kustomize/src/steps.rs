@@ -1,0 +1,604 @@
+//! Where the builtin transformers meet the build: their order, the
+//! transformer configuration a kustomization tree accumulates, and the
+//! steps that run once at the top of a build.
+//!
+//! kustomize runs a kustomization's builtin transformers in a fixed order
+//! (see [`run`]), then the configurations listed under `transformers:`.
+
+use super::build::{self, inline_config, join_origin, Accumulator};
+use super::config::{FieldSpec, NameBackReference, TransformerConfig};
+use super::error::{Error, Result};
+use super::generate::content_hash;
+use super::kustomization::Kustomization;
+use super::loader::Loader;
+use super::patch;
+use super::resource::{Gvk, Resource};
+use super::transform::{
+    add_annotations, add_labels, add_prefix, add_suffix, builtin_from_node,
+    label_entry_field_specs, set_images_all, set_namespace_on, set_replicas_all, ImageSpec,
+    LabelEntry, NamespaceOptions, ReplicaSpec, ValueAdd,
+};
+use compose_yaml::{Mapping, Node, Str};
+use std::collections::BTreeMap;
+
+/// The transformer configuration of an accumulation: kustomize's default
+/// field specs plus what `configurations:` files and `crds:` add, merged
+/// up from bases.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The merged field specs (kustomize's defaults to begin with).
+    pub tc: TransformerConfig,
+}
+
+impl Config {
+    /// Merges a base's configuration into this one.
+    pub fn merge(&mut self, other: Config) -> Result<()> {
+        self.tc.merge(&other.tc)
+    }
+
+    /// Reads `configurations:` files (transformer configuration YAML).
+    pub fn add_configurations(&mut self, loader: &Loader<'_>, paths: &[String]) -> Result<()> {
+        for path in paths {
+            for doc in loader.read_yaml(path)? {
+                let tc = TransformerConfig::from_node(&doc)
+                    .map_err(|e| e.context(format!("loading configuration '{path}'")))?;
+                self.tc.merge(&tc)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads `crds:` files: OpenAPI definitions whose `x-kubernetes-*`
+    /// extensions declare name references, labels, annotations and
+    /// identity fields of custom kinds.
+    pub fn add_crds(&mut self, loader: &Loader<'_>, paths: &[String]) -> Result<()> {
+        for path in paths {
+            let text = loader.read_text(path)?;
+            let doc = compose_yaml::parse_one(&text).map_err(|error| Error::Yaml {
+                path: loader.resolve(path),
+                error,
+            })?;
+            let Node::Map(defs) = doc else {
+                return Err(Error::invalid_at(
+                    loader.resolve(path),
+                    "unable to parse open API definition",
+                ));
+            };
+            let mut names: Vec<&Str> = defs.keys().collect();
+            names.sort();
+            for name in names {
+                let Some(def) = defs.get(name) else { continue };
+                let props = def.get_path(&["Schema", "properties"]);
+                let looks_like_type = props.is_some_and(|p| {
+                    p.get("kind").is_some()
+                        && p.get("apiVersion").is_some()
+                        && p.get("metadata").is_some()
+                });
+                if !looks_like_type {
+                    continue;
+                }
+                let kind = name.rsplit('.').next().unwrap_or(name).into();
+                let gvk = Gvk {
+                    kind,
+                    ..Gvk::default()
+                };
+                crd_fields(&mut self.tc, &gvk, &defs, name, &mut Vec::new(), 0)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Walks one definition's properties (following `$ref`s) for kustomize's
+/// CRD extensions.
+fn crd_fields(
+    tc: &mut TransformerConfig,
+    gvk: &Gvk,
+    defs: &Mapping,
+    type_name: &str,
+    path: &mut Vec<String>,
+    depth: usize,
+) -> Result<()> {
+    if depth > 32 {
+        return Ok(());
+    }
+    let Some(Node::Map(props)) = defs
+        .get(type_name)
+        .and_then(|d| d.get_path(&["Schema", "properties"]))
+    else {
+        return Ok(());
+    };
+    for (prop, schema) in props.iter() {
+        path.push(prop.to_string());
+        let spec = |p: &[String]| FieldSpec {
+            gvk: gvk.clone(),
+            path: p.join("/"),
+            create: false,
+        };
+        if schema.get("x-kubernetes-annotation").is_some() {
+            tc.add_annotation_field_spec(spec(path))?;
+        }
+        if schema.get("x-kubernetes-label-selector").is_some() {
+            tc.add_common_labels_field_spec(spec(path))?;
+        }
+        if schema.get("x-kubernetes-identity").is_some() {
+            tc.add_prefix_field_spec(spec(path))?;
+        }
+        if let (Some(version), Some(kind)) = (
+            schema
+                .get("x-kubernetes-object-ref-api-version")
+                .and_then(Node::as_str),
+            schema
+                .get("x-kubernetes-object-ref-kind")
+                .and_then(Node::as_str),
+        ) {
+            let key = schema
+                .get("x-kubernetes-object-ref-name-key")
+                .and_then(Node::as_str)
+                .unwrap_or("name");
+            let mut p = path.clone();
+            p.push(key.to_string());
+            tc.add_name_reference(NameBackReference {
+                gvk: Gvk {
+                    kind: kind.into(),
+                    version: version.into(),
+                    ..Gvk::default()
+                },
+                field_specs: vec![spec(&p)],
+            })?;
+        }
+        if let Some(r) = schema.get("$ref").and_then(Node::as_str) {
+            crd_fields(tc, gvk, defs, r, path, depth + 1)?;
+        }
+        path.pop();
+    }
+    Ok(())
+}
+
+/// The builtin transformer a kustomization field configures, by the kind
+/// name kustomize gives it in transformer annotations.
+fn used(kust: &Kustomization, field: &str) -> bool {
+    match kust.get(field) {
+        None => false,
+        Some(Node::Str(s)) => !s.is_empty(),
+        Some(Node::Seq(s)) => !s.is_empty(),
+        Some(Node::Map(m)) => !m.is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// Runs a kustomization's transformers over everything accumulated, in
+/// kustomize's order: strategic-merge patches, patches, namespace,
+/// prefix, suffix, labels (each `labels:` entry, then `commonLabels`),
+/// annotations, JSON 6902 patches, replicas, images, replacements; then
+/// the configurations listed under `transformers:`.
+pub fn run(
+    loader: &Loader<'_>,
+    kust: &Kustomization,
+    acc: &mut Accumulator,
+    origin: Option<&str>,
+) -> Result<()> {
+    const CONFIGURING: &[&str] = &[
+        "patchesStrategicMerge",
+        "patches",
+        "namespace",
+        "namePrefix",
+        "nameSuffix",
+        "labels",
+        "commonLabels",
+        "commonAnnotations",
+        "patchesJson6902",
+        "replicas",
+        "images",
+        "replacements",
+        "transformers",
+    ];
+    if !CONFIGURING.iter().any(|f| used(kust, f)) {
+        return Ok(());
+    }
+    // Messages of these steps may quote the nodes they met; none may
+    // quote a Secret's value. The steps keep every object when they fail,
+    // so the Secrets are collected only then.
+    run_configured(loader, kust, acc, origin)
+        .map_err(|e| super::redact::Secrets::of(&acc.resources).scrub_error(e))
+}
+
+/// The steps of [`run`], for a kustomization that configures some.
+fn run_configured(
+    loader: &Loader<'_>,
+    kust: &Kustomization,
+    acc: &mut Accumulator,
+    origin: Option<&str>,
+) -> Result<()> {
+    let here = origin.map(|o| join_origin(o, &kust.file_name));
+    let note = |acc: &mut Accumulator, kind: &str| {
+        if let Some(h) = &here {
+            note_transformation(&mut acc.resources, h, kind, None, None);
+        }
+    };
+    let psm = kust.str_list("patchesStrategicMerge");
+    if !psm.is_empty() {
+        patch::patches_strategic_merge(&mut acc.resources, &psm, loader)?;
+        note(acc, "PatchStrategicMergeTransformer");
+    }
+    for entry in kust.list("patches") {
+        patch::patches_entry(&mut acc.resources, entry, loader)?;
+        note(acc, "PatchTransformer");
+    }
+    let tc = acc.config.tc.clone();
+    let ns = kust.str("namespace");
+    if !ns.is_empty() {
+        set_namespace_on(
+            &mut acc.resources,
+            ns,
+            &tc.namespace,
+            NamespaceOptions::default(),
+            loader.threads(),
+        )?;
+        note(acc, "NamespaceTransformer");
+    }
+    // Name affixes, labels, annotations and images treat each object on
+    // its own; on many objects they run on all cores (see
+    // parallel::chunks_mut).
+    let split = |resources: &mut [Resource],
+                 f: &(dyn Fn(usize, &mut [Resource]) -> Result<()> + Sync)| {
+        super::parallel::try_chunks_mut(
+            resources,
+            loader.threads(),
+            super::parallel::MIN_OBJECTS_PER_SPLIT,
+            f,
+        )
+    };
+    let prefix = kust.str("namePrefix");
+    if !prefix.is_empty() {
+        split(&mut acc.resources, &|_, rs| {
+            add_prefix(rs, prefix, &tc.name_prefix)
+        })?;
+        note(acc, "PrefixTransformer");
+    }
+    let suffix = kust.str("nameSuffix");
+    if !suffix.is_empty() {
+        split(&mut acc.resources, &|_, rs| {
+            add_suffix(rs, suffix, &tc.name_suffix)
+        })?;
+        note(acc, "SuffixTransformer");
+    }
+    for entry in kust.list("labels") {
+        let entry = LabelEntry::from_node(entry)?;
+        let specs = label_entry_field_specs(&entry, &tc)?;
+        split(&mut acc.resources, &|_, rs| {
+            add_labels(rs, &entry.pairs, &specs)
+        })?;
+        note(acc, "LabelTransformer");
+    }
+    let common_labels: BTreeMap<String, String> =
+        kust.str_map("commonLabels").into_iter().collect();
+    if !common_labels.is_empty() {
+        split(&mut acc.resources, &|_, rs| {
+            add_labels(rs, &common_labels, &tc.common_labels)
+        })?;
+        note(acc, "LabelTransformer");
+    }
+    let annotations: BTreeMap<String, String> =
+        kust.str_map("commonAnnotations").into_iter().collect();
+    if !annotations.is_empty() {
+        split(&mut acc.resources, &|_, rs| {
+            add_annotations(rs, &annotations, &tc.common_annotations)
+        })?;
+        note(acc, "AnnotationsTransformer");
+    }
+    for entry in kust.list("patchesJson6902") {
+        patch::patches_json6902_entry(&mut acc.resources, entry, loader)?;
+        note(acc, "PatchJson6902Transformer");
+    }
+    // Each entry is its own transformer in kustomize; applying them
+    // together gives the same result in one pass over the objects.
+    let replicas = kust
+        .list("replicas")
+        .iter()
+        .map(ReplicaSpec::from_node)
+        .collect::<Result<Vec<_>>>()?;
+    set_replicas_all(&mut acc.resources, &replicas, &tc.replicas)?;
+    for _ in &replicas {
+        note(acc, "ReplicaCountTransformer");
+    }
+    let images = kust
+        .list("images")
+        .iter()
+        .map(ImageSpec::from_node)
+        .collect::<Result<Vec<_>>>()?;
+    if !images.is_empty() {
+        split(&mut acc.resources, &|_, rs| {
+            set_images_all(rs, &images, &tc.images)
+        })?;
+    }
+    for _ in &images {
+        note(acc, "ImageTagTransformer");
+    }
+    let reps =
+        super::refs::parse_replacements(kust.list("replacements"), &mut |p| loader.read_text(p))?;
+    if !reps.is_empty() {
+        super::refs::apply_replacements(&mut acc.resources, &reps)?;
+        note(acc, "ReplacementTransformer");
+    }
+    run_transformer_configs(loader, kust, acc, origin)?;
+    // Ids only change when a transformer ran; re-indexing after every
+    // component would make large trees quadratic.
+    acc.reindex();
+    Ok(())
+}
+
+/// Runs a patch transformer given in its configuration form
+/// (`PatchTransformer`, `PatchStrategicMergeTransformer`,
+/// `PatchJson6902Transformer`). Returns false for other kinds.
+fn patch_config(
+    resources: &mut Vec<Resource>,
+    doc: &Node,
+    kind: &str,
+    loader: &Loader<'_>,
+) -> Result<bool> {
+    let Node::Map(m) = doc else { return Ok(false) };
+    let pick = |keys: &[&str]| -> Node {
+        let mut out = Mapping::new();
+        for (k, v) in m.iter() {
+            if keys.contains(&k.as_str()) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        Node::Map(out)
+    };
+    match kind {
+        "PatchTransformer" => patch::patches_entry(
+            resources,
+            &pick(&["path", "patch", "target", "options"]),
+            loader,
+        )?,
+        "PatchJson6902Transformer" => {
+            let mut entry = pick(&["path", "target"]);
+            if let (Some(op), Some(e)) = (m.get("jsonOp"), entry.as_map_mut()) {
+                e.insert("patch", op.clone());
+            }
+            patch::patches_json6902_entry(resources, &entry, loader)?
+        }
+        "PatchStrategicMergeTransformer" => {
+            let mut entries: Vec<String> = match m.get("paths") {
+                Some(Node::Seq(items)) => items.iter().filter_map(Node::scalar_text).collect(),
+                _ => Vec::new(),
+            };
+            if let Some(text) = m
+                .get("patches")
+                .and_then(Node::scalar_text)
+                .filter(|t| !t.trim().is_empty())
+            {
+                entries.push(text);
+            }
+            if entries.is_empty() {
+                return Err(Error::invalid("empty file path and empty patch content"));
+            }
+            patch::patches_strategic_merge(resources, &entries, loader)?
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Runs the `transformers:` entries: builtin transformer configs, inline,
+/// in files, or produced by a kustomization directory.
+fn run_transformer_configs(
+    loader: &Loader<'_>,
+    kust: &Kustomization,
+    acc: &mut Accumulator,
+    origin: Option<&str>,
+) -> Result<()> {
+    for entry in kust.str_list("transformers") {
+        let (docs, configured_in) = match inline_config(&entry) {
+            Some(docs) => (docs, kust.file_name.clone()),
+            None if loader.is_dir(&entry) => (
+                build::configs_from_directory(loader, &entry)?,
+                entry.clone(),
+            ),
+            None => (loader.read_yaml(&entry)?, entry.clone()),
+        };
+        loader
+            .openapi()
+            .met_all(docs.iter().filter(|d| !d.is_null()));
+        for doc in docs.into_iter().filter(|d| !d.is_null()) {
+            let kind = doc.str_at(&["kind"]).unwrap_or("").to_string();
+            let mut done = patch_config(&mut acc.resources, &doc, &kind, loader)
+                .map_err(|e| e.context(format!("transformer configuration '{entry}'")))?;
+            if kind == "ReplacementTransformer" {
+                let reps =
+                    super::refs::replacements_from_config(&doc, &mut |p| loader.read_text(p))?;
+                super::refs::apply_replacements(&mut acc.resources, &reps)?;
+                done = true;
+            }
+            if kind == "ValueAddTransformer" {
+                let t =
+                    ValueAdd::from_config(&doc, &loader.dir_name(), &mut |p| loader.read_text(p))
+                        .map_err(|e| e.context(format!("transformer configuration '{entry}'")))?;
+                t.apply(&mut acc.resources)?;
+                done = true;
+            }
+            if !done {
+                let t = builtin_from_node(&doc)
+                    .map_err(|e| e.context(format!("transformer configuration '{entry}'")))?;
+                t.apply(&mut acc.resources)?;
+            }
+            if let Some(o) = origin {
+                note_transformation(
+                    &mut acc.resources,
+                    &join_origin(o, &configured_in),
+                    &kind,
+                    doc.str_at(&["metadata", "name"]),
+                    doc.str_at(&["metadata", "namespace"]),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The steps kustomize runs once, at the top of a build: hash suffixes,
+/// then name references, then vars.
+/// Hashes and name references treat each object on their own (the
+/// references read a table of every object's names made beforehand), so
+/// on many objects they run on up to `threads` threads.
+pub fn finish(acc: &mut Accumulator, _kust: &Kustomization, threads: usize) -> Result<()> {
+    acc.release_indexes();
+    super::parallel::chunks_mut(
+        &mut acc.resources,
+        threads,
+        super::parallel::MIN_OBJECTS_PER_SPLIT,
+        |_, chunk| {
+            for r in chunk.iter_mut().filter(|r| r.meta.needs_hash) {
+                let h = content_hash(r);
+                let name = format!("{}-{h}", r.name());
+                r.set_name(&name);
+            }
+        },
+    );
+    super::nameref::fix_name_references(
+        &mut acc.resources,
+        &acc.config.tc.name_reference,
+        threads,
+    )?;
+    super::refs::resolve_vars(&mut acc.resources, &acc.vars, &acc.config.tc)?;
+    Ok(())
+}
+
+/// Records, on every object present, that a transformer ran (for
+/// `buildMetadata: [transformerAnnotations]`). `configured_in` is the file
+/// that configured it, relative to the top of the build; `name` and
+/// `namespace` come from a transformer config's metadata.
+pub fn note_transformation(
+    resources: &mut [Resource],
+    configured_in: &str,
+    kind: &str,
+    name: Option<&str>,
+    namespace: Option<&str>,
+) {
+    let mut entry = format!("- configuredIn: {configured_in}\n  configuredBy:\n    apiVersion: builtin\n    kind: {kind}\n");
+    if let Some(n) = name.filter(|n| !n.is_empty()) {
+        entry.push_str(&format!("    name: {n}\n"));
+    }
+    if let Some(ns) = namespace.filter(|n| !n.is_empty()) {
+        entry.push_str(&format!("    namespace: {ns}\n"));
+    }
+    for r in resources.iter_mut() {
+        r.meta.transformations.push(entry.clone());
+    }
+}
+
+/// What kubectl's embedded kustomize reports as its version in the
+/// `managedByLabel` build metadata.
+pub const MANAGED_BY_VALUE: &str = "kustomize-(devel)";
+
+/// Last touches on the output: build metadata.
+pub fn finish_metadata(resources: &mut [Resource], kust: &Kustomization) -> Result<()> {
+    for option in kust.str_list("buildMetadata") {
+        match option.as_str() {
+            "originAnnotations" => {
+                for r in resources.iter_mut() {
+                    if let Some(o) = r.meta.origin.clone() {
+                        let meta = r.metadata_mut();
+                        let ann = meta.entry_or_insert_with("annotations", Node::map);
+                        if let Some(m) = ann.as_map_mut() {
+                            m.insert("config.kubernetes.io/origin", Node::str(o));
+                        }
+                    }
+                }
+            }
+            "managedByLabel" => {
+                for r in resources.iter_mut() {
+                    let meta = r.metadata_mut();
+                    let labels = meta.entry_or_insert_with("labels", Node::map);
+                    if let Some(m) = labels.as_map_mut() {
+                        m.insert("app.kubernetes.io/managed-by", Node::str(MANAGED_BY_VALUE));
+                    }
+                }
+            }
+            "transformerAnnotations" => {
+                for r in resources.iter_mut() {
+                    if r.meta.transformations.is_empty() {
+                        continue;
+                    }
+                    let text = r.meta.transformations.concat();
+                    let meta = r.metadata_mut();
+                    let ann = meta.entry_or_insert_with("annotations", Node::map);
+                    if let Some(m) = ann.as_map_mut() {
+                        m.insert(
+                            "alpha.config.kubernetes.io/transformations",
+                            Node::str(text),
+                        );
+                    }
+                }
+            }
+            other => {
+                return Err(Error::invalid(format!(
+                    "unknown buildMetadata option `{other}`"
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Folds a generated object with `behavior: merge|replace` into the
+/// existing one (for `replace` the new origin is kept, for `merge` the old): the existing name, namespace and build facts stay; labels
+/// and annotations merge (the new ones win); with `merge_data`, data
+/// merges too, otherwise the new data replaces the old.
+pub fn merge_generated(old: &Resource, mut new: Resource, merge_data: bool) -> Resource {
+    for field in ["labels", "annotations"] {
+        let mut merged: Mapping = old
+            .node
+            .get_path(&["metadata", field])
+            .and_then(Node::as_map)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(Node::Map(m)) = new.node.get_path(&["metadata", field]) {
+            for (k, v) in m.iter() {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        let meta = new.metadata_mut();
+        if merged.is_empty() {
+            meta.remove(field);
+        } else {
+            meta.insert(field, Node::Map(merged));
+        }
+    }
+    let name = old.name().to_string();
+    let ns = old.namespace().to_string();
+    let meta = new.metadata_mut();
+    meta.insert("name", Node::str(name));
+    if ns.is_empty() {
+        meta.remove("namespace");
+    } else {
+        meta.insert("namespace", Node::str(ns));
+    }
+    if merge_data {
+        for field in ["data", "binaryData"] {
+            let Some(Node::Map(old_data)) = old.node.get(field) else {
+                continue;
+            };
+            let mut merged = old_data.clone();
+            if let Some(Node::Map(m)) = new.node.get(field) {
+                for (k, v) in m.iter() {
+                    merged.insert(k.clone(), v.clone());
+                }
+            }
+            new.map_mut().insert(field, Node::Map(merged));
+        }
+    }
+    // The old object's history stays. A hash is added only when both sides
+    // want one: merging into a plain (non-generated) object adds none, and
+    // an overlay that disables hashes turns the base's off.
+    let needs_hash = new.meta.needs_hash && old.meta.needs_hash;
+    let new_origin = new.meta.origin.take();
+    new.meta = old.meta.clone();
+    new.meta.needs_hash = needs_hash;
+    if !merge_data && new_origin.is_some() {
+        new.meta.origin = new_origin;
+    }
+    new
+}
