@@ -614,42 +614,6 @@ fn project_flag_and_values_lookup_from_elsewhere() {
     );
 }
 
-/// The property the pipeline promises: `compose --values F` prints what
-/// `kubectl kustomize` prints for the project with `compose template
-/// --values F` saved as its kustomization.yaml. Runs only where kubectl is.
-#[test]
-fn render_matches_kubectl_on_the_generated_kustomization() {
-    let Ok(version) = Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-    else {
-        eprintln!("skipped: kubectl is not on PATH");
-        return;
-    };
-    if !version.status.success() {
-        eprintln!("skipped: kubectl does not run");
-        return;
-    }
-    let p = Project::new("kubectl-differential");
-    let rendered = p.run(&["--values", "values-dev.yaml", "--set", "redis.enabled=true"]);
-    assert_eq!(code(&rendered), 0, "{}", stderr(&rendered));
-    let template = p.run(&[
-        "template",
-        "--values",
-        "values-dev.yaml",
-        "--set",
-        "redis.enabled=true",
-    ]);
-    p.write("kustomization.yaml", &stdout(&template));
-    let kubectl = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(&p.root)
-        .output()
-        .unwrap();
-    assert!(kubectl.status.success(), "{}", stderr(&kubectl));
-    assert_eq!(stdout(&rendered), stdout(&kubectl));
-}
-
 #[test]
 fn naming_the_defaults_file_again_loads_it_once() {
     let p = Project::new("defaults-once");

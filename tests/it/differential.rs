@@ -1,11 +1,14 @@
-//! Differential test against kubectl (the oracle), run only when kubectl is
-//! on PATH: for each values file F, the kustomization that
+//! Differential test against kubectl (the oracle): for each values file F
+//! (and once with a `--set` on top), the kustomization that
 //! `compose template --values F` generates, saved at the root of a copy of
 //! the project, must build with `kubectl kustomize` to exactly the bytes that
 //! `compose --values F` prints.
+//!
+//! Without kubectl the test says it was skipped, except under CI, where a
+//! missing kubectl is a failure.
 
 use crate::support::{
-    assert_same_bytes, copy_project, kubectl_available, kubectl_kustomize, root, run_compose,
+    assert_same_bytes, copy_project, kubectl_kustomize, kubectl_or_skip, root, run_compose,
     stdout_of,
 };
 
@@ -22,20 +25,32 @@ fn values_files() -> Vec<String> {
 }
 
 #[test]
-#[allow(clippy::print_stderr)] // the skip notice must reach the test log
 fn render_equals_kubectl_on_generated_kustomization() {
-    if !kubectl_available() {
-        eprintln!("skipped: kubectl not on PATH (differential test against kubectl kustomize)");
+    if !kubectl_or_skip("differential test against kubectl kustomize") {
         return;
     }
     let files = values_files();
     assert!(!files.is_empty(), "no values/values-*.yaml files found");
-    for file in files {
+    // Each values file alone, and one with a component switched on by --set.
+    let mut cases: Vec<Vec<String>> = files
+        .iter()
+        .map(|f| vec!["--values".to_owned(), f.clone()])
+        .collect();
+    cases.push(
+        ["--values", "values-dev.yaml", "--set", "redis.enabled=true"]
+            .map(str::to_owned)
+            .to_vec(),
+    );
+    for args in cases {
+        let shown = args.join(" ");
         let project = copy_project("diff").unwrap_or_else(|e| panic!("{e}"));
-        let out = run_compose(project.path(), ["template", "--values", file.as_str()])
-            .unwrap_or_else(|e| panic!("{e}"));
-        let kustomization = stdout_of(&format!("compose template --values {file}"), out)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let out = run_compose(
+            project.path(),
+            std::iter::once("template").chain(args.iter().map(String::as_str)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let kustomization =
+            stdout_of(&format!("compose template {shown}"), out).unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(project.path().join("kustomization.yaml"), &kustomization)
             .unwrap_or_else(|e| panic!("write kustomization.yaml: {e}"));
         let oracle = kubectl_kustomize(project.path()).unwrap_or_else(|e| panic!("{e}"));
@@ -43,12 +58,10 @@ fn render_equals_kubectl_on_generated_kustomization() {
         // compose renders from a pristine copy: the saved kustomization.yaml
         // above must not influence it.
         let clean = copy_project("diff-render").unwrap_or_else(|e| panic!("{e}"));
-        let out = run_compose(clean.path(), ["--values", file.as_str()])
-            .unwrap_or_else(|e| panic!("{e}"));
-        let ours =
-            stdout_of(&format!("compose --values {file}"), out).unwrap_or_else(|e| panic!("{e}"));
+        let out = run_compose(clean.path(), &args).unwrap_or_else(|e| panic!("{e}"));
+        let ours = stdout_of(&format!("compose {shown}"), out).unwrap_or_else(|e| panic!("{e}"));
         assert_same_bytes(
-            &format!("compose --values {file} vs kubectl kustomize of its template"),
+            &format!("compose {shown} vs kubectl kustomize of its template"),
             &oracle,
             &ours,
         );
