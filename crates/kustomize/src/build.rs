@@ -595,20 +595,27 @@ pub fn resources_from_documents(docs: Vec<Node>) -> Result<Vec<Resource>> {
 
 /// kustomize rewrites `metadata.annotations` through a string map when it
 /// reads an object and again before it prints: values become strings
-/// (null becomes ""), and on reading an empty map is dropped.
+/// (null becomes ""). On reading, annotations with nothing in them are
+/// dropped: an empty map, and also a null (`annotations:` with no value,
+/// as Helm often renders it), an empty list or a scalar. `labels` are not
+/// read that way: an empty `labels:` stays and prints as `labels: null`.
 pub fn normalize_annotations(r: &mut Resource, drop_empty: bool) {
     let Some(Node::Map(meta)) = r.node.get_mut("metadata") else {
         return;
     };
-    let Some(Node::Map(ann)) = meta.get_mut("annotations") else {
-        return;
-    };
-    if ann.is_empty() {
-        if drop_empty {
-            meta.remove("annotations");
+    let ann = match meta.get_mut("annotations") {
+        Some(Node::Map(ann)) if !ann.is_empty() => ann,
+        // A list with items: kustomize v5.5.0 crashes on it; it is left
+        // as it is.
+        Some(Node::Seq(items)) if !items.is_empty() => return,
+        Some(_) => {
+            if drop_empty {
+                meta.remove("annotations");
+            }
+            return;
         }
-        return;
-    }
+        None => return,
+    };
     for (_, v) in ann.iter_mut() {
         if let Some(s) = v.scalar_text() {
             if !matches!(v, Node::Str(_)) {
