@@ -147,6 +147,23 @@ impl Mapping {
         self.entries.iter().map(|(k, _)| k)
     }
 
+    /// The entry at `index` (insertion order), its value mutable.
+    ///
+    /// # Panics
+    /// When `index` is out of range.
+    pub fn entry_mut(&mut self, index: usize) -> (&Str, &mut Node) {
+        let (k, v) = &mut self.entries[index];
+        (k, v)
+    }
+
+    /// Removes the entry at `index`, keeping the order of the others.
+    ///
+    /// # Panics
+    /// When `index` is out of range.
+    pub fn remove_at(&mut self, index: usize) -> (Str, Node) {
+        self.entries.remove(index)
+    }
+
     /// Keeps only the entries for which `f` is true.
     pub fn retain(&mut self, mut f: impl FnMut(&str, &mut Node) -> bool) {
         self.entries.retain_mut(|(k, v)| f(k, v));

@@ -1,15 +1,14 @@
 //! Patches: `patchesStrategicMerge`, `patches` and `patchesJson6902`.
 //!
-//! Strategic merge follows kustomize v5.5.0 (kyaml's merge walker, with
-//! patch elements placed first): maps merge, `null` deletes, lists whose
-//! schema field has the `merge` patch strategy merge element by element on
-//! their merge keys (patch elements first in patch order, then the
-//! remaining target elements), other lists are replaced. `$patch: delete`,
-//! `replace` and `merge` work on maps, list elements and whole lists.
-//! kustomize v5.5.0 does not act on `$setElementOrder`, `$retainKeys` or
-//! `$deleteFromPrimitiveList`: they stay in the output as ordinary fields,
-//! and so they do here. Kinds the schema does not know (custom resources)
-//! have no merge keys, so their lists are replaced.
+//! Strategic merge follows kustomize v5.5.0's walker step by step (see
+//! `smp.rs`): maps merge, `null` deletes, lists whose schema field has the
+//! `merge` patch strategy are rebuilt on their merge keys (the patch's
+//! elements first, then the object's), other lists are replaced.
+//! `$patch: delete`, `replace` and `merge` work on maps, list elements and
+//! whole lists. kustomize v5.5.0 does not act on `$setElementOrder`,
+//! `$retainKeys` or `$deleteFromPrimitiveList`: they stay in the output as
+//! ordinary fields, and so they do here. Kinds the schema does not know
+//! (custom resources) have no merge keys, so their lists are replaced.
 //!
 //! The merge keys come from a table generated from the Kubernetes OpenAPI
 //! definitions kustomize embeds (`schema_table.rs`), or from a custom
@@ -97,11 +96,16 @@ pub fn apply_smp_to(
             None => m.remove("apiVersion"),
         };
     }
-    let merged = strategic_merge(
-        Some(target.node.clone()),
-        &p,
-        schema.for_kind(target.api_version(), &kind),
-    )?;
+    let schema = schema.for_kind(target.api_version(), &kind);
+    // The object is merged in place of a copy. A Secret is copied all the
+    // same: when the merge fails, its values must still be there to be
+    // kept out of the message.
+    let dest = if kind == "Secret" {
+        target.node.clone()
+    } else {
+        std::mem::replace(&mut target.node, Node::Null)
+    };
+    let merged = smp::merge_owned(Some(dest), p, schema)?;
     let Some(merged) = merged.filter(|n| !matches!(n, Node::Map(m) if m.is_empty())) else {
         return Ok(false);
     };

@@ -241,6 +241,11 @@ impl<'s> SchemaRef<'s> {
         }
     }
 
+    /// The schema of a kind, in the same schema as this position.
+    pub fn for_kind(self, api_version: &str, kind: &str) -> SchemaRef<'s> {
+        self.schema.for_kind(api_version, kind)
+    }
+
     /// Whether the schema describes this position at all.
     pub fn is_known(self) -> bool {
         self.at != At::Unknown
