@@ -3,7 +3,8 @@
 //! Stages return [`Error`]; only `run` turns it into text (through the
 //! printer) and an exit code. The codes are a contract for scripts:
 //! 0 success, 1 the input is wrong (values, templates, kustomizations),
-//! 2 the command line is wrong or compose itself failed.
+//! 2 the command line is wrong, the output could not be written (stdout,
+//! stderr, `--output-dir`, `schema --write`) or compose itself failed.
 
 use crate::diagnostic::Diagnostic;
 use std::fmt;
@@ -11,7 +12,8 @@ use std::path::PathBuf;
 
 /// Exit code for invalid input.
 pub const EXIT_INVALID: u8 = 1;
-/// Exit code for usage errors and internal failures.
+/// Exit code for usage errors, output that could not be written and
+/// internal failures.
 pub const EXIT_USAGE: u8 = 2;
 
 /// Everything a compose command can fail with.
@@ -42,6 +44,13 @@ pub enum Error {
         /// The system's reason.
         reason: String,
     },
+    /// An output file could not be written.
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The system's reason.
+        reason: String,
+    },
     /// One or more located problems in the input (values, schema, template).
     Diagnostics(Vec<Diagnostic>),
     /// The kustomize engine refused the build.
@@ -58,8 +67,10 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Internal(_) => EXIT_USAGE,
-            Error::Deploy(crate::deploy::DeployError::Spawn { .. }) => EXIT_USAGE,
+            Error::Usage(_) | Error::Internal(_) | Error::Write { .. } => EXIT_USAGE,
+            Error::Deploy(
+                crate::deploy::DeployError::Spawn { .. } | crate::deploy::DeployError::Io { .. },
+            ) => EXIT_USAGE,
             _ => EXIT_INVALID,
         }
     }
@@ -67,6 +78,14 @@ impl Error {
     /// An I/O error about `path`.
     pub fn io(path: impl Into<PathBuf>, err: &std::io::Error) -> Error {
         Error::Io {
+            path: path.into(),
+            reason: err.to_string(),
+        }
+    }
+
+    /// A failed write of `path`.
+    pub fn write(path: impl Into<PathBuf>, err: &std::io::Error) -> Error {
+        Error::Write {
             path: path.into(),
             reason: err.to_string(),
         }
@@ -103,6 +122,9 @@ impl fmt::Display for Error {
                 }
             }
             Error::Io { path, reason } => write!(f, "{}: {reason}", path.display()),
+            Error::Write { path, reason } => {
+                write!(f, "cannot write {}: {reason}", path.display())
+            }
             Error::Diagnostics(ds) => {
                 let lines: Vec<String> = ds.iter().map(Diagnostic::headline).collect();
                 f.write_str(&lines.join("\n"))

@@ -31,18 +31,83 @@ use clap::Parser;
 use std::ffi::OsString;
 
 /// Runs compose with these arguments (the first is the program name) and
-/// returns the process exit code: 0 ok, 1 invalid input, 2 usage or
-/// internal error. Everything has been written by the time it returns;
-/// the caller only flushes stdout.
+/// returns the process exit code: 0 ok, 1 invalid input, 2 usage error,
+/// output that could not be written, or internal error. Everything has
+/// been written and flushed by the time it returns.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
+    let mut out = Streams::default();
+    let code = run_to(args, &mut out);
+    out.stdout(printer::flush());
+    out.finish(code)
+}
+
+/// What became of the writes of one run: the first write that failed, and
+/// whether stdout may still be written.
+#[derive(Default)]
+struct Streams {
+    /// The first failed write (never a closed pipe), on stdout or stderr.
+    failed: Option<(&'static str, std::io::Error)>,
+    /// stdout failed or was closed: write nothing more there.
+    stdout_done: bool,
+    /// How error lines start: `Error: ` for the kubectl drop-in.
+    prefix: &'static str,
+}
+
+impl Streams {
+    /// Records the result of a write to stdout.
+    fn stdout(&mut self, r: std::io::Result<()>) {
+        if let Err(e) = r {
+            self.stdout_done = true;
+            if printer::is_failure(&e) && self.failed.is_none() {
+                self.failed = Some(("stdout", e));
+            }
+        }
+    }
+
+    /// Records the result of a write to stderr.
+    fn stderr(&mut self, r: std::io::Result<()>) {
+        if let Err(e) = r {
+            if printer::is_failure(&e) && self.failed.is_none() {
+                self.failed = Some(("stderr", e));
+            }
+        }
+    }
+
+    /// The exit code once everything is written: a failed write turns a
+    /// success into [`error::EXIT_USAGE`] (and is reported on stderr when
+    /// stderr still works); a failure keeps its own code.
+    fn finish(self, code: u8) -> u8 {
+        let Some((stream, err)) = self.failed else {
+            return code;
+        };
+        if stream == "stdout" {
+            let prefix = if self.prefix.is_empty() { "error: " } else { self.prefix };
+            let _ = printer::error(prefix, &format!("cannot write to stdout: {err}"));
+        }
+        if code == 0 {
+            error::EXIT_USAGE
+        } else {
+            code
+        }
+    }
+}
+
+fn run_to(args: impl IntoIterator<Item = OsString>, streams: &mut Streams) -> u8 {
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            printer::clap(&e);
-            return if e.use_stderr() { error::EXIT_USAGE } else { 0 };
+            let on_stderr = e.use_stderr();
+            let r = printer::clap(&e);
+            if on_stderr {
+                streams.stderr(r);
+                return error::EXIT_USAGE;
+            }
+            streams.stdout(r);
+            return 0;
         }
     };
     let drop_in = matches!(cli.command, Some(cli::Command::Kustomize(_)));
+    streams.prefix = if drop_in { "Error: " } else { "error: " };
     // Variables that are not Unicode cannot name values; skip them rather
     // than fail on an unrelated part of the environment.
     let env = std::env::vars_os()
@@ -50,26 +115,28 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     match execute(cli, env) {
         Ok(out) => {
             for w in &out.warnings {
-                printer::warning(w);
+                streams.stderr(printer::warning(w));
             }
             if let Some(n) = &out.note {
-                printer::error("", n);
+                streams.stderr(printer::error("", n));
             }
-            printer::out(&out.stdout);
-            printer::objects(out.objects);
+            streams.stdout(printer::out(&out.stdout));
+            if !streams.stdout_done {
+                streams.stdout(printer::objects(out.objects));
+            }
             out.code
         }
         Err(err) => match err.downcast::<error::Error>() {
             Ok(error::Error::Diagnostics(ds)) if !drop_in => {
-                printer::diagnostics(&ds);
+                streams.stderr(printer::diagnostics(&ds));
                 error::EXIT_INVALID
             }
             Ok(e) => {
-                printer::error(if drop_in { "Error: " } else { "error: " }, &e.to_string());
+                streams.stderr(printer::error(streams.prefix, &e.to_string()));
                 e.exit_code()
             }
             Err(other) => {
-                printer::error("error: ", &format!("{other:#}"));
+                streams.stderr(printer::error("error: ", &format!("{other:#}")));
                 error::EXIT_USAGE
             }
         },

@@ -3,61 +3,93 @@
 //! Everything else returns values; `run` hands them here. Keeping output in
 //! one place keeps the streams straight: manifests (and nothing else) on
 //! stdout, so `compose ... | kubectl apply -f -` is safe; diagnostics and
-//! warnings on stderr. Write errors on stdout (a closed pipe) are ignored:
-//! the reader went away and there is nobody left to tell.
+//! warnings on stderr.
+//!
+//! Every function returns the result of its write, and `run` turns a
+//! failed write into a non-zero exit: a stream cut short by a full disk
+//! must never look like a success to the next command in a pipeline.
+//! Only a closed pipe is not a failure (see [`is_failure`]): the reader
+//! went away and wants no more. Nothing here panics on a failed write,
+//! on stderr either.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use crate::diagnostic::Diagnostic;
-use std::io::Write;
+use std::io::{self, Write};
+
+/// Whether a write error means the output was lost. A closed pipe
+/// (`compose ... | head`) is the reader's choice, not a failure.
+pub fn is_failure(err: &io::Error) -> bool {
+    err.kind() != io::ErrorKind::BrokenPipe
+}
 
 /// Writes `text` to stdout as is.
-pub fn out(text: &str) {
-    let mut o = std::io::stdout().lock();
-    let _ = o.write_all(text.as_bytes());
-    let _ = o.flush();
+pub fn out(text: &str) -> io::Result<()> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    let mut o = io::stdout().lock();
+    o.write_all(text.as_bytes())?;
+    o.flush()
 }
 
 /// Writes built objects to stdout as `kubectl kustomize` prints them, a
-/// run of objects at a time.
-pub fn objects(objects: Vec<compose_kustomize::resource::Resource>) {
+/// run of objects at a time. Stops at the first failed write.
+pub fn objects(objects: Vec<compose_kustomize::resource::Resource>) -> io::Result<()> {
     if objects.is_empty() {
-        return;
+        return Ok(());
     }
-    let mut o = std::io::stdout().lock();
+    let mut o = io::stdout().lock();
     let threads = compose_kustomize::parallel::thread_count(0);
+    let mut result = Ok(());
     compose_kustomize::build::print(objects, threads, |text, _, _| {
-        o.write_all(text.as_bytes()).is_ok()
+        result = o.write_all(text.as_bytes());
+        result.is_ok()
     });
-    let _ = o.flush();
+    result?;
+    o.flush()
+}
+
+/// Flushes stdout.
+pub fn flush() -> io::Result<()> {
+    io::stdout().lock().flush()
 }
 
 /// Writes a warning line to stderr.
-pub fn warning(message: &str) {
-    eprintln!("warning: {message}");
+pub fn warning(message: &str) -> io::Result<()> {
+    writeln!(io::stderr().lock(), "warning: {message}")
 }
 
 /// Writes each diagnostic, fully rendered, to stderr.
-pub fn diagnostics(ds: &[Diagnostic]) {
-    let mut e = std::io::stderr().lock();
+pub fn diagnostics(ds: &[Diagnostic]) -> io::Result<()> {
+    let mut e = io::stderr().lock();
     for d in ds {
-        let _ = e.write_all(d.render().as_bytes());
+        e.write_all(d.render().as_bytes())?;
     }
     if ds.len() > 1 {
-        let _ = writeln!(
+        writeln!(
             e,
             "error: {} problems found; nothing was rendered",
             ds.len()
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// Writes an error line to stderr with the given prefix (`error: ` for
 /// compose's own commands, `Error: ` for the kubectl drop-in).
-pub fn error(prefix: &str, message: &str) {
-    eprintln!("{prefix}{message}");
+pub fn error(prefix: &str, message: &str) -> io::Result<()> {
+    writeln!(io::stderr().lock(), "{prefix}{message}")
 }
 
-/// Writes clap's own rendering (help, version or usage error).
-pub fn clap(err: &clap::Error) {
-    let _ = err.print();
+/// Writes clap's own rendering (help and version on stdout, a usage error
+/// on stderr).
+pub fn clap(err: &clap::Error) -> io::Result<()> {
+    let text = err.render();
+    if err.use_stderr() {
+        write!(io::stderr().lock(), "{text}")
+    } else {
+        let mut o = io::stdout().lock();
+        write!(o, "{text}")?;
+        o.flush()
+    }
 }

@@ -13,6 +13,8 @@
 //! - `kustomize_fixtures`: `compose kustomize` on small hand-designed trees
 //!   whose expected output came from kubectl.
 //! - `lsp`: the committed schema in the real yaml-language-server, over LSP.
+//! - `reliability`: failed writes, files outside the project, the output
+//!   folder, template limits: the classes an attack on the binary found.
 //!
 //! Goldens are regenerated only with kubectl: `tools/update-goldens.sh`.
 
@@ -21,4 +23,5 @@ mod differential;
 mod example;
 mod kustomize_fixtures;
 mod lsp;
+mod reliability;
 mod support;
