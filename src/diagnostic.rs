@@ -60,6 +60,15 @@ impl Diagnostic {
         }
     }
 
+    /// The same diagnostic without the excerpt of its file (for a file
+    /// that must not be quoted).
+    pub fn without_excerpt(mut self) -> Self {
+        if let Some(Origin::File { source, .. }) = &mut self.origin {
+            *source = None;
+        }
+        self
+    }
+
     /// Adds a note line.
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());

@@ -19,6 +19,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod lint;
 pub mod manifests;
+pub mod owned;
 pub mod pipeline;
 pub mod printer;
 pub mod project;

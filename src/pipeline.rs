@@ -164,9 +164,9 @@ fn project_name(project: &Project, values: Option<&Values>) -> String {
     if let Some(n) = values.and_then(|v| v.globals.name.clone()) {
         return n;
     }
-    let defaults = project.path(&project.defaults_file());
-    let from_defaults = std::fs::read_to_string(defaults)
+    let from_defaults = crate::owned::read(project, &project.defaults_file())
         .ok()
+        .flatten()
         .and_then(|t| compose_yaml::parse_one(&t).ok())
         .and_then(|n| n.str_at(&["name"]).map(str::to_string));
     from_defaults.unwrap_or_else(|| {
@@ -355,7 +355,7 @@ pub fn schema_command(project: &Project, mode: SchemaMode) -> Result<Output, Err
         }),
         SchemaMode::Write => {
             for (rel, text) in &files {
-                write_schema_file(&project.path(rel), text)?;
+                crate::owned::write(project, rel, text)?;
             }
             Ok(Output {
                 note: Some(format!("wrote {}", shown.join(" and "))),
@@ -364,7 +364,7 @@ pub fn schema_command(project: &Project, mode: SchemaMode) -> Result<Output, Err
         }
         SchemaMode::Check => {
             for ((rel, text), shown) in files.iter().zip(&shown) {
-                let current = std::fs::read_to_string(project.path(rel)).unwrap_or_default();
+                let current = crate::owned::read(project, rel)?.unwrap_or_default();
                 if current != *text {
                     return Err(Error::StaleSchema(std::path::PathBuf::from(shown)));
                 }
@@ -379,14 +379,6 @@ pub fn schema_command(project: &Project, mode: SchemaMode) -> Result<Output, Err
             })
         }
     }
-}
-
-/// Writes one committed schema file.
-fn write_schema_file(path: &Path, text: &str) -> Result<(), Error> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, &e))?;
-    }
-    std::fs::write(path, text).map_err(|e| Error::io(path, &e))
 }
 
 /// Warns about enabled components whose kustomization sets `labels` or
@@ -413,7 +405,9 @@ pub fn kustomization_findings(project: &Project, values: &Values) -> Vec<crate::
         let dir = project.layout.components.join(name);
         for file in compose_kustomize::loader::KUSTOMIZATION_FILE_NAMES {
             let rel = dir.join(file);
-            let Ok(text) = std::fs::read_to_string(project.root.join(&rel)) else {
+            // A file that cannot be read (or may not be) is left to the
+            // build, which reports it.
+            let Ok(Some(text)) = crate::owned::read(project, &rel) else {
                 continue;
             };
             let Ok(doc) = compose_yaml::parse_one(&text) else {

@@ -144,10 +144,8 @@ impl Project {
             file: ProjectFile::default(),
             has_file: false,
         };
-        let path = project.root.join(PROJECT_FILE);
-        if path.is_file() {
+        if let Some(text) = crate::owned::read(&project, Path::new(PROJECT_FILE))? {
             let shown = project.show(Path::new(PROJECT_FILE));
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&shown, &e))?;
             let (file, layer) = parse_project_file(&shown, &text)?;
             project.layout = checked_layout(&file.paths, &layer)?;
             project.file = file;
@@ -258,8 +256,7 @@ impl Project {
     /// positions, which only errors need).
     pub fn file_diagnostic(&self, pointer: &str, message: String) -> Result<Diagnostic, Error> {
         let shown = self.show(Path::new(PROJECT_FILE));
-        let text = std::fs::read_to_string(self.path(Path::new(PROJECT_FILE)))
-            .map_err(|e| Error::io(&shown, &e))?;
+        let text = crate::owned::read(self, Path::new(PROJECT_FILE))?.unwrap_or_default();
         let layer = crate::values::file_layer(&shown, &text).map_err(Error::diagnostic)?;
         Ok(Diagnostic::at(
             crate::values::origin_in(&layer, pointer, false),

@@ -48,6 +48,10 @@ pub struct ValuesFile {
     pub path: PathBuf,
     /// How to name it in messages.
     pub shown: String,
+    /// Where it is in the project, when compose found it there itself
+    /// rather than the user naming it: then it is read through
+    /// [`crate::owned::read`] and must stay inside the project.
+    pub project_rel: Option<PathBuf>,
 }
 
 /// Inputs of the values stages.
@@ -400,9 +404,11 @@ fn values_settings(g: &GlobalArgs, env: &[(String, String)]) -> Result<ValuesSet
     let layer = |rel: PathBuf| ValuesFile {
         path: project.path(&rel),
         shown: project.show(&rel),
+        project_rel: Some(rel),
     };
     let defaults = project.defaults_file();
-    if project.path(&defaults).is_file() {
+    // Present at all (a link or a FIFO too): reading it says what is wrong.
+    if std::fs::symlink_metadata(project.path(&defaults)).is_ok() {
         files.push(layer(defaults));
     }
     if let Some(t) = &tier {
@@ -457,16 +463,18 @@ pub fn find_values_file(name: &Path, project: &Project) -> Result<ValuesFile, Er
         return Ok(ValuesFile {
             path: name.to_path_buf(),
             shown,
+            project_rel: None,
         });
     }
     let mut tried = vec![name.to_path_buf()];
     if name.is_relative() {
         let rel = project.layout.values.join(name);
         let candidate = project.path(&rel);
-        if candidate.is_file() {
+        if std::fs::symlink_metadata(&candidate).is_ok() {
             return Ok(ValuesFile {
                 path: candidate,
                 shown: project.show(&rel),
+                project_rel: Some(rel),
             });
         }
         tried.push(PathBuf::from(project.show(&rel)));

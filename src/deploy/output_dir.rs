@@ -21,17 +21,24 @@
 //! carry no apply order either: `compose apply` orders its waves itself.
 //! Each file holds exactly the document the build printed for the object.
 //!
-//! # Atomicity
+//! # Safety and atomicity
 //!
-//! Files are written into a fresh hidden folder beside DIR. Only when every
-//! file is written does compose move the old DIR aside, rename the new
-//! folder to DIR and delete the old one. A failure before that removes the
-//! new folder and leaves DIR as it was; nothing stale survives a success,
-//! since DIR is replaced as a whole.
+//! compose replaces only folders it created itself: each one holds a
+//! marker file, [`MARKER`]. A DIR without it (`--output-dir values`, a
+//! mistyped `--output-dir src`) is refused, and so is a marked DIR that
+//! holds anything compose would not have written there (a file other than
+//! `.yaml`, or folders nested deeper than one level).
 //!
-//! Because DIR is replaced whole, compose refuses to replace a DIR holding
-//! anything it would not have written (files other than `.yaml`, or folders
-//! nested deeper than one level), so `--output-dir .` cannot wipe a project.
+//! Files are written into a fresh hidden folder beside DIR and synced to
+//! disk. Only when every file is written does compose switch the two in
+//! one step (on Linux, `renameat2` with `RENAME_EXCHANGE`), so DIR is never
+//! missing, even when compose is killed: it holds either the old files or
+//! the new ones. The old folder is then deleted. Where the file system
+//! cannot exchange two names, DIR is moved aside and the new folder
+//! renamed into place. A failure before the switch removes the new folder
+//! and leaves DIR as it was. Hidden folders left beside DIR by a run that
+//! was killed (they carry the marker and the process id of a process that
+//! no longer runs) are removed by the next run.
 
 use std::collections::HashSet;
 use std::fs;
@@ -93,11 +100,38 @@ fn sanitize(s: &str) -> String {
     out
 }
 
+/// The marker file in every folder compose writes; a folder without it
+/// is never replaced.
+pub const MARKER: &str = ".compose-output";
+
+/// What the marker says to someone who opens it.
+const MARKER_TEXT: &str = "This folder was written by `compose render --output-dir`, which replaces\nit as a whole on its next run. Files added here are not kept: compose\nrefuses to replace the folder while it holds any.\n";
+
 /// Writes one file per object into `dir`, replacing it atomically (see the
 /// module docs). Returns the written paths relative to `dir`, in stream
 /// order.
 pub fn write_output_dir(manifests: &[Node], dir: &Path) -> Result<Vec<PathBuf>, DeployError> {
-    write_with(manifests, dir, &mut |path, bytes| fs::write(path, bytes))
+    write_with(manifests, dir, &mut write_synced)
+}
+
+/// Writes a new file and syncs it to disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+fn io_error(path: &Path, action: &'static str) -> impl FnOnce(io::Error) -> DeployError {
+    let path = path.to_path_buf();
+    move |source| DeployError::Io {
+        path,
+        action,
+        source,
+    }
 }
 
 /// [`write_output_dir`] with the file writer injected, so tests can make a
@@ -140,58 +174,169 @@ fn write_with(
     if exists {
         check_replaceable(dir)?;
     }
-    fs::create_dir_all(&parent).map_err(|source| DeployError::Io {
-        path: parent.clone(),
-        action: "creating",
-        source,
-    })?;
+    fs::create_dir_all(&parent).map_err(io_error(&parent, "creating"))?;
+    remove_leftovers(&parent, base);
 
     let tag = unique_tag();
-    let fresh = parent.join(format!(".{base}.compose-new-{tag}"));
-    fs::create_dir(&fresh).map_err(|source| DeployError::Io {
-        path: fresh.clone(),
-        action: "creating",
-        source,
-    })?;
+    let fresh = parent.join(format!("{}{tag}", temp_prefix(base)));
+    fs::create_dir(&fresh).map_err(io_error(&fresh, "creating"))?;
     let names = file_names(manifests);
     if let Err(e) = fill(&fresh, manifests, &names, write) {
         let _ = fs::remove_dir_all(&fresh);
         return Err(e);
     }
-
-    if exists {
-        let old = parent.join(format!(".{base}.compose-old-{tag}"));
-        if let Err(source) = fs::rename(dir, &old) {
-            let _ = fs::remove_dir_all(&fresh);
-            return Err(DeployError::Io {
-                path: dir.to_path_buf(),
-                action: "moving aside",
-                source,
-            });
-        }
-        if let Err(source) = fs::rename(&fresh, dir) {
-            // Put the old folder back so DIR is never missing.
-            let _ = fs::rename(&old, dir);
-            let _ = fs::remove_dir_all(&fresh);
-            return Err(DeployError::Io {
-                path: dir.to_path_buf(),
-                action: "replacing",
-                source,
-            });
-        }
-        // The new DIR is complete and in place; the old copy is only a
-        // hidden leftover beside it, so failing to delete it does not undo
-        // the write.
-        let _ = fs::remove_dir_all(&old);
-    } else if let Err(source) = fs::rename(&fresh, dir) {
+    if let Err(e) = switch(&fresh, dir, exists) {
         let _ = fs::remove_dir_all(&fresh);
-        return Err(DeployError::Io {
-            path: dir.to_path_buf(),
-            action: "creating",
-            source,
-        });
+        return Err(e);
+    }
+    // Make the renames durable; the new DIR is in place either way.
+    let _ = crate::owned::sync_dir(&parent);
+    if exists {
+        // The old files now sit at the fresh folder's name: a hidden
+        // leftover beside DIR, so failing to delete them does not undo the
+        // write (the next run removes them).
+        let _ = fs::remove_dir_all(&fresh);
     }
     Ok(names)
+}
+
+/// Puts the complete folder `fresh` at `dir`. With `exists`, the old `dir`
+/// ends up at `fresh`'s name; `dir` is never missing where the system can
+/// exchange two names in one step.
+fn switch(fresh: &Path, dir: &Path, exists: bool) -> Result<(), DeployError> {
+    if !exists {
+        return rename_new(fresh, dir).map_err(io_error(dir, "creating"));
+    }
+    match exchange(fresh, dir) {
+        Ok(()) => Ok(()),
+        Err(e) if exchange_unsupported(&e) => {
+            // Two renames: DIR is missing between them.
+            let mut old = fresh.as_os_str().to_owned();
+            old.push(".old");
+            let old = PathBuf::from(old);
+            fs::rename(dir, &old).map_err(io_error(dir, "moving aside"))?;
+            if let Err(source) = fs::rename(fresh, dir) {
+                let _ = fs::rename(&old, dir);
+                return Err(DeployError::Io {
+                    path: dir.to_path_buf(),
+                    action: "replacing",
+                    source,
+                });
+            }
+            fs::rename(&old, fresh).map_err(io_error(&old, "moving aside"))
+        }
+        Err(source) => Err(DeployError::Io {
+            path: dir.to_path_buf(),
+            action: "replacing",
+            source,
+        }),
+    }
+}
+
+/// Renames `from` to `to`, which must not exist (on Linux checked by the
+/// rename itself, so a folder made meanwhile is never replaced).
+fn rename_new(from: &Path, to: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    match renameat2(from, to, libc::RENAME_NOREPLACE) {
+        Err(e) if exchange_unsupported(&e) => {}
+        other => return other,
+    }
+    if fs::symlink_metadata(to).is_ok() {
+        return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+    }
+    fs::rename(from, to)
+}
+
+/// Exchanges the names of `a` and `b` in one step.
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    return renameat2(a, b, libc::RENAME_EXCHANGE);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (a, b);
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+}
+
+/// Whether an exchange failed because the system or file system has none.
+fn exchange_unsupported(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::Unsupported
+        || matches!(e.raw_os_error(), Some(code) if code == libc::EINVAL || code == libc::ENOSYS)
+}
+
+#[cfg(target_os = "linux")]
+fn renameat2(from: &Path, to: &Path, flags: libc::c_uint) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+    };
+    let (from, to) = (c(from)?, c(to)?);
+    // SAFETY: both paths are NUL-terminated and outlive the call; the raw
+    // system call is used so no particular C library version is needed.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            flags,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// How the hidden folders of a run writing `base` begin.
+fn temp_prefix(base: &str) -> String {
+    format!(".{base}.compose-")
+}
+
+/// Removes what runs that were killed left beside `base` in `parent`:
+/// hidden folders named for `base`, holding the marker, whose process no
+/// longer runs. Anything else is left alone.
+fn remove_leftovers(parent: &Path, base: &str) {
+    let prefix = temp_prefix(base);
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some(pid) = rest.split(['-', '.']).next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let path = e.path();
+        let marked = fs::symlink_metadata(path.join(MARKER)).is_ok_and(|m| m.is_file());
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && marked && !process_runs(pid) {
+            let _ = fs::remove_dir_all(&path);
+        }
+    }
+}
+
+/// Whether process `pid` still runs (then its folders are its own).
+fn process_runs(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: signal 0 only asks whether the process exists.
+        let r = unsafe { libc::kill(pid, 0) };
+        r == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    true
 }
 
 fn fill(
@@ -200,25 +345,27 @@ fn fill(
     names: &[PathBuf],
     write: &mut dyn FnMut(&Path, &[u8]) -> io::Result<()>,
 ) -> Result<(), DeployError> {
+    let marker = root.join(MARKER);
+    write_synced(&marker, MARKER_TEXT.as_bytes()).map_err(io_error(&marker, "writing"))?;
+    let mut folders = vec![root.to_path_buf()];
     for (doc, rel) in manifests.iter().zip(names) {
         let path = root.join(rel);
         if let Some(folder) = path.parent() {
-            fs::create_dir_all(folder).map_err(|source| DeployError::Io {
-                path: folder.to_path_buf(),
-                action: "creating",
-                source,
-            })?;
+            if !folders.iter().any(|f| f == folder) {
+                fs::create_dir_all(folder).map_err(io_error(folder, "creating"))?;
+                folders.push(folder.to_path_buf());
+            }
         }
-        write(&path, emit_document(doc).as_bytes()).map_err(|source| DeployError::Io {
-            path: path.clone(),
-            action: "writing",
-            source,
-        })?;
+        write(&path, emit_document(doc).as_bytes()).map_err(io_error(&path, "writing"))?;
+    }
+    for f in &folders {
+        crate::owned::sync_dir(f).map_err(io_error(f, "writing"))?;
     }
     Ok(())
 }
 
-/// Refuses to replace a folder holding anything compose would not write.
+/// Refuses to replace a folder compose did not create (it has no
+/// [`MARKER`]) or that holds anything compose would not write.
 fn check_replaceable(dir: &Path) -> Result<(), DeployError> {
     let foreign = |p: &Path| {
         DeployError::Invalid(format!(
@@ -227,30 +374,28 @@ fn check_replaceable(dir: &Path) -> Result<(), DeployError> {
             p.display()
         ))
     };
+    let marker = dir.join(MARKER);
+    if !fs::symlink_metadata(&marker).is_ok_and(|m| m.is_file()) {
+        return Err(DeployError::Invalid(format!(
+            "refusing to replace {}: compose did not create it (it has no {MARKER} file); remove it or name a new folder",
+            dir.display()
+        )));
+    }
     let read = |d: &Path| -> Result<Vec<(PathBuf, fs::FileType)>, DeployError> {
-        let entries = fs::read_dir(d).map_err(|source| DeployError::Io {
-            path: d.to_path_buf(),
-            action: "reading",
-            source,
-        })?;
+        let entries = fs::read_dir(d).map_err(io_error(d, "reading"))?;
         let mut out = Vec::new();
         for e in entries {
-            let e = e.map_err(|source| DeployError::Io {
-                path: d.to_path_buf(),
-                action: "reading",
-                source,
-            })?;
-            let t = e.file_type().map_err(|source| DeployError::Io {
-                path: e.path(),
-                action: "reading",
-                source,
-            })?;
+            let e = e.map_err(io_error(d, "reading"))?;
+            let t = e.file_type().map_err(io_error(&e.path(), "reading"))?;
             out.push((e.path(), t));
         }
         Ok(out)
     };
     let is_yaml = |p: &Path| p.extension().is_some_and(|x| x == "yaml");
     for (path, t) in read(dir)? {
+        if path == marker {
+            continue;
+        }
         if t.is_dir() {
             for (inner, it) in read(&path)? {
                 if !(it.is_file() && is_yaml(&inner)) {
@@ -300,8 +445,10 @@ mod tests {
         }
     }
 
-    /// Every file under `dir`, relative, sorted, with its content.
+    /// Every file under `dir` but the marker, relative, sorted, with its
+    /// content; the marker must be there.
     fn tree(dir: &Path) -> Vec<(String, String)> {
+        assert_eq!(fs::read_to_string(dir.join(MARKER)).unwrap(), MARKER_TEXT);
         let mut out = Vec::new();
         let mut stack = vec![dir.to_path_buf()];
         while let Some(d) = stack.pop() {
@@ -309,7 +456,7 @@ mod tests {
                 let p = e.unwrap().path();
                 if p.is_dir() {
                     stack.push(p);
-                } else {
+                } else if p != dir.join(MARKER) {
                     let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
                     out.push((rel, fs::read_to_string(&p).unwrap()));
                 }
@@ -460,6 +607,86 @@ mod tests {
             siblings(&t.0),
             vec!["file".to_string(), "project".to_string()]
         );
+    }
+
+    #[test]
+    fn refuses_folders_of_yaml_files_it_did_not_create() {
+        // `--output-dir values` once deleted the values files: a folder
+        // of YAML files looks like compose's output, but has no marker.
+        let t = TempDir::new("values");
+        let values = t.0.join("values");
+        fs::create_dir_all(values.join("nested")).unwrap();
+        fs::write(values.join("values.yaml"), "name: keep\n").unwrap();
+        fs::write(values.join("nested/values-dev.yaml"), "a: 1\n").unwrap();
+        let e = write_output_dir(&docs(&[NS]), &values).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("refusing to replace {}: compose did not create it (it has no .compose-output file); remove it or name a new folder", values.display())
+        );
+        assert_eq!(
+            fs::read_to_string(values.join("values.yaml")).unwrap(),
+            "name: keep\n"
+        );
+        assert_eq!(siblings(&t.0), vec!["values".to_string()]);
+        // An empty folder is not compose's either.
+        let empty = t.0.join("empty");
+        fs::create_dir(&empty).unwrap();
+        assert!(write_output_dir(&docs(&[NS]), &empty).is_err());
+        // A folder compose wrote, then added to, is refused too.
+        let out = t.0.join("out");
+        write_output_dir(&docs(&[NS]), &out).unwrap();
+        fs::write(out.join("notes.txt"), "mine").unwrap();
+        let e = write_output_dir(&docs(&[NS]), &out).unwrap_err();
+        assert!(e.to_string().contains("notes.txt, which compose did not write"), "{e}");
+    }
+
+    #[test]
+    fn leftovers_of_killed_runs_are_removed() {
+        let t = TempDir::new("leftover");
+        let out = t.0.join("out");
+        // What a run killed before its switch leaves: a marked hidden
+        // folder whose process is gone (no process has this id).
+        let dead = t.0.join(".out.compose-4294967295-1-0");
+        fs::create_dir(&dead).unwrap();
+        fs::write(dead.join(MARKER), MARKER_TEXT).unwrap();
+        fs::write(dead.join("namespace-shop.yaml"), NS).unwrap();
+        // A hidden folder of a run that still goes on, and one without a
+        // marker, are not touched.
+        let live = t.0.join(format!(".out.compose-{}-1-0", std::process::id()));
+        fs::create_dir(&live).unwrap();
+        fs::write(live.join(MARKER), MARKER_TEXT).unwrap();
+        let unmarked = t.0.join(".out.compose-4294967295-2-0");
+        fs::create_dir(&unmarked).unwrap();
+        write_output_dir(&docs(&[NS]), &out).unwrap();
+        let mut expected = vec![
+            "out".to_string(),
+            live.file_name().unwrap().to_string_lossy().into_owned(),
+            unmarked.file_name().unwrap().to_string_lossy().into_owned(),
+        ];
+        expected.sort();
+        assert_eq!(siblings(&t.0), expected);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_switch_exchanges_both_names_in_one_step() {
+        let t = TempDir::new("exchange");
+        let (a, b) = (t.0.join("a"), t.0.join("b"));
+        fs::create_dir(&a).unwrap();
+        fs::create_dir(&b).unwrap();
+        fs::write(a.join("x"), "from a").unwrap();
+        fs::write(b.join("x"), "from b").unwrap();
+        match exchange(&a, &b) {
+            Ok(()) => {
+                assert_eq!(fs::read_to_string(a.join("x")).unwrap(), "from b");
+                assert_eq!(fs::read_to_string(b.join("x")).unwrap(), "from a");
+            }
+            // A file system without exchange (the fallback then renames).
+            Err(e) => assert!(exchange_unsupported(&e), "{e}"),
+        }
+        // Creating never replaces a folder that appeared meanwhile.
+        let e = rename_new(&a, &b).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists, "{e}");
     }
 
     #[test]

@@ -31,9 +31,7 @@ pub const DEFAULT_NAME: &str = "<built-in>/kustomization.yaml.j2";
 
 /// The template to use for a project: (shown name, text).
 pub fn template_for(project: &Project) -> Result<(String, String), Error> {
-    let path = project.path(&project.layout.template);
-    if path.is_file() {
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, &e))?;
+    if let Some(text) = crate::owned::read(project, &project.layout.template)? {
         return Ok((project.show(&project.layout.template), text));
     }
     Ok((DEFAULT_NAME.to_string(), DEFAULT_TEMPLATE.to_string()))

@@ -30,7 +30,8 @@ pub enum LayerSource {
     File {
         /// The path as shown.
         shown: String,
-        /// Its text, for excerpts.
+        /// Its text, for excerpts (empty for a file outside the project,
+        /// which is never quoted).
         text: Arc<str>,
         /// Positions of its values by JSON pointer.
         spans: SpanMap,
@@ -154,6 +155,14 @@ pub fn file_layer(shown: &str, text: &str) -> Result<Layer, Diagnostic> {
     })
 }
 
+/// The layer without the text of its file, so that no message quotes it.
+fn without_excerpts(mut layer: Layer) -> Layer {
+    if let LayerSource::File { text, .. } = &mut layer.source {
+        *text = Arc::from("");
+    }
+    layer
+}
+
 /// Builds the layer of one `--set` argument.
 pub fn set_layer(arg: &str, schema: &serde_json::Value) -> Result<Layer, Diagnostic> {
     let origin = || Origin::Arg(format!("--set {arg}"));
@@ -221,10 +230,25 @@ pub fn load(settings: &ValuesSettings, schema: &serde_json::Value) -> Result<Loa
     let mut layers = Vec::new();
     let mut problems = Vec::new();
     for f in &settings.files {
-        let text = std::fs::read_to_string(&f.path).map_err(|e| Error::io(&f.path, &e))?;
+        let (text, quoted) = match &f.project_rel {
+            Some(rel) => {
+                let text = crate::owned::read(&settings.project, rel)?.ok_or_else(|| {
+                    Error::io(&f.shown, &std::io::Error::from(std::io::ErrorKind::NotFound))
+                })?;
+                (text, true)
+            }
+            // Named by the user, so it may be anywhere; but a file outside
+            // the project is never quoted in an excerpt.
+            None => (
+                std::fs::read_to_string(&f.path).map_err(|e| Error::io(&f.path, &e))?,
+                crate::owned::resolves_inside(&settings.project, &f.path),
+            ),
+        };
         match file_layer(&f.shown, &text) {
-            Ok(l) => layers.push(l),
-            Err(d) => problems.push(d),
+            Ok(l) if quoted => layers.push(l),
+            Ok(l) => layers.push(without_excerpts(l)),
+            Err(d) if quoted => problems.push(d),
+            Err(d) => problems.push(d.without_excerpt()),
         }
     }
     for arg in &settings.sets {

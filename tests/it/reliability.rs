@@ -7,8 +7,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
+use std::os::unix::fs::symlink;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// A small project (a base, one component, values) in a fresh folder
 /// beside an `outside` folder, both removed when dropped.
@@ -166,5 +168,178 @@ fn a_closed_pipe_is_not_a_failure() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+}
+
+// ---- 2. Files compose finds by itself stay inside the project -------------
+
+#[test]
+fn shared_values_linked_outside_are_refused_without_showing_them() {
+    let p = Project::new("environ");
+    fs::remove_file(p.root.join("values/values.yaml")).unwrap();
+    symlink("/proc/self/environ", p.root.join("values/values.yaml")).unwrap();
+    let o = p
+        .command(&["--env", "dev"])
+        .env("COMPOSE_LEAK_CANARY", "hunter2-canary")
+        .output()
+        .unwrap();
+    let err = p.clean(&o.stderr);
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(
+        err.starts_with("error: values/values.yaml: resolves to '/proc/"),
+        "{err}"
+    );
+    assert!(err.ends_with("environ', outside the project root 'TMP/project': compose reads only the project's own files there (a file named on the command line may be anywhere)\n"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn every_file_compose_finds_itself_is_confined() {
+    let secret = "password: hunter2\n";
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("template", "templates/kustomization.yaml.j2", &["template", "--env", "dev"]),
+        ("environment", "values/values-prod.yaml", &["--env", "prod"]),
+        ("bare -f name", "values/extra.yaml", &["-f", "extra.yaml"]),
+        ("project file", "compose.yaml", &["template"]),
+        ("schema check", "schema/values.schema.json", &["schema", "--check"]),
+    ];
+    for (case, rel, args) in cases {
+        let p = Project::new("confined");
+        let target = p.outside("secret.yaml", secret);
+        let link = p.root.join(rel);
+        fs::create_dir_all(link.parent().unwrap()).unwrap();
+        symlink(&target, &link).unwrap();
+        let o = p.run(args);
+        let err = p.clean(&o.stderr);
+        assert_eq!(code(&o), 1, "{case}: {err}");
+        assert!(
+            err.contains(&format!("{rel}: resolves to 'TMP/outside/secret.yaml', outside the project root 'TMP/project'")),
+            "{case}: {err}"
+        );
+        assert!(!err.contains("hunter2"), "{case}: {err}");
+        assert!(o.stdout.is_empty(), "{case}");
+    }
+    // A folder of the project that is a link out of it.
+    let p = Project::new("confined-dir");
+    p.outside("values.yaml", secret);
+    fs::remove_dir_all(p.root.join("values")).unwrap();
+    symlink(p.dir.join("outside"), p.root.join("values")).unwrap();
+    let o = p.run(&["template"]);
+    let err = p.clean(&o.stderr);
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(err.contains("values/values.yaml: resolves to 'TMP/outside/values.yaml'"), "{err}");
+}
+
+#[test]
+fn special_files_in_the_project_are_refused_before_they_are_opened() {
+    let p = Project::new("fifo");
+    let fifo = p.root.join("values/values-dev.yaml");
+    fs::remove_file(&fifo).unwrap();
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let started = Instant::now();
+    let o = p.run(&["--env", "dev"]);
+    assert!(started.elapsed() < Duration::from_secs(20), "it must not block");
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        p.clean(&o.stderr),
+        "error: values/values-dev.yaml: is a FIFO, not a regular file\n"
+    );
+}
+
+#[test]
+fn a_file_the_user_names_may_be_anywhere_but_is_never_quoted() {
+    let p = Project::new("named");
+    let outside = p.outside("v.yaml", "api:\n  replicas: not-a-number\n");
+    let o = p.run(&["--env", "dev", "-f", outside.to_str().unwrap()]);
+    let err = p.clean(&o.stderr);
+    assert_eq!(code(&o), 1, "{err}");
+    // Located, but without the excerpt of the file.
+    assert_eq!(
+        err,
+        "TMP/outside/v.yaml:2:13: api.replicas: \"not-a-number\" is not of type integer\n"
+    );
+    // Inside the project the excerpt stays.
+    p.write("mine.yaml", "api:\n  replicas: not-a-number\n");
+    let o = p.run(&["--env", "dev", "-f", "mine.yaml"]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("2 |   replicas: not-a-number\n"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A valid file outside is used.
+    let good = p.outside("good.yaml", "api:\n  replicas: 3\n");
+    let o = p.run(&["template", "--env", "dev", "-f", good.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("count: 3"));
+}
+
+// ---- 4. --output-dir and schema --write -----------------------------------
+
+#[test]
+fn output_dir_never_replaces_a_folder_compose_did_not_create() {
+    let p = Project::new("outdir");
+    let o = p.run(&["build", "--env", "dev", "--output-dir", "values"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        p.clean(&o.stderr),
+        "error: refusing to replace values: compose did not create it (it has no .compose-output file); remove it or name a new folder\n"
+    );
+    assert_eq!(
+        fs::read_to_string(p.root.join("values/values.yaml")).unwrap(),
+        "name: app\n"
+    );
+    // A folder compose made is marked, and replaced on the next run.
+    let o = p.run(&["build", "--env", "dev", "--output-dir", "out"]);
+    assert_eq!(code(&o), 0, "{}", p.clean(&o.stderr));
+    assert!(p.root.join("out/.compose-output").is_file());
+    assert!(p.root.join("out/configmap-app-api.yaml").is_file());
+    let o = p.run(&["build", "--output-dir", "out"]);
+    assert_eq!(code(&o), 0, "{}", p.clean(&o.stderr));
+    assert!(!p.root.join("out/configmap-app-api.yaml").exists());
+    assert!(p.root.join("out/serviceaccount-app.yaml").is_file());
+}
+
+#[test]
+fn output_dir_removes_what_killed_runs_left() {
+    let p = Project::new("outdir-leftover");
+    let o = p.run(&["build", "--env", "dev", "--output-dir", "out"]);
+    assert_eq!(code(&o), 0, "{}", p.clean(&o.stderr));
+    // A run killed after filling its folder leaves it beside `out`.
+    let left = p.root.join(".out.compose-4294967295-7-0");
+    fs::create_dir(&left).unwrap();
+    fs::copy(p.root.join("out/.compose-output"), left.join(".compose-output")).unwrap();
+    let o = p.run(&["build", "--env", "dev", "--output-dir", "out"]);
+    assert_eq!(code(&o), 0, "{}", p.clean(&o.stderr));
+    assert!(!left.exists());
+    let hidden: Vec<String> = fs::read_dir(&p.root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert_eq!(hidden, Vec::<String>::new());
+}
+
+#[test]
+fn schema_write_never_writes_through_a_link_out_of_the_project() {
+    let p = Project::new("schema-link");
+    let target = p.outside("schema.json", "theirs\n");
+    fs::create_dir_all(p.root.join("schema")).unwrap();
+    symlink(&target, p.root.join("schema/values.schema.json")).unwrap();
+    let o = p.run(&["schema", "--write"]);
+    assert_eq!(code(&o), 0, "{}", p.clean(&o.stderr));
+    assert_eq!(fs::read_to_string(&target).unwrap(), "theirs\n");
+    let written = p.root.join("schema/values.schema.json");
+    assert!(fs::symlink_metadata(&written).unwrap().is_file());
+    assert_eq!(code(&p.run(&["schema", "--check"])), 0);
+    // A schema folder that leads out of the project is refused.
+    fs::remove_dir_all(p.root.join("schema")).unwrap();
+    symlink(p.dir.join("outside"), p.root.join("schema")).unwrap();
+    let o = p.run(&["schema", "--write"]);
+    assert_eq!(code(&o), 2);
+    assert_eq!(
+        p.clean(&o.stderr),
+        "error: cannot write schema/values.schema.json: resolves to 'TMP/outside', outside the project root 'TMP/project': compose reads only the project's own files there (a file named on the command line may be anywhere)\n"
+    );
+    assert!(!p.dir.join("outside/values.schema.json").exists());
 }
 
