@@ -14,11 +14,21 @@
 //!
 //! `trim`, `upper` and `lower` are minijinja's built-ins, which already
 //! behave like Helm's.
+//!
+//! Numbers given to a filter are bounded (an indent is at most
+//! [`MAX_INDENT`] spaces), and a filter pays the template's fuel for the
+//! text it makes before making it, so no argument can exhaust memory.
 
 use base64::Engine as _;
 use compose_yaml::{emit_document, json::to_json, Mapping, Node};
 use minijinja::value::{Value, ValueKind};
-use minijinja::{Environment, Error, ErrorKind};
+use minijinja::{Environment, Error, ErrorKind, State};
+
+/// The widest indent `indent` and `nindent` make.
+pub const MAX_INDENT: usize = 1024;
+
+/// How deeply a value given to `toYaml` or `toJson` may nest.
+const MAX_NESTING: usize = 200;
 
 /// Registers every filter on `env`.
 pub fn register(env: &mut Environment<'_>) {
@@ -36,6 +46,17 @@ pub fn register(env: &mut Environment<'_>) {
 
 /// minijinja value -> document node.
 pub fn to_node(v: &Value) -> Result<Node, Error> {
+    to_node_at(v, 0)
+}
+
+fn to_node_at(v: &Value, depth: usize) -> Result<Node, Error> {
+    if depth > MAX_NESTING {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("the value nests deeper than {MAX_NESTING} levels"),
+        ));
+    }
+    let to_node = |x: &Value| to_node_at(x, depth + 1);
     Ok(match v.kind() {
         ValueKind::Undefined => {
             return Err(Error::new(
@@ -79,13 +100,22 @@ pub fn to_node(v: &Value) -> Result<Node, Error> {
     })
 }
 
-fn to_yaml(v: Value) -> Result<String, Error> {
-    let text = emit_document(&to_node(&v)?);
+fn to_yaml(state: &State, v: Value) -> Result<String, Error> {
+    let node = to_node(&v)?;
+    pay(state, compose_yaml::emit::estimated_len(&node))?;
+    let text = emit_document(&node);
     Ok(text.strip_suffix('\n').unwrap_or(&text).to_string())
 }
 
-fn to_json_filter(v: Value) -> Result<String, Error> {
-    Ok(to_json(&to_node(&v)?))
+fn to_json_filter(state: &State, v: Value) -> Result<String, Error> {
+    let node = to_node(&v)?;
+    pay(state, compose_yaml::emit::estimated_len(&node))?;
+    Ok(to_json(&node))
+}
+
+/// Pays the fuel for `bytes` of text before it is made.
+fn pay(state: &State, bytes: usize) -> Result<(), Error> {
+    state.consume_fuel(u64::try_from(bytes / 64).unwrap_or(u64::MAX))
 }
 
 /// The text of a value, as Helm would print it (`none` prints nothing).
@@ -99,21 +129,44 @@ fn text(v: &Value) -> String {
     }
 }
 
-fn indent(v: Value, n: usize) -> String {
+fn indent(state: &State, v: Value, n: Value) -> Result<String, Error> {
+    let n = indent_width("indent", &n)?;
+    indent_by(state, &v, n)
+}
+
+fn indent_by(state: &State, v: &Value, n: usize) -> Result<String, Error> {
+    let text = text(v);
+    let lines = text.bytes().filter(|b| *b == b'\n').count() + 1;
+    pay(state, text.len().saturating_add(lines.saturating_mul(n)))?;
     let pad = " ".repeat(n);
-    format!("{pad}{}", text(&v).replace('\n', &format!("\n{pad}")))
+    Ok(format!("{pad}{}", text.replace('\n', &format!("\n{pad}"))))
 }
 
-fn nindent(v: Value, n: usize) -> String {
-    format!("\n{}", indent(v, n))
+fn nindent(state: &State, v: Value, n: Value) -> Result<String, Error> {
+    let n = indent_width("nindent", &n)?;
+    Ok(format!("\n{}", indent_by(state, &v, n)?))
 }
 
-fn quote(v: Value) -> String {
-    if v.is_none() || v.is_undefined() {
-        return String::new();
+/// An indent width, checked: a whole number from 0 to [`MAX_INDENT`].
+fn indent_width(filter: &str, n: &Value) -> Result<usize, Error> {
+    match n.as_i64().and_then(|n| usize::try_from(n).ok()) {
+        Some(n) if n <= MAX_INDENT => Ok(n),
+        _ => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{filter}({n}): the width must be 0 to {MAX_INDENT}"),
+        )),
     }
+}
+
+fn quote(state: &State, v: Value) -> Result<String, Error> {
+    if v.is_none() || v.is_undefined() {
+        return Ok(String::new());
+    }
+    let text = text(&v);
+    // Each character becomes at most four.
+    pay(state, text.len().saturating_mul(4))?;
     let mut out = String::from("\"");
-    for c in text(&v).chars() {
+    for c in text.chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -127,7 +180,7 @@ fn quote(v: Value) -> String {
         }
     }
     out.push('"');
-    out
+    Ok(out)
 }
 
 fn squote(v: Value) -> String {

@@ -7,6 +7,14 @@
 //! their own line (`trim_blocks` + `lstrip_blocks`), so a `{% if %}` on a
 //! line of its own leaves no blank line.
 //!
+//! A template is code from the project, so it runs under limits: a budget
+//! of fuel ([`FUEL`]: every instruction and every 64 bytes of data it
+//! creates use one), a nesting depth ([`MAX_DEPTH`]: macros, includes,
+//! loops), an output size ([`MAX_OUTPUT`]) and bounds on the numbers its
+//! filters take (see [`filters`]). A loop that never ends or
+//! a value that keeps doubling stops with an error naming the limit,
+//! instead of running forever or taking all memory.
+//!
 //! Output is deterministic: components, replicas and images are sorted by
 //! component name, maps are iterated in key order. Paths are relative to
 //! the project root, where the text is laid as `kustomization.yaml`.
@@ -28,6 +36,16 @@ use std::sync::Arc;
 pub const DEFAULT_TEMPLATE: &str = include_str!("kustomization.yaml.j2");
 /// How the built-in template is named in messages.
 pub const DEFAULT_NAME: &str = "<built-in>/kustomization.yaml.j2";
+
+/// The fuel of one render: every instruction uses one, and so does every
+/// 64 bytes of data the template creates (output included). The built-in
+/// template renders the example project with less than 0.1% of it.
+pub const FUEL: u64 = 1_000_000;
+/// How deeply macros, includes and loops may nest, in minijinja's units
+/// (a loop counts one, a macro call more); its safe maximum.
+pub const MAX_DEPTH: usize = 500;
+/// The most bytes a template may write: far more than any kustomization.
+pub const MAX_OUTPUT: usize = 8 << 20;
 
 /// The template to use for a project: (shown name, text).
 pub fn template_for(project: &Project) -> Result<(String, String), Error> {
@@ -72,6 +90,8 @@ pub fn render(
 ) -> Result<String, Error> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    env.set_recursion_limit(MAX_DEPTH);
     let syntax = SyntaxConfig::builder()
         .trim_blocks(true)
         .lstrip_blocks(true)
@@ -89,8 +109,49 @@ pub fn render(
     let tmpl = env
         .get_template(name)
         .map_err(|e| Error::diagnostic(to_diag(e)))?;
-    tmpl.render(context(values, layout))
-        .map_err(|e| Error::diagnostic(to_diag(e)))
+    let mut out = Limited {
+        text: Vec::new(),
+        full: false,
+    };
+    let rendered = tmpl
+        .render_captured_to(context(values, layout), &mut out)
+        .map(drop);
+    match rendered {
+        Ok(()) => String::from_utf8(out.text)
+            .map_err(|_| Error::Internal("the template wrote text that is not UTF-8".into())),
+        Err(e) => {
+            let mut d = to_diag(e);
+            if out.full {
+                d.message = format!(
+                    "the template's output exceeds the limit of {} MiB",
+                    MAX_OUTPUT >> 20
+                );
+            }
+            Err(Error::diagnostic(d))
+        }
+    }
+}
+
+/// The output of a render, refusing to grow past [`MAX_OUTPUT`].
+struct Limited {
+    text: Vec<u8>,
+    /// The limit was reached.
+    full: bool,
+}
+
+impl std::io::Write for Limited {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.text.len() + buf.len() > MAX_OUTPUT {
+            self.full = true;
+            return Err(std::io::Error::other("output limit"));
+        }
+        self.text.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The template's variables. Documented in docs/templates.md.
@@ -220,9 +281,16 @@ fn template_error(name: &str, source: &Arc<str>, e: &minijinja::Error) -> Diagno
         }
         None => (e.line(), 0),
     };
-    let message = match e.detail() {
-        Some(d) => format!("{}: {d}", e.kind()),
-        None => e.kind().to_string(),
+    let message = match (e.kind(), e.detail()) {
+        (minijinja::ErrorKind::OutOfFuel, _) => format!(
+            "the template ran out of fuel: it may run {FUEL} steps and create about {} MiB of data (a loop that does not end, or a value that keeps growing?)",
+            (FUEL * 64) >> 20
+        ),
+        (_, Some("recursion limit exceeded")) => {
+            "the template nests too deeply: macros that call macros, includes and loops reach the depth limit (a macro that calls itself without end?)".to_string()
+        }
+        (kind, Some(d)) => format!("{kind}: {d}"),
+        (kind, None) => kind.to_string(),
     };
     Diagnostic::at(
         Origin::File {

@@ -343,3 +343,49 @@ fn schema_write_never_writes_through_a_link_out_of_the_project() {
     assert!(!p.dir.join("outside/values.schema.json").exists());
 }
 
+// ---- 5. Templates are bounded -----------------------------------------------
+
+#[test]
+fn templates_run_under_fuel_depth_and_size_limits() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}\n",
+            "templates/kustomization.yaml.j2:1:41: the template ran out of fuel",
+        ),
+        (
+            "{% macro d(s, n) %}{% if n > 0 %}{{ d(s ~ s, n - 1) }}{% else %}{{ s|length }}{% endif %}{% endmacro %}{{ d('xx', 60) }}\n",
+            "templates/kustomization.yaml.j2:1:39: the template ran out of fuel",
+        ),
+        (
+            "{% macro r(n) %}{{ r(n + 1) }}{% endmacro %}{{ r(0) }}\n",
+            "templates/kustomization.yaml.j2:1:20: the template nests too deeply",
+        ),
+        (
+            "{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}\n",
+            "templates/kustomization.yaml.j2: the template's output exceeds the limit of 8 MiB",
+        ),
+        (
+            "{{ 'x' | nindent(18446744073709551615) }}\n",
+            "templates/kustomization.yaml.j2:1:10: invalid operation: nindent(18446744073709551615): the width must be 0 to 1024",
+        ),
+        (
+            "{{ 'x' | indent(9223372036854775807) }}\n",
+            "templates/kustomization.yaml.j2:1:10: invalid operation: indent(9223372036854775807): the width must be 0 to 1024",
+        ),
+        (
+            "{{ 'x' * 9223372036854775807 }}\n",
+            "templates/kustomization.yaml.j2:1:4: the template ran out of fuel",
+        ),
+    ];
+    for (template, expected) in cases {
+        let p = Project::new("template-limits");
+        p.write("templates/kustomization.yaml.j2", template);
+        let started = Instant::now();
+        let o = p.run(&["template", "--env", "dev"]);
+        let err = p.clean(&o.stderr);
+        assert!(started.elapsed() < Duration::from_secs(30), "{template}");
+        assert_eq!(code(&o), 1, "{template}: {err}");
+        assert!(err.starts_with(expected), "{template}: {err}");
+        assert!(o.stdout.is_empty());
+    }
+}
