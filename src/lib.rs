@@ -82,7 +82,11 @@ impl Streams {
             return code;
         };
         if stream == "stdout" {
-            let prefix = if self.prefix.is_empty() { "error: " } else { self.prefix };
+            let prefix = if self.prefix.is_empty() {
+                "error: "
+            } else {
+                self.prefix
+            };
             let _ = printer::error(prefix, &format!("cannot write to stdout: {err}"));
         }
         if code == 0 {

@@ -62,7 +62,8 @@ pub fn resolves_inside(project: &Project, path: &Path) -> bool {
 /// The bytes of the regular file `path`, which must resolve inside `root`;
 /// the error is the reason, to follow the file's name.
 fn read_confined(root: &Path, path: &Path) -> Result<Vec<u8>, String> {
-    let real_root = fs::canonicalize(root).map_err(|e| format!("cannot resolve the project root: {e}"))?;
+    let real_root =
+        fs::canonicalize(root).map_err(|e| format!("cannot resolve the project root: {e}"))?;
     let real = fs::canonicalize(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => "is a link to a file that does not exist".to_string(),
         _ => format!("cannot be resolved: {e}"),
@@ -182,7 +183,8 @@ pub fn write(project: &Project, rel: &Path, text: &str) -> Result<(), Error> {
 /// Creates `dir` when missing, after checking that its nearest existing
 /// ancestor (and so everything created below it) resolves inside `root`.
 fn confined_dir(root: &Path, dir: &Path) -> Result<(), String> {
-    let real_root = fs::canonicalize(root).map_err(|e| format!("cannot resolve the project root: {e}"))?;
+    let real_root =
+        fs::canonicalize(root).map_err(|e| format!("cannot resolve the project root: {e}"))?;
     let mut existing = dir;
     while fs::symlink_metadata(existing).is_err() {
         existing = match existing.parent() {
@@ -240,7 +242,8 @@ mod tests {
 
     /// The error's text with the temporary folder replaced by `TMP`.
     fn error(e: Error, d: &Dir) -> String {
-        e.to_string().replace(&d.0.to_string_lossy().into_owned(), "TMP")
+        e.to_string()
+            .replace(&d.0.to_string_lossy().into_owned(), "TMP")
     }
 
     #[test]
@@ -249,7 +252,9 @@ mod tests {
         fs::write(d.0.join("project/values/values.yaml"), "a: 1\n").unwrap();
         let p = project(&d);
         assert_eq!(
-            read(&p, Path::new("values/values.yaml")).unwrap().as_deref(),
+            read(&p, Path::new("values/values.yaml"))
+                .unwrap()
+                .as_deref(),
             Some("a: 1\n")
         );
         assert_eq!(read(&p, Path::new("values/none.yaml")).unwrap(), None);
@@ -278,7 +283,10 @@ mod tests {
         let e = error(read(&p, Path::new("values/env.yaml")).unwrap_err(), &d);
         assert!(e.contains("resolves to '/proc/"), "{e}");
         assert!(!e.contains("PATH="), "{e}");
-        let e = error(read(&p, Path::new("templates/secret.yaml")).unwrap_err(), &d);
+        let e = error(
+            read(&p, Path::new("templates/secret.yaml")).unwrap_err(),
+            &d,
+        );
         assert!(e.contains("outside the project root"), "{e}");
         let e = error(read(&p, Path::new("values/dangling.yaml")).unwrap_err(), &d);
         assert_eq!(
@@ -328,11 +336,19 @@ mod tests {
             write(&p, Path::new("linked/new/values.schema.json"), "{}").unwrap_err(),
             &d,
         );
-        assert!(e.starts_with("cannot write TMP/project/linked/new/values.schema.json: resolves to 'TMP/outside'"), "{e}");
+        assert!(
+            e.starts_with(
+                "cannot write TMP/project/linked/new/values.schema.json: resolves to 'TMP/outside'"
+            ),
+            "{e}"
+        );
         assert!(!d.0.join("outside/new").exists());
         // Missing folders inside are created; no temporary file is left.
         write(&p, Path::new("a/b/c.json"), "x").unwrap();
-        assert_eq!(fs::read_to_string(d.0.join("project/a/b/c.json")).unwrap(), "x");
+        assert_eq!(
+            fs::read_to_string(d.0.join("project/a/b/c.json")).unwrap(),
+            "x"
+        );
         let left: Vec<_> = fs::read_dir(d.0.join("project/a/b")).unwrap().collect();
         assert_eq!(left.len(), 1);
     }

@@ -309,7 +309,11 @@ fn remove_leftovers(parent: &Path, base: &str) {
         let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
             continue;
         };
-        let Some(pid) = rest.split(['-', '.']).next().and_then(|p| p.parse::<u32>().ok()) else {
+        let Some(pid) = rest
+            .split(['-', '.'])
+            .next()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
             continue;
         };
         let path = e.path();
@@ -637,7 +641,11 @@ mod tests {
         write_output_dir(&docs(&[NS]), &out).unwrap();
         fs::write(out.join("notes.txt"), "mine").unwrap();
         let e = write_output_dir(&docs(&[NS]), &out).unwrap_err();
-        assert!(e.to_string().contains("notes.txt, which compose did not write"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("notes.txt, which compose did not write"),
+            "{e}"
+        );
     }
 
     #[test]

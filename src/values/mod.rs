@@ -233,7 +233,10 @@ pub fn load(settings: &ValuesSettings, schema: &serde_json::Value) -> Result<Loa
         let (text, quoted) = match &f.project_rel {
             Some(rel) => {
                 let text = crate::owned::read(&settings.project, rel)?.ok_or_else(|| {
-                    Error::io(&f.shown, &std::io::Error::from(std::io::ErrorKind::NotFound))
+                    Error::io(
+                        &f.shown,
+                        &std::io::Error::from(std::io::ErrorKind::NotFound),
+                    )
                 })?;
                 (text, true)
             }

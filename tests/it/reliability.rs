@@ -93,7 +93,12 @@ fn code(o: &Output) -> i32 {
 /// Runs with stdout (or stderr) on `/dev/full`, where every write fails
 /// with "no space left on device".
 fn to_full(mut cmd: Command, stream: &str) -> (i32, String) {
-    let full = || fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let full = || {
+        fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
     let o = match stream {
         "stdout" => cmd.stdout(full()).output().unwrap(),
         _ => cmd.stderr(full()).output().unwrap(),
@@ -110,13 +115,22 @@ fn a_failed_write_to_stdout_exits_2_and_says_so() {
         &["--env", "dev"][..],
         &["template", "--env", "dev"],
         &["schema"],
-        &["argocd", "appset", "--repo-url", "https://example.com/r.git"],
+        &[
+            "argocd",
+            "appset",
+            "--repo-url",
+            "https://example.com/r.git",
+        ],
         &["kustomize", "base"],
         &["--help"],
     ] {
         let (code, err) = to_full(p.command(args), "stdout");
         assert_eq!(code, 2, "{args:?}: {err}");
-        let prefix = if args[0] == "kustomize" { "Error" } else { "error" };
+        let prefix = if args[0] == "kustomize" {
+            "Error"
+        } else {
+            "error"
+        };
         assert_eq!(
             err.lines().last(),
             Some(
@@ -153,7 +167,10 @@ fn a_closed_pipe_is_not_a_failure() {
     for i in 0..2000 {
         p.write(
             &format!("many/cm{i}.yaml"),
-            &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{i}\ndata:\n  a: \"{}\"\n", "x".repeat(100)),
+            &format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm{i}\ndata:\n  a: \"{}\"\n",
+                "x".repeat(100)
+            ),
         );
         resources.push_str(&format!("  - cm{i}.yaml\n"));
     }
@@ -197,11 +214,19 @@ fn shared_values_linked_outside_are_refused_without_showing_them() {
 fn every_file_compose_finds_itself_is_confined() {
     let secret = "password: hunter2\n";
     let cases: &[(&str, &str, &[&str])] = &[
-        ("template", "templates/kustomization.yaml.j2", &["template", "--env", "dev"]),
+        (
+            "template",
+            "templates/kustomization.yaml.j2",
+            &["template", "--env", "dev"],
+        ),
         ("environment", "values/values-prod.yaml", &["--env", "prod"]),
         ("bare -f name", "values/extra.yaml", &["-f", "extra.yaml"]),
         ("project file", "compose.yaml", &["template"]),
-        ("schema check", "schema/values.schema.json", &["schema", "--check"]),
+        (
+            "schema check",
+            "schema/values.schema.json",
+            &["schema", "--check"],
+        ),
     ];
     for (case, rel, args) in cases {
         let p = Project::new("confined");
@@ -227,7 +252,10 @@ fn every_file_compose_finds_itself_is_confined() {
     let o = p.run(&["template"]);
     let err = p.clean(&o.stderr);
     assert_eq!(code(&o), 1, "{err}");
-    assert!(err.contains("values/values.yaml: resolves to 'TMP/outside/values.yaml'"), "{err}");
+    assert!(
+        err.contains("values/values.yaml: resolves to 'TMP/outside/values.yaml'"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -235,10 +263,17 @@ fn special_files_in_the_project_are_refused_before_they_are_opened() {
     let p = Project::new("fifo");
     let fifo = p.root.join("values/values-dev.yaml");
     fs::remove_file(&fifo).unwrap();
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let started = Instant::now();
     let o = p.run(&["--env", "dev"]);
-    assert!(started.elapsed() < Duration::from_secs(20), "it must not block");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "it must not block"
+    );
     assert_eq!(code(&o), 1);
     assert_eq!(
         p.clean(&o.stderr),
@@ -307,7 +342,11 @@ fn output_dir_removes_what_killed_runs_left() {
     // A run killed after filling its folder leaves it beside `out`.
     let left = p.root.join(".out.compose-4294967295-7-0");
     fs::create_dir(&left).unwrap();
-    fs::copy(p.root.join("out/.compose-output"), left.join(".compose-output")).unwrap();
+    fs::copy(
+        p.root.join("out/.compose-output"),
+        left.join(".compose-output"),
+    )
+    .unwrap();
     let o = p.run(&["build", "--env", "dev", "--output-dir", "out"]);
     assert_eq!(code(&o), 0, "{}", p.clean(&o.stderr));
     assert!(!left.exists());
