@@ -197,8 +197,19 @@ pub fn env_layer(name: &str, value: &str, schema: &serde_json::Value) -> Result<
             .and_then(|s| s.get("type"))
             .and_then(|t| t.as_str())
             == Some("array");
+        let index = is_list && !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
         match part.parse::<usize>() {
-            Ok(i) if is_list => path.push(Seg::Index(i)),
+            Ok(i) if index && i <= set::MAX_INDEX => path.push(Seg::Index(i)),
+            _ if index => {
+                return Err(Diagnostic::at(
+                    origin(),
+                    format!(
+                        "{}: list index {part} is larger than {}",
+                        display_path(&path),
+                        set::MAX_INDEX
+                    ),
+                ))
+            }
             _ => path.push(Seg::Key(part.to_string())),
         }
     }
@@ -358,6 +369,17 @@ mod tests {
             r#"{"namePrefix":"x-"}"#
         );
         assert!(env_layer("COMPOSE_VALUES__api____x", "1", &s).is_err());
+        // An index is bounded like --set's: the list is filled up to it.
+        let e = env_layer("COMPOSE_VALUES__lint__external__99999999999", "x", &s).unwrap_err();
+        assert_eq!(
+            e.headline(),
+            "environment variable COMPOSE_VALUES__lint__external__99999999999: lint.external: list index 99999999999 is larger than 10000"
+        );
+        let l = env_layer("COMPOSE_VALUES__lint__external__2", "Secret/x", &s).unwrap();
+        assert_eq!(
+            compose_yaml::json::to_json(&l.data),
+            r#"{"lint":{"external":[null,null,"Secret/x"]}}"#
+        );
         let e = env_layer("COMPOSE_VALUES__api__replicas", "many", &s).unwrap_err();
         assert_eq!(e.headline(), "environment variable COMPOSE_VALUES__api__replicas: api.replicas: \"many\" is not of type integer");
     }

@@ -111,6 +111,10 @@ pub fn parse_pairs(arg: &str) -> Result<Vec<(Vec<Seg>, Raw)>, String> {
     Ok(out)
 }
 
+/// The largest list index `--set` and environment variables accept: a
+/// list is filled up to its index, so the index bounds the memory.
+pub const MAX_INDEX: usize = 10_000;
+
 /// Parses `a.b[0].c`; `escaped` lists the character offsets of dots that
 /// were written `\.` and belong to the key.
 fn parse_path(key: &str, escaped: &[usize]) -> Result<Vec<Seg>, String> {
@@ -144,8 +148,8 @@ fn parse_path(key: &str, escaped: &[usize]) -> Result<Vec<Seg>, String> {
             let n = num
                 .parse::<usize>()
                 .map_err(|_| bad(&format!("`{num}` is not a list index")))?;
-            if n > 10_000 {
-                return Err(bad("list index too large"));
+            if n > MAX_INDEX {
+                return Err(bad(&format!("list index {n} is larger than {MAX_INDEX}")));
             }
             segs.push(Seg::Index(n));
             i = end + 1;
