@@ -250,7 +250,7 @@ impl Accumulator {
 
     /// Takes in another accumulator's objects, rules and vars.
     fn merge(&mut self, other: Accumulator) -> Result<()> {
-        self.config.merge(other.config)?;
+        self.config.merge(&other.config)?;
         self.append(other.resources)?;
         self.vars.merge_set(other.vars)?;
         Ok(())
@@ -362,9 +362,10 @@ fn accumulate(
     }
     accumulate_resources(loader, kust, acc, origin)
         .map_err(|e| e.context("accumulating resources"))?;
-    acc.config
-        .add_configurations(loader, &kust.str_list("configurations"))?;
-    acc.config.add_crds(loader, &kust.str_list("crds"))?;
+    let own = steps::Config::of_files(loader, &kust.str_list("configurations"))?;
+    acc.config.merge(&own)?;
+    let crds = steps::Config::of_crds(loader, &kust.str_list("crds"))?;
+    acc.config.merge(&crds)?;
     run_generators(loader, kust, acc, origin)?;
     let components = kust.str_list("components");
     let local: Vec<&str> = components
@@ -409,6 +410,9 @@ fn accumulate(
                     child.root().display()
                 ))
             })?;
+            // kustomize takes a Component's accumulation back into a
+            // fresh one, which merges its configuration anew.
+            acc.config.remerge()?;
         }
         Ok(())
     })?;

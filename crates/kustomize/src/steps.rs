@@ -20,38 +20,108 @@ use super::transform::{
 };
 use compose_yaml::{Mapping, Node, Str};
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
-/// The transformer configuration of an accumulation: kustomize's default
-/// field specs plus what `configurations:` files and `crds:` add, merged
-/// up from bases.
-#[derive(Clone, Debug, Default)]
+/// The transformer configuration of an accumulation, built as kustomize
+/// builds it. An accumulation starts with no field specs at all; each
+/// base's configuration is merged in, then the kustomization's own
+/// (kustomize's defaults merged with its `configurations:` files), then
+/// what its `crds:` declare.
+///
+/// Each merge adds the incoming specs one at a time, in their sorted
+/// order, skipping a spec when one already there names the same path for
+/// a kind it selects; the result is sorted again. So the order matters:
+/// a `configurations:` file that prefixes `metadata/name` of one kind
+/// sorts before the default spec for every kind, and the default is
+/// skipped: only that kind gets the prefix.
+#[derive(Clone, Debug)]
 pub struct Config {
-    /// The merged field specs (kustomize's defaults to begin with).
-    pub tc: TransformerConfig,
+    /// The merged field specs, shared until one is changed.
+    pub tc: Arc<TransformerConfig>,
+}
+
+fn empty_config() -> &'static Arc<TransformerConfig> {
+    static EMPTY: OnceLock<Arc<TransformerConfig>> = OnceLock::new();
+    EMPTY.get_or_init(|| Arc::new(TransformerConfig::empty()))
+}
+
+fn builtin_config() -> &'static Arc<TransformerConfig> {
+    static BUILTIN: OnceLock<Arc<TransformerConfig>> = OnceLock::new();
+    BUILTIN.get_or_init(|| Arc::new(TransformerConfig::builtin()))
+}
+
+impl Default for Config {
+    /// No field specs.
+    fn default() -> Self {
+        Config {
+            tc: empty_config().clone(),
+        }
+    }
 }
 
 impl Config {
-    /// Merges a base's configuration into this one.
-    pub fn merge(&mut self, other: Config) -> Result<()> {
-        self.tc.merge(&other.tc)
+    /// kustomize's defaults alone.
+    pub fn builtin() -> Config {
+        Config {
+            tc: builtin_config().clone(),
+        }
     }
 
-    /// Reads `configurations:` files (transformer configuration YAML).
-    pub fn add_configurations(&mut self, loader: &Loader<'_>, paths: &[String]) -> Result<()> {
+    /// Merges `other` into this configuration (kustomize's `Merge`).
+    pub fn merge(&mut self, other: &Config) -> Result<()> {
+        // Merging nothing only sorts, and a configuration is always
+        // sorted; the defaults merged into nothing or into themselves are
+        // the defaults (a test checks both).
+        if Arc::ptr_eq(&other.tc, empty_config()) {
+            return Ok(());
+        }
+        if Arc::ptr_eq(&other.tc, builtin_config())
+            && (Arc::ptr_eq(&self.tc, empty_config()) || Arc::ptr_eq(&self.tc, builtin_config()))
+        {
+            self.tc = builtin_config().clone();
+            return Ok(());
+        }
+        Arc::make_mut(&mut self.tc).merge(&other.tc)
+    }
+
+    /// This configuration merged into an empty one, as kustomize takes a
+    /// Component's accumulation back.
+    pub fn remerge(&mut self) -> Result<()> {
+        let mut fresh = Config::default();
+        fresh.merge(self)?;
+        *self = fresh;
+        Ok(())
+    }
+
+    /// A kustomization's own configuration: kustomize's defaults merged
+    /// with its `configurations:` files, which are merged together first.
+    pub fn of_files(loader: &Loader<'_>, paths: &[String]) -> Result<Config> {
+        if paths.is_empty() {
+            return Ok(Config::builtin());
+        }
+        let mut loaded = TransformerConfig::empty();
         for path in paths {
             for doc in loader.read_yaml(path)? {
                 let tc = TransformerConfig::from_node(&doc)
                     .map_err(|e| e.context(format!("loading configuration '{path}'")))?;
-                self.tc.merge(&tc)?;
+                loaded.merge(&tc)?;
             }
         }
-        Ok(())
+        let mut tc = TransformerConfig::builtin();
+        tc.merge(&loaded)?;
+        Ok(Config { tc: Arc::new(tc) })
     }
 
-    /// Reads `crds:` files: OpenAPI definitions whose `x-kubernetes-*`
-    /// extensions declare name references, labels, annotations and
-    /// identity fields of custom kinds.
-    pub fn add_crds(&mut self, loader: &Loader<'_>, paths: &[String]) -> Result<()> {
+    /// What `crds:` files declare: OpenAPI definitions whose
+    /// `x-kubernetes-*` extensions name references, labels, annotations
+    /// and identity fields of custom kinds. Each definition makes a
+    /// configuration of its own, merged into the file's, and the files'
+    /// are merged in turn.
+    pub fn of_crds(loader: &Loader<'_>, paths: &[String]) -> Result<Config> {
+        if paths.is_empty() {
+            return Ok(Config::default());
+        }
+        let mut all = TransformerConfig::empty();
         for path in paths {
             let text = loader.read_text(path)?;
             let doc = compose_yaml::parse_one(&text).map_err(|error| Error::Yaml {
@@ -64,6 +134,7 @@ impl Config {
                     "unable to parse open API definition",
                 ));
             };
+            let mut file = TransformerConfig::empty();
             let mut names: Vec<&Str> = defs.keys().collect();
             names.sort();
             for name in names {
@@ -82,10 +153,13 @@ impl Config {
                     kind,
                     ..Gvk::default()
                 };
-                crd_fields(&mut self.tc, &gvk, &defs, name, &mut Vec::new(), 0)?;
+                let mut one = TransformerConfig::empty();
+                crd_fields(&mut one, &gvk, &defs, name, &mut Vec::new(), 0)?;
+                file.merge(&one)?;
             }
+            all.merge(&file)?;
         }
-        Ok(())
+        Ok(Config { tc: Arc::new(all) })
     }
 }
 
@@ -225,7 +299,7 @@ fn run_configured(
         patch::patches_entry(&mut acc.resources, entry, loader)?;
         note(acc, "PatchTransformer");
     }
-    let tc = acc.config.tc.clone();
+    let tc = Arc::clone(&acc.config.tc);
     let ns = kust.str("namespace");
     if !ns.is_empty() {
         set_namespace_on(

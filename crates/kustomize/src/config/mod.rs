@@ -859,6 +859,37 @@ mod tests {
         assert_eq!(before, d);
     }
 
+    /// The defaults merged into nothing, or into themselves, are the
+    /// defaults: the accumulation shortcuts both merges.
+    #[test]
+    fn defaults_are_a_fixed_point_of_merge() {
+        let d = TransformerConfig::builtin();
+        let mut from_empty = TransformerConfig::empty();
+        from_empty.merge(&d).unwrap();
+        assert_eq!(from_empty, d);
+        let mut twice = d.clone();
+        twice.merge(&d).unwrap();
+        assert_eq!(twice, d);
+    }
+
+    /// Merged in sorted order, a spec for one kind comes before the
+    /// default spec for every kind on the same path, which is then
+    /// skipped (kubectl prefixes only that kind's names).
+    #[test]
+    fn a_kind_spec_merged_first_shadows_the_default() {
+        let node = parse_one("namePrefix:\n- path: metadata/name\n  kind: Bar\n").unwrap();
+        let mut own = TransformerConfig::builtin();
+        own.merge(&TransformerConfig::from_node(&node).unwrap())
+            .unwrap();
+        assert_eq!(own.name_prefix.len(), 2);
+        let mut acc = TransformerConfig::empty();
+        acc.merge(&own).unwrap();
+        assert_eq!(
+            acc.name_prefix,
+            vec![FieldSpec::new("", "", "Bar", "metadata/name", false)]
+        );
+    }
+
     #[test]
     fn merge_conflicting_create_fails() {
         let mut specs = vec![FieldSpec::new("", "", "", "metadata/labels", true)];
