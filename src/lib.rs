@@ -17,6 +17,8 @@ pub mod cli;
 pub mod deploy;
 pub mod diagnostic;
 pub mod error;
+pub mod inventory;
+pub mod knobs;
 pub mod lint;
 pub mod manifests;
 pub mod owned;

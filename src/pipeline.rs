@@ -36,23 +36,32 @@ pub struct Output {
 pub struct Prepared {
     /// The typed values.
     pub values: Values,
+    /// The merged values with their origins.
+    pub loaded: values::Loaded,
     /// The project's component names, in application order.
     pub components: Vec<String>,
     /// How many layers were merged.
     pub layers: usize,
+    /// How many layers, from the first, every environment shares (the
+    /// defaults and the tier's file).
+    pub shared_layers: usize,
 }
 
 /// Loads and validates the values of a project.
 pub fn prepare(vs: &ValuesSettings) -> Result<Prepared, Error> {
     let components = vs.project.components()?;
-    let schema = schema::generate(&components)?;
+    let infos = vs.project.component_infos(&components)?;
+    let declared = &vs.project.file.values;
+    let schema = schema::generate(&infos, declared)?;
     let loaded = values::load(vs, &schema)?;
     schema::validate::validate(&schema, &loaded, &components).map_err(Error::Diagnostics)?;
-    let values = Values::from_tree(&loaded.tree, &components)?;
+    let values = Values::from_tree(&loaded.tree, &infos, declared)?;
     Ok(Prepared {
         values,
-        components,
         layers: loaded.layers.len(),
+        loaded,
+        components,
+        shared_layers: vs.shared_layers(),
     })
 }
 
@@ -257,10 +266,26 @@ fn exit_byte(code: i32) -> u8 {
     u8::try_from(code).unwrap_or(1)
 }
 
+/// The generated kustomization: what the enabled components bring, the
+/// knobs turned into patches, then the templates.
 fn render_kustomization(project: &Project, p: &Prepared) -> Result<String, Error> {
-    let (name, text) = render::template_for(project)?;
     let layout = render::Layout::of(project, p.components.clone());
-    render::render(&name, &text, &p.values, &layout)
+    let enabled: Vec<String> = p
+        .components
+        .iter()
+        .filter(|n| p.values.components.get(*n).is_some_and(|c| c.enabled))
+        .cloned()
+        .collect();
+    let inventory = crate::inventory::take(project, layout.base.as_deref(), &enabled)?;
+    let cx = crate::knobs::Context {
+        values: &p.values,
+        loaded: &p.loaded,
+        inventory: &inventory,
+        first_own_layer: p.shared_layers,
+        order: &p.components,
+    };
+    let additions = crate::knobs::derive(&cx).map_err(Error::Diagnostics)?;
+    render::kustomization(project, &p.values, &layout, &additions)
 }
 
 /// Builds `root` with `kustomization` laid over it as its
@@ -280,6 +305,13 @@ pub fn build_with_kustomization(root: &Path, kustomization: &str) -> Result<Stri
 
 /// Like [`build_with_kustomization`], but the objects themselves, each
 /// knowing the file it came from.
+pub(crate) fn build_resources(
+    root: &Path,
+    kustomization: &str,
+) -> Result<Vec<compose_kustomize::resource::Resource>, Error> {
+    build_objects_with_kustomization(root, kustomization)
+}
+
 fn build_objects_with_kustomization(
     root: &Path,
     kustomization: &str,
@@ -336,9 +368,11 @@ pub fn kustomize(dir: &Path, restrictor: LoadRestrictor) -> Result<Output, Error
 /// project file's schema (`compose.schema.json` beside it).
 pub fn schema_command(project: &Project, mode: SchemaMode) -> Result<Output, Error> {
     let components = project.components()?;
+    let infos = project.component_infos(&components)?;
+    let values_schema = schema::generate(&infos, &project.file.values)?;
     let mut files = vec![(
         project.layout.schema.clone(),
-        schema::to_text(&schema::generate(&components)?),
+        schema::to_text(&values_schema),
     )];
     if project.has_file {
         let dir = project.layout.schema.parent().unwrap_or(Path::new(""));

@@ -16,6 +16,8 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::error::Error;
+use crate::schema::declared::{self, Declaration};
+use crate::schema::ComponentInfo;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -60,8 +62,7 @@ pub struct ProjectFile {
     /// `required`). Declarations of a component's own keys live in
     /// `values.schema.yaml` inside the component.
     #[serde(default)]
-    #[schemars(with = "BTreeMap<String, serde_json::Map<String, serde_json::Value>>")]
-    pub values: BTreeMap<String, serde_json::Value>,
+    pub values: BTreeMap<String, Declaration>,
 }
 
 /// An environment or tier name: lowercase letters, digits and inner dashes.
@@ -296,6 +297,69 @@ impl Project {
         }
         names.sort_by_key(|n| order.iter().position(|o| o == n).unwrap_or(usize::MAX));
         Ok(names)
+    }
+}
+
+impl Project {
+    /// What the schema needs of each component: its folder, the leading
+    /// comment of its kustomization (its summary) and the keys it declares
+    /// in `values.schema.yaml`, checked with located errors.
+    pub fn component_infos(&self, names: &[String]) -> Result<Vec<ComponentInfo>, Error> {
+        let mut infos = Vec::new();
+        let mut problems = Vec::new();
+        for name in names {
+            let folder = self.layout.components.join(name);
+            let mut info = ComponentInfo {
+                name: name.clone(),
+                folder: folder.to_string_lossy().replace('\\', "/"),
+                summary: self.component_summary(&folder),
+                declared: BTreeMap::new(),
+            };
+            let rel = folder.join(declared::COMPONENT_DECLARATIONS);
+            match self.read_declarations(&rel) {
+                Ok(d) => info.declared = d,
+                Err(Error::Diagnostics(ds)) => problems.extend(ds),
+                Err(e) => return Err(e),
+            }
+            infos.push(info);
+        }
+        if problems.is_empty() {
+            Ok(infos)
+        } else {
+            Err(Error::Diagnostics(problems))
+        }
+    }
+
+    /// The leading comment block of a component's kustomization file,
+    /// without the `#` marks.
+    fn component_summary(&self, folder: &Path) -> Option<String> {
+        let text = compose_kustomize::loader::KUSTOMIZATION_FILE_NAMES
+            .iter()
+            .find_map(|f| crate::owned::read(self, &folder.join(f)).ok().flatten())?;
+        // The first paragraph of the comment that opens the file.
+        let lines: Vec<&str> = text
+            .lines()
+            .map_while(|l| l.strip_prefix('#'))
+            .map(str::trim)
+            .take_while(|l| !l.is_empty())
+            .collect();
+        let summary = lines.join("\n").trim().to_string();
+        (!summary.is_empty()).then_some(summary)
+    }
+
+    /// Reads and checks a `values.schema.yaml` (none when there is none).
+    fn read_declarations(&self, rel: &Path) -> Result<BTreeMap<String, Declaration>, Error> {
+        let shown = self.show(rel);
+        let Some(text) = crate::owned::read(self, rel)? else {
+            return Ok(BTreeMap::new());
+        };
+        let layer = crate::values::file_layer(&shown, &text).map_err(Error::diagnostic)?;
+        let loaded = crate::values::merge_layers(vec![layer])?;
+        crate::schema::validate::validate(&declared::file_schema(), &loaded, &[])
+            .map_err(Error::Diagnostics)?;
+        serde_json::from_value(loaded.tree).map_err(|e| {
+            Error::Internal(format!("{shown} passed its schema but not its type: {e}"))
+        })
     }
 }
 

@@ -73,6 +73,20 @@ pub struct ValuesSettings {
 }
 
 impl ValuesSettings {
+    /// How many layers, from the first, every environment shares: the
+    /// shared defaults and the tier's file.
+    pub fn shared_layers(&self) -> usize {
+        let defaults = self.project.path(&self.project.defaults_file());
+        let tier = self
+            .tier
+            .as_ref()
+            .map(|t| self.project.path(&self.project.tier_file(t)));
+        self.files
+            .iter()
+            .take_while(|f| f.path == defaults || Some(&f.path) == tier.as_ref())
+            .count()
+    }
+
     /// The environment's name for later steps (lint, the ApplySet):
     /// `default` when none is selected.
     pub fn environment_name(&self) -> &str {

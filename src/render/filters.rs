@@ -100,17 +100,25 @@ fn to_node_at(v: &Value, depth: usize) -> Result<Node, Error> {
     })
 }
 
-fn to_yaml(state: &State, v: Value) -> Result<String, Error> {
+/// The value as YAML, written as is (safe). A scalar is always one line
+/// (a multi-line string is written double-quoted), so
+/// `key: {{ v | toYaml }}` is well-formed for any value; maps and lists
+/// are blocks, to be placed with `nindent`.
+fn to_yaml(state: &State, v: Value) -> Result<Value, Error> {
     let node = to_node(&v)?;
     pay(state, compose_yaml::emit::estimated_len(&node))?;
     let text = emit_document(&node);
-    Ok(text.strip_suffix('\n').unwrap_or(&text).to_string())
+    let text = text.strip_suffix('\n').unwrap_or(&text);
+    if node.is_scalar() && text.contains('\n') {
+        return Ok(Value::from_safe_string(to_json(&node)));
+    }
+    Ok(Value::from_safe_string(text.to_string()))
 }
 
-fn to_json_filter(state: &State, v: Value) -> Result<String, Error> {
+fn to_json_filter(state: &State, v: Value) -> Result<Value, Error> {
     let node = to_node(&v)?;
     pay(state, compose_yaml::emit::estimated_len(&node))?;
-    Ok(to_json(&node))
+    Ok(Value::from_safe_string(to_json(&node)))
 }
 
 /// Pays the fuel for `bytes` of text before it is made.
@@ -129,9 +137,18 @@ fn text(v: &Value) -> String {
     }
 }
 
-fn indent(state: &State, v: Value, n: Value) -> Result<String, Error> {
+/// Keeps the output safe (written as is) when the input was.
+fn like(input: &Value, text: String) -> Value {
+    if input.is_safe() {
+        Value::from_safe_string(text)
+    } else {
+        Value::from(text)
+    }
+}
+
+fn indent(state: &State, v: Value, n: Value) -> Result<Value, Error> {
     let n = indent_width("indent", &n)?;
-    indent_by(state, &v, n)
+    Ok(like(&v, indent_by(state, &v, n)?))
 }
 
 fn indent_by(state: &State, v: &Value, n: usize) -> Result<String, Error> {
@@ -142,9 +159,9 @@ fn indent_by(state: &State, v: &Value, n: usize) -> Result<String, Error> {
     Ok(format!("{pad}{}", text.replace('\n', &format!("\n{pad}"))))
 }
 
-fn nindent(state: &State, v: Value, n: Value) -> Result<String, Error> {
+fn nindent(state: &State, v: Value, n: Value) -> Result<Value, Error> {
     let n = indent_width("nindent", &n)?;
-    Ok(format!("\n{}", indent_by(state, &v, n)?))
+    Ok(like(&v, format!("\n{}", indent_by(state, &v, n)?)))
 }
 
 /// An indent width, checked: a whole number from 0 to [`MAX_INDENT`].
@@ -158,9 +175,10 @@ fn indent_width(filter: &str, n: &Value) -> Result<usize, Error> {
     }
 }
 
-fn quote(state: &State, v: Value) -> Result<String, Error> {
+/// The text in YAML double quotes, escaped, written as is (safe).
+fn quote(state: &State, v: Value) -> Result<Value, Error> {
     if v.is_none() || v.is_undefined() {
-        return Ok(String::new());
+        return Ok(Value::from_safe_string(String::new()));
     }
     let text = text(&v);
     // Each character becomes at most four.
@@ -173,21 +191,36 @@ fn quote(state: &State, v: Value) -> Result<String, Error> {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
+            // Control characters, and the Unicode line and paragraph
+            // separators that YAML would read as line breaks.
+            c if breaks_quotes(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
     out.push('"');
-    Ok(out)
+    Ok(Value::from_safe_string(out))
 }
 
-fn squote(v: Value) -> String {
+/// A character that single quotes cannot hold as itself.
+fn breaks_quotes(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// The text in YAML single quotes (`'` doubled), written as is (safe).
+/// Text that single quotes cannot hold (a line break, a control
+/// character) is double-quoted instead.
+fn squote(state: &State, v: Value) -> Result<Value, Error> {
     if v.is_none() || v.is_undefined() {
-        return String::new();
+        return Ok(Value::from_safe_string(String::new()));
     }
-    format!("'{}'", text(&v))
+    let t = text(&v);
+    if t.chars().any(breaks_quotes) {
+        return quote(state, v);
+    }
+    Ok(Value::from_safe_string(format!(
+        "'{}'",
+        t.replace('\'', "''")
+    )))
 }
 
 /// Helm's notion of empty.

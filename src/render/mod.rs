@@ -1,36 +1,47 @@
 //! The template stage: validated values -> kustomization.yaml text.
 //!
-//! The default template is built into the binary
-//! (`src/render/kustomization.yaml.j2`); a project overrides it with
-//! `templates/kustomization.yaml.j2`. Rendering is strict: an undefined
-//! variable is an error naming the template file and line. Blocks trim
-//! their own line (`trim_blocks` + `lstrip_blocks`), so a `{% if %}` on a
-//! line of its own leaves no blank line.
+//! The kustomization is assembled in three steps, each shown by
+//! `compose template`:
+//!
+//! 1. the project's template (`templates/kustomization.yaml.j2`, or the
+//!    built-in one) renders the frame: namespace, base, components in
+//!    order, labels, annotations;
+//! 2. each enabled component's own template
+//!    (`components/<name>/kustomization.yaml.j2`, when it has one) adds
+//!    patches and generators that depend on values;
+//! 3. the knobs add their `replicas`, `patches` and `configMapGenerator`
+//!    entries (see [`crate::knobs`]), last, so the values have the last
+//!    word.
+//!
+//! Templates are rendered safely ([`safe`]): a value can never change the
+//! structure of the YAML around it. Rendering is strict: an undefined
+//! variable is an error naming the template file and line. Block tags on
+//! their own line leave no blank line (`trim_blocks` + `lstrip_blocks`).
+//! Output is deterministic; paths are relative to the project root, where
+//! the text is laid as `kustomization.yaml`.
 //!
 //! A template is code from the project, so it runs under limits: a budget
 //! of fuel ([`FUEL`]: every instruction and every 64 bytes of data it
 //! creates use one), a nesting depth ([`MAX_DEPTH`]: macros, includes,
 //! loops), an output size ([`MAX_OUTPUT`]) and bounds on the numbers its
-//! filters take (see [`filters`]). A loop that never ends or
-//! a value that keeps doubling stops with an error naming the limit,
-//! instead of running forever or taking all memory.
-//!
-//! Output is deterministic: components, replicas and images are sorted by
-//! component name, maps are iterated in key order. Paths are relative to
-//! the project root, where the text is laid as `kustomization.yaml`.
+//! filters take (see [`filters`]). A loop that never ends or a value that
+//! keeps doubling stops with an error naming the limit, instead of
+//! running forever or taking all memory.
 
 pub mod filters;
+mod fragments;
+pub mod safe;
 
 use crate::diagnostic::{Diagnostic, Origin};
 use crate::error::Error;
+use crate::knobs::Additions;
 use crate::project::Project;
 use crate::schema::Values;
-use minijinja::syntax::SyntaxConfig;
+use compose_yaml::{emit_document, Mapping, Node};
 use minijinja::value::Value;
-use minijinja::{Environment, UndefinedBehavior};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The built-in template.
 pub const DEFAULT_TEMPLATE: &str = include_str!("kustomization.yaml.j2");
@@ -55,7 +66,7 @@ pub fn template_for(project: &Project) -> Result<(String, String), Error> {
     Ok((DEFAULT_NAME.to_string(), DEFAULT_TEMPLATE.to_string()))
 }
 
-/// What the template needs to know of the project besides the values.
+/// What the templates need to know of the project besides the values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Layout {
     /// The base folder, relative to the root, when it exists.
@@ -79,57 +90,74 @@ impl Layout {
             order,
         }
     }
+
+    /// The folder of component `name`, relative to the root.
+    pub fn folder(&self, name: &str) -> String {
+        if self.components.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}/{name}", self.components)
+        }
+    }
 }
 
-/// Renders `template` (named `name` in messages) with the values.
-pub fn render(
-    name: &str,
-    template: &str,
+/// The generated kustomization of a project, as text.
+pub fn kustomization(
+    project: &Project,
     values: &Values,
     layout: &Layout,
+    additions: &Additions,
 ) -> Result<String, Error> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_fuel(Some(FUEL));
-    env.set_recursion_limit(MAX_DEPTH);
-    let syntax = SyntaxConfig::builder()
-        .trim_blocks(true)
-        .lstrip_blocks(true)
-        .keep_trailing_newline(true)
-        .build();
-    match syntax {
-        Ok(s) => env.set_syntax(s),
-        Err(e) => return Err(Error::Internal(format!("template syntax: {e}"))),
+    let (name, template) = template_for(project)?;
+    let ctx = context(values, layout);
+    let mut root = render(&name, &template, ctx.clone())?;
+    for c in enabled(values, layout) {
+        fragments::add(project, layout, c, values, &ctx, &mut root)?;
     }
-    filters::register(&mut env);
+    add_knobs(&mut root, additions);
+    Ok(emit(&root))
+}
+
+/// The enabled components, in application order.
+fn enabled<'a>(values: &'a Values, layout: &'a Layout) -> impl Iterator<Item = &'a str> + 'a {
+    layout
+        .order
+        .iter()
+        .filter(|n| values.components.get(*n).is_some_and(|c| c.enabled))
+        .map(String::as_str)
+}
+
+/// Renders `template` (named `name` in messages) into a mapping.
+pub fn render(name: &str, template: &str, ctx: Value) -> Result<Mapping, Error> {
+    let slots = Arc::new(Mutex::new(safe::Slots::default()));
+    let mut env = safe::environment(&slots)?;
     let source: Arc<str> = Arc::from(template);
-    let to_diag = |e: minijinja::Error| template_error(name, &source, &e);
+    let to_diag = |e: minijinja::Error| Error::diagnostic(template_error(name, &source, &e));
     env.add_template_owned(name.to_string(), template.to_string())
-        .map_err(|e| Error::diagnostic(to_diag(e)))?;
-    let tmpl = env
-        .get_template(name)
-        .map_err(|e| Error::diagnostic(to_diag(e)))?;
+        .map_err(to_diag)?;
+    let tmpl = env.get_template(name).map_err(to_diag)?;
     let mut out = Limited {
         text: Vec::new(),
         full: false,
     };
-    let rendered = tmpl
-        .render_captured_to(context(values, layout), &mut out)
-        .map(drop);
-    match rendered {
-        Ok(()) => String::from_utf8(out.text)
-            .map_err(|_| Error::Internal("the template wrote text that is not UTF-8".into())),
-        Err(e) => {
-            let mut d = to_diag(e);
-            if out.full {
-                d.message = format!(
-                    "the template's output exceeds the limit of {} MiB",
-                    MAX_OUTPUT >> 20
-                );
-            }
-            Err(Error::diagnostic(d))
+    if let Err(e) = tmpl.render_captured_to(ctx, &mut out) {
+        let mut d = template_error(name, &source, &e);
+        let values_full = slots.lock().map(|s| s.full).unwrap_or(false);
+        if out.full || values_full {
+            d.message = format!(
+                "the template's output exceeds the limit of {} MiB",
+                MAX_OUTPUT >> 20
+            );
         }
+        return Err(Error::diagnostic(d));
     }
+    let text = String::from_utf8(out.text)
+        .map_err(|_| Error::Internal("the template wrote text that is not UTF-8".into()))?;
+    let all = slots
+        .lock()
+        .map(|mut s| std::mem::take(&mut s.values))
+        .map_err(|_| Error::Internal("template values lost".into()))?;
+    safe::to_tree(name, &text, &all)
 }
 
 /// The output of a render, refusing to grow past [`MAX_OUTPUT`].
@@ -154,65 +182,64 @@ impl std::io::Write for Limited {
     }
 }
 
-/// The template's variables. Documented in docs/templates.md.
+/// Appends the knobs' entries to the kustomization's lists.
+fn add_knobs(root: &mut Mapping, a: &Additions) {
+    let replicas = a.replicas.iter().map(|(name, count)| {
+        let mut m = Mapping::new();
+        m.insert("name", Node::str(name.as_str()));
+        m.insert("count", Node::Int(i64::from(*count)));
+        Node::Map(m)
+    });
+    append(root, "replicas", replicas.collect());
+    append(
+        root,
+        "patches",
+        a.patches.iter().map(crate::knobs::Patch::entry).collect(),
+    );
+    append(root, "configMapGenerator", a.config_maps.clone());
+}
+
+/// Appends `items` to the list `key` of the kustomization, creating it.
+fn append(root: &mut Mapping, key: &str, items: Vec<Node>) {
+    if items.is_empty() {
+        return;
+    }
+    match root.get_mut(key) {
+        Some(Node::Seq(list)) => list.extend(items),
+        _ => {
+            root.insert(key, Node::Seq(items));
+        }
+    }
+}
+
+/// The kustomization's text: its fields in the order the templates wrote
+/// them, each written as kustomize writes YAML.
+pub fn emit(root: &Mapping) -> String {
+    let mut out = String::new();
+    for (key, value) in root.iter() {
+        let mut one = Mapping::new();
+        one.insert(key.clone(), value.clone());
+        out.push_str(&emit_document(&Node::Map(one)));
+    }
+    out
+}
+
+/// The templates' variables. Documented in docs/templates.md.
 pub fn context(values: &Values, layout: &Layout) -> Value {
     let g = &values.globals;
-    let opt = |s: &Option<String>| {
-        s.as_ref()
-            .map(|s| Value::from(s.as_str()))
-            .unwrap_or(Value::from(()))
-    };
-    let mut components = Vec::new();
-    let mut replicas = Vec::new();
-    let mut images = Vec::new();
-    let enabled = layout
-        .order
-        .iter()
-        .filter_map(|n| Some((n, values.components.get(n)?)))
-        .filter(|(_, c)| c.enabled);
-    for (name, c) in enabled {
-        let workload = c.workload.clone().unwrap_or_else(|| match &g.name {
-            Some(n) => format!("{n}-{name}"),
-            None => name.clone(),
-        });
-        let mut image = BTreeMap::new();
-        if let Some(repo) = &c.image.repository {
-            let new_name = g
-                .image_registry
-                .as_ref()
-                .map(|r| format!("{}/{repo}", r.trim_end_matches('/')));
-            if c.image.tag.is_some() || c.image.digest.is_some() || new_name.is_some() {
-                image.insert("name", Value::from(repo.as_str()));
-                image.insert("newName", opt(&new_name));
-                image.insert("newTag", opt(&c.image.tag));
-                image.insert("digest", opt(&c.image.digest));
-                images.push(Value::from(image.clone()));
-            }
-        }
-        if let Some(n) = c.replicas {
-            let mut r = BTreeMap::new();
-            r.insert("name", Value::from(workload.as_str()));
-            r.insert("count", Value::from(n));
-            replicas.push(Value::from(r));
-        }
-        let mut entry = BTreeMap::new();
-        entry.insert("name", Value::from(name.as_str()));
-        entry.insert("path", Value::from(join(&layout.components, name)));
-        entry.insert(
-            "replicas",
-            c.replicas.map(Value::from).unwrap_or(Value::from(())),
-        );
-        entry.insert("workload", Value::from(workload));
-        entry.insert(
-            "image",
-            if image.is_empty() {
-                Value::from(())
-            } else {
-                Value::from(image)
-            },
-        );
-        components.push(Value::from(entry));
-    }
+    let opt = |s: &Option<String>| s.as_deref().map(Value::from).unwrap_or(Value::from(()));
+    let components: Vec<Value> = enabled(values, layout)
+        .map(|name| {
+            let mut entry = BTreeMap::new();
+            entry.insert("name", Value::from(name));
+            entry.insert("path", Value::from(layout.folder(name)));
+            entry.insert(
+                "values",
+                json_value(values.raw.get(name).unwrap_or(&serde_json::Value::Null)),
+            );
+            Value::from(entry)
+        })
+        .collect();
     let map = |m: &BTreeMap<String, String>| {
         Value::from(
             m.iter()
@@ -231,17 +258,6 @@ pub fn context(values: &Values, layout: &Layout) -> Value {
         annotations => map(&g.annotations),
         base => layout.base.as_deref().map(Value::from).unwrap_or(Value::from(())),
         components => Value::from(components),
-        replicas => Value::from(replicas),
-        images => Value::from(images),
-    }
-}
-
-/// `dir/name`, or `name` for the root.
-fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
     }
 }
 
@@ -306,7 +322,7 @@ fn template_error(name: &str, source: &Arc<str>, e: &minijinja::Error) -> Diagno
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{Component, Globals, Image};
+    use crate::schema::Component;
 
     fn test_layout() -> Layout {
         Layout {
@@ -319,63 +335,34 @@ mod tests {
     }
 
     fn values() -> Values {
-        let mut components = BTreeMap::new();
-        let img = |r: &str, t: &str| Image {
-            repository: Some(r.into()),
-            tag: Some(t.into()),
-            digest: None,
-        };
-        components.insert(
-            "platform".to_string(),
-            Component {
-                enabled: true,
-                replicas: Some(1),
-                image: img("arches/platform", "latest"),
-                workload: None,
-            },
-        );
-        components.insert(
-            "api".to_string(),
-            Component {
-                enabled: true,
-                replicas: Some(1),
-                image: img("arches/api", "latest"),
-                workload: None,
-            },
-        );
-        components.insert(
-            "redis".to_string(),
-            Component {
-                enabled: false,
+        let mut v = Values::default();
+        v.globals.name = Some("arches".into());
+        v.globals.namespace = Some("arches-dev".into());
+        for (name, enabled) in [
+            ("platform", true),
+            ("api", true),
+            ("redis", false),
+            ("database", true),
+        ] {
+            let c = Component {
+                enabled,
                 ..Default::default()
-            },
-        );
-        components.insert(
-            "database".to_string(),
-            Component {
-                enabled: true,
-                ..Default::default()
-            },
-        );
-        Values {
-            globals: Globals {
-                name: Some("arches".into()),
-                namespace: Some("arches-dev".into()),
-                ..Default::default()
-            },
-            components,
-            raw: serde_json::json!({}),
+            };
+            v.components.insert(name.to_string(), c);
         }
+        v
+    }
+
+    fn built_in(v: &Values) -> String {
+        let root = render(DEFAULT_NAME, DEFAULT_TEMPLATE, context(v, &test_layout())).unwrap();
+        emit(&root)
     }
 
     #[test]
     fn default_template_renders_the_expected_kustomization() {
         // Hand-written expectation in the shape of the blueprint.
-        let expected = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: arches-dev\nresources:\n  - base\ncomponents:\n  - components/api\n  - components/database\n  - components/platform\nreplicas:\n  - name: arches-api\n    count: 1\n  - name: arches-platform\n    count: 1\nimages:\n  - name: arches/api\n    newTag: latest\n  - name: arches/platform\n    newTag: latest\n";
-        assert_eq!(
-            render(DEFAULT_NAME, DEFAULT_TEMPLATE, &values(), &test_layout()).unwrap(),
-            expected
-        );
+        let expected = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: arches-dev\nresources:\n- base\ncomponents:\n- components/api\n- components/database\n- components/platform\n";
+        assert_eq!(built_in(&values()), expected);
     }
 
     #[test]
@@ -383,33 +370,44 @@ mod tests {
         let mut v = values();
         v.globals.labels.insert("team".into(), "core".into());
         v.globals.annotations.insert("owner".into(), "yes".into());
-        v.globals.image_registry = Some("ghcr.io/acme/".into());
         v.globals.name_prefix = Some("p-".into());
-        if let Some(api) = v.components.get_mut("api") {
-            api.image.tag = Some("1.10".into());
-        }
-        let out = render(DEFAULT_NAME, DEFAULT_TEMPLATE, &v, &test_layout()).unwrap();
+        let out = built_in(&v);
         assert!(out.contains("namePrefix: p-\n"), "{out}");
-        assert!(out.contains("  - name: arches/api\n    newName: ghcr.io/acme/arches/api\n    newTag: \"1.10\"\n"), "{out}");
-        assert!(out.ends_with("labels:\n  - pairs:\n      team: core\n    includeTemplates: true\ncommonAnnotations:\n  owner: \"yes\"\n"), "{out}");
+        assert!(
+            out.ends_with("labels:\n- includeTemplates: true\n  pairs:\n    team: core\ncommonAnnotations:\n  owner: \"yes\"\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_value_cannot_change_the_kustomization_s_structure() {
+        let mut v = values();
+        let evil = "first line\nreplicas: [{name: x, count: 9}]\n# comment";
+        v.globals
+            .annotations
+            .insert("description".into(), evil.into());
+        v.globals.namespace = Some("ns\nnamePrefix: hacked-".into());
+        let out = built_in(&v);
         let parsed = compose_yaml::parse_one(&out).unwrap();
         assert_eq!(
-            parsed
-                .get_path(&["images"])
-                .and_then(|i| i.as_seq())
-                .map(Vec::len),
-            Some(2)
+            parsed.str_at(&["commonAnnotations", "description"]),
+            Some(evil)
+        );
+        assert_eq!(
+            parsed.str_at(&["namespace"]),
+            Some("ns\nnamePrefix: hacked-")
+        );
+        assert!(
+            parsed.get("replicas").is_none() && parsed.get("namePrefix").is_none(),
+            "{out}"
         );
     }
 
     #[test]
     fn rendering_is_deterministic() {
-        let a = render(DEFAULT_NAME, DEFAULT_TEMPLATE, &values(), &test_layout()).unwrap();
+        let a = built_in(&values());
         for _ in 0..5 {
-            assert_eq!(
-                render(DEFAULT_NAME, DEFAULT_TEMPLATE, &values(), &test_layout()).unwrap(),
-                a
-            );
+            assert_eq!(built_in(&values()), a);
         }
     }
 
@@ -418,8 +416,7 @@ mod tests {
         let err = render(
             "templates/kustomization.yaml.j2",
             "kind: Kustomization\nnamespace: {{ nmespace }}\n",
-            &values(),
-            &test_layout(),
+            context(&values(), &test_layout()),
         )
         .unwrap_err();
         let Error::Diagnostics(ds) = err else {
@@ -434,9 +431,12 @@ mod tests {
     fn raw_values_are_reachable() {
         let mut v = values();
         v.raw = serde_json::json!({"api": {"replicas": 4}});
-        assert_eq!(
-            render("t", "{{ values.api.replicas }}", &v, &Layout::default()).unwrap(),
-            "4"
-        );
+        let m = render(
+            "t",
+            "count: {{ values.api.replicas }}",
+            context(&v, &Layout::default()),
+        )
+        .unwrap();
+        assert_eq!(m.get("count"), Some(&Node::Int(4)), "{m:?}");
     }
 }

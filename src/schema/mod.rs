@@ -14,8 +14,12 @@
 //! level keeps `additionalProperties: false`, so a misspelt component
 //! (`reddis:`) is an error in the editor and in compose.
 
+pub mod component;
+pub mod declared;
 pub mod suggest;
 pub mod validate;
+
+pub use component::{Component, Image};
 
 use crate::error::Error;
 use schemars::generate::SchemaSettings;
@@ -51,6 +55,14 @@ pub struct Globals {
     /// `repository`, e.g. `ghcr.io/acme`: the image `arches/api` becomes
     /// `ghcr.io/acme/arches/api`.
     pub image_registry: Option<String>,
+    /// Application settings, key to value, merged into the ConfigMap that
+    /// the base (or a component) generates under `settingsConfigMap`, so
+    /// the pods that use it roll when a setting changes.
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    /// The generated ConfigMap that `settings` merges into. Default:
+    /// `<name>-config`.
+    pub settings_config_map: Option<String>,
     /// Settings of `compose lint`.
     #[serde(default)]
     pub lint: LintSettings,
@@ -70,45 +82,6 @@ pub struct LintSettings {
     pub production_environments: Option<Vec<String>>,
 }
 
-/// Settings of one component.
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Component {
-    /// Whether the component is part of the build. Components are off
-    /// unless enabled.
-    #[serde(default)]
-    pub enabled: bool,
-    /// Replica count of the component's workload. When absent the
-    /// manifest's own count is kept.
-    #[schemars(range(max = 2147483647))]
-    pub replicas: Option<u32>,
-    /// The component's container image.
-    #[serde(default)]
-    pub image: Image,
-    /// Name of the workload that `replicas` scales, when it is not
-    /// `<name>-<component>`.
-    pub workload: Option<String>,
-}
-
-/// A component's image. `repository` is the image name as the component's
-/// manifests write it (what kustomize's `images` matches); `tag` and
-/// `digest` replace the manifest's.
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Image {
-    /// Image name used in the manifests, e.g. `arches/api`.
-    pub repository: Option<String>,
-    /// Tag to deploy, e.g. `v1.0.0`. Always a string: quote numbers-looking
-    /// tags in YAML (`"1.10"`); `--set` types it as a string by itself.
-    #[schemars(regex(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))]
-    pub tag: Option<String>,
-    /// Digest to pin, e.g. `sha256:0123...`; wins over the tag when both are set.
-    #[schemars(regex(
-        pattern = r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$"
-    ))]
-    pub digest: Option<String>,
-}
-
 /// Validated values: globals plus the components named in the values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Values {
@@ -121,20 +94,28 @@ pub struct Values {
 }
 
 impl Values {
-    /// Splits a validated tree into globals and components.
-    pub fn from_tree(tree: &Value, components: &[String]) -> Result<Values, Error> {
+    /// Splits a validated tree into globals and components. Declared
+    /// keys stay in `raw` only: they are the templates' business.
+    pub fn from_tree(
+        tree: &Value,
+        components: &[ComponentInfo],
+        globals_declared: &BTreeMap<String, declared::Declaration>,
+    ) -> Result<Values, Error> {
         let obj = tree.as_object().cloned().unwrap_or_default();
         let mut globals = Map::new();
         let mut comps = BTreeMap::new();
-        for (k, v) in obj {
-            if components.contains(&k) {
+        for (k, mut v) in obj {
+            if let Some(info) = components.iter().find(|c| c.name == k) {
+                if let Some(o) = v.as_object_mut() {
+                    o.retain(|key, _| !info.declared.contains_key(key));
+                }
                 let c: Component = serde_json::from_value(v).map_err(|e| {
                     Error::Internal(format!(
                         "values of component `{k}` passed the schema but not the types: {e}"
                     ))
                 })?;
                 comps.insert(k, c);
-            } else {
+            } else if !globals_declared.contains_key(&k) {
                 globals.insert(k, v);
             }
         }
@@ -151,35 +132,96 @@ impl Values {
     }
 }
 
-/// The effective schema for a project with these components (sorted).
-pub fn generate(components: &[String]) -> Result<Value, Error> {
+/// What the schema needs to know of one component.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ComponentInfo {
+    /// The component's name (its folder's).
+    pub name: String,
+    /// Its folder as shown to the user, e.g. `components/api`.
+    pub folder: String,
+    /// The leading comment of its kustomization file, shown on hover.
+    pub summary: Option<String>,
+    /// Keys the component declares itself (`values.schema.yaml`).
+    pub declared: BTreeMap<String, declared::Declaration>,
+}
+
+impl ComponentInfo {
+    /// A component with nothing but a name, in `components/`.
+    pub fn named(name: &str) -> ComponentInfo {
+        ComponentInfo {
+            name: name.to_string(),
+            folder: format!("components/{name}"),
+            ..ComponentInfo::default()
+        }
+    }
+}
+
+/// The effective schema of a project: the globals, the keys the project
+/// declares at the top level, and one property per component, in the
+/// given order.
+pub fn generate(
+    components: &[ComponentInfo],
+    globals_declared: &BTreeMap<String, declared::Declaration>,
+) -> Result<Value, Error> {
     let mut generator = SchemaSettings::draft07().into_generator();
-    let component_ref = generator.subschema_for::<Component>();
-    let root = generator.root_schema_for::<Globals>();
-    let mut root: Value = root.to_value();
-    let globals: Vec<String> = root
+    let component_ref = generator.subschema_for::<Component>().to_value();
+    let mut root: Value = generator.root_schema_for::<Globals>().to_value();
+    add_key_grammars(&mut root);
+    let builtin_globals: Vec<String> = root
         .get("properties")
         .and_then(Value::as_object)
         .map(|p| p.keys().cloned().collect())
         .unwrap_or_default();
-    let props = root
-        .as_object_mut()
-        .and_then(|o| o.get_mut("properties"))
-        .and_then(Value::as_object_mut)
-        .ok_or_else(|| Error::Internal("generated schema has no properties".into()))?;
-    for name in components {
-        if globals.contains(name) {
-            return Err(Error::Usage(format!("component directory `components/{name}` has the name of a global value; rename the directory")));
+    let component_def = root
+        .pointer("/definitions/Component")
+        .cloned()
+        .ok_or_else(|| Error::Internal("generated schema has no Component".into()))?;
+    let mut definitions = Map::new();
+    let mut props = Map::new();
+    for (key, schema) in declared::schemas(globals_declared) {
+        if builtin_globals.contains(&key) {
+            return Err(Error::Usage(format!(
+                "the project file declares `{key}`, which is a built-in value; rename the declaration"
+            )));
+        }
+        props.insert(key, schema);
+    }
+    for c in components {
+        let name = &c.name;
+        if builtin_globals.contains(name) || props.contains_key(name) {
+            return Err(Error::Usage(format!(
+                "component folder `{}` has the name of a global value; rename the folder",
+                c.folder
+            )));
+        }
+        let reference = if c.declared.is_empty() {
+            component_ref.clone()
+        } else {
+            let def = extended_component(&component_def, c)?;
+            let def_name = format!("Component.{name}");
+            definitions.insert(def_name.clone(), def);
+            json!({ "$ref": format!("#/definitions/{def_name}") })
+        };
+        let mut description = format!("Component `{name}` (folder `{}`).", c.folder);
+        if let Some(summary) = &c.summary {
+            description = format!("{summary}\n\n{description}");
         }
         // draft-07 ignores keywords beside `$ref`, so the description sits
-        // beside an `allOf` that holds the reference.
+        // beside an `allOf` that holds the reference; `type` lets editors
+        // complete the key as a mapping.
         props.insert(
             name.clone(),
-            json!({
-                "description": format!("Component `{name}` (directory `components/{name}`)."),
-                "allOf": [component_ref.clone().to_value()],
-            }),
+            json!({ "description": description, "type": "object", "allOf": [reference] }),
         );
+    }
+    let root_obj = root
+        .as_object_mut()
+        .ok_or_else(|| Error::Internal("generated schema is not an object".into()))?;
+    if let Some(Value::Object(p)) = root_obj.get_mut("properties") {
+        p.extend(props);
+    }
+    if let Some(Value::Object(d)) = root_obj.get_mut("definitions") {
+        d.extend(definitions);
     }
     unwrap_descriptions(&mut root);
     // Readers look for the draft and the title first.
@@ -200,6 +242,52 @@ pub fn generate(components: &[String]) -> Result<Value, Error> {
         ordered.extend(o);
     }
     Ok(Value::Object(ordered))
+}
+
+/// The Component definition with a component's own keys added.
+fn extended_component(component_def: &Value, c: &ComponentInfo) -> Result<Value, Error> {
+    let mut def = component_def.clone();
+    let Some(Value::Object(props)) = def.get_mut("properties") else {
+        return Err(Error::Internal("Component has no properties".into()));
+    };
+    for (key, schema) in declared::schemas(&c.declared) {
+        if props.contains_key(&key) {
+            return Err(Error::Usage(format!(
+                "{}/{}: `{key}` is a built-in key of every component; rename the declaration",
+                c.folder,
+                declared::COMPONENT_DECLARATIONS
+            )));
+        }
+        props.insert(key, schema);
+    }
+    if let Some(o) = def.as_object_mut() {
+        o.insert(
+            "description".into(),
+            Value::String(format!("Settings of component `{}`.", c.name)),
+        );
+    }
+    Ok(def)
+}
+
+/// Where the schema holds names that follow a grammar of their own:
+/// (definition or `""` for the root, property, pattern its keys follow).
+const KEY_GRAMMARS: &[(&str, &str, &str)] = &[
+    ("Component", "env", r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"),
+    ("", "settings", r"^[-._a-zA-Z0-9]+$"),
+];
+
+/// Adds the key grammars of [`KEY_GRAMMARS`] as `propertyNames`.
+fn add_key_grammars(root: &mut Value) {
+    for (def, prop, pattern) in KEY_GRAMMARS {
+        let pointer = if def.is_empty() {
+            format!("/properties/{prop}")
+        } else {
+            format!("/definitions/{def}/properties/{prop}")
+        };
+        if let Some(Value::Object(o)) = root.pointer_mut(&pointer) {
+            o.insert("propertyNames".into(), json!({ "pattern": pattern }));
+        }
+    }
 }
 
 /// Doc comments are wrapped at source width; editors wrap by themselves,
@@ -267,8 +355,11 @@ fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
                 .iter()
                 .filter(|s| s.get("type").and_then(Value::as_str) != Some("null"))
                 .collect();
-            if non_null.len() == 1 && node.get("type").is_none() && node.get("properties").is_none()
-            {
+            let bare = node.get("properties").is_none()
+                && node
+                    .get("type")
+                    .is_none_or(|t| t == "object" && non_null.len() == 1);
+            if non_null.len() == 1 && bare {
                 node = non_null[0];
                 continue;
             }
@@ -377,13 +468,17 @@ pub fn pointer_to_path(pointer: &str, instance: &Value) -> Vec<Seg> {
 mod tests {
     use super::*;
 
-    fn comps() -> Vec<String> {
-        vec!["api".to_string(), "redis".to_string()]
+    fn comps() -> Vec<ComponentInfo> {
+        vec![ComponentInfo::named("api"), ComponentInfo::named("redis")]
+    }
+
+    fn gen(c: &[ComponentInfo]) -> Result<Value, Error> {
+        generate(c, &BTreeMap::new())
     }
 
     #[test]
     fn schema_is_draft07_with_components_and_closed_top() {
-        let s = generate(&comps()).unwrap();
+        let s = gen(&comps()).unwrap();
         assert_eq!(s["$schema"], "http://json-schema.org/draft-07/schema#");
         assert_eq!(s["additionalProperties"], false);
         assert!(s["properties"]["api"]["allOf"][0]["$ref"]
@@ -396,7 +491,7 @@ mod tests {
 
     #[test]
     fn descriptions_come_from_doc_comments() {
-        let s = generate(&comps()).unwrap();
+        let s = gen(&comps()).unwrap();
         let d = s["properties"]["namespace"]["description"]
             .as_str()
             .unwrap();
@@ -412,12 +507,12 @@ mod tests {
 
     #[test]
     fn a_component_named_like_a_global_is_refused() {
-        assert!(generate(&["namespace".to_string()]).is_err());
+        assert!(gen(&[ComponentInfo::named("namespace")]).is_err());
     }
 
     #[test]
     fn types_follow_refs() {
-        let s = generate(&comps()).unwrap();
+        let s = gen(&comps()).unwrap();
         let k = |p: &[&str]| {
             types_at(
                 &s,
@@ -452,7 +547,7 @@ mod tests {
     #[test]
     fn values_split_into_globals_and_components() {
         let tree = json!({"namespace": "n", "api": {"enabled": true, "replicas": 2, "image": {"tag": "1.10"}}});
-        let v = Values::from_tree(&tree, &comps()).unwrap();
+        let v = Values::from_tree(&tree, &comps(), &BTreeMap::new()).unwrap();
         assert_eq!(v.globals.namespace.as_deref(), Some("n"));
         assert_eq!(v.components["api"].replicas, Some(2));
         assert_eq!(v.components["api"].image.tag.as_deref(), Some("1.10"));

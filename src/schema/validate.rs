@@ -30,10 +30,54 @@ pub fn validate(
             ))])
         }
     };
-    let tree = &values.tree;
     // (layer, line, col, diagnostic) for a stable, readable order.
     let mut found: Found = Vec::new();
-    for err in validator.iter_errors(tree) {
+    for err in validator.iter_errors(&values.tree) {
+        report(&err, schema, values, components, &mut found);
+    }
+    if found.is_empty() {
+        return Ok(());
+    }
+    found.sort_by_key(|f| (f.0, f.1, f.2));
+    Err(found.into_iter().map(|(_, _, _, d)| d).collect())
+}
+
+/// The errors of the one branch of an `anyOf` that is not `null` (how an
+/// optional value is written), when there is exactly one: what the user
+/// got wrong is inside that branch.
+fn optional_branch<'e>(
+    context: &'e [Vec<jsonschema::ValidationError<'static>>],
+) -> Option<&'e [jsonschema::ValidationError<'static>]> {
+    let is_null_branch = |errs: &Vec<jsonschema::ValidationError>| {
+        errs.len() == 1
+            && matches!(errs[0].kind(), ValidationErrorKind::Type { kind: jsonschema::error::TypeKind::Single(t) } if t.to_string() == "null")
+    };
+    let rest: Vec<&Vec<jsonschema::ValidationError>> =
+        context.iter().filter(|b| !is_null_branch(b)).collect();
+    match rest.as_slice() {
+        [only] if rest.len() < context.len() => Some(only.as_slice()),
+        _ => None,
+    }
+}
+
+/// Turns one violation into diagnostics.
+fn report(
+    err: &jsonschema::ValidationError,
+    schema: &Value,
+    values: &Loaded,
+    components: &[String],
+    found: &mut Found,
+) {
+    let tree = &values.tree;
+    {
+        if let ValidationErrorKind::AnyOf { context } = err.kind() {
+            if let Some(branch) = optional_branch(context) {
+                for e in branch {
+                    report(e, schema, values, components, found);
+                }
+                return;
+            }
+        }
         let pointer = err.instance_path().as_str().to_string();
         let path = pointer_to_path(&pointer, tree);
         let shown = display_path(&path);
@@ -58,11 +102,9 @@ pub fn validate(
                         } else {
                             components.join(", ")
                         };
-                        d = d.with_note(format!(
-                            "help: components are the directories under components/ ({list})"
-                        ));
+                        d = d.with_note(format!("help: the project's components are {list}"));
                     }
-                    record(&mut found, values, &child, d);
+                    record(found, values, &child, d);
                 }
             }
             ValidationErrorKind::Type { kind } => {
@@ -83,18 +125,15 @@ pub fn validate(
                 if wanted == "string" && (instance.is_number() || instance.is_boolean()) {
                     d = d.with_note("help: YAML read this as a number or boolean; put it in quotes to keep it a string");
                 }
-                record(&mut found, values, &pointer, d);
+                record(found, values, &pointer, d);
             }
             ValidationErrorKind::Pattern { pattern } => {
                 let d = Diagnostic {
                     origin: values.origin(&pointer, false),
-                    message: format!(
-                        "{shown}: {} does not match the pattern `{pattern}`",
-                        short(instance)
-                    ),
+                    message: pattern_message(&shown, instance, pattern),
                     notes: Vec::new(),
                 };
-                record(&mut found, values, &pointer, d);
+                record(found, values, &pointer, d);
             }
             ValidationErrorKind::Minimum { limit } => {
                 let d = Diagnostic {
@@ -105,7 +144,7 @@ pub fn validate(
                     ),
                     notes: Vec::new(),
                 };
-                record(&mut found, values, &pointer, d);
+                record(found, values, &pointer, d);
             }
             ValidationErrorKind::Maximum { limit } => {
                 let d = Diagnostic {
@@ -116,7 +155,7 @@ pub fn validate(
                     ),
                     notes: Vec::new(),
                 };
-                record(&mut found, values, &pointer, d);
+                record(found, values, &pointer, d);
             }
             _ => {
                 let d = Diagnostic {
@@ -124,41 +163,26 @@ pub fn validate(
                     message: format!("{shown}: {err}"),
                     notes: Vec::new(),
                 };
-                record(&mut found, values, &pointer, d);
-            }
-        }
-    }
-    if found.is_empty() {
-        semantic_checks(values, components, &mut found);
-    }
-    if found.is_empty() {
-        return Ok(());
-    }
-    found.sort_by_key(|f| (f.0, f.1, f.2));
-    Err(found.into_iter().map(|(_, _, _, d)| d).collect())
-}
-
-/// Rules the schema cannot say: an image `tag` or `digest` is useless
-/// without the `repository` kustomize must match.
-fn semantic_checks(values: &Loaded, components: &[String], found: &mut Found) {
-    for c in components {
-        let Some(image) = values.tree.get(c).and_then(|v| v.get("image")) else {
-            continue;
-        };
-        if image.get("repository").is_some() {
-            continue;
-        }
-        for field in ["tag", "digest"] {
-            if image.get(field).is_some() {
-                let pointer = format!("/{c}/image/{field}");
-                let d = Diagnostic {
-                    origin: values.origin(&pointer, false),
-                    message: format!("{c}.image.{field}: is set but {c}.image.repository is not"),
-                    notes: vec![format!("help: set {c}.image.repository to the image name the manifests of components/{c} use")],
-                };
                 record(found, values, &pointer, d);
             }
         }
+    }
+}
+
+/// Grammars with a name of their own, for messages: (pattern, what a
+/// value must be, examples).
+const NAMED_PATTERNS: &[(&str, &str)] = &[(
+    super::component::QUANTITY_PATTERN,
+    "is not a Kubernetes quantity (such as 500m, 2, 1.5, 512Mi or 2Gi)",
+)];
+
+fn pattern_message(shown: &str, instance: &Value, pattern: &str) -> String {
+    match NAMED_PATTERNS.iter().find(|(p, _)| *p == pattern) {
+        Some((_, what)) => format!("{shown}: {} {what}", short(instance)),
+        None => format!(
+            "{shown}: {} does not match the pattern `{pattern}`",
+            short(instance)
+        ),
     }
 }
 
@@ -192,7 +216,11 @@ mod tests {
 
     fn check(files: &[(&str, &str)]) -> Vec<String> {
         let comps = vec!["api".to_string(), "redis".to_string()];
-        let schema = super::super::generate(&comps).unwrap();
+        let infos: Vec<_> = comps
+            .iter()
+            .map(|c| super::super::ComponentInfo::named(c))
+            .collect();
+        let schema = super::super::generate(&infos, &Default::default()).unwrap();
         let layers = files
             .iter()
             .map(|(n, t)| file_layer(n, t).unwrap())
@@ -256,16 +284,23 @@ mod tests {
     }
 
     #[test]
-    fn tag_without_repository_is_reported() {
-        let out = check(&[("v.yaml", "api:\n  image:\n    tag: v1\n")]);
-        assert_eq!(out.len(), 1);
+    fn quantities_follow_the_kubernetes_grammar() {
+        let out = check(&[("v.yaml", "api:\n  resources:\n    limits:\n      cpu: 2x\n      memory: 512Mi\n    requests:\n      cpu: 0.5\n")]);
+        assert_eq!(out.len(), 1, "{out:?}");
         assert!(
-            out[0].starts_with(
-                "v.yaml:3:10: api.image.tag: is set but api.image.repository is not\n"
-            ),
+            out[0].starts_with("v.yaml:4:12: api.resources.limits.cpu: \"2x\" is not a Kubernetes quantity (such as 500m, 2, 1.5, 512Mi or 2Gi)\n"),
             "{}",
             out[0]
         );
+        let out = check(&[("v.yaml", "api:\n  resources:\n    limit:\n      cpu: 1\n")]);
+        assert!(
+            out[0].contains("help: did you mean `limits`?"),
+            "{}",
+            out[0]
+        );
+        let out = check(&[("v.yaml", "api:\n  env:\n    \"BAD NAME\": x\n")]);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].starts_with("v.yaml:3:"), "{}", out[0]);
     }
 
     #[test]

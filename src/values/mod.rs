@@ -309,7 +309,8 @@ mod tests {
     use serde_json::json;
 
     fn schema() -> serde_json::Value {
-        crate::schema::generate(&["api".to_string(), "redis".to_string()]).unwrap()
+        let c = ["api", "redis"].map(crate::schema::ComponentInfo::named);
+        crate::schema::generate(&c, &Default::default()).unwrap()
     }
 
     #[test]

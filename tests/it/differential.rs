@@ -7,10 +7,7 @@
 //! Without kubectl the test says it was skipped, except under CI, where a
 //! missing kubectl is a failure.
 
-use crate::support::{
-    assert_same_bytes, copy_project, kubectl_kustomize, kubectl_or_skip, root, run_compose,
-    stdout_of,
-};
+use crate::support::{assert_kubectl_agrees, copy_project, kubectl_or_skip, root};
 
 fn values_files() -> Vec<String> {
     let dir = root().join("values");
@@ -42,28 +39,8 @@ fn render_equals_kubectl_on_generated_kustomization() {
             .to_vec(),
     );
     for args in cases {
-        let shown = args.join(" ");
         let project = copy_project("diff").unwrap_or_else(|e| panic!("{e}"));
-        let out = run_compose(
-            project.path(),
-            std::iter::once("template").chain(args.iter().map(String::as_str)),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let kustomization =
-            stdout_of(&format!("compose template {shown}"), out).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(project.path().join("kustomization.yaml"), &kustomization)
-            .unwrap_or_else(|e| panic!("write kustomization.yaml: {e}"));
-        let oracle = kubectl_kustomize(project.path()).unwrap_or_else(|e| panic!("{e}"));
-
-        // compose renders from a pristine copy: the saved kustomization.yaml
-        // above must not influence it.
-        let clean = copy_project("diff-render").unwrap_or_else(|e| panic!("{e}"));
-        let out = run_compose(clean.path(), &args).unwrap_or_else(|e| panic!("{e}"));
-        let ours = stdout_of(&format!("compose {shown}"), out).unwrap_or_else(|e| panic!("{e}"));
-        assert_same_bytes(
-            &format!("compose {shown} vs kubectl kustomize of its template"),
-            &oracle,
-            &ours,
-        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_kubectl_agrees(project.path(), &args);
     }
 }

@@ -10,6 +10,9 @@
 //! - `differential`: `compose --values F` must equal `kubectl kustomize` of
 //!   the tree whose kustomization.yaml is `compose template --values F`
 //!   (skipped without kubectl, except under CI, where that fails).
+//! - `knobs`: each built-in knob of a component on the example project:
+//!   it reaches its component's objects only, kubectl agrees, and bad
+//!   input is an error at its values key.
 //! - `kustomize_fixtures`: `compose kustomize` on small hand-designed trees
 //!   whose expected output came from kubectl.
 //! - `lsp`: the committed schema in the real yaml-language-server, over LSP.
@@ -21,6 +24,7 @@
 mod cli;
 mod differential;
 mod example;
+mod knobs;
 mod kustomize_fixtures;
 mod lsp;
 mod reliability;

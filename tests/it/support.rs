@@ -157,6 +157,39 @@ pub fn copy_project(tag: &str) -> Result<TempDir, String> {
     Ok(tmp)
 }
 
+/// The property every values feature keeps: `compose ARGS` run in
+/// `project` prints exactly what `kubectl kustomize` prints for a copy of
+/// the project whose kustomization.yaml is `compose template ARGS`.
+/// Returns compose's output.
+pub fn assert_kubectl_agrees(project: &Path, args: &[&str]) -> Vec<u8> {
+    let shown = args.join(" ");
+    let with_template = TempDir::new("property").unwrap_or_else(|e| panic!("{e}"));
+    copy_dir(project, with_template.path()).unwrap_or_else(|e| panic!("{e}"));
+    let out = run_compose(
+        with_template.path(),
+        std::iter::once("template").chain(args.iter().copied()),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let kustomization =
+        stdout_of(&format!("compose template {shown}"), out).unwrap_or_else(|e| panic!("{e}"));
+    fs::write(
+        with_template.path().join("kustomization.yaml"),
+        &kustomization,
+    )
+    .unwrap_or_else(|e| panic!("write kustomization.yaml: {e}"));
+    let oracle = kubectl_kustomize(with_template.path()).unwrap_or_else(|e| panic!("{e}"));
+    // compose renders from the untouched project: the saved
+    // kustomization.yaml above must not influence it.
+    let out = run_compose(project, args).unwrap_or_else(|e| panic!("{e}"));
+    let ours = stdout_of(&format!("compose {shown}"), out).unwrap_or_else(|e| panic!("{e}"));
+    assert_same_bytes(
+        &format!("compose {shown} vs kubectl kustomize of its template"),
+        &oracle,
+        &ours,
+    );
+    ours
+}
+
 pub fn read(path: &Path) -> Result<Vec<u8>, String> {
     fs::read(path).map_err(|e| format!("read {}: {e}", path.display()))
 }

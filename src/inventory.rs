@@ -1,0 +1,113 @@
+//! What each enabled component contributes to the build.
+//!
+//! The knobs in the values (resources, storage, autoscaling, ...) become
+//! patches on the objects of "their" component, and a knob that would
+//! change nothing is an error. Both need to know, before the kustomization
+//! is rendered, which objects each component brings and what they look
+//! like. So the base and the enabled components are built once on their
+//! own (no namespace, prefix or patch of the generated kustomization, which
+//! come after the components in kustomize's order), and each object is
+//! filed under the component whose folder it was written in, by its origin.
+//! The objects are as the generated kustomization's patches will see them.
+
+use crate::error::Error;
+use crate::project::Project;
+use compose_kustomize::resource::ResId;
+use compose_yaml::{emit_document, Mapping, Node};
+use std::collections::BTreeMap;
+
+/// One object of a component.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Object {
+    /// Its identity when the generated kustomization's patches run.
+    pub id: ResId,
+    /// The file it was written in (or whose generator made it), relative
+    /// to the project root.
+    pub file: String,
+    /// The object.
+    pub node: Node,
+}
+
+impl Object {
+    /// `Kind/name`, for messages.
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.id.gvk.kind, self.id.name)
+    }
+}
+
+/// The objects of the enabled components, and the generated ConfigMaps of
+/// the whole build.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Inventory {
+    /// Objects by component name.
+    pub components: BTreeMap<String, Vec<Object>>,
+    /// Names of the ConfigMaps that generators make, before their hash.
+    pub generated_config_maps: Vec<String>,
+}
+
+impl Inventory {
+    /// The objects of `component` (none when it brings none).
+    pub fn of(&self, component: &str) -> &[Object] {
+        self.components.get(component).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Builds the base and `enabled` (in order) and files their objects.
+pub fn take(project: &Project, base: Option<&str>, enabled: &[String]) -> Result<Inventory, Error> {
+    let folder = |name: &str| {
+        let dir = project.layout.components.join(name);
+        dir.to_string_lossy().replace('\\', "/")
+    };
+    let mut k = Mapping::new();
+    k.insert("apiVersion", Node::str("kustomize.config.k8s.io/v1beta1"));
+    k.insert("kind", Node::str("Kustomization"));
+    if let Some(b) = base {
+        k.insert("resources", Node::Seq(vec![Node::str(b)]));
+    }
+    let paths: Vec<Node> = enabled.iter().map(|n| Node::str(folder(n))).collect();
+    k.insert("components", Node::Seq(paths));
+    let text = emit_document(&Node::Map(k));
+    let objects = crate::pipeline::build_resources(&project.root, &text)?;
+    let prefixes: Vec<(String, String)> = enabled
+        .iter()
+        .map(|n| (n.clone(), format!("{}/", folder(n))))
+        .collect();
+    let mut inv = Inventory::default();
+    for r in objects {
+        let file = r
+            .meta
+            .origin
+            .as_deref()
+            .and_then(origin_file)
+            .unwrap_or_default();
+        if r.kind() == "ConfigMap" && r.meta.generated {
+            inv.generated_config_maps
+                .push(r.original_id().name.to_string());
+        }
+        let owner = prefixes.iter().find(|(_, p)| file.starts_with(p.as_str()));
+        if let Some((name, _)) = owner {
+            let id = r.id();
+            inv.components
+                .entry(name.clone())
+                .or_default()
+                .push(Object {
+                    id,
+                    file,
+                    node: r.node,
+                });
+        }
+    }
+    Ok(inv)
+}
+
+/// The file named by an origin annotation text (`path: …` for resources,
+/// `configuredIn: …` for generated objects).
+pub fn origin_file(origin: &str) -> Option<String> {
+    origin
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("path: ")
+                .or_else(|| l.strip_prefix("configuredIn: "))
+        })
+        .map(str::to_string)
+}
