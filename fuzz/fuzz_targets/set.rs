@@ -4,9 +4,10 @@
 //! panics.
 #![no_main]
 
-use compose::schema;
+use compose::schema::{self, ComponentInfo};
 use compose::values::{env_layer, set::parse_pairs, set_layer};
 use libfuzzer_sys::fuzz_target;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 const COMPONENTS: &[&str] = &[
@@ -25,8 +26,14 @@ const COMPONENTS: &[&str] = &[
 fn project_schema() -> &'static serde_json::Value {
     static S: OnceLock<serde_json::Value> = OnceLock::new();
     S.get_or_init(|| {
-        let names: Vec<String> = COMPONENTS.iter().map(|s| s.to_string()).collect();
-        match schema::generate(&names) {
+        let info = |name: &&str| ComponentInfo {
+            name: name.to_string(),
+            folder: format!("components/{name}"),
+            summary: None,
+            declared: BTreeMap::new(),
+        };
+        let infos: Vec<ComponentInfo> = COMPONENTS.iter().map(info).collect();
+        match schema::generate(&infos, &BTreeMap::new()) {
             Ok(s) => s,
             Err(e) => panic!("schema: {e}"),
         }

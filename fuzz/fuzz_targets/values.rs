@@ -6,10 +6,11 @@
 #![no_main]
 
 use compose::error::Error;
-use compose::schema::{self, Values};
+use compose::schema::{self, ComponentInfo, Values};
 use compose::values::{self, file_layer, set_layer};
 use compose_fuzz::split_files;
 use libfuzzer_sys::fuzz_target;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 const COMPONENTS: &[&str] = &[
@@ -30,9 +31,23 @@ fn components() -> &'static [String] {
     C.get_or_init(|| COMPONENTS.iter().map(|s| s.to_string()).collect())
 }
 
+/// The components as the schema sees them: no summaries, no declared keys.
+fn infos() -> &'static [ComponentInfo] {
+    static I: OnceLock<Vec<ComponentInfo>> = OnceLock::new();
+    I.get_or_init(|| {
+        let info = |name: &String| ComponentInfo {
+            name: name.clone(),
+            folder: format!("components/{name}"),
+            summary: None,
+            declared: BTreeMap::new(),
+        };
+        components().iter().map(info).collect()
+    })
+}
+
 fn project_schema() -> &'static serde_json::Value {
     static S: OnceLock<serde_json::Value> = OnceLock::new();
-    S.get_or_init(|| match schema::generate(components()) {
+    S.get_or_init(|| match schema::generate(infos(), &BTreeMap::new()) {
         Ok(s) => s,
         Err(e) => panic!("schema: {e}"),
     })
@@ -76,7 +91,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Ok(()) => {
-            if let Err(e) = Values::from_tree(&loaded.tree, components()) {
+            if let Err(e) = Values::from_tree(&loaded.tree, infos(), &BTreeMap::new()) {
                 panic!("values passed the schema but not the types: {e}\ninput: {text:?}");
             }
         }
