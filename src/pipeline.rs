@@ -45,6 +45,10 @@ pub struct Prepared {
     /// How many layers, from the first, every environment shares (the
     /// defaults and the tier's file).
     pub shared_layers: usize,
+    /// The environment, when one is selected.
+    pub environment: Option<String>,
+    /// The tier, when one is selected.
+    pub tier: Option<String>,
 }
 
 /// Loads and validates the values of a project.
@@ -62,6 +66,8 @@ pub fn prepare(vs: &ValuesSettings) -> Result<Prepared, Error> {
         loaded,
         components,
         shared_layers: vs.shared_layers(),
+        environment: vs.environment.clone(),
+        tier: vs.tier.clone(),
     })
 }
 
@@ -269,7 +275,9 @@ fn exit_byte(code: i32) -> u8 {
 /// The generated kustomization: what the enabled components bring, the
 /// knobs turned into patches, then the templates.
 fn render_kustomization(project: &Project, p: &Prepared) -> Result<String, Error> {
-    let layout = render::Layout::of(project, p.components.clone());
+    let mut layout = render::Layout::of(project, p.components.clone());
+    layout.environment = p.environment.clone();
+    layout.tier = p.tier.clone();
     let enabled: Vec<String> = p
         .components
         .iter()

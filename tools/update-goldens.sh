@@ -6,6 +6,7 @@
 #   tools/update-goldens.sh            # example project + kustomize fixtures
 #   tools/update-goldens.sh example    # only tests/fixtures/example/<env>/expected.yaml
 #   tools/update-goldens.sh kustomize  # only tests/fixtures/kustomize/*/expected.yaml
+#   tools/update-goldens.sh examples   # only tests/fixtures/examples/<project>/*.yaml
 #
 # Example project: for each tests/fixtures/example/<env>/kustomization.yaml
 # (the kustomization the template stage must generate for values/values-<env>.yaml),
@@ -16,6 +17,13 @@
 # Kustomize fixtures: each tests/fixtures/kustomize/<name>/ holds input/ and,
 # optionally, a file `entry` naming the directory to build relative to input/
 # (default "."). kubectl's output for input/<entry> becomes expected.yaml.
+#
+# Example projects: for each project under examples/ and each environment
+# (crossed with each tier when the project has tiers), the kustomization
+# that `compose template` generates is placed at the root of a copy of the
+# project and kubectl's output becomes
+# tests/fixtures/examples/<project>/<env>[-<tier>].yaml. The template is
+# compose's; the golden is kubectl's build of it.
 #
 # Review the diff (git diff tests/fixtures) before committing new goldens.
 set -euo pipefail
@@ -60,9 +68,36 @@ update_kustomize() {
   done
 }
 
+update_examples() {
+  local compose="$root/target/release/compose" project name tmp env tier out
+  cargo build --release --quiet
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' RETURN
+  for project in examples/*/; do
+    name="$(basename "$project")"
+    [ -f "$project/compose.yaml" ] || continue
+    mkdir -p "tests/fixtures/examples/$name"
+    rm -f "tests/fixtures/examples/$name"/*.yaml
+    for env in $(ls "$project/values" | sed -n 's/^values-\(.*\)\.yaml$/\1/p' | grep -v '^tier-'); do
+      for tier in $(ls "$project/values" | sed -n 's/^values-tier-\(.*\)\.yaml$/\1/p') ""; do
+        # With tiers, every pair; without, the environment alone.
+        if [ -z "$tier" ] && ls "$project/values" | grep -q '^values-tier-'; then continue; fi
+        rm -rf "${tmp:?}"/*
+        cp -R "$project"/. "$tmp/"
+        "$compose" -C "$tmp" template --env "$env" ${tier:+--tier "$tier"} > "$tmp/kustomization.yaml.new"
+        mv "$tmp/kustomization.yaml.new" "$tmp/kustomization.yaml"
+        out="tests/fixtures/examples/$name/$env${tier:+-$tier}.yaml"
+        kubectl kustomize "$tmp" > "$out"
+        echo "update-goldens: examples/$name $env${tier:+ x $tier} ($(grep -c '^kind:' "$out") resources)"
+      done
+    done
+  done
+}
+
 case "$what" in
-  all) update_example; update_kustomize ;;
+  all) update_example; update_kustomize; update_examples ;;
   example) update_example ;;
   kustomize) update_kustomize ;;
-  *) echo "usage: tools/update-goldens.sh [all|example|kustomize]" >&2; exit 2 ;;
+  examples) update_examples ;;
+  *) echo "usage: tools/update-goldens.sh [all|example|kustomize|examples]" >&2; exit 2 ;;
 esac

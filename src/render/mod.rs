@@ -75,6 +75,10 @@ pub struct Layout {
     pub components: String,
     /// The project's components in application order.
     pub order: Vec<String>,
+    /// The environment being rendered, when one is selected.
+    pub environment: Option<String>,
+    /// The tier being rendered, when one is selected.
+    pub tier: Option<String>,
 }
 
 impl Layout {
@@ -88,6 +92,8 @@ impl Layout {
                 .then(|| rel(&project.layout.base)),
             components: rel(&project.layout.components),
             order,
+            environment: None,
+            tier: None,
         }
     }
 
@@ -157,7 +163,27 @@ pub fn render(name: &str, template: &str, ctx: Value) -> Result<Mapping, Error> 
         .lock()
         .map(|mut s| std::mem::take(&mut s.values))
         .map_err(|_| Error::Internal("template values lost".into()))?;
-    safe::to_tree(name, &text, &all)
+    let mut root = safe::to_tree(name, &text, &all)?;
+    inline_patches(&mut root);
+    Ok(root)
+}
+
+/// A `patches` entry may give its patch as YAML (a mapping for a
+/// strategic merge, a list of JSON patch operations) rather than as a
+/// text block; kustomize wants text, so it is written out here, after the
+/// values are in place.
+fn inline_patches(root: &mut Mapping) {
+    let Some(Node::Seq(entries)) = root.get_mut("patches") else {
+        return;
+    };
+    for entry in entries {
+        if let Some(patch) = entry.get_mut("patch") {
+            if matches!(patch, Node::Map(_) | Node::Seq(_)) {
+                let text = emit_document(patch);
+                *patch = Node::str(text.trim_end());
+            }
+        }
+    }
 }
 
 /// The output of a render, refusing to grow past [`MAX_OUTPUT`].
@@ -258,6 +284,8 @@ pub fn context(values: &Values, layout: &Layout) -> Value {
         annotations => map(&g.annotations),
         base => layout.base.as_deref().map(Value::from).unwrap_or(Value::from(())),
         components => Value::from(components),
+        environment => opt(&layout.environment),
+        tier => opt(&layout.tier),
     }
 }
 
@@ -331,6 +359,7 @@ mod tests {
             order: ["api", "database", "platform", "redis"]
                 .map(String::from)
                 .to_vec(),
+            ..Layout::default()
         }
     }
 

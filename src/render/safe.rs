@@ -59,6 +59,7 @@ pub fn environment(slots: &Arc<Mutex<Slots>>) -> Result<Environment<'static>, Er
         .map_err(|e| Error::Internal(format!("template syntax: {e}")))?;
     env.set_syntax(syntax);
     super::filters::register(&mut env);
+    env.add_function("fail", fail);
     let slots = Arc::clone(slots);
     env.set_formatter(move |out, _state, value| {
         if value.is_safe() {
@@ -89,6 +90,15 @@ fn text_len(v: &Value) -> usize {
     }
 }
 
+/// `fail(message)`: stops the render with the message, as Helm's `fail`
+/// does; for rules a template checks itself.
+fn fail(message: String) -> Result<Value, minijinja::Error> {
+    Err(minijinja::Error::new(
+        minijinja::ErrorKind::InvalidOperation,
+        message,
+    ))
+}
+
 /// Parses the rendered `text` of template `name` and puts the values of
 /// `slots` into it. The result is one YAML mapping.
 pub fn to_tree(name: &str, text: &str, slots: &[Value]) -> Result<Mapping, Error> {
@@ -117,6 +127,13 @@ pub fn to_tree(name: &str, text: &str, slots: &[Value]) -> Result<Mapping, Error
         ));
     }
     let node = docs.pop().unwrap_or(Node::Null);
+    if let Some(line) = values_in_patch_text(&node, text) {
+        return Err(at(
+            line,
+            0,
+            "a value inside a `patch: |` text block could change the patch's structure; write the patch as YAML (a mapping, or a list of operations) and compose writes the values into it safely".into(),
+        ));
+    }
     let filled = fill(node, &quoted, slots).map_err(|m| at(1, 0, m))?;
     match filled {
         Node::Map(m) => Ok(m),
@@ -151,6 +168,20 @@ fn shown_text(text: &str, slots: &[Value]) -> String {
 enum Piece<'t> {
     Text(&'t str),
     Token(usize, &'t str),
+}
+
+/// The line of the first `patches[].patch` text that holds a
+/// placeholder: a value pasted into a patch written as text.
+fn values_in_patch_text(node: &Node, text: &str) -> Option<usize> {
+    let entries = node.get("patches")?.as_seq()?;
+    let patch = entries
+        .iter()
+        .filter_map(|e| e.get("patch")?.as_str())
+        .find(|p| p.contains(OPEN))?;
+    let rest = &patch[patch.find(OPEN)? + OPEN.len()..];
+    let number: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let at = text.find(&format!("{OPEN}{number}{CLOSE}"))?;
+    Some(text[..at].matches('\n').count() + 1)
 }
 
 /// Calls `f` with the parts of `text` in order, in one pass.
@@ -320,6 +351,23 @@ mod tests {
         let ctx = context! { m => context! { b => 1, a => "x\ny" } };
         let out = run("spec:{{ m | toYaml | nindent(2) }}\n", ctx).unwrap();
         assert_eq!(out, "spec:\n  a: |-\n    x\n    y\n  b: 1\n");
+    }
+
+    #[test]
+    fn patches_take_values_as_yaml_never_as_text() {
+        let ctx = context! { n => "1\n- op: remove\n  path: /spec" };
+        let e = run(
+            "patches:\n- patch: |-\n    - op: add\n      value: {{ n }}\n",
+            ctx.clone(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("t (as rendered):4: a value inside a `patch: |` text block"),
+            "{e}"
+        );
+        let out = run("patches:\n- patch:\n  - op: add\n    value: {{ n }}\n", ctx).unwrap();
+        assert!(out.contains("value: |-"), "{out}");
     }
 
     #[test]

@@ -10,6 +10,9 @@
 //! - `differential`: `compose --values F` must equal `kubectl kustomize` of
 //!   the tree whose kustomization.yaml is `compose template --values F`
 //!   (skipped without kubectl, except under CI, where that fails).
+//! - `examples`: the example projects under `examples/` (tiers x
+//!   environments, a bundled or external database): kubectl goldens for
+//!   every pair, fresh schemas, located errors for project values.
 //! - `knobs`: each built-in knob of a component on the example project:
 //!   it reaches its component's objects only, kubectl agrees, and bad
 //!   input is an error at its values key.
@@ -24,6 +27,7 @@
 mod cli;
 mod differential;
 mod example;
+mod examples;
 mod knobs;
 mod kustomize_fixtures;
 mod lsp;
