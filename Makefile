@@ -6,10 +6,13 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
+# PROJECT= points every target at another compose project, e.g.
+# PROJECT=examples/tiers ENV=production TIER=large.
+PROJECT ?= .
 ENV ?= dev
 # TIER= adds the tier's values (values-tier-$(TIER).yaml) under the environment's.
 TIER ?=
-VALUES_FLAGS = --env $(ENV)$(if $(TIER), --tier $(TIER))
+VALUES_FLAGS = -C $(PROJECT) --env $(ENV)$(if $(TIER), --tier $(TIER))
 COMPOSE ?= target/release/compose
 KUBECTL ?= kubectl
 # Bounds every request kubectl makes, so a missing or unreachable cluster
@@ -32,7 +35,7 @@ k8s-preview: build ## Print the manifests for ENV (default dev, TIER optional) w
 	@$(COMPOSE) $(VALUES_FLAGS)
 
 k8s-deploy-dev: build ## Render the dev environment and apply it (server-side, in waves); APPLY_FLAGS adds e.g. --prune
-	COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) apply --env dev --request-timeout $(KUBECTL_TIMEOUT) $(APPLY_FLAGS)
+	COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) apply -C $(PROJECT) --env dev --request-timeout $(KUBECTL_TIMEOUT) $(APPLY_FLAGS)
 
 k8s-deploy-prod: build ## Render the prod environment and apply it (asks first unless CONFIRM=yes)
 	@if [ "$(CONFIRM)" != "yes" ]; then \
@@ -40,7 +43,7 @@ k8s-deploy-prod: build ## Render the prod environment and apply it (asks first u
 	  read -r -p "Apply environment prod to kube context '$$context'? Type yes: " answer || answer=""; \
 	  if [ "$$answer" != "yes" ]; then echo "k8s-deploy-prod: not confirmed; aborting (CONFIRM=yes skips this question)" >&2; exit 1; fi; \
 	fi
-	COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) apply --env prod --request-timeout $(KUBECTL_TIMEOUT) $(APPLY_FLAGS)
+	COMPOSE_KUBECTL=$(KUBECTL) $(COMPOSE) apply -C $(PROJECT) --env prod --request-timeout $(KUBECTL_TIMEOUT) $(APPLY_FLAGS)
 
 # A client-side dry run still asks the API server for its resource types,
 # so it needs a reachable cluster; without one it fails fast with kubectl's
@@ -55,7 +58,7 @@ k8s-diff: build ## kubectl diff of ENV against the cluster
 	  if [ $$status -gt 1 ]; then exit $$status; fi
 
 schema: build ## Regenerate schema/values.schema.json
-	$(COMPOSE) schema --write
+	$(COMPOSE) -C $(PROJECT) schema --write
 
 # The editor test needs the yaml-language-server from tools/lsp (npm).
 test: ## Run the whole test suite (unit, integration, example goldens, editor LSP)

@@ -12,7 +12,7 @@
 
 use crate::error::Error;
 use crate::project::Project;
-use compose_kustomize::resource::ResId;
+use compose_kustomize::resource::{ResId, Resource};
 use compose_yaml::{emit_document, Mapping, Node};
 use std::collections::BTreeMap;
 
@@ -43,6 +43,9 @@ pub struct Inventory {
     pub components: BTreeMap<String, Vec<Object>>,
     /// Names of the ConfigMaps that generators make, before their hash.
     pub generated_config_maps: Vec<String>,
+    /// Every object of the build so far (base included), as the generated
+    /// kustomization's patch targets see them.
+    pub resources: Vec<Resource>,
 }
 
 impl Inventory {
@@ -84,6 +87,7 @@ pub fn take(project: &Project, base: Option<&str>, enabled: &[String]) -> Result
             inv.generated_config_maps
                 .push(r.original_id().name.to_string());
         }
+        inv.resources.push(r.clone());
         let owner = prefixes.iter().find(|(_, p)| file.starts_with(p.as_str()));
         if let Some((name, _)) = owner {
             let id = r.id();

@@ -293,7 +293,13 @@ fn render_kustomization(project: &Project, p: &Prepared) -> Result<String, Error
         order: &p.components,
     };
     let additions = crate::knobs::derive(&cx).map_err(Error::Diagnostics)?;
-    render::kustomization(project, &p.values, &layout, &additions)
+    render::kustomization(
+        project,
+        &p.values,
+        &layout,
+        &additions,
+        &inventory.resources,
+    )
 }
 
 /// Builds `root` with `kustomization` laid over it as its

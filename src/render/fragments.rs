@@ -15,6 +15,8 @@ use crate::diagnostic::{Diagnostic, Origin};
 use crate::error::Error;
 use crate::project::Project;
 use crate::schema::Values;
+use compose_kustomize::resource::Resource;
+use compose_kustomize::select::Selector;
 use compose_yaml::{Mapping, Node};
 use minijinja::value::Value;
 use std::path::{Component as Part, Path, PathBuf};
@@ -33,16 +35,27 @@ const FIELDS: &[(&str, &[&str])] = &[
     ("replacements", &["path"]),
 ];
 
+/// What every component's template is rendered with.
+pub(super) struct Inputs<'a> {
+    pub project: &'a Project,
+    pub layout: &'a Layout,
+    pub values: &'a Values,
+    pub ctx: &'a Value,
+    /// The objects of the build before the generated kustomization's own
+    /// steps: what its patches can target.
+    pub objects: &'a [Resource],
+}
+
 /// Renders component `name`'s template, when it has one, and appends its
 /// fields to `root`.
-pub(super) fn add(
-    project: &Project,
-    layout: &Layout,
-    name: &str,
-    values: &Values,
-    ctx: &Value,
-    root: &mut Mapping,
-) -> Result<(), Error> {
+pub(super) fn add(part: &Inputs, name: &str, root: &mut Mapping) -> Result<(), Error> {
+    let Inputs {
+        project,
+        layout,
+        values,
+        ctx,
+        ..
+    } = *part;
     let folder = layout.folder(name);
     let rel = Path::new(&folder).join(FILE);
     let Some(text) = crate::owned::read(project, &rel)? else {
@@ -52,6 +65,8 @@ pub(super) fn add(
     let own = super::json_value(values.raw.get(name).unwrap_or(&serde_json::Value::Null));
     let ctx = minijinja::context! { component => own, ..ctx.clone() };
     let fragment = render(&shown, &text, ctx)?;
+    let generates = |m: &Mapping| GENERATORS.iter().any(|g| m.get(g).is_some());
+    let generated = generates(&fragment) || generates(root);
     for (key, value) in fragment.into_entries() {
         let Some((_, path_fields)) = FIELDS.iter().find(|(f, _)| *f == key.as_str()) else {
             return Err(not_allowed(&shown, &text, &key));
@@ -71,9 +86,108 @@ pub(super) fn add(
             rebase(item, path_fields, &folder)
                 .map_err(|why| located(&shown, &text, &key, format!("{key}: {why}")))?;
         }
+        if key == "patches" {
+            for (i, item) in items.iter().enumerate() {
+                check_target(&shown, &text, i, item, part.objects, generated)?;
+            }
+        }
         super::append(root, &key, items);
     }
     Ok(())
+}
+
+/// Fields that make objects the inventory has not seen.
+const GENERATORS: &[&str] = &["configMapGenerator", "secretGenerator"];
+
+/// kustomize lets a patch whose `target` selects nothing pass in silence;
+/// in a component's template that is a mistake (a misspelt name, a kind
+/// the component lost), so it is an error. A target that may select a
+/// ConfigMap or Secret made by a generator of the generated kustomization
+/// is let through: those objects do not exist yet.
+fn check_target(
+    shown: &str,
+    text: &str,
+    index: usize,
+    item: &Node,
+    objects: &[Resource],
+    generated: bool,
+) -> Result<(), Error> {
+    let Some(target) = item.get("target") else {
+        return Ok(());
+    };
+    let Ok(selector) = Selector::from_node(target) else {
+        return Ok(()); // the engine reports a bad selector with its words
+    };
+    if objects.iter().any(|r| selector.matches(r)) {
+        return Ok(());
+    }
+    let field = |k: &str| target.get(k).and_then(Node::scalar_text);
+    let kind = field("kind");
+    if generated
+        && kind
+            .as_deref()
+            .is_none_or(|k| k == "ConfigMap" || k == "Secret")
+    {
+        return Ok(());
+    }
+    let wanted = ["group", "version", "kind", "name", "namespace"]
+        .iter()
+        .filter_map(|k| field(k).map(|v| format!("{k} {v}")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let key = field("name").unwrap_or_else(|| "patches".to_string());
+    let mut d = diagnostic_at_text(
+        shown,
+        text,
+        &key,
+        format!("patches[{index}]: the target ({wanted}) selects no object of the build, so the patch would change nothing"),
+    );
+    d = d.with_note(target_help(
+        kind.as_deref(),
+        field("name").as_deref(),
+        objects,
+    ));
+    Err(Error::diagnostic(d))
+}
+
+/// Names the objects the target may have meant.
+fn target_help(kind: Option<&str>, name: Option<&str>, objects: &[Resource]) -> String {
+    let same_kind: Vec<String> = objects
+        .iter()
+        .filter(|r| kind.is_none_or(|k| r.kind() == k))
+        .map(|r| format!("{}/{}", r.kind(), r.id().name))
+        .collect();
+    let names = objects
+        .iter()
+        .filter(|r| kind.is_none_or(|k| r.kind() == k))
+        .map(|r| r.id().name.to_string())
+        .collect::<Vec<_>>();
+    let guess = name
+        .and_then(|n| crate::schema::suggest::did_you_mean(n, names.iter().map(String::as_str)));
+    match (guess, kind) {
+        (Some(g), _) => format!("help: did you mean `{g}`?"),
+        (None, Some(k)) if same_kind.is_empty() => {
+            format!("help: no object of the build has kind `{k}`")
+        }
+        (None, _) => format!("help: the build has {}", same_kind.join(", ")),
+    }
+}
+
+/// A diagnostic at the first line of the template that contains `needle`
+/// (the first line when none does).
+fn diagnostic_at_text(shown: &str, text: &str, needle: &str, message: String) -> Diagnostic {
+    let found = text
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find(needle).map(|c| (i + 1, l[..c].chars().count() + 1)));
+    let (line, col) = found.unwrap_or((1, 0));
+    let origin = Origin::File {
+        path: shown.to_string(),
+        line: Some(line),
+        col,
+        source: Some(std::sync::Arc::from(text)),
+    };
+    Diagnostic::at(origin, message)
 }
 
 fn not_allowed(shown: &str, text: &str, key: &str) -> Error {

@@ -37,6 +37,7 @@ use crate::error::Error;
 use crate::knobs::Additions;
 use crate::project::Project;
 use crate::schema::Values;
+use compose_kustomize::resource::Resource;
 use compose_yaml::{emit_document, Mapping, Node};
 use minijinja::value::Value;
 use std::collections::BTreeMap;
@@ -113,12 +114,20 @@ pub fn kustomization(
     values: &Values,
     layout: &Layout,
     additions: &Additions,
+    objects: &[Resource],
 ) -> Result<String, Error> {
     let (name, template) = template_for(project)?;
     let ctx = context(values, layout);
     let mut root = render(&name, &template, ctx.clone())?;
+    let part = fragments::Inputs {
+        project,
+        layout,
+        values,
+        ctx: &ctx,
+        objects,
+    };
     for c in enabled(values, layout) {
-        fragments::add(project, layout, c, values, &ctx, &mut root)?;
+        fragments::add(&part, c, &mut root)?;
     }
     add_knobs(&mut root, additions);
     Ok(emit(&root))
@@ -333,6 +342,7 @@ fn template_error(name: &str, source: &Arc<str>, e: &minijinja::Error) -> Diagno
         (_, Some("recursion limit exceeded")) => {
             "the template nests too deeply: macros that call macros, includes and loops reach the depth limit (a macro that calls itself without end?)".to_string()
         }
+        (_, Some(d)) if d.starts_with(safe::FAILED) => d[safe::FAILED.len()..].to_string(),
         (kind, Some(d)) => format!("{kind}: {d}"),
         (kind, None) => kind.to_string(),
     };

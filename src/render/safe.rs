@@ -95,9 +95,13 @@ fn text_len(v: &Value) -> usize {
 fn fail(message: String) -> Result<Value, minijinja::Error> {
     Err(minijinja::Error::new(
         minijinja::ErrorKind::InvalidOperation,
-        message,
+        format!("{FAILED}{message}"),
     ))
 }
+
+/// Starts the message of an error `fail` raised: the message is the
+/// template author's own and is shown without minijinja's error kind.
+pub(crate) const FAILED: &str = "\u{1}fail: ";
 
 /// Parses the rendered `text` of template `name` and puts the values of
 /// `slots` into it. The result is one YAML mapping.

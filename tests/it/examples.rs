@@ -162,7 +162,7 @@ fn a_component_template_can_refuse_values_that_make_no_sense() {
         &["--env", "prod", "--set", "database.host=docs-postgres"],
     );
     assert!(
-        e.starts_with("components/backend/kustomization.yaml.j2:6:4: invalid operation: the bundled postgres is disabled but database.host still names it; set database.host to the external server\n"),
+        e.starts_with("components/backend/kustomization.yaml.j2:6:4: the bundled postgres is disabled but database.host still names it; set database.host to the external server\n"),
         "{e}"
     );
 }
@@ -172,12 +172,29 @@ fn the_tiers_project_needs_a_tier_and_knows_its_names() {
     let p = copy("tiers");
     let e = failure(&p, &["--env", "staging"]);
     assert!(
-        e.starts_with("components/ingress/kustomization.yaml.j2:4:4: invalid operation: the ingress serves <tier>.<domain>: render it with --tier\n"),
+        e.starts_with("components/ingress/kustomization.yaml.j2:4:4: the ingress serves <tier>.<domain>: render it with --tier\n"),
         "{e}"
     );
     let e = failure(&p, &["--env", "staging", "--tier", "huge"]);
     assert_eq!(
         e,
         "error: unknown tier `huge`; known tiers: small, medium, large\n"
+    );
+}
+
+/// kustomize applies a patch whose target selects nothing as no change at
+/// all; from a component's template that is an error with a suggestion.
+#[test]
+fn a_component_patch_that_targets_nothing_is_an_error() {
+    let p = copy("tiers");
+    let file = p.path().join("components/worker/kustomization.yaml.j2");
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+    let broken = text.replace("name: tenants-worker", "name: tenants-wrker");
+    assert_ne!(text, broken);
+    std::fs::write(&file, broken).unwrap_or_else(|e| panic!("{e}"));
+    let e = failure(&p, &["--env", "dev", "--tier", "small"]);
+    assert_eq!(
+        e,
+        "components/worker/kustomization.yaml.j2:11:13: patches[0]: the target (group keda.sh, version v1alpha1, kind ScaledObject, name tenants-wrker) selects no object of the build, so the patch would change nothing\n   |\n11 |       name: tenants-wrker\n   |             ^\n  = help: did you mean `tenants-worker`?\n"
     );
 }
