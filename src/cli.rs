@@ -71,6 +71,11 @@ pub struct RenderArgs {
     /// printing the stream.
     #[arg(long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// The namespace the manifests are deployed into (Argo CD's plugin
+    /// passes the Application's destination namespace): an object naming
+    /// another namespace is an error.
+    #[arg(long = "destination-namespace", value_name = "NAMESPACE")]
+    pub destination_namespace: Option<String>,
 }
 
 /// `compose validate`.

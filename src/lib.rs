@@ -158,9 +158,11 @@ fn execute(
 ) -> anyhow::Result<pipeline::Output> {
     use settings::Settings;
     Ok(match Settings::resolve(cli, env)? {
-        Settings::Render { values, output_dir } => {
-            pipeline::render(&values, output_dir.as_deref())?
-        }
+        Settings::Render {
+            values,
+            output_dir,
+            destination,
+        } => pipeline::render(&values, output_dir.as_deref(), destination.as_deref())?,
         Settings::Apply { values, options } => pipeline::apply(&values, &options)?,
         Settings::Diff { values, options } => pipeline::diff(&values, &options)?,
         Settings::AppSet { project, spec } => pipeline::appset(&project, &spec)?,

@@ -11,7 +11,8 @@ use crate::settings::{SchemaMode, ValuesSettings};
 use crate::{render, values};
 use compose_kustomize::fs::{FileSystem, OnDisk, Overlay};
 use compose_kustomize::{BuildOptions, LoadRestrictor};
-use std::collections::BTreeMap;
+use compose_yaml::Node;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// What a command produced.
@@ -144,9 +145,19 @@ pub fn template(vs: &ValuesSettings) -> Result<Output, Error> {
 }
 
 /// `compose` / `compose render`: the built manifests, printed or written
-/// one file per object into `output_dir`.
-pub fn render(vs: &ValuesSettings, output_dir: Option<&Path>) -> Result<Output, Error> {
-    let (_, out, warnings) = build(vs)?;
+/// one file per object into `output_dir`. With `destination`, the
+/// namespace the manifests are deployed into (Argo CD's plugin passes the
+/// Application's), every object that names a namespace must name that one.
+pub fn render(
+    vs: &ValuesSettings,
+    output_dir: Option<&Path>,
+    destination: Option<&str>,
+) -> Result<Output, Error> {
+    let (p, out, warnings) = build(vs)?;
+    if let Some(destination) = destination {
+        let docs = crate::deploy::parse_manifests(&out)?;
+        check_destination(vs, &p, &docs, destination)?;
+    }
     match output_dir {
         None => Ok(Output {
             stdout: out,
@@ -163,6 +174,111 @@ pub fn render(vs: &ValuesSettings, output_dir: Option<&Path>) -> Result<Output, 
             })
         }
     }
+}
+
+/// The namespaces the objects name, each once, sorted.
+fn object_namespaces<'a>(objects: impl IntoIterator<Item = &'a Node>) -> BTreeSet<String> {
+    objects
+        .into_iter()
+        .filter_map(|o| o.str_at(&["metadata", "namespace"]))
+        .map(str::to_string)
+        .collect()
+}
+
+/// What was rendered, for messages: "the render of environment `prod`
+/// and tier `large`".
+fn rendered(vs: &ValuesSettings) -> String {
+    match (&vs.environment, &vs.tier) {
+        (Some(e), Some(t)) => format!("the render of environment `{e}` and tier `{t}`"),
+        (Some(e), None) => format!("the render of environment `{e}`"),
+        (None, Some(t)) => format!("the render of tier `{t}`"),
+        (None, None) => "the render".to_string(),
+    }
+}
+
+/// An error about the rendered namespace: located at the values'
+/// `namespace` when the values set it, with help on where to change it.
+fn namespace_diagnostic(vs: &ValuesSettings, p: &Prepared, message: String, help: &str) -> Error {
+    let file = match &vs.environment {
+        Some(e) => vs.project.show(&vs.project.environment_file(e)),
+        None => vs.project.show(&vs.project.defaults_file()),
+    };
+    let help = help.replace("{file}", &file);
+    match p.loaded.origin("/namespace", false) {
+        Some(origin) => Error::diagnostic(
+            crate::diagnostic::Diagnostic::at(origin, message).with_note(format!("help: {help}")),
+        ),
+        None => Error::Deploy(crate::deploy::DeployError::Invalid(format!(
+            "{message}; {help}"
+        ))),
+    }
+}
+
+/// The one namespace a render puts its objects in: the destination of
+/// its Argo CD Application. No namespace at all, or several, is an error.
+fn destination_of(vs: &ValuesSettings, p: &Prepared, objects: &[Node]) -> Result<String, Error> {
+    let namespaces = object_namespaces(objects);
+    let mut it = namespaces.iter();
+    match (it.next(), it.next()) {
+        (Some(one), None) => Ok(one.clone()),
+        (None, _) => Err(namespace_diagnostic(
+            vs,
+            p,
+            format!(
+                "{} puts no object in a namespace, so its Argo CD Application has no destination namespace to agree with",
+                rendered(vs)
+            ),
+            "give the objects a namespace (`namespace` in {file})",
+        )),
+        (Some(_), Some(_)) => Err(namespace_diagnostic(
+            vs,
+            p,
+            format!(
+                "{} puts objects in several namespaces ({}), but an Argo CD Application deploys into one",
+                rendered(vs),
+                namespaces.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            ),
+            "put every object in one namespace (`namespace` in {file})",
+        )),
+    }
+}
+
+/// Refuses a render whose objects name a namespace other than
+/// `destination`. Objects without one are deployed into it and agree.
+fn check_destination(
+    vs: &ValuesSettings,
+    p: &Prepared,
+    objects: &[Node],
+    destination: &str,
+) -> Result<(), Error> {
+    let other: Vec<String> = object_namespaces(objects)
+        .into_iter()
+        .filter(|n| n != destination)
+        .collect();
+    let Some(first) = other.first() else {
+        return Ok(());
+    };
+    let listed = other
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let listed = if other.len() == 1 {
+        format!("namespace {listed}")
+    } else {
+        format!("namespaces {listed}")
+    };
+    Err(namespace_diagnostic(
+        vs,
+        p,
+        format!(
+            "{} puts objects in {listed}, but the destination namespace is `{destination}`",
+            rendered(vs)
+        ),
+        &format!(
+            "set the Argo CD Application's spec.destination.namespace to `{first}` (as `compose argocd appset` does), or change the namespace of the render (`namespace` in {{file}})"
+        ),
+    ))
 }
 
 /// Loads, validates, renders and builds: (values, manifests, warnings).
@@ -254,11 +370,24 @@ pub fn lint(vs: &ValuesSettings, strict: bool) -> Result<Output, Error> {
     })
 }
 
-/// `compose argocd appset`.
+/// `compose argocd appset`: every environment and tier is rendered as
+/// the plugin renders it, and its Application deploys into the namespace
+/// that render puts the objects in.
 pub fn appset(project: &Project, spec: &crate::deploy::AppSetSpec) -> Result<Output, Error> {
     let mut spec = spec.clone();
     if spec.project.is_empty() {
         spec.project = project_name(project, None);
+    }
+    for (env, tier) in spec.pairs() {
+        let vs = crate::settings::pair_settings(project, &env, tier.as_deref())?;
+        let p = prepare(&vs)?;
+        let text = render_kustomization(project, &p)?;
+        let objects: Vec<Node> = build_objects_with_kustomization(&project.root, &text)?
+            .into_iter()
+            .map(|r| r.node)
+            .collect();
+        let namespace = destination_of(&vs, &p, &objects)?;
+        spec.namespaces.insert((env, tier), namespace);
     }
     let node = crate::deploy::appset(&spec)?;
     Ok(Output {

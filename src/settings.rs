@@ -114,6 +114,8 @@ pub enum Settings {
         values: ValuesSettings,
         /// `--output-dir`.
         output_dir: Option<PathBuf>,
+        /// `--destination-namespace`.
+        destination: Option<String>,
     },
     /// Print the generated kustomization.
     Template(ValuesSettings),
@@ -186,14 +188,22 @@ impl Settings {
                 "a subcommand; write `compose render --output-dir DIR`",
             ));
         }
+        if cli.render.destination_namespace.is_some() && cli.command.is_some() {
+            return Err(refused(
+                "--destination-namespace",
+                "a subcommand; write `compose render --destination-namespace NAMESPACE`",
+            ));
+        }
         Ok(match cli.command {
             None => Settings::Render {
                 values: values_settings(&g, &env)?,
                 output_dir: cli.render.output_dir,
+                destination: cli.render.destination_namespace,
             },
             Some(Command::Render(a)) => Settings::Render {
                 values: values_settings(&g, &env)?,
                 output_dir: a.output_dir,
+                destination: a.destination_namespace,
             },
             Some(Command::Template) => Settings::Template(values_settings(&g, &env)?),
             Some(Command::Validate(a)) => Settings::Validate {
@@ -414,6 +424,38 @@ fn values_settings(g: &GlobalArgs, env: &[(String, String)]) -> Result<ValuesSet
     }
     let environment = environment.map(|(e, _)| e);
     let tier = tier.map(|(t, _)| t);
+    layered(project, environment, tier, extra, g.set.clone(), env)
+}
+
+/// The values of one environment and tier as Argo CD's plugin renders
+/// them: their files and nothing else (no `-f`, `--set` or variables).
+pub fn pair_settings(
+    project: &Project,
+    environment: &str,
+    tier: Option<&str>,
+) -> Result<ValuesSettings, Error> {
+    layered(
+        project.clone(),
+        Some(environment.to_string()),
+        tier.map(str::to_string),
+        Vec::new(),
+        Vec::new(),
+        &[],
+    )
+}
+
+/// The layers of an environment and tier, then `extra` files, `sets` and
+/// the `COMPOSE_VALUES__` variables of `env`.
+fn layered(
+    project: Project,
+    environment: Option<String>,
+    tier: Option<String>,
+    extra: Vec<ValuesFile>,
+    sets: Vec<String>,
+    env: &[(String, String)],
+) -> Result<ValuesSettings, Error> {
+    let environments = project.environments()?;
+    let tiers = project.tiers()?;
     let mut files = Vec::new();
     let layer = |rel: PathBuf| ValuesFile {
         path: project.path(&rel),
@@ -445,7 +487,7 @@ fn values_settings(g: &GlobalArgs, env: &[(String, String)]) -> Result<ValuesSet
         environment,
         tier,
         files,
-        sets: g.set.clone(),
+        sets,
         env,
     })
 }
@@ -523,6 +565,7 @@ mod tests {
             Settings::Render {
                 values: v,
                 output_dir: None,
+                destination: None,
             } => {
                 assert_eq!(v.sets, vec!["a=1"]);
                 assert_eq!(

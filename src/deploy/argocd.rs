@@ -12,26 +12,27 @@
 //! The set uses Go templates (`goTemplate: true`, `missingkey=error`, so a
 //! typo in a parameter fails the set instead of rendering an empty name):
 //!
-//! | given                 | generator                                          |
-//! |-----------------------|----------------------------------------------------|
-//! | environments          | `list` of `{env}`                                  |
-//! | + tiers               | `matrix` of `list {env}` x `list {tier}`           |
-//! | + clusters            | `matrix` of `list {env}` x `list {cluster}`        |
-//! | + tiers and clusters  | `matrix` of `list {env, cluster}` x `list {tier}`  |
+//! | given                 | generator                                                  |
+//! |-----------------------|------------------------------------------------------------|
+//! | environments          | `list` of `{env, namespace}`                               |
+//! | + tiers               | `list` of `{env, tier, namespace}`, every pair             |
+//! | + clusters            | `matrix` of that `list` x `list {cluster}`                 |
 //!
-//! An Argo CD matrix combines exactly two generators, so with all three
-//! dimensions the environment x cluster pairs are listed directly (the
-//! pattern of pairing environments with clusters, crossed with tiers).
+//! The destination namespace of each Application is the namespace its own
+//! render puts the objects in ([`AppSetSpec::namespaces`]), which may
+//! depend on the environment and the tier together; so the environment x
+//! tier pairs are listed one by one, each with its namespace, rather than
+//! crossed by a matrix that could not carry it. Clusters do not change
+//! the render and are crossed with a matrix.
 //!
 //! # Names
 //!
-//! Application `<project>[-<tier>]-<env>[-<cluster>]`, destination namespace
-//! `<project>[-<tier>]-<env>` (objects that set their own namespace keep it).
-//! Clusters are Argo CD cluster *names* (`destination.name`); without
-//! clusters the destination is the cluster Argo CD runs in. All names must
-//! be DNS labels so every generated name is valid.
+//! Application `<project>[-<tier>]-<env>[-<cluster>]`. Clusters are Argo
+//! CD cluster *names* (`destination.name`); without clusters the
+//! destination is the cluster Argo CD runs in. All names must be DNS
+//! labels so every generated name is valid.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use super::{is_dns_label, DeployError};
 use compose_yaml::{Mapping, Node};
@@ -66,6 +67,10 @@ pub struct AppSetSpec {
     pub argocd_namespace: String,
     /// Automated sync with pruning and self-heal; off means manual syncs.
     pub auto_sync: bool,
+    /// The destination namespace of each environment and tier (`None`
+    /// without tiers): the namespace that pair's render puts its objects
+    /// in. Every pair needs one.
+    pub namespaces: BTreeMap<(String, Option<String>), String>,
 }
 
 impl AppSetSpec {
@@ -87,7 +92,37 @@ impl AppSetSpec {
             argocd_project: "default".to_string(),
             argocd_namespace: "argocd".to_string(),
             auto_sync: false,
+            namespaces: BTreeMap::new(),
         }
+    }
+
+    /// The environment x tier pairs the set renders, environments first
+    /// (a tier of `None` without tiers).
+    pub fn pairs(&self) -> Vec<(String, Option<String>)> {
+        let tiers: Vec<Option<String>> = if self.tiers.is_empty() {
+            vec![None]
+        } else {
+            self.tiers.iter().cloned().map(Some).collect()
+        };
+        self.envs
+            .iter()
+            .flat_map(|e| tiers.iter().map(move |t| (e.clone(), t.clone())))
+            .collect()
+    }
+
+    /// The destination namespace of an environment and tier.
+    fn namespace(&self, env: &str, tier: Option<&str>) -> Result<&str, DeployError> {
+        self.namespaces
+            .get(&(env.to_string(), tier.map(str::to_string)))
+            .map(String::as_str)
+            .ok_or_else(|| {
+                DeployError::Invalid(match tier {
+                    Some(t) => format!(
+                        "no destination namespace for environment \"{env}\" and tier \"{t}\""
+                    ),
+                    None => format!("no destination namespace for environment \"{env}\""),
+                })
+            })
     }
 
     fn validate(&self) -> Result<(), DeployError> {
@@ -133,6 +168,9 @@ impl AppSetSpec {
                 )));
             }
         }
+        for (env, tier) in self.pairs() {
+            label("namespace", self.namespace(&env, tier.as_deref())?)?;
+        }
         label("Argo CD namespace", &self.argocd_namespace)
     }
 }
@@ -172,37 +210,33 @@ pub fn appset(spec: &AppSetSpec) -> Result<Node, DeployError> {
     let tiers = !spec.tiers.is_empty();
     let clusters = !spec.clusters.is_empty();
 
-    let generator = match (tiers, clusters) {
-        (false, false) => list(elements("env", &spec.envs)),
-        (true, false) => matrix(
-            list(elements("env", &spec.envs)),
-            list(elements("tier", &spec.tiers)),
-        ),
-        (false, true) => matrix(
-            list(elements("env", &spec.envs)),
-            list(elements("cluster", &spec.clusters)),
-        ),
-        (true, true) => {
-            let pairs = spec
-                .envs
-                .iter()
-                .flat_map(|e| {
-                    spec.clusters
-                        .iter()
-                        .map(move |c| map(vec![("env", s(e)), ("cluster", s(c))]))
-                })
-                .collect();
-            matrix(list(pairs), list(elements("tier", &spec.tiers)))
-        }
+    let pairs = spec
+        .pairs()
+        .into_iter()
+        .map(|(env, tier)| {
+            let namespace = spec.namespace(&env, tier.as_deref())?;
+            let mut element = vec![("env", s(&env))];
+            if let Some(t) = &tier {
+                element.push(("tier", s(t)));
+            }
+            element.push(("namespace", s(namespace)));
+            Ok(map(element))
+        })
+        .collect::<Result<Vec<Node>, DeployError>>()?;
+    let generator = if clusters {
+        matrix(list(pairs), list(elements("cluster", &spec.clusters)))
+    } else {
+        list(pairs)
     };
 
     let tier_part = if tiers { "-{{.tier}}" } else { "" };
-    let namespace = format!("{}{tier_part}-{{{{.env}}}}", spec.project);
+    let env_name = format!("{}{tier_part}-{{{{.env}}}}", spec.project);
     let app_name = if clusters {
-        format!("{namespace}-{{{{.cluster}}}}")
+        format!("{env_name}-{{{{.cluster}}}}")
     } else {
-        namespace.clone()
+        env_name
     };
+    let namespace = "{{.namespace}}";
 
     let mut plugin_env = vec![map(vec![
         ("name", s("COMPOSE_ENV")),
@@ -217,13 +251,10 @@ pub fn appset(spec: &AppSetSpec) -> Result<Node, DeployError> {
     let destination = if clusters {
         map(vec![
             ("name", s("{{.cluster}}")),
-            ("namespace", s(&namespace)),
+            ("namespace", s(namespace)),
         ])
     } else {
-        map(vec![
-            ("server", s(IN_CLUSTER)),
-            ("namespace", s(&namespace)),
-        ])
+        map(vec![("server", s(IN_CLUSTER)), ("namespace", s(namespace))])
     };
     let mut sync = Vec::new();
     if spec.auto_sync {

@@ -749,6 +749,10 @@ fn argocd_appset_names_the_project_from_values() {
         stderr(&o),
         "error: unknown environment `prod`; known environments: dev\n"
     );
+    p.write(
+        "values/values-dev.yaml",
+        "namespace: app-dev\napi:\n  enabled: true\n",
+    );
     let o = p.run(&[
         "argocd",
         "appset",

@@ -22,8 +22,13 @@
 //! - `reliability`: failed writes, files outside the project, the output
 //!   folder, template limits: the classes an attack on the binary found.
 //!
+//! - `argocd`: the shipped repo-server patch against a stand-in of Argo
+//!   CD's install manifest, built by compose and by kubectl; the plugin
+//!   run with compose; every Application's namespace against its render.
+//!
 //! Goldens are regenerated only with kubectl: `tools/update-goldens.sh`.
 
+mod argocd;
 mod cli;
 mod differential;
 mod example;

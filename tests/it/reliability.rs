@@ -111,6 +111,11 @@ fn to_full(mut cmd: Command, stream: &str) -> (i32, String) {
 #[test]
 fn a_failed_write_to_stdout_exits_2_and_says_so() {
     let p = Project::new("full");
+    // `argocd appset` needs the namespace the render puts objects in.
+    p.write(
+        "values/values-dev.yaml",
+        "namespace: app\napi:\n  enabled: true\n",
+    );
     for args in [
         &["--env", "dev"][..],
         &["template", "--env", "dev"],

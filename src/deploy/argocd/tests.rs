@@ -286,11 +286,29 @@ fn strings(v: &[&str]) -> Vec<String> {
 }
 
 fn spec() -> AppSetSpec {
-    AppSetSpec::new(
+    with_namespaces(AppSetSpec::new(
         "shop",
         "https://git.example.com/shop.git",
         strings(&["dev", "staging", "prod"]),
-    )
+    ))
+}
+
+/// Gives every pair of `sp` a namespace as a render might: prod's is the
+/// project's own name, the others' name their tier and environment.
+fn with_namespaces(mut sp: AppSetSpec) -> AppSetSpec {
+    sp.namespaces = sp
+        .pairs()
+        .into_iter()
+        .map(|(env, tier)| {
+            let ns = match (&tier, env.as_str()) {
+                (None, "prod") => "shop".to_string(),
+                (None, _) => format!("shop-{env}"),
+                (Some(t), _) => format!("{env}-{t}"),
+            };
+            ((env, tier), ns)
+        })
+        .collect();
+    sp
 }
 
 #[test]
@@ -315,7 +333,8 @@ fn environments_only_is_a_list_generator() {
     );
     assert_eq!(
         prod.str_at(&["spec", "destination", "namespace"]),
-        Some("shop-prod")
+        Some("shop"),
+        "the namespace its render gives, not one made up from the names"
     );
     assert_eq!(
         prod.str_at(&["spec", "source", "plugin", "name"]),
@@ -339,11 +358,11 @@ fn environments_only_is_a_list_generator() {
 
 #[test]
 fn the_emitted_yaml_is_what_was_hand_checked() {
-    let mut sp = AppSetSpec::new(
+    let mut sp = with_namespaces(AppSetSpec::new(
         "shop",
         "https://git.example.com/shop.git",
         strings(&["dev"]),
-    );
+    ));
     sp.auto_sync = true;
     let text = emit_document(&appset(&sp).unwrap());
     let expected = "\
@@ -357,6 +376,7 @@ spec:
   - list:
       elements:
       - env: dev
+        namespace: shop-dev
   goTemplate: true
   goTemplateOptions:
   - missingkey=error
@@ -367,7 +387,7 @@ spec:
       name: shop-{{.env}}
     spec:
       destination:
-        namespace: shop-{{.env}}
+        namespace: '{{.namespace}}'
         server: https://kubernetes.default.svc
       project: default
       source:
@@ -395,10 +415,21 @@ spec:
 }
 
 #[test]
-fn tiers_make_a_matrix() {
+fn tiers_list_every_pair_with_its_namespace() {
     let mut sp = spec();
     sp.tiers = strings(&["small", "large"]);
-    let apps = validate(&appset(&sp).unwrap());
+    let sp = with_namespaces(sp);
+    let set = appset(&sp).unwrap();
+    assert!(
+        set.get_path(&["spec", "generators"])
+            .unwrap()
+            .as_seq()
+            .unwrap()[0]
+            .get("list")
+            .is_some(),
+        "one list of pairs: a matrix could not carry a namespace per pair"
+    );
+    let apps = validate(&set);
     assert_eq!(
         names(&apps),
         strings(&[
@@ -412,7 +443,7 @@ fn tiers_make_a_matrix() {
     );
     assert_eq!(
         apps[1].str_at(&["spec", "destination", "namespace"]),
-        Some("shop-large-dev")
+        Some("dev-large")
     );
     let env = apps[1]
         .get_path(&["spec", "source", "plugin", "env"])
@@ -440,16 +471,17 @@ fn clusters_are_destinations_by_name() {
     );
     assert_eq!(
         apps[1].str_at(&["spec", "destination", "namespace"]),
-        Some("shop-prod")
+        Some("shop")
     );
 }
 
 #[test]
-fn tiers_and_clusters_pair_environments_with_clusters() {
+fn tiers_and_clusters_cross_the_pairs_with_the_clusters() {
     let mut sp = spec();
     sp.envs = strings(&["dev", "prod"]);
     sp.tiers = strings(&["small"]);
     sp.clusters = strings(&["a", "b"]);
+    let sp = with_namespaces(sp);
     let set = appset(&sp).unwrap();
     let apps = validate(&set);
     assert_eq!(
@@ -462,6 +494,10 @@ fn tiers_and_clusters_pair_environments_with_clusters() {
         ])
     );
     assert_eq!(apps[3].str_at(&["spec", "destination", "name"]), Some("b"));
+    assert_eq!(
+        apps[3].str_at(&["spec", "destination", "namespace"]),
+        Some("prod-small")
+    );
 }
 
 #[test]
@@ -484,6 +520,25 @@ fn invalid_specs_are_refused() {
     let mut sp = spec();
     sp.repo_url = " ".to_string();
     assert!(appset(&sp).is_err());
+    let mut sp = spec();
+    sp.tiers = strings(&["small"]);
+    assert_eq!(
+        appset(&sp).unwrap_err().to_string(),
+        "no destination namespace for environment \"dev\" and tier \"small\""
+    );
+    let mut sp = spec();
+    sp.namespaces.remove(&("staging".to_string(), None));
+    assert_eq!(
+        appset(&sp).unwrap_err().to_string(),
+        "no destination namespace for environment \"staging\""
+    );
+    let mut sp = spec();
+    sp.namespaces
+        .insert(("dev".to_string(), None), "Shop_Dev".to_string());
+    assert_eq!(
+        appset(&sp).unwrap_err().to_string(),
+        "namespace \"Shop_Dev\" is not a valid name: use lowercase letters, digits and '-' (at most 63)"
+    );
 }
 
 const PLUGIN: &str = include_str!("../../../deploy/argocd/plugin.yaml");
@@ -516,6 +571,9 @@ fn plugin_definition_structure() {
 fn repo_server_patch_mounts_the_plugin() {
     let p = parse_one(PATCH).unwrap();
     assert_eq!(p.str_at(&["metadata", "name"]), Some("argocd-repo-server"));
+    // The installing kustomization's namespace is applied after patches:
+    // a namespace here would make the patch match nothing.
+    assert!(p.get_path(&["metadata", "namespace"]).is_none());
     let c = &p
         .get_path(&["spec", "template", "spec", "containers"])
         .unwrap()
@@ -610,16 +668,24 @@ fn run_generate(env: &[(&str, &str)]) -> std::process::Output {
 fn plugin_generate_runs_compose_for_the_environment() {
     let out = run_generate(&[("ARGOCD_ENV_COMPOSE_ENV", "prod")]);
     assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "build|--values|values-prod.yaml|"
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "build|--env|prod|");
     assert!(out.stderr.is_empty());
 
     let out = run_generate(&[("PARAM_ENV", "dev"), ("ARGOCD_ENV_COMPOSE_TIER", "small")]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "build|--values|values-dev.yaml|--values|values-tier-small.yaml|"
+        "build|--env|dev|--tier|small|"
+    );
+
+    // The Application's destination namespace, which Argo CD sets, is
+    // checked against the render.
+    let out = run_generate(&[
+        ("ARGOCD_ENV_COMPOSE_ENV", "prod"),
+        ("ARGOCD_APP_NAMESPACE", "shop"),
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "build|--env|prod|--destination-namespace|shop|"
     );
 }
 
