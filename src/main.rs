@@ -6,7 +6,6 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    #[cfg(not(target_os = "linux"))]
     tune_allocator();
     let code = compose::run(std::env::args_os());
     exit_now(code)
@@ -30,54 +29,36 @@ fn exit_now(code: u8) -> ! {
     std::process::exit(i32::from(code))
 }
 
-/// On Linux the allocator is tuned before the Rust runtime starts: its
-/// first allocation reserves mimalloc's first arena, and with huge pages
-/// still allowed the arena's first bookkeeping write faults in (and
-/// zeroes) a whole 2 MB page, half a millisecond of a small build.
-/// Functions listed in `.init_array` run before `main` and before that
-/// allocation; the environment is already in place, and setting options
-/// needs nothing of mimalloc's own start-up.
-#[cfg(target_os = "linux")]
-#[used]
-#[link_section = ".init_array"]
-static TUNE_ALLOCATOR_EARLY: extern "C" fn() = {
-    extern "C" fn early() {
-        tune_allocator();
-    }
-    early
-};
+// The numbers of the mimalloc options below, read by build.rs from the
+// header of the mimalloc that is compiled in.
+include!(concat!(env!("OUT_DIR"), "/mi_options.rs"));
 
 /// Keeps the resident set near what the build really holds. By default
 /// mimalloc keeps freed memory for a second before giving it back, and
-/// the kernel backs its heap with 2 MB transparent huge pages; for a
-/// process that lives a few milliseconds both only raise the peak (by a
-/// third to a half on the benchmark trees, at no measurable cost in
-/// time: docs/BENCHMARKS.md). mimalloc's own environment variables
+/// asks the kernel to back its heap with 2 MB transparent huge pages; for
+/// a process that lives a few milliseconds both only raise the peak
+/// (docs/BENCHMARKS.md). mimalloc's own environment variables
 /// (`MIMALLOC_PURGE_DELAY`, `MIMALLOC_ALLOW_THP`) still win when set.
+/// The switch holds for compose's own process only: kubectl, started by
+/// `apply` and `diff`, gets the kernel's default back (see
+/// `deploy::kubectl`).
 fn tune_allocator() {
-    // Option numbers of mimalloc v3 (its mimalloc.h), which the crate
-    // does not name; the version is pinned by Cargo.lock.
-    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    const ALLOW_THP: libmimalloc_sys::mi_option_t = 43;
-    if !env_is_set(c"MIMALLOC_PURGE_DELAY") {
+    if !env_is_set("MIMALLOC_PURGE_DELAY") {
         // SAFETY: sets an integer option; mimalloc reads it when it next purges.
-        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     }
-    if !env_is_set(c"MIMALLOC_ALLOW_THP") {
+    if !env_is_set("MIMALLOC_ALLOW_THP") {
         // SAFETY: as above; then the same prctl mimalloc makes itself for
         // MIMALLOC_ALLOW_THP=0, which holds for every later page fault.
         unsafe {
-            libmimalloc_sys::mi_option_set(ALLOW_THP, 0);
+            libmimalloc_sys::mi_option_set(MI_OPTION_ALLOW_THP, 0);
             #[cfg(target_os = "linux")]
             libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
         }
     }
 }
 
-/// Whether an environment variable is set, asked of the C library
-/// directly, since this also runs before `main`.
-fn env_is_set(name: &std::ffi::CStr) -> bool {
-    // SAFETY: `name` is NUL-terminated; nothing changes the environment
-    // while compose starts.
-    !unsafe { libc::getenv(name.as_ptr()) }.is_null()
+/// Whether an environment variable is set (as text or not).
+fn env_is_set(name: &str) -> bool {
+    std::env::var_os(name).is_some()
 }

@@ -168,6 +168,7 @@ impl Kubectl {
             OutputMode::Capture => (Stdio::piped(), Stdio::piped()),
         };
         cmd.stdout(out).stderr(err);
+        allow_huge_pages(&mut cmd);
         let mut child = cmd.spawn().map_err(|source| DeployError::Spawn {
             program: self.program.clone(),
             source,
@@ -596,6 +597,26 @@ pub fn diff(manifests: &[Node], opts: &DiffOptions) -> Result<DiffOutcome, Deplo
         .kubectl
         .run(StepKind::Diff, args, Some(emit_stream(manifests)), &[])?;
     Ok(DiffOutcome { step })
+}
+
+/// compose turns transparent huge pages off for its own short-lived
+/// process (see main.rs); the switch is inherited across exec, so kubectl
+/// gets the kernel's default back.
+fn allow_huge_pages(cmd: &mut Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the closure runs in the child between fork and exec and
+        // makes one system call, which is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_THP_DISABLE, 0, 0, 0, 0);
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cmd;
 }
 
 #[cfg(test)]

@@ -641,6 +641,7 @@ fn naming_the_defaults_file_again_loads_it_once() {
 const FAKE_KUBECTL: &str = r#"#!/bin/sh
 dir=$(dirname "$0")
 echo "ARGS $*" >> "$dir/kubectl.log"
+grep THP_enabled /proc/self/status >> "$dir/kubectl.log" 2>/dev/null
 cat >> "$dir/kubectl.log"
 exit "$(cat "$dir/kubectl.exit")"
 "#;
@@ -696,6 +697,11 @@ fn apply_and_diff_hand_the_stream_to_kubectl_and_return_its_code() {
     assert!(log.contains("--dry-run=server"), "{log}");
     assert!(log.contains("--context=kind"), "{log}");
     assert!(log.contains("name: app-api"), "{log}");
+    // compose turns huge pages off for itself, not for kubectl.
+    let here = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if here.contains("THP_enabled:\t1") {
+        assert!(log.contains("THP_enabled:\t1"), "{log}");
+    }
     let kubectl = fake_kubectl(&p, 1);
     let o = p.run_env(
         &["diff", "--values", "values-dev.yaml"],
