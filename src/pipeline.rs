@@ -88,9 +88,8 @@ pub fn validate(vs: &ValuesSettings, kubernetes_version: Option<&str>) -> Result
             ..Output::default()
         });
     };
-    let text = render_kustomization(&vs.project, &p)?;
     let objects: Vec<(compose_yaml::Node, Option<String>)> =
-        build_objects_with_kustomization(&vs.project.root, &text)?
+        build_generated(&vs.project, &p, build_objects_with_kustomization)?
             .into_iter()
             .map(|r| (r.node, r.meta.origin.as_deref().and_then(origin_file)))
             .collect();
@@ -284,9 +283,8 @@ fn check_destination(
 /// Loads, validates, renders and builds: (values, manifests, warnings).
 fn build(vs: &ValuesSettings) -> Result<(Prepared, String, Vec<String>), Error> {
     let p = prepare(vs)?;
-    let text = render_kustomization(&vs.project, &p)?;
+    let out = build_generated(&vs.project, &p, build_with_kustomization)?;
     let warnings = label_warnings(&vs.project, &p.values);
-    let out = build_with_kustomization(&vs.project.root, &text)?;
     Ok((p, out, warnings))
 }
 
@@ -337,10 +335,9 @@ pub fn diff(vs: &ValuesSettings, options: &crate::deploy::DiffOptions) -> Result
 /// paragraph; with `strict`, any finding makes the exit code 1.
 pub fn lint(vs: &ValuesSettings, strict: bool) -> Result<Output, Error> {
     let p = prepare(vs)?;
-    let text = render_kustomization(&vs.project, &p)?;
     // The objects as built, without printing and parsing them again.
     let objects: Vec<compose_yaml::Node> =
-        build_objects_with_kustomization(&vs.project.root, &text)?
+        build_generated(&vs.project, &p, build_objects_with_kustomization)?
             .into_iter()
             .map(|r| r.node)
             .collect();
@@ -381,8 +378,7 @@ pub fn appset(project: &Project, spec: &crate::deploy::AppSetSpec) -> Result<Out
     for (env, tier) in spec.pairs() {
         let vs = crate::settings::pair_settings(project, &env, tier.as_deref())?;
         let p = prepare(&vs)?;
-        let text = render_kustomization(project, &p)?;
-        let objects: Vec<Node> = build_objects_with_kustomization(&project.root, &text)?
+        let objects: Vec<Node> = build_generated(project, &p, build_objects_with_kustomization)?
             .into_iter()
             .map(|r| r.node)
             .collect();
@@ -404,6 +400,16 @@ fn exit_byte(code: i32) -> u8 {
 /// The generated kustomization: what the enabled components bring, the
 /// knobs turned into patches, then the templates.
 fn render_kustomization(project: &Project, p: &Prepared) -> Result<String, Error> {
+    render_with(project, p, render::kustomization)
+}
+
+/// Gathers the parts of the generated kustomization (the layout, the
+/// components' objects, the knobs' additions) and hands them to `use_parts`.
+fn render_with<T>(
+    project: &Project,
+    p: &Prepared,
+    use_parts: impl FnOnce(&render::Parts) -> Result<T, Error>,
+) -> Result<T, Error> {
     let mut layout = render::Layout::of(project, p.components.clone());
     layout.environment = p.environment.clone();
     layout.tier = p.tier.clone();
@@ -422,13 +428,60 @@ fn render_kustomization(project: &Project, p: &Prepared) -> Result<String, Error
         order: &p.components,
     };
     let additions = crate::knobs::derive(&cx).map_err(Error::Diagnostics)?;
-    render::kustomization(
+    let parts = render::Parts {
         project,
-        &p.values,
-        &layout,
-        &additions,
-        &inventory.resources,
-    )
+        values: &p.values,
+        layout: &layout,
+        additions: &additions,
+        objects: &inventory.resources,
+    };
+    use_parts(&parts)
+}
+
+/// Renders the generated kustomization and builds it; when the engine
+/// refuses it, finds the step that added the entry it refuses (the
+/// project's template, a component's own template or the knobs) by
+/// building the assembly step by step, and names that file in the error.
+fn build_generated<T>(
+    project: &Project,
+    p: &Prepared,
+    build: impl Fn(&Path, &str) -> Result<T, Error>,
+) -> Result<T, Error> {
+    render_with(project, p, |parts| {
+        let text = render::kustomization(parts)?;
+        match build(&project.root, &text) {
+            Err(Error::Build(e)) => Err(blame(project, parts, e)),
+            other => other,
+        }
+    })
+}
+
+/// The error of the first step of the assembly that does not build, named
+/// after the file (or values) that step comes from; `whole` when every
+/// step before the last builds.
+fn blame(project: &Project, parts: &render::Parts, whole: compose_kustomize::Error) -> Error {
+    let Ok(steps) = render::steps(parts) else {
+        return Error::Build(whole);
+    };
+    for (upto, source) in steps {
+        let error = match upto {
+            render::Upto::All => whole,
+            _ => match render::assemble(parts, upto)
+                .map(|text| build_with_kustomization(&project.root, &text))
+            {
+                Ok(Err(Error::Build(e))) => e,
+                _ => continue,
+            },
+        };
+        let inner = match error {
+            compose_kustomize::Error::Context { source, .. } => *source,
+            other => other,
+        };
+        return Error::Build(inner.context(format!(
+            "{source}: what it adds to the generated kustomization does not build (print the kustomization with `compose template`)"
+        )));
+    }
+    Error::Build(whole)
 }
 
 /// Builds `root` with `kustomization` laid over it as its

@@ -108,14 +108,64 @@ impl Layout {
     }
 }
 
+/// What the generated kustomization is assembled from.
+pub struct Parts<'a> {
+    /// The project.
+    pub project: &'a Project,
+    /// The validated values.
+    pub values: &'a Values,
+    /// Where the parts live, and the components' order.
+    pub layout: &'a Layout,
+    /// What the knobs add.
+    pub additions: &'a Additions,
+    /// The objects of the build before the generated kustomization's own
+    /// steps: what the components' patches can target.
+    pub objects: &'a [Resource],
+}
+
+/// How much of the kustomization to assemble. Only the whole is built
+/// for the user; the steps before it tell which one adds an entry the
+/// engine refuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upto {
+    /// The project's template alone.
+    Frame,
+    /// The frame and the templates of the first n enabled components.
+    Components(usize),
+    /// Everything: the frame, the components' templates and the knobs.
+    All,
+}
+
 /// The generated kustomization of a project, as text.
-pub fn kustomization(
-    project: &Project,
-    values: &Values,
-    layout: &Layout,
-    additions: &Additions,
-    objects: &[Resource],
-) -> Result<String, Error> {
+pub fn kustomization(parts: &Parts) -> Result<String, Error> {
+    assemble(parts, Upto::All)
+}
+
+/// Each step of the assembly, with the file or values it comes from, in
+/// order: the frame, each enabled component that has its own template,
+/// then the knobs.
+pub fn steps(parts: &Parts) -> Result<Vec<(Upto, String)>, Error> {
+    let (name, _) = template_for(parts.project)?;
+    let mut out = vec![(Upto::Frame, name)];
+    for (i, c) in enabled(parts.values, parts.layout).enumerate() {
+        let file = Path::new(&parts.layout.folder(c)).join(fragments::FILE);
+        if crate::owned::read(parts.project, &file)?.is_some() {
+            out.push((Upto::Components(i + 1), parts.project.show(&file)));
+        }
+    }
+    out.push((Upto::All, "the values' knobs".to_string()));
+    Ok(out)
+}
+
+/// The generated kustomization up to `upto`, as text.
+pub fn assemble(parts: &Parts, upto: Upto) -> Result<String, Error> {
+    let Parts {
+        project,
+        values,
+        layout,
+        additions,
+        objects,
+    } = *parts;
     let (name, template) = template_for(project)?;
     let ctx = context(values, layout);
     let mut root = render(&name, &template, ctx.clone())?;
@@ -126,10 +176,17 @@ pub fn kustomization(
         ctx: &ctx,
         objects,
     };
-    for c in enabled(values, layout) {
+    let count = match upto {
+        Upto::Frame => 0,
+        Upto::Components(n) => n,
+        Upto::All => usize::MAX,
+    };
+    for c in enabled(values, layout).take(count) {
         fragments::add(&part, c, &mut root)?;
     }
-    add_knobs(&mut root, additions);
+    if upto == Upto::All {
+        add_knobs(&mut root, additions);
+    }
     Ok(emit(&root))
 }
 

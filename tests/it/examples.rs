@@ -198,3 +198,23 @@ fn a_component_patch_that_targets_nothing_is_an_error() {
         "components/worker/kustomization.yaml.j2:11:13: patches[0]: the target (group keda.sh, version v1alpha1, kind ScaledObject, name tenants-wrker) selects no object of the build, so the patch would change nothing\n   |\n11 |       name: tenants-wrker\n   |             ^\n  = help: did you mean `tenants-worker`?\n"
     );
 }
+
+/// When the engine refuses what a component's template adds, the error
+/// names that template, found by building the assembly step by step.
+#[test]
+fn a_build_error_names_the_component_template_behind_it() {
+    let p = copy("tiers");
+    let file = p.path().join("components/worker/kustomization.yaml.j2");
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+    let broken = text.replace(
+        "path: /spec/maxReplicaCount",
+        "path: /spec/nope/maxReplicaCount",
+    );
+    assert_ne!(text, broken);
+    std::fs::write(&file, broken).unwrap_or_else(|e| panic!("{e}"));
+    let e = failure(&p, &["--env", "dev", "--tier", "small"]);
+    assert_eq!(
+        e,
+        "error: components/worker/kustomization.yaml.j2: what it adds to the generated kustomization does not build (print the kustomization with `compose template`): JSON patch target does not exist: /spec/nope/maxReplicaCount\n"
+    );
+}
