@@ -20,7 +20,6 @@ use crate::error::Error;
 use crate::schema::{display_path, Seg};
 use crate::settings::{ValuesSettings, ENV_PREFIX};
 use compose_yaml::{parse_stream_with_spans, Mapping, Node, SpanMap};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Where a layer came from.
@@ -67,7 +66,7 @@ pub struct Loaded {
     /// The merged tree, nulls removed.
     pub tree: serde_json::Value,
     /// Winning layer by JSON pointer.
-    origins: HashMap<String, usize>,
+    origins: provider::Origins,
     /// The layers, lowest first.
     pub layers: Vec<Layer>,
 }
@@ -82,7 +81,10 @@ impl Loaded {
 
     /// The index of the layer that supplied `pointer`, for sorting.
     pub fn layer_index(&self, pointer: &str) -> Option<usize> {
-        self.origins.get(pointer).copied()
+        self.origins
+            .get(pointer)
+            .copied()
+            .filter(|l| *l != usize::MAX)
     }
 }
 

@@ -8,10 +8,13 @@
 //! value is traced back to its layer (and, through the layer's span map,
 //! to a line and column).
 
-use compose_yaml::Node;
+use compose_yaml::{Node, PointerTree, Str};
 use figment::value::{Dict, Empty, Map, Num, Tag, Value};
 use figment::{Figment, Metadata, Profile, Provider, Source};
-use std::collections::HashMap;
+
+/// The winning layer of every value, by JSON pointer (a tree, so its
+/// memory stays linear however deep the values or long their keys).
+pub type Origins = PointerTree<usize>;
 
 /// One layer as a figment provider.
 pub struct LayerProvider<'a> {
@@ -71,18 +74,16 @@ fn to_figment(n: &Node) -> Value {
 /// Merges the layers in order (later wins: maps merge key by key,
 /// everything else, lists included, replaces) and returns the JSON tree
 /// with nulls removed, plus the winning layer of every JSON pointer.
-pub fn merge(
-    layers: &[LayerProvider<'_>],
-) -> Result<(serde_json::Value, HashMap<String, usize>), String> {
+pub fn merge(layers: &[LayerProvider<'_>]) -> Result<(serde_json::Value, Origins), String> {
     let mut fig = Figment::new();
     for l in layers {
         fig = fig.merge(l);
     }
     let data = fig.data().map_err(|e| e.to_string())?;
     let dict = data.get(&Profile::Default).cloned().unwrap_or_default();
-    let mut origins = HashMap::new();
+    let mut origins = Origins::new();
     let root = Value::Dict(Tag::Default, dict);
-    let json = to_json(&fig, &root, String::new(), &mut origins)
+    let json = to_json(&fig, &root, None, Str::default(), &mut origins)
         .unwrap_or(serde_json::Value::Object(Default::default()));
     Ok((json, origins))
 }
@@ -98,16 +99,20 @@ fn layer_of(fig: &Figment, tag: Tag) -> Option<usize> {
 }
 
 /// Converts to JSON; `None` for an empty (null) value, which the caller
-/// drops from mappings: null deletes the key.
+/// drops from mappings: null deletes the key. `v` is reached from the
+/// origin entry `parent` by `segment`.
 fn to_json(
     fig: &Figment,
     v: &Value,
-    ptr: String,
-    origins: &mut HashMap<String, usize>,
+    parent: Option<u32>,
+    segment: Str,
+    origins: &mut Origins,
 ) -> Option<serde_json::Value> {
     use serde_json::Value as J;
-    if let Some(l) = layer_of(fig, v.tag()) {
-        origins.insert(ptr.clone(), l);
+    let layer = layer_of(fig, v.tag()).unwrap_or(usize::MAX);
+    let (at, _) = origins.entry(parent, segment, || layer);
+    if let Some(slot) = origins.value_mut(at) {
+        *slot = layer;
     }
     Some(match v {
         Value::Empty(..) => return None,
@@ -137,14 +142,15 @@ fn to_json(
             items
                 .iter()
                 .enumerate()
-                .map(|(i, x)| to_json(fig, x, format!("{ptr}/{i}"), origins).unwrap_or(J::Null))
+                .map(|(i, x)| {
+                    to_json(fig, x, Some(at), Str::from(i.to_string()), origins).unwrap_or(J::Null)
+                })
                 .collect(),
         ),
         Value::Dict(_, d) => {
             let mut m = serde_json::Map::new();
             for (k, x) in d {
-                let child = format!("{ptr}/{}", k.replace('~', "~0").replace('/', "~1"));
-                if let Some(j) = to_json(fig, x, child, origins) {
+                if let Some(j) = to_json(fig, x, Some(at), Str::from(k.as_str()), origins) {
                     m.insert(k.clone(), j);
                 }
             }
@@ -158,7 +164,7 @@ mod tests {
     use super::*;
     use compose_yaml::parse_one;
 
-    fn merged(docs: &[&str]) -> (serde_json::Value, HashMap<String, usize>) {
+    fn merged(docs: &[&str]) -> (serde_json::Value, Origins) {
         let nodes: Vec<Node> = docs.iter().map(|d| parse_one(d).unwrap()).collect();
         let layers: Vec<LayerProvider> = nodes
             .iter()
@@ -176,9 +182,9 @@ mod tests {
     fn maps_merge_lists_replace_later_wins() {
         let (v, o) = merged(&["a: {x: 1, y: 2}\nl: [1, 2, 3]\n", "a: {y: 3}\nl: [9]\n"]);
         assert_eq!(v, serde_json::json!({"a": {"x": 1, "y": 3}, "l": [9]}));
-        assert_eq!(o["/a/x"], 0);
-        assert_eq!(o["/a/y"], 1);
-        assert_eq!(o["/l/0"], 1);
+        assert_eq!(o.get("/a/x"), Some(&0));
+        assert_eq!(o.get("/a/y"), Some(&1));
+        assert_eq!(o.get("/l/0"), Some(&1));
     }
 
     #[test]

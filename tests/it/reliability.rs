@@ -433,3 +433,81 @@ fn templates_run_under_fuel_depth_and_size_limits() {
         assert!(o.stdout.is_empty());
     }
 }
+
+// ---- 7. Bounds (the YAML reader and the values) ----------------------------
+
+#[test]
+fn a_map_of_200000_keys_takes_linear_time() {
+    // Finding a repeated key was a scan of the keys so far: 100,000 keys
+    // took 10 s, and 200,000 four times as long.
+    let p = Project::new("wide");
+    let mut cm = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wide\ndata:\n");
+    let mut values = String::from("x:\n");
+    for i in 0..200_000 {
+        cm.push_str(&format!("  key{i}: v{i}\n"));
+        values.push_str(&format!("  key{i}: v{i}\n"));
+    }
+    p.write("wide/cm.yaml", &cm);
+    p.write("wide/kustomization.yaml", "resources:\n- cm.yaml\n");
+    p.write("wide-values.yaml", &values);
+    let started = Instant::now();
+    let o = p.run(&["kustomize", "wide"]);
+    assert_eq!(code(&o), 0, "{}", p.clean(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).lines().count(),
+        200_000 + 5
+    );
+    let o = p.run(&["validate", "--values-only", "-f", "wide-values.yaml"]);
+    assert_eq!(code(&o), 1);
+    let err = p.clean(&o.stderr);
+    assert!(
+        err.starts_with("wide-values.yaml:1:1: x: unknown key `x`"),
+        "{}",
+        &err[..err.len().min(300)]
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn positions_of_deep_values_take_memory_linear_in_the_file() {
+    // 240 KB of values: 100 levels of 1,000-character keys around 14,000
+    // values. Positions kept as one full JSON pointer per value took
+    // 4.4 GB; the process may use 1 GiB of address space here.
+    let p = Project::new("deep-values");
+    let mut text = String::from("x_deep: ");
+    for d in 0..100 {
+        text.push_str(&format!("{{k{d:03}{}: ", "k".repeat(996)));
+    }
+    let leaves: Vec<String> = (0..14_000).map(|i| format!("c{i}: v")).collect();
+    text.push_str(&format!("{{{}}}", leaves.join(", ")));
+    text.push_str(&"}".repeat(100));
+    text.push('\n');
+    p.write("deep-values.yaml", &text);
+    let mut cmd = p.command(&["validate", "--values-only", "-f", "deep-values.yaml"]);
+    // SAFETY: setrlimit only changes this child's own limit before exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 1 << 30,
+                rlim_max: 1 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let o = cmd.output().unwrap();
+    let err = p.clean(&o.stderr);
+    let head = &err[..err.len().min(300)];
+    assert_eq!(code(&o), 1, "{head}");
+    assert!(
+        err.starts_with("deep-values.yaml:1:1: x_deep: unknown key `x_deep`"),
+        "{head}"
+    );
+}

@@ -11,9 +11,11 @@ mod fast;
 pub mod json;
 mod node;
 pub mod parse;
+mod spans;
 
 pub use emit::{emit_document, emit_stream};
 pub use node::{Mapping, Node, Str};
 pub use parse::{
     parse_one, parse_stream, parse_stream_with_spans, parse_stream_yaml11, ParseError, Pos, SpanMap,
 };
+pub use spans::PointerTree;

@@ -56,10 +56,7 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-/// Where each value of a document starts, by JSON pointer (`/a/0/b`; the
-/// root is `""`). Keys are recorded under the pointer of their value with a
-/// `#key` suffix, so an unknown key can be pointed at exactly.
-pub type SpanMap = HashMap<String, Pos>;
+pub use super::spans::SpanMap;
 
 /// Parses every document of a stream. Empty documents become `Node::Null`.
 pub fn parse_stream(text: &str) -> Result<Vec<Node>, ParseError> {
@@ -142,15 +139,17 @@ fn describe_difference(a: &[(Node, SpanMap)], b: &[(Node, SpanMap)]) -> String {
         if format!("{na:?}") != format!("{nb:?}") {
             return format!("document {i}:\nfast:    {na:?}\ngeneral: {nb:?}");
         }
-        let mut keys: Vec<&String> = sa.keys().chain(sb.keys()).collect();
+        let (pa, pb) = (sa.pointers(), sb.pointers());
+        let mut keys: Vec<&String> = pa.iter().chain(&pb).map(|(k, _)| k).collect();
         keys.sort();
         keys.dedup();
+        let find = |p: &[(String, Pos)], k: &str| p.iter().find(|(q, _)| q == k).map(|(_, v)| *v);
         for k in keys {
-            if sa.get(k) != sb.get(k) {
+            if find(&pa, k) != find(&pb, k) {
                 return format!(
                     "document {i}, span of {k:?}: fast {:?}, general {:?}",
-                    sa.get(k),
-                    sb.get(k)
+                    find(&pa, k),
+                    find(&pb, k)
                 );
             }
         }
@@ -192,7 +191,40 @@ enum Frame {
         merges: Vec<Node>,
         start: Pos,
         merge_key: bool,
+        /// The entries' positions by key, once the mapping is large.
+        index: Option<Box<KeyIndex>>,
     },
+}
+
+/// Positions of a large mapping's entries by key (relative to its
+/// `first`), so that finding a repeated key stays linear in the size of
+/// the mapping; a small one is searched directly, which is faster.
+type KeyIndex = HashMap<Str, usize>;
+
+/// From this many entries on, a mapping's keys are indexed.
+const INDEXED_FROM: usize = 32;
+
+/// Where `k` already is among `entries` (those of one open mapping), using
+/// and keeping up `index` once there are [`INDEXED_FROM`] entries.
+fn find_key(entries: &[(Str, Node)], index: &mut Option<Box<KeyIndex>>, k: &Str) -> Option<usize> {
+    if entries.len() < INDEXED_FROM {
+        return entries.iter().position(|(e, _)| e == k);
+    }
+    let index = index.get_or_insert_with(|| {
+        let mut m = KeyIndex::default();
+        m.reserve(entries.len() * 2);
+        for (i, (e, _)) in entries.iter().enumerate() {
+            m.entry(e.clone()).or_insert(i);
+        }
+        Box::new(m)
+    });
+    match index.get(k) {
+        Some(&i) => Some(i),
+        None => {
+            index.insert(k.clone(), entries.len());
+            None
+        }
+    }
 }
 
 struct Builder {
@@ -202,7 +234,9 @@ struct Builder {
     items: Vec<Node>,
     /// Entries of the open mappings, innermost last.
     entries: Vec<(Str, Node)>,
-    path: Vec<String>,
+    /// With spans: the recorded index of each open collection, outermost
+    /// first (`u32::MAX` when it was not recorded).
+    span_path: Vec<u32>,
     anchors: HashMap<usize, (Node, usize)>,
     alias_nodes: usize,
     docs: Vec<(Node, SpanMap)>,
@@ -230,7 +264,7 @@ impl Builder {
             stack: Vec::new(),
             items: Vec::new(),
             entries: Vec::new(),
-            path: Vec::new(),
+            span_path: Vec::new(),
             anchors: HashMap::default(),
             alias_nodes: 0,
             docs: Vec::new(),
@@ -416,6 +450,7 @@ impl Builder {
                         merges: Vec::new(),
                         start: pos,
                         merge_key: false,
+                        index: None,
                     });
                 }
                 Event::SequenceEnd => {
@@ -478,13 +513,17 @@ impl Builder {
                 message: format!("document nests deeper than {MAX_DEPTH} levels"),
             });
         }
-        self.record(pos);
-        self.push_path();
+        let recorded = self.record(pos);
+        if self.spans {
+            self.span_path.push(recorded.unwrap_or(u32::MAX));
+        }
         Ok(())
     }
 
     fn close(&mut self, node: Node, anchor: usize, pos: Pos) -> Result<Option<Node>, ParseError> {
-        self.path.pop();
+        if self.spans {
+            self.span_path.pop();
+        }
         if anchor != 0 {
             let size = count_nodes(&node);
             self.anchors.insert(anchor, (node.clone(), size));
@@ -492,57 +531,34 @@ impl Builder {
         self.add_value(node, pos)
     }
 
-    /// The path segment of the value that is about to start.
-    fn next_segment(&self) -> Option<String> {
+    /// The path segment of the value that is about to start (a key as
+    /// written, or a list index).
+    fn next_segment(&self) -> Option<Str> {
         match self.stack.last()? {
-            Frame::Seq { first, .. } => Some((self.items.len() - first).to_string()),
-            Frame::Map { key, .. } => key.as_ref().map(|(k, _)| escape_pointer(k)),
+            Frame::Seq { first, .. } => Some(Str::from((self.items.len() - first).to_string())),
+            Frame::Map { key, .. } => key.as_ref().map(|(k, _)| k.clone()),
         }
     }
 
-    fn push_path(&mut self) {
-        if self.spans {
-            let seg = self.next_segment().unwrap_or_default();
-            if !self.stack.is_empty() {
-                self.path.push(seg);
-            }
-        } else if !self.stack.is_empty() {
-            self.path.push(String::new());
-        }
-    }
-
-    fn pointer(&self, extra: Option<&str>) -> String {
-        let mut s = String::new();
-        for seg in &self.path {
-            s.push('/');
-            s.push_str(seg);
-        }
-        if let Some(e) = extra {
-            s.push('/');
-            s.push_str(e);
-        }
-        s
-    }
-
-    /// Records where the value about to be added starts (and its key).
-    fn record(&mut self, pos: Pos) {
+    /// Records where the value about to be added starts (and its key);
+    /// its index among the recorded values.
+    fn record(&mut self, pos: Pos) -> Option<u32> {
         if !self.spans {
-            return;
+            return None;
         }
-        let seg = self.next_segment();
-        let ptr = match (&seg, self.stack.is_empty()) {
-            (_, true) => String::new(),
-            (Some(s), false) => self.pointer(Some(s)),
-            (None, false) => return,
+        if self.stack.is_empty() {
+            return Some(self.current_spans.record(None, Str::default(), pos, None));
+        }
+        let parent = *self.span_path.last().filter(|p| **p != u32::MAX)?;
+        let seg = self.next_segment()?;
+        let key = match self.stack.last() {
+            Some(Frame::Map {
+                key: Some((_, kpos)),
+                ..
+            }) => Some(*kpos),
+            _ => None,
         };
-        if let Some(Frame::Map {
-            key: Some((_, kpos)),
-            ..
-        }) = self.stack.last()
-        {
-            self.current_spans.insert(format!("{ptr}#key"), *kpos);
-        }
-        self.current_spans.entry(ptr).or_insert(pos);
+        Some(self.current_spans.record(Some(parent), seg, pos, key))
     }
 
     /// Adds a finished value to the collection on top of the stack, or
@@ -560,6 +576,7 @@ impl Builder {
                 merges,
                 start,
                 merge_key,
+                index,
                 ..
             }) if !self.yaml11 => {
                 let Some((k, kpos)) = key.take() else {
@@ -572,7 +589,7 @@ impl Builder {
                     merges.push(node);
                     return Ok(None);
                 }
-                if self.entries[*first..].iter().any(|(e, _)| *e == k) {
+                if find_key(&self.entries[*first..], index, &k).is_some() {
                     return Err(ParseError {
                         pos: kpos,
                         message: format!(
@@ -589,6 +606,7 @@ impl Builder {
                 key,
                 merges,
                 merge_key,
+                index,
                 ..
             }) => {
                 let Some((k, _)) = key.take() else {
@@ -599,10 +617,9 @@ impl Builder {
                 };
                 if std::mem::take(merge_key) {
                     merges.push(node);
-                } else if let Some(slot) = self.entries[*first..].iter_mut().find(|(e, _)| *e == k)
-                {
+                } else if let Some(i) = find_key(&self.entries[*first..], index, &k) {
                     // YAML 1.1 readers let a repeated key's last value win.
-                    slot.1 = node;
+                    self.entries[*first + i].1 = node;
                 } else {
                     self.entries.push((k, node));
                 }
@@ -622,7 +639,12 @@ fn yaml11_bool(s: &str) -> Option<bool> {
 }
 
 /// Applies YAML merge keys (`<<: *anchor`): keys already present win.
+/// Linear in the keys merged: large mappings look keys up in a set.
 fn apply_merges(map: &mut Mapping, merges: Vec<Node>) {
+    if merges.is_empty() {
+        return;
+    }
+    let mut seen: Option<rustc_hash::FxHashSet<Str>> = None;
     for m in merges {
         let sources = match m {
             Node::Seq(items) => items,
@@ -631,7 +653,13 @@ fn apply_merges(map: &mut Mapping, merges: Vec<Node>) {
         for src in sources {
             if let Node::Map(src) = src {
                 for (k, v) in src {
-                    if !map.contains_key(&k) {
+                    let present = if map.len() < INDEXED_FROM && seen.is_none() {
+                        map.contains_key(&k)
+                    } else {
+                        let seen = seen.get_or_insert_with(|| map.keys().cloned().collect());
+                        !seen.insert(k.clone())
+                    };
+                    if !present {
                         map.push_unchecked(k, v);
                     }
                 }
@@ -640,28 +668,52 @@ fn apply_merges(map: &mut Mapping, merges: Vec<Node>) {
     }
 }
 
-fn escape_pointer(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
+/// The prefix of the tags of YAML's own types (`!!int` is
+/// `tag:yaml.org,2002:int`).
+const CORE_TAGS: &str = "tag:yaml.org,2002:";
 
+/// A scalar's node, typed by its tag as go-yaml v3 types it: a tag of
+/// YAML's own types (`!!int`, or written out verbatim as
+/// `!<tag:yaml.org,2002:int>`) must fit the value, or the document is
+/// refused; other tags leave the text a string.
+///
+/// The refusal does not quote the value: it may be a Secret's, and the
+/// position already says where it is.
 fn scalar_node(
     value: &str,
     style: ScalarStyle,
     tag: Option<(&str, &str)>,
     pos: Pos,
 ) -> Result<Node, ParseError> {
+    let verbatim;
     let core = match tag {
-        Some(("!!", suffix)) | Some(("tag:yaml.org,2002:", suffix)) => Some(suffix),
-        Some(_) => return Ok(Node::str(value)),
+        Some(("!!", suffix)) => Some(suffix),
+        Some((handle, suffix)) => {
+            verbatim = format!("{handle}{suffix}");
+            match verbatim.strip_prefix(CORE_TAGS) {
+                Some(core) => Some(core),
+                None => return Ok(Node::str(value)),
+            }
+        }
         None => None,
     };
     let err = |what: &str| ParseError {
         pos,
-        message: format!("cannot decode {value:?} as {what}"),
+        message: format!("cannot decode this !!str as a {what}"),
     };
     match core {
         Some("str") => Ok(Node::str(value)),
-        Some("null") => Ok(Node::Null),
+        Some("null") => match value {
+            "" | "~" | "null" | "Null" | "NULL" => Ok(Node::Null),
+            _ => Err(err("!!null")),
+        },
+        Some("timestamp") => timestamp(value)
+            .map(Node::str)
+            .ok_or_else(|| err("!!timestamp")),
+        Some("binary") => binary(value).map(Node::str).ok_or_else(|| ParseError {
+            pos,
+            message: "!!binary value contains invalid base64 data".into(),
+        }),
         Some("bool") => match resolve_plain(value) {
             b @ Node::Bool(_) => Ok(b),
             _ => Err(err("!!bool")),
@@ -680,6 +732,127 @@ fn scalar_node(
         None if style == ScalarStyle::Plain => Ok(resolve_plain(value)),
         None => Ok(Node::str(value)),
     }
+}
+
+/// The text of a `!!binary` value: its base64 (line breaks ignored, as
+/// Go's decoder ignores them) decoded, with bytes that are not UTF-8
+/// replaced as Go's JSON encoder replaces them.
+fn binary(value: &str) -> Option<String> {
+    use base64::Engine as _;
+    const GO_STD: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+    );
+    let compact: String = value
+        .chars()
+        .filter(|c| !matches!(c, '\r' | '\n'))
+        .collect();
+    let bytes = GO_STD.decode(compact.as_bytes()).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A `!!timestamp` value as go-yaml reads it (the layouts
+/// `2006-1-2T15:4:5.999999999Z07:00`, the same with a lowercase `t` or a
+/// space and no zone, and `2006-1-2`, through Go's `time.Parse`), written
+/// back as Go's JSON encoder writes a time: RFC 3339 with nanoseconds,
+/// `2001-12-14T21:59:43.1-05:00`. `None` when it is not a timestamp.
+pub fn timestamp(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    // Up to `max` digits (at least one), as Go's `getnum` reads a field.
+    let num = |i: &mut usize, min: usize, max: usize| -> Option<u32> {
+        let start = *i;
+        while *i < b.len() && *i - start < max && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        if *i - start < min {
+            return None;
+        }
+        s[start..*i].parse().ok()
+    };
+    let year = num(&mut i, 4, 4)?;
+    let expect = |i: &mut usize, c: u8| -> Option<()> { (b.get(*i) == Some(&c)).then(|| *i += 1) };
+    expect(&mut i, b'-')?;
+    let month = num(&mut i, 1, 2)?;
+    expect(&mut i, b'-')?;
+    let day = num(&mut i, 1, 2)?;
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day < 1 || day > days {
+        return None;
+    }
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    if i == b.len() {
+        return Some(format!("{date}T00:00:00Z"));
+    }
+    let zoned = match b[i] {
+        b'T' | b't' => true,
+        b' ' => false,
+        _ => return None,
+    };
+    i += 1;
+    let hour = num(&mut i, 1, 2)?;
+    expect(&mut i, b':')?;
+    let minute = num(&mut i, 1, 2)?;
+    expect(&mut i, b':')?;
+    let second = num(&mut i, 1, 2)?;
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    // A fraction of any length; Go keeps nine digits.
+    let mut fraction = String::new();
+    if i + 1 < b.len() && matches!(b[i], b'.' | b',') && b[i + 1].is_ascii_digit() {
+        i += 1;
+        while i < b.len() && b[i].is_ascii_digit() {
+            if fraction.len() < 9 {
+                fraction.push(char::from(b[i]));
+            }
+            i += 1;
+        }
+    }
+    let fraction = fraction.trim_end_matches('0');
+    let zone = if !zoned {
+        "Z".to_string()
+    } else if b.get(i) == Some(&b'Z') {
+        i += 1;
+        "Z".to_string()
+    } else {
+        // `±hh:mm`, exactly.
+        let sign = *b.get(i).filter(|c| matches!(c, b'+' | b'-'))?;
+        let rest = b.get(i + 1..i + 6)?;
+        if !(rest[0].is_ascii_digit()
+            && rest[1].is_ascii_digit()
+            && rest[2] == b':'
+            && rest[3].is_ascii_digit()
+            && rest[4].is_ascii_digit())
+        {
+            return None;
+        }
+        let hh = u32::from(rest[0] - b'0') * 10 + u32::from(rest[1] - b'0');
+        let mm = u32::from(rest[3] - b'0') * 10 + u32::from(rest[4] - b'0');
+        if hh > 24 || mm > 60 {
+            return None;
+        }
+        i += 6;
+        if hh == 0 && mm == 0 {
+            "Z".to_string()
+        } else {
+            format!("{}{hh:02}:{mm:02}", char::from(sign))
+        }
+    };
+    if i != b.len() {
+        return None;
+    }
+    let dot = if fraction.is_empty() { "" } else { "." };
+    Some(format!(
+        "{date}T{hour:02}:{minute:02}:{second:02}{dot}{fraction}{zone}"
+    ))
 }
 
 /// Types a plain scalar as go-yaml v3 does when decoding into `interface{}`.
@@ -851,6 +1024,88 @@ mod tests {
         assert_eq!(n.get("b"), Some(&Node::str("0755")));
         assert_eq!(n.get("c"), Some(&Node::str("12")));
         assert_eq!(n.get("d"), Some(&Node::str("x\n")));
+    }
+
+    /// What kubectl (kustomize v5.5.0, go-yaml v3) makes of tagged
+    /// scalars, each checked against it.
+    #[test]
+    fn tags_of_yaml_types_must_fit_their_value() {
+        let value = |v: &str| {
+            parse_stream(&format!("v: {v}\n"))
+                .map(|d| d[0].get("v").cloned().unwrap_or(Node::Null))
+                .map_err(|e| e.message)
+        };
+        // !!null only on the null forms.
+        for v in [
+            "!!null",
+            "!!null ''",
+            "!!null ~",
+            "!!null NULL",
+            "!!null \"\"",
+        ] {
+            assert_eq!(value(v), Ok(Node::Null), "{v}");
+        }
+        assert_eq!(
+            value("!!null some-text"),
+            Err("cannot decode this !!str as a !!null".into())
+        );
+        // The error never quotes the value (it may be a Secret's).
+        let e = value("!!int hunter2").unwrap_err();
+        assert_eq!(e, "cannot decode this !!str as a !!int");
+        // !!timestamp: Go's time.Parse layouts, printed as Go's JSON
+        // encoder prints a time.
+        let ts = |v: &str| value(&format!("!!timestamp {v}"));
+        assert_eq!(ts("2001-12-14"), Ok(Node::str("2001-12-14T00:00:00Z")));
+        assert_eq!(
+            ts("2001-12-14t21:59:43.10-05:00"),
+            Ok(Node::str("2001-12-14T21:59:43.1-05:00"))
+        );
+        assert_eq!(
+            ts("2001-12-14 21:59:43.10"),
+            Ok(Node::str("2001-12-14T21:59:43.1Z"))
+        );
+        assert_eq!(
+            ts("2001-1-2T3:4:5.000Z"),
+            Ok(Node::str("2001-01-02T03:04:05Z"))
+        );
+        assert_eq!(
+            ts("'2001-12-14T21:59:43+00:00'"),
+            Ok(Node::str("2001-12-14T21:59:43Z"))
+        );
+        for bad in [
+            "nope",
+            "2001-13-01",
+            "2001-02-29",
+            "2001-12-14T21:59:43",
+            "2001-12-14 21:59:43.10 -5",
+            "01-12-14",
+        ] {
+            assert_eq!(
+                ts(bad),
+                Err("cannot decode this !!str as a !!timestamp".into()),
+                "{bad}"
+            );
+        }
+        assert_eq!(ts("2000-02-29"), Ok(Node::str("2000-02-29T00:00:00Z")));
+        // Verbatim tags of YAML's types are checked the same way.
+        assert_eq!(value("!<tag:yaml.org,2002:int> 12"), Ok(Node::Int(12)));
+        assert_eq!(
+            value("!<tag:yaml.org,2002:null> x"),
+            Err("cannot decode this !!str as a !!null".into())
+        );
+        assert_eq!(
+            value("!<tag:yaml.org,2002:timestamp> 2001-12-14"),
+            Ok(Node::str("2001-12-14T00:00:00Z"))
+        );
+        // !!binary is decoded; other tags leave the text a string.
+        assert_eq!(value("!!binary aGVsbG8="), Ok(Node::str("hello")));
+        assert_eq!(
+            value("!!binary not-base64"),
+            Err("!!binary value contains invalid base64 data".into())
+        );
+        for v in ["!foo bar", "!<!foo> bar", "!!seq bar", "!!omap bar"] {
+            assert_eq!(value(v), Ok(Node::str("bar")), "{v}");
+        }
     }
 
     #[test]
