@@ -434,7 +434,207 @@ fn templates_run_under_fuel_depth_and_size_limits() {
     }
 }
 
-// ---- 7. Bounds (the YAML reader and the values) ----------------------------
+// ---- 3. The engine's root restriction ----------------------------------------
+
+/// Runs `compose kustomize DIR` (plus `extra` flags) and gives (exit
+/// code, stderr with the temporary folder as `TMP`).
+fn kustomize(p: &Project, dir: &str, extra: &[&str]) -> (i32, String) {
+    let mut args = vec!["kustomize", dir];
+    args.extend_from_slice(extra);
+    let o = p.run(&args);
+    (code(&o), p.clean(&o.stderr))
+}
+
+const NONE: &[&str] = &["--load-restrictor", "LoadRestrictionsNone"];
+
+#[test]
+fn absolute_bases_and_components_are_refused_as_kubectl_does() {
+    let p = Project::new("absolute");
+    let base = p.root.join("base");
+    p.write(
+        "abs-resource/kustomization.yaml",
+        &format!("resources:\n- {}\n", base.display()),
+    );
+    p.write(
+        "abs-component/kustomization.yaml",
+        &format!(
+            "components:\n- {}\n",
+            p.root.join("components/api").display()
+        ),
+    );
+    for extra in [&[][..], NONE] {
+        let (code, err) = kustomize(&p, "abs-resource", extra);
+        assert_eq!(code, 1, "{err}");
+        assert_eq!(
+            err,
+            "Error: accumulating resources: new root 'TMP/project/base' cannot be absolute\n"
+        );
+        let (code, err) = kustomize(&p, "abs-component", extra);
+        assert_eq!(code, 1, "{err}");
+        assert_eq!(
+            err,
+            "Error: accumulating components: new root 'TMP/project/components/api' cannot be absolute\n"
+        );
+    }
+}
+
+#[test]
+fn a_linked_directory_that_leads_out_of_the_root_is_refused_unless_allowed() {
+    let p = Project::new("linked-dir");
+    let elsewhere = p.dir.join("outside/base");
+    fs::create_dir_all(&elsewhere).unwrap();
+    fs::copy(p.root.join("base/sa.yaml"), elsewhere.join("sa.yaml")).unwrap();
+    fs::write(
+        elsewhere.join("kustomization.yaml"),
+        "resources:\n- sa.yaml\n",
+    )
+    .unwrap();
+    p.write("overlay/kustomization.yaml", "resources:\n- linked\n");
+    symlink(&elsewhere, p.root.join("overlay/linked")).unwrap();
+    let (code, err) = kustomize(&p, "overlay", &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(err, "Error: accumulating resources: security; file 'TMP/project/overlay/linked' (a link to 'TMP/outside/base') is not in or below 'TMP/project/overlay' (loads are restricted to the kustomization root; pass --load-restrictor LoadRestrictionsNone to allow it)\n");
+    let (code, err) = kustomize(&p, "overlay", NONE);
+    assert_eq!(code, 0, "{err}");
+    // A base named outside the root (`../base`) may be anywhere, as in
+    // kustomize, and a link that stays inside is followed.
+    p.write(
+        "overlay2/kustomization.yaml",
+        "resources:\n- ../base\n- inner\n",
+    );
+    symlink(p.root.join("overlay2/real"), p.root.join("overlay2/inner")).unwrap();
+    p.write(
+        "overlay2/real/kustomization.yaml",
+        "resources:\n- cm.yaml\n",
+    );
+    p.write(
+        "overlay2/real/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: inner\n",
+    );
+    let (code, err) = kustomize(&p, "overlay2", &[]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn nothing_outside_the_root_is_read_before_the_restriction_allows_it() {
+    // A huge (sparse) file outside the root, listed by every component of
+    // a list long enough for the build to load components ahead on a
+    // second thread. Reading it would take 64 GiB; kubectl gives the
+    // security error, and so must compose, at once.
+    let p = Project::new("sparse");
+    let huge = p.dir.join("outside/huge.yaml");
+    fs::File::create(&huge).unwrap().set_len(64 << 30).unwrap();
+    let mut top = String::from("components:\n");
+    for i in 0..40 {
+        p.write(
+            &format!("many/c{i}/kustomization.yaml"),
+            "kind: Component\nresources:\n- ../../../outside/huge.yaml\n",
+        );
+        top.push_str(&format!("- c{i}\n"));
+    }
+    p.write("many/kustomization.yaml", &top);
+    let started = Instant::now();
+    let (code, err) = kustomize(&p, "many", &[]);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(
+            "security; file 'TMP/outside/huge.yaml' is not in or below 'TMP/project/many/c0'"
+        ),
+        "{err}"
+    );
+}
+
+// ---- 7. Bounds --------------------------------------------------------------
+
+#[test]
+fn fifos_and_devices_are_refused_before_they_are_opened() {
+    let p = Project::new("special");
+    let mkfifo = |rel: &str| {
+        let path = p.root.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        assert!(Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success());
+    };
+    let cases: &[(&str, &str)] = &[
+        ("resource", "resources:\n- fifo.yaml\n"),
+        (
+            "patch",
+            "resources:\n- ../base\npatches:\n- path: fifo.yaml\n",
+        ),
+        (
+            "env",
+            "configMapGenerator:\n- name: c\n  envs:\n  - fifo.yaml\n",
+        ),
+        (
+            "file",
+            "configMapGenerator:\n- name: c\n  files:\n  - fifo.yaml\n",
+        ),
+    ];
+    for (case, kustomization) in cases {
+        p.write(&format!("{case}/kustomization.yaml"), kustomization);
+        mkfifo(&format!("{case}/fifo.yaml"));
+        let started = Instant::now();
+        let (code, err) = kustomize(&p, case, &[]);
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{case}: it must not block"
+        );
+        assert_eq!(code, 1, "{case}: {err}");
+        assert!(
+            err.contains(&format!("TMP/project/{case}/fifo.yaml: is not a regular file (a FIFO, a socket or a device)")),
+            "{case}: {err}"
+        );
+    }
+    // A device behind a link: outside the root, and not a file either.
+    p.write(
+        "device/kustomization.yaml",
+        "configMapGenerator:\n- name: c\n  files:\n  - zero\n",
+    );
+    symlink("/dev/zero", p.root.join("device/zero")).unwrap();
+    let (code, err) = kustomize(&p, "device", &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("security; file 'TMP/project/device/zero' (a link to '/dev/zero')"),
+        "{err}"
+    );
+    let (code, err) = kustomize(&p, "device", NONE);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("TMP/project/device/zero: is not a regular file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn deep_trees_build_without_overflowing_the_stack() {
+    // 2,000 bases, each inside the next (kubectl builds 2,500): this once
+    // overflowed the stack and aborted.
+    let p = Project::new("deep");
+    let n = 2000;
+    for i in 0..n {
+        let next = if i + 1 < n {
+            format!("- ../l{}\n", i + 1)
+        } else {
+            String::new()
+        };
+        p.write(
+            &format!("deep/l{i}/kustomization.yaml"),
+            &format!("resources:\n{next}- cm.yaml\n"),
+        );
+        p.write(
+            &format!("deep/l{i}/cm.yaml"),
+            &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n"),
+        );
+    }
+    let o = p.run(&["kustomize", "deep/l0"]);
+    assert_eq!(code(&o), 0, "{}", p.clean(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.matches("kind: ConfigMap").count(), n);
+}
 
 #[test]
 fn a_map_of_200000_keys_takes_linear_time() {

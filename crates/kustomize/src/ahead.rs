@@ -8,9 +8,10 @@
 //! anything built before, so while the build works on one directory a
 //! helper thread loads the next few (and the build itself loads one ahead
 //! rather than wait for the helper). The build then takes what was loaded
-//! instead of reading it again, after the checks it makes for every
-//! read (the file must exist where the listing says, and the load
-//! restriction must allow it).
+//! instead of reading it again: the helper reads a file only where the
+//! build would (it exists where the listing says, and the load restriction
+//! allows it, checked here the way the build checks it), so the build
+//! need not check again.
 //!
 //! The helper hands over only what it loaded without a problem. A missing
 //! or unreadable file, text that is not UTF-8, YAML that does not parse:
@@ -18,11 +19,14 @@
 //! helper, so errors and output are the same bytes with or without it.
 //! It also loads only kustomization files and plain resource files; a
 //! directory's generators, patches and nested directories are read by the
-//! build as usual.
+//! build as usual. It reads nothing the build would refuse to read: it is
+//! given only directories the build may enter, and under the root-only
+//! restriction it reads only files inside each directory (links
+//! resolved), so a file outside is never opened, however large.
 
 use super::fs::{clean, FileSystem};
 use super::kustomization::Kustomization;
-use super::loader::kustomization_files;
+use super::loader::{kustomization_files, within};
 use compose_yaml::Node;
 use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
@@ -54,6 +58,8 @@ pub struct Loaded {
 struct Shared<'f> {
     fs: &'f dyn FileSystem,
     dirs: Vec<PathBuf>,
+    /// Loads are restricted to each directory's root.
+    restricted: bool,
     state: Mutex<State>,
     /// Signalled when a directory is loaded, the build moves on, or the
     /// build stops.
@@ -98,7 +104,7 @@ impl Shared<'_> {
                 continue;
             };
             drop(state);
-            let loaded = load(self.fs, &self.dirs[i]);
+            let loaded = load(self.fs, &self.dirs[i], self.restricted);
             state = match self.state.lock() {
                 Ok(s) => s,
                 Err(_) => return,
@@ -140,7 +146,7 @@ impl Ahead<'_, '_> {
             match shared.claim_next(&mut state) {
                 Some(i) => {
                     drop(state);
-                    let loaded = load(shared.fs, &shared.dirs[i]);
+                    let loaded = load(shared.fs, &shared.dirs[i], shared.restricted);
                     state = shared.state.lock().ok()?;
                     state.loaded[i] = Some(loaded);
                 }
@@ -153,10 +159,12 @@ impl Ahead<'_, '_> {
 /// Runs `body` with a helper loading `dirs` (clean, absolute, in the order
 /// the build will ask for them) when there are enough of them and `helper`
 /// allows a thread; otherwise `body` gets an [`Ahead`] that has nothing.
+/// With `restricted`, only files inside each directory are read.
 pub fn run<R>(
     fs: &dyn FileSystem,
     dirs: Vec<PathBuf>,
     helper: bool,
+    restricted: bool,
     body: impl FnOnce(&mut Ahead) -> R,
 ) -> R {
     if !helper || dirs.len() < MIN_DIRS {
@@ -166,6 +174,7 @@ pub fn run<R>(
     let shared = Shared {
         fs,
         dirs,
+        restricted,
         state: Mutex::new(State {
             claimed: vec![false; n],
             loaded: (0..n).map(|_| None).collect(),
@@ -192,16 +201,30 @@ pub fn run<R>(
     })
 }
 
-/// Loads one directory as far as it goes without a problem.
-fn load(fs: &dyn FileSystem, dir: &Path) -> Loaded {
+/// Loads one directory as far as it goes without a problem. With
+/// `restricted`, a file whose real path is outside the directory's is
+/// left alone, as the build would refuse it.
+fn load(fs: &dyn FileSystem, dir: &Path, restricted: bool) -> Loaded {
     let mut out = Loaded {
         dir: dir.to_path_buf(),
         ..Loaded::default()
+    };
+    let real_dir = match restricted.then(|| fs.real_path(dir)) {
+        Some(Ok(real)) => Some(real),
+        Some(Err(_)) => return out,
+        None => None,
+    };
+    let allowed = |path: &Path| match &real_dir {
+        Some(root) => fs.real_path(path).is_ok_and(|real| within(&real, root)),
+        None => true,
     };
     let [name] = kustomization_files(fs, &out.dir)[..] else {
         return out;
     };
     let path = out.dir.join(name);
+    if !allowed(&path) {
+        return out;
+    }
     let Some(text) = read_text(fs, &path) else {
         return out;
     };
@@ -210,7 +233,7 @@ fn load(fs: &dyn FileSystem, dir: &Path) -> Loaded {
     };
     for entry in k.str_list("resources") {
         let full = clean(&out.dir.join(&entry));
-        if out.docs.contains_key(&full) || !fs.is_file(&full) {
+        if out.docs.contains_key(&full) || !fs.is_file(&full) || !allowed(&full) {
             continue;
         }
         if let Some(docs) = read_text(fs, &full).and_then(|t| compose_yaml::parse_stream(&t).ok()) {
@@ -253,7 +276,7 @@ mod tests {
     #[test]
     fn hands_over_what_loaded_cleanly_in_order() {
         let fs = tree();
-        let got = run(&fs, dirs(MIN_DIRS + 2), true, |ahead| {
+        let got = run(&fs, dirs(MIN_DIRS + 2), true, true, |ahead| {
             // c1 is never asked for: it is skipped over.
             [0, 2, 5].map(|i| ahead.take(Path::new(&format!("/p/c{i}"))).expect("loaded"))
         });
@@ -272,10 +295,10 @@ mod tests {
     #[test]
     fn no_helper_for_short_lists_or_when_not_allowed() {
         let fs = tree();
-        assert!(run(&fs, dirs(MIN_DIRS - 1), true, |a| a
+        assert!(run(&fs, dirs(MIN_DIRS - 1), true, true, |a| a
             .take(Path::new("/p/c0")))
         .is_none());
-        assert!(run(&fs, dirs(MIN_DIRS + 2), false, |a| a
+        assert!(run(&fs, dirs(MIN_DIRS + 2), false, true, |a| a
             .take(Path::new("/p/c0")))
         .is_none());
     }
@@ -287,14 +310,69 @@ mod tests {
         let many: Vec<PathBuf> = (0..40)
             .map(|i| PathBuf::from(format!("/p/c{}", i % 6)))
             .collect();
-        assert!(run(&fs, many, true, |a| a.take(Path::new("/p/c0"))).is_some());
+        assert!(run(&fs, many, true, true, |a| a.take(Path::new("/p/c0"))).is_some());
+    }
+
+    /// A file system that records every file read.
+    struct Recording {
+        inner: InMemory,
+        reads: Mutex<Vec<PathBuf>>,
+    }
+
+    impl FileSystem for Recording {
+        fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+            if let Ok(mut r) = self.reads.lock() {
+                r.push(path.to_path_buf());
+            }
+            self.inner.read(path)
+        }
+        fn is_dir(&self, path: &Path) -> bool {
+            self.inner.is_dir(path)
+        }
+        fn is_file(&self, path: &Path) -> bool {
+            self.inner.is_file(path)
+        }
+        fn read_dir(&self, path: &Path) -> std::io::Result<Vec<String>> {
+            self.inner.read_dir(path)
+        }
+    }
+
+    #[test]
+    fn restricted_loading_never_reads_outside_a_directory() {
+        let mut inner = tree();
+        inner.add_file("/p/outside.yaml", "kind: Huge\nmetadata: {name: h}\n");
+        for i in 0..6 {
+            inner.add_file(
+                format!("/p/c{i}/kustomization.yaml"),
+                "kind: Component\nresources: [a.yaml, ../outside.yaml]\n",
+            );
+        }
+        let outside = PathBuf::from("/p/outside.yaml");
+        for restricted in [true, false] {
+            let fs = Recording {
+                inner: inner.clone(),
+                reads: Mutex::new(Vec::new()),
+            };
+            let loaded = run(&fs, dirs(MIN_DIRS + 2), true, restricted, |a| {
+                (0..6)
+                    .map(|i| a.take(Path::new(&format!("/p/c{i}"))).expect("loaded"))
+                    .collect::<Vec<_>>()
+            });
+            let read_outside = fs.reads.lock().unwrap().contains(&outside);
+            assert_eq!(read_outside, !restricted, "restricted: {restricted}");
+            assert_eq!(
+                loaded[0].docs.contains_key(&outside),
+                !restricted,
+                "restricted: {restricted}"
+            );
+        }
     }
 
     #[test]
     fn a_directory_with_two_kustomization_files_is_left_to_the_build() {
         let mut fs = tree();
         fs.add_file("/p/c3/Kustomization", "");
-        let loaded = run(&fs, dirs(MIN_DIRS + 2), true, |a| {
+        let loaded = run(&fs, dirs(MIN_DIRS + 2), true, true, |a| {
             a.take(Path::new("/p/c3")).expect("an entry")
         });
         assert!(loaded.kustomization.is_none() && loaded.docs.is_empty());

@@ -37,14 +37,63 @@ pub struct BuildOptions {
     pub track_origins: bool,
 }
 
+/// How deeply kustomizations may nest in a build on the caller's thread,
+/// whose stack may be small (2 MiB for a test's thread). A deeper tree is
+/// built again from the start on a thread of its own with a stack of
+/// [`DEEP_STACK`], where kustomizations may nest up to
+/// [`super::loader::MAX_NESTING`] deep. Trees that deep are rare, so the
+/// usual build pays nothing for them.
+const SHALLOW_NESTING: usize = 48;
+
+/// The stack of a deep build's thread: room for every level up to
+/// [`super::loader::MAX_NESTING`] (only the part used is ever touched).
+const DEEP_STACK: usize = 1 << 30;
+
 /// Builds the kustomization in `dir` and returns its objects in output
 /// order.
 pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec<Resource>> {
-    let loader = Loader::new(fs, dir, opts.load_restrictor)?
-        .with_threads(super::parallel::thread_count(opts.threads));
+    let (result, too_deep) = build_nested(fs, dir, opts, SHALLOW_NESTING);
+    if !too_deep {
+        return result;
+    }
+    std::thread::scope(|scope| {
+        let deep = std::thread::Builder::new()
+            .name("deep-build".into())
+            .stack_size(DEEP_STACK)
+            .spawn_scoped(scope, || {
+                build_nested(fs, dir, opts, super::loader::MAX_NESTING).0
+            });
+        match deep.map(|t| t.join()) {
+            Ok(Ok(deep)) => deep,
+            // No thread (or it failed): the shallow build's error stands.
+            _ => result,
+        }
+    })
+}
+
+/// [`build`] with kustomizations nested up to `depth_limit` deep; also
+/// whether the build failed for nesting deeper.
+fn build_nested(
+    fs: &dyn FileSystem,
+    dir: &Path,
+    opts: &BuildOptions,
+    depth_limit: usize,
+) -> (Result<Vec<Resource>>, bool) {
+    let loader = match Loader::new(fs, dir, opts.load_restrictor) {
+        Ok(l) => l
+            .with_threads(super::parallel::thread_count(opts.threads))
+            .with_depth_limit(depth_limit),
+        Err(e) => return (Err(e), false),
+    };
+    let result = build_with(&loader, opts);
+    let too_deep = result.is_err() && loader.went_too_deep();
+    (result, too_deep)
+}
+
+fn build_with(loader: &Loader<'_>, opts: &BuildOptions) -> Result<Vec<Resource>> {
     // A Component named directly builds as if it were a Kustomization.
-    let kust = load_kustomization(&loader)?;
-    openapi::enter(&loader, &kust, true)?;
+    let kust = load_kustomization(loader)?;
+    openapi::enter(loader, &kust, true)?;
     let mut acc = Accumulator::default();
     // kustomize tracks origins only when the top kustomization asks for
     // build metadata; the top's setting then holds for the whole tree.
@@ -53,7 +102,7 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
     } else {
         Some(String::new())
     };
-    accumulate(&loader, &kust, &mut acc, origin.as_deref())?;
+    accumulate(loader, &kust, &mut acc, origin.as_deref())?;
     steps::finish(&mut acc, &kust, loader.threads())
         .map_err(|e| super::redact::Secrets::of(&acc.resources).scrub_error(e))?;
     drop_local_config(&mut acc.resources);
@@ -506,9 +555,14 @@ fn accumulate_listed(
             continue;
         }
         if !loader.is_dir(path) {
-            return Err(Error::Io {
-                path: loader.resolve(path),
-                reason: "no such file or directory".into(),
+            // Neither a file nor a directory: nothing, or a FIFO or a
+            // device, which the read names without opening it.
+            return Err(match loader.read(path) {
+                Err(e) => e,
+                Ok(_) => Error::Io {
+                    path: loader.resolve(path),
+                    reason: "no such file or directory".into(),
+                },
             });
         }
         let child = loader.child_ahead(path, ahead)?;

@@ -197,6 +197,24 @@ impl OnDisk {
         }
     }
 
+    /// Refuses to open anything but a regular file (or a directory, whose
+    /// read fails on its own): a FIFO would block the build and a device
+    /// would never end. The folder listing usually knows the type already;
+    /// only a link, or a folder that cannot be listed, costs a call.
+    fn check_regular(&self, path: &Path) -> io::Result<()> {
+        let special = match self.lookup(path) {
+            Lookup::Found(EntryKind::Other) => true,
+            Lookup::Found(EntryKind::Link) | Lookup::Unknown => {
+                std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+            }
+            Lookup::Found(EntryKind::File | EntryKind::Dir) | Lookup::Missing => false,
+        };
+        if special {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, NOT_REGULAR));
+        }
+        Ok(())
+    }
+
     fn real_dir(&self, dir: &Path) -> io::Result<PathBuf> {
         if let Some(hit) = self
             .real_dirs
@@ -220,6 +238,9 @@ impl OnDisk {
         Ok(real)
     }
 }
+
+/// The reason given for a path that is a FIFO, a socket or a device.
+pub const NOT_REGULAR: &str = "is not a regular file (a FIFO, a socket or a device)";
 
 /// How much of a file the first read takes before its size is asked for:
 /// most inputs fit.
@@ -262,6 +283,7 @@ impl FileSystem for OnDisk {
         thread_local! {
             static FIRST_READ: std::cell::RefCell<Box<[u8]>> = std::cell::RefCell::new(vec![0; FIRST_READ_BYTES].into_boxed_slice());
         }
+        self.check_regular(path)?;
         let mut file = std::fs::File::open(path)?;
         let mut buf = FIRST_READ.with_borrow_mut(|first| -> io::Result<Vec<u8>> {
             let len = fill(&mut file, first)?;
@@ -279,6 +301,7 @@ impl FileSystem for OnDisk {
         Ok(buf)
     }
     fn read_into(&self, path: &Path, buf: &mut Vec<u8>) -> io::Result<usize> {
+        self.check_regular(path)?;
         let mut file = std::fs::File::open(path)?;
         if buf.len() < FIRST_READ_BYTES {
             buf.resize(FIRST_READ_BYTES, 0);

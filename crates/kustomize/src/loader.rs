@@ -5,7 +5,11 @@
 //! With the default root-only restriction a loader reads only files at or
 //! below its root (after symbolic links are resolved), while other
 //! kustomization directories (bases, components) may live anywhere except
-//! above a directory already being built, which would be a cycle.
+//! above a directory already being built, which would be a cycle. A base
+//! or component is named by a relative path, never an absolute one (as
+//! kustomize requires), and under the root-only restriction a directory
+//! named inside the root must not be a link that leads out of it (where
+//! kustomize follows the link: docs/COMPATIBILITY.md).
 
 use super::ahead::{self, Ahead, Loaded};
 use super::error::{Error, Result};
@@ -31,6 +35,17 @@ pub enum LoadRestrictor {
     None,
 }
 
+/// One kustomization on the way to a loader: its real root, then the one
+/// that listed it.
+struct Ancestor {
+    real_root: PathBuf,
+    parent: Option<Rc<Ancestor>>,
+}
+
+/// How deeply kustomizations may nest (bases and components inside each
+/// other) unless [`Loader::with_depth_limit`] says otherwise.
+pub const MAX_NESTING: usize = 5_000;
+
 /// Reads files for one kustomization directory.
 pub struct Loader<'a> {
     fs: &'a dyn FileSystem,
@@ -39,8 +54,16 @@ pub struct Loader<'a> {
     /// `root` with links resolved, for the containment check.
     real_root: PathBuf,
     restrictor: LoadRestrictor,
-    /// Roots of the kustomizations that led here, outermost first.
-    ancestors: Vec<PathBuf>,
+    /// The real roots of the kustomizations that led here, innermost
+    /// first: shared with every loader on the way, so a deep tree holds
+    /// each root once.
+    ancestors: Option<Rc<Ancestor>>,
+    /// How many kustomizations led here.
+    depth: usize,
+    /// How deeply kustomizations may nest in this build (see
+    /// [`Loader::with_depth_limit`]), and whether a build went past it.
+    depth_limit: usize,
+    too_deep: Rc<Cell<bool>>,
     /// The build's schema state, which kustomize keeps for the whole
     /// build: every loader derived from the top one shares it.
     openapi: Rc<OpenApi>,
@@ -74,7 +97,10 @@ impl<'a> Loader<'a> {
             root,
             real_root,
             restrictor,
-            ancestors: Vec::new(),
+            ancestors: None,
+            depth: 0,
+            depth_limit: MAX_NESTING,
+            too_deep: Rc::default(),
             openapi: Rc::new(OpenApi::default()),
             threads: 1,
             loaded: RefCell::default(),
@@ -113,6 +139,11 @@ impl<'a> Loader<'a> {
 
     /// A loader for a base or component directory named by `path`.
     pub fn child(&self, path: &str) -> Result<Loader<'a>> {
+        if Path::new(path).is_absolute() {
+            return Err(Error::invalid(format!(
+                "new root '{path}' cannot be absolute"
+            )));
+        }
         let dir = self.resolve(path);
         if !self.fs.is_dir(&dir) {
             return Err(Error::invalid_at(
@@ -121,9 +152,19 @@ impl<'a> Loader<'a> {
             ));
         }
         let real = self.fs.real_path(&dir).unwrap_or_else(|_| dir.clone());
-        let mut ancestors = self.ancestors.clone();
-        ancestors.push(self.real_root.clone());
-        for a in &ancestors {
+        self.permit_dir(&dir, &real)?;
+        let ancestors = Rc::new(Ancestor {
+            real_root: self.real_root.clone(),
+            parent: self.ancestors.clone(),
+        });
+        // Outermost first, as kustomize looks.
+        let mut chain = Vec::with_capacity(self.depth + 1);
+        let mut at = Some(&ancestors);
+        while let Some(a) = at {
+            chain.push(&a.real_root);
+            at = a.parent.as_ref();
+        }
+        for a in chain.into_iter().rev() {
             if a.starts_with(&real) {
                 return Err(Error::invalid(format!(
                     "cycle detected: candidate root '{}' contains visited root '{}'",
@@ -132,17 +173,58 @@ impl<'a> Loader<'a> {
                 )));
             }
         }
+        if self.depth + 1 >= self.depth_limit {
+            self.too_deep.set(true);
+            return Err(Error::invalid(format!(
+                "kustomizations nest deeper than {} levels (bases and components inside each other, at '{}')",
+                self.depth_limit,
+                dir.display()
+            )));
+        }
         Ok(Loader {
             fs: self.fs,
             root: dir,
             real_root: real,
             restrictor: self.restrictor,
-            ancestors,
+            ancestors: Some(ancestors),
+            depth: self.depth + 1,
+            depth_limit: self.depth_limit,
+            too_deep: Rc::clone(&self.too_deep),
             openapi: Rc::clone(&self.openapi),
             threads: self.threads,
             loaded: RefCell::default(),
             helper_busy: Rc::clone(&self.helper_busy),
         })
+    }
+
+    /// Refuses, when restricted, a directory named inside the root (`dir`,
+    /// clean) that a link takes outside it (`real`). A directory named
+    /// outside (`../base`) may be anywhere, as in kustomize.
+    fn permit_dir(&self, dir: &Path, real: &Path) -> Result<()> {
+        if self.restrictor == LoadRestrictor::RootOnly
+            && within(dir, &self.root)
+            && !within(real, &self.real_root)
+        {
+            return Err(Error::Restricted {
+                path: dir.to_path_buf(),
+                target: Some(real.to_path_buf()),
+                root: self.root.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether [`Loader::child`] would accept `path` as far as its
+    /// location goes (relative, and not led out of the root by a link).
+    fn child_allowed(&self, path: &str) -> bool {
+        if Path::new(path).is_absolute() {
+            return false;
+        }
+        let dir = self.resolve(path);
+        match self.fs.real_path(&dir) {
+            Ok(real) => self.permit_dir(&dir, &real).is_ok(),
+            Err(_) => false,
+        }
     }
 
     /// A loader for the directory named by `path`, like [`Loader::child`],
@@ -159,11 +241,24 @@ impl<'a> Loader<'a> {
     /// `paths` (relative to this root) ahead of it, in order: see
     /// [`super::ahead`]. Without spare threads, or when a helper is already
     /// at work elsewhere in the build, `body` runs without one.
+    ///
+    /// The helper reads nothing the build could not: it is given only the
+    /// directories [`Loader::child`] allows, and under the root-only
+    /// restriction it reads only files inside each directory.
     pub fn ahead<R>(&self, paths: &[&str], body: impl FnOnce(&mut Ahead) -> R) -> R {
         let helper = self.threads > 1 && !self.helper_busy.get();
-        let dirs = paths.iter().map(|p| self.resolve(p)).collect();
+        let dirs = if helper {
+            paths
+                .iter()
+                .filter(|p| self.child_allowed(p))
+                .map(|p| self.resolve(p))
+                .collect()
+        } else {
+            Vec::new()
+        };
         self.helper_busy.set(self.helper_busy.get() || helper);
-        let out = ahead::run(self.fs, dirs, helper, body);
+        let restricted = self.restrictor == LoadRestrictor::RootOnly;
+        let out = ahead::run(self.fs, dirs, helper, restricted, body);
         if helper {
             self.helper_busy.set(false);
         }
@@ -234,13 +329,17 @@ impl<'a> Loader<'a> {
         for p in paths {
             let full = self.resolve(p);
             let preloaded = self.loaded.borrow_mut().docs.remove(&full);
-            let taken = match (self.permit(&full), preloaded) {
-                (Err(e), _) => Some(Err(e)),
-                (Ok(()), Some(docs)) => Some(Ok(docs)),
-                (Ok(()), None) => {
-                    to_read.push(full);
-                    None
-                }
+            // What the helper loaded, it read only once the same
+            // restriction allowed it (see `ahead::load`).
+            let taken = match preloaded {
+                Some(docs) => Some(Ok(docs)),
+                None => match self.permit(&full) {
+                    Err(e) => Some(Err(e)),
+                    Ok(()) => {
+                        to_read.push(full);
+                        None
+                    }
+                },
             };
             done.push(taken);
         }
@@ -276,6 +375,19 @@ impl<'a> Loader<'a> {
         self.threads
     }
 
+    /// Refuses kustomizations nested `limit` deep or more; the build then
+    /// fails and [`Loader::went_too_deep`] says why.
+    pub fn with_depth_limit(mut self, limit: usize) -> Self {
+        self.depth_limit = limit;
+        self
+    }
+
+    /// Whether a loader of this build refused a directory for nesting too
+    /// deeply.
+    pub fn went_too_deep(&self) -> bool {
+        self.too_deep.get()
+    }
+
     /// Uses up to `threads` threads where work can be split.
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
@@ -302,7 +414,7 @@ impl<'a> Loader<'a> {
         let full = self.root.join(name);
         let preloaded = self.loaded.borrow_mut().kustomization.take();
         if let Some((_, k)) = preloaded.filter(|(p, _)| *p == full) {
-            self.permit(&full)?;
+            // The helper read it only once the same restriction allowed it.
             return Ok(k);
         }
         let text = self.read_text(name)?;
@@ -331,7 +443,7 @@ pub(super) fn kustomization_files(fs: &dyn FileSystem, dir: &Path) -> Vec<&'stat
 /// Whether `path` is `root` or below it. Both are clean, so this is
 /// `Path::starts_with` compared as bytes (a check made for every file a
 /// build reads, where walking both paths' components showed in profiles).
-fn within(path: &Path, root: &Path) -> bool {
+pub(crate) fn within(path: &Path, root: &Path) -> bool {
     let (p, r) = (
         path.as_os_str().as_encoded_bytes(),
         root.as_os_str().as_encoded_bytes(),
@@ -350,7 +462,9 @@ fn within(path: &Path, root: &Path) -> bool {
 /// A failed read, explained: reading first and asking why afterwards
 /// saves a metadata call per file on the common path.
 fn read_error(fs: &dyn FileSystem, full: &Path, e: std::io::Error) -> Error {
-    let reason = if fs.is_dir(full) {
+    let reason = if e.kind() == std::io::ErrorKind::InvalidInput {
+        e.to_string()
+    } else if fs.is_dir(full) {
         "is a directory, not a file".to_string()
     } else if !fs.is_file(full) {
         "no such file or directory".to_string()
@@ -433,6 +547,41 @@ mod tests {
         assert!(l.child("../base").is_ok());
         assert!(l.child("..").is_err());
         assert!(l.child(".").is_err());
+    }
+
+    #[test]
+    fn bases_and_components_are_never_absolute() {
+        let fs = tree();
+        for restrictor in [LoadRestrictor::RootOnly, LoadRestrictor::None] {
+            let l = Loader::new(&fs, Path::new("/p/app"), restrictor).unwrap();
+            let e = l.child("/p/base").err().unwrap();
+            assert_eq!(e.to_string(), "new root '/p/base' cannot be absolute");
+        }
+    }
+
+    #[test]
+    fn nesting_is_bounded_with_a_clear_error() {
+        let mut fs = InMemory::new();
+        for i in 0..6 {
+            fs.add_file(
+                format!("/p/l{i}/kustomization.yaml"),
+                format!("resources: [../l{}]", i + 1),
+            );
+        }
+        let top = Loader::new(&fs, Path::new("/p/l0"), LoadRestrictor::RootOnly)
+            .unwrap()
+            .with_depth_limit(4);
+        let mut l = top.child("../l1").unwrap();
+        for i in 2..4 {
+            l = l.child(&format!("../l{i}")).unwrap();
+        }
+        assert!(!top.went_too_deep());
+        let e = l.child("../l4").err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "kustomizations nest deeper than 4 levels (bases and components inside each other, at '/p/l4')"
+        );
+        assert!(top.went_too_deep());
     }
 
     #[test]
