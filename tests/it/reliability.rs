@@ -545,6 +545,175 @@ fn nothing_outside_the_root_is_read_before_the_restriction_allows_it() {
     );
 }
 
+// ---- 6. Secret values never reach a message -----------------------------------
+
+/// Every line of every secret holds this, and JSON or YAML escaping leaves
+/// it as it is: a message that quotes any line, in any of those forms,
+/// shows it.
+const MARK: &str = "s3cr3tM4rk";
+
+/// Secret values of the shapes that slipped through: a PEM key (many
+/// lines), quotes of both kinds, backslashes, non-ASCII text, characters
+/// Go's JSON encoder escapes, and a long single line.
+fn secret_shapes() -> Vec<(&'static str, String)> {
+    let pem_body: String = (0..6)
+        .map(|i| format!("MIIEv{MARK}{i}QIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC{i}\n"))
+        .collect();
+    vec![
+        (
+            "pem",
+            format!(
+                "-----BEGIN PRIVATE KEY {MARK}-----\n{pem_body}-----END PRIVATE KEY {MARK}-----\n"
+            ),
+        ),
+        ("quotes", format!("pa\"ss'w{MARK}\"rd\"")),
+        ("backslashes", format!("C:\\temp\\{MARK}\\x\\\\y")),
+        ("unicode", format!("mötör-{MARK}-日本語-ß")),
+        ("go-escapes", format!("<{MARK}>&\u{2028}tail")),
+        ("long", format!("{MARK}{}", "x".repeat(300))),
+    ]
+}
+
+/// Base64 as `base64` writes it: lines of 76 characters.
+fn base64_wrapped(value: &str) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(value);
+    b64.as_bytes()
+        .chunks(76)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `value` as a YAML block scalar at `indent` spaces (keeping its final
+/// line break or not).
+fn block(value: &str, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let chomp = if value.ends_with('\n') { "|" } else { "|-" };
+    let body: String = value.lines().map(|l| format!("{pad}{l}\n")).collect();
+    format!("{chomp}\n{body}")
+}
+
+/// Whether `text` shows `value`: the mark, or 16 characters running of the
+/// value's base64 (unwrapped).
+fn shows(text: &str, value: &str) -> bool {
+    use base64::Engine as _;
+    if text.contains(MARK) {
+        return true;
+    }
+    let b64 = base64::engine::general_purpose::STANDARD.encode(value);
+    let b = b64.as_bytes();
+    (0..b.len().saturating_sub(16)).any(|i| text.contains(&b64[i..i + 16]))
+}
+
+#[test]
+fn secret_values_of_every_shape_stay_out_of_every_message() {
+    let p = Project::new("secret-shapes");
+    for (shape, value) in secret_shapes() {
+        let string_data = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: {}",
+            block(&value, 4)
+        );
+        let data = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: e\ndata:\n  password: {}",
+            block(&base64_wrapped(&value), 4)
+        );
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {x: plain}\n";
+        let patch_json = serde_json_text(&value);
+        let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
+            ("replacement-source", vec![
+                ("kustomization.yaml", "resources: [s.yaml]\nreplacements:\n- source: {kind: Secret, fieldPath: stringData.password, options: {delimiter: '/', index: 9}}\n  targets: [{select: {kind: Secret}, fieldPaths: [metadata.annotations.x]}]\n".into()),
+                ("s.yaml", string_data.clone()),
+            ]),
+            ("replacement-encoded", vec![
+                ("kustomization.yaml", "resources: [e.yaml]\nreplacements:\n- source: {kind: Secret, fieldPath: data.password, options: {delimiter: '/', index: 9}}\n  targets: [{select: {kind: Secret}, fieldPaths: [metadata.annotations.x]}]\n".into()),
+                ("e.yaml", data.clone()),
+            ]),
+            ("node-contents-as-json", vec![
+                ("kustomization.yaml", "resources: [s.yaml]\nnamePrefix: p-\nconfigurations: [conf.yaml]\n".into()),
+                ("s.yaml", string_data.clone()),
+                ("conf.yaml", "namePrefix:\n- path: stringData\n  kind: Secret\n".into()),
+            ]),
+            ("node-contents-as-json-encoded", vec![
+                ("kustomization.yaml", "resources: [e.yaml]\nnamePrefix: p-\nconfigurations: [conf.yaml]\n".into()),
+                ("e.yaml", data.clone()),
+                ("conf.yaml", "namePrefix:\n- path: data\n  kind: Secret\n".into()),
+            ]),
+            ("replacement-target", vec![
+                ("kustomization.yaml", "resources: [s.yaml, c.yaml]\nreplacements:\n- source: {kind: ConfigMap, fieldPath: data.x}\n  targets: [{select: {kind: Secret}, fieldPaths: [stringData.password.deeper]}]\n".into()),
+                ("s.yaml", string_data.clone()),
+                ("c.yaml", cm.into()),
+            ]),
+            ("json-patch-test", vec![
+                ("kustomization.yaml", "resources: [s.yaml]\npatches:\n- target: {kind: Secret}\n  patch: '[{op: test, path: /stringData/password, value: guess}]'\n".into()),
+                ("s.yaml", string_data.clone()),
+            ]),
+            ("smp-wrong-kind", vec![
+                ("kustomization.yaml", "resources: [s.yaml]\npatches:\n- path: p.yaml\n".into()),
+                ("s.yaml", string_data.clone()),
+                ("p.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password:\n    nested: x\n".into()),
+            ]),
+            ("patch-carries-a-new-value", vec![
+                ("kustomization.yaml", "resources: [c.yaml]\npatches:\n- path: p.yaml\n".into()),
+                ("c.yaml", cm.into()),
+                ("p.yaml", format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: missing\nstringData:\n  password: {}", block(&value, 4))),
+            ]),
+            ("json-patch-without-target", vec![
+                ("kustomization.yaml", "resources: [c.yaml]\npatches:\n- path: p.json\n".into()),
+                ("c.yaml", cm.into()),
+                ("p.json", format!("[{{\"op\": \"add\", \"path\": \"/stringData/password\", \"value\": {patch_json}}}]")),
+            ]),
+            ("yaml-tag", vec![
+                ("kustomization.yaml", "resources: [t.yaml]\n".into()),
+                ("t.yaml", format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\nstringData:\n  password: !!int {patch_json}\n")),
+            ]),
+            ("generator-literal", vec![
+                ("kustomization.yaml", format!("secretGenerator:\n- name: g\n  literals:\n  - {patch_json}\n")),
+            ]),
+        ];
+        for (case, files) in cases {
+            let dir = format!("{shape}-{case}");
+            for (rel, text) in &files {
+                p.write(&format!("{dir}/{rel}"), text);
+            }
+            let o = p.run(&["kustomize", &dir]);
+            let err = String::from_utf8_lossy(&o.stderr).into_owned();
+            assert_eq!(code(&o), 1, "{dir}: {err}");
+            assert!(err.starts_with("Error: "), "{dir}: {err}");
+            assert!(!shows(&err, &value), "{dir} leaks the secret: {err}");
+        }
+    }
+}
+
+/// `compose validate`: the schema library quotes a rejected value as JSON.
+#[test]
+fn validate_never_quotes_a_secret() {
+    for (shape, value) in secret_shapes() {
+        let p = Project::new("secret-validate");
+        p.write(
+            "components/api/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - cm.yaml\n  - s.yaml\n",
+        );
+        p.write(
+            "components/api/s.yaml",
+            &format!(
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password:\n    - {}\n",
+                serde_json_text(&value)
+            ),
+        );
+        let o = p.run(&["validate", "--env", "dev"]);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(code(&o), 1, "{shape}: {err}");
+        assert!(err.contains("stringData.password"), "{shape}: {err}");
+        assert!(!shows(&err, &value), "{shape} leaks the secret: {err}");
+    }
+}
+
+/// `value` as a JSON string (which YAML reads too).
+fn serde_json_text(value: &str) -> String {
+    serde_json::to_string(value).unwrap()
+}
+
 // ---- 7. Bounds --------------------------------------------------------------
 
 #[test]

@@ -273,8 +273,11 @@ pub fn run(
     // Messages of these steps may quote the nodes they met; none may
     // quote a Secret's value. The steps keep every object when they fail,
     // so the Secrets are collected only then.
-    run_configured(loader, kust, acc, origin)
-        .map_err(|e| super::redact::Secrets::of(&acc.resources).scrub_error(e))
+    run_configured(loader, kust, acc, origin).map_err(|e| {
+        super::redact::Secrets::of(&acc.resources)
+            .and(super::redact::of_patches(kust, loader))
+            .scrub_error(e)
+    })
 }
 
 /// The steps of [`run`], for a kustomization that configures some.
