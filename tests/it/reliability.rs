@@ -1,7 +1,9 @@
 //! What an attack on the binary found, one class per test: failed writes
 //! that exited 0, project files read from outside the project, an output
 //! folder replaced although compose never made it, templates without
-//! bounds.
+//! bounds, holes in the engine's root restriction, secret values in
+//! messages, input that took unbounded time, memory or stack, and tags of
+//! YAML's types that were not checked.
 
 // Test helpers fail loudly: a broken fixture is a broken test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -83,6 +85,44 @@ impl Project {
 impl Drop for Project {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs `cmd` to its end like `Command::output`, but kills it and fails
+/// the test when it is still running after `limit`: a command that
+/// blocks fails instead of hanging the suite.
+fn output_within(mut cmd: Command, limit: Duration) -> Output {
+    use std::io::Read;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            r.read_to_end(&mut bytes).unwrap();
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("still running after {limit:?}: it blocks");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
     }
 }
 
@@ -273,12 +313,7 @@ fn special_files_in_the_project_are_refused_before_they_are_opened() {
         .status()
         .unwrap()
         .success());
-    let started = Instant::now();
-    let o = p.run(&["--env", "dev"]);
-    assert!(
-        started.elapsed() < Duration::from_secs(20),
-        "it must not block"
-    );
+    let o = output_within(p.command(&["--env", "dev"]), Duration::from_secs(20));
     assert_eq!(code(&o), 1);
     assert_eq!(
         p.clean(&o.stderr),
@@ -746,12 +781,8 @@ fn fifos_and_devices_are_refused_before_they_are_opened() {
     for (case, kustomization) in cases {
         p.write(&format!("{case}/kustomization.yaml"), kustomization);
         mkfifo(&format!("{case}/fifo.yaml"));
-        let started = Instant::now();
-        let (code, err) = kustomize(&p, case, &[]);
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{case}: it must not block"
-        );
+        let o = output_within(p.command(&["kustomize", case]), Duration::from_secs(20));
+        let (code, err) = (code(&o), p.clean(&o.stderr));
         assert_eq!(code, 1, "{case}: {err}");
         assert!(
             err.contains(&format!("TMP/project/{case}/fifo.yaml: is not a regular file (a FIFO, a socket or a device)")),
@@ -878,5 +909,52 @@ fn positions_of_deep_values_take_memory_linear_in_the_file() {
     assert!(
         err.starts_with("deep-values.yaml:1:1: x_deep: unknown key `x_deep`"),
         "{head}"
+    );
+}
+
+// ---- 8. YAML tags -------------------------------------------------------------
+
+#[test]
+fn tags_of_yaml_types_that_do_not_fit_are_refused_as_kubectl_refuses_them() {
+    // `!!null some-text` became null, and a bad `!!timestamp` or a
+    // verbatim tag was left a string; kubectl refuses all three. The
+    // value is not quoted: it may be a Secret's.
+    let p = Project::new("tags");
+    let cases = [
+        ("null", "!!null some-text", "!!null"),
+        ("timestamp", "!!timestamp not-a-time", "!!timestamp"),
+        ("verbatim", "!<tag:yaml.org,2002:int> twelve", "!!int"),
+    ];
+    for (case, value, tag) in cases {
+        p.write(
+            &format!("tags-{case}/kustomization.yaml"),
+            "resources:\n- x.yaml\n",
+        );
+        p.write(
+            &format!("tags-{case}/x.yaml"),
+            &format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: {value}\n"
+            ),
+        );
+        let (code, err) = kustomize(&p, &format!("tags-{case}"), &[]);
+        assert_eq!(code, 1, "{case}: {err}");
+        assert_eq!(
+            err,
+            format!("Error: accumulating resources: accumulating resources from 'x.yaml': TMP/project/tags-{case}/x.yaml:6:6: invalid YAML: cannot decode this !!str as a {tag}\n"),
+            "{case}"
+        );
+    }
+    // Values that fit print as kubectl prints them.
+    p.write("tags-fit/kustomization.yaml", "resources:\n- x.yaml\n");
+    p.write(
+        "tags-fit/x.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels:\n    t: !!timestamp 2001-12-14t21:59:43.10-05:00\ndata:\n  t: !!timestamp 2001-12-14t21:59:43.10-05:00\n  n: !!null ~\n  b: !!binary aGVsbG8=\nspec:\n  t: !!timestamp 2001-12-14\n  n: !!null\n  b: !!binary aGVsbG8=\n  v: !<tag:yaml.org,2002:int> 12\n",
+    );
+    let o = p.run(&["kustomize", "tags-fit"]);
+    assert_eq!(code(&o), 0, "{}", p.clean(&o.stderr));
+    // From kubectl kustomize (v5.5.0).
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "apiVersion: v1\ndata:\n  b: hello\n  \"n\": null\n  t: \"2001-12-14T21:59:43.1-05:00\"\nkind: ConfigMap\nmetadata:\n  labels:\n    t: \"2001-12-14T21:59:43.1-05:00\"\n  name: x\nspec:\n  b: hello\n  \"n\": null\n  t: \"2001-12-14T00:00:00Z\"\n  v: 12\n"
     );
 }
