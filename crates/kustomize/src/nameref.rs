@@ -121,21 +121,30 @@ fn rewrite(
         threads,
         super::parallel::MIN_OBJECTS_PER_SPLIT,
         |start, chunk| -> Result<()> {
+            // The specs that select each kind met in this chunk, in spec
+            // order: objects of one kind get the same answer, and a chunk
+            // holds few kinds, so each is asked once rather than once per
+            // object.
+            let mut selected: HashMap<Gvk, Vec<usize>> = HashMap::default();
             for (k, r) in chunk.iter_mut().enumerate() {
                 let ri = start + k;
                 let org_gvk = match candidates[ri].previous.first() {
                     Some(first) => first.gvk.clone(),
                     None => r.gvk(),
                 };
-                let mut filters = specs
-                    .iter()
-                    .filter(|(spec, _, _)| spec.gvk.selects(&org_gvk))
-                    .peekable();
-                if filters.peek().is_none() {
+                let chosen = selected.entry(org_gvk).or_insert_with_key(|gvk| {
+                    specs
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (spec, _, _))| spec.gvk.selects(gvk))
+                        .map(|(i, _)| i)
+                        .collect()
+                });
+                if chosen.is_empty() {
                     continue;
                 }
                 let referrer = Referrer::new(r, ri, candidates)?;
-                for (spec, any_kind, target) in filters {
+                for (spec, any_kind, target) in chosen.iter().map(|&i| &specs[i]) {
                     let role_ref = if spec.path.ends_with("roleRef/name") {
                         let kind = r.node.str_at(&["roleRef", "kind"]).unwrap_or("").into();
                         let group = r.node.str_at(&["roleRef", "apiGroup"]).unwrap_or("").into();
