@@ -122,6 +122,22 @@ pub enum Command {
     /// Argo CD helpers.
     #[command(subcommand)]
     Argocd(ArgocdCommand),
+    /// Start a new project in DIR: project file, base, one component,
+    /// values for dev and prod, schemas, Makefile, README. Never
+    /// overwrites a file.
+    Init(InitArgs),
+}
+
+/// Flags of `compose init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder of the new project (created when missing).
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// The project's name (workload names, the prod namespace); default:
+    /// the folder's name.
+    #[arg(long = "name", value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 /// How kubectl reaches the cluster.

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod deploy;
 pub mod diagnostic;
 pub mod error;
+pub mod init;
 pub mod inventory;
 pub mod knobs;
 pub mod lint;
@@ -174,5 +175,6 @@ fn execute(
         Settings::Lint { values, strict } => pipeline::lint(&values, strict)?,
         Settings::Schema { project, mode } => pipeline::schema_command(&project, mode)?,
         Settings::Kustomize { dir, restrictor } => pipeline::kustomize(&dir, restrictor)?,
+        Settings::Init { dir, name } => init::init(&dir, name.as_deref())?,
     })
 }

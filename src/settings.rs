@@ -164,6 +164,13 @@ pub enum Settings {
         /// kubectl options.
         options: DiffOptions,
     },
+    /// Start a new project.
+    Init {
+        /// The folder of the new project.
+        dir: PathBuf,
+        /// `--name`.
+        name: Option<String>,
+    },
     /// Print an Argo CD ApplicationSet. `spec.project` is empty when no
     /// `--name` was given; the pipeline fills it from the project.
     AppSet {
@@ -278,6 +285,19 @@ impl Settings {
                         kubectl: kubectl(&a.kubectl, &env),
                         force_conflicts: a.force_conflicts,
                     },
+                }
+            }
+            Some(Command::Init(a)) => {
+                if g.project.is_some() {
+                    return Err(refused(
+                        "-C/--project",
+                        "`compose init`, which takes the directory as its argument",
+                    ));
+                }
+                only_project(&g, "compose init")?;
+                Settings::Init {
+                    dir: a.dir,
+                    name: a.name,
                 }
             }
             Some(Command::Argocd(ArgocdCommand::Appset(a))) => {

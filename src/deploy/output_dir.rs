@@ -235,7 +235,7 @@ fn switch(fresh: &Path, dir: &Path, exists: bool) -> Result<(), DeployError> {
 
 /// Renames `from` to `to`, which must not exist (on Linux checked by the
 /// rename itself, so a folder made meanwhile is never replaced).
-fn rename_new(from: &Path, to: &Path) -> io::Result<()> {
+pub(crate) fn rename_new(from: &Path, to: &Path) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     match renameat2(from, to, libc::RENAME_NOREPLACE) {
         Err(e) if exchange_unsupported(&e) => {}

@@ -25,6 +25,8 @@
 //! - `argocd`: the shipped repo-server patch against a stand-in of Argo
 //!   CD's install manifest, built by compose and by kubectl; the plugin
 //!   run with compose; every Application's namespace against its render.
+//! - `init`: `compose init` makes a project that builds, agrees with
+//!   kubectl, passes its own checks, and never overwrites a file.
 //!
 //! Goldens are regenerated only with kubectl: `tools/update-goldens.sh`.
 
@@ -33,6 +35,7 @@ mod cli;
 mod differential;
 mod example;
 mod examples;
+mod init;
 mod knobs;
 mod kustomize_fixtures;
 mod lsp;
