@@ -62,6 +62,22 @@ pub struct GlobalArgs {
     /// `--set api.replicas=3,api.image.tag=1.10`. Typed by the schema.
     #[arg(long = "set", value_name = "PATH=VALUE", global = true)]
     pub set: Vec<String>,
+    /// Like `--set`, but every value is a string (`--set-string
+    /// api.image.tag=1.10`).
+    #[arg(long = "set-string", value_name = "PATH=VALUE", global = true)]
+    pub set_string: Vec<String>,
+    /// Sets JSON values: `--set-json 'api.nodeSelector={"disk":"ssd"}'`;
+    /// JSON null deletes the key.
+    #[arg(long = "set-json", value_name = "PATH=JSON", global = true)]
+    pub set_json: Vec<String>,
+    /// Sets a value to a file's content, as a string: `--set-file
+    /// settings.CA=ca.pem`.
+    #[arg(long = "set-file", value_name = "PATH=FILE", global = true)]
+    pub set_file: Vec<String>,
+    /// Sets one string value, everything after the first `=`, commas and
+    /// backslashes included.
+    #[arg(long = "set-literal", value_name = "PATH=VALUE", global = true)]
+    pub set_literal: Vec<String>,
 }
 
 /// Flags of `compose render` (and of the bare form).

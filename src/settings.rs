@@ -28,6 +28,7 @@ use crate::cli::{
 use crate::deploy::{AppSetSpec, ApplyOptions, DiffOptions, DryRun, Kubectl};
 use crate::error::Error;
 pub use crate::project::Project;
+use crate::values::set::{SetArg, SetFlag};
 use std::path::{Path, PathBuf};
 
 /// Prefix of environment variables that set values. The rest of the name
@@ -65,8 +66,9 @@ pub struct ValuesSettings {
     pub tier: Option<String>,
     /// The files, in layering order (defaults first when present).
     pub files: Vec<ValuesFile>,
-    /// Raw `--set` arguments, in order.
-    pub sets: Vec<String>,
+    /// The value flags (`--set`, `--set-string`, ...), in the order they
+    /// apply: Helm's order of the flags, each flag's in command-line order.
+    pub sets: Vec<SetArg>,
     /// `(name, value)` of the environment variables with [`ENV_PREFIX`],
     /// sorted by name so the layer order never depends on the platform.
     pub env: Vec<(String, String)>,
@@ -329,6 +331,10 @@ fn only_project(g: &GlobalArgs, command: &str) -> Result<(), Error> {
     let given = [
         ("-f/--values", !g.values.is_empty()),
         ("--set", !g.set.is_empty()),
+        ("--set-string", !g.set_string.is_empty()),
+        ("--set-json", !g.set_json.is_empty()),
+        ("--set-file", !g.set_file.is_empty()),
+        ("--set-literal", !g.set_literal.is_empty()),
         ("--env", g.env.is_some()),
         ("--tier", g.tier.is_some()),
     ];
@@ -444,7 +450,7 @@ fn values_settings(g: &GlobalArgs, env: &[(String, String)]) -> Result<ValuesSet
     }
     let environment = environment.map(|(e, _)| e);
     let tier = tier.map(|(t, _)| t);
-    layered(project, environment, tier, extra, g.set.clone(), env)
+    layered(project, environment, tier, extra, value_flags(g), env)
 }
 
 /// The values of one environment and tier as Argo CD's plugin renders
@@ -464,6 +470,28 @@ pub fn pair_settings(
     )
 }
 
+/// The value flags in the order they apply: Helm's order of the flags
+/// (`--set-json`, `--set`, `--set-string`, `--set-file`, `--set-literal`),
+/// each flag's arguments in command-line order.
+fn value_flags(g: &GlobalArgs) -> Vec<SetArg> {
+    let groups = [
+        (SetFlag::Json, &g.set_json),
+        (SetFlag::Set, &g.set),
+        (SetFlag::String, &g.set_string),
+        (SetFlag::File, &g.set_file),
+        (SetFlag::Literal, &g.set_literal),
+    ];
+    groups
+        .into_iter()
+        .flat_map(|(flag, args)| {
+            args.iter().map(move |arg| SetArg {
+                flag,
+                arg: arg.clone(),
+            })
+        })
+        .collect()
+}
+
 /// The layers of an environment and tier, then `extra` files, `sets` and
 /// the `COMPOSE_VALUES__` variables of `env`.
 fn layered(
@@ -471,7 +499,7 @@ fn layered(
     environment: Option<String>,
     tier: Option<String>,
     extra: Vec<ValuesFile>,
-    sets: Vec<String>,
+    sets: Vec<SetArg>,
     env: &[(String, String)],
 ) -> Result<ValuesSettings, Error> {
     let environments = project.environments()?;
@@ -531,10 +559,48 @@ fn role_of(found: &ValuesFile, project: &Project, envs: &[String], tiers: &[Stri
     Role::Extra
 }
 
-/// Finds a `--values` file: as given (relative to the current directory),
-/// else in the project's values folder.
+/// The `-f` name that reads values from standard input.
+pub const STDIN: &str = "-";
+
+/// Whether `name` is a pipe or character device the user names, such as
+/// `/dev/stdin` or the `/dev/fd/N` of a shell's `<(command)`: read once,
+/// as given.
+fn is_stream(name: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata(name)
+            .map(|m| m.file_type().is_fifo() || m.file_type().is_char_device())
+            .unwrap_or(false)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = name;
+        false
+    }
+}
+
+/// Finds a `--values` file: `-` for standard input; as given (relative
+/// to the current directory), else in the project's values folder.
 pub fn find_values_file(name: &Path, project: &Project) -> Result<ValuesFile, Error> {
-    if name.is_file() {
+    if name == Path::new(STDIN) {
+        return Ok(ValuesFile {
+            path: name.to_path_buf(),
+            shown: "<stdin>".to_string(),
+            project_rel: None,
+        });
+    }
+    let text = name.to_string_lossy();
+    if ["http://", "https://", "oci://"]
+        .iter()
+        .any(|scheme| text.starts_with(scheme))
+    {
+        return Err(Error::diagnostic(crate::diagnostic::Diagnostic::at(
+            crate::diagnostic::Origin::Arg(format!("-f {text}")),
+            "remote values files are not supported; download the file and pass its path (or `-f -` to read it from stdin)",
+        )));
+    }
+    if name.is_file() || is_stream(name) {
         let shown = name.to_string_lossy().into_owned();
         return Ok(ValuesFile {
             path: name.to_path_buf(),
@@ -587,7 +653,7 @@ mod tests {
                 output_dir: None,
                 destination: None,
             } => {
-                assert_eq!(v.sets, vec!["a=1"]);
+                assert_eq!(v.sets, vec![SetArg::set("a=1")]);
                 assert_eq!(
                     v.env,
                     vec![
@@ -682,10 +748,10 @@ mod tests {
     #[test]
     fn global_flags_go_before_or_after_the_subcommand() {
         assert!(
-            matches!(parse(&["compose", "--set", "a=1", "template"]), Settings::Template(v) if v.sets == ["a=1"])
+            matches!(parse(&["compose", "--set", "a=1", "template"]), Settings::Template(v) if v.sets == [SetArg::set("a=1")])
         );
         assert!(
-            matches!(parse(&["compose", "template", "--set", "a=1"]), Settings::Template(v) if v.sets == ["a=1"])
+            matches!(parse(&["compose", "template", "--set", "a=1"]), Settings::Template(v) if v.sets == [SetArg::set("a=1")])
         );
         assert!(matches!(
             parse(&["compose", "-C", ".", "schema"]),

@@ -20,6 +20,7 @@ use crate::error::Error;
 use crate::schema::{display_path, Seg};
 use crate::settings::{ValuesSettings, ENV_PREFIX};
 use compose_yaml::{parse_stream_with_spans, Mapping, Node, SpanMap};
+use std::path::Path;
 use std::sync::Arc;
 
 /// Where a layer came from.
@@ -35,7 +36,8 @@ pub enum LayerSource {
         /// Positions of its values by JSON pointer.
         spans: SpanMap,
     },
-    /// One `--set` argument.
+    /// One `--set` (or `--set-string`, ...) flag, as written: the flag
+    /// and its argument.
     Set(String),
     /// One environment variable.
     Env(String),
@@ -54,7 +56,7 @@ impl Layer {
     fn name(&self) -> String {
         match &self.source {
             LayerSource::File { shown, .. } => shown.clone(),
-            LayerSource::Set(a) => format!("--set {a}"),
+            LayerSource::Set(a) => a.clone(),
             LayerSource::Env(v) => v.clone(),
         }
     }
@@ -106,7 +108,7 @@ pub fn origin_in(layer: &Layer, pointer: &str, key: bool) -> Origin {
                 source: Some(text.clone()),
             }
         }
-        LayerSource::Set(a) => Origin::Arg(format!("--set {a}")),
+        LayerSource::Set(a) => Origin::Arg(a.clone()),
         LayerSource::Env(v) => Origin::Env(v.clone()),
     }
 }
@@ -167,15 +169,59 @@ fn without_excerpts(mut layer: Layer) -> Layer {
 
 /// Builds the layer of one `--set` argument.
 pub fn set_layer(arg: &str, schema: &serde_json::Value) -> Result<Layer, Diagnostic> {
-    let origin = || Origin::Arg(format!("--set {arg}"));
-    let pairs = set::parse_pairs(arg).map_err(|m| Diagnostic::at(origin(), m))?;
+    flag_layer(&set::SetArg::set(arg), schema)
+}
+
+/// Builds the layer of one value flag (`--set`, `--set-string`,
+/// `--set-json`, `--set-file`, `--set-literal`).
+pub fn flag_layer(a: &set::SetArg, schema: &serde_json::Value) -> Result<Layer, Diagnostic> {
+    use set::SetFlag;
+    let shown = a.to_string();
+    let origin = || Origin::Arg(shown.clone());
+    let at = |m: String| Diagnostic::at(origin(), m);
+    let arg = a.arg.as_str();
+    let pairs: Vec<(Vec<Seg>, Node)> = match a.flag {
+        SetFlag::Set => {
+            let mut out = Vec::new();
+            for (path, raw) in set::parse_pairs(arg).map_err(at)? {
+                let v = set::type_raw(schema, &path, &raw).map_err(at)?;
+                out.push((path, v));
+            }
+            out
+        }
+        SetFlag::String => set::parse_pairs(arg)
+            .map_err(at)?
+            .into_iter()
+            .map(|(path, raw)| (path, set::as_strings(&raw)))
+            .collect(),
+        SetFlag::Json => set::parse_json(arg).map_err(at)?,
+        SetFlag::Literal => vec![set::parse_literal(arg).map_err(at)?],
+        SetFlag::File => {
+            let mut out = Vec::new();
+            for (path, raw) in set::parse_pairs(arg).map_err(at)? {
+                let set::Raw::Scalar(file) = raw else {
+                    return Err(at(format!(
+                        "{}: --set-file takes one file, not a list",
+                        display_path(&path)
+                    )));
+                };
+                let text = std::fs::read_to_string(&file).map_err(|e| {
+                    at(format!(
+                        "{}: cannot read `{file}`: {e}",
+                        display_path(&path)
+                    ))
+                })?;
+                out.push((path, Node::str(text)));
+            }
+            out
+        }
+    };
     let mut data = Node::Map(Mapping::new());
-    for (path, raw) in pairs {
-        let v = set::type_raw(schema, &path, &raw).map_err(|m| Diagnostic::at(origin(), m))?;
+    for (path, v) in pairs {
         set::insert(&mut data, &path, v);
     }
     Ok(Layer {
-        source: LayerSource::Set(arg.to_string()),
+        source: LayerSource::Set(shown),
         data,
     })
 }
@@ -215,6 +261,7 @@ pub fn env_layer(name: &str, value: &str, schema: &serde_json::Value) -> Result<
             _ => path.push(Seg::Key(part.to_string())),
         }
     }
+    set::check_depth(&path).map_err(|m| Diagnostic::at(origin(), m))?;
     let raw = if value.starts_with('{') && value.ends_with('}') {
         match set::parse_pairs(&format!("x={value}")) {
             Ok(mut p) if p.len() == 1 => p.remove(0).1,
@@ -255,6 +302,12 @@ pub fn load(settings: &ValuesSettings, schema: &serde_json::Value) -> Result<Loa
             }
             // Named by the user, so it may be anywhere; but a file outside
             // the project is never quoted in an excerpt.
+            None if f.path == Path::new(crate::settings::STDIN) => {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                    .map_err(|e| Error::io(&f.shown, &e))?;
+                (text, true)
+            }
             None => (
                 std::fs::read_to_string(&f.path).map_err(|e| Error::io(&f.path, &e))?,
                 crate::owned::resolves_inside(&settings.project, &f.path),
@@ -268,7 +321,7 @@ pub fn load(settings: &ValuesSettings, schema: &serde_json::Value) -> Result<Loa
         }
     }
     for arg in &settings.sets {
-        match set_layer(arg, schema) {
+        match flag_layer(arg, schema) {
             Ok(l) => layers.push(l),
             Err(d) => problems.push(d),
         }

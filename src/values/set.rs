@@ -166,7 +166,163 @@ fn parse_path(key: &str, escaped: &[usize]) -> Result<Vec<Seg>, String> {
     } else if !matches!(segs.last(), Some(Seg::Index(_))) {
         return Err(bad("empty key"));
     }
+    check_depth(&segs).map_err(|m| bad(&m))?;
     Ok(segs)
+}
+
+/// The most keys and indexes a `--set` path or an environment variable
+/// may have: far deeper than any values file, and shallow enough that no
+/// step that walks a path can run out of stack.
+pub const MAX_DEPTH: usize = 100;
+
+/// Refuses a path deeper than [`MAX_DEPTH`].
+pub fn check_depth(path: &[Seg]) -> Result<(), String> {
+    if path.len() > MAX_DEPTH {
+        return Err(format!(
+            "it is {} keys deep; a path has at most {MAX_DEPTH}",
+            path.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The flags that set values on the command line, in the order Helm
+/// applies them (after the values files): `--set-json`, `--set`,
+/// `--set-string`, `--set-file`, `--set-literal`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SetFlag {
+    /// `--set-json PATH=JSON`: the value is JSON.
+    Json,
+    /// `--set PATH=VALUE`: typed by the schema.
+    Set,
+    /// `--set-string PATH=VALUE`: always a string.
+    String,
+    /// `--set-file PATH=FILE`: the file's content, as a string.
+    File,
+    /// `--set-literal PATH=VALUE`: everything after the first `=`, as
+    /// one string, commas and backslashes included.
+    Literal,
+}
+
+impl SetFlag {
+    /// The flag as written.
+    pub fn flag(self) -> &'static str {
+        match self {
+            SetFlag::Json => "--set-json",
+            SetFlag::Set => "--set",
+            SetFlag::String => "--set-string",
+            SetFlag::File => "--set-file",
+            SetFlag::Literal => "--set-literal",
+        }
+    }
+}
+
+/// One value flag as given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetArg {
+    /// Which flag.
+    pub flag: SetFlag,
+    /// Its argument.
+    pub arg: String,
+}
+
+impl SetArg {
+    /// A `--set` argument.
+    pub fn set(arg: &str) -> SetArg {
+        SetArg {
+            flag: SetFlag::Set,
+            arg: arg.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for SetArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.flag.flag(), self.arg)
+    }
+}
+
+/// Parses the key of `arg` up to its first unescaped `=`: the path and
+/// the text after the `=`.
+fn split_key(arg: &str) -> Result<(Vec<Seg>, &str), String> {
+    let mut key = String::new();
+    let mut escaped_dots = Vec::new();
+    let mut chars = arg.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some((_, next)) = chars.next() {
+                    if next == '.' {
+                        escaped_dots.push(key.chars().count());
+                    }
+                    key.push(next);
+                }
+            }
+            '=' => return Ok((parse_path(&key, &escaped_dots)?, &arg[at + 1..])),
+            c => key.push(c),
+        }
+    }
+    Err(format!("`{key}` has no value; expected PATH=VALUE"))
+}
+
+/// `--set-literal`: one path and the rest of the argument as its value.
+pub fn parse_literal(arg: &str) -> Result<(Vec<Seg>, Node), String> {
+    let (path, value) = split_key(arg)?;
+    Ok((path, Node::str(value)))
+}
+
+/// `--set-json`: pairs of a path and a JSON value, separated by commas;
+/// JSON `null` deletes the key.
+pub fn parse_json(arg: &str) -> Result<Vec<(Vec<Seg>, Node)>, String> {
+    let mut out = Vec::new();
+    let mut rest = arg;
+    loop {
+        let (path, text) = split_key(rest)?;
+        let mut values = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+        let value = match values.next() {
+            Some(Ok(v)) => v,
+            Some(Err(e)) => return Err(format!("{}: invalid JSON: {e}", display_path(&path))),
+            None => return Err(format!("{}: no JSON value", display_path(&path))),
+        };
+        let after = text[values.byte_offset()..].trim_start();
+        out.push((path, json_node(&value)));
+        match after.strip_prefix(',') {
+            Some(more) if !more.is_empty() => rest = more,
+            _ if after.is_empty() => return Ok(out),
+            _ => return Err(format!("unexpected text after a JSON value: `{after}`")),
+        }
+    }
+}
+
+/// A JSON value as a YAML node.
+fn json_node(v: &Value) -> Node {
+    match v {
+        Value::Null => Node::Null,
+        Value::Bool(b) => Node::Bool(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => Node::Int(i),
+            (_, Some(u), _) => Node::Uint(u),
+            (_, _, Some(f)) => Node::Float(f),
+            _ => Node::str(n.to_string()),
+        },
+        Value::String(s) => Node::str(s.as_str()),
+        Value::Array(a) => Node::Seq(a.iter().map(json_node).collect()),
+        Value::Object(o) => {
+            let mut m = Mapping::new();
+            for (k, v) in o {
+                m.insert(k.as_str(), json_node(v));
+            }
+            Node::Map(m)
+        }
+    }
+}
+
+/// A raw value as text alone, for `--set-string`.
+pub fn as_strings(raw: &Raw) -> Node {
+    match raw {
+        Raw::Scalar(s) => Node::str(s.as_str()),
+        Raw::List(items) => Node::Seq(items.iter().map(|s| Node::str(s.as_str())).collect()),
+    }
 }
 
 /// Types one raw value for `path` according to the schema.
@@ -186,15 +342,16 @@ pub fn type_raw(schema: &Value, path: &[Seg], raw: &Raw) -> Result<Node, String>
 }
 
 fn type_scalar(schema: &Value, path: &[Seg], s: &str) -> Result<Node, String> {
-    if s == "null" {
+    if s.eq_ignore_ascii_case("null") {
         return Ok(Node::Null);
     }
     let Some(types) = types_at(schema, path) else {
         return Ok(Node::str(s));
     };
     let has = |t: &str| types.iter().any(|x| x == t);
-    if has("boolean") && (s == "true" || s == "false") {
-        return Ok(Node::Bool(s == "true"));
+    let truth = s.eq_ignore_ascii_case("true");
+    if has("boolean") && (truth || s.eq_ignore_ascii_case("false")) {
+        return Ok(Node::Bool(truth));
     }
     if has("integer") {
         if let Ok(i) = s.parse::<i64>() {

@@ -13,6 +13,8 @@
 //! - `examples`: the example projects under `examples/` (tiers x
 //!   environments, a bundled or external database): kubectl goldens for
 //!   every pair, fresh schemas, located errors for project values.
+//! - `flags`: Helm's value flags (`-f -`, `--set-string`, `--set-json`,
+//!   `--set-file`, `--set-literal`), their order and bounds.
 //! - `knobs`: each built-in knob of a component on the example project:
 //!   it reaches its component's objects only, kubectl agrees, and bad
 //!   input is an error at its values key.
@@ -35,6 +37,7 @@ mod cli;
 mod differential;
 mod example;
 mod examples;
+mod flags;
 mod init;
 mod knobs;
 mod kustomize_fixtures;
