@@ -215,6 +215,6 @@ fn a_build_error_names_the_component_template_behind_it() {
     let e = failure(&p, &["--env", "dev", "--tier", "small"]);
     assert_eq!(
         e,
-        "error: components/worker/kustomization.yaml.j2: what it adds to the generated kustomization does not build (print the kustomization with `compose template`): JSON patch target does not exist: /spec/nope/maxReplicaCount\n"
+        "error: components/worker/kustomization.yaml.j2: what it adds to the generated kustomization does not build (print the kustomization with `compose template`): replace operation does not apply: doc is missing path: /spec/nope/maxReplicaCount: missing value\n"
     );
 }

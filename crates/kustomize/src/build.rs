@@ -1171,6 +1171,34 @@ mod tests {
         assert!(config_map.contains("not-a-pair"), "{config_map}");
     }
 
+    /// A JSON patch that takes away an object's kind or name fails, as
+    /// in kubectl (which reads the object back and refuses it).
+    #[test]
+    fn a_json_patch_may_not_take_away_kind_or_name() {
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n";
+        for (ops, want) in [
+            ("[{op: remove, path: /kind}]", "missing kind in object"),
+            (
+                "[{op: remove, path: /metadata/name}]",
+                "missing metadata.name in object",
+            ),
+            (
+                "[{op: replace, path: '', value: {a: 1}}]",
+                "missing kind in object",
+            ),
+        ] {
+            let k = format!(
+                "resources: [cm.yaml]\npatches:\n- target: {{kind: ConfigMap}}\n  patch: \"{ops}\"\n"
+            );
+            let e = build_tree(&[("kustomization.yaml", &k), ("cm.yaml", cm)]).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("applying patch to ConfigMap.v1.[noGrp]/c.[noNs]: {want}"),
+                "{ops}"
+            );
+        }
+    }
+
     fn build_tree(files: &[(&str, &str)]) -> Result<String> {
         let mut fs = InMemory::new();
         for (p, c) in files {

@@ -401,7 +401,20 @@ fn json_patch_all(
                 if remember {
                     r.remember_id();
                 }
+                let had_name = !r.name().is_empty();
                 apply_json6902(&mut r.node, ops)?;
+                // kustomize reads the patched object back and refuses one
+                // that lost its kind or name.
+                let lost = if r.kind().is_empty() {
+                    "missing kind in object"
+                } else if had_name && r.name().is_empty() {
+                    "missing metadata.name in object"
+                } else {
+                    continue;
+                };
+                return Err(
+                    Error::invalid(lost).context(format!("applying patch to {}", r.original_id()))
+                );
             }
             Ok(())
         },
