@@ -7,6 +7,7 @@
 #   tools/update-goldens.sh example    # only tests/fixtures/example/<env>/expected.yaml
 #   tools/update-goldens.sh kustomize  # only tests/fixtures/kustomize/*/expected.yaml
 #   tools/update-goldens.sh examples   # only tests/fixtures/examples/<project>/*.yaml
+#   tools/update-goldens.sh blueprint  # only tests/fixtures/blueprint/expected-<env>.yaml
 #
 # Example project: for each tests/fixtures/example/<env>/kustomization.yaml
 # (the kustomization the template stage must generate for values/values-<env>.yaml),
@@ -24,6 +25,11 @@
 # project and kubectl's output becomes
 # tests/fixtures/examples/<project>/<env>[-<tier>].yaml. The template is
 # compose's; the golden is kubectl's build of it.
+#
+# Blueprint: tests/fixtures/blueprint is a project in a Helm-templated
+# kustomization's layout, with a project file. For each of its environments,
+# `compose template --env <env>` is placed at the root of a copy of the
+# fixture and kubectl's output becomes tests/fixtures/blueprint/expected-<env>.yaml.
 #
 # Review the diff (git diff tests/fixtures) before committing new goldens.
 set -euo pipefail
@@ -94,10 +100,28 @@ update_examples() {
   done
 }
 
+update_blueprint() {
+  local compose="$root/target/release/compose" fixture="tests/fixtures/blueprint" tmp env out
+  cargo build --release --quiet
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' RETURN
+  for env in $(sed -n 's/^environments: \[\(.*\)\]$/\1/p' "$fixture/compose.yaml" | tr -d ' ' | tr ',' ' '); do
+    rm -rf "${tmp:?}"/* "$tmp"/.[!.]* 2>/dev/null || true
+    cp -R "$fixture"/. "$tmp/"
+    rm -f "$tmp"/expected-*.yaml
+    "$compose" -C "$tmp" template --env "$env" > "$tmp/kustomization.yaml.new"
+    mv "$tmp/kustomization.yaml.new" "$tmp/kustomization.yaml"
+    out="$fixture/expected-$env.yaml"
+    kubectl kustomize "$tmp" > "$out"
+    echo "update-goldens: blueprint $env ($(grep -c '^kind:' "$out") resources)"
+  done
+}
+
 case "$what" in
-  all) update_example; update_kustomize; update_examples ;;
+  all) update_example; update_kustomize; update_examples; update_blueprint ;;
   example) update_example ;;
   kustomize) update_kustomize ;;
   examples) update_examples ;;
-  *) echo "usage: tools/update-goldens.sh [all|example|kustomize|examples]" >&2; exit 2 ;;
+  blueprint) update_blueprint ;;
+  *) echo "usage: tools/update-goldens.sh [all|example|kustomize|examples|blueprint]" >&2; exit 2 ;;
 esac

@@ -29,10 +29,16 @@
 //!   run with compose; every Application's namespace against its render.
 //! - `init`: `compose init` makes a project that builds, agrees with
 //!   kubectl, passes its own checks, and never overwrites a file.
+//! - `blueprint`: a repository in the "Helm templates only the
+//!   kustomization" layout (components under `deployments/kustomize`,
+//!   values beside the chart), rendered in place through a project file:
+//!   kubectl goldens for every environment, the chart's `--values` form,
+//!   fresh schemas.
 //!
 //! Goldens are regenerated only with kubectl: `tools/update-goldens.sh`.
 
 mod argocd;
+mod blueprint;
 mod cli;
 mod differential;
 mod example;
