@@ -10,9 +10,11 @@
 //! filed under the component whose folder it was written in, by its origin.
 //! The objects are as the generated kustomization's patches will see them.
 
+use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::project::Project;
 use compose_kustomize::resource::{ResId, Resource};
+use compose_kustomize::select::Selector;
 use compose_yaml::{emit_document, Mapping, Node};
 use std::collections::BTreeMap;
 
@@ -46,6 +48,9 @@ pub struct Inventory {
     /// Every object of the build so far (base included), as the generated
     /// kustomization's patch targets see them.
     pub resources: Vec<Resource>,
+    /// For each of `resources`, the place of its component in the order
+    /// the components apply; `None` for the base's.
+    pub owners: Vec<Option<usize>>,
 }
 
 impl Inventory {
@@ -88,6 +93,11 @@ pub fn take(project: &Project, base: Option<&str>, enabled: &[String]) -> Result
                 .push(r.original_id().name.to_string());
         }
         inv.resources.push(r.clone());
+        inv.owners.push(
+            prefixes
+                .iter()
+                .position(|(_, p)| file.starts_with(p.as_str())),
+        );
         let owner = prefixes.iter().find(|(_, p)| file.starts_with(p.as_str()));
         if let Some((name, _)) = owner {
             let id = r.id();
@@ -114,4 +124,116 @@ pub fn origin_file(origin: &str) -> Option<String> {
                 .or_else(|| l.strip_prefix("configuredIn: "))
         })
         .map(str::to_string)
+}
+
+/// The names kustomize reads a kustomization from, in its order.
+const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// A component's patch whose target selects no object when the component
+/// applies (the base and the components before it, and its own) changes
+/// nothing, and kustomize says nothing: usually the component patches one
+/// that applies later. Each such patch of an enabled component is an error
+/// at its target, naming the later component that has the object when
+/// there is one.
+pub fn check_component_patches(
+    project: &Project,
+    enabled: &[String],
+    inv: &Inventory,
+) -> Result<(), Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    for (i, name) in enabled.iter().enumerate() {
+        let folder = project.layout.components.join(name);
+        let Some((rel, text)) = KUSTOMIZATION_FILES.iter().find_map(|f| {
+            let rel = folder.join(f);
+            crate::owned::read(project, &rel)
+                .ok()
+                .flatten()
+                .map(|t| (rel, t))
+        }) else {
+            continue;
+        };
+        let Ok(docs) = compose_yaml::parse_stream_yaml11(&text) else {
+            continue; // the build reports a broken file
+        };
+        let Some(k) = docs.first() else { continue };
+        let seen: Vec<&Resource> = inv
+            .resources
+            .iter()
+            .zip(&inv.owners)
+            .filter(|(_, o)| o.is_none_or(|o| o <= i))
+            .map(|(r, _)| r)
+            .collect();
+        let shown = project.show(&rel);
+        for field in ["patches", "patchesJson6902"] {
+            let Some(items) = k.get(field).and_then(Node::as_seq) else {
+                continue;
+            };
+            for (n, item) in items.iter().enumerate() {
+                let Some(target) = item.get("target") else {
+                    continue;
+                };
+                let Ok(selector) = Selector::from_node(target) else {
+                    continue;
+                };
+                if seen.iter().any(|r| selector.matches(r)) {
+                    continue;
+                }
+                problems.push(unmatched(
+                    &shown, &text, field, n, target, i, enabled, inv, &selector,
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// The error for patch `n` of `field` whose `target` selects nothing.
+#[allow(clippy::too_many_arguments)]
+fn unmatched(
+    shown: &str,
+    text: &str,
+    field: &str,
+    n: usize,
+    target: &Node,
+    at: usize,
+    enabled: &[String],
+    inv: &Inventory,
+    selector: &Selector,
+) -> Diagnostic {
+    use crate::render::fragments::{describe_target, diagnostic_at_text, target_help};
+    let text_of = |k: &str| target.get(k).and_then(Node::scalar_text);
+    let needle = text_of("name").unwrap_or_else(|| field.to_string());
+    let d = diagnostic_at_text(
+        shown,
+        text,
+        &needle,
+        format!(
+            "{field}[{n}]: the target ({}) selects no object when `{}` applies, so the patch changes nothing",
+            describe_target(target),
+            enabled[at]
+        ),
+    );
+    let later = inv
+        .resources
+        .iter()
+        .zip(&inv.owners)
+        .find(|(r, o)| o.is_some_and(|o| o > at) && selector.matches(r));
+    let help = match later {
+        Some((r, Some(o))) => format!(
+            "help: {}/{} belongs to `{}`, which applies later; list `{}` after it in compose.yaml's `order`",
+            r.kind(),
+            r.id().name,
+            enabled[*o],
+            enabled[at]
+        ),
+        _ => {
+            let all: Vec<&Resource> = inv.resources.iter().collect();
+            target_help(text_of("kind").as_deref(), text_of("name").as_deref(), &all)
+        }
+    };
+    d.with_note(help)
 }

@@ -420,6 +420,8 @@ fn render_with<T>(
         .cloned()
         .collect();
     let inventory = crate::inventory::take(project, layout.base.as_deref(), &enabled)?;
+    crate::inventory::check_component_patches(project, &enabled, &inventory)
+        .map_err(Error::Diagnostics)?;
     let cx = crate::knobs::Context {
         values: &p.values,
         loaded: &p.loaded,

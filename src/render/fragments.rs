@@ -130,11 +130,7 @@ fn check_target(
     {
         return Ok(());
     }
-    let wanted = ["group", "version", "kind", "name", "namespace"]
-        .iter()
-        .filter_map(|k| field(k).map(|v| format!("{k} {v}")))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let wanted = describe_target(target);
     let key = field("name").unwrap_or_else(|| "patches".to_string());
     let mut d = diagnostic_at_text(
         shown,
@@ -142,16 +138,25 @@ fn check_target(
         &key,
         format!("patches[{index}]: the target ({wanted}) selects no object of the build, so the patch would change nothing"),
     );
-    d = d.with_note(target_help(
-        kind.as_deref(),
-        field("name").as_deref(),
-        objects,
-    ));
+    let all: Vec<&Resource> = objects.iter().collect();
+    d = d.with_note(target_help(kind.as_deref(), field("name").as_deref(), &all));
     Err(Error::diagnostic(d))
 }
 
+/// A patch target in words: `group g, version v, kind K, name n`.
+pub(crate) fn describe_target(target: &Node) -> String {
+    ["group", "version", "kind", "name", "namespace"]
+        .iter()
+        .filter_map(|k| {
+            let v = target.get(k).and_then(Node::scalar_text)?;
+            Some(format!("{k} {v}"))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Names the objects the target may have meant.
-fn target_help(kind: Option<&str>, name: Option<&str>, objects: &[Resource]) -> String {
+pub(crate) fn target_help(kind: Option<&str>, name: Option<&str>, objects: &[&Resource]) -> String {
     let same_kind: Vec<String> = objects
         .iter()
         .filter(|r| kind.is_none_or(|k| r.kind() == k))
@@ -175,7 +180,12 @@ fn target_help(kind: Option<&str>, name: Option<&str>, objects: &[Resource]) -> 
 
 /// A diagnostic at the first line of the template that contains `needle`
 /// (the first line when none does).
-fn diagnostic_at_text(shown: &str, text: &str, needle: &str, message: String) -> Diagnostic {
+pub(crate) fn diagnostic_at_text(
+    shown: &str,
+    text: &str,
+    needle: &str,
+    message: String,
+) -> Diagnostic {
     let found = text
         .lines()
         .enumerate()

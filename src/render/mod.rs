@@ -29,7 +29,7 @@
 //! running forever or taking all memory.
 
 pub mod filters;
-mod fragments;
+pub(crate) mod fragments;
 pub mod safe;
 
 use crate::diagnostic::{Diagnostic, Origin};

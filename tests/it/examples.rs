@@ -218,3 +218,28 @@ fn a_build_error_names_the_component_template_behind_it() {
         "error: components/worker/kustomization.yaml.j2: what it adds to the generated kustomization does not build (print the kustomization with `compose template`): replace operation does not apply: doc is missing path: /spec/nope/maxReplicaCount: missing value\n"
     );
 }
+
+/// A component that patches another component's object misses it when it
+/// applies first, and kustomize says nothing; compose names the order
+/// that would make the patch apply. With that order kubectl agrees.
+#[test]
+fn a_component_patch_that_runs_before_its_target_is_an_error() {
+    let p = copy("tiers");
+    let file = p.path().join("components/api/kustomization.yaml");
+    let mut text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+    text.push_str(
+        "patches:\n  - target:\n      kind: StatefulSet\n      name: tenants-worker\n    patch: |-\n      apiVersion: apps/v1\n      kind: StatefulSet\n      metadata:\n        name: tenants-worker\n        annotations:\n          patched-by-api: \"yes\"\n",
+    );
+    std::fs::write(&file, text).unwrap_or_else(|e| panic!("{e}"));
+    let e = failure(&p, &["--env", "dev", "--tier", "small"]);
+    assert_eq!(
+        e,
+        "components/api/kustomization.yaml:11:13: patches[0]: the target (kind StatefulSet, name tenants-worker) selects no object when `api` applies, so the patch changes nothing\n   |\n11 |       name: tenants-worker\n   |             ^\n  = help: StatefulSet/tenants-worker belongs to `worker`, which applies later; list `api` after it in compose.yaml's `order`\n"
+    );
+    let project = p.path().join("compose.yaml");
+    let mut text = std::fs::read_to_string(&project).unwrap_or_else(|e| panic!("{e}"));
+    text.push_str("order: [worker, api]\n");
+    std::fs::write(&project, text).unwrap_or_else(|e| panic!("{e}"));
+    let out = assert_kubectl_agrees(p.path(), &["--env", "dev", "--tier", "small"]);
+    assert!(String::from_utf8_lossy(&out).contains("patched-by-api: \"yes\""));
+}
