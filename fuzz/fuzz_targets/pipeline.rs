@@ -18,6 +18,7 @@
 use compose::error::Error;
 use compose::project::Project;
 use compose::settings::{ValuesFile, ValuesSettings};
+use compose::values::set::SetArg;
 use compose_fuzz::split_files;
 use libfuzzer_sys::fuzz_target;
 use std::path::{Path, PathBuf};
@@ -162,7 +163,7 @@ fuzz_target!(|data: &[u8]| {
         environment: named(0),
         tier: named(1),
         files,
-        sets: lines("--set"),
+        sets: lines("--set").iter().map(|a| SetArg::set(a)).collect(),
         env: Vec::new(),
     };
     match compose::pipeline::template(&vs) {
