@@ -93,13 +93,11 @@ pub fn take(project: &Project, base: Option<&str>, enabled: &[String]) -> Result
                 .push(r.original_id().name.to_string());
         }
         inv.resources.push(r.clone());
-        inv.owners.push(
-            prefixes
-                .iter()
-                .position(|(_, p)| file.starts_with(p.as_str())),
-        );
-        let owner = prefixes.iter().find(|(_, p)| file.starts_with(p.as_str()));
-        if let Some((name, _)) = owner {
+        let owner = prefixes
+            .iter()
+            .position(|(_, p)| file.starts_with(p.as_str()));
+        inv.owners.push(owner);
+        if let Some((name, _)) = owner.map(|i| &prefixes[i]) {
             let id = r.id();
             inv.components
                 .entry(name.clone())
@@ -126,9 +124,6 @@ pub fn origin_file(origin: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The names kustomize reads a kustomization from, in its order.
-const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
-
 /// A component's patch whose target selects no object when the component
 /// applies (the base and the components before it, and its own) changes
 /// nothing, and kustomize says nothing: usually the component patches one
@@ -143,13 +138,16 @@ pub fn check_component_patches(
     let mut problems = Vec::new();
     for (i, name) in enabled.iter().enumerate() {
         let folder = project.layout.components.join(name);
-        let Some((rel, text)) = KUSTOMIZATION_FILES.iter().find_map(|f| {
-            let rel = folder.join(f);
-            crate::owned::read(project, &rel)
-                .ok()
-                .flatten()
-                .map(|t| (rel, t))
-        }) else {
+        let Some((rel, text)) = compose_kustomize::loader::KUSTOMIZATION_FILE_NAMES
+            .iter()
+            .find_map(|f| {
+                let rel = folder.join(f);
+                crate::owned::read(project, &rel)
+                    .ok()
+                    .flatten()
+                    .map(|t| (rel, t))
+            })
+        else {
             continue;
         };
         let Ok(docs) = compose_yaml::parse_stream_yaml11(&text) else {

@@ -91,7 +91,15 @@ pub fn validate(vs: &ValuesSettings, kubernetes_version: Option<&str>) -> Result
     let objects: Vec<(compose_yaml::Node, Option<String>)> =
         build_generated(&vs.project, &p, build_objects_with_kustomization)?
             .into_iter()
-            .map(|r| (r.node, r.meta.origin.as_deref().and_then(origin_file)))
+            .map(|r| {
+                (
+                    r.node,
+                    r.meta
+                        .origin
+                        .as_deref()
+                        .and_then(crate::inventory::origin_file),
+                )
+            })
             .collect();
     let report =
         crate::manifests::validate(&objects, version).map_err(|e| Error::Usage(e.to_string()))?;
@@ -118,18 +126,6 @@ pub fn validate(vs: &ValuesSettings, kubernetes_version: Option<&str>) -> Result
         note: Some(note),
         ..Output::default()
     })
-}
-
-/// The file named by an origin annotation text (`path: …` for resources,
-/// `configuredIn: …` for generated objects).
-fn origin_file(origin: &str) -> Option<String> {
-    origin
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("path: ")
-                .or_else(|| l.strip_prefix("configuredIn: "))
-        })
-        .map(str::to_string)
 }
 
 /// `compose template`: the generated kustomization.

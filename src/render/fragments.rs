@@ -157,16 +157,16 @@ pub(crate) fn describe_target(target: &Node) -> String {
 
 /// Names the objects the target may have meant.
 pub(crate) fn target_help(kind: Option<&str>, name: Option<&str>, objects: &[&Resource]) -> String {
-    let same_kind: Vec<String> = objects
+    let of_kind: Vec<&&Resource> = objects
         .iter()
         .filter(|r| kind.is_none_or(|k| r.kind() == k))
-        .map(|r| format!("{}/{}", r.kind(), r.id().name))
         .collect();
-    let names = objects
+    let names: Vec<String> = of_kind.iter().map(|r| r.id().name.to_string()).collect();
+    let same_kind: Vec<String> = of_kind
         .iter()
-        .filter(|r| kind.is_none_or(|k| r.kind() == k))
-        .map(|r| r.id().name.to_string())
-        .collect::<Vec<_>>();
+        .zip(&names)
+        .map(|(r, n)| format!("{}/{n}", r.kind()))
+        .collect();
     let guess = name
         .and_then(|n| crate::schema::suggest::did_you_mean(n, names.iter().map(String::as_str)));
     match (guess, kind) {

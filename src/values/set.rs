@@ -285,34 +285,11 @@ pub fn parse_json(arg: &str) -> Result<Vec<(Vec<Seg>, Node)>, String> {
             None => return Err(format!("{}: no JSON value", display_path(&path))),
         };
         let after = text[values.byte_offset()..].trim_start();
-        out.push((path, json_node(&value)));
+        out.push((path, crate::knobs::node_of(&value)));
         match after.strip_prefix(',') {
             Some(more) if !more.is_empty() => rest = more,
             _ if after.is_empty() => return Ok(out),
             _ => return Err(format!("unexpected text after a JSON value: `{after}`")),
-        }
-    }
-}
-
-/// A JSON value as a YAML node.
-fn json_node(v: &Value) -> Node {
-    match v {
-        Value::Null => Node::Null,
-        Value::Bool(b) => Node::Bool(*b),
-        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-            (Some(i), _, _) => Node::Int(i),
-            (_, Some(u), _) => Node::Uint(u),
-            (_, _, Some(f)) => Node::Float(f),
-            _ => Node::str(n.to_string()),
-        },
-        Value::String(s) => Node::str(s.as_str()),
-        Value::Array(a) => Node::Seq(a.iter().map(json_node).collect()),
-        Value::Object(o) => {
-            let mut m = Mapping::new();
-            for (k, v) in o {
-                m.insert(k.as_str(), json_node(v));
-            }
-            Node::Map(m)
         }
     }
 }
