@@ -89,7 +89,7 @@ lint: build ## Render ENV and report likely mistakes (compose lint --strict)
 # per target. Corpora grow in fuzz/corpus/ (not committed), seeded from
 # fuzz/seeds/; crashes land in fuzz/artifacts/. See fuzz/README.md.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= yaml_roundtrip yaml_fast kustomization_parse kustomize_build smp json6902 values set pipeline
+FUZZ_TARGETS ?= yaml_roundtrip yaml_fast kustomization_parse kustomize_build smp json6902 values set pipeline output_dir
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZ_SECONDS (default 60) seconds; FUZZ_TARGETS picks targets
