@@ -92,6 +92,21 @@ pub struct RenderArgs {
     /// another namespace is an error.
     #[arg(long = "destination-namespace", value_name = "NAMESPACE")]
     pub destination_namespace: Option<String>,
+    /// Print one Argo CD Application's share of the render (see `compose
+    /// argocd appset --per-component`): the objects written in component
+    /// NAME's folder, or with `base` every object of no component that
+    /// has an Application of its own.
+    #[arg(long = "component", value_name = "NAME")]
+    pub component: Option<String>,
+    /// The components with an Application of their own, which `base`
+    /// leaves out. Default: every component of the project.
+    #[arg(
+        long = "app-components",
+        value_delimiter = ',',
+        value_name = "NAME,...",
+        requires = "component"
+    )]
+    pub app_components: Option<Vec<String>>,
 }
 
 /// `compose validate`.
@@ -262,6 +277,10 @@ pub struct AppsetArgs {
     /// Automated sync with prune and self-heal.
     #[arg(long = "auto-sync")]
     pub auto_sync: bool,
+    /// One Application per component that brings objects, plus one
+    /// (`base`) for every other object, in each environment (app of apps).
+    #[arg(long = "per-component")]
+    pub per_component: bool,
 }
 
 /// Flags of `compose schema`.

@@ -61,6 +61,9 @@ pub enum Error {
     StaleSchema(PathBuf),
     /// A bug or an environment problem, not the user's input.
     Internal(String),
+    /// Wrong input with no file and line to point at (a name given on
+    /// the command line or taken from a folder).
+    Invalid(String),
 }
 
 impl Error {
@@ -100,7 +103,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Usage(m) | Error::Internal(m) => f.write_str(m),
+            Error::Usage(m) | Error::Internal(m) | Error::Invalid(m) => f.write_str(m),
             Error::ValuesNotFound { name, tried } => {
                 let tried: Vec<String> =
                     tried.iter().map(|p| format!("`{}`", p.display())).collect();

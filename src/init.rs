@@ -305,7 +305,7 @@ fn project_name(dir: &Path, name: Option<&str>) -> Result<String, Error> {
     if valid_name(&name) {
         return Ok(name);
     }
-    Err(Error::Usage(format!(
+    Err(Error::Invalid(format!(
         "`{name}` ({from}) cannot name a project: use lowercase letters, digits and inner '-' (at most 63); give one with --name"
     )))
 }

@@ -62,42 +62,30 @@ impl Inventory {
 
 /// Builds the base and `enabled` (in order) and files their objects.
 pub fn take(project: &Project, base: Option<&str>, enabled: &[String]) -> Result<Inventory, Error> {
-    let folder = |name: &str| {
-        let dir = project.layout.components.join(name);
-        dir.to_string_lossy().replace('\\', "/")
-    };
     let mut k = Mapping::new();
     k.insert("apiVersion", Node::str("kustomize.config.k8s.io/v1beta1"));
     k.insert("kind", Node::str("Kustomization"));
     if let Some(b) = base {
         k.insert("resources", Node::Seq(vec![Node::str(b)]));
     }
-    let paths: Vec<Node> = enabled.iter().map(|n| Node::str(folder(n))).collect();
+    let paths: Vec<Node> = enabled
+        .iter()
+        .map(|n| Node::str(component_folder(project, n)))
+        .collect();
     k.insert("components", Node::Seq(paths));
     let text = emit_document(&Node::Map(k));
     let objects = crate::pipeline::build_resources(&project.root, &text)?;
-    let prefixes: Vec<(String, String)> = enabled
-        .iter()
-        .map(|n| (n.clone(), format!("{}/", folder(n))))
-        .collect();
+    let owners = owners(project, enabled, &objects);
     let mut inv = Inventory::default();
-    for r in objects {
-        let file = r
-            .meta
-            .origin
-            .as_deref()
-            .and_then(origin_file)
-            .unwrap_or_default();
+    for (r, owner) in objects.into_iter().zip(owners) {
+        let file = object_file(&r);
         if r.kind() == "ConfigMap" && r.meta.generated {
             inv.generated_config_maps
                 .push(r.original_id().name.to_string());
         }
         inv.resources.push(r.clone());
-        let owner = prefixes
-            .iter()
-            .position(|(_, p)| file.starts_with(p.as_str()));
         inv.owners.push(owner);
-        if let Some((name, _)) = owner.map(|i| &prefixes[i]) {
+        if let Some(name) = owner.map(|i| &enabled[i]) {
             let id = r.id();
             inv.components
                 .entry(name.clone())
@@ -110,6 +98,43 @@ pub fn take(project: &Project, base: Option<&str>, enabled: &[String]) -> Result
         }
     }
     Ok(inv)
+}
+
+/// For each object, the place in `components` of the component whose
+/// folder it was written in (or whose generator made it), by its origin;
+/// `None` for the base's and the generated kustomization's own.
+pub fn owners(
+    project: &Project,
+    components: &[String],
+    objects: &[Resource],
+) -> Vec<Option<usize>> {
+    let prefixes: Vec<String> = components
+        .iter()
+        .map(|n| format!("{}/", component_folder(project, n)))
+        .collect();
+    objects
+        .iter()
+        .map(|r| {
+            let file = object_file(r);
+            prefixes.iter().position(|p| file.starts_with(p.as_str()))
+        })
+        .collect()
+}
+
+/// A component's folder relative to the project root, with `/`.
+fn component_folder(project: &Project, name: &str) -> String {
+    let dir = project.layout.components.join(name);
+    dir.to_string_lossy().replace('\\', "/")
+}
+
+/// The file an object was written in, relative to the project root
+/// (empty when the build did not record it).
+fn object_file(r: &Resource) -> String {
+    r.meta
+        .origin
+        .as_deref()
+        .and_then(origin_file)
+        .unwrap_or_default()
 }
 
 /// The file named by an origin annotation text (`path: …` for resources,

@@ -29,6 +29,7 @@ pub mod project;
 pub mod render;
 pub mod schema;
 pub mod settings;
+pub mod split;
 pub mod values;
 
 use clap::Parser;
@@ -163,7 +164,13 @@ fn execute(
             values,
             output_dir,
             destination,
-        } => pipeline::render(&values, output_dir.as_deref(), destination.as_deref())?,
+            share,
+        } => pipeline::render(
+            &values,
+            output_dir.as_deref(),
+            destination.as_deref(),
+            share.as_ref(),
+        )?,
         Settings::Apply { values, options } => pipeline::apply(&values, &options)?,
         Settings::Diff { values, options } => pipeline::diff(&values, &options)?,
         Settings::AppSet { project, spec } => pipeline::appset(&project, &spec)?,

@@ -147,8 +147,12 @@ pub fn render(
     vs: &ValuesSettings,
     output_dir: Option<&Path>,
     destination: Option<&str>,
+    share: Option<&crate::split::Share>,
 ) -> Result<Output, Error> {
-    let (p, out, warnings) = build(vs)?;
+    let (p, out, warnings) = match share {
+        None => build(vs)?,
+        Some(share) => build_share(vs, share)?,
+    };
     if let Some(destination) = destination {
         let docs = crate::deploy::parse_manifests(&out)?;
         check_destination(vs, &p, &docs, destination)?;
@@ -211,7 +215,11 @@ fn namespace_diagnostic(vs: &ValuesSettings, p: &Prepared, message: String, help
 
 /// The one namespace a render puts its objects in: the destination of
 /// its Argo CD Application. No namespace at all, or several, is an error.
-fn destination_of(vs: &ValuesSettings, p: &Prepared, objects: &[Node]) -> Result<String, Error> {
+fn destination_of<'a>(
+    vs: &ValuesSettings,
+    p: &Prepared,
+    objects: impl IntoIterator<Item = &'a Node>,
+) -> Result<String, Error> {
     let namespaces = object_namespaces(objects);
     let mut it = namespaces.iter();
     match (it.next(), it.next()) {
@@ -280,6 +288,24 @@ fn check_destination(
 fn build(vs: &ValuesSettings) -> Result<(Prepared, String, Vec<String>), Error> {
     let p = prepare(vs)?;
     let out = build_generated(&vs.project, &p, build_with_kustomization)?;
+    let warnings = label_warnings(&vs.project, &p.values);
+    Ok((p, out, warnings))
+}
+
+/// Like [`build`], but only the objects of one Application's share.
+fn build_share(
+    vs: &ValuesSettings,
+    share: &crate::split::Share,
+) -> Result<(Prepared, String, Vec<String>), Error> {
+    let p = prepare(vs)?;
+    let split = crate::split::split_of(&vs.project, &p.components, share)?;
+    let objects = build_generated(&vs.project, &p, build_objects_with_kustomization)?;
+    let mine = crate::split::select(&vs.project, &split, &share.name, objects);
+    let mut out = String::new();
+    compose_kustomize::build::print(mine, 1, |text, _, _| {
+        out.push_str(text);
+        true
+    });
     let warnings = label_warnings(&vs.project, &p.values);
     Ok((p, out, warnings))
 }
@@ -374,11 +400,13 @@ pub fn appset(project: &Project, spec: &crate::deploy::AppSetSpec) -> Result<Out
     for (env, tier) in spec.pairs() {
         let vs = crate::settings::pair_settings(project, &env, tier.as_deref())?;
         let p = prepare(&vs)?;
-        let objects: Vec<Node> = build_generated(project, &p, build_objects_with_kustomization)?
-            .into_iter()
-            .map(|r| r.node)
-            .collect();
-        let namespace = destination_of(&vs, &p, &objects)?;
+        let resources = build_generated(project, &p, build_objects_with_kustomization)?;
+        let namespace = destination_of(&vs, &p, resources.iter().map(|r| &r.node))?;
+        if spec.per_component {
+            crate::split::refuse_base_component(project, &p.components)?;
+            let owning = crate::split::owning(project, &p.components, &resources);
+            spec.split.insert((env.clone(), tier.clone()), owning);
+        }
         spec.namespaces.insert((env, tier), namespace);
     }
     let node = crate::deploy::appset(&spec)?;

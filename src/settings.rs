@@ -23,11 +23,12 @@
 
 use crate::cli::{
     ArgocdCommand, Cli, Command, DryRunArg, GlobalArgs, KubectlArgs, KustomizeArgs,
-    LoadRestrictorArg, SchemaArgs,
+    LoadRestrictorArg, RenderArgs, SchemaArgs,
 };
 use crate::deploy::{AppSetSpec, ApplyOptions, DiffOptions, DryRun, Kubectl};
 use crate::error::Error;
 pub use crate::project::Project;
+use crate::split::Share;
 use crate::values::set::{SetArg, SetFlag};
 use std::path::{Path, PathBuf};
 
@@ -118,6 +119,8 @@ pub enum Settings {
         output_dir: Option<PathBuf>,
         /// `--destination-namespace`.
         destination: Option<String>,
+        /// `--component` and `--app-components`: one Application's share.
+        share: Option<Share>,
     },
     /// Print the generated kustomization.
     Template(ValuesSettings),
@@ -183,6 +186,24 @@ pub enum Settings {
     },
 }
 
+/// The settings of a render from its flags.
+fn render_settings(values: ValuesSettings, a: RenderArgs) -> Settings {
+    let share = a.component.map(|name| Share {
+        name,
+        // An empty list (`--app-components ""`): no component has an
+        // Application of its own.
+        split: a
+            .app_components
+            .map(|list| list.into_iter().filter(|c| !c.is_empty()).collect()),
+    });
+    Settings::Render {
+        values,
+        output_dir: a.output_dir,
+        destination: a.destination_namespace,
+        share,
+    }
+}
+
 impl Settings {
     /// Resolves the parsed command line against the environment.
     pub fn resolve(
@@ -197,6 +218,12 @@ impl Settings {
                 "a subcommand; write `compose render --output-dir DIR`",
             ));
         }
+        if cli.render.component.is_some() && cli.command.is_some() {
+            return Err(refused(
+                "--component",
+                "a subcommand; write `compose render --component NAME`",
+            ));
+        }
         if cli.render.destination_namespace.is_some() && cli.command.is_some() {
             return Err(refused(
                 "--destination-namespace",
@@ -204,16 +231,8 @@ impl Settings {
             ));
         }
         Ok(match cli.command {
-            None => Settings::Render {
-                values: values_settings(&g, &env)?,
-                output_dir: cli.render.output_dir,
-                destination: cli.render.destination_namespace,
-            },
-            Some(Command::Render(a)) => Settings::Render {
-                values: values_settings(&g, &env)?,
-                output_dir: a.output_dir,
-                destination: a.destination_namespace,
-            },
+            None => render_settings(values_settings(&g, &env)?, cli.render),
+            Some(Command::Render(a)) => render_settings(values_settings(&g, &env)?, a),
             Some(Command::Template) => Settings::Template(values_settings(&g, &env)?),
             Some(Command::Validate(a)) => Settings::Validate {
                 values: values_settings(&g, &env)?,
@@ -315,6 +334,7 @@ impl Settings {
                 spec.argocd_project = a.argocd_project;
                 spec.argocd_namespace = a.argocd_namespace;
                 spec.auto_sync = a.auto_sync;
+                spec.per_component = a.per_component;
                 Settings::AppSet { project, spec }
             }
         })
@@ -652,6 +672,7 @@ mod tests {
                 values: v,
                 output_dir: None,
                 destination: None,
+                share: None,
             } => {
                 assert_eq!(v.sets, vec![SetArg::set("a=1")]);
                 assert_eq!(

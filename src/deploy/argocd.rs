@@ -17,6 +17,7 @@
 //! | environments          | `list` of `{env, namespace}`                               |
 //! | + tiers               | `list` of `{env, tier, namespace}`, every pair             |
 //! | + clusters            | `matrix` of that `list` x `list {cluster}`                 |
+//! | + per component       | each element once per share, with `component, components`  |
 //!
 //! The destination namespace of each Application is the namespace its own
 //! render puts the objects in ([`AppSetSpec::namespaces`]), which may
@@ -27,7 +28,7 @@
 //!
 //! # Names
 //!
-//! Application `<project>[-<tier>]-<env>[-<cluster>]`. Clusters are Argo
+//! Application `<project>[-<tier>]-<env>[-<component>][-<cluster>]`. Clusters are Argo
 //! CD cluster *names* (`destination.name`); without clusters the
 //! destination is the cluster Argo CD runs in. All names must be DNS
 //! labels so every generated name is valid.
@@ -35,6 +36,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::{is_dns_label, DeployError};
+use crate::split::BASE;
 use compose_yaml::{Mapping, Node};
 
 /// The plugin name Applications refer to (`metadata.name` of plugin.yaml,
@@ -71,6 +73,12 @@ pub struct AppSetSpec {
     /// without tiers): the namespace that pair's render puts its objects
     /// in. Every pair needs one.
     pub namespaces: BTreeMap<(String, Option<String>), String>,
+    /// One Application per component that brings objects, and one named
+    /// `base` for every other object ([`crate::split`]).
+    pub per_component: bool,
+    /// With `per_component`, the components of each environment and tier
+    /// that get an Application of their own, in order.
+    pub split: BTreeMap<(String, Option<String>), Vec<String>>,
 }
 
 impl AppSetSpec {
@@ -93,6 +101,8 @@ impl AppSetSpec {
             argocd_namespace: "argocd".to_string(),
             auto_sync: false,
             namespaces: BTreeMap::new(),
+            per_component: false,
+            split: BTreeMap::new(),
         }
     }
 
@@ -123,6 +133,14 @@ impl AppSetSpec {
                     None => format!("no destination namespace for environment \"{env}\""),
                 })
             })
+    }
+
+    /// The components of an environment and tier with an Application of
+    /// their own (none without `per_component`).
+    fn split_of(&self, env: &str, tier: Option<&str>) -> &[String] {
+        self.split
+            .get(&(env.to_string(), tier.map(str::to_string)))
+            .map_or(&[], Vec::as_slice)
     }
 
     fn validate(&self) -> Result<(), DeployError> {
@@ -170,6 +188,14 @@ impl AppSetSpec {
         }
         for (env, tier) in self.pairs() {
             label("namespace", self.namespace(&env, tier.as_deref())?)?;
+            for c in self.split_of(&env, tier.as_deref()) {
+                label("component", c)?;
+                if c == BASE {
+                    return Err(DeployError::Invalid(format!(
+                        "a component named \"{BASE}\" cannot have an Application of its own: \"{BASE}\" names the Application of the objects of no component"
+                    )));
+                }
+            }
         }
         label("Argo CD namespace", &self.argocd_namespace)
     }
@@ -210,19 +236,26 @@ pub fn appset(spec: &AppSetSpec) -> Result<Node, DeployError> {
     let tiers = !spec.tiers.is_empty();
     let clusters = !spec.clusters.is_empty();
 
-    let pairs = spec
-        .pairs()
-        .into_iter()
-        .map(|(env, tier)| {
-            let namespace = spec.namespace(&env, tier.as_deref())?;
-            let mut element = vec![("env", s(&env))];
-            if let Some(t) = &tier {
-                element.push(("tier", s(t)));
-            }
-            element.push(("namespace", s(namespace)));
-            Ok(map(element))
-        })
-        .collect::<Result<Vec<Node>, DeployError>>()?;
+    let mut pairs = Vec::new();
+    for (env, tier) in spec.pairs() {
+        let namespace = spec.namespace(&env, tier.as_deref())?;
+        let mut element = vec![("env", s(&env))];
+        if let Some(t) = &tier {
+            element.push(("tier", s(t)));
+        }
+        element.push(("namespace", s(namespace)));
+        if !spec.per_component {
+            pairs.push(map(element));
+            continue;
+        }
+        let split = spec.split_of(&env, tier.as_deref());
+        for part in std::iter::once(BASE).chain(split.iter().map(String::as_str)) {
+            let mut e = element.clone();
+            e.push(("component", s(part)));
+            e.push(("components", s(&split.join(","))));
+            pairs.push(map(e));
+        }
+    }
     let generator = if clusters {
         matrix(list(pairs), list(elements("cluster", &spec.clusters)))
     } else {
@@ -230,7 +263,12 @@ pub fn appset(spec: &AppSetSpec) -> Result<Node, DeployError> {
     };
 
     let tier_part = if tiers { "-{{.tier}}" } else { "" };
-    let env_name = format!("{}{tier_part}-{{{{.env}}}}", spec.project);
+    let component_part = if spec.per_component {
+        "-{{.component}}"
+    } else {
+        ""
+    };
+    let env_name = format!("{}{tier_part}-{{{{.env}}}}{component_part}", spec.project);
     let app_name = if clusters {
         format!("{env_name}-{{{{.cluster}}}}")
     } else {
@@ -247,6 +285,14 @@ pub fn appset(spec: &AppSetSpec) -> Result<Node, DeployError> {
             ("name", s("COMPOSE_TIER")),
             ("value", s("{{.tier}}")),
         ]));
+    }
+    if spec.per_component {
+        for (name, value) in [
+            ("COMPOSE_COMPONENT", "{{.component}}"),
+            ("COMPOSE_COMPONENTS", "{{.components}}"),
+        ] {
+            plugin_env.push(map(vec![("name", s(name)), ("value", s(value))]));
+        }
     }
     let destination = if clusters {
         map(vec![

@@ -426,3 +426,181 @@ fn plugin_renders_the_environment_and_checks_the_destination() {
         "error: unknown environment `staging`; known environments: dev, prod\n"
     );
 }
+
+// ---- One Application per component ---------------------------------------
+
+/// The documents of a printed stream, each with its text.
+fn documents(stream: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(stream);
+    let mut docs = vec![String::new()];
+    for line in text.split_inclusive('\n') {
+        if line == "---\n" {
+            docs.push(String::new());
+        } else if let Some(last) = docs.last_mut() {
+            last.push_str(line);
+        }
+    }
+    docs.retain(|d| !d.is_empty());
+    docs
+}
+
+/// The elements of `compose argocd appset --per-component` run in
+/// `project`: (environment, tier, component, components).
+fn per_component_elements(project: &Path) -> Vec<[String; 4]> {
+    let args = [
+        "argocd",
+        "appset",
+        "--per-component",
+        "--repo-url",
+        "https://git.example.com/r.git",
+    ];
+    let out = run_compose(project, args).unwrap_or_else(|e| panic!("{e}"));
+    let text = stdout_of("compose argocd appset", out).unwrap_or_else(|e| panic!("{e}"));
+    let set = parse_stream(&String::from_utf8_lossy(&text)).unwrap_or_else(|e| panic!("{e:?}"));
+    set[0]
+        .get_path(&["spec", "generators"])
+        .and_then(Node::as_seq)
+        .and_then(|g| g[0].get_path(&["list", "elements"]))
+        .and_then(Node::as_seq)
+        .unwrap_or_else(|| panic!("no list of elements"))
+        .iter()
+        .map(|e| {
+            ["env", "tier", "component", "components"]
+                .map(|k| e.str_at(&[k]).unwrap_or_default().to_string())
+        })
+        .collect()
+}
+
+/// With an Application per component, the plugin renders each one's
+/// share, and the shares of an environment and tier are its render split
+/// up: every object in exactly one Application, printed as the whole
+/// render prints it, in the render's order.
+#[cfg(unix)]
+#[test]
+fn per_component_applications_share_out_every_render() {
+    let tiers = root().join("examples/tiers");
+    let elements = per_component_elements(&tiers);
+    assert_eq!(
+        elements.len(),
+        3 * 3 + 4 * 6,
+        "dev: base, api, worker; else with ingress too"
+    );
+    let mut pairs: Vec<(String, String)> = elements
+        .iter()
+        .map(|[e, t, _, _]| (e.clone(), t.clone()))
+        .collect();
+    pairs.dedup();
+    assert_eq!(pairs.len(), 9);
+    for (env, tier) in pairs {
+        let whole = run_compose(&tiers, ["build", "--env", &env, "--tier", &tier])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let whole = documents(&stdout_of("compose build", whole).unwrap_or_else(|e| panic!("{e}")));
+        let mut shared = Vec::new();
+        for [_, _, component, components] in elements.iter().filter(|e| e[0] == env && e[1] == tier)
+        {
+            let out = generate(
+                &tiers,
+                &[
+                    ("ARGOCD_ENV_COMPOSE_ENV", env.as_str()),
+                    ("ARGOCD_ENV_COMPOSE_TIER", tier.as_str()),
+                    ("ARGOCD_ENV_COMPOSE_COMPONENT", component.as_str()),
+                    ("ARGOCD_ENV_COMPOSE_COMPONENTS", components.as_str()),
+                ],
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let docs = documents(&out.stdout);
+            assert!(
+                !docs.is_empty(),
+                "{env}/{tier}/{component}: an Application with nothing"
+            );
+            let mut at = 0;
+            for d in &docs {
+                let found = whole[at..].iter().position(|w| w == d);
+                let found = found.unwrap_or_else(|| {
+                    panic!("{env}/{tier}/{component}: not in the render's order:\n{d}")
+                });
+                at += found + 1;
+            }
+            shared.extend(docs);
+        }
+        let mut whole = whole;
+        whole.sort();
+        shared.sort();
+        assert_eq!(
+            shared, whole,
+            "{env}/{tier}: every object in exactly one Application"
+        );
+    }
+}
+
+/// Wrong names given to `--component` and `--app-components` are errors
+/// that list the known ones; a component missing from the list it belongs
+/// to is a usage error, as is the list alone.
+#[test]
+fn component_shares_refuse_wrong_names() {
+    let tiers = root().join("examples/tiers");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["render", "--env", "dev", "--tier", "small"];
+        args.extend(extra);
+        run_compose(&tiers, &args).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let out = run(&["--component", "wroker"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: unknown component `wroker`; known components: base, api, ingress, worker (did you mean `worker`?)\n"
+    );
+    let out = run(&["--component", "base", "--app-components", "api,cahce"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: unknown component `cahce`;"));
+    let out = run(&["--component", "api", "--app-components", "worker"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: --component api: `api` is not among --app-components (worker), so its objects belong to the `base` Application\n"
+    );
+    let out = run(&["--app-components", "api"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--component <NAME>"));
+}
+
+/// A component folder called `base` cannot get an Application of its own.
+#[test]
+fn per_component_refuses_a_component_called_base() {
+    let dir = TempDir::new("appset-base").unwrap_or_else(|e| panic!("{e}"));
+    let write = |rel: &str, text: &str| {
+        let p = dir.path().join(rel);
+        fs::create_dir_all(p.parent().unwrap_or(dir.path())).unwrap_or_else(|e| panic!("{e}"));
+        fs::write(p, text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    write("base/kustomization.yaml", "resources:\n  - cm.yaml\n");
+    write(
+        "base/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n",
+    );
+    write(
+        "components/base/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+    );
+    write("values/values.yaml", "name: app\nnamespace: app\n");
+    write("values/values-dev.yaml", "{}\n");
+    let args = [
+        "argocd",
+        "appset",
+        "--per-component",
+        "--repo-url",
+        "https://git.example.com/r.git",
+    ];
+    let out = run_compose(dir.path(), args).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: the component folder components/base is called `base`, which names the Application of the objects of no component; rename the folder to split Applications by component\n"
+    );
+}

@@ -928,6 +928,13 @@ fn each_error_class_has_its_exit_code_and_names_the_problem() {
             "--set api.replicas=three",
         ),
         (
+            "unknown name",
+            &["--env", "typ"],
+            &[],
+            1,
+            "unknown environment `typ`; known environments: dev, typo (did you mean `typo`?)",
+        ),
+        (
             "build refused",
             &["--set", "redis.enabled=true"],
             &[],

@@ -160,7 +160,7 @@ fn init_never_overwrites_and_writes_nothing_when_it_refuses() {
 fn init_needs_a_name_that_can_name_objects() {
     let tmp = TempDir::new("init-name").unwrap_or_else(|e| panic!("{e}"));
     let out = run_compose(tmp.path(), ["init", "My App"]).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "error: `My App` (the folder's name) cannot name a project: use lowercase letters, digits and inner '-' (at most 63); give one with --name\n"

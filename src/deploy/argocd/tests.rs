@@ -541,6 +541,64 @@ fn invalid_specs_are_refused() {
     );
 }
 
+#[test]
+fn per_component_gives_each_component_and_the_base_an_application() {
+    let mut sp = spec();
+    sp.envs = strings(&["dev", "prod"]);
+    sp.clusters = strings(&["eu"]);
+    sp.per_component = true;
+    sp.split
+        .insert(("dev".to_string(), None), strings(&["api"]));
+    sp.split
+        .insert(("prod".to_string(), None), strings(&["api", "cache"]));
+    let apps = validate(&appset(&sp).unwrap());
+    assert_eq!(
+        names(&apps),
+        strings(&[
+            "shop-dev-base-eu",
+            "shop-dev-api-eu",
+            "shop-prod-base-eu",
+            "shop-prod-api-eu",
+            "shop-prod-cache-eu"
+        ]),
+        "dev has no cache Application: its render has no cache objects"
+    );
+    let env = apps[2]
+        .get_path(&["spec", "source", "plugin", "env"])
+        .unwrap();
+    assert_eq!(
+        env,
+        &parse_one(
+            "- name: COMPOSE_ENV\n  value: prod\n- name: COMPOSE_COMPONENT\n  value: base\n\
+             - name: COMPOSE_COMPONENTS\n  value: api,cache\n"
+        )
+        .unwrap()
+    );
+    assert_eq!(
+        apps[4].str_at(&["spec", "destination", "namespace"]),
+        Some("shop"),
+        "every share of a render deploys where the render does"
+    );
+}
+
+#[test]
+fn per_component_refuses_a_component_named_base_or_not_a_label() {
+    let mut sp = spec();
+    sp.per_component = true;
+    sp.split
+        .insert(("dev".to_string(), None), strings(&["api", "base"]));
+    assert_eq!(
+        appset(&sp).unwrap_err().to_string(),
+        "a component named \"base\" cannot have an Application of its own: \"base\" names the Application of the objects of no component"
+    );
+    sp.split
+        .insert(("dev".to_string(), None), strings(&["Api"]));
+    assert_eq!(
+        appset(&sp).unwrap_err().to_string(),
+        "component \"Api\" is not a valid name: use lowercase letters, digits and '-' (at most 63)"
+    );
+}
+
 const PLUGIN: &str = include_str!("../../../deploy/argocd/plugin.yaml");
 const PATCH: &str = include_str!("../../../deploy/argocd/repo-server-patch.yaml");
 
@@ -564,7 +622,7 @@ fn plugin_definition_structure() {
         .iter()
         .map(|x| x.str_at(&["name"]).unwrap())
         .collect();
-    assert_eq!(params, vec!["env", "tier"]);
+    assert_eq!(params, vec!["env", "tier", "component", "components"]);
 }
 
 #[test]
@@ -635,14 +693,9 @@ fn run_generate(env: &[(&str, &str)]) -> std::process::Output {
         .as_str()
         .unwrap()
         .to_string();
-    let dir = std::env::temp_dir().join(format!(
-        "compose-cmp-{}-{}",
-        std::process::id(),
-        env.iter()
-            .map(|(k, v)| format!("{k}{v}"))
-            .collect::<String>()
-            .len()
-    ));
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("compose-cmp-{}-{run}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     // fake-compose stands in for the compose binary; prints its arguments.
@@ -687,6 +740,26 @@ fn plugin_generate_runs_compose_for_the_environment() {
         String::from_utf8_lossy(&out.stdout),
         "build|--env|prod|--destination-namespace|shop|"
     );
+
+    // One Application per component.
+    let out = run_generate(&[
+        ("ARGOCD_ENV_COMPOSE_ENV", "prod"),
+        ("ARGOCD_ENV_COMPOSE_COMPONENT", "base"),
+        ("ARGOCD_ENV_COMPOSE_COMPONENTS", "api,cache"),
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "build|--env|prod|--component|base|--app-components|api,cache|"
+    );
+    let out = run_generate(&[
+        ("ARGOCD_ENV_COMPOSE_ENV", "prod"),
+        ("ARGOCD_ENV_COMPOSE_COMPONENT", "base"),
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "build|--env|prod|--component|base|--app-components||",
+        "no component has an Application of its own"
+    );
 }
 
 #[cfg(unix)]
@@ -697,8 +770,17 @@ fn plugin_generate_errors_go_to_stderr_with_a_failing_exit() {
     assert!(out.stdout.is_empty(), "no manifests on failure");
     assert!(String::from_utf8_lossy(&out.stderr).contains("no environment given"));
 
+    // A wrong name is invalid input, as compose's own unknown names are.
     let out = run_generate(&[("ARGOCD_ENV_COMPOSE_ENV", "../etc")]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid environment name '../etc'"));
+
+    let out = run_generate(&[
+        ("ARGOCD_ENV_COMPOSE_ENV", "prod"),
+        ("ARGOCD_ENV_COMPOSE_COMPONENT", "api;rm"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid component names 'api;rm'"));
 }
