@@ -12,6 +12,10 @@
 //!   `system:auth` become `system_auth`), a leading `.` becomes `_` so no
 //!   name is hidden or climbs out of DIR, and a file stem is cut to 200
 //!   bytes to stay within file-name limits.
+//! - Only files end in `.yaml`: a namespace folder whose name would (a
+//!   namespace such as `configmap-x.yaml`, which Kubernetes refuses but a
+//!   stream may hold) ends in `_yaml` instead, so it never takes the name
+//!   of the file of an object without a namespace.
 //! - When two objects land on the same path (same kind and name in two API
 //!   groups, or names equal once lowercased), the later one in stream order
 //!   gets `-2`, then `-3`, ... before `.yaml`.
@@ -63,6 +67,12 @@ pub fn file_names(manifests: &[Node]) -> Vec<PathBuf> {
         let folder = namespace_of(doc).map(|ns| {
             let mut ns = sanitize(ns);
             ns.truncate(MAX_STEM);
+            // Only files end in `.yaml`: a folder with such a name could
+            // be the file of an object without a namespace.
+            if ns.ends_with(".yaml") {
+                let dot = ns.len() - ".yaml".len();
+                ns.replace_range(dot..=dot, "_");
+            }
             PathBuf::from(ns)
         });
         let at = |file: String| match &folder {
@@ -532,6 +542,45 @@ mod tests {
         );
         let name = &file_names(&docs(&[&long]))[0];
         assert_eq!(name.to_string_lossy().len(), MAX_STEM + ".yaml".len());
+    }
+
+    #[test]
+    fn a_namespace_folder_never_takes_a_file_name() {
+        // A namespace such as `configmap-x.yaml` named the folder of a
+        // top-level file (ConfigMap x without a namespace): the write
+        // failed with "File exists" in whichever came second.
+        let top = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n";
+        let inner =
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: w\n  namespace: ConfigMap-X.YAML\n";
+        let long = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: z\n  namespace: {}.yaml.more\n",
+            "n".repeat(MAX_STEM - ".yaml".len())
+        );
+        let names = file_names(&docs(&[inner, top, &long]));
+        assert_eq!(
+            names,
+            vec![
+                PathBuf::from("configmap-x_yaml/secret-w.yaml"),
+                PathBuf::from("configmap-x.yaml"),
+                PathBuf::from(format!(
+                    "{}_yaml/secret-z.yaml",
+                    "n".repeat(MAX_STEM - ".yaml".len())
+                )),
+            ]
+        );
+        let t = TempDir::new("nsfile");
+        let out = t.0.join("out");
+        write_output_dir(&docs(&[top, inner]), &out).unwrap();
+        assert_eq!(
+            tree(&out),
+            vec![
+                ("configmap-x.yaml".to_string(), top.to_string()),
+                (
+                    "configmap-x_yaml/secret-w.yaml".to_string(),
+                    inner.to_string()
+                ),
+            ]
+        );
     }
 
     #[test]
