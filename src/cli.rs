@@ -127,6 +127,14 @@ pub struct LintArgs {
     /// Findings are errors: exit 1 when there is any.
     #[arg(long)]
     pub strict: bool,
+    /// Lint a plain kustomization directory instead of the project, built
+    /// as `compose kustomize DIR` builds it (as `kubectl apply -k`).
+    #[arg(short = 'k', long = "kustomize", value_name = "DIR")]
+    pub kustomize: Option<PathBuf>,
+    /// With `--kustomize`: whether files outside the kustomization root
+    /// may be read.
+    #[arg(long = "load-restrictor", value_enum, requires = "kustomize")]
+    pub load_restrictor: Option<LoadRestrictorArg>,
 }
 
 /// The subcommands.

@@ -30,6 +30,31 @@ pub enum Origin {
     Env(String),
 }
 
+impl Origin {
+    /// Where, as a message starts with it: `file:line:column` (as much
+    /// of it as is known), the argument, or the environment variable.
+    pub fn place(&self) -> String {
+        match self {
+            Origin::File {
+                path,
+                line: Some(l),
+                col,
+                ..
+            } if *col > 0 => format!("{path}:{l}:{col}"),
+            Origin::File {
+                path,
+                line: Some(l),
+                ..
+            } => format!("{path}:{l}"),
+            Origin::File {
+                path, line: None, ..
+            } => path.clone(),
+            Origin::Arg(a) => a.clone(),
+            Origin::Env(v) => format!("environment variable {v}"),
+        }
+    }
+}
+
 /// One problem, with where it is and optional hints.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
@@ -79,22 +104,7 @@ impl Diagnostic {
     pub fn headline(&self) -> String {
         match &self.origin {
             None => self.message.clone(),
-            Some(Origin::File {
-                path,
-                line: Some(l),
-                col,
-                ..
-            }) if *col > 0 => format!("{path}:{l}:{col}: {}", self.message),
-            Some(Origin::File {
-                path,
-                line: Some(l),
-                ..
-            }) => format!("{path}:{l}: {}", self.message),
-            Some(Origin::File {
-                path, line: None, ..
-            }) => format!("{path}: {}", self.message),
-            Some(Origin::Arg(a)) => format!("{a}: {}", self.message),
-            Some(Origin::Env(v)) => format!("environment variable {v}: {}", self.message),
+            Some(o) => format!("{}: {}", o.place(), self.message),
         }
     }
 

@@ -180,6 +180,11 @@ fn execute(
             kubernetes_version,
         } => pipeline::validate(&values, kubernetes_version.as_deref())?,
         Settings::Lint { values, strict } => pipeline::lint(&values, strict)?,
+        Settings::LintKustomize {
+            dir,
+            restrictor,
+            strict,
+        } => pipeline::lint_kustomize(&dir, restrictor, strict)?,
         Settings::Schema { project, mode } => pipeline::schema_command(&project, mode)?,
         Settings::Kustomize { dir, restrictor } => pipeline::kustomize(&dir, restrictor)?,
         Settings::Init { dir, name } => init::init(&dir, name.as_deref())?,

@@ -374,19 +374,65 @@ pub fn lint(vs: &ValuesSettings, strict: bool) -> Result<Output, Error> {
     };
     let mut findings = kustomization_findings(&vs.project, &p.values);
     findings.extend(crate::lint::check(&objects, &options));
+    Ok(lint_output(&findings, objects.len(), strict))
+}
+
+/// `compose lint --kustomize DIR`: builds a plain kustomization as
+/// `compose kustomize` does and reports what the object rules find, and
+/// each patch whose target selected no object when it ran (kustomize
+/// applies it as no change, without a word).
+pub fn lint_kustomize(
+    dir: &Path,
+    restrictor: LoadRestrictor,
+    strict: bool,
+) -> Result<Output, Error> {
+    let sink = compose_kustomize::loader::UnmatchedSink::default();
+    let opts = BuildOptions {
+        load_restrictor: restrictor,
+        unmatched_patches: Some(sink.clone()),
+        ..BuildOptions::default()
+    };
+    let objects: Vec<Node> = compose_kustomize::build(&OnDisk::new(), dir, &opts)?
+        .into_iter()
+        .map(|r| r.node)
+        .collect();
+    let unmatched = std::mem::take(&mut *sink.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut findings: Vec<crate::lint::Finding> = unmatched
+        .iter()
+        .map(|u| {
+            let text = std::fs::read_to_string(&u.file).ok();
+            crate::lint::unmatched_patch(&shown_path(&u.file), text.as_deref(), u)
+        })
+        .collect();
+    findings.extend(crate::lint::check(
+        &objects,
+        &crate::lint::Options::default(),
+    ));
+    Ok(lint_output(&findings, objects.len(), strict))
+}
+
+/// A path as messages show it: relative to the current directory when
+/// it is inside it.
+fn shown_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let rel = cwd.as_deref().and_then(|c| path.strip_prefix(c).ok());
+    rel.unwrap_or(path).to_string_lossy().into_owned()
+}
+
+/// What lint prints: a paragraph per finding, and their count.
+fn lint_output(findings: &[crate::lint::Finding], objects: usize, strict: bool) -> Output {
     let stdout: String = findings.iter().map(|f| format!("{f}\n")).collect();
     let note = format!(
-        "{} finding{} ({} objects checked)",
+        "{} finding{} ({objects} objects checked)",
         findings.len(),
         if findings.len() == 1 { "" } else { "s" },
-        objects.len()
     );
-    Ok(Output {
+    Output {
         stdout,
         note: Some(note),
         code: u8::from(strict && !findings.is_empty()),
         ..Output::default()
-    })
+    }
 }
 
 /// `compose argocd appset`: every environment and tier is rendered as

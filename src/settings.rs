@@ -133,6 +133,15 @@ pub enum Settings {
         /// the values only.
         kubernetes_version: Option<String>,
     },
+    /// Build a plain kustomization directory and lint it.
+    LintKustomize {
+        /// The directory, absolute.
+        dir: PathBuf,
+        /// `--load-restrictor`.
+        restrictor: compose_kustomize::LoadRestrictor,
+        /// `--strict`.
+        strict: bool,
+    },
     /// Render and lint.
     Lint {
         /// The values.
@@ -245,9 +254,27 @@ impl Settings {
                     )
                 },
             },
-            Some(Command::Lint(a)) => Settings::Lint {
-                values: values_settings(&g, &env)?,
-                strict: a.strict,
+            Some(Command::Lint(a)) => match a.kustomize {
+                Some(dir) => {
+                    if g.project.is_some() {
+                        return Err(refused(
+                            "-C/--project",
+                            "`compose lint --kustomize DIR`, which names the directory",
+                        ));
+                    }
+                    only_project(&g, "compose lint --kustomize")?;
+                    Settings::LintKustomize {
+                        dir: absolute(&dir)?,
+                        restrictor: restrictor(
+                            a.load_restrictor.unwrap_or(LoadRestrictorArg::RootOnly),
+                        ),
+                        strict: a.strict,
+                    }
+                }
+                None => Settings::Lint {
+                    values: values_settings(&g, &env)?,
+                    strict: a.strict,
+                },
             },
             Some(Command::Schema(SchemaArgs { write, check })) => {
                 only_project(&g, "compose schema")?;
@@ -274,13 +301,8 @@ impl Settings {
                 }
                 only_project(&g, "compose kustomize")?;
                 Settings::Kustomize {
-                    dir: compose_kustomize::fs::clean(
-                        &std::path::absolute(&dir).map_err(|e| Error::io(&dir, &e))?,
-                    ),
-                    restrictor: match load_restrictor {
-                        LoadRestrictorArg::RootOnly => compose_kustomize::LoadRestrictor::RootOnly,
-                        LoadRestrictorArg::None => compose_kustomize::LoadRestrictor::None,
-                    },
+                    dir: absolute(&dir)?,
+                    restrictor: restrictor(load_restrictor),
                 }
             }
             Some(Command::Apply(a)) => {
@@ -364,6 +386,20 @@ fn only_project(g: &GlobalArgs, command: &str) -> Result<(), Error> {
             &format!("`{command}`, which loads no values"),
         )),
         None => Ok(()),
+    }
+}
+
+/// A directory named on the command line, absolute and clean.
+fn absolute(dir: &Path) -> Result<PathBuf, Error> {
+    let abs = std::path::absolute(dir).map_err(|e| Error::io(dir, &e))?;
+    Ok(compose_kustomize::fs::clean(&abs))
+}
+
+/// The engine's load restrictor for kubectl's flag value.
+fn restrictor(arg: LoadRestrictorArg) -> compose_kustomize::LoadRestrictor {
+    match arg {
+        LoadRestrictorArg::RootOnly => compose_kustomize::LoadRestrictor::RootOnly,
+        LoadRestrictorArg::None => compose_kustomize::LoadRestrictor::None,
     }
 }
 

@@ -41,7 +41,33 @@ pub const RULES: &[(&str, &str)] = &[
     ("hpa-target", "a HorizontalPodAutoscaler whose target is not in the output"),
     ("selector-matches-nothing", "a Service or PodDisruptionBudget whose selector matches no pod template"),
     ("dangling-reference", "a ConfigMap, Secret, PersistentVolumeClaim or ServiceAccount reference to nothing in the output"),
+    ("patch-target-matches-nothing", "a patch whose target selects no object when it runs, so it changes nothing (`lint --kustomize`; in a compose project it is an error)"),
 ];
+
+/// The finding for a patch of a plain kustomization whose target selected
+/// nothing; `shown` is its file as messages show it and `text` the file's
+/// text, which places the finding at the patch's target.
+pub fn unmatched_patch(
+    shown: &str,
+    text: Option<&str>,
+    patch: &compose_kustomize::loader::UnmatchedPatch,
+) -> Finding {
+    let pointer = format!("/{}/{}/target", patch.field, patch.index);
+    let layer = text.and_then(|t| crate::values::file_layer(shown, t).ok());
+    let subject = match &layer {
+        Some(l) => crate::values::origin_in(l, &pointer, false).place(),
+        None => shown.to_string(),
+    };
+    Finding {
+        rule: "patch-target-matches-nothing",
+        subject,
+        message: format!(
+            "{}[{}]: the target selects no object when the patch runs, so it changes nothing",
+            patch.field, patch.index
+        ),
+        fix: "match the target to an object of this kustomization's resources, or of the components listed before the patch runs; `compose kustomize DIR` prints them".into(),
+    }
+}
 
 /// What the object rules need besides the objects.
 #[derive(Clone, Debug, Default)]

@@ -3,6 +3,7 @@
 //! file naming the folder to build relative to `input/` (default `.`), and
 //! `expected.yaml`, which is kubectl's output (`tools/update-goldens.sh`).
 //! Every fixture runs; the test fails listing each one that differs.
+//! `compose lint --kustomize` runs on one of them too.
 
 use crate::support::{read, root, run_compose};
 
@@ -115,5 +116,52 @@ fn fast_yaml_reader_agrees_on_every_repository_file() {
         files.len() > 50 && fast * 10 > files.len() * 9,
         "only {fast} of {} files were read fast",
         files.len()
+    );
+}
+
+/// `compose lint --kustomize DIR` on a plain tree where kubectl applies
+/// three patches as no change, without a word (the golden beside the
+/// tree is kubectl's output: only the patch on `web` took effect): a
+/// component's patch of an object that a later component brings, a
+/// misspelt name, and a JSON 6902 patch of a kind the tree lacks. Each is
+/// a finding at its target's line; `--strict` makes them exit 1.
+#[test]
+fn lint_kustomize_reports_patches_whose_target_selects_nothing() {
+    let tree = root().join("tests/fixtures/kustomize/patch-targets-matching-nothing/input");
+    let out = run_compose(&tree, ["lint", "--kustomize", "."]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "findings are not errors without --strict"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let fix = "  fix: match the target to an object of this kustomization's resources, or of the components listed before the patch runs; `compose kustomize DIR` prints them\n";
+    let expected = [
+        "comp/a/kustomization.yaml:5:7: [patch-target-matches-nothing] patches[0]: the target selects no object when the patch runs, so it changes nothing\n",
+        "kustomization.yaml:15:7: [patch-target-matches-nothing] patches[1]: the target selects no object when the patch runs, so it changes nothing\n",
+        "kustomization.yaml:23:7: [patch-target-matches-nothing] patchesJson6902[0]: the target selects no object when the patch runs, so it changes nothing\n",
+    ]
+    .map(|line| format!("{line}{fix}"))
+    .concat();
+    assert!(stdout.starts_with(&expected), "{stdout}");
+    assert!(
+        !stdout.contains("kustomization.yaml:9:"),
+        "the patch on web applies: {stdout}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "5 findings (2 objects checked)\n"
+    );
+
+    let out = run_compose(&tree, ["lint", "-k", ".", "--strict"]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(1));
+
+    // Values flags mean nothing to a plain tree.
+    let out =
+        run_compose(&tree, ["lint", "-k", ".", "--env", "prod"]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: --env has no effect with `compose lint --kustomize`, which loads no values\n"
     );
 }

@@ -35,6 +35,9 @@ pub struct BuildOptions {
     /// when the kustomization asks for no build metadata; nothing printed
     /// changes.
     pub track_origins: bool,
+    /// Where to note each patch whose `target` selects no object when it
+    /// runs (kustomize applies it as no change); `None` notes nothing.
+    pub unmatched_patches: Option<super::loader::UnmatchedSink>,
 }
 
 /// How deeply kustomizations may nest in a build on the caller's thread,
@@ -55,6 +58,10 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
     let (result, too_deep) = build_nested(fs, dir, opts, SHALLOW_NESTING);
     if !too_deep {
         return result;
+    }
+    // The deep build notes its own unmatched patches.
+    if let Some(sink) = &opts.unmatched_patches {
+        sink.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
     std::thread::scope(|scope| {
         let deep = std::thread::Builder::new()
@@ -82,7 +89,8 @@ fn build_nested(
     let loader = match Loader::new(fs, dir, opts.load_restrictor) {
         Ok(l) => l
             .with_threads(super::parallel::thread_count(opts.threads))
-            .with_depth_limit(depth_limit),
+            .with_depth_limit(depth_limit)
+            .with_unmatched_sink(opts.unmatched_patches.clone()),
         Err(e) => return (Err(e), false),
     };
     let result = build_with(&loader, opts);

@@ -20,6 +20,7 @@ use compose_yaml::Node;
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 /// The file names kustomize accepts for a kustomization, in its order.
 pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
@@ -75,6 +76,24 @@ pub struct Loader<'a> {
     /// Whether a helper thread is loading ahead somewhere in this build:
     /// there is at most one, so a build uses at most two threads for it.
     helper_busy: Rc<Cell<bool>>,
+    /// Where patches whose target selects nothing are noted, when the
+    /// caller asked ([`super::BuildOptions::unmatched_patches`]).
+    unmatched: Option<UnmatchedSink>,
+}
+
+/// Where a build notes its patches whose target selects nothing.
+pub type UnmatchedSink = Arc<Mutex<Vec<UnmatchedPatch>>>;
+
+/// A patch with a `target` that selected no object when it ran: kustomize
+/// applies it as no change, without a word.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnmatchedPatch {
+    /// The kustomization (or component) file listing the patch.
+    pub file: PathBuf,
+    /// `patches` or `patchesJson6902`.
+    pub field: &'static str,
+    /// The patch's place in that list.
+    pub index: usize,
 }
 
 impl<'a> Loader<'a> {
@@ -105,6 +124,7 @@ impl<'a> Loader<'a> {
             threads: 1,
             loaded: RefCell::default(),
             helper_busy: Rc::default(),
+            unmatched: None,
         })
     }
 
@@ -194,6 +214,7 @@ impl<'a> Loader<'a> {
             threads: self.threads,
             loaded: RefCell::default(),
             helper_busy: Rc::clone(&self.helper_busy),
+            unmatched: self.unmatched.clone(),
         })
     }
 
@@ -373,6 +394,24 @@ impl<'a> Loader<'a> {
     /// How many threads work may be split over.
     pub fn threads(&self) -> usize {
         self.threads
+    }
+
+    /// Notes patches whose target selects nothing in `sink`.
+    pub fn with_unmatched_sink(mut self, sink: Option<UnmatchedSink>) -> Self {
+        self.unmatched = sink;
+        self
+    }
+
+    /// Whether patches whose target selects nothing are noted.
+    pub fn notes_unmatched(&self) -> bool {
+        self.unmatched.is_some()
+    }
+
+    /// Notes a patch whose target selected nothing.
+    pub fn note_unmatched(&self, patch: UnmatchedPatch) {
+        if let Some(sink) = &self.unmatched {
+            sink.lock().unwrap_or_else(|e| e.into_inner()).push(patch);
+        }
     }
 
     /// Refuses kustomizations nested `limit` deep or more; the build then

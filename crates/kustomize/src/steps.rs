@@ -280,6 +280,35 @@ pub fn run(
     })
 }
 
+/// Notes patch `index` of `field` when the loader asks and its `target`
+/// selects none of `resources` (a target that does not read is left to
+/// the patch step, which refuses it).
+fn note_unmatched(
+    loader: &Loader<'_>,
+    kust: &Kustomization,
+    field: &'static str,
+    index: usize,
+    entry: &Node,
+    resources: &[Resource],
+) {
+    if !loader.notes_unmatched() {
+        return;
+    }
+    let Some(target) = entry.get("target").filter(|t| !t.is_null()) else {
+        return;
+    };
+    let Ok(sel) = super::select::Selector::from_node(target) else {
+        return;
+    };
+    if !resources.iter().any(|r| sel.matches(r)) {
+        loader.note_unmatched(super::loader::UnmatchedPatch {
+            file: loader.root().join(&kust.file_name),
+            field,
+            index,
+        });
+    }
+}
+
 /// The steps of [`run`], for a kustomization that configures some.
 fn run_configured(
     loader: &Loader<'_>,
@@ -298,7 +327,8 @@ fn run_configured(
         patch::patches_strategic_merge(&mut acc.resources, &psm, loader)?;
         note(acc, "PatchStrategicMergeTransformer");
     }
-    for entry in kust.list("patches") {
+    for (i, entry) in kust.list("patches").iter().enumerate() {
+        note_unmatched(loader, kust, "patches", i, entry, &acc.resources);
         patch::patches_entry(&mut acc.resources, entry, loader)?;
         note(acc, "PatchTransformer");
     }
@@ -364,7 +394,8 @@ fn run_configured(
         })?;
         note(acc, "AnnotationsTransformer");
     }
-    for entry in kust.list("patchesJson6902") {
+    for (i, entry) in kust.list("patchesJson6902").iter().enumerate() {
+        note_unmatched(loader, kust, "patchesJson6902", i, entry, &acc.resources);
         patch::patches_json6902_entry(&mut acc.resources, entry, loader)?;
         note(acc, "PatchJson6902Transformer");
     }
