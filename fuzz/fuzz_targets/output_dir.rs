@@ -8,12 +8,13 @@
 //! which holds a file and a folder that looks like compose's output, for
 //! links to point at. Both are made again for every input.
 //!
-//! The input is a YAML stream of objects, then sections after `#>> NAME`
-//! lines:
-//! - `--objects`: one more object per line, `KIND<TAB>NAMESPACE<TAB>NAME`
-//!   with an optional fourth field `API_VERSION` (`v1` when absent) and an
-//!   empty NAMESPACE for none; a field written `TEXT*N` is TEXT repeated N
-//!   times (N at most 300), for long names.
+//! The input is a stream of objects, one per line:
+//! `KIND<TAB>NAMESPACE<TAB>NAME`, then optionally `<TAB>API_VERSION` (`v1`
+//! when absent or empty) and `<TAB>TEXT` (the object's `data.value`). An
+//! empty NAMESPACE is none; in a field `\n` and `\t` stand for a line
+//! break and a tab, and `TEXT*N` is TEXT repeated N times (N at most 300),
+//! for long names. A line `-` is a document that is not a mapping; empty
+//! lines are skipped. After `#>> NAME` lines come sections:
 //! - `--dir`: DIR's name on the first line.
 //! - `--state`: what is on disk before the run, one operation per line,
 //!   paths relative to the process's folder (`work/out/...`), `{pid}`
@@ -134,8 +135,10 @@ fn target_inside(at: &Path, target: &str) -> bool {
     true
 }
 
-/// `TEXT*N` is TEXT repeated N times.
+/// A field of an object line: `\n` and `\t` unescaped, `TEXT*N` is TEXT
+/// repeated N times.
 fn field(s: &str) -> String {
+    let s = s.replace("\\n", "\n").replace("\\t", "\t");
     if let Some((text, n)) = s.rsplit_once('*') {
         if let Ok(n) = n.parse::<usize>() {
             if n <= 300 {
@@ -143,10 +146,13 @@ fn field(s: &str) -> String {
             }
         }
     }
-    s.to_string()
+    s
 }
 
 fn object(line: &str) -> Node {
+    if line == "-" {
+        return Node::Seq(vec![Node::str("not an object")]);
+    }
     let f: Vec<String> = line.split('\t').map(field).collect();
     let get = |i: usize| f.get(i).cloned().unwrap_or_default();
     let mut meta = Mapping::new();
@@ -166,6 +172,11 @@ fn object(line: &str) -> Node {
     );
     m.insert("kind", Node::str(get(0)));
     m.insert("metadata", Node::Map(meta));
+    if let Some(text) = f.get(4) {
+        let mut data = Mapping::new();
+        data.insert("value", Node::str(text.clone()));
+        m.insert("data", Node::Map(data));
+    }
     Node::Map(m)
 }
 
@@ -306,12 +317,13 @@ fuzz_target!(|data: &[u8]| {
             .flat_map(|(_, c)| c.lines())
             .collect()
     };
-    let mut objects: Vec<Node> = match parse_stream(sections[0].1) {
-        Ok(docs) => docs.into_iter().filter(|d| !d.is_null()).collect(),
-        Err(_) => Vec::new(),
-    };
-    objects.extend(lines("--objects").iter().map(|l| object(l)));
-    objects.truncate(MAX_ITEMS);
+    let objects: Vec<Node> = sections[0]
+        .1
+        .lines()
+        .filter(|l| !l.is_empty())
+        .take(MAX_ITEMS)
+        .map(object)
+        .collect();
     let base = lines("--dir")
         .first()
         .map_or("out".to_string(), |s| s.to_string());
