@@ -149,30 +149,38 @@ pub fn render(
     destination: Option<&str>,
     share: Option<&crate::split::Share>,
 ) -> Result<Output, Error> {
-    let (p, out, warnings) = match share {
-        None => build(vs)?,
-        Some(share) => build_share(vs, share)?,
+    let p = prepare(vs)?;
+    let split = match share {
+        Some(share) => Some(crate::split::split_of(&vs.project, &p.components, share)?),
+        None => None,
     };
-    if let Some(destination) = destination {
-        let docs = crate::deploy::parse_manifests(&out)?;
-        check_destination(vs, &p, &docs, destination)?;
+    // Origins say which component each object belongs to; only a share
+    // needs them.
+    let track_origins = share.is_some();
+    let mut objects = build_generated(&vs.project, &p, |root, k| {
+        build_objects(root, k, track_origins)
+    })?;
+    if let (Some(share), Some(split)) = (share, &split) {
+        objects = crate::split::select(&vs.project, split, &share.name, objects);
     }
-    match output_dir {
-        None => Ok(Output {
-            stdout: out,
+    let warnings = label_warnings(&vs.project, &p.values);
+    if let Some(destination) = destination {
+        check_destination(vs, &p, objects.iter().map(|r| &r.node), destination)?;
+    }
+    let Some(dir) = output_dir else {
+        return Ok(Output {
+            objects,
             warnings,
             ..Output::default()
-        }),
-        Some(dir) => {
-            let docs = crate::deploy::parse_manifests(&out)?;
-            let files = crate::deploy::write_output_dir(&docs, dir)?;
-            Ok(Output {
-                warnings,
-                note: Some(format!("wrote {} files to {}", files.len(), dir.display())),
-                ..Output::default()
-            })
-        }
-    }
+        });
+    };
+    let nodes: Vec<Node> = objects.into_iter().map(|r| r.node).collect();
+    let files = crate::deploy::write_output_dir(&nodes, dir)?;
+    Ok(Output {
+        warnings,
+        note: Some(format!("wrote {} files to {}", files.len(), dir.display())),
+        ..Output::default()
+    })
 }
 
 /// The namespaces the objects name, each once, sorted.
@@ -248,10 +256,10 @@ fn destination_of<'a>(
 
 /// Refuses a render whose objects name a namespace other than
 /// `destination`. Objects without one are deployed into it and agree.
-fn check_destination(
+fn check_destination<'a>(
     vs: &ValuesSettings,
     p: &Prepared,
-    objects: &[Node],
+    objects: impl IntoIterator<Item = &'a Node>,
     destination: &str,
 ) -> Result<(), Error> {
     let other: Vec<String> = object_namespaces(objects)
@@ -288,24 +296,6 @@ fn check_destination(
 fn build(vs: &ValuesSettings) -> Result<(Prepared, String, Vec<String>), Error> {
     let p = prepare(vs)?;
     let out = build_generated(&vs.project, &p, build_with_kustomization)?;
-    let warnings = label_warnings(&vs.project, &p.values);
-    Ok((p, out, warnings))
-}
-
-/// Like [`build`], but only the objects of one Application's share.
-fn build_share(
-    vs: &ValuesSettings,
-    share: &crate::split::Share,
-) -> Result<(Prepared, String, Vec<String>), Error> {
-    let p = prepare(vs)?;
-    let split = crate::split::split_of(&vs.project, &p.components, share)?;
-    let objects = build_generated(&vs.project, &p, build_objects_with_kustomization)?;
-    let mine = crate::split::select(&vs.project, &split, &share.name, objects);
-    let mut out = String::new();
-    compose_kustomize::build::print(mine, 1, |text, _, _| {
-        out.push_str(text);
-        true
-    });
     let warnings = label_warnings(&vs.project, &p.values);
     Ok((p, out, warnings))
 }
@@ -584,8 +574,19 @@ fn build_objects_with_kustomization(
     root: &Path,
     kustomization: &str,
 ) -> Result<Vec<compose_kustomize::resource::Resource>, Error> {
+    build_objects(root, kustomization, true)
+}
+
+/// Builds `root` with `kustomization` laid over it; `track_origins` as in
+/// [`BuildOptions`].
+fn build_objects(
+    root: &Path,
+    kustomization: &str,
+    track_origins: bool,
+) -> Result<Vec<compose_kustomize::resource::Resource>, Error> {
     let opts = BuildOptions {
-        track_origins: true,
+        track_origins,
+        load_restrictor: LoadRestrictor::RootOnly,
         ..BuildOptions::default()
     };
     with_generated(root, kustomization, |fs| {
@@ -693,14 +694,8 @@ pub fn label_warnings(project: &Project, values: &Values) -> Vec<String> {
         .collect()
 }
 
-/// Findings about the kustomizations of the enabled components:
-/// - `component-labels`: `labels`/`commonLabels` in a Component stamp
-///   every resource accumulated before it (the base and earlier
-///   components), not only its own, and with selectors included the last
-///   component's labels win everywhere;
-/// - `selector-labels`: `commonLabels`, or `labels` with
-///   `includeSelectors: true`, also change workload selectors, which the
-///   API server refuses to change on existing objects.
+/// The lint findings about the kustomizations of the enabled components
+/// ([`crate::lint::component_kustomization`]).
 pub fn kustomization_findings(project: &Project, values: &Values) -> Vec<crate::lint::Finding> {
     let mut out = Vec::new();
     for (name, _) in values.components.iter().filter(|(_, c)| c.enabled) {
@@ -712,39 +707,12 @@ pub fn kustomization_findings(project: &Project, values: &Values) -> Vec<crate::
             let Ok(Some(text)) = crate::owned::read(project, &rel) else {
                 continue;
             };
-            let Ok(doc) = compose_yaml::parse_one(&text) else {
-                break;
-            };
-            let subject = project.show(&rel);
-            for field in ["labels", "commonLabels"] {
-                if doc.get(field).is_some() {
-                    out.push(crate::lint::Finding {
-                        rule: "component-labels",
-                        subject: subject.clone(),
-                        message: format!("`{field}` in a Component applies to every resource accumulated before it (the base and the components listed earlier), not only to the resources of `{name}`"),
-                        fix: "write the labels in the component's own resources instead".into(),
-                    });
-                }
-            }
-            let common = doc
-                .get("commonLabels")
-                .is_some_and(|l| !matches!(l, compose_yaml::Node::Null));
-            let selecting = match doc.get("labels") {
-                Some(compose_yaml::Node::Seq(entries)) => entries.iter().any(|e| {
-                    matches!(
-                        e.get("includeSelectors"),
-                        Some(compose_yaml::Node::Bool(true))
-                    )
-                }),
-                _ => false,
-            };
-            if common || selecting {
-                out.push(crate::lint::Finding {
-                    rule: "selector-labels",
-                    subject: subject.clone(),
-                    message: format!("{} also changes the selectors of workloads and Services; selectors cannot change on existing objects, so the apply fails on a running cluster", if common { "`commonLabels`" } else { "`labels` with `includeSelectors: true`" }),
-                    fix: "use `labels:` without `includeSelectors` (or `includeTemplates: true` for pod labels)".into(),
-                });
+            if let Ok(doc) = compose_yaml::parse_one(&text) {
+                out.extend(crate::lint::component_kustomization(
+                    name,
+                    &project.show(&rel),
+                    &doc,
+                ));
             }
             break;
         }

@@ -44,6 +44,50 @@ pub const RULES: &[(&str, &str)] = &[
     ("patch-target-matches-nothing", "a patch whose target selects no object when it runs, so it changes nothing (`lint --kustomize`; in a compose project it is an error)"),
 ];
 
+/// The findings about the kustomization of component `name` (`doc`, read
+/// from the file `subject`):
+/// - `component-labels`: `labels`/`commonLabels` in a Component stamp
+///   every resource accumulated before it (the base and earlier
+///   components), not only its own, and with selectors included the last
+///   component's labels win everywhere;
+/// - `selector-labels`: `commonLabels`, or `labels` with
+///   `includeSelectors: true`, also change workload selectors, which the
+///   API server refuses to change on existing objects.
+pub fn component_kustomization(name: &str, subject: &str, doc: &Node) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for field in ["labels", "commonLabels"] {
+        if doc.get(field).is_some() {
+            out.push(Finding {
+                rule: "component-labels",
+                subject: subject.to_string(),
+                message: format!("`{field}` in a Component applies to every resource accumulated before it (the base and the components listed earlier), not only to the resources of `{name}`"),
+                fix: "write the labels in the component's own resources instead".into(),
+            });
+        }
+    }
+    let common = doc.get("commonLabels").is_some_and(|l| !l.is_null());
+    let selecting = match doc.get("labels") {
+        Some(Node::Seq(entries)) => entries
+            .iter()
+            .any(|e| matches!(e.get("includeSelectors"), Some(Node::Bool(true)))),
+        _ => false,
+    };
+    if common || selecting {
+        let what = if common {
+            "`commonLabels`"
+        } else {
+            "`labels` with `includeSelectors: true`"
+        };
+        out.push(Finding {
+            rule: "selector-labels",
+            subject: subject.to_string(),
+            message: format!("{what} also changes the selectors of workloads and Services; selectors cannot change on existing objects, so the apply fails on a running cluster"),
+            fix: "use `labels:` without `includeSelectors` (or `includeTemplates: true` for pod labels)".into(),
+        });
+    }
+    out
+}
+
 /// The finding for a patch of a plain kustomization whose target selected
 /// nothing; `shown` is its file as messages show it and `text` the file's
 /// text, which places the finding at the patch's target.

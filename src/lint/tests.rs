@@ -190,3 +190,36 @@ fn references_must_resolve_or_be_declared_external() {
         );
     }
 }
+
+#[test]
+fn component_labels_and_selector_labels() {
+    let rules = |text: &str| -> Vec<&'static str> {
+        let doc = compose_yaml::parse_one(text).unwrap();
+        component_kustomization("api", "components/api/kustomization.yaml", &doc)
+            .into_iter()
+            .map(|f| f.rule)
+            .collect()
+    };
+    assert_eq!(
+        rules("kind: Component\nresources: [a.yaml]\n"),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        rules("labels:\n- pairs: {team: a}\n"),
+        vec!["component-labels"]
+    );
+    assert_eq!(
+        rules("labels:\n- pairs: {team: a}\n  includeSelectors: true\n"),
+        vec!["component-labels", "selector-labels"]
+    );
+    assert_eq!(
+        rules("commonLabels: {team: a}\n"),
+        vec!["component-labels", "selector-labels"]
+    );
+    let doc = compose_yaml::parse_one("commonLabels: {team: a}\n").unwrap();
+    let f = &component_kustomization("api", "components/api/kustomization.yaml", &doc)[0];
+    assert_eq!(
+        f.to_string(),
+        "components/api/kustomization.yaml: [component-labels] `commonLabels` in a Component applies to every resource accumulated before it (the base and the components listed earlier), not only to the resources of `api`\n  fix: write the labels in the component's own resources instead"
+    );
+}
