@@ -100,6 +100,52 @@ impl Diagnostic {
         self
     }
 
+    /// An engine error: its place (the path relative to `cwd` when the
+    /// file is below it), kustomize's message, and the suggested fix as
+    /// a `help:` note. The excerpt is the engine's to give: it shows
+    /// lines of kustomization files only, scrubbed of Secret values.
+    pub fn from_build(e: &compose_kustomize::Error, cwd: Option<&std::path::Path>) -> Self {
+        let origin = e.location().map(|l| {
+            let path = cwd
+                .and_then(|c| l.path.strip_prefix(c).ok())
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(&l.path);
+            Origin::File {
+                path: path.display().to_string(),
+                line: (l.line > 0).then_some(l.line),
+                col: l.column,
+                source: l.source.clone(),
+            }
+        });
+        let mut d = Diagnostic {
+            origin,
+            message: e.message(),
+            notes: Vec::new(),
+        };
+        if let Some(h) = e.hint() {
+            d = d.with_note(format!("help: {h}"));
+        }
+        d
+    }
+
+    /// One line, as `kubectl kustomize` reports an error: the message
+    /// first, so that it reads (and is searched for) as kubectl's does,
+    /// then the place and the notes in parentheses.
+    pub fn one_line(&self) -> String {
+        let mut out = self.message.clone();
+        let mut extra: Vec<String> = Vec::new();
+        if let Some(o) = &self.origin {
+            extra.push(format!("at {}", o.place()));
+        }
+        extra.extend(self.notes.iter().cloned());
+        if !extra.is_empty() {
+            out.push_str(" (");
+            out.push_str(&extra.join("; "));
+            out.push(')');
+        }
+        out
+    }
+
     /// The first line: `origin: message`.
     pub fn headline(&self) -> String {
         match &self.origin {
@@ -162,6 +208,55 @@ mod tests {
             d.render(),
             "values/dev.yaml:2:13: api.replicas: \"three\" is not of type integer\n  |\n2 |   replicas: three\n  |             ^\n  = help: write a whole number\n"
         );
+    }
+
+    fn engine_error(files: &[(&str, &str)]) -> compose_kustomize::Error {
+        let mut fs = compose_kustomize::fs::InMemory::new();
+        for (path, text) in files {
+            fs.add_file(path, *text);
+        }
+        compose_kustomize::build(
+            &fs,
+            std::path::Path::new("/p/app"),
+            &compose_kustomize::BuildOptions::default(),
+        )
+        .unwrap_err()
+    }
+
+    #[test]
+    fn engine_errors_render_with_their_place_an_excerpt_and_the_fix() {
+        let e = engine_error(&[(
+            "/p/app/kustomization.yaml",
+            "namePrefix: x-\nresourcez:\n- cm.yaml\n",
+        )]);
+        let d = Diagnostic::from_build(&e, Some(std::path::Path::new("/p")));
+        assert_eq!(
+            d.render(),
+            "app/kustomization.yaml:2:1: invalid Kustomization: json: unknown field \"resourcez\"\n  |\n2 | resourcez:\n  | ^\n  = help: did you mean `resources`?\n"
+        );
+        assert_eq!(
+            d.one_line(),
+            "invalid Kustomization: json: unknown field \"resourcez\" (at app/kustomization.yaml:2:1; help: did you mean `resources`?)"
+        );
+        // Outside the current directory the path stays as it is.
+        let d = Diagnostic::from_build(&e, Some(std::path::Path::new("/elsewhere")));
+        assert!(d.headline().starts_with("/p/app/kustomization.yaml:2:1: "));
+    }
+
+    /// A misspelt `secretGenerator` written on one line would show its
+    /// literals in the excerpt: its line is named, not shown.
+    #[test]
+    fn a_secret_generator_line_is_not_shown() {
+        let e = engine_error(&[(
+            "/p/app/kustomization.yaml",
+            "secretGenerater: [{name: db, literals: [password=hunter2]}]\n",
+        )]);
+        let text = Diagnostic::from_build(&e, None).render();
+        assert!(
+            text.starts_with("/p/app/kustomization.yaml:1:1: invalid Kustomization: json: unknown field \"secretGenerater\"\n"),
+            "{text}"
+        );
+        assert!(!text.contains("hunter2"), "{text}");
     }
 
     #[test]

@@ -140,6 +140,21 @@ fn run_to(args: impl IntoIterator<Item = OsString>, streams: &mut Streams) -> u8
                 streams.stderr(printer::diagnostics(&ds));
                 error::EXIT_INVALID
             }
+            // Engine errors name their place like values diagnostics do:
+            // on one line for the kubectl drop-in (kubectl's `Error: `
+            // form), with the excerpt and the hint for compose's own
+            // commands.
+            Ok(error::Error::Build(e)) => {
+                let cwd = std::env::current_dir().ok();
+                let d = diagnostic::Diagnostic::from_build(&e, cwd.as_deref());
+                let r = if d.origin.is_some() && !drop_in {
+                    printer::diagnostics(&[d])
+                } else {
+                    printer::error(streams.prefix, &d.one_line())
+                };
+                streams.stderr(r);
+                error::EXIT_INVALID
+            }
             Ok(e) => {
                 streams.stderr(printer::error(streams.prefix, &e.to_string()));
                 e.exit_code()

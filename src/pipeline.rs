@@ -529,9 +529,9 @@ fn blame(project: &Project, parts: &render::Parts, whole: compose_kustomize::Err
         let error = match upto {
             render::Upto::All => whole,
             _ => match render::assemble(parts, upto)
-                .map(|text| build_with_kustomization(&project.root, &text))
+                .map(|text| (build_with_kustomization(&project.root, &text), text))
             {
-                Ok(Err(Error::Build(e))) => e,
+                Ok((Err(Error::Build(e)), text)) => place_in_whole(project, parts, e, &text),
                 _ => continue,
             },
         };
@@ -544,6 +544,36 @@ fn blame(project: &Project, parts: &render::Parts, whole: compose_kustomize::Err
         )));
     }
     Error::Build(whole)
+}
+
+/// An error from building a part of the assembly (`part`): a place in it
+/// stays when its line reads the same in the whole generated kustomization
+/// (what `compose template` prints), and is dropped otherwise, so that no
+/// line number points at a text the reader cannot see.
+fn place_in_whole(
+    project: &Project,
+    parts: &render::Parts,
+    e: compose_kustomize::Error,
+    part: &str,
+) -> compose_kustomize::Error {
+    let generated = project.root.join("kustomization.yaml");
+    let Some(at) = e.location().filter(|l| l.path == generated) else {
+        return e;
+    };
+    let whole = render::kustomization(parts).ok();
+    let line = |text: &str| text.lines().nth(at.line.checked_sub(1)?).map(str::to_owned);
+    let same = at.line > 0
+        && whole
+            .as_deref()
+            .and_then(line)
+            .is_some_and(|w| Some(w) == line(part));
+    match whole {
+        Some(whole) if same => e.map_location(|l| match l.source {
+            Some(_) => l.with_source(whole.into()),
+            None => l,
+        }),
+        _ => e.without_places_in(&generated),
+    }
 }
 
 /// Builds `root` with `kustomization` laid over it as its

@@ -16,7 +16,7 @@
 
 pub mod component;
 pub mod declared;
-pub mod suggest;
+pub use compose_kustomize::suggest;
 pub mod validate;
 
 pub use component::{Component, Image};

@@ -444,6 +444,24 @@ fn lint_reports_component_label_rules_and_strict_fails() {
     );
 }
 
+/// An engine error in the generated kustomization: its line and an
+/// excerpt of it, with the fix, as values diagnostics are shown.
+#[test]
+fn engine_errors_show_the_generated_line() {
+    let p = Project::new("engine-error");
+    p.write(
+        "templates/kustomization.yaml.j2",
+        "kind: Kustomization\nresourcez:\n- base\n",
+    );
+    let o = p.run(&["--values", "values-dev.yaml"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+    assert_eq!(
+        stderr(&o),
+        "kustomization.yaml:2:1: templates/kustomization.yaml.j2: what it adds to the generated kustomization does not build (print the kustomization with `compose template`): invalid Kustomization: json: unknown field \"resourcez\"\n  |\n2 | resourcez:\n  | ^\n  = help: did you mean `resources`?\n"
+    );
+}
+
 #[test]
 fn template_override_with_strict_undefined() {
     let p = Project::new("override");

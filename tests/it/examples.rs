@@ -215,7 +215,7 @@ fn a_build_error_names_the_component_template_behind_it() {
     let e = failure(&p, &["--env", "dev", "--tier", "small"]);
     assert_eq!(
         e,
-        "error: components/worker/kustomization.yaml.j2: what it adds to the generated kustomization does not build (print the kustomization with `compose template`): replace operation does not apply: doc is missing path: /spec/nope/maxReplicaCount: missing value\n"
+        "kustomization.yaml:15:7: components/worker/kustomization.yaml.j2: what it adds to the generated kustomization does not build (print the kustomization with `compose template`): applying patch to ScaledObject.v1alpha1.keda.sh/tenants-worker.[noNs]: replace operation does not apply: doc is missing path: /spec/nope/maxReplicaCount: missing value\n"
     );
 }
 

@@ -10,6 +10,8 @@
 //! - `differential`: `compose --values F` must equal `kubectl kustomize` of
 //!   the tree whose kustomization.yaml is `compose template --values F`
 //!   (skipped without kubectl, except under CI, where that fails).
+//! - `engine_errors`: the place each kind of engine error names, and the
+//!   exact one-line text `compose kustomize` prints for it.
 //! - `examples`: the example projects under `examples/` (tiers x
 //!   environments, a bundled or external database): kubectl goldens for
 //!   every pair, fresh schemas, located errors for project values.
@@ -41,6 +43,7 @@ mod argocd;
 mod blueprint;
 mod cli;
 mod differential;
+mod engine_errors;
 mod example;
 mod examples;
 mod flags;

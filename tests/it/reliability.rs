@@ -502,13 +502,13 @@ fn absolute_bases_and_components_are_refused_as_kubectl_does() {
         assert_eq!(code, 1, "{err}");
         assert_eq!(
             err,
-            "Error: accumulating resources: new root 'TMP/project/base' cannot be absolute\n"
+            "Error: accumulating resources: new root 'TMP/project/base' cannot be absolute (at abs-resource/kustomization.yaml:2:3)\n"
         );
         let (code, err) = kustomize(&p, "abs-component", extra);
         assert_eq!(code, 1, "{err}");
         assert_eq!(
             err,
-            "Error: accumulating components: new root 'TMP/project/components/api' cannot be absolute\n"
+            "Error: accumulating components: new root 'TMP/project/components/api' cannot be absolute (at abs-component/kustomization.yaml:2:3)\n"
         );
     }
 }
@@ -528,7 +528,7 @@ fn a_linked_directory_that_leads_out_of_the_root_is_refused_unless_allowed() {
     symlink(&elsewhere, p.root.join("overlay/linked")).unwrap();
     let (code, err) = kustomize(&p, "overlay", &[]);
     assert_eq!(code, 1, "{err}");
-    assert_eq!(err, "Error: accumulating resources: security; file 'TMP/project/overlay/linked' (a link to 'TMP/outside/base') is not in or below 'TMP/project/overlay' (loads are restricted to the kustomization root; pass --load-restrictor LoadRestrictionsNone to allow it)\n");
+    assert_eq!(err, "Error: accumulating resources: security; file 'TMP/project/overlay/linked' (a link to 'TMP/outside/base') is not in or below 'TMP/project/overlay' (loads are restricted to the kustomization root; pass --load-restrictor LoadRestrictionsNone to allow it) (at overlay/kustomization.yaml:2:3)\n");
     let (code, err) = kustomize(&p, "overlay", NONE);
     assert_eq!(code, 0, "{err}");
     // A base named outside the root (`../base`) may be anywhere, as in
@@ -940,7 +940,7 @@ fn tags_of_yaml_types_that_do_not_fit_are_refused_as_kubectl_refuses_them() {
         assert_eq!(code, 1, "{case}: {err}");
         assert_eq!(
             err,
-            format!("Error: accumulating resources: accumulating resources from 'x.yaml': TMP/project/tags-{case}/x.yaml:6:6: invalid YAML: cannot decode this !!str as a {tag}\n"),
+            format!("Error: accumulating resources: accumulating resources from 'x.yaml': invalid YAML: cannot decode this !!str as a {tag} (at tags-{case}/x.yaml:6:6)\n"),
             "{case}"
         );
     }

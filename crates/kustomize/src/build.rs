@@ -10,7 +10,7 @@
 //! why an overlay's patch to a generated ConfigMap changes its hash.
 
 use super::config::{object_hash, same_object};
-use super::error::{Error, Result};
+use super::error::{Error, Location, Result};
 use super::fs::FileSystem;
 use super::generate::{self, GeneratorKind, GeneratorOptions};
 use super::kustomization::Kustomization;
@@ -205,7 +205,7 @@ pub fn print(
 /// Go's JSON encoder refuses NaN and infinities, so kustomize fails on them.
 fn check_printable(n: &Node) -> Result<()> {
     match n {
-        Node::Float(f) if !f.is_finite() => Err(Error::invalid(format!(
+        Node::Float(f) if !f.is_finite() => Err(Error::resource(format!(
             "json: unsupported value: {}",
             compose_yaml::emit::go_format_float(*f)
         ))),
@@ -253,7 +253,7 @@ impl Accumulator {
                 .any(|p| same_object(&self.resources[p].id(), &id))
             {
                 self.resources.truncate(pos);
-                return Err(Error::invalid(format!(
+                return Err(Error::resource(format!(
                     "may not add resource with an already registered id: {id}"
                 )));
             }
@@ -322,7 +322,7 @@ impl Accumulator {
         match matches.as_slice() {
             [] => {
                 if behavior != "create" {
-                    return Err(Error::invalid(format!(
+                    return Err(Error::generator(format!(
                         "id {id} does not exist; cannot merge or replace"
                     )));
                 }
@@ -334,7 +334,7 @@ impl Accumulator {
                     "replace" => steps::merge_generated(old, r, false),
                     "merge" => steps::merge_generated(old, r, true),
                     other => {
-                        return Err(Error::invalid(format!(
+                        return Err(Error::generator(format!(
                             "id {id} exists; can not use behavior: '{other}', behavior must be merge or replace"
                         )))
                     }
@@ -343,7 +343,7 @@ impl Accumulator {
                 self.reindex();
                 Ok(())
             }
-            _ => Err(Error::invalid(format!(
+            _ => Err(Error::generator(format!(
                 "found multiple objects that could accept merge of {id}"
             ))),
         }
@@ -431,45 +431,9 @@ fn accumulate(
         .filter(|p| !is_remote(p))
         .collect();
     loader.ahead(&local, |ahead| -> Result<()> {
-        for path in &components {
-            if is_remote(path) {
-                return Err(Error::Unsupported {
-                    feature: format!("remote component {path}"),
-                    path: None,
-                });
-            }
-            let child = loader
-                .child_ahead(path, ahead)
-                .map_err(|e| e.context("accumulating components"))?;
-            let ck = load_kustomization(&child).map_err(|e| {
-                e.context(format!(
-                    "couldn't make target for path '{}'",
-                    child.root().display()
-                ))
-            })?;
-            openapi::enter(&child, &ck, false).map_err(|e| e.context("accumulating components"))?;
-            if !ck.is_component() {
-                return Err(Error::invalid(format!(
-                    "accumulating components: expected kind 'Component' for path '{}' but got '{}'",
-                    child.root().display(),
-                    ck.kind
-                )));
-            }
-            accumulate(
-                &child,
-                &ck,
-                acc,
-                origin.map(|o| join_origin(o, path)).as_deref(),
-            )
-            .map_err(|e| {
-                e.context(format!(
-                    "accumulating components: recursed accumulation of path '{}'",
-                    child.root().display()
-                ))
-            })?;
-            // kustomize takes a Component's accumulation back into a
-            // fresh one, which merges its configuration anew.
-            acc.config.remerge()?;
+        for (i, path) in components.iter().enumerate() {
+            accumulate_component(loader, path, ahead, acc, origin)
+                .map_err(|e| e.at(place(loader, kust, &kust.item_pointer("components", i))))?;
         }
         Ok(())
     })?;
@@ -482,6 +446,55 @@ fn accumulate(
     }
     let vars = super::refs::vars::parse_vars(kust.list("vars"))?;
     acc.vars.merge_vars(&acc.resources, &vars)?;
+    Ok(())
+}
+
+/// One entry of a `components` list, accumulated into `acc`.
+fn accumulate_component(
+    loader: &Loader<'_>,
+    path: &str,
+    ahead: &mut super::ahead::Ahead,
+    acc: &mut Accumulator,
+    origin: Option<&str>,
+) -> Result<()> {
+    if is_remote(path) {
+        return Err(Error::Unsupported {
+            feature: format!("remote component {path}"),
+            path: None,
+        });
+    }
+    let child = loader
+        .child_ahead(path, ahead)
+        .map_err(|e| e.context("accumulating components"))?;
+    let ck = load_kustomization(&child).map_err(|e| {
+        e.context(format!(
+            "couldn't make target for path '{}'",
+            child.root().display()
+        ))
+    })?;
+    openapi::enter(&child, &ck, false).map_err(|e| e.context("accumulating components"))?;
+    if !ck.is_component() {
+        return Err(Error::kustomization(format!(
+            "accumulating components: expected kind 'Component' for path '{}' but got '{}'",
+            child.root().display(),
+            ck.kind
+        )));
+    }
+    accumulate(
+        &child,
+        &ck,
+        acc,
+        origin.map(|o| join_origin(o, path)).as_deref(),
+    )
+    .map_err(|e| {
+        e.context(format!(
+            "accumulating components: recursed accumulation of path '{}'",
+            child.root().display()
+        ))
+    })?;
+    // kustomize takes a Component's accumulation back into a
+    // fresh one, which merges its configuration anew.
+    acc.config.remerge()?;
     Ok(())
 }
 
@@ -524,14 +537,36 @@ fn accumulate_resources(
         .map(|(p, _)| p.as_str())
         .collect();
     loader.ahead(&dirs, |ahead| {
-        accumulate_listed(loader, &paths, &is_file, &mut parsed, ahead, acc, origin)
+        accumulate_listed(
+            loader,
+            kust,
+            &paths,
+            &is_file,
+            &mut parsed,
+            ahead,
+            acc,
+            origin,
+        )
     })
 }
 
+/// Where item `pointer` of the kustomization file is, for a message.
+pub fn place(loader: &Loader<'_>, kust: &Kustomization, pointer: &str) -> Location {
+    let path = loader.root().join(&kust.file_name);
+    match loader.read_text(&kust.file_name) {
+        Ok(text) => super::kustomization::locate(&path, &text, pointer),
+        Err(_) => Location::file(path),
+    }
+}
+
 /// The loop of [`accumulate_resources`] over its list, in order: parsed
-/// files from `parsed`, directories built on their own.
+/// files from `parsed`, directories built on their own. An error about an
+/// entry points at its line in the kustomization, unless it points at a
+/// line of its own.
+#[allow(clippy::too_many_arguments)]
 fn accumulate_listed(
     loader: &Loader<'_>,
+    kust: &Kustomization,
     paths: &[String],
     is_file: &[bool],
     parsed: &mut impl Iterator<Item = Result<Vec<Node>>>,
@@ -539,74 +574,90 @@ fn accumulate_listed(
     acc: &mut Accumulator,
     origin: Option<&str>,
 ) -> Result<()> {
-    for (path, &is_file) in paths.iter().zip(is_file) {
-        if is_remote(path) {
-            return Err(Error::Unsupported {
-                feature: format!("remote resource {path}"),
-                path: None,
-            });
-        }
-        if let Some(docs) = if is_file { parsed.next() } else { None } {
-            let docs =
-                docs.map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
-            let mut resources = resources_from_documents(docs)
-                .map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
-            loader.openapi().met_all(resources.iter().map(|r| &r.node));
-            if let Some(o) = origin {
-                let text = format!("path: {}\n", join_origin(o, path));
-                for r in resources.iter_mut() {
-                    r.meta.origin = Some(text.clone());
-                }
-            }
-            acc.append(resources)
-                .map_err(|e| e.context(format!("merging resources from '{path}'")))?;
-            continue;
-        }
-        if !loader.is_dir(path) {
-            // Neither a file nor a directory: nothing, or a FIFO or a
-            // device, which the read names without opening it.
-            return Err(match loader.read(path) {
-                Err(e) => e,
-                Ok(_) => Error::Io {
-                    path: loader.resolve(path),
-                    reason: "no such file or directory".into(),
-                },
-            });
-        }
-        let child = loader.child_ahead(path, ahead)?;
-        let ck = load_kustomization(&child).map_err(|e| {
-            e.context(format!(
-                "couldn't make target for path '{}'",
-                child.root().display()
-            ))
-        })?;
-        openapi::enter(&child, &ck, false)?;
-        if ck.is_component() {
-            return Err(Error::invalid(format!(
-                "expected kind != 'Component' for path '{}'",
-                child.root().display()
-            )));
-        }
-        let mut sub = Accumulator::default();
-        accumulate(
-            &child,
-            &ck,
-            &mut sub,
-            origin.map(|o| join_origin(o, path)).as_deref(),
-        )
-        .map_err(|e| {
-            e.context(format!(
-                "recursed accumulation of path '{}'",
-                child.root().display()
-            ))
-        })?;
-        acc.merge(sub).map_err(|e| {
-            e.context(format!(
-                "recursed merging from path '{}'",
-                child.root().display()
-            ))
-        })?;
+    for (i, (path, &is_file)) in paths.iter().zip(is_file).enumerate() {
+        let docs = if is_file { parsed.next() } else { None };
+        accumulate_entry(loader, path, docs, ahead, acc, origin)
+            .map_err(|e| e.at(place(loader, kust, &kust.item_pointer("resources", i))))?;
     }
+    Ok(())
+}
+
+/// One entry of a `resources` list: a file's parsed documents, or a
+/// directory built on its own.
+fn accumulate_entry(
+    loader: &Loader<'_>,
+    path: &str,
+    docs: Option<Result<Vec<Node>>>,
+    ahead: &mut super::ahead::Ahead,
+    acc: &mut Accumulator,
+    origin: Option<&str>,
+) -> Result<()> {
+    if is_remote(path) {
+        return Err(Error::Unsupported {
+            feature: format!("remote resource {path}"),
+            path: None,
+        });
+    }
+    if let Some(docs) = docs {
+        let docs = docs.map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
+        let mut resources = resources_from_documents(docs)
+            .map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
+        loader.openapi().met_all(resources.iter().map(|r| &r.node));
+        if let Some(o) = origin {
+            let text = format!("path: {}\n", join_origin(o, path));
+            for r in resources.iter_mut() {
+                r.meta.origin = Some(text.clone());
+            }
+        }
+        acc.append(resources)
+            .map_err(|e| e.context(format!("merging resources from '{path}'")))?;
+        return Ok(());
+    }
+    if !loader.is_dir(path) {
+        // Neither a file nor a directory: nothing, or a FIFO or a device,
+        // which the read names without opening it.
+        let e = match loader.read(path) {
+            Err(e) => e,
+            Ok(_) => Error::Io {
+                path: loader.resolve(path),
+                reason: "no such file or directory".into(),
+            },
+        };
+        return Err(e.context(format!("accumulating resources from '{path}'")));
+    }
+    let child = loader.child_ahead(path, ahead)?;
+    let ck = load_kustomization(&child).map_err(|e| {
+        e.context(format!(
+            "couldn't make target for path '{}'",
+            child.root().display()
+        ))
+    })?;
+    openapi::enter(&child, &ck, false)?;
+    if ck.is_component() {
+        return Err(Error::kustomization(format!(
+            "expected kind != 'Component' for path '{}'",
+            child.root().display()
+        )));
+    }
+    let mut sub = Accumulator::default();
+    accumulate(
+        &child,
+        &ck,
+        &mut sub,
+        origin.map(|o| join_origin(o, path)).as_deref(),
+    )
+    .map_err(|e| {
+        e.context(format!(
+            "recursed accumulation of path '{}'",
+            child.root().display()
+        ))
+    })?;
+    acc.merge(sub).map_err(|e| {
+        e.context(format!(
+            "recursed merging from path '{}'",
+            child.root().display()
+        ))
+    })?;
     Ok(())
 }
 
@@ -626,11 +677,11 @@ pub fn resources_from_documents(docs: Vec<Node>) -> Result<Vec<Resource>> {
             Node::Null => continue,
             Node::Map(m) if m.is_empty() => continue,
             Node::Map(m) => m,
-            _ => return Err(Error::invalid("missing Resource metadata")),
+            _ => return Err(Error::resource("missing Resource metadata")),
         };
         let node = Node::Map(map);
         if is_original && has_null_in_list(&node) {
-            return Err(Error::invalid("empty item in a list of the object"));
+            return Err(Error::resource("empty item in a list of the object"));
         }
         // kustomize validates the file's own documents, not list items.
         if is_original {
@@ -649,7 +700,7 @@ pub fn resources_from_documents(docs: Vec<Node>) -> Result<Vec<Resource>> {
                     }
                     continue;
                 }
-                Some(_) => return Err(Error::invalid(format!("expected array in {kind}/items"))),
+                Some(_) => return Err(Error::resource(format!("expected array in {kind}/items"))),
             }
         }
         let mut r = Resource::new(node);
@@ -700,17 +751,17 @@ fn validate_metadata(node: &Node) -> Result<()> {
         {
             return Ok(());
         }
-        return Err(Error::invalid("missing Resource metadata"));
+        return Err(Error::resource("missing Resource metadata"));
     };
     if !matches!(meta, Node::Map(_)) {
-        return Err(Error::invalid("missing Resource metadata"));
+        return Err(Error::resource("missing Resource metadata"));
     }
     let kind = node.str_at(&["kind"]).unwrap_or("");
     if kind.is_empty() {
-        return Err(Error::invalid("missing kind in object"));
+        return Err(Error::resource("missing kind in object"));
     }
     if !kind.ends_with("List") && node.str_at(&["metadata", "name"]).unwrap_or("").is_empty() {
-        return Err(Error::invalid(format!(
+        return Err(Error::resource(format!(
             "missing metadata.name in object of kind {kind}"
         )));
     }
@@ -869,7 +920,7 @@ fn plugin_generator(doc: &Node, loader: &Loader<'_>) -> Result<Resource> {
 fn iam_policy(doc: &Node) -> Result<Resource> {
     let cloud = doc.str_at(&["cloud"]).unwrap_or("");
     if cloud != "gke" {
-        return Err(Error::invalid(format!(
+        return Err(Error::generator(format!(
             "IAMPolicyGenerator: unsupported cloud `{cloud}`; only gke is known"
         )));
     }
@@ -880,7 +931,7 @@ fn iam_policy(doc: &Node) -> Result<Resource> {
     let gsa = doc.str_at(&["serviceAccount", "name"]).unwrap_or("");
     let project = doc.str_at(&["serviceAccount", "projectId"]).unwrap_or("");
     if sa.is_empty() || gsa.is_empty() || project.is_empty() {
-        return Err(Error::invalid("IAMPolicyGenerator needs kubernetesService.name, serviceAccount.name and serviceAccount.projectId"));
+        return Err(Error::generator("IAMPolicyGenerator needs kubernetesService.name, serviceAccount.name and serviceAccount.projectId"));
     }
     let mut text = format!(
         "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {sa}\n  annotations:\n    iam.gke.io/gcp-service-account: {gsa}@{project}.iam.gserviceaccount.com\n"
@@ -889,7 +940,7 @@ fn iam_policy(doc: &Node) -> Result<Resource> {
         text.push_str(&format!("  namespace: {ns}\n"));
     }
     let node = compose_yaml::parse_one(&text)
-        .map_err(|e| Error::invalid(format!("IAMPolicyGenerator: {e}")))?;
+        .map_err(|e| Error::generator(format!("IAMPolicyGenerator: {e}")))?;
     let mut r = Resource::new(node);
     r.meta.generated = true;
     Ok(r)
@@ -1200,11 +1251,74 @@ mod tests {
             );
             let e = build_tree(&[("kustomization.yaml", &k), ("cm.yaml", cm)]).unwrap_err();
             assert_eq!(
-                e.to_string(),
+                e.message(),
                 format!("applying patch to ConfigMap.v1.[noGrp]/c.[noNs]: {want}"),
                 "{ops}"
             );
         }
+    }
+
+    /// Each located error: its kind, and the place it names.
+    #[test]
+    fn errors_have_kinds_and_places() {
+        use crate::error::ErrorKind;
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n";
+        let case = |files: &[(&str, &str)]| build_tree(files).unwrap_err();
+        let e = case(&[(
+            "kustomization.yaml",
+            "namePrefix: p-\nresourcez: [cm.yaml]\n",
+        )]);
+        assert_eq!(e.kind(), ErrorKind::Kustomization);
+        let at = e.location().unwrap();
+        assert_eq!(
+            (at.path.as_path(), at.line, at.column),
+            (Path::new("/t/kustomization.yaml"), 2, 1)
+        );
+        assert_eq!(at.line_text(), Some("resourcez: [cm.yaml]"));
+        assert_eq!(e.hint(), Some("did you mean `resources`?"));
+
+        let e = case(&[
+            ("kustomization.yaml", "resources:\n- cm.yaml\n- gone.yaml\n"),
+            ("cm.yaml", cm),
+        ]);
+        assert_eq!(e.kind(), ErrorKind::Io);
+        assert_eq!(e.location().map(|l| (l.line, l.column)), Some((3, 3)));
+
+        let e = case(&[
+            (
+                "kustomization.yaml",
+                "bases: [gone]\nresources: [cm.yaml]\n",
+            ),
+            ("cm.yaml", cm),
+        ]);
+        assert_eq!(
+            e.location().map(|l| (l.line, l.column)),
+            Some((1, 9)),
+            "{e}"
+        );
+
+        let e = case(&[
+            (
+                "kustomization.yaml",
+                "resources: [cm.yaml]\npatches:\n- path: p.yaml\n",
+            ),
+            ("cm.yaml", cm),
+            (
+                "p.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: [x]\n",
+            ),
+        ]);
+        assert_eq!(e.kind(), ErrorKind::Patch);
+        assert_eq!(e.location(), Some(Location::file("/t/p.yaml")));
+
+        let e = case(&[
+            ("kustomization.yaml", "resources: [cm.yaml]\npatches:\n- target: {kind: ConfigMap}\n  patch: |\n\n    - op: remove\n      path: /data/x\n"),
+            ("cm.yaml", cm),
+        ]);
+        assert_eq!(e.kind(), ErrorKind::Patch);
+        let at = e.location().unwrap();
+        assert_eq!((at.line, at.column), (6, 7));
+        assert_eq!(at.source, None, "lines of a patch's text are not shown");
     }
 
     fn build_tree(files: &[(&str, &str)]) -> Result<String> {

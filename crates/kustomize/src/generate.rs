@@ -37,7 +37,7 @@ impl GeneratorOptions {
             return Ok(o);
         };
         let Node::Map(m) = node else {
-            return Err(Error::invalid("generator options must be a mapping"));
+            return Err(Error::generator("generator options must be a mapping"));
         };
         for (k, v) in m.iter() {
             match k.as_str() {
@@ -46,7 +46,7 @@ impl GeneratorOptions {
                 "disableNameSuffixHash" => o.disable_name_suffix_hash = bool_field(v, k)?,
                 "immutable" => o.immutable = bool_field(v, k)?,
                 other => {
-                    return Err(Error::invalid(format!(
+                    return Err(Error::generator(format!(
                         "json: unknown field \"{other}\" in generator options"
                     )))
                 }
@@ -85,13 +85,13 @@ fn string_map(v: &Node, what: &str) -> Result<Vec<(String, String)>> {
             .map(|(k, v)| match v {
                 Node::Str(s) => Ok((k.to_string(), s.to_string())),
                 Node::Null => Ok((k.to_string(), String::new())),
-                other => Err(Error::invalid(format!(
+                other => Err(Error::generator(format!(
                     "{what}: value of `{k}` must be a string, not {}",
                     other.kind_name()
                 ))),
             })
             .collect(),
-        other => Err(Error::invalid(format!(
+        other => Err(Error::generator(format!(
             "{what} must be a mapping, not {}",
             other.kind_name()
         ))),
@@ -102,7 +102,7 @@ fn bool_field(v: &Node, what: &str) -> Result<bool> {
     match v {
         Node::Bool(b) => Ok(*b),
         Node::Null => Ok(false),
-        other => Err(Error::invalid(format!(
+        other => Err(Error::generator(format!(
             "{what} must be a boolean, not {}",
             other.kind_name()
         ))),
@@ -113,7 +113,7 @@ fn str_field<'n>(m: &'n Mapping, key: &str) -> Result<&'n str> {
     match m.get(key) {
         None | Some(Node::Null) => Ok(""),
         Some(Node::Str(s)) => Ok(s),
-        Some(other) => Err(Error::invalid(format!(
+        Some(other) => Err(Error::generator(format!(
             "generator field `{key}` must be a string, not {}",
             other.kind_name()
         ))),
@@ -127,13 +127,13 @@ fn str_list(m: &Mapping, key: &str) -> Result<Vec<String>> {
             .iter()
             .map(|i| match i {
                 Node::Str(s) => Ok(s.to_string()),
-                other => Err(Error::invalid(format!(
+                other => Err(Error::generator(format!(
                     "generator field `{key}` must list strings, not {}",
                     other.kind_name()
                 ))),
             })
             .collect(),
-        Some(other) => Err(Error::invalid(format!(
+        Some(other) => Err(Error::generator(format!(
             "generator field `{key}` must be a list, not {}",
             other.kind_name()
         ))),
@@ -167,7 +167,7 @@ pub fn generate(
     loader: &Loader<'_>,
 ) -> Result<Resource> {
     let Node::Map(m) = entry else {
-        return Err(Error::invalid("a generator entry must be a mapping"));
+        return Err(Error::generator("a generator entry must be a mapping"));
     };
     const KNOWN: &[&str] = &[
         "name",
@@ -182,7 +182,7 @@ pub fn generate(
     ];
     for k in m.keys() {
         if !KNOWN.contains(&k.as_str()) || (k == "type" && kind == GeneratorKind::ConfigMap) {
-            return Err(Error::invalid(format!(
+            return Err(Error::generator(format!(
                 "invalid Kustomization: json: unknown field \"{k}\""
             )));
         }
@@ -194,7 +194,7 @@ pub fn generate(
         "merge" => "merge",
         "replace" => "replace",
         other => {
-            return Err(Error::invalid(format!(
+            return Err(Error::generator(format!(
                 "unknown generator behavior `{other}`; expected create, merge or replace"
             )))
         }
@@ -205,7 +205,7 @@ pub fn generate(
         GeneratorKind::Secret => "Secret",
     };
     if name.is_empty() {
-        return Err(Error::invalid(format!(
+        return Err(Error::generator(format!(
             "a {kind_name} generator needs a name"
         )));
     }
@@ -214,12 +214,12 @@ pub fn generate(
     let mut seen = std::collections::HashSet::new();
     for (k, _) in &pairs {
         if !is_config_map_key(k) {
-            return Err(Error::invalid(format!(
+            return Err(Error::generator(format!(
                 "\"{k}\" is not a valid key name for a {kind_name}: a valid key must consist of alphanumeric characters, '-', '_' or '.'"
             )));
         }
         if !seen.insert(k.clone()) {
-            return Err(Error::invalid(format!(
+            return Err(Error::generator(format!(
                 "{} {name} illegally repeats the key `{k}`",
                 kind_name.to_lowercase()
             )));
@@ -309,7 +309,7 @@ fn collect_pairs(m: &Mapping, loader: &Loader<'_>, secret: bool) -> Result<Vec<(
         let text = loader.read(&env)?;
         let parsed = parse_env_file(&text).map_err(|e| {
             if secret {
-                Error::invalid(format!(
+                Error::generator(format!(
                     "env source file '{env}': a line is neither KEY=VALUE nor a valid variable name (lines of a Secret's sources are not shown)"
                 ))
             } else {
@@ -321,7 +321,7 @@ fn collect_pairs(m: &Mapping, loader: &Loader<'_>, secret: bool) -> Result<Vec<(
     for (i, lit) in str_list(m, "literals")?.iter().enumerate() {
         let (k, v) = parse_literal(lit).map_err(|e| {
             if secret {
-                Error::invalid(format!(
+                Error::generator(format!(
                     "literal #{} is not key=value (the text of a Secret's literal is not shown)",
                     i + 1
                 ))
@@ -334,7 +334,7 @@ fn collect_pairs(m: &Mapping, loader: &Loader<'_>, secret: bool) -> Result<Vec<(
     for src in str_list(m, "files")? {
         let (key, path) = parse_file_source(&src)?;
         if loader.is_dir(&path) {
-            return Err(Error::invalid(format!(
+            return Err(Error::generator(format!(
                 "file source '{path}' is a directory; name files one by one"
             )));
         }
@@ -353,7 +353,7 @@ pub fn parse_env_file(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
             line = &line[..line.len() - 1];
         }
         let Ok(mut line) = std::str::from_utf8(line) else {
-            return Err(Error::invalid(format!(
+            return Err(Error::generator(format!(
                 "line {} has invalid utf8 bytes",
                 i + 1
             )));
@@ -370,7 +370,7 @@ pub fn parse_env_file(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
             None => (line, std::env::var(line).unwrap_or_default()),
         };
         if !is_env_var_name(key) {
-            return Err(Error::invalid(format!(
+            return Err(Error::generator(format!(
                 "\"{key}\" is not a valid key name: a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit"
             )));
         }
@@ -391,7 +391,7 @@ pub fn parse_literal(source: &str) -> Result<(String, String)> {
             };
             Ok((k.to_string(), v.to_string()))
         }
-        _ => Err(Error::invalid(format!(
+        _ => Err(Error::generator(format!(
             "invalid literal source {source}, expected key=value"
         ))),
     }
@@ -405,16 +405,18 @@ pub fn parse_file_source(source: &str) -> Result<(String, String)> {
         return Ok((key, source.to_string()));
     }
     if n > 1 {
-        return Err(Error::invalid("key names or file paths cannot contain '='"));
+        return Err(Error::generator(
+            "key names or file paths cannot contain '='",
+        ));
     }
     let (k, p) = source.split_once('=').unwrap_or((source, ""));
     if k.is_empty() {
-        return Err(Error::invalid(format!(
+        return Err(Error::generator(format!(
             "missing key name for file path \"{p}\" in source \"{source}\""
         )));
     }
     if p.is_empty() {
-        return Err(Error::invalid(format!(
+        return Err(Error::generator(format!(
             "missing file path for key name \"{k}\" in source \"{source}\""
         )));
     }

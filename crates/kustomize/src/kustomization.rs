@@ -8,9 +8,10 @@
 //! rules, as kustomize reads it, so `yes` is a boolean and is refused where
 //! a string is expected.
 
-use super::error::{Error, Result};
-use compose_yaml::{Mapping, Node};
+use super::error::{Error, Location, Result};
+use compose_yaml::{Mapping, Node, Str};
 use std::path::Path;
+use std::sync::Arc;
 
 /// `apiVersion` of a Kustomization.
 pub const KUSTOMIZATION_API_VERSION: &str = "kustomize.config.k8s.io/v1beta1";
@@ -75,12 +76,20 @@ pub struct Kustomization {
     pub kind: String,
     /// The file name it was read from.
     pub file_name: String,
+    /// Fields written with another spelling than their own (`Resources`),
+    /// for pointing at them.
+    written: Vec<(&'static str, Str)>,
+    /// How many `resources` the file lists before its `bases` join them.
+    resources_before_bases: usize,
 }
 
 impl Kustomization {
     /// Parses and checks a kustomization file's text.
     pub fn parse(text: &str, file_name: &str, dir: &Path) -> Result<Kustomization> {
         let file = dir.join(file_name);
+        // Where a field or value of this file is, for a message: the text
+        // is parsed again only when something is wrong.
+        let at = |pointer: &str| locate(&file, text, pointer);
         let docs = compose_yaml::parse_stream_yaml11(text).map_err(|error| Error::Yaml {
             path: file.clone(),
             error,
@@ -89,10 +98,11 @@ impl Kustomization {
             None => Node::map(),
             Some(n @ Node::Map(_)) => n,
             Some(other) => {
-                return Err(Error::invalid(format!(
+                return Err(Error::kustomization(format!(
                     "invalid Kustomization: json: cannot unmarshal {} into Go value of type types.Kustomization",
                     go_type_name(&other)
-                )))
+                ))
+                .at(at("")))
             }
         };
         let Node::Map(raw) = node else {
@@ -101,17 +111,38 @@ impl Kustomization {
         // Go's JSON decoder matches field names without regard to case,
         // so `nameprefix` is `namePrefix`; a later spelling wins.
         let mut fields = Mapping::new();
+        let mut written = Vec::new();
         for (key, value) in raw {
             let canonical = FIELDS
                 .iter()
                 .find(|(k, _)| *k == key)
                 .or_else(|| FIELDS.iter().find(|(k, _)| k.eq_ignore_ascii_case(&key)));
+            let pointer = || format!("/{}", compose_yaml::parse::pointer_segment(&key));
             let Some((name, shape)) = canonical else {
-                return Err(Error::invalid(format!(
+                let e = Error::kustomization(format!(
                     "invalid Kustomization: json: unknown field \"{key}\""
-                )));
+                ));
+                let mut here = at(&format!("{}#key", pointer()));
+                let suggestion = crate::suggest::did_you_mean(&key, FIELDS.iter().map(|(k, _)| *k));
+                if suggestion == Some("secretGenerator") {
+                    // Its line may hold a secret's literal.
+                    here.source = None;
+                }
+                return Err(match suggestion {
+                    Some(s) => e.at_with_hint(here, format!("did you mean `{s}`?")),
+                    None => e.at(here),
+                });
             };
-            check_shape(name, &value, *shape)?;
+            check_shape(name, &value, *shape).map_err(|e| {
+                let mut here = at(&pointer());
+                if *name == "secretGenerator" {
+                    here.source = None;
+                }
+                e.at(here)
+            })?;
+            if *name != key {
+                written.push((*name, key.clone()));
+            }
             fields.insert(*name, value);
         }
         let kind = fields
@@ -123,7 +154,7 @@ impl Kustomization {
             .iter()
             .all(|(k, v)| matches!(k.as_str(), "apiVersion" | "kind" | "metadata") || v.is_null());
         if empty {
-            return Err(Error::invalid("kustomization.yaml is empty"));
+            return Err(Error::kustomization("kustomization.yaml is empty").at_file(&file));
         }
         let kind = if kind.is_empty() {
             "Kustomization".to_string()
@@ -136,8 +167,10 @@ impl Kustomization {
             .unwrap_or("")
             .to_string();
         let mut errs = Vec::new();
+        let mut first = None;
         if kind != "Kustomization" && kind != "Component" {
             errs.push("kind should be Kustomization or Component".to_string());
+            first = Some("/kind");
         }
         let required = if kind == "Component" {
             COMPONENT_API_VERSION
@@ -146,20 +179,45 @@ impl Kustomization {
         };
         if !api_version.is_empty() && api_version != required {
             errs.push(format!("apiVersion for {kind} should be {required}"));
+            first = first.or(Some("/apiVersion"));
         }
-        if !errs.is_empty() {
-            return Err(Error::invalid(format!(
+        if let Some(pointer) = first {
+            return Err(Error::kustomization(format!(
                 "Failed to read kustomization file under {}:\n{}",
                 dir.display(),
                 errs.join("\n")
-            )));
+            ))
+            .at(at(pointer)));
         }
+        let resources_before_bases = match fields.get("resources") {
+            Some(Node::Seq(r)) => r.len(),
+            _ => 0,
+        };
         fix_up(&mut fields);
         Ok(Kustomization {
             fields,
             kind,
             file_name: file_name.to_string(),
+            written,
+            resources_before_bases,
         })
+    }
+
+    /// The JSON pointer, in the file as written, of item `index` of a list
+    /// field (`resources` counts the `bases` that joined it).
+    pub fn item_pointer(&self, field: &str, index: usize) -> String {
+        let (field, index) = if field == "resources" && index >= self.resources_before_bases {
+            ("bases", index - self.resources_before_bases)
+        } else {
+            (field, index)
+        };
+        let written = self
+            .written
+            .iter()
+            .rev()
+            .find(|(f, _)| *f == field)
+            .map_or(field, |(_, w)| w.as_str());
+        format!("/{}/{index}", compose_yaml::parse::pointer_segment(written))
     }
 
     /// Whether this is a Component.
@@ -207,6 +265,22 @@ impl Kustomization {
     /// Whether `buildMetadata` lists `option`.
     pub fn build_metadata(&self, option: &str) -> bool {
         self.str_list("buildMetadata").iter().any(|o| o == option)
+    }
+}
+
+/// Where the value at `pointer` (a key, with a `#key` suffix) is in a
+/// kustomization file's `text`, with the text for an excerpt; the file
+/// alone when the text has no such value. The text is parsed again: this
+/// is for messages only.
+pub fn locate(file: &Path, text: &str, pointer: &str) -> Location {
+    let here = Location::file(file).with_source(Arc::from(text));
+    match compose_yaml::parse::locate(text, pointer) {
+        Some(pos) => Location {
+            line: pos.line,
+            column: pos.col,
+            ..here
+        },
+        None => here,
     }
 }
 
@@ -262,7 +336,7 @@ pub fn go_type_name(n: &Node) -> &'static str {
 }
 
 fn type_error(field: &str, found: &Node, want: &str) -> Error {
-    Error::invalid(format!(
+    Error::kustomization(format!(
         "invalid Kustomization: json: cannot unmarshal {} into Go struct field Kustomization.{field} of type {want}",
         go_type_name(found)
     ))

@@ -23,8 +23,9 @@ pub mod resource;
 pub mod select;
 pub mod sort;
 pub mod steps;
+pub mod suggest;
 pub mod transform;
 
 pub use build::{build, build_yaml, BuildOptions};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Location, Result};
 pub use loader::LoadRestrictor;

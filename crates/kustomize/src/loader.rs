@@ -12,7 +12,7 @@
 //! kustomize follows the link: docs/COMPATIBILITY.md).
 
 use super::ahead::{self, Ahead, Loaded};
-use super::error::{Error, Result};
+use super::error::{Error, ErrorKind, Result};
 use super::fs::{clean, FileSystem};
 use super::kustomization::Kustomization;
 use super::openapi::OpenApi;
@@ -105,9 +105,12 @@ impl<'a> Loader<'a> {
     ) -> Result<Loader<'a>> {
         let root = clean(dir);
         if !fs.is_dir(&root) {
-            return Err(Error::invalid_at(
-                &root,
-                "must build at directory: not a valid directory",
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "must build at directory: not a valid directory: '{}'",
+                    root.display()
+                ),
             ));
         }
         let real_root = fs.real_path(&root).unwrap_or_else(|_| root.clone());
@@ -160,15 +163,18 @@ impl<'a> Loader<'a> {
     /// A loader for a base or component directory named by `path`.
     pub fn child(&self, path: &str) -> Result<Loader<'a>> {
         if Path::new(path).is_absolute() {
-            return Err(Error::invalid(format!(
+            return Err(Error::kustomization(format!(
                 "new root '{path}' cannot be absolute"
             )));
         }
         let dir = self.resolve(path);
         if !self.fs.is_dir(&dir) {
-            return Err(Error::invalid_at(
-                &dir,
-                "must build at directory: not a valid directory",
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "must build at directory: not a valid directory: '{}'",
+                    dir.display()
+                ),
             ));
         }
         let real = self.fs.real_path(&dir).unwrap_or_else(|_| dir.clone());
@@ -186,7 +192,7 @@ impl<'a> Loader<'a> {
         }
         for a in chain.into_iter().rev() {
             if a.starts_with(&real) {
-                return Err(Error::invalid(format!(
+                return Err(Error::kustomization(format!(
                     "cycle detected: candidate root '{}' contains visited root '{}'",
                     real.display(),
                     a.display()
@@ -195,7 +201,7 @@ impl<'a> Loader<'a> {
         }
         if self.depth + 1 >= self.depth_limit {
             self.too_deep.set(true);
-            return Err(Error::invalid(format!(
+            return Err(Error::kustomization(format!(
                 "kustomizations nest deeper than {} levels (bases and components inside each other, at '{}')",
                 self.depth_limit,
                 dir.display()
@@ -327,8 +333,9 @@ impl<'a> Loader<'a> {
     /// A file as UTF-8 text.
     pub fn read_text(&self, path: &str) -> Result<String> {
         let bytes = self.read(path)?;
-        String::from_utf8(bytes)
-            .map_err(|_| Error::invalid_at(self.resolve(path), "file is not valid UTF-8"))
+        String::from_utf8(bytes).map_err(|_| {
+            Error::new(ErrorKind::Io, "file is not valid UTF-8").at_file(self.resolve(path))
+        })
     }
 
     /// Parses a YAML file into its documents.
@@ -377,7 +384,8 @@ impl<'a> Loader<'a> {
                 Ok(n) => match std::str::from_utf8(&buf[..n]) {
                     Ok(text) => (parse_file(full, text), n),
                     Err(_) => (
-                        Err(Error::invalid_at(full.clone(), "file is not valid UTF-8")),
+                        Err(Error::new(ErrorKind::Io, "file is not valid UTF-8")
+                            .at_file(full.clone())),
                         n,
                     ),
                 },
@@ -437,12 +445,12 @@ impl<'a> Loader<'a> {
     /// kustomize's accepted names must exist.
     pub fn kustomization_file(&self) -> Result<&'static str> {
         match kustomization_files(self.fs, &self.root).as_slice() {
-            [] => Err(Error::invalid(format!(
+            [] => Err(Error::kustomization(format!(
                 "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{}'",
                 self.root.display()
             ))),
             [name] => Ok(name),
-            _ => Err(Error::invalid(format!("Found multiple kustomization files under: {}", self.root.display()))),
+            _ => Err(Error::kustomization(format!("Found multiple kustomization files under: {}", self.root.display()))),
         }
     }
 

@@ -207,7 +207,7 @@ impl<'a> Referrer<'a> {
                             binding_namespaces.insert(n.to_string());
                         }
                         _ => {
-                            return Err(Error::invalid(format!(
+                            return Err(Error::reference(format!(
                                 "Invalid Input: namespace is blank for resource \"{id}\""
                             )));
                         }
@@ -255,7 +255,7 @@ impl Ctx<'_> {
                     match item {
                         Node::Map(_) => self.set_mapping(item)?,
                         Node::Seq(_) => {
-                            return Err(Error::invalid("node must be a scalar, sequence or map"))
+                            return Err(Error::reference("node must be a scalar, sequence or map"))
                         }
                         _ => self.set_scalar(item)?,
                     }
@@ -283,7 +283,9 @@ impl Ctx<'_> {
     fn set_mapping(&self, node: &mut Node) -> Result<()> {
         let Node::Map(m) = node else { return Ok(()) };
         let Some(name_node) = m.get("name") else {
-            return Err(Error::invalid("path config error; no 'name' field in node"));
+            return Err(Error::reference(
+                "path config error; no 'name' field in node",
+            ));
         };
         let old = name_node.scalar_text().unwrap_or_default();
         let ns_filter = m
@@ -399,7 +401,7 @@ impl Ctx<'_> {
                     .iter()
                     .map(|&i| self.candidates[i].current.to_string())
                     .collect();
-                Err(Error::invalid(format!(
+                Err(Error::reference(format!(
                     "found multiple possible referrals: [{}]",
                     ids.join(" ")
                 )))

@@ -126,7 +126,7 @@ impl OpenApi {
             .map(|(_, v)| v.as_str());
         if let Some(text) = file {
             if version.is_some() {
-                return Err(Error::invalid(
+                return Err(Error::configuration(
                     "builtin version and custom schema provided, cannot use both",
                 ));
             }
@@ -141,7 +141,7 @@ impl OpenApi {
                 state.pending = Some(Pending::Builtin);
                 Ok(())
             }
-            Some(_) => Err(Error::invalid(
+            Some(_) => Err(Error::configuration(
                 "the specified OpenAPI version is not built in",
             )),
         }
@@ -151,7 +151,7 @@ impl OpenApi {
 /// A custom schema file: JSON, or YAML when it does not start with `{`.
 fn parse_custom(text: &str) -> Result<CustomSchema> {
     let doc = compose_yaml::parse_one(text)
-        .map_err(|e| Error::invalid(format!("invalid schema file: {e}")))?;
+        .map_err(|e| Error::configuration(format!("invalid schema file: {e}")))?;
     CustomSchema::from_node(&doc)
 }
 

@@ -100,8 +100,8 @@ impl Secrets {
                 error.message = self.scrub(&error.message);
                 Error::Yaml { path, error }
             }
-            Error::Invalid { path, message } => Error::Invalid {
-                path,
+            Error::Invalid { kind, message } => Error::Invalid {
+                kind,
                 message: self.scrub(&message),
             },
             Error::Unsupported { feature, path } => Error::Unsupported {
@@ -112,6 +112,19 @@ impl Secrets {
                 context: self.scrub(&context),
                 source: Box::new(self.scrub_error(*source)),
             },
+            Error::At {
+                mut location,
+                hint,
+                source,
+            } => {
+                // The excerpt of a line must not show a secret either.
+                location.source = location.source.map(|text| self.scrub(&text).into());
+                Error::At {
+                    location,
+                    hint: hint.map(|h| self.scrub(&h)),
+                    source: Box::new(self.scrub_error(*source)),
+                }
+            }
             restricted @ Error::Restricted { .. } => restricted,
         }
     }
@@ -310,7 +323,7 @@ mod tests {
     #[test]
     fn scrubs_every_layer_of_an_error() {
         let s = secret("kind: Secret\nstringData: {a: p4ssw0rd}\n");
-        let e = Error::invalid("value p4ssw0rd is bad").context("while using p4ssw0rd");
+        let e = Error::reference("value p4ssw0rd is bad").context("while using p4ssw0rd");
         assert_eq!(
             s.scrub_error(e).to_string(),
             "while using [redacted]: value [redacted] is bad"

@@ -41,7 +41,7 @@ fn anchored(field: &str, pattern: &str) -> Result<Option<Regex>> {
     Regex::new(&format!("^(?:{pattern})$"))
         .map(Some)
         .map_err(|e| {
-            Error::invalid(format!(
+            Error::transformer(format!(
                 "invalid regular expression in selector field `{field}`: {e}"
             ))
         })
@@ -55,7 +55,7 @@ impl Selector {
             Node::Null => return Ok(Selector::default()),
             Node::Map(m) => m,
             other => {
-                return Err(Error::invalid(format!(
+                return Err(Error::transformer(format!(
                     "a selector must be a mapping, not a {}",
                     other.kind_name()
                 )))
@@ -67,7 +67,7 @@ impl Selector {
                 Node::Null => String::new(),
                 Node::Str(t) => t.to_string(),
                 other => other.scalar_text().ok_or_else(|| {
-                    Error::invalid(format!("selector field `{k}` must be a string"))
+                    Error::transformer(format!("selector field `{k}` must be a string"))
                 })?,
             };
             match k.as_str() {
@@ -79,7 +79,7 @@ impl Selector {
                 "labelSelector" => s.labels = parse_label_selector(&text)?,
                 "annotationSelector" => s.annotations = parse_label_selector(&text)?,
                 other => {
-                    return Err(Error::invalid(format!(
+                    return Err(Error::transformer(format!(
                         "json: unknown field \"{other}\" in selector"
                     )))
                 }
@@ -143,7 +143,7 @@ fn satisfies(reqs: &[Requirement], pairs: &[(String, String)]) -> bool {
 /// Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h`.
 fn parse_label_selector(text: &str) -> Result<Vec<Requirement>> {
     let bad = || {
-        Error::invalid(format!(
+        Error::transformer(format!(
             "unable to parse requirement: invalid label selector `{text}`"
         ))
     };

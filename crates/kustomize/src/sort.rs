@@ -58,7 +58,7 @@ pub fn apply(resources: &mut [Resource], sort_options: Option<&Node>) -> Result<
     match order {
         "fifo" => {
             if legacy_opts.is_some() {
-                return Err(Error::invalid(
+                return Err(Error::transformer(
                     "the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'",
                 ));
             }
@@ -75,7 +75,7 @@ pub fn apply(resources: &mut [Resource], sort_options: Option<&Node>) -> Result<
             legacy(resources, first, last);
             Ok(())
         }
-        _ => Err(Error::invalid(
+        _ => Err(Error::transformer(
             "the field 'sortOptions.order' must be one of [fifo, legacy]",
         )),
     }

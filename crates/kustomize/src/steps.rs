@@ -7,7 +7,7 @@
 
 use super::build::{self, inline_config, join_origin, Accumulator};
 use super::config::{FieldSpec, NameBackReference, TransformerConfig};
-use super::error::{Error, Result};
+use super::error::{Error, Location, Result};
 use super::generate::content_hash;
 use super::kustomization::Kustomization;
 use super::loader::Loader;
@@ -129,10 +129,8 @@ impl Config {
                 error,
             })?;
             let Node::Map(defs) = doc else {
-                return Err(Error::invalid_at(
-                    loader.resolve(path),
-                    "unable to parse open API definition",
-                ));
+                return Err(Error::configuration("unable to parse open API definition")
+                    .at_file(loader.resolve(path)));
             };
             let mut file = TransformerConfig::empty();
             let mut names: Vec<&Str> = defs.keys().collect();
@@ -324,12 +322,18 @@ fn run_configured(
     };
     let psm = kust.str_list("patchesStrategicMerge");
     if !psm.is_empty() {
-        patch::patches_strategic_merge(&mut acc.resources, &psm, loader)?;
+        let place = |i: usize, inner: Option<&Location>| {
+            item_place(loader, kust, "patchesStrategicMerge", i, "", inner)
+        };
+        patch::patches_strategic_merge(&mut acc.resources, &psm, loader, &place)?;
         note(acc, "PatchStrategicMergeTransformer");
     }
     for (i, entry) in kust.list("patches").iter().enumerate() {
         note_unmatched(loader, kust, "patches", i, entry, &acc.resources);
-        patch::patches_entry(&mut acc.resources, entry, loader)?;
+        let place = |_: usize, inner: Option<&Location>| {
+            item_place(loader, kust, "patches", i, "/patch", inner)
+        };
+        patch::patches_entry(&mut acc.resources, entry, loader, &place)?;
         note(acc, "PatchTransformer");
     }
     let tc = Arc::clone(&acc.config.tc);
@@ -396,7 +400,10 @@ fn run_configured(
     }
     for (i, entry) in kust.list("patchesJson6902").iter().enumerate() {
         note_unmatched(loader, kust, "patchesJson6902", i, entry, &acc.resources);
-        patch::patches_json6902_entry(&mut acc.resources, entry, loader)?;
+        let place = |_: usize, inner: Option<&Location>| {
+            item_place(loader, kust, "patchesJson6902", i, "/patch", inner)
+        };
+        patch::patches_json6902_entry(&mut acc.resources, entry, loader, &place)?;
         note(acc, "PatchJson6902Transformer");
     }
     // Each entry is its own transformer in kustomize; applying them
@@ -436,6 +443,56 @@ fn run_configured(
     Ok(())
 }
 
+/// Where item `index` of list `field` of the kustomization is, for a
+/// message. A place inside an inline patch's text (`inner`, found under
+/// the item's `text` key) becomes its line in the kustomization when the
+/// text is a literal block (`|`), or where the text starts otherwise.
+fn item_place(
+    loader: &Loader<'_>,
+    kust: &Kustomization,
+    field: &str,
+    index: usize,
+    text: &str,
+    inner: Option<&Location>,
+) -> Location {
+    let item = kust.item_pointer(field, index);
+    let Some(inner) = inner else {
+        return build::place(loader, kust, &item);
+    };
+    let here = build::place(loader, kust, &format!("{item}{text}"));
+    let key = build::place(loader, kust, &format!("{item}{text}#key"));
+    let mut there = literal_line(&key, &here, inner).unwrap_or(here);
+    // A line of a patch's text may hold a value meant for a Secret: it is
+    // pointed at, not shown.
+    there.source = None;
+    there
+}
+
+/// The place in a file of `inner`, a place inside a literal block scalar
+/// (`key: |`) whose text starts at `here`. Inline patches are trimmed,
+/// and the block's text starts at its first line with something on it,
+/// so the lines count from there.
+fn literal_line(key: &Location, here: &Location, inner: &Location) -> Option<Location> {
+    let key_line = key.line_text()?;
+    let after_key: String = key_line
+        .chars()
+        .skip(key.column.saturating_sub(1))
+        .collect();
+    let indicator = after_key.split_once(':')?.1.trim_start();
+    if !indicator.starts_with('|') || here.line <= key.line {
+        return None;
+    }
+    Some(Location {
+        line: here.line + inner.line - 1,
+        column: if inner.column > 0 {
+            here.column - 1 + inner.column
+        } else {
+            0
+        },
+        ..here.clone()
+    })
+}
+
 /// Runs a patch transformer given in its configuration form
 /// (`PatchTransformer`, `PatchStrategicMergeTransformer`,
 /// `PatchJson6902Transformer`). Returns false for other kinds.
@@ -444,6 +501,7 @@ fn patch_config(
     doc: &Node,
     kind: &str,
     loader: &Loader<'_>,
+    place: patch::Placer<'_>,
 ) -> Result<bool> {
     let Node::Map(m) = doc else { return Ok(false) };
     let pick = |keys: &[&str]| -> Node {
@@ -460,13 +518,14 @@ fn patch_config(
             resources,
             &pick(&["path", "patch", "target", "options"]),
             loader,
+            place,
         )?,
         "PatchJson6902Transformer" => {
             let mut entry = pick(&["path", "target"]);
             if let (Some(op), Some(e)) = (m.get("jsonOp"), entry.as_map_mut()) {
                 e.insert("patch", op.clone());
             }
-            patch::patches_json6902_entry(resources, &entry, loader)?
+            patch::patches_json6902_entry(resources, &entry, loader, place)?
         }
         "PatchStrategicMergeTransformer" => {
             let mut entries: Vec<String> = match m.get("paths") {
@@ -481,9 +540,9 @@ fn patch_config(
                 entries.push(text);
             }
             if entries.is_empty() {
-                return Err(Error::invalid("empty file path and empty patch content"));
+                return Err(Error::patch("empty file path and empty patch content"));
             }
-            patch::patches_strategic_merge(resources, &entries, loader)?
+            patch::patches_strategic_merge(resources, &entries, loader, place)?
         }
         _ => return Ok(false),
     }
@@ -498,7 +557,12 @@ fn run_transformer_configs(
     acc: &mut Accumulator,
     origin: Option<&str>,
 ) -> Result<()> {
-    for entry in kust.str_list("transformers") {
+    for (i, entry) in kust.str_list("transformers").into_iter().enumerate() {
+        // A patch inside a transformer configuration is placed at the
+        // configuration's entry.
+        let place = |_: usize, _: Option<&Location>| {
+            build::place(loader, kust, &kust.item_pointer("transformers", i))
+        };
         let (docs, configured_in) = match inline_config(&entry) {
             Some(docs) => (docs, kust.file_name.clone()),
             None if loader.is_dir(&entry) => (
@@ -512,7 +576,7 @@ fn run_transformer_configs(
             .met_all(docs.iter().filter(|d| !d.is_null()));
         for doc in docs.into_iter().filter(|d| !d.is_null()) {
             let kind = doc.str_at(&["kind"]).unwrap_or("").to_string();
-            let mut done = patch_config(&mut acc.resources, &doc, &kind, loader)
+            let mut done = patch_config(&mut acc.resources, &doc, &kind, loader, &place)
                 .map_err(|e| e.context(format!("transformer configuration '{entry}'")))?;
             if kind == "ReplacementTransformer" {
                 let reps =
@@ -642,7 +706,7 @@ pub fn finish_metadata(resources: &mut [Resource], kust: &Kustomization) -> Resu
                 }
             }
             other => {
-                return Err(Error::invalid(format!(
+                return Err(Error::kustomization(format!(
                     "unknown buildMetadata option `{other}`"
                 )))
             }

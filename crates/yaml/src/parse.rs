@@ -82,6 +82,23 @@ pub fn parse_stream_with_spans(text: &str) -> Result<Vec<(Node, SpanMap)>, Parse
     Builder::new(true).run(text)
 }
 
+/// Where the value at `pointer` starts in the first document that has it
+/// (with a `#key` suffix: where its key starts), read with the YAML 1.1
+/// rules of kustomization files. `None` when the text does not parse or
+/// has no such value. Meant for error messages: it parses the text again.
+pub fn locate(text: &str, pointer: &str) -> Option<Pos> {
+    let mut b = Builder::new(true);
+    b.yaml11 = true;
+    let docs = b.run(text).ok()?;
+    docs.iter()
+        .find_map(|(_, spans)| spans.get(pointer).copied())
+}
+
+/// A key as one segment of a JSON pointer (`~` and `/` escaped).
+pub fn pointer_segment(key: &str) -> String {
+    super::spans::escape(key)
+}
+
 /// Parses a text that must hold at most one document. An empty text is
 /// `Node::Null`.
 pub fn parse_one(text: &str) -> Result<Node, ParseError> {

@@ -194,7 +194,7 @@ impl SpanMap {
 }
 
 /// A segment as a JSON pointer writes it (`~` as `~0`, `/` as `~1`).
-fn escape(seg: &str) -> String {
+pub(crate) fn escape(seg: &str) -> String {
     seg.replace('~', "~0").replace('/', "~1")
 }
 

@@ -92,7 +92,7 @@ impl FieldSpec {
 /// spec with a different `create` flag is an error.
 pub fn merge_one(specs: &mut Vec<FieldSpec>, x: FieldSpec) -> Result<()> {
     match specs.iter().find(|s| s.effectively_equals(&x)) {
-        Some(s) if s.create != x.create => Err(Error::invalid("conflicting fieldspecs")),
+        Some(s) if s.create != x.create => Err(Error::configuration("conflicting fieldspecs")),
         Some(_) => Ok(()),
         None => {
             specs.push(x);
@@ -289,12 +289,13 @@ impl TransformerConfig {
             (&mut self.replicas, &other.replicas, "Replicas"),
         ];
         for (mine, theirs, what) in pairs {
-            merge_all(mine, theirs)
-                .map_err(|e| Error::invalid(format!("failed to merge {what} fieldSpec: {e}")))?;
+            merge_all(mine, theirs).map_err(|e| {
+                Error::configuration(format!("failed to merge {what} fieldSpec: {e}"))
+            })?;
         }
         for nbr in &other.name_reference {
             self.add_name_reference(nbr.clone()).map_err(|e| {
-                Error::invalid(format!("failed to merge NameReference fieldSpec: {e}"))
+                Error::configuration(format!("failed to merge NameReference fieldSpec: {e}"))
             })?;
         }
         self.sort_fields();
@@ -591,7 +592,7 @@ pub(crate) fn type_error(field: &str, want: &str, got: &Node) -> Error {
         Node::Map(_) => "object",
         Node::Null => "null",
     };
-    Error::invalid(format!(
+    Error::configuration(format!(
         "json: cannot unmarshal {what} into Go struct field {field} of type {want}"
     ))
 }
@@ -714,7 +715,7 @@ pub(crate) fn gvk_fields(m: &Mapping) -> Result<Gvk> {
 pub(crate) fn check_known_fields(m: &Mapping, known: &[&str]) -> Result<()> {
     for k in m.keys() {
         if !known.iter().any(|x| x.eq_ignore_ascii_case(k)) {
-            return Err(Error::invalid(format!("json: unknown field \"{k}\"")));
+            return Err(Error::configuration(format!("json: unknown field \"{k}\"")));
         }
     }
     Ok(())

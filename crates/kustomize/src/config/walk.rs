@@ -143,7 +143,7 @@ pub fn apply_field_spec(
     let create = if spec.create { create } else { None };
     match walk(node, &spec.path, create, f) {
         Ok(()) => Ok(()),
-        Err(e) => Err(Error::invalid(format!(
+        Err(e) => Err(Error::transformer(format!(
             "considering field '{}' of object {}: {}",
             spec.path,
             res_id_string(node),
@@ -195,10 +195,7 @@ pub fn apply_field_specs(
 
 fn message(e: &Error) -> String {
     match e {
-        Error::Invalid {
-            path: None,
-            message,
-        } => message.clone(),
+        Error::Invalid { message, .. } => message.clone(),
         other => other.to_string(),
     }
 }
@@ -228,7 +225,7 @@ fn walk_rest(
             for item in items.iter_mut() {
                 walk_rest(item, Some(path), create, f).map_err(|e| {
                     let keys = split_escaped(path);
-                    Error::invalid(format!(
+                    Error::transformer(format!(
                         "visit traversal on path: [{}]: {}",
                         keys.join(" "),
                         message(&e)
@@ -240,7 +237,7 @@ fn walk_rest(
         Node::Map(m) => {
             let (seg, rest) = first_segment(path);
             check_key(&seg.key)
-                .map_err(|e| Error::invalid(format!("fieldName: {}: {e}", seg.key)))?;
+                .map_err(|e| Error::transformer(format!("fieldName: {}: {e}", seg.key)))?;
             let creates = create.is_some() && !seg.seq_hint;
             let made = || match (rest.is_none(), create) {
                 (true, Some(kind)) => kind.make(),
@@ -266,7 +263,7 @@ fn walk_rest(
             }
             walk_rest(value, rest, create, f)
         }
-        _ => Err(Error::invalid("expected sequence or mapping node")),
+        _ => Err(Error::transformer("expected sequence or mapping node")),
     }
 }
 
@@ -302,7 +299,7 @@ mod tests {
                 Ok(())
             }
             Node::Null => Ok(()),
-            other => Err(Error::invalid(format!(
+            other => Err(Error::transformer(format!(
                 "wrong node kind: {}",
                 other.kind_name()
             ))),

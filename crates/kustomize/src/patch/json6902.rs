@@ -14,11 +14,23 @@ use compose_yaml::Node;
 
 /// Applies a list of operations to `doc`.
 pub fn apply_json6902(doc: &mut Node, ops: &Node) -> Result<()> {
+    apply_json6902_indexed(doc, ops).map_err(|(_, e)| e)
+}
+
+/// [`apply_json6902`], saying which operation failed (none when the
+/// operations are not a list).
+pub fn apply_json6902_indexed(
+    doc: &mut Node,
+    ops: &Node,
+) -> std::result::Result<(), (Option<usize>, Error)> {
     let Node::Seq(ops) = ops else {
-        return Err(Error::invalid("a JSON patch must be a list of operations"));
+        return Err((
+            None,
+            Error::patch("a JSON patch must be a list of operations"),
+        ));
     };
-    for op in ops {
-        apply_one(doc, op)?;
+    for (i, op) in ops.iter().enumerate() {
+        apply_one(doc, op).map_err(|e| (Some(i), e))?;
     }
     Ok(())
 }
@@ -36,7 +48,7 @@ fn text<'a>(op: &'a Node, name: &str) -> Option<&'a str> {
 }
 
 fn fail(message: impl Into<String>) -> Error {
-    Error::invalid(message)
+    Error::patch(message)
 }
 
 /// The library's wording for a path, from or index that is not there.

@@ -25,12 +25,13 @@ pub use json6902::apply_json6902;
 pub use schema::{CustomSchema, FieldInfo, Schema, SchemaRef};
 pub use smp::strategic_merge;
 
-use super::error::{Error, Result};
+use super::error::{Error, Location, Result};
 use super::loader::Loader;
 use super::parallel;
 use super::resource::Resource;
 use super::select::Selector;
 use compose_yaml::Node;
+use std::path::{Path, PathBuf};
 
 /// A parsed patch: strategic-merge documents or JSON 6902 operations.
 #[derive(Clone, Debug)]
@@ -43,31 +44,70 @@ pub enum Patch {
 
 /// Parses patch text as kustomize does: objects are a strategic-merge
 /// patch, a list is JSON 6902 operations.
+///
+/// A place in the text is given relative to the text: its line and
+/// column, with an empty path, for the caller to place in a file (see
+/// [`place_in_file`]).
 pub fn parse_patch(text: &str) -> Result<Patch> {
-    let docs = compose_yaml::parse_stream(text)
-        .map_err(|e| Error::invalid(format!("unable to parse SM or JSON patch: {e}")))?;
+    let docs = compose_yaml::parse_stream(text).map_err(|e| {
+        Error::patch(format!("unable to parse SM or JSON patch: {}", e.message))
+            .at(in_text(e.pos.line, e.pos.col))
+    })?;
     let docs: Vec<Node> = docs.into_iter().filter(|d| !d.is_null()).collect();
     match docs.as_slice() {
         [Node::Seq(_)] => Ok(Patch::Json(docs[0].clone())),
-        [] => Err(Error::invalid("patch appears to be empty")),
+        [] => Err(Error::patch("patch appears to be empty")),
         _ => {
             for d in &docs {
                 let Node::Map(_) = d else {
-                    return Err(Error::invalid(format!(
+                    return Err(Error::patch(format!(
                         "unable to parse SM or JSON patch from {text}"
                     )));
                 };
                 if d.str_at(&["kind"]).unwrap_or("").is_empty() {
-                    return Err(Error::invalid("missing kind in strategic merge patch"));
+                    return Err(Error::patch("missing kind in strategic merge patch"));
                 }
                 if d.str_at(&["metadata", "name"]).unwrap_or("").is_empty() {
-                    return Err(Error::invalid(
+                    return Err(Error::patch(
                         "missing metadata.name in strategic merge patch",
                     ));
                 }
             }
             Ok(Patch::Strategic(docs))
         }
+    }
+}
+
+/// A place inside a patch's own text, before the caller says which file
+/// holds the text.
+fn in_text(line: usize, column: usize) -> Location {
+    Location::at(PathBuf::new(), line, column)
+}
+
+/// Whether a place is inside a patch's own text (see [`in_text`]).
+pub fn is_in_text(l: &Location) -> bool {
+    l.path.as_os_str().is_empty()
+}
+
+/// An error about a patch whose text is the file `file`: places in the
+/// text become places in that file, and an error with no place names
+/// the file.
+pub fn place_in_file(e: Error, file: &Path) -> Error {
+    match e.location() {
+        Some(l) if is_in_text(&l) => e.map_location(|l| Location {
+            path: file.to_path_buf(),
+            ..l
+        }),
+        Some(_) => e,
+        None => e.at_file(file),
+    }
+}
+
+/// Where operation `index` of a JSON patch's text is.
+fn op_place(text: &str, index: usize) -> Location {
+    match compose_yaml::parse::locate(text, &format!("/{index}")) {
+        Some(p) => in_text(p.line, p.col),
+        None => in_text(1, 1),
     }
 }
 
@@ -96,7 +136,10 @@ pub fn apply_smp_to(
             None => m.remove("apiVersion"),
         };
     }
-    let schema = schema.for_kind(target.api_version(), &kind);
+    // Kept for a message: the object is taken apart by the merge. A short
+    // apiVersion (`v1`, `apps/v1`) stays inline, with no allocation.
+    let api = compose_yaml::Str::from(target.api_version());
+    let schema = schema.for_kind(&api, &kind);
     // The object is merged in place of a copy. A Secret is copied all the
     // same: when the merge fails, its values must still be there to be
     // kept out of the message.
@@ -105,7 +148,12 @@ pub fn apply_smp_to(
     } else {
         std::mem::replace(&mut target.node, Node::Null)
     };
-    let merged = smp::merge_owned(Some(dest), p, schema)?;
+    let merged = smp::merge_owned(Some(dest), p, schema).map_err(|e| {
+        e.context(format!(
+            "applying patch to {}",
+            id_text(&api, &name, &namespace, &kind)
+        ))
+    })?;
     let Some(merged) = merged.filter(|n| !matches!(n, Node::Map(m) if m.is_empty())) else {
         return Ok(false);
     };
@@ -126,18 +174,32 @@ pub fn apply_smp_to(
     Ok(true)
 }
 
-/// Finds the single object whose current or earlier id is the patch's own.
-fn target_by_own_id(resources: &[Resource], patch: &Node) -> Result<usize> {
+/// The id of an object as kustomize writes it in messages.
+fn id_text(api_version: &str, name: &str, namespace: &str, kind: &str) -> String {
+    super::resource::ResId {
+        gvk: super::resource::Gvk::from_api_version(api_version, kind),
+        name: name.into(),
+        namespace: namespace.into(),
+    }
+    .to_string()
+}
+
+/// The id a strategic-merge patch document names for itself.
+fn own_id(patch: &Node) -> super::resource::ResId {
     let api = patch.str_at(&["apiVersion"]).unwrap_or("");
     let kind = patch.str_at(&["kind"]).unwrap_or("");
     let name = patch.str_at(&["metadata", "name"]).unwrap_or("");
     let ns = patch.str_at(&["metadata", "namespace"]).unwrap_or("");
-    let gvk = super::resource::Gvk::from_api_version(api, kind);
-    let want = super::resource::ResId {
-        gvk,
+    super::resource::ResId {
+        gvk: super::resource::Gvk::from_api_version(api, kind),
         name: name.into(),
         namespace: ns.into(),
-    };
+    }
+}
+
+/// Finds the single object whose current or earlier id is the patch's own.
+fn target_by_own_id(resources: &[Resource], patch: &Node) -> Result<usize> {
+    let want = own_id(patch);
     let eff = |id: &super::resource::ResId| {
         let mut id = id.clone();
         if !super::config::is_namespaced(&id.gvk) {
@@ -162,10 +224,10 @@ fn target_by_own_id(resources: &[Resource], patch: &Node) -> Result<usize> {
         .collect();
     match hits.as_slice() {
         [i] => Ok(*i),
-        [] => Err(Error::invalid(format!(
+        [] => Err(Error::patch(format!(
             "no matches for Id {want}; failed to find unique target for patch {want}"
         ))),
-        _ => Err(Error::invalid(format!(
+        _ => Err(Error::patch(format!(
             "multiple matches for Id {want}; failed to find unique target for patch {want}"
         ))),
     }
@@ -173,26 +235,35 @@ fn target_by_own_id(resources: &[Resource], patch: &Node) -> Result<usize> {
 
 /// Applies strategic-merge documents that select their own targets.
 ///
-/// `deletes_poison`: kustomize v5.5.0's `patches:` transformer crashes
-/// when a document of a multi-document patch deletes an object and a later
-/// document of the same patch is applied; that is refused here as an
-/// error instead.
+/// `patches`: the documents are an entry of `patches:`, not of
+/// `patchesStrategicMerge:`. kustomize's `patches:` transformer says which
+/// patch found no single target, and crashes (v5.5.0) when a document of
+/// a multi-document patch deletes an object and a later document of the
+/// same patch is applied; that is refused here as an error instead.
 fn apply_by_own_id(
     resources: &mut Vec<Resource>,
     docs: &[Node],
     schema: &Schema,
     allow_name: bool,
     allow_kind: bool,
-    deletes_poison: bool,
+    patches: bool,
 ) -> Result<()> {
     let mut deleted = false;
     for doc in docs {
-        if deleted && deletes_poison {
-            return Err(Error::invalid(
+        if deleted && patches {
+            return Err(Error::patch(
                 "a multi-document patch deletes an object and then patches again; kustomize v5.5.0 crashes on this, so it is refused",
             ));
         }
-        let i = target_by_own_id(resources, doc)?;
+        let i = target_by_own_id(resources, doc).map_err(|e| {
+            if !patches {
+                return e;
+            }
+            e.context(format!(
+                "no resource matches strategic merge patch \"{}\"",
+                own_id(doc)
+            ))
+        })?;
         if !apply_smp_to(&mut resources[i], doc, schema, allow_name, allow_kind)? {
             resources.remove(i);
             deleted = true;
@@ -201,32 +272,72 @@ fn apply_by_own_id(
     Ok(())
 }
 
+/// Says where an entry of a patch list is, for a message: given the
+/// entry's index and, for an inline patch, a place inside its text (see
+/// [`parse_patch`]), the place in the file that holds the entry.
+pub type Placer<'a> = &'a dyn Fn(usize, Option<&Location>) -> Location;
+
+/// An error about entry `index`. A patch read from `file` has its places
+/// in that file, and names the file when it has no place; an inline
+/// patch's places, and an error with no place, are placed by `place`.
+fn placed(e: Error, index: usize, file: Option<&Path>, place: Placer<'_>) -> Error {
+    if let Some(f) = file {
+        return place_in_file(e, f);
+    }
+    match e.location() {
+        Some(l) if is_in_text(&l) => {
+            let there = place(index, Some(&l));
+            e.map_location(|_| there)
+        }
+        Some(_) => e,
+        None => e.at(place(index, None)),
+    }
+}
+
 /// `patchesStrategicMerge:` entries: inline patches or file paths.
 pub fn patches_strategic_merge(
     resources: &mut Vec<Resource>,
     entries: &[String],
     loader: &Loader<'_>,
+    place: Placer<'_>,
 ) -> Result<()> {
-    let mut all = Vec::new();
-    for entry in entries {
+    // Every patch is read before any is applied, as kustomize loads them.
+    let mut all = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
         let inline = compose_yaml::parse_stream(entry)
             .ok()
             .filter(|docs| docs.iter().any(|d| matches!(d, Node::Map(_))));
-        let text = match inline {
-            Some(_) => entry.clone(),
-            None => loader.read_text(entry)?,
+        let (text, file) = match inline {
+            Some(_) => (entry.clone(), None),
+            None => (
+                loader
+                    .read_text(entry)
+                    .map_err(|e| placed(e, i, None, place))?,
+                Some(loader.resolve(entry)),
+            ),
         };
-        match parse_patch(&text)? {
-            Patch::Strategic(docs) => all.extend(docs),
-            Patch::Json(_) => {
-                return Err(Error::invalid(format!(
-                    "'{entry}' is a JSON patch, not a strategic merge patch"
-                )))
+        let docs = match parse_patch(&text) {
+            Ok(Patch::Strategic(docs)) => docs,
+            Ok(Patch::Json(_)) => {
+                return Err(placed(
+                    Error::patch(format!(
+                        "'{entry}' is a JSON patch, not a strategic merge patch"
+                    )),
+                    i,
+                    None,
+                    place,
+                ))
             }
-        }
+            Err(e) => return Err(placed(e, i, file.as_deref(), place)),
+        };
+        all.push((i, file, docs));
     }
     let schema = loader.openapi().schema();
-    apply_by_own_id(resources, &all, &schema, false, false, false)
+    for (i, file, docs) in all {
+        apply_by_own_id(resources, &docs, &schema, false, false, false)
+            .map_err(|e| placed(e, i, file.as_deref(), place))?;
+    }
+    Ok(())
 }
 
 /// One entry of `patches:`.
@@ -234,9 +345,21 @@ pub fn patches_entry(
     resources: &mut Vec<Resource>,
     entry: &Node,
     loader: &Loader<'_>,
+    place: Placer<'_>,
+) -> Result<()> {
+    let mut file = None;
+    patch_entry(resources, entry, loader, &mut file)
+        .map_err(|e| placed(e, 0, file.as_deref(), place))
+}
+
+fn patch_entry(
+    resources: &mut Vec<Resource>,
+    entry: &Node,
+    loader: &Loader<'_>,
+    file: &mut Option<PathBuf>,
 ) -> Result<()> {
     let Node::Map(m) = entry else {
-        return Err(Error::invalid("a patches entry must be a mapping"));
+        return Err(Error::patch("a patches entry must be a mapping"));
     };
     let mut path = String::new();
     let mut inline = String::new();
@@ -260,23 +383,25 @@ pub fn patches_entry(
                 }
             }
             other => {
-                return Err(Error::invalid(format!(
+                return Err(Error::patch(format!(
                     "json: unknown field \"{other}\" in patches entry"
                 )))
             }
         }
     }
+    // An inline patch is trimmed; places in it count from its first line
+    // with something on it.
     let inline = inline.trim().to_string();
     let text = match (path.is_empty(), inline.is_empty()) {
-        (true, true) => return Err(Error::invalid("must specify one of patch and path")),
-        (false, false) => {
-            return Err(Error::invalid(
-                "patch and path can't be set at the same time",
-            ))
+        (true, true) => return Err(Error::patch("must specify one of patch and path")),
+        (false, false) => return Err(Error::patch("patch and path can't be set at the same time")),
+        (false, true) => {
+            let text = loader.read_text(&path).map_err(|e| {
+                e.context(format!("failed to get the patch file from path({path})"))
+            })?;
+            *file = Some(loader.resolve(&path));
+            text
         }
-        (false, true) => loader
-            .read_text(&path)
-            .map_err(|e| e.context(format!("failed to get the patch file from path({path})")))?,
         (true, false) => inline,
     };
     match (parse_patch(&text)?, target) {
@@ -338,11 +463,11 @@ pub fn patches_entry(
             }
             Ok(())
         }
-        (Patch::Json(_), None) => Err(Error::invalid(format!(
+        (Patch::Json(_), None) => Err(Error::patch(format!(
             "must specify a target for JSON patch {text}"
         ))),
         (Patch::Json(ops), Some(sel)) => {
-            json_patch_all(resources, &sel, &ops, true, loader.threads())
+            json_patch_all(resources, &sel, &ops, &text, true, loader.threads())
         }
     }
 }
@@ -352,43 +477,59 @@ pub fn patches_json6902_entry(
     resources: &mut [Resource],
     entry: &Node,
     loader: &Loader<'_>,
+    place: Placer<'_>,
+) -> Result<()> {
+    let mut file = None;
+    json6902_entry(resources, entry, loader, &mut file)
+        .map_err(|e| placed(e, 0, file.as_deref(), place))
+}
+
+fn json6902_entry(
+    resources: &mut [Resource],
+    entry: &Node,
+    loader: &Loader<'_>,
+    file: &mut Option<PathBuf>,
 ) -> Result<()> {
     let Node::Map(m) = entry else {
-        return Err(Error::invalid("a patchesJson6902 entry must be a mapping"));
+        return Err(Error::patch("a patchesJson6902 entry must be a mapping"));
     };
     let Some(target) = m.get("target").filter(|t| !t.is_null()) else {
-        return Err(Error::invalid("must specify a target for patch"));
+        return Err(Error::patch("must specify a target for patch"));
     };
     let sel = Selector::from_node(target)?;
     let text = match (
         m.get("path").and_then(Node::scalar_text),
         m.get("patch").and_then(Node::scalar_text),
     ) {
-        (Some(p), None) if !p.is_empty() => loader.read_text(&p)?,
+        (Some(p), None) if !p.is_empty() => {
+            let text = loader.read_text(&p)?;
+            *file = Some(loader.resolve(&p));
+            text
+        }
         (None, Some(t)) if !t.trim().is_empty() => t,
         (Some(_), Some(_)) => {
-            return Err(Error::invalid(
-                "patch and path can't be set at the same time",
-            ))
+            return Err(Error::patch("patch and path can't be set at the same time"))
         }
-        _ => return Err(Error::invalid("must specify one of patch and path")),
+        _ => return Err(Error::patch("must specify one of patch and path")),
     };
     let Patch::Json(ops) = parse_patch(&text)? else {
-        return Err(Error::invalid(
+        return Err(Error::patch(
             "patchesJson6902 expects a list of JSON patch operations",
         ));
     };
-    json_patch_all(resources, &sel, &ops, false, loader.threads())
+    json_patch_all(resources, &sel, &ops, &text, false, loader.threads())
 }
 
 /// Applies JSON 6902 operations to every object `sel` matches, on all
 /// cores when there are many (each object is patched on its own).
 /// `remember` records each patched object's identity first, for name
 /// references to follow a renamed object.
+/// A failing operation points at its place in `text`.
 fn json_patch_all(
     resources: &mut [Resource],
     sel: &Selector,
     ops: &Node,
+    text: &str,
     remember: bool,
     threads: usize,
 ) -> Result<()> {
@@ -402,7 +543,13 @@ fn json_patch_all(
                     r.remember_id();
                 }
                 let had_name = !r.name().is_empty();
-                apply_json6902(&mut r.node, ops)?;
+                if let Err((op, e)) = json6902::apply_json6902_indexed(&mut r.node, ops) {
+                    let e = e.context(format!("applying patch to {}", r.id()));
+                    return Err(match op {
+                        Some(i) => e.at(op_place(text, i)),
+                        None => e,
+                    });
+                }
                 // kustomize reads the patched object back and refuses one
                 // that lost its kind or name.
                 let lost = if r.kind().is_empty() {
@@ -413,7 +560,7 @@ fn json_patch_all(
                     continue;
                 };
                 return Err(
-                    Error::invalid(lost).context(format!("applying patch to {}", r.original_id()))
+                    Error::resource(lost).context(format!("applying patch to {}", r.original_id()))
                 );
             }
             Ok(())

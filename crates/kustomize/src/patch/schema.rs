@@ -296,7 +296,7 @@ impl CustomSchema {
     /// Reads a custom schema document (JSON, or YAML of the same shape).
     pub fn from_node(doc: &Node) -> Result<CustomSchema> {
         let Node::Map(top) = doc else {
-            return Err(Error::invalid(
+            return Err(Error::configuration(
                 "invalid schema file: the document is not a mapping",
             ));
         };
@@ -305,7 +305,7 @@ impl CustomSchema {
             None | Some(Node::Null) => return Ok(schema),
             Some(Node::Map(defs)) => defs,
             Some(_) => {
-                return Err(Error::invalid(
+                return Err(Error::configuration(
                     "invalid schema file: `definitions` is not a mapping",
                 ))
             }

@@ -195,7 +195,7 @@ fn kind_text(k: Kind) -> &'static str {
 }
 
 fn kind_mismatch(expected: Kind, got: &Node) -> Error {
-    Error::invalid(format!(
+    Error::patch(format!(
         "wrong node kind: expected {} but got {}: node contents:\n{got}",
         kind_text(expected),
         kind_text(kind_of(got))
@@ -366,7 +366,7 @@ fn directive_of(text: &str) -> Result<Directive> {
         "delete" => Ok(Directive::Delete),
         "replace" => Ok(Directive::Replace),
         "merge" => Ok(Directive::Merge),
-        other => Err(Error::invalid(format!("unknown patch strategy '{other}'"))),
+        other => Err(Error::patch(format!("unknown patch strategy '{other}'"))),
     }
 }
 

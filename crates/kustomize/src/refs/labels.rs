@@ -61,7 +61,7 @@ impl LabelSelector {
 }
 
 fn bad(text: &str, what: &str) -> Error {
-    Error::invalid(format!(
+    Error::transformer(format!(
         "unable to parse requirement: invalid selector {text:?}: {what}"
     ))
 }

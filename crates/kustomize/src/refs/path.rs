@@ -81,7 +81,7 @@ fn split_matcher(p: &str) -> Result<(String, String)> {
     let inner = inner.strip_prefix('[').unwrap_or(inner);
     match inner.split_once('=') {
         Some((f, v)) => Ok((f.to_string(), v.to_string())),
-        None => Err(Error::invalid(
+        None => Err(Error::reference(
             "list path element must contain fieldName=fieldValue for element to match",
         )),
     }
@@ -117,7 +117,7 @@ pub fn lookup<'a>(node: &'a Node, parts: &[String]) -> Result<Option<&'a Node>> 
     for part in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
         let next = if let Some(i) = go_atoi(part) {
             if i < 0 {
-                return Err(Error::invalid(format!(
+                return Err(Error::reference(format!(
                     "array index {i} cannot be negative"
                 )));
             }
@@ -150,7 +150,7 @@ pub fn lookup<'a>(node: &'a Node, parts: &[String]) -> Result<Option<&'a Node>> 
             }
         } else {
             if part == "*" {
-                return Err(Error::invalid("wildcard is not supported in PathGetter"));
+                return Err(Error::reference("wildcard is not supported in PathGetter"));
             }
             match cur {
                 Node::Null => None,
@@ -278,7 +278,7 @@ fn visit(
             }
         }
         if items.len() < idx + 1 {
-            return Err(Error::invalid(format!(
+            return Err(Error::reference(format!(
                 "index {idx} specified but only {} elements found",
                 items.len()
             )));
@@ -293,8 +293,9 @@ fn visit(
     }
     if is_list_index(part) {
         let (field, pattern) = split_matcher(part)?;
-        let re = regex::Regex::new(&pattern)
-            .map_err(|e| Error::invalid(format!("error parsing regexp: {}", go_regex_error(&e))))?;
+        let re = regex::Regex::new(&pattern).map_err(|e| {
+            Error::reference(format!("error parsing regexp: {}", go_regex_error(&e)))
+        })?;
         let matches = |item: &Node| -> bool {
             if field.is_empty() {
                 re.is_match(&matcher_text(item))

@@ -272,14 +272,14 @@ fn parse_entries(
             let has_targets =
                 matches!(json_field(m, "targets"), Some(Node::Seq(t)) if !t.is_empty());
             if has_source || has_targets {
-                return Err(Error::invalid(
+                return Err(Error::reference(
                     "cannot specify both path and inline replacement",
                 ));
             }
             check(m, REPLACEMENT_KEYS, strict)?;
         }
         let text = load(&path)?;
-        let docs = parse_stream(&text).map_err(|e| Error::invalid(format!("{path}: {e:?}")))?;
+        let docs = parse_stream(&text).map_err(|e| Error::reference(format!("{path}: {e:?}")))?;
         match docs.into_iter().next().unwrap_or(Node::Null) {
             Node::Seq(items) => {
                 for item in &items {
@@ -288,7 +288,7 @@ fn parse_entries(
             }
             m @ Node::Map(_) => out.push(Replacement::from_node(&m, false)?),
             other => {
-                return Err(Error::invalid(format!(
+                return Err(Error::reference(format!(
                     "unsupported replacement type encountered within replacement path: {}",
                     go_kind(&other)
                 )))
@@ -313,13 +313,13 @@ fn go_kind(n: &Node) -> &'static str {
 pub fn apply_replacements(resources: &mut [Resource], reps: &[Replacement]) -> Result<()> {
     for rep in reps {
         let (Some(source), Some(targets)) = (&rep.source, &rep.targets) else {
-            return Err(Error::invalid(
+            return Err(Error::reference(
                 "replacements must specify a source and at least one target",
             ));
         };
         if targets.is_empty() {
             // oracle: `targets: []` is refused like a missing list
-            return Err(Error::invalid(
+            return Err(Error::reference(
                 "replacements must specify a source and at least one target",
             ));
         }
@@ -337,7 +337,7 @@ fn source_value(resources: &[Resource], source: &Source) -> Result<Node> {
     for r in resources {
         if all_ids(r).iter().any(|id| source.select.selects_id(id)) {
             if found.is_some() {
-                return Err(Error::invalid(format!(
+                return Err(Error::reference(format!(
                     "multiple matches for selector {}",
                     source.select.id_string()
                 )));
@@ -346,7 +346,7 @@ fn source_value(resources: &[Resource], source: &Source) -> Result<Node> {
         }
     }
     let Some(r) = found else {
-        return Err(Error::invalid(format!(
+        return Err(Error::reference(format!(
             "nothing selected by {}",
             source.select.id_string()
         )));
@@ -357,7 +357,7 @@ fn source_value(resources: &[Resource], source: &Source) -> Result<Node> {
         source.field_path.as_str()
     };
     let node = lookup(&r.node, &split_field_path(field_path)).map_err(|e| {
-        Error::invalid(format!(
+        Error::reference(format!(
             "error looking up replacement source: {}",
             message(&e)
         ))
@@ -365,7 +365,7 @@ fn source_value(resources: &[Resource], source: &Source) -> Result<Node> {
     let node = match node {
         Some(n) if !is_nil_or_empty(n) => n,
         _ => {
-            return Err(Error::invalid(format!(
+            return Err(Error::reference(format!(
                 "fieldPath `{field_path}` is missing for replacement source {}",
                 source.select.id_string()
             )))
@@ -374,14 +374,14 @@ fn source_value(resources: &[Resource], source: &Source) -> Result<Node> {
     match &source.options {
         Some(o) if !o.delimiter.is_empty() => {
             if !node.is_scalar() {
-                return Err(Error::invalid(
+                return Err(Error::reference(
                     "delimiter option can only be used with scalar nodes",
                 ));
             }
             let text = node_text(node);
             let parts: Vec<&str> = text.split(o.delimiter.as_str()).collect();
             if o.index < 0 || o.index as usize >= parts.len() {
-                return Err(Error::invalid(format!(
+                return Err(Error::reference(format!(
                     "options.index {} is out of bounds for value {text}",
                     o.index
                 )));
@@ -403,10 +403,7 @@ fn is_nil_or_empty(n: &Node) -> bool {
 
 fn message(e: &Error) -> String {
     match e {
-        Error::Invalid {
-            path: None,
-            message,
-        } => message.clone(),
+        Error::Invalid { message, .. } => message.clone(),
         other => other.to_string(),
     }
 }
@@ -414,7 +411,7 @@ fn message(e: &Error) -> String {
 /// Writes the value into every field of every selected object.
 fn apply_target(resources: &mut [Resource], value: &Node, target: &TargetSpec) -> Result<()> {
     let Some(select) = &target.select else {
-        return Err(Error::invalid("target must specify resources to select"));
+        return Err(Error::reference("target must specify resources to select"));
     };
     let default_paths = [DEFAULT_FIELD_PATH.to_string()];
     let paths: &[String] = if target.field_paths.is_empty() {
@@ -471,8 +468,8 @@ fn copy_to_target(
                 format!("unable to find field {fp:?} in replacement target")
             };
             match e {
-                Some(e) => Error::invalid(format!("{head}: {}", message(e))),
-                None => Error::invalid(head),
+                Some(e) => Error::reference(format!("{head}: {}", message(e))),
+                None => Error::reference(head),
             }
         };
         let leaf = if create {
@@ -508,7 +505,7 @@ fn set_field(options: Option<&FieldOptions>, t: Target<'_>, value: &Node) -> Res
     let mut text = node_text(value);
     if let Some(o) = options.filter(|o| !o.delimiter.is_empty()) {
         if !t.node.is_scalar() {
-            return Err(Error::invalid(
+            return Err(Error::reference(
                 "delimiter option can only be used with scalar nodes",
             ));
         }
@@ -556,7 +553,7 @@ fn set_field(options: Option<&FieldOptions>, t: Target<'_>, value: &Node) -> Res
 fn retype(like: &Node, text: &str) -> Result<Node> {
     let plain = resolve_plain(text);
     let fail = |want: &str| {
-        Err(Error::invalid(format!(
+        Err(Error::reference(format!(
             "yaml: cannot decode {} `{text}` as a {want}",
             plain_tag(&plain)
         )))
@@ -614,7 +611,7 @@ mod tests {
         let Node::Seq(items) = node else {
             panic!("not a list")
         };
-        parse_replacements(&items, &mut |_| Err(Error::invalid("no files"))).unwrap()
+        parse_replacements(&items, &mut |_| Err(Error::reference("no files"))).unwrap()
     }
 
     fn run(res: &str, rep: &str) -> Result<Vec<Resource>> {
@@ -885,7 +882,7 @@ mod tests {
         // oracle case: a ReplacementTransformer under `transformers:`
         // copying a Pod's whole spec into a Deployment's template
         let doc = parse_one("apiVersion: builtin\nkind: ReplacementTransformer\nmetadata: {name: buildup}\nreplacements:\n- source: {kind: Pod, fieldPath: spec}\n  targets:\n  - select: {kind: Deployment}\n    fieldPaths: [spec.template.spec]\n    options: {create: true}\n    extra: ignored\n").unwrap();
-        let r = replacements_from_config(&doc, &mut |_| Err(Error::invalid("no files"))).unwrap();
+        let r = replacements_from_config(&doc, &mut |_| Err(Error::reference("no files"))).unwrap();
         let mut rs = resources("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n");
         apply_replacements(&mut rs, &r).unwrap();
         assert_eq!(

@@ -177,7 +177,7 @@ impl VarSet {
                 .collect();
             if hits.len() > 1 {
                 let list: Vec<String> = incoming.iter().map(Var::describe).collect();
-                return Err(Error::invalid(format!(
+                return Err(Error::reference(format!(
                     "merging vars [{}]: found {} resId matches for var {} (unable to disambiguate)",
                     list.join(" "),
                     hits.len(),
@@ -188,7 +188,7 @@ impl VarSet {
         }
         for (v, m) in incoming.iter().zip(matched) {
             if self.vars.contains_key(&v.name) {
-                return Err(Error::invalid(format!(
+                return Err(Error::reference(format!(
                     "var '{}' already encountered",
                     v.name
                 )));
@@ -202,7 +202,9 @@ impl VarSet {
     pub fn merge_set(&mut self, other: VarSet) -> Result<()> {
         for (name, entry) in other.vars {
             if self.vars.contains_key(&name) {
-                return Err(Error::invalid(format!("var '{name}' already encountered")));
+                return Err(Error::reference(format!(
+                    "var '{name}' already encountered"
+                )));
             }
             self.vars.insert(name, entry);
         }
@@ -280,13 +282,13 @@ pub fn resolve_vars(
             .as_ref()
             .and_then(|h| resources.iter().find(|r| history(r).starts_with(h)));
         let Some(r) = found else {
-            return Err(Error::invalid(format!(
+            return Err(Error::reference(format!(
                 "var '{}' cannot be mapped to a field in the set of known resources",
                 v.describe()
             )));
         };
         let not_found = || {
-            Error::invalid(format!(
+            Error::reference(format!(
                 "field specified in var '{}' not found in corresponding resource",
                 v.describe()
             ))
@@ -325,7 +327,7 @@ fn substitute(node: &mut Node, values: &BTreeMap<String, Value>) -> Result<()> {
         Node::Seq(items) => {
             for item in items.iter_mut() {
                 let Node::Str(s) = item else {
-                    return Err(Error::invalid("invalid value type expect a string"));
+                    return Err(Error::reference("invalid value type expect a string"));
                 };
                 *item = expand(s, values);
             }

@@ -94,7 +94,7 @@ pub fn builtin_from_node(node: &Node) -> Result<Builtin> {
     let m = match node {
         Node::Map(m) => m,
         other => {
-            return Err(Error::invalid(format!(
+            return Err(Error::transformer(format!(
                 "transformer configuration must be a mapping, not a {}",
                 other.kind_name()
             )))
@@ -105,7 +105,9 @@ pub fn builtin_from_node(node: &Node) -> Result<Builtin> {
     let specs = || config::spec_list(m, "fieldSpecs");
     let required_specs = || -> Result<Vec<FieldSpec>> {
         match config::json_field(m, "fieldSpecs") {
-            None | Some(Node::Null) => Err(Error::invalid("fieldSpecs is not expected to be nil")),
+            None | Some(Node::Null) => {
+                Err(Error::transformer("fieldSpecs is not expected to be nil"))
+            }
             Some(_) => specs(),
         }
     };

@@ -436,7 +436,7 @@ fn spec_paths<'a>(
             }
             None => Ok(()),
         },
-        _ => Err(crate::error::Error::invalid(
+        _ => Err(crate::error::Error::transformer(
             "expected sequence or mapping node",
         )),
     }

@@ -148,7 +148,7 @@ pub(crate) fn string_map(
             }
         }
         Some(other) => {
-            return Err(Error::invalid(format!(
+            return Err(Error::transformer(format!(
                 "json: cannot unmarshal {} into Go struct field {key} of type map[string]string",
                 match other {
                     Node::Seq(_) => "array",

@@ -51,7 +51,7 @@ pub(crate) fn wrong_kind(expected: &str, got: &Node) -> Error {
         Node::Seq(_) => "SequenceNode",
         _ => "ScalarNode",
     };
-    Error::invalid(format!(
+    Error::transformer(format!(
         "wrong node kind: expected {expected} but got {actual}: node contents:\n{got}"
     ))
 }

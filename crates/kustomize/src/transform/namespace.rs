@@ -45,7 +45,7 @@ impl SubjectMode {
             "" | "defaultOnly" => Ok(SubjectMode::DefaultOnly),
             "allServiceAccounts" => Ok(SubjectMode::AllServiceAccounts),
             "none" => Ok(SubjectMode::None),
-            other => Err(Error::invalid(format!(
+            other => Err(Error::transformer(format!(
                 "invalid value \"{other}\" for setRoleBindingSubjects: must be one of \"defaultOnly\", \"none\" or \"allServiceAccounts\""
             ))),
         }
@@ -124,7 +124,7 @@ pub fn set_namespace_on(
                 *counts.entry(after.clone()).or_insert(0) += 1;
             }
             if counts.get(&after).copied().unwrap_or(0) != 1 {
-                return Err(Error::invalid(format!(
+                return Err(Error::transformer(format!(
                     "namespace transformation produces ID conflict: {}",
                     resources[i].id()
                 )));
@@ -150,7 +150,7 @@ fn setter<'a>(namespace: &'a str, unset_only: bool) -> impl FnMut(&mut Node) -> 
             return Ok(());
         }
         match n {
-            Node::Map(_) | Node::Seq(_) => Err(Error::invalid(format!(
+            Node::Map(_) | Node::Seq(_) => Err(Error::transformer(format!(
                 "namespace field specs must target scalar nodes: {}",
                 wrong_kind("ScalarNode", n)
             ))),
@@ -190,7 +190,7 @@ fn transform_one(
             continue;
         }
         apply_field_spec(&mut r.node, spec, Some(CreateKind::Scalar), &mut set)
-            .map_err(|e| Error::invalid(format!("namespace transformation failed: {e}")))?;
+            .map_err(|e| Error::transformer(format!("namespace transformation failed: {e}")))?;
     }
     Ok(())
 }

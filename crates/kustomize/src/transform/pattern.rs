@@ -60,7 +60,7 @@ pub(crate) struct Pattern {
 }
 
 fn invalid(pattern: &str, why: &str) -> Error {
-    Error::invalid(format!("error parsing regexp: {why}: `{pattern}`"))
+    Error::transformer(format!("error parsing regexp: {why}: `{pattern}`"))
 }
 
 fn unsupported(what: &str) -> Error {

@@ -160,7 +160,7 @@ fn set_replicas_among(
     }
     if !found {
         let gvks: Vec<String> = specs.iter().map(|s| gvk_string(&s.gvk)).collect();
-        return Err(Error::invalid(format!(
+        return Err(Error::transformer(format!(
             "resource with name {} does not match a config with the following GVK [{}]",
             replica.name,
             gvks.join(" ")

@@ -55,7 +55,7 @@ impl ValueAdd {
         read: &mut dyn FnMut(&str) -> Result<String>,
     ) -> Result<ValueAdd> {
         let Node::Map(m) = doc else {
-            return Err(Error::invalid(
+            return Err(Error::transformer(
                 "ValueAddTransformer: the configuration must be a mapping",
             ));
         };
@@ -71,20 +71,20 @@ impl ValueAdd {
         if !file.is_empty() {
             let text = read(&file)?;
             let doc = compose_yaml::parse_one(&text)
-                .map_err(|e| Error::invalid(format!("{file}: {e}")))?;
+                .map_err(|e| Error::transformer(format!("{file}: {e}")))?;
             if let Node::Map(fm) = doc {
                 targets.extend(targets_of(&fm)?);
             }
         }
         if targets.is_empty() {
-            return Err(Error::invalid("must specify at least one target"));
+            return Err(Error::transformer("must specify at least one target"));
         }
         for t in &targets {
             if t.field_path.is_empty() {
-                return Err(Error::invalid("fieldPath cannot be empty"));
+                return Err(Error::transformer("fieldPath cannot be empty"));
             }
             if t.file_path_position < 0 {
-                return Err(Error::invalid(format!(
+                return Err(Error::transformer(format!(
                     "value of FilePathPosition ({}) cannot be negative",
                     t.file_path_position
                 )));
@@ -173,7 +173,7 @@ fn lookup_create<'a>(mut node: &'a mut Node, parts: &[String]) -> Result<Option<
         let next = parts.get(i + 1).map(String::as_str);
         if let Some(index) = go_atoi(part) {
             if index < 0 {
-                return Err(Error::invalid(format!(
+                return Err(Error::transformer(format!(
                     "array index {index} cannot be negative"
                 )));
             }
@@ -195,7 +195,7 @@ fn lookup_create<'a>(mut node: &'a mut Node, parts: &[String]) -> Result<Option<
         } else if part.starts_with('[') && part.ends_with(']') {
             let inner = &part[1..part.len() - 1];
             let Some((key, value)) = inner.split_once('=') else {
-                return Err(Error::invalid(format!("list path element must contain fieldName=fieldValue for element to match: {part}")));
+                return Err(Error::transformer(format!("list path element must contain fieldName=fieldValue for element to match: {part}")));
             };
             let Node::Seq(items) = node else {
                 return Err(wrong_kind("SequenceNode", node));
