@@ -214,3 +214,43 @@ fn a_patch_without_a_target_names_its_file() {
         format!("Error: {why} (at psm/p.yaml)\n")
     );
 }
+
+/// A generator entry or a builtin transformer's entry that fails names the
+/// kustomization line of the entry; a Secret's entry is named, not shown.
+#[test]
+fn generator_and_transformer_entries_name_their_line() {
+    let t = tree(
+        "entries",
+        &[
+            (
+                "generator/kustomization.yaml",
+                "configMapGenerator:\n- name: ok\n  literals: [a=b]\n- name: env\n  envs:\n  - missing.env\n",
+            ),
+            (
+                "secret/kustomization.yaml",
+                "secretGenerator:\n- name: s\n  literals: [hunter2-entry]\n",
+            ),
+            (
+                "images/kustomization.yaml",
+                "resources:\n- cm.yaml\nimages:\n- name: nginx\n  newTag: \"1\"\n- name: x\n  newTag: [1]\n",
+            ),
+            ("images/cm.yaml", CONFIG_MAP),
+        ],
+    );
+    assert_eq!(
+        error_of(t.path(), "generator"),
+        format!(
+            "Error: {}: no such file or directory (at generator/kustomization.yaml:4:3)\n",
+            t.path().join("generator/missing.env").display()
+        )
+    );
+    let err = error_of(t.path(), "secret");
+    assert_eq!(
+        err,
+        "Error: literal #1 is not key=value (the text of a Secret's literal is not shown) (at secret/kustomization.yaml:2:3)\n"
+    );
+    assert_eq!(
+        error_of(t.path(), "images"),
+        "Error: json: cannot unmarshal array into Go struct field newTag of type string (at images/kustomization.yaml:6:3)\n"
+    );
+}

@@ -787,8 +787,17 @@ fn run_generators(
         ("configMapGenerator", GeneratorKind::ConfigMap),
         ("secretGenerator", GeneratorKind::Secret),
     ] {
-        for entry in kust.list(field) {
-            let mut r = generate::generate(kind, entry, &global, loader)?;
+        for (i, entry) in kust.list(field).iter().enumerate() {
+            // An error about an entry points at its line; a Secret's
+            // entry is named, not shown, as its line may hold a literal.
+            let at = |e: Error| {
+                let mut here = place(loader, kust, &kust.item_pointer(field, i));
+                if kind == GeneratorKind::Secret {
+                    here.source = None;
+                }
+                e.at(here)
+            };
+            let mut r = generate::generate(kind, entry, &global, loader).map_err(at)?;
             if let Some(o) = origin {
                 r.meta.origin = Some(generator_origin(
                     &join_origin(o, &kust.file_name),
@@ -797,7 +806,7 @@ fn run_generators(
                 ));
             }
             acc.absorb(r)
-                .map_err(|e| e.context("merging from generator"))?;
+                .map_err(|e| at(e.context("merging from generator")))?;
         }
     }
     // `generators:` entries: builtin generator configs, inline or in files.
@@ -1319,6 +1328,22 @@ mod tests {
         let at = e.location().unwrap();
         assert_eq!((at.line, at.column), (6, 7));
         assert_eq!(at.source, None, "lines of a patch's text are not shown");
+
+        let e = case(&[(
+            "kustomization.yaml",
+            "configMapGenerator:\n- name: c\n  literals: [not-a-pair]\n",
+        )]);
+        assert_eq!(e.kind(), ErrorKind::Generator);
+        let at = e.location().unwrap();
+        assert_eq!((at.line, at.column), (2, 3));
+        assert_eq!(at.line_text(), Some("- name: c"));
+        let e = case(&[(
+            "kustomization.yaml",
+            "secretGenerator: [{name: s, literals: [hunter2-pair]}]\n",
+        )]);
+        let at = e.location().unwrap();
+        assert_eq!((at.line, at.column), (1, 19));
+        assert_eq!(at.source, None, "a Secret's entry is not shown");
     }
 
     fn build_tree(files: &[(&str, &str)]) -> Result<String> {

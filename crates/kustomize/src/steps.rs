@@ -411,7 +411,16 @@ fn run_configured(
     let replicas = kust
         .list("replicas")
         .iter()
-        .map(ReplicaSpec::from_node)
+        .enumerate()
+        .map(|(i, n)| {
+            ReplicaSpec::from_node(n).map_err(|e| {
+                e.at(build::place(
+                    loader,
+                    kust,
+                    &kust.item_pointer("replicas", i),
+                ))
+            })
+        })
         .collect::<Result<Vec<_>>>()?;
     set_replicas_all(&mut acc.resources, &replicas, &tc.replicas)?;
     for _ in &replicas {
@@ -420,7 +429,11 @@ fn run_configured(
     let images = kust
         .list("images")
         .iter()
-        .map(ImageSpec::from_node)
+        .enumerate()
+        .map(|(i, n)| {
+            ImageSpec::from_node(n)
+                .map_err(|e| e.at(build::place(loader, kust, &kust.item_pointer("images", i))))
+        })
         .collect::<Result<Vec<_>>>()?;
     if !images.is_empty() {
         split(&mut acc.resources, &|_, rs| {
