@@ -2,6 +2,9 @@
 //! header of the mimalloc that is compiled in, so they cannot drift from
 //! it when the crate is updated: mimalloc's Rust binding does not name
 //! them, and mimalloc numbers its options by their place in one enum.
+//!
+//! Also records the Git commit compose is built from, for `compose
+//! version` (`COMPOSE_COMMIT`; `unknown` outside a Git checkout).
 
 use std::path::Path;
 
@@ -12,6 +15,7 @@ const OPTIONS: &[(&str, &str)] = &[
 ];
 
 fn main() {
+    commit();
     let Ok(dir) = std::env::var("DEP_MIMALLOC_INCLUDE_DIR") else {
         panic!("the mimalloc binding did not say where its header is (DEP_MIMALLOC_INCLUDE_DIR)");
     };
@@ -32,6 +36,27 @@ fn main() {
     let out_dir = std::env::var("OUT_DIR").unwrap_or_else(|e| panic!("OUT_DIR: {e}"));
     let dest = Path::new(&out_dir).join("mi_options.rs");
     std::fs::write(&dest, out).unwrap_or_else(|e| panic!("writing {}: {e}", dest.display()));
+}
+
+/// Sets `COMPOSE_COMMIT` to the checkout's commit, and builds again when
+/// the checkout moves to another.
+fn commit() {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=COMPOSE_COMMIT={commit}");
+    if let Some(dir) = git(&["rev-parse", "--absolute-git-dir"]) {
+        for file in ["HEAD", "logs/HEAD"] {
+            println!("cargo:rerun-if-changed={dir}/{file}");
+        }
+    }
+    println!("cargo:rerun-if-changed=build.rs");
 }
 
 /// The names of `mi_option_e`'s members that take the next number: those

@@ -165,6 +165,11 @@ pub enum Command {
     /// values for dev and prod, schemas, Makefile, README. Never
     /// overwrites a file.
     Init(InitArgs),
+    /// Print compose's version, the commit it was built from and the
+    /// kustomize version its engine matches.
+    Version,
+    /// Print a shell completion script: `source <(compose completion bash)`.
+    Completion(CompletionArgs),
 }
 
 /// Flags of `compose init`.
@@ -289,6 +294,14 @@ pub struct AppsetArgs {
     /// (`base`) for every other object, in each environment (app of apps).
     #[arg(long = "per-component")]
     pub per_component: bool,
+}
+
+/// `compose completion`.
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Flags of `compose schema`.

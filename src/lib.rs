@@ -203,5 +203,7 @@ fn execute(
         Settings::Schema { project, mode } => pipeline::schema_command(&project, mode)?,
         Settings::Kustomize { dir, restrictor } => pipeline::kustomize(&dir, restrictor)?,
         Settings::Init { dir, name } => init::init(&dir, name.as_deref())?,
+        Settings::Version => pipeline::version(),
+        Settings::Completion(shell) => pipeline::completion(shell),
     })
 }

@@ -647,6 +647,31 @@ fn with_generated<T>(
     })
 }
 
+/// `compose version`: compose's version, the commit it was built from
+/// and the kustomize version the engine matches.
+pub fn version() -> Output {
+    Output {
+        stdout: format!(
+            "compose {}\ncommit: {}\nkustomize: {}\n",
+            env!("CARGO_PKG_VERSION"),
+            env!("COMPOSE_COMMIT"),
+            compose_kustomize::KUSTOMIZE_VERSION
+        ),
+        ..Output::default()
+    }
+}
+
+/// `compose completion SHELL`: the shell's completion script.
+pub fn completion(shell: clap_complete::Shell) -> Output {
+    let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "compose", &mut script);
+    Output {
+        stdout: String::from_utf8_lossy(&script).into_owned(),
+        ..Output::default()
+    }
+}
+
 /// `compose kustomize DIR`.
 pub fn kustomize(dir: &Path, restrictor: LoadRestrictor) -> Result<Output, Error> {
     let objects = compose_kustomize::build(

@@ -185,6 +185,10 @@ pub enum Settings {
         /// `--name`.
         name: Option<String>,
     },
+    /// Print the version.
+    Version,
+    /// Print a shell completion script.
+    Completion(clap_complete::Shell),
     /// Print an Argo CD ApplicationSet. `spec.project` is empty when no
     /// `--name` was given; the pipeline fills it from the project.
     AppSet {
@@ -343,6 +347,14 @@ impl Settings {
                     name: a.name,
                 }
             }
+            Some(Command::Version) => {
+                no_project(&g, "compose version")?;
+                Settings::Version
+            }
+            Some(Command::Completion(a)) => {
+                no_project(&g, "compose completion")?;
+                Settings::Completion(a.shell)
+            }
             Some(Command::Argocd(ArgocdCommand::Appset(a))) => {
                 only_project(&g, "compose argocd appset")?;
                 let project = Project::at(&project_dir(&g))?;
@@ -387,6 +399,17 @@ fn only_project(g: &GlobalArgs, command: &str) -> Result<(), Error> {
         )),
         None => Ok(()),
     }
+}
+
+/// Refuses every global flag, for a command that reads no project.
+fn no_project(g: &GlobalArgs, command: &str) -> Result<(), Error> {
+    if g.project.is_some() {
+        return Err(refused(
+            "-C/--project",
+            &format!("`{command}`, which reads no project"),
+        ));
+    }
+    only_project(g, command)
 }
 
 /// A directory named on the command line, absolute and clean.

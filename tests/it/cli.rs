@@ -992,3 +992,58 @@ fn each_error_class_has_its_exit_code_and_names_the_problem() {
         assert_eq!(stdout(&o), "", "{class}: nothing on stdout");
     }
 }
+
+/// `compose version`: the version, the commit of the build (the
+/// checkout's, when built from one) and the kustomize release the engine
+/// reproduces, which is what kubectl 1.32 embeds.
+#[test]
+fn version_names_the_build_and_the_kustomize_it_matches() {
+    let p = Project::new("version");
+    let out = p.run(&["version"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[0], format!("compose {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(lines[2], "kustomize: v5.5.0");
+    let commit = lines[1].strip_prefix("commit: ").unwrap();
+    let git = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output();
+    match git {
+        Ok(g) if g.status.success() => {
+            assert_eq!(commit, String::from_utf8_lossy(&g.stdout).trim());
+        }
+        _ => assert_eq!(commit, "unknown"),
+    }
+    let out = p.run(&["version", "--set", "a=1"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `compose completion SHELL` prints a script for each shell clap knows,
+/// naming the subcommands and their flags; the bash one is valid bash.
+#[test]
+fn completion_scripts_cover_the_commands() {
+    let p = Project::new("completion");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = p.run(&["completion", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        let script = stdout(&out);
+        for word in ["argocd", "kustomize", "--per-component", "--set-json"] {
+            assert!(script.contains(word), "{shell}: no {word}");
+        }
+    }
+    let script = stdout(&p.run(&["completion", "bash"]));
+    let path = p.root.join("compose.bash");
+    std::fs::write(&path, script).unwrap();
+    let check = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let out = p.run(&["completion", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("[possible values: bash, elvish, fish, powershell, zsh]"));
+}

@@ -29,3 +29,7 @@ pub mod transform;
 pub use build::{build, build_yaml, BuildOptions};
 pub use error::{Error, ErrorKind, Location, Result};
 pub use loader::LoadRestrictor;
+
+/// The kustomize release whose output the engine reproduces (the one in
+/// `kubectl` 1.32).
+pub const KUSTOMIZE_VERSION: &str = "v5.5.0";
