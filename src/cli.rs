@@ -223,6 +223,13 @@ pub struct ApplyArgs {
     /// Take over fields another field manager owns.
     #[arg(long = "force-conflicts")]
     pub force_conflicts: bool,
+    /// The field manager of the server-side apply.
+    #[arg(long = "field-manager", value_name = "NAME", default_value = "compose")]
+    pub field_manager: String,
+    /// Create the namespaces the objects name when the stream does not
+    /// hold them, outside the ApplySet, so pruning never deletes them.
+    #[arg(long = "create-namespace")]
+    pub create_namespace: bool,
 }
 
 /// `--dry-run` values.
@@ -245,6 +252,9 @@ pub struct DiffArgs {
     /// Take over fields another field manager owns (in the server-side dry run).
     #[arg(long = "force-conflicts")]
     pub force_conflicts: bool,
+    /// The field manager of the server-side dry run (as `apply`'s).
+    #[arg(long = "field-manager", value_name = "NAME", default_value = "compose")]
+    pub field_manager: String,
 }
 
 /// `compose argocd ...`.

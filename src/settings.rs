@@ -322,6 +322,8 @@ impl Settings {
                 options.wait = a.wait;
                 options.wait_timeout = a.wait_timeout;
                 options.force_conflicts = a.force_conflicts;
+                options.field_manager = field_manager(a.field_manager)?;
+                options.create_namespace = a.create_namespace;
                 Settings::Apply { values, options }
             }
             Some(Command::Diff(a)) => {
@@ -331,6 +333,7 @@ impl Settings {
                     options: DiffOptions {
                         kubectl: kubectl(&a.kubectl, &env),
                         force_conflicts: a.force_conflicts,
+                        field_manager: field_manager(a.field_manager)?,
                     },
                 }
             }
@@ -410,6 +413,17 @@ fn no_project(g: &GlobalArgs, command: &str) -> Result<(), Error> {
         ));
     }
     only_project(g, command)
+}
+
+/// `--field-manager`: a name the API server accepts (not empty, at most
+/// 128 characters, printable).
+fn field_manager(name: String) -> Result<String, Error> {
+    if name.is_empty() || name.len() > 128 || name.chars().any(|c| c.is_control()) {
+        return Err(Error::Usage(format!(
+            "--field-manager {name:?}: a field manager is 1 to 128 printable characters"
+        )));
+    }
+    Ok(name)
 }
 
 /// A directory named on the command line, absolute and clean.

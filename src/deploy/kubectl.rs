@@ -18,7 +18,8 @@
 //! 4. **Rollouts** (only with `wait` and no dry-run): `kubectl rollout
 //!    status` for each Deployment, StatefulSet and DaemonSet, in stream order.
 //!
-//! Every apply is server-side with `--field-manager=compose`, except client
+//! Every apply is server-side with `--field-manager=compose` (or the one
+//! given), except client
 //! dry-run: kubectl refuses `--dry-run=client` together with
 //! `--server-side`, so that mode runs a plain client-side dry run.
 //!
@@ -29,7 +30,9 @@
 //! and hidden without it). The parent Secret is named
 //! `compose-<project>-<environment>`, so each project and environment owns
 //! exactly one set and pruning never touches objects another set (or no set)
-//! manages. kubectl keeps the parent in the context's default namespace.
+//! manages. The parent is kept in the one namespace the objects name
+//! (`--namespace`), not the context's default, which kubectl hashes into
+//! the set's id.
 //!
 //! The pruning apply receives every object, wave-1 objects included: an
 //! ApplySet prunes whatever it tracked before and is missing from the apply
@@ -59,7 +62,8 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::str::FromStr;
 
 use super::{kind_of, name_of, namespace_of, parse_manifests, DeployError};
-use compose_yaml::{emit_stream, Node};
+use compose_yaml::{emit_stream, Mapping, Node};
+use std::collections::BTreeSet;
 
 /// The environment variable naming the kubectl program to run (tests point
 /// it at a recording stand-in). Only read by [`Kubectl::from_env`].
@@ -281,6 +285,11 @@ pub struct ApplyOptions {
     pub project: String,
     /// The environment name; part of the ApplySet parent's name.
     pub environment: String,
+    /// `--field-manager` of every server-side apply.
+    pub field_manager: String,
+    /// Create the namespaces the objects name and the stream lacks, in
+    /// wave 1, outside the ApplySet.
+    pub create_namespace: bool,
 }
 
 impl ApplyOptions {
@@ -296,6 +305,8 @@ impl ApplyOptions {
             force_conflicts: false,
             project: project.into(),
             environment: environment.into(),
+            field_manager: FIELD_MANAGER.to_string(),
+            create_namespace: false,
         }
     }
 
@@ -324,7 +335,7 @@ impl ApplyOptions {
         if self.dry_run != DryRun::Client {
             args.push("--server-side".to_string());
         }
-        args.push(format!("--field-manager={FIELD_MANAGER}"));
+        args.push(format!("--field-manager={}", self.field_manager));
         if self.force_conflicts && self.dry_run != DryRun::Client {
             args.push("--force-conflicts".to_string());
         }
@@ -396,6 +407,49 @@ fn is_crd(doc: &Node) -> bool {
             .is_some_and(|v| v.starts_with("apiextensions.k8s.io/"))
 }
 
+/// The namespace of the ApplySet parent: the one namespace the objects
+/// name. kubectl would otherwise keep the parent in the context's default
+/// namespace, which is part of the set's id, so another context would
+/// make another set; and kubectl refuses objects of other namespaces than
+/// `--namespace`, so there must be exactly one.
+fn applyset_namespace(manifests: &[Node]) -> Result<String, DeployError> {
+    let named: BTreeSet<&str> = manifests.iter().filter_map(namespace_of).collect();
+    let mut it = named.iter();
+    match (it.next(), it.next()) {
+        (Some(one), None) => Ok((*one).to_string()),
+        (None, _) => Err(DeployError::Invalid(
+            "--prune keeps the ApplySet parent in the namespace of the objects, but no object names one; set `namespace` in the values".to_string(),
+        )),
+        (Some(_), Some(_)) => Err(DeployError::Invalid(format!(
+            "--prune keeps the ApplySet parent in the namespace of the objects, but they name several ({}); kubectl applies a set in one namespace",
+            named.iter().copied().collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+/// Namespace objects for the namespaces the objects name that the stream
+/// does not hold, in name order.
+fn missing_namespaces(manifests: &[Node]) -> Vec<Node> {
+    let held: BTreeSet<&str> = manifests
+        .iter()
+        .filter(|d| is_namespace(d))
+        .map(name_of)
+        .collect();
+    let named: BTreeSet<&str> = manifests.iter().filter_map(namespace_of).collect();
+    named
+        .difference(&held)
+        .map(|n| {
+            let mut metadata = Mapping::new();
+            metadata.insert("name", Node::str(*n));
+            let mut ns = Mapping::new();
+            ns.insert("apiVersion", Node::str("v1"));
+            ns.insert("kind", Node::str("Namespace"));
+            ns.insert("metadata", Node::Map(metadata));
+            Node::Map(ns)
+        })
+        .collect()
+}
+
 fn is_namespace(doc: &Node) -> bool {
     kind_of(doc) == "Namespace" && doc.str_at(&["apiVersion"]) == Some("v1")
 }
@@ -429,13 +483,19 @@ pub fn apply(manifests: &[Node], opts: &ApplyOptions) -> Result<ApplyOutcome, De
         return Err(DeployError::Invalid("no objects to apply".to_string()));
     }
     let parent = if opts.prune {
-        Some(opts.applyset_parent()?)
+        Some((opts.applyset_parent()?, applyset_namespace(manifests)?))
     } else {
         None
     };
 
-    let (first, rest): (Vec<&Node>, Vec<&Node>) =
+    let (mut first, rest): (Vec<&Node>, Vec<&Node>) =
         manifests.iter().partition(|d| is_namespace(d) || is_crd(d));
+    let created = if opts.create_namespace {
+        missing_namespaces(manifests)
+    } else {
+        Vec::new()
+    };
+    first.splice(0..0, created.iter());
     let crds: Vec<String> = first
         .iter()
         .filter(|d| is_crd(d))
@@ -475,9 +535,10 @@ pub fn apply(manifests: &[Node], opts: &ApplyOptions) -> Result<ApplyOutcome, De
     if !second.is_empty() {
         let mut args = opts.apply_args();
         let mut env: Vec<(&str, &str)> = Vec::new();
-        if let Some(p) = &parent {
+        if let Some((p, namespace)) = &parent {
             args.push("--prune".to_string());
             args.push(format!("--applyset={p}"));
+            args.push(format!("--namespace={namespace}"));
             if opts.wait && opts.dry_run == DryRun::None {
                 // Wait for pruned objects to be gone, finalizers included.
                 args.push("--wait".to_string());
@@ -529,12 +590,24 @@ fn stream(docs: &[&Node]) -> String {
 
 /// What `compose diff` asks for. The default runs kubectl from
 /// [`Kubectl::from_env`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiffOptions {
     /// How to run kubectl.
     pub kubectl: Kubectl,
     /// `--force-conflicts` for the server-side dry run behind the diff.
     pub force_conflicts: bool,
+    /// `--field-manager` of the server-side dry run.
+    pub field_manager: String,
+}
+
+impl Default for DiffOptions {
+    fn default() -> DiffOptions {
+        DiffOptions {
+            kubectl: Kubectl::default(),
+            force_conflicts: false,
+            field_manager: FIELD_MANAGER.to_string(),
+        }
+    }
 }
 
 /// kubectl diff's verdict, from its exit code.
@@ -587,7 +660,7 @@ pub fn diff(manifests: &[Node], opts: &DiffOptions) -> Result<DiffOutcome, Deplo
     let mut args = vec![
         "diff".to_string(),
         "--server-side".to_string(),
-        format!("--field-manager={FIELD_MANAGER}"),
+        format!("--field-manager={}", opts.field_manager),
     ];
     if opts.force_conflicts {
         args.push("--force-conflicts".to_string());

@@ -245,6 +245,7 @@ fn prune_uses_an_applyset_named_after_project_and_environment() {
             "--field-manager=compose",
             "--prune",
             "--applyset=secrets/compose-shop-dev",
+            "--namespace=shop",
             "-f",
             "-",
             "--request-timeout=30s"
@@ -256,6 +257,59 @@ fn prune_uses_an_applyset_named_after_project_and_environment() {
     );
     // The pruning apply names every object, so none of them is pruned.
     assert_eq!(r.stdin(3), full_stream());
+}
+
+#[test]
+fn prune_pins_the_parent_to_the_one_namespace_of_the_objects() {
+    let r = Recorder::new("prunens");
+    let mut o = opts(&r);
+    o.prune = true;
+    let other = CM.replace("namespace: shop", "namespace: shop-b");
+    let e = apply_yaml(&[CM, &other].join("---\n"), &o).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "--prune keeps the ApplySet parent in the namespace of the objects, but they name several (shop, shop-b); kubectl applies a set in one namespace"
+    );
+    let e = apply_yaml(CRD, &o).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "--prune keeps the ApplySet parent in the namespace of the objects, but no object names one; set `namespace` in the values"
+    );
+    assert_eq!(r.calls(), 0);
+}
+
+#[test]
+fn create_namespace_applies_missing_namespaces_outside_the_set() {
+    let r = Recorder::new("createns");
+    let mut o = opts(&r);
+    o.prune = true;
+    o.create_namespace = true;
+    o.field_manager = "ci-bot".to_string();
+    let stream = [CM, DEPLOY].join("---\n");
+    let out = apply_yaml(&stream, &o).unwrap();
+    assert!(out.success());
+    assert_eq!(r.calls(), 2);
+    assert_eq!(
+        r.args(1),
+        strs(&[
+            "apply",
+            "--server-side",
+            "--field-manager=ci-bot",
+            "-f",
+            "-",
+            "--request-timeout=30s"
+        ])
+    );
+    assert_eq!(r.stdin(1), NS, "the namespace, in wave 1, without --prune");
+    assert_eq!(r.stdin(2), stream, "the set holds the objects only");
+    assert!(r.args(2).contains(&"--field-manager=ci-bot".to_string()));
+
+    // A namespace the stream holds is not created again.
+    let r = Recorder::new("createns2");
+    let mut o = opts(&r);
+    o.create_namespace = true;
+    apply_yaml(&[NS, CM].join("---\n"), &o).unwrap();
+    assert_eq!(r.stdin(1), NS);
 }
 
 #[test]
@@ -305,6 +359,7 @@ fn dry_run_server_skips_waits() {
             "--dry-run=server",
             "--prune",
             "--applyset=secrets/compose-shop-dev",
+            "--namespace=shop",
             "-f",
             "-",
             "--request-timeout=30s"
@@ -359,6 +414,7 @@ fn wait_watches_rollouts_and_pruned_deletions() {
         "--force-conflicts",
         "--prune",
         "--applyset=secrets/compose-shop-dev",
+        "--namespace=shop",
         "--wait",
         "-f",
         "-",
@@ -392,11 +448,26 @@ fn invalid_input_never_reaches_kubectl() {
         "",
         &DiffOptions {
             kubectl: r.kubectl(),
-            force_conflicts: false
+            ..DiffOptions::default()
         }
     )
     .is_err());
     assert_eq!(r.calls(), 0);
+}
+
+#[test]
+fn diff_uses_the_field_manager_given() {
+    let r = Recorder::new("difffm");
+    diff_yaml(
+        CM,
+        &DiffOptions {
+            kubectl: r.kubectl(),
+            field_manager: "ci-bot".to_string(),
+            ..DiffOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(r.args(1)[2], "--field-manager=ci-bot");
 }
 
 #[test]
@@ -417,7 +488,7 @@ fn diff_passes_exit_codes_and_environment_through() {
             &full_stream(),
             &DiffOptions {
                 kubectl: k,
-                force_conflicts: false,
+                ..DiffOptions::default()
             },
         )
         .unwrap();
@@ -533,7 +604,7 @@ fn real_kubectl_without_a_cluster_fails_fast() {
         &full_stream(),
         &DiffOptions {
             kubectl: k,
-            force_conflicts: false,
+            ..DiffOptions::default()
         },
     )
     .unwrap();
