@@ -642,9 +642,23 @@ fn with_generated<T>(
     };
     build(&overlay).map_err(|e| {
         Error::Build(
-            e.context("building the generated kustomization (print it with `compose template`)"),
+            project_restriction(e)
+                .context("building the generated kustomization (print it with `compose template`)"),
         )
     })
+}
+
+/// A project's files stay inside it, links resolved, and compose's
+/// project commands have no `--load-restrictor` to lift that: a file the
+/// root restriction refuses is to be copied into the project.
+fn project_restriction(e: compose_kustomize::Error) -> compose_kustomize::Error {
+    match (e.kind(), e.location()) {
+        (compose_kustomize::ErrorKind::Restricted, Some(at)) => e.at_with_hint(
+            at,
+            "a project's files must be inside the project, links resolved: copy the file (or folder) into the project instead of linking to it",
+        ),
+        _ => e,
+    }
 }
 
 /// `compose version`: compose's version, the commit it was built from

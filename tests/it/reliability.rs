@@ -528,7 +528,7 @@ fn a_linked_directory_that_leads_out_of_the_root_is_refused_unless_allowed() {
     symlink(&elsewhere, p.root.join("overlay/linked")).unwrap();
     let (code, err) = kustomize(&p, "overlay", &[]);
     assert_eq!(code, 1, "{err}");
-    assert_eq!(err, "Error: accumulating resources: security; file 'TMP/project/overlay/linked' (a link to 'TMP/outside/base') is not in or below 'TMP/project/overlay' (loads are restricted to the kustomization root; pass --load-restrictor LoadRestrictionsNone to allow it) (at overlay/kustomization.yaml:2:3)\n");
+    assert_eq!(err, "Error: accumulating resources: security; file 'TMP/project/overlay/linked' (a link to 'TMP/outside/base') is not in or below 'TMP/project/overlay' (at overlay/kustomization.yaml:2:3; help: loads are restricted to the kustomization root; pass --load-restrictor LoadRestrictionsNone to allow it)\n");
     let (code, err) = kustomize(&p, "overlay", NONE);
     assert_eq!(code, 0, "{err}");
     // A base named outside the root (`../base`) may be anywhere, as in
@@ -957,4 +957,26 @@ fn tags_of_yaml_types_that_do_not_fit_are_refused_as_kubectl_refuses_them() {
         String::from_utf8_lossy(&o.stdout),
         "apiVersion: v1\ndata:\n  b: hello\n  \"n\": null\n  t: \"2001-12-14T21:59:43.1-05:00\"\nkind: ConfigMap\nmetadata:\n  labels:\n    t: \"2001-12-14T21:59:43.1-05:00\"\n  name: x\nspec:\n  b: hello\n  \"n\": null\n  t: \"2001-12-14T00:00:00Z\"\n  v: 12\n"
     );
+}
+
+/// A project's file linked out of the project is refused with a fix that
+/// compose's project commands can follow: they have no
+/// `--load-restrictor`, so the help says to copy the file in.
+#[test]
+fn a_project_file_linked_outside_is_refused_with_a_fix_that_applies() {
+    let p = Project::new("linked-resource");
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-api\n";
+    let target = p.outside("cm.yaml", cm);
+    fs::remove_file(p.root.join("components/api/cm.yaml")).unwrap();
+    symlink(&target, p.root.join("components/api/cm.yaml")).unwrap();
+    let o = p.run(&["--env", "dev"]);
+    let err = p.clean(&o.stderr);
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(err.contains("is not in or below"), "{err}");
+    assert!(
+        err.contains("help: a project's files must be inside the project, links resolved: copy the file (or folder) into the project instead of linking to it"),
+        "{err}"
+    );
+    assert!(!err.contains("--load-restrictor"), "{err}");
+    assert!(o.stdout.is_empty());
 }

@@ -1100,7 +1100,7 @@ mod tests {
         for threads in [1, 2] {
             let err = run(&fs, threads).unwrap_err().to_string();
             assert!(
-                err.contains("c0/objects.yaml") && err.contains("root"),
+                err.contains("c0/objects.yaml") && err.contains("is not in or below '/t/c1'"),
                 "threads={threads}: {err}"
             );
         }

@@ -17,6 +17,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The fix an error of the root restriction suggests.
+pub const RESTRICTED_HINT: &str =
+    "loads are restricted to the kustomization root; pass --load-restrictor LoadRestrictionsNone to allow it";
+
 /// What kind of problem an error is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -246,6 +250,7 @@ impl Error {
         match self {
             Error::At { hint: Some(h), .. } => Some(h),
             Error::At { source, .. } | Error::Context { source, .. } => source.hint(),
+            Error::Restricted { .. } => Some(RESTRICTED_HINT),
             _ => None,
         }
     }
@@ -269,7 +274,8 @@ impl Error {
         self.at(Location::file(path))
     }
 
-    /// The error pointing at `location`, with a suggested fix.
+    /// The error pointing at `location`, with a suggested fix (which
+    /// takes the place of any fix the error suggests itself).
     pub fn at_with_hint(self, location: Location, hint: impl Into<String>) -> Error {
         Error::At {
             location: Box::new(location),
@@ -368,7 +374,7 @@ impl Error {
             Error::Restricted { path, target, root } => {
                 let _ = write!(
                     out,
-                    "security; file '{}'{} is not in or below '{}' (loads are restricted to the kustomization root; pass --load-restrictor LoadRestrictionsNone to allow it)",
+                    "security; file '{}'{} is not in or below '{}'",
                     path.display(),
                     target
                         .as_ref()
