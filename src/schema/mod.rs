@@ -172,6 +172,12 @@ pub fn generate(
         .and_then(Value::as_object)
         .map(|p| p.keys().cloned().collect())
         .unwrap_or_default();
+    // Editors show the description of the schema a `$ref` leads to rather
+    // than the property's own, so the shared definition carries none:
+    // each component's property says what that component is.
+    if let Some(Value::Object(def)) = root.pointer_mut("/definitions/Component") {
+        def.remove("description");
+    }
     let component_def = root
         .pointer("/definitions/Component")
         .cloned()

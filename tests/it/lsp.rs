@@ -196,4 +196,46 @@ fn the_real_yaml_language_server_checks_values_files() {
         shown.contains("Replica count of the component's workload"),
         "hover: {h}"
     );
+
+    // Hovering a component's key says what the component is.
+    s.send(
+        json!({"jsonrpc": "2.0", "id": 3, "method": "textDocument/hover", "params": {
+            "textDocument": {"uri": uri}, "position": {"line": 2, "character": 1}
+        }}),
+    );
+    let h = s.wait("hover result", |m| m["id"] == 3);
+    let shown = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(shown.contains("REST API server"), "hover: {h}");
+
+    // Completing a component's name inserts the key and an indented line
+    // under it, as for any object.
+    let typed = format!("{}/values/values-editor-complete.yaml", root.display());
+    let typed = format!("file://{typed}");
+    s.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": typed, "languageId": "yaml", "version": 1,
+            "text": "# yaml-language-server: $schema=../schema/values.schema.json\nnamespace: x\ndatab\n"
+        }}}),
+    );
+    s.send(
+        json!({"jsonrpc": "2.0", "id": 4, "method": "textDocument/completion", "params": {
+            "textDocument": {"uri": typed}, "position": {"line": 2, "character": 5}
+        }}),
+    );
+    let c = s.wait("completion result", |m| m["id"] == 4);
+    let items = c["result"]["items"].as_array().cloned().unwrap_or_default();
+    let database = items
+        .iter()
+        .find(|i| i["label"] == "database")
+        .unwrap_or_else(|| panic!("no `database` among {items:#?}"));
+    let inserted = database["textEdit"]["newText"]
+        .as_str()
+        .or_else(|| database["insertText"].as_str())
+        .unwrap_or_default();
+    assert!(
+        inserted.starts_with("database:\n  "),
+        "inserts {inserted:?}: {database:#}"
+    );
 }
