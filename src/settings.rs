@@ -260,13 +260,7 @@ impl Settings {
             },
             Some(Command::Lint(a)) => match a.kustomize {
                 Some(dir) => {
-                    if g.project.is_some() {
-                        return Err(refused(
-                            "-C/--project",
-                            "`compose lint --kustomize DIR`, which names the directory",
-                        ));
-                    }
-                    only_project(&g, "compose lint --kustomize")?;
+                    no_project(&g, "compose lint --kustomize", "which names the directory")?;
                     Settings::LintKustomize {
                         dir: absolute(&dir)?,
                         restrictor: restrictor(
@@ -297,13 +291,11 @@ impl Settings {
                 dir,
                 load_restrictor,
             })) => {
-                if g.project.is_some() {
-                    return Err(refused(
-                        "-C/--project",
-                        "`compose kustomize`, which takes the directory as its argument",
-                    ));
-                }
-                only_project(&g, "compose kustomize")?;
+                no_project(
+                    &g,
+                    "compose kustomize",
+                    "which takes the directory as its argument",
+                )?;
                 Settings::Kustomize {
                     dir: absolute(&dir)?,
                     restrictor: restrictor(load_restrictor),
@@ -338,24 +330,22 @@ impl Settings {
                 }
             }
             Some(Command::Init(a)) => {
-                if g.project.is_some() {
-                    return Err(refused(
-                        "-C/--project",
-                        "`compose init`, which takes the directory as its argument",
-                    ));
-                }
-                only_project(&g, "compose init")?;
+                no_project(
+                    &g,
+                    "compose init",
+                    "which takes the directory as its argument",
+                )?;
                 Settings::Init {
                     dir: a.dir,
                     name: a.name,
                 }
             }
             Some(Command::Version) => {
-                no_project(&g, "compose version")?;
+                no_project(&g, "compose version", "which reads no project")?;
                 Settings::Version
             }
             Some(Command::Completion(a)) => {
-                no_project(&g, "compose completion")?;
+                no_project(&g, "compose completion", "which reads no project")?;
                 Settings::Completion(a.shell)
             }
             Some(Command::Argocd(ArgocdCommand::Appset(a))) => {
@@ -404,13 +394,11 @@ fn only_project(g: &GlobalArgs, command: &str) -> Result<(), Error> {
     }
 }
 
-/// Refuses every global flag, for a command that reads no project.
-fn no_project(g: &GlobalArgs, command: &str) -> Result<(), Error> {
+/// Refuses every global flag, for a command that reads no project:
+/// `-C` has no effect with `command`, `which` says why.
+fn no_project(g: &GlobalArgs, command: &str, which: &str) -> Result<(), Error> {
     if g.project.is_some() {
-        return Err(refused(
-            "-C/--project",
-            &format!("`{command}`, which reads no project"),
-        ));
+        return Err(refused("-C/--project", &format!("`{command}`, {which}")));
     }
     only_project(g, command)
 }

@@ -292,16 +292,19 @@ fn appset_namespaces_are_the_renders_for_every_environment_and_tier() {
     );
 }
 
+/// Writes `text` at `rel` below `root`, making its folders.
+fn write_file(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    fs::create_dir_all(p.parent().unwrap_or(root)).unwrap_or_else(|e| panic!("{e}"));
+    fs::write(p, text).unwrap_or_else(|e| panic!("{e}"));
+}
+
 /// A project whose render names no namespace, or several, has no
 /// destination namespace to give its Application.
 #[test]
 fn appset_refuses_a_render_without_one_namespace() {
     let dir = TempDir::new("appset-ns").unwrap_or_else(|e| panic!("{e}"));
-    let write = |rel: &str, text: &str| {
-        let p = dir.path().join(rel);
-        fs::create_dir_all(p.parent().unwrap_or(dir.path())).unwrap_or_else(|e| panic!("{e}"));
-        fs::write(p, text).unwrap_or_else(|e| panic!("{e}"));
-    };
+    let write = |rel: &str, text: &str| write_file(dir.path(), rel, text);
     write("base/kustomization.yaml", "resources:\n  - cm.yaml\n");
     write(
         "base/cm.yaml",
@@ -574,11 +577,7 @@ fn component_shares_refuse_wrong_names() {
 #[test]
 fn per_component_refuses_a_component_called_base() {
     let dir = TempDir::new("appset-base").unwrap_or_else(|e| panic!("{e}"));
-    let write = |rel: &str, text: &str| {
-        let p = dir.path().join(rel);
-        fs::create_dir_all(p.parent().unwrap_or(dir.path())).unwrap_or_else(|e| panic!("{e}"));
-        fs::write(p, text).unwrap_or_else(|e| panic!("{e}"));
-    };
+    let write = |rel: &str, text: &str| write_file(dir.path(), rel, text);
     write("base/kustomization.yaml", "resources:\n  - cm.yaml\n");
     write(
         "base/cm.yaml",
