@@ -89,7 +89,7 @@ pub fn validate(vs: &ValuesSettings, kubernetes_version: Option<&str>) -> Result
         });
     };
     let objects: Vec<(compose_yaml::Node, Option<String>)> =
-        build_generated(&vs.project, &p, build_objects_with_kustomization)?
+        build_generated(&vs.project, &p, build_resources)?
             .into_iter()
             .map(|r| {
                 (
@@ -348,11 +348,10 @@ pub fn diff(vs: &ValuesSettings, options: &crate::deploy::DiffOptions) -> Result
 pub fn lint(vs: &ValuesSettings, strict: bool) -> Result<Output, Error> {
     let p = prepare(vs)?;
     // The objects as built, without printing and parsing them again.
-    let objects: Vec<compose_yaml::Node> =
-        build_generated(&vs.project, &p, build_objects_with_kustomization)?
-            .into_iter()
-            .map(|r| r.node)
-            .collect();
+    let objects: Vec<compose_yaml::Node> = build_generated(&vs.project, &p, build_resources)?
+        .into_iter()
+        .map(|r| r.node)
+        .collect();
     let settings = &p.values.globals.lint;
     let options = crate::lint::Options {
         environment: vs.environment_name().to_string(),
@@ -436,7 +435,7 @@ pub fn appset(project: &Project, spec: &crate::deploy::AppSetSpec) -> Result<Out
     for (env, tier) in spec.pairs() {
         let vs = crate::settings::pair_settings(project, &env, tier.as_deref())?;
         let p = prepare(&vs)?;
-        let resources = build_generated(project, &p, build_objects_with_kustomization)?;
+        let resources = build_generated(project, &p, build_resources)?;
         let namespace = destination_of(&vs, &p, resources.iter().map(|r| &r.node))?;
         if spec.per_component {
             crate::split::refuse_base_component(project, &p.components)?;
@@ -594,13 +593,6 @@ pub fn build_with_kustomization(root: &Path, kustomization: &str) -> Result<Stri
 /// Like [`build_with_kustomization`], but the objects themselves, each
 /// knowing the file it came from.
 pub(crate) fn build_resources(
-    root: &Path,
-    kustomization: &str,
-) -> Result<Vec<compose_kustomize::resource::Resource>, Error> {
-    build_objects_with_kustomization(root, kustomization)
-}
-
-fn build_objects_with_kustomization(
     root: &Path,
     kustomization: &str,
 ) -> Result<Vec<compose_kustomize::resource::Resource>, Error> {

@@ -19,9 +19,9 @@
 //!    status` for each Deployment, StatefulSet and DaemonSet, in stream order.
 //!
 //! Every apply is server-side with `--field-manager=compose` (or the one
-//! given), except client
-//! dry-run: kubectl refuses `--dry-run=client` together with
-//! `--server-side`, so that mode runs a plain client-side dry run.
+//! given), except client dry-run: kubectl refuses `--dry-run=client`
+//! together with `--server-side`, so that mode runs a plain client-side
+//! dry run.
 //!
 //! # Pruning: ApplySet
 //!
