@@ -227,8 +227,8 @@ fn crd_fields(
     Ok(())
 }
 
-/// The builtin transformer a kustomization field configures, by the kind
-/// name kustomize gives it in transformer annotations.
+/// Whether the kustomization sets `field` to something (an empty string,
+/// list or mapping configures nothing).
 fn used(kust: &Kustomization, field: &str) -> bool {
     match kust.get(field) {
         None => false,
@@ -239,33 +239,40 @@ fn used(kust: &Kustomization, field: &str) -> bool {
     }
 }
 
+/// One builtin transformer step of [`run`].
+type Step = fn(&StepContext<'_, '_>, &mut Accumulator) -> Result<()>;
+
+/// kustomize's builtin transformers in the order it runs them, each with
+/// the kustomization field that configures it. A step runs only when its
+/// field is [`used`]; a kustomization that uses none of these fields
+/// transforms nothing.
+const STEPS: &[(&str, Step)] = &[
+    ("patchesStrategicMerge", strategic_merge_patches),
+    ("patches", patches),
+    ("namespace", namespace),
+    ("namePrefix", name_prefix),
+    ("nameSuffix", name_suffix),
+    // each `labels:` entry, then `commonLabels`
+    ("labels", labels),
+    ("commonLabels", common_labels),
+    ("commonAnnotations", common_annotations),
+    ("patchesJson6902", json6902_patches),
+    ("replicas", replicas),
+    ("images", images),
+    ("replacements", replacements),
+    // the configurations listed under `transformers:` come last
+    ("transformers", run_transformer_configs),
+];
+
 /// Runs a kustomization's transformers over everything accumulated, in
-/// kustomize's order: strategic-merge patches, patches, namespace,
-/// prefix, suffix, labels (each `labels:` entry, then `commonLabels`),
-/// annotations, JSON 6902 patches, replicas, images, replacements; then
-/// the configurations listed under `transformers:`.
+/// kustomize's order ([`STEPS`]).
 pub fn run(
     loader: &Loader<'_>,
     kust: &Kustomization,
     acc: &mut Accumulator,
     origin: Option<&str>,
 ) -> Result<()> {
-    const CONFIGURING: &[&str] = &[
-        "patchesStrategicMerge",
-        "patches",
-        "namespace",
-        "namePrefix",
-        "nameSuffix",
-        "labels",
-        "commonLabels",
-        "commonAnnotations",
-        "patchesJson6902",
-        "replicas",
-        "images",
-        "replacements",
-        "transformers",
-    ];
-    if !CONFIGURING.iter().any(|f| used(kust, f)) {
+    if !STEPS.iter().any(|(field, _)| used(kust, field)) {
         return Ok(());
     }
     // Messages of these steps may quote the nodes they met; none may
@@ -276,6 +283,41 @@ pub fn run(
             .and(super::redact::of_patches(kust, loader))
             .scrub_error(e)
     })
+}
+
+/// What every step reads.
+struct StepContext<'a, 'l> {
+    loader: &'a Loader<'l>,
+    kust: &'a Kustomization,
+    /// Where the top of the build is, when transformations are noted.
+    origin: Option<&'a str>,
+    /// This kustomization's file as it is noted, when transformations are.
+    here: Option<String>,
+}
+
+impl StepContext<'_, '_> {
+    /// Notes on every object that transformer `kind` ran.
+    fn note(&self, acc: &mut Accumulator, kind: &str) {
+        if let Some(h) = &self.here {
+            note_transformation(&mut acc.resources, h, kind, None, None);
+        }
+    }
+
+    /// Runs `f` over the objects, split across cores when there are many.
+    /// Name affixes, labels, annotations and images treat each object on
+    /// its own (see parallel::chunks_mut).
+    fn split(
+        &self,
+        resources: &mut [Resource],
+        f: &(dyn Fn(usize, &mut [Resource]) -> Result<()> + Sync),
+    ) -> Result<()> {
+        super::parallel::try_chunks_mut(
+            resources,
+            self.loader.threads(),
+            super::parallel::MIN_OBJECTS_PER_SPLIT,
+            f,
+        )
+    }
 }
 
 /// Notes patch `index` of `field` when the loader asks and its `target`
@@ -314,98 +356,143 @@ fn run_configured(
     acc: &mut Accumulator,
     origin: Option<&str>,
 ) -> Result<()> {
-    let here = origin.map(|o| join_origin(o, &kust.file_name));
-    let note = |acc: &mut Accumulator, kind: &str| {
-        if let Some(h) = &here {
-            note_transformation(&mut acc.resources, h, kind, None, None);
-        }
+    let cx = StepContext {
+        loader,
+        kust,
+        origin,
+        here: origin.map(|o| join_origin(o, &kust.file_name)),
     };
+    for (field, step) in STEPS {
+        if used(kust, field) {
+            step(&cx, acc)?;
+        }
+    }
+    // Ids only change when a transformer ran; re-indexing after every
+    // component would make large trees quadratic.
+    acc.reindex();
+    Ok(())
+}
+
+fn strategic_merge_patches(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> Result<()> {
+    let (loader, kust) = (cx.loader, cx.kust);
     let psm = kust.str_list("patchesStrategicMerge");
     if !psm.is_empty() {
         let place = |i: usize, inner: Option<&Location>| {
             item_place(loader, kust, "patchesStrategicMerge", i, "", inner)
         };
         patch::patches_strategic_merge(&mut acc.resources, &psm, loader, &place)?;
-        note(acc, "PatchStrategicMergeTransformer");
+        cx.note(acc, "PatchStrategicMergeTransformer");
     }
+    Ok(())
+}
+
+fn patches(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> Result<()> {
+    let (loader, kust) = (cx.loader, cx.kust);
     for (i, entry) in kust.list("patches").iter().enumerate() {
         note_unmatched(loader, kust, "patches", i, entry, &acc.resources);
         let place = |_: usize, inner: Option<&Location>| {
             item_place(loader, kust, "patches", i, "/patch", inner)
         };
         patch::patches_entry(&mut acc.resources, entry, loader, &place)?;
-        note(acc, "PatchTransformer");
+        cx.note(acc, "PatchTransformer");
     }
-    let tc = Arc::clone(&acc.config.tc);
-    let ns = kust.str("namespace");
+    Ok(())
+}
+
+fn namespace(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> Result<()> {
+    let ns = cx.kust.str("namespace");
     if !ns.is_empty() {
+        let tc = Arc::clone(&acc.config.tc);
         set_namespace_on(
             &mut acc.resources,
             ns,
             &tc.namespace,
             NamespaceOptions::default(),
-            loader.threads(),
+            cx.loader.threads(),
         )?;
-        note(acc, "NamespaceTransformer");
+        cx.note(acc, "NamespaceTransformer");
     }
-    // Name affixes, labels, annotations and images treat each object on
-    // its own; on many objects they run on all cores (see
-    // parallel::chunks_mut).
-    let split = |resources: &mut [Resource],
-                 f: &(dyn Fn(usize, &mut [Resource]) -> Result<()> + Sync)| {
-        super::parallel::try_chunks_mut(
-            resources,
-            loader.threads(),
-            super::parallel::MIN_OBJECTS_PER_SPLIT,
-            f,
-        )
-    };
-    let prefix = kust.str("namePrefix");
+    Ok(())
+}
+
+fn name_prefix(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> Result<()> {
+    let prefix = cx.kust.str("namePrefix");
     if !prefix.is_empty() {
-        split(&mut acc.resources, &|_, rs| {
+        let tc = Arc::clone(&acc.config.tc);
+        cx.split(&mut acc.resources, &|_, rs| {
             add_prefix(rs, prefix, &tc.name_prefix)
         })?;
-        note(acc, "PrefixTransformer");
+        cx.note(acc, "PrefixTransformer");
     }
-    let suffix = kust.str("nameSuffix");
+    Ok(())
+}
+
+fn name_suffix(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> Result<()> {
+    let suffix = cx.kust.str("nameSuffix");
     if !suffix.is_empty() {
-        split(&mut acc.resources, &|_, rs| {
+        let tc = Arc::clone(&acc.config.tc);
+        cx.split(&mut acc.resources, &|_, rs| {
             add_suffix(rs, suffix, &tc.name_suffix)
         })?;
-        note(acc, "SuffixTransformer");
+        cx.note(acc, "SuffixTransformer");
     }
-    for entry in kust.list("labels") {
+    Ok(())
+}
+
+fn labels(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> Result<()> {
+    let tc = Arc::clone(&acc.config.tc);
+    for entry in cx.kust.list("labels") {
         let entry = LabelEntry::from_node(entry)?;
         let specs = label_entry_field_specs(&entry, &tc)?;
-        split(&mut acc.resources, &|_, rs| {
+        cx.split(&mut acc.resources, &|_, rs| {
             add_labels(rs, &entry.pairs, &specs)
         })?;
-        note(acc, "LabelTransformer");
+        cx.note(acc, "LabelTransformer");
     }
+    Ok(())
+}
+
+fn common_labels(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> Result<()> {
     let common_labels: BTreeMap<String, String> =
-        kust.str_map("commonLabels").into_iter().collect();
+        cx.kust.str_map("commonLabels").into_iter().collect();
     if !common_labels.is_empty() {
-        split(&mut acc.resources, &|_, rs| {
+        let tc = Arc::clone(&acc.config.tc);
+        cx.split(&mut acc.resources, &|_, rs| {
             add_labels(rs, &common_labels, &tc.common_labels)
         })?;
-        note(acc, "LabelTransformer");
+        cx.note(acc, "LabelTransformer");
     }
+    Ok(())
+}
+
+fn common_annotations(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> Result<()> {
     let annotations: BTreeMap<String, String> =
-        kust.str_map("commonAnnotations").into_iter().collect();
+        cx.kust.str_map("commonAnnotations").into_iter().collect();
     if !annotations.is_empty() {
-        split(&mut acc.resources, &|_, rs| {
+        let tc = Arc::clone(&acc.config.tc);
+        cx.split(&mut acc.resources, &|_, rs| {
             add_annotations(rs, &annotations, &tc.common_annotations)
         })?;
-        note(acc, "AnnotationsTransformer");
+        cx.note(acc, "AnnotationsTransformer");
     }
+    Ok(())
+}
+
+fn json6902_patches(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> Result<()> {
+    let (loader, kust) = (cx.loader, cx.kust);
     for (i, entry) in kust.list("patchesJson6902").iter().enumerate() {
         note_unmatched(loader, kust, "patchesJson6902", i, entry, &acc.resources);
         let place = |_: usize, inner: Option<&Location>| {
             item_place(loader, kust, "patchesJson6902", i, "/patch", inner)
         };
         patch::patches_json6902_entry(&mut acc.resources, entry, loader, &place)?;
-        note(acc, "PatchJson6902Transformer");
+        cx.note(acc, "PatchJson6902Transformer");
     }
+    Ok(())
+}
+
+fn replicas(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> Result<()> {
+    let (loader, kust) = (cx.loader, cx.kust);
     // Each entry is its own transformer in kustomize; applying them
     // together gives the same result in one pass over the objects.
     let replicas = kust
@@ -422,10 +509,16 @@ fn run_configured(
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let tc = Arc::clone(&acc.config.tc);
     set_replicas_all(&mut acc.resources, &replicas, &tc.replicas)?;
     for _ in &replicas {
-        note(acc, "ReplicaCountTransformer");
+        cx.note(acc, "ReplicaCountTransformer");
     }
+    Ok(())
+}
+
+fn images(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> Result<()> {
+    let (loader, kust) = (cx.loader, cx.kust);
     let images = kust
         .list("images")
         .iter()
@@ -436,23 +529,26 @@ fn run_configured(
         })
         .collect::<Result<Vec<_>>>()?;
     if !images.is_empty() {
-        split(&mut acc.resources, &|_, rs| {
+        let tc = Arc::clone(&acc.config.tc);
+        cx.split(&mut acc.resources, &|_, rs| {
             set_images_all(rs, &images, &tc.images)
         })?;
     }
     for _ in &images {
-        note(acc, "ImageTagTransformer");
+        cx.note(acc, "ImageTagTransformer");
     }
-    let reps =
-        super::refs::parse_replacements(kust.list("replacements"), &mut |p| loader.read_text(p))?;
+    Ok(())
+}
+
+fn replacements(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> Result<()> {
+    let loader = cx.loader;
+    let reps = super::refs::parse_replacements(cx.kust.list("replacements"), &mut |p| {
+        loader.read_text(p)
+    })?;
     if !reps.is_empty() {
         super::refs::apply_replacements(&mut acc.resources, &reps)?;
-        note(acc, "ReplacementTransformer");
+        cx.note(acc, "ReplacementTransformer");
     }
-    run_transformer_configs(loader, kust, acc, origin)?;
-    // Ids only change when a transformer ran; re-indexing after every
-    // component would make large trees quadratic.
-    acc.reindex();
     Ok(())
 }
 
@@ -564,12 +660,8 @@ fn patch_config(
 
 /// Runs the `transformers:` entries: builtin transformer configs, inline,
 /// in files, or produced by a kustomization directory.
-fn run_transformer_configs(
-    loader: &Loader<'_>,
-    kust: &Kustomization,
-    acc: &mut Accumulator,
-    origin: Option<&str>,
-) -> Result<()> {
+fn run_transformer_configs(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> Result<()> {
+    let (loader, kust, origin) = (cx.loader, cx.kust, cx.origin);
     for (i, entry) in kust.str_list("transformers").into_iter().enumerate() {
         // A patch inside a transformer configuration is placed at the
         // configuration's entry.
