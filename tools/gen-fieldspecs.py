@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Regenerates crates/kustomize/src/config/tables.rs from kustomize's published facts.
 
-Usage: tools/gen-fieldspecs.py FACTS_DIR > crates/kustomize/src/config/tables.rs
+Usage: tools/gen-fieldspecs.py FACTS_DIR | rustfmt --edition 2021 > crates/kustomize/src/config/tables.rs
+
+The committed file is this script's output formatted by rustfmt, so the
+command above reproduces it byte for byte.
 
 FACTS_DIR holds `fieldspecs/*.yaml` (kustomize v5.5.0's default field specs,
 in its own YAML), `namespace-scope.json` and `orderFirst.json` /

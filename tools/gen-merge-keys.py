@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Generate crates/kustomize/src/patch/schema_table.rs from the Kubernetes OpenAPI.
 
-usage: tools/gen-merge-keys.py OPENAPI_JSON_GZ > crates/kustomize/src/patch/schema_table.rs
+usage: tools/gen-merge-keys.py OPENAPI_JSON_GZ | rustfmt --edition 2021 > crates/kustomize/src/patch/schema_table.rs
+
+The committed file is this script's output formatted by rustfmt, so the
+command above reproduces it byte for byte.
 
 Input: the Kubernetes v1.21.2 OpenAPI definitions that kustomize v5.5.0
 embeds, as a JSON document with `definitions` (OpenAPI v2 definitions) and

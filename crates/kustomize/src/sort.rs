@@ -2,54 +2,24 @@
 //! top-level `sortOptions` asks for.
 //!
 //! Legacy order puts the kinds of `orderFirst` first in that order, those
-//! of `orderLast` last, and everything else between; ties break on
+//! of `orderLast` last (kustomize's defaults are in the generated
+//! `config::tables`), and everything else between; ties break on
 //! group/version/kind, then namespace and name, compared as kustomize's
 //! sort strings compare them.
 
+use super::config::{gvk_sort_string, order_first, order_last, push_or};
 use super::error::{Error, Result};
-use super::resource::{Gvk, ResId, Resource};
+use super::resource::{ResId, Resource};
 use compose_yaml::Node;
 use rustc_hash::FxHashMap as HashMap;
-
-/// kustomize's default `orderFirst`.
-pub const ORDER_FIRST: &[&str] = &[
-    "Namespace",
-    "ResourceQuota",
-    "StorageClass",
-    "CustomResourceDefinition",
-    "ServiceAccount",
-    "PodSecurityPolicy",
-    "Role",
-    "ClusterRole",
-    "RoleBinding",
-    "ClusterRoleBinding",
-    "ConfigMap",
-    "Secret",
-    "Endpoints",
-    "Service",
-    "LimitRange",
-    "PriorityClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "Deployment",
-    "StatefulSet",
-    "CronJob",
-    "PodDisruptionBudget",
-];
-
-/// kustomize's default `orderLast`.
-pub const ORDER_LAST: &[&str] = &[
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-];
 
 /// Sorts in place as the top-level `sortOptions` (or the default) says.
 pub fn apply(resources: &mut [Resource], sort_options: Option<&Node>) -> Result<()> {
     let Some(opts) = sort_options.filter(|n| !n.is_null()) else {
         legacy(
             resources,
-            ORDER_FIRST.iter().map(|s| s.to_string()).collect(),
-            ORDER_LAST.iter().map(|s| s.to_string()).collect(),
+            order_first().iter().map(|s| s.to_string()).collect(),
+            order_last().iter().map(|s| s.to_string()).collect(),
         );
         return Ok(());
     };
@@ -67,8 +37,8 @@ pub fn apply(resources: &mut [Resource], sort_options: Option<&Node>) -> Result<
         "legacy" => {
             let (first, last) = match legacy_opts {
                 None => (
-                    ORDER_FIRST.iter().map(|s| s.to_string()).collect(),
-                    ORDER_LAST.iter().map(|s| s.to_string()).collect(),
+                    order_first().iter().map(|s| s.to_string()).collect(),
+                    order_last().iter().map(|s| s.to_string()).collect(),
                 ),
                 Some(l) => (kinds(l.get("orderFirst")), kinds(l.get("orderLast"))),
             };
@@ -152,21 +122,6 @@ fn permute<T>(items: &mut [T], order: &[usize]) {
     }
 }
 
-/// Appends `part`, or `default` when it is empty.
-fn push_or(out: &mut String, part: &str, default: &str) {
-    out.push_str(if part.is_empty() { default } else { part });
-}
-
-/// kustomize's GVK sort key: `group_version_kind`, `~G`, `~V`, `~K` for
-/// empty parts.
-fn gvk_sort_string(g: &Gvk, out: &mut String) {
-    push_or(out, &g.group, "~G");
-    out.push('_');
-    push_or(out, &g.version, "~V");
-    out.push('_');
-    push_or(out, &g.kind, "~K");
-}
-
 /// kustomize's id sort key: the GVK as it prints (`Kind.version.group`,
 /// with `[noKind]`, `[noVer]`, `[noGrp]`), then `|namespace|name`, with
 /// `~X` and `~N` for empty ones.
@@ -182,6 +137,7 @@ fn id_sort_string(id: &ResId, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resource::Gvk;
     use compose_yaml::parse_one;
 
     #[test]

@@ -403,19 +403,24 @@ pub fn gvk_less(a: &Gvk, b: &Gvk) -> bool {
 }
 
 fn stable_sort_string(g: &Gvk) -> String {
-    let part = |s: &str, empty: &'static str| {
-        if s.is_empty() {
-            empty.to_string()
-        } else {
-            s.to_string()
-        }
-    };
-    format!(
-        "{}_{}_{}",
-        part(&g.group, "~G"),
-        part(&g.version, "~V"),
-        part(&g.kind, "~K")
-    )
+    let mut out = String::with_capacity(g.group.len() + g.version.len() + g.kind.len() + 8);
+    gvk_sort_string(g, &mut out);
+    out
+}
+
+/// Appends `part`, or `default` when it is empty.
+pub(crate) fn push_or(out: &mut String, part: &str, default: &str) {
+    out.push_str(if part.is_empty() { default } else { part });
+}
+
+/// Appends kustomize's GVK sort key: `group_version_kind`, with `~G`,
+/// `~V`, `~K` standing for empty parts.
+pub(crate) fn gvk_sort_string(g: &Gvk, out: &mut String) {
+    push_or(out, &g.group, "~G");
+    out.push('_');
+    push_or(out, &g.version, "~V");
+    out.push('_');
+    push_or(out, &g.kind, "~K");
 }
 
 /// Whether the built-in scope table knows `apiVersion`/`kind`, and if so
