@@ -207,7 +207,7 @@ fn check_printable(n: &Node) -> Result<()> {
     match n {
         Node::Float(f) if !f.is_finite() => Err(Error::resource(format!(
             "json: unsupported value: {}",
-            compose_yaml::emit::go_format_float(*f)
+            compose_yaml::float::yaml_float(*f)
         ))),
         Node::Seq(s) => s.iter().try_for_each(check_printable),
         Node::Map(m) => m.iter().try_for_each(|(_, v)| check_printable(v)),

@@ -8,72 +8,10 @@
 //! rules, so `yes`, `on` and `0755` are quoted), multi-line strings as
 //! literal blocks, and long plain or quoted strings folded at 80 columns.
 
-use super::json::{go_json_float, shortest_digits};
+use super::float::{json_float, yaml_float};
 use super::node::{Mapping, Node, Str};
 use super::parse::{go_parse_int, go_parse_uint, is_yaml_style_float};
 use std::cmp::Ordering;
-
-/// Formats a float as Go's `strconv.FormatFloat(f, 'g', -1, 64)`, which is
-/// how go-yaml v2 prints floats.
-pub fn go_format_float(f: f64) -> String {
-    if f.is_nan() {
-        return ".nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            ".inf".into()
-        } else {
-            "-.inf".into()
-        };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    let (neg, digits, dp) = shortest_digits(f);
-    let exp = dp - 1;
-    let mut s = String::new();
-    if neg {
-        s.push('-');
-    }
-    // With the shortest digits Go picks %e when the exponent is below -4
-    // or at least 6.
-    if !(-4..6).contains(&exp) {
-        s.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            s.push('.');
-            s.push_str(&digits[1..]);
-        }
-        s.push('e');
-        s.push(if exp < 0 { '-' } else { '+' });
-        let ea = exp.unsigned_abs();
-        if ea < 10 {
-            s.push('0');
-        }
-        s.push_str(&ea.to_string());
-        return s;
-    }
-    if dp <= 0 {
-        s.push_str("0.");
-        for _ in 0..(-dp) {
-            s.push('0');
-        }
-        s.push_str(&digits);
-    } else if dp as usize >= digits.len() {
-        s.push_str(&digits);
-        for _ in 0..(dp as usize - digits.len()) {
-            s.push('0');
-        }
-    } else {
-        s.push_str(&digits[..dp as usize]);
-        s.push('.');
-        s.push_str(&digits[dp as usize..]);
-    }
-    s
-}
 
 /// go-yaml v2's preferred line width: plain and quoted scalars are folded
 /// at the first space past this column.
@@ -578,7 +516,7 @@ impl Emitter {
 /// go-yaml v2 reads that text back, so integral floats come out as
 /// integers and the rest in Go's `%g` form.
 pub fn float_text(f: f64) -> String {
-    let json = go_json_float(f);
+    let json = json_float(f);
     if let Some(i) = go_parse_int(&json) {
         return i.to_string();
     }
@@ -586,7 +524,7 @@ pub fn float_text(f: f64) -> String {
         return u.to_string();
     }
     match json.parse::<f64>() {
-        Ok(v) => go_format_float(v),
+        Ok(v) => yaml_float(v),
         Err(_) => json,
     }
 }

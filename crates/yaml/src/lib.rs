@@ -8,6 +8,7 @@
 
 pub mod emit;
 mod fast;
+pub mod float;
 pub mod json;
 mod node;
 pub mod parse;

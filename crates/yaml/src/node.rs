@@ -307,7 +307,7 @@ impl Node {
             Node::Bool(b) => b.to_string(),
             Node::Int(i) => i.to_string(),
             Node::Uint(u) => u.to_string(),
-            Node::Float(f) => super::emit::go_format_float(*f),
+            Node::Float(f) => super::float::yaml_float(*f),
             Node::Str(s) => s.to_string(),
             Node::Map(_) | Node::Seq(_) => return None,
         })
