@@ -8,8 +8,22 @@
 //! A flag that means nothing to the chosen command is refused by
 //! `settings`, never ignored.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
+
+/// The command-line definition, with the help that is built from tables:
+/// `lint --help` lists the lint rules.
+pub(crate) fn command() -> clap::Command {
+    Cli::command().mut_subcommand("lint", |c| c.after_long_help(crate::lint::rules_help()))
+}
+
+/// Parses the arguments (the first is the program name) against
+/// [`command`].
+pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli, clap::Error> {
+    let mut matches = command().try_get_matches_from(args)?;
+    Cli::from_arg_matches_mut(&mut matches)
+}
 
 /// Values-driven Kubernetes manifests: layered values, JSON Schema
 /// validation, a templated kustomization and a built-in kustomize engine.
@@ -18,26 +32,26 @@ use std::path::PathBuf;
 /// values, generates the kustomization and prints the built manifests.
 #[derive(Debug, Parser)]
 #[command(name = "compose", version)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do; `render` when omitted.
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
     /// The project and values flags, accepted anywhere on the line.
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
     /// Flags of the bare form (those of `render`).
     #[command(flatten)]
-    pub render: RenderArgs,
+    pub(crate) render: RenderArgs,
 }
 
 /// Flags every values command shares; global, so their place on the
 /// command line does not matter.
 #[derive(Debug, Args, Clone, Default)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// The project root (holding `compose.yaml`, or `base/`, `components/`
     /// and `values/`). Default: the current directory.
     #[arg(short = 'C', long = "project", value_name = "DIR", global = true)]
-    pub project: Option<PathBuf>,
+    pub(crate) project: Option<PathBuf>,
     /// The environment: layers `values-<ENV>.yaml` of the values folder
     /// and names the environment for lint, apply and Argo CD. Default:
     /// `COMPOSE_ENV`, or the environment whose file `-f` names.
@@ -47,57 +61,57 @@ pub struct GlobalArgs {
         value_name = "ENV",
         global = true
     )]
-    pub env: Option<String>,
+    pub(crate) env: Option<String>,
     /// The tier: layers `values-tier-<TIER>.yaml` between the shared
     /// defaults and the environment. Default: `COMPOSE_TIER`.
     #[arg(long = "tier", value_name = "TIER", global = true)]
-    pub tier: Option<String>,
+    pub(crate) tier: Option<String>,
     /// A values file layered after the environment's; repeat to add more
     /// layers (later wins). Looked up relative to the current directory,
     /// then in the project's values folder. `-f values-prod.yaml` is
     /// another way to write `--env prod`.
     #[arg(short = 'f', long = "values", value_name = "FILE", global = true)]
-    pub values: Vec<PathBuf>,
+    pub(crate) values: Vec<PathBuf>,
     /// Sets values on the command line, Helm style:
     /// `--set api.replicas=3,api.image.tag=1.10`. Typed by the schema.
     #[arg(long = "set", value_name = "PATH=VALUE", global = true)]
-    pub set: Vec<String>,
+    pub(crate) set: Vec<String>,
     /// Like `--set`, but every value is a string (`--set-string
     /// api.image.tag=1.10`).
     #[arg(long = "set-string", value_name = "PATH=VALUE", global = true)]
-    pub set_string: Vec<String>,
+    pub(crate) set_string: Vec<String>,
     /// Sets JSON values: `--set-json 'api.nodeSelector={"disk":"ssd"}'`;
     /// JSON null deletes the key.
     #[arg(long = "set-json", value_name = "PATH=JSON", global = true)]
-    pub set_json: Vec<String>,
+    pub(crate) set_json: Vec<String>,
     /// Sets a value to a file's content, as a string: `--set-file
     /// settings.CA=ca.pem`.
     #[arg(long = "set-file", value_name = "PATH=FILE", global = true)]
-    pub set_file: Vec<String>,
+    pub(crate) set_file: Vec<String>,
     /// Sets one string value, everything after the first `=`, commas and
     /// backslashes included.
     #[arg(long = "set-literal", value_name = "PATH=VALUE", global = true)]
-    pub set_literal: Vec<String>,
+    pub(crate) set_literal: Vec<String>,
 }
 
 /// Flags of `compose render` (and of the bare form).
 #[derive(Debug, Args, Clone, Default)]
-pub struct RenderArgs {
+pub(crate) struct RenderArgs {
     /// Write one file per object into DIR (replaced as a whole) instead of
     /// printing the stream.
     #[arg(long = "output-dir", value_name = "DIR")]
-    pub output_dir: Option<PathBuf>,
+    pub(crate) output_dir: Option<PathBuf>,
     /// The namespace the manifests are deployed into (Argo CD's plugin
     /// passes the Application's destination namespace): an object naming
     /// another namespace is an error.
     #[arg(long = "destination-namespace", value_name = "NAMESPACE")]
-    pub destination_namespace: Option<String>,
+    pub(crate) destination_namespace: Option<String>,
     /// Print one Argo CD Application's share of the render (see `compose
     /// argocd appset --per-component`): the objects written in component
     /// NAME's folder, or with `base` every object of no component that
     /// has an Application of its own.
     #[arg(long = "component", value_name = "NAME")]
-    pub component: Option<String>,
+    pub(crate) component: Option<String>,
     /// The components with an Application of their own, which `base`
     /// leaves out. Default: every component of the project.
     #[arg(
@@ -106,40 +120,40 @@ pub struct RenderArgs {
         value_name = "NAME,...",
         requires = "component"
     )]
-    pub app_components: Option<Vec<String>>,
+    pub(crate) app_components: Option<Vec<String>>,
 }
 
 /// `compose validate`.
 #[derive(Debug, Args, Clone, Default)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// Kubernetes minor version whose API schema the rendered objects are
     /// checked against (built in: 1.29, 1.31, 1.33; default: the newest).
     #[arg(long = "kubernetes-version", value_name = "VERSION")]
-    pub kubernetes_version: Option<String>,
+    pub(crate) kubernetes_version: Option<String>,
     /// Check the values only; do not render.
     #[arg(long = "values-only")]
-    pub values_only: bool,
+    pub(crate) values_only: bool,
 }
 
 /// `compose lint`.
 #[derive(Debug, Args, Clone, Default)]
-pub struct LintArgs {
+pub(crate) struct LintArgs {
     /// Findings are errors: exit 1 when there is any.
     #[arg(long)]
-    pub strict: bool,
+    pub(crate) strict: bool,
     /// Lint a plain kustomization directory instead of the project, built
     /// as `compose kustomize DIR` builds it (as `kubectl apply -k`).
     #[arg(short = 'k', long = "kustomize", value_name = "DIR")]
-    pub kustomize: Option<PathBuf>,
+    pub(crate) kustomize: Option<PathBuf>,
     /// With `--kustomize`: whether files outside the kustomization root
     /// may be read.
     #[arg(long = "load-restrictor", value_enum, requires = "kustomize")]
-    pub load_restrictor: Option<LoadRestrictorArg>,
+    pub(crate) load_restrictor: Option<LoadRestrictorArg>,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Load, validate, render and build; print the manifests (the default).
     #[command(visible_alias = "build")]
     Render(RenderArgs),
@@ -174,67 +188,67 @@ pub enum Command {
 
 /// Flags of `compose init`.
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// The folder of the new project (created when missing).
     #[arg(value_name = "DIR", default_value = ".")]
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// The project's name (workload names, the prod namespace); default:
     /// the folder's name.
     #[arg(long = "name", value_name = "NAME")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
 }
 
 /// How kubectl reaches the cluster.
 #[derive(Debug, Args, Clone)]
-pub struct KubectlArgs {
+pub(crate) struct KubectlArgs {
     /// kubeconfig context to use.
     #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    pub(crate) context: Option<String>,
     /// kubeconfig file to use.
     #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
+    pub(crate) kubeconfig: Option<PathBuf>,
     /// Bound on every request kubectl makes (e.g. `30s`).
     #[arg(
         long = "request-timeout",
         value_name = "DURATION",
         default_value = "30s"
     )]
-    pub request_timeout: String,
+    pub(crate) request_timeout: String,
 }
 
 /// Flags of `compose apply`.
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     /// How kubectl reaches the cluster.
     #[command(flatten)]
-    pub kubectl: KubectlArgs,
+    pub(crate) kubectl: KubectlArgs,
     /// Validate with the server (`server`) or locally (`client`) without persisting.
     #[arg(long = "dry-run", value_enum, default_value = "none")]
-    pub dry_run: DryRunArg,
+    pub(crate) dry_run: DryRunArg,
     /// Delete objects of this project and environment that left the stream (ApplySet).
     #[arg(long)]
-    pub prune: bool,
+    pub(crate) prune: bool,
     /// Wait for rollouts (and pruned deletions) to finish.
     #[arg(long)]
-    pub wait: bool,
+    pub(crate) wait: bool,
     /// Timeout for CRD establishment and each rollout.
     #[arg(long = "wait-timeout", value_name = "DURATION", default_value = "5m")]
-    pub wait_timeout: String,
+    pub(crate) wait_timeout: String,
     /// Take over fields another field manager owns.
     #[arg(long = "force-conflicts")]
-    pub force_conflicts: bool,
+    pub(crate) force_conflicts: bool,
     /// The field manager of the server-side apply.
     #[arg(long = "field-manager", value_name = "NAME", default_value = "compose")]
-    pub field_manager: String,
+    pub(crate) field_manager: String,
     /// Create the namespaces the objects name when the stream does not
     /// hold them, outside the ApplySet, so pruning never deletes them.
     #[arg(long = "create-namespace")]
-    pub create_namespace: bool,
+    pub(crate) create_namespace: bool,
 }
 
 /// `--dry-run` values.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum DryRunArg {
+pub(crate) enum DryRunArg {
     /// Really apply.
     None,
     /// Client-side dry run.
@@ -245,105 +259,105 @@ pub enum DryRunArg {
 
 /// Flags of `compose diff`.
 #[derive(Debug, Args)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     /// How kubectl reaches the cluster.
     #[command(flatten)]
-    pub kubectl: KubectlArgs,
+    pub(crate) kubectl: KubectlArgs,
     /// Take over fields another field manager owns (in the server-side dry run).
     #[arg(long = "force-conflicts")]
-    pub force_conflicts: bool,
+    pub(crate) force_conflicts: bool,
     /// The field manager of the server-side dry run (as `apply`'s).
     #[arg(long = "field-manager", value_name = "NAME", default_value = "compose")]
-    pub field_manager: String,
+    pub(crate) field_manager: String,
 }
 
 /// `compose argocd ...`.
 #[derive(Debug, Subcommand)]
-pub enum ArgocdCommand {
+pub(crate) enum ArgocdCommand {
     /// Print an ApplicationSet rendering the project with the compose plugin.
     Appset(AppsetArgs),
 }
 
 /// Flags of `compose argocd appset`.
 #[derive(Debug, Args)]
-pub struct AppsetArgs {
+pub(crate) struct AppsetArgs {
     /// Environments, one Application each (times tiers and clusters).
     /// Default: every environment of the project.
     #[arg(long, value_delimiter = ',', value_name = "ENV,...")]
-    pub envs: Vec<String>,
+    pub(crate) envs: Vec<String>,
     /// Tiers, crossed with the environments. Default: every tier of the
     /// project.
     #[arg(long, value_delimiter = ',', value_name = "TIER,...")]
-    pub tiers: Vec<String>,
+    pub(crate) tiers: Vec<String>,
     /// Argo CD cluster names; every environment goes to each.
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
-    pub clusters: Vec<String>,
+    pub(crate) clusters: Vec<String>,
     /// The Git repository holding the project.
     #[arg(long = "repo-url", value_name = "URL")]
-    pub repo_url: String,
+    pub(crate) repo_url: String,
     /// The revision Argo CD tracks.
     #[arg(long, default_value = "HEAD")]
-    pub revision: String,
+    pub(crate) revision: String,
     /// The project's folder inside the repository.
     #[arg(long, default_value = ".")]
-    pub path: String,
+    pub(crate) path: String,
     /// The project's name (names the set, Applications and namespaces);
     /// default: `name` in `values/values.yaml`, else the directory's name.
     #[arg(long = "name", value_name = "NAME")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// The Argo CD AppProject.
     #[arg(long = "argocd-project", default_value = "default")]
-    pub argocd_project: String,
+    pub(crate) argocd_project: String,
     /// The namespace Argo CD runs in.
     #[arg(long = "argocd-namespace", default_value = "argocd")]
-    pub argocd_namespace: String,
+    pub(crate) argocd_namespace: String,
     /// Automated sync with prune and self-heal.
     #[arg(long = "auto-sync")]
-    pub auto_sync: bool,
+    pub(crate) auto_sync: bool,
     /// One Application per component that brings objects, plus one
     /// (`base`) for every other object, in each environment (app of apps).
     #[arg(long = "per-component")]
-    pub per_component: bool,
+    pub(crate) per_component: bool,
 }
 
 /// `compose completion`.
 #[derive(Debug, Args)]
-pub struct CompletionArgs {
+pub(crate) struct CompletionArgs {
     /// The shell.
     #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
+    pub(crate) shell: clap_complete::Shell,
 }
 
 /// Flags of `compose schema`.
 #[derive(Debug, Args)]
-pub struct SchemaArgs {
+pub(crate) struct SchemaArgs {
     /// Write the values schema (and, with a project file, its schema) in
     /// the project instead of printing.
     #[arg(long, conflicts_with = "check")]
-    pub write: bool,
+    pub(crate) write: bool,
     /// Exit 1 when a committed schema differs from the generated one.
     #[arg(long)]
-    pub check: bool,
+    pub(crate) check: bool,
 }
 
 /// Flags of `compose kustomize`, named as kubectl names them.
 #[derive(Debug, Args)]
-pub struct KustomizeArgs {
+pub(crate) struct KustomizeArgs {
     /// The directory holding the kustomization.
     #[arg(value_name = "DIR", default_value = ".")]
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Whether files outside the kustomization root may be read.
     #[arg(
         long = "load-restrictor",
         value_enum,
         default_value = "LoadRestrictionsRootOnly"
     )]
-    pub load_restrictor: LoadRestrictorArg,
+    pub(crate) load_restrictor: LoadRestrictorArg,
 }
 
 /// kubectl's `--load-restrictor` values.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum LoadRestrictorArg {
+pub(crate) enum LoadRestrictorArg {
     /// Only files under the kustomization root.
     #[value(name = "LoadRestrictionsRootOnly")]
     RootOnly,

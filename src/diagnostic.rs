@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 /// Where a diagnostic points.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// A position in a file whose text we hold.
     File {
         /// The path as shown to the user (relative when the user gave it so).
@@ -33,7 +33,7 @@ pub enum Origin {
 impl Origin {
     /// Where, as a message starts with it: `file:line:column` (as much
     /// of it as is known), the argument, or the environment variable.
-    pub fn place(&self) -> String {
+    pub(crate) fn place(&self) -> String {
         match self {
             Origin::File {
                 path,
@@ -59,16 +59,16 @@ impl Origin {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
     /// Where, when known.
-    pub origin: Option<Origin>,
+    pub(crate) origin: Option<Origin>,
     /// What is wrong, lowercase, without a trailing period.
-    pub message: String,
+    pub(crate) message: String,
     /// Extra lines (`help: ...`) printed after the excerpt.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 impl Diagnostic {
     /// A diagnostic without a place.
-    pub fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         Diagnostic {
             origin: None,
             message: message.into(),
@@ -77,7 +77,7 @@ impl Diagnostic {
     }
 
     /// A diagnostic at `origin`.
-    pub fn at(origin: Origin, message: impl Into<String>) -> Self {
+    pub(crate) fn at(origin: Origin, message: impl Into<String>) -> Self {
         Diagnostic {
             origin: Some(origin),
             message: message.into(),
@@ -87,7 +87,7 @@ impl Diagnostic {
 
     /// The same diagnostic without the excerpt of its file (for a file
     /// that must not be quoted).
-    pub fn without_excerpt(mut self) -> Self {
+    pub(crate) fn without_excerpt(mut self) -> Self {
         if let Some(Origin::File { source, .. }) = &mut self.origin {
             *source = None;
         }
@@ -95,7 +95,7 @@ impl Diagnostic {
     }
 
     /// Adds a note line.
-    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+    pub(crate) fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
     }
@@ -104,7 +104,7 @@ impl Diagnostic {
     /// file is below it), kustomize's message, and the suggested fix as
     /// a `help:` note. The excerpt is the engine's to give: it shows
     /// lines of kustomization files only, scrubbed of Secret values.
-    pub fn from_build(e: &compose_kustomize::Error, cwd: Option<&std::path::Path>) -> Self {
+    pub(crate) fn from_build(e: &compose_kustomize::Error, cwd: Option<&std::path::Path>) -> Self {
         let origin = e.location().map(|l| {
             let path = cwd
                 .and_then(|c| l.path.strip_prefix(c).ok())
@@ -131,7 +131,7 @@ impl Diagnostic {
     /// One line, as `kubectl kustomize` reports an error: the message
     /// first, so that it reads (and is searched for) as kubectl's does,
     /// then the place and the notes in parentheses.
-    pub fn one_line(&self) -> String {
+    pub(crate) fn one_line(&self) -> String {
         let mut out = self.message.clone();
         let mut extra: Vec<String> = Vec::new();
         if let Some(o) = &self.origin {
@@ -147,7 +147,7 @@ impl Diagnostic {
     }
 
     /// The first line: `origin: message`.
-    pub fn headline(&self) -> String {
+    pub(crate) fn headline(&self) -> String {
         match &self.origin {
             None => self.message.clone(),
             Some(o) => format!("{}: {}", o.place(), self.message),

@@ -11,10 +11,10 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// Exit code for invalid input.
-pub const EXIT_INVALID: u8 = 1;
+pub(crate) const EXIT_INVALID: u8 = 1;
 /// Exit code for usage errors, output that could not be written and
 /// internal failures.
-pub const EXIT_USAGE: u8 = 2;
+pub(crate) const EXIT_USAGE: u8 = 2;
 
 /// Everything a compose command can fail with.
 #[derive(Debug)]
@@ -68,7 +68,7 @@ pub enum Error {
 
 impl Error {
     /// The process exit code for this error.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::Internal(_) | Error::Write { .. } => EXIT_USAGE,
             Error::Deploy(
@@ -79,7 +79,7 @@ impl Error {
     }
 
     /// An I/O error about `path`.
-    pub fn io(path: impl Into<PathBuf>, err: &std::io::Error) -> Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, err: &std::io::Error) -> Error {
         Error::Io {
             path: path.into(),
             reason: err.to_string(),
@@ -87,7 +87,7 @@ impl Error {
     }
 
     /// A failed write of `path`.
-    pub fn write(path: impl Into<PathBuf>, err: &std::io::Error) -> Error {
+    pub(crate) fn write(path: impl Into<PathBuf>, err: &std::io::Error) -> Error {
         Error::Write {
             path: path.into(),
             reason: err.to_string(),
@@ -95,7 +95,7 @@ impl Error {
     }
 
     /// A single diagnostic.
-    pub fn diagnostic(d: Diagnostic) -> Error {
+    pub(crate) fn diagnostic(d: Diagnostic) -> Error {
         Error::Diagnostics(vec![d])
     }
 }

@@ -19,14 +19,14 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// The component the new project starts with.
-pub const COMPONENT: &str = "web";
+pub(crate) const COMPONENT: &str = "web";
 
 /// Where the schemas go, as in the default layout.
 const SCHEMA_DIR: &str = "schema";
 
 /// The files of a new project named `name`, by path relative to the
 /// project root (the schemas are generated afterwards).
-pub fn files(name: &str) -> Vec<(PathBuf, String)> {
+pub(crate) fn files(name: &str) -> Vec<(PathBuf, String)> {
     let c = COMPONENT;
     let list = [
         (
@@ -311,7 +311,7 @@ fn project_name(dir: &Path, name: Option<&str>) -> Result<String, Error> {
 }
 
 /// `compose init [DIR] [--name NAME]`.
-pub fn init(dir: &Path, name: Option<&str>) -> Result<Output, Error> {
+pub(crate) fn init(dir: &Path, name: Option<&str>) -> Result<Output, Error> {
     let name = project_name(dir, name)?;
     let files = files(&name);
     let entries = top_level(&files);

@@ -20,19 +20,19 @@ use std::collections::BTreeMap;
 
 /// One object of a component.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Object {
+pub(crate) struct Object {
     /// Its identity when the generated kustomization's patches run.
-    pub id: ResId,
+    pub(crate) id: ResId,
     /// The file it was written in (or whose generator made it), relative
     /// to the project root.
-    pub file: String,
+    pub(crate) file: String,
     /// The object.
-    pub node: Node,
+    pub(crate) node: Node,
 }
 
 impl Object {
     /// `Kind/name`, for messages.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("{}/{}", self.id.gvk.kind, self.id.name)
     }
 }
@@ -40,28 +40,32 @@ impl Object {
 /// The objects of the enabled components, and the generated ConfigMaps of
 /// the whole build.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Inventory {
+pub(crate) struct Inventory {
     /// Objects by component name.
-    pub components: BTreeMap<String, Vec<Object>>,
+    pub(crate) components: BTreeMap<String, Vec<Object>>,
     /// Names of the ConfigMaps that generators make, before their hash.
-    pub generated_config_maps: Vec<String>,
+    pub(crate) generated_config_maps: Vec<String>,
     /// Every object of the build so far (base included), as the generated
     /// kustomization's patch targets see them.
-    pub resources: Vec<Resource>,
+    pub(crate) resources: Vec<Resource>,
     /// For each of `resources`, the place of its component in the order
     /// the components apply; `None` for the base's.
-    pub owners: Vec<Option<usize>>,
+    pub(crate) owners: Vec<Option<usize>>,
 }
 
 impl Inventory {
     /// The objects of `component` (none when it brings none).
-    pub fn of(&self, component: &str) -> &[Object] {
+    pub(crate) fn of(&self, component: &str) -> &[Object] {
         self.components.get(component).map_or(&[], Vec::as_slice)
     }
 }
 
 /// Builds the base and `enabled` (in order) and files their objects.
-pub fn take(project: &Project, base: Option<&str>, enabled: &[String]) -> Result<Inventory, Error> {
+pub(crate) fn take(
+    project: &Project,
+    base: Option<&str>,
+    enabled: &[String],
+) -> Result<Inventory, Error> {
     let mut k = Mapping::new();
     k.insert("apiVersion", Node::str("kustomize.config.k8s.io/v1beta1"));
     k.insert("kind", Node::str("Kustomization"));
@@ -103,7 +107,7 @@ pub fn take(project: &Project, base: Option<&str>, enabled: &[String]) -> Result
 /// For each object, the place in `components` of the component whose
 /// folder it was written in (or whose generator made it), by its origin;
 /// `None` for the base's and the generated kustomization's own.
-pub fn owners(
+pub(crate) fn owners(
     project: &Project,
     components: &[String],
     objects: &[Resource],
@@ -139,7 +143,7 @@ fn object_file(r: &Resource) -> String {
 
 /// The file named by an origin annotation text (`path: …` for resources,
 /// `configuredIn: …` for generated objects).
-pub fn origin_file(origin: &str) -> Option<String> {
+pub(crate) fn origin_file(origin: &str) -> Option<String> {
     origin
         .lines()
         .find_map(|l| {
@@ -155,7 +159,7 @@ pub fn origin_file(origin: &str) -> Option<String> {
 /// that applies later. Each such patch of an enabled component is an error
 /// at its target, naming the later component that has the object when
 /// there is one.
-pub fn check_component_patches(
+pub(crate) fn check_component_patches(
     project: &Project,
     enabled: &[String],
     inv: &Inventory,

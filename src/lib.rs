@@ -13,26 +13,33 @@
 //! `kubectl kustomize DIR` prints. Only [`printer`] writes to the
 //! terminal, and only [`run`] chooses the exit code (see [`error`]).
 
-pub mod cli;
+// These docs are for maintainers (`cargo doc --document-private-items`),
+// so they link to crate-private items freely.
+#![allow(rustdoc::private_intra_doc_links)]
+
+// The crate's API is `run`, for the binary. The modules marked `pub` are
+// public only so the fuzz targets (fuzz/) can drive the stages one at a
+// time; inside them an item is `pub` only when a fuzz target uses it, and
+// everything else is `pub(crate)`, so the compiler reports dead code.
+pub(crate) mod cli;
 pub mod deploy;
 pub mod diagnostic;
 pub mod error;
-pub mod init;
-pub mod inventory;
-pub mod knobs;
-pub mod lint;
-pub mod manifests;
-pub mod owned;
+pub(crate) mod init;
+pub(crate) mod inventory;
+pub(crate) mod knobs;
+pub(crate) mod lint;
+pub(crate) mod manifests;
+pub(crate) mod owned;
 pub mod pipeline;
-pub mod printer;
+pub(crate) mod printer;
 pub mod project;
-pub mod render;
+pub(crate) mod render;
 pub mod schema;
 pub mod settings;
-pub mod split;
+pub(crate) mod split;
 pub mod values;
 
-use clap::Parser;
 use std::ffi::OsString;
 
 /// Runs compose with these arguments (the first is the program name) and
@@ -102,7 +109,7 @@ impl Streams {
 }
 
 fn run_to(args: impl IntoIterator<Item = OsString>, streams: &mut Streams) -> u8 {
-    let cli = match cli::Cli::try_parse_from(args) {
+    let cli = match cli::parse(args) {
         Ok(c) => c,
         Err(e) => {
             let on_stderr = e.use_stderr();

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 /// Reads the project file at `rel` (relative to the project root) as UTF-8
 /// text: `Ok(None)` when nothing is there, an error when it resolves
 /// outside the project, is not a regular file, or cannot be read.
-pub fn read(project: &Project, rel: &Path) -> Result<Option<String>, Error> {
+pub(crate) fn read(project: &Project, rel: &Path) -> Result<Option<String>, Error> {
     let shown = project.show(rel);
     let path = project.path(rel);
     match fs::symlink_metadata(&path) {
@@ -52,7 +52,7 @@ pub fn read(project: &Project, rel: &Path) -> Result<Option<String>, Error> {
 /// Whether `path` (absolute, or relative to the current directory)
 /// resolves to a place inside the project root. A path that cannot be
 /// resolved is not inside.
-pub fn resolves_inside(project: &Project, path: &Path) -> bool {
+pub(crate) fn resolves_inside(project: &Project, path: &Path) -> bool {
     match (fs::canonicalize(&project.root), fs::canonicalize(path)) {
         (Ok(root), Ok(real)) => real.starts_with(root),
         _ => false,
@@ -145,7 +145,7 @@ fn special_kind(_: &fs::FileType) -> &'static str {
 /// Writes `text` to the project file at `rel`: its folder (created when
 /// missing) must resolve inside the project; the text goes to a new file
 /// beside it, synced, which then replaces `rel` by a rename.
-pub fn write(project: &Project, rel: &Path, text: &str) -> Result<(), Error> {
+pub(crate) fn write(project: &Project, rel: &Path, text: &str) -> Result<(), Error> {
     let shown = project.show(rel);
     let path = project.path(rel);
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
@@ -205,7 +205,7 @@ fn confined_dir(root: &Path, dir: &Path) -> Result<(), String> {
 }
 
 /// Makes a rename in `dir` durable.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         fs::File::open(dir)?.sync_all()

@@ -24,36 +24,36 @@ pub struct Output {
     /// kustomize` prints them. They are printed a batch at a time rather
     /// than made into one text first, so a large build never holds its
     /// objects and its whole output at once.
-    pub objects: Vec<compose_kustomize::resource::Resource>,
+    pub(crate) objects: Vec<compose_kustomize::resource::Resource>,
     /// Lines for stderr, as warnings.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     /// A line for stderr that is not a warning (e.g. "values are valid").
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
     /// The exit code (kubectl's own for `apply` and `diff`).
-    pub code: u8,
+    pub(crate) code: u8,
 }
 
 /// Values loaded and validated, with the project facts the later stages need.
-pub struct Prepared {
+pub(crate) struct Prepared {
     /// The typed values.
-    pub values: Values,
+    pub(crate) values: Values,
     /// The merged values with their origins.
-    pub loaded: values::Loaded,
+    pub(crate) loaded: values::Loaded,
     /// The project's component names, in application order.
-    pub components: Vec<String>,
+    pub(crate) components: Vec<String>,
     /// How many layers were merged.
-    pub layers: usize,
+    pub(crate) layers: usize,
     /// How many layers, from the first, every environment shares (the
     /// defaults and the tier's file).
-    pub shared_layers: usize,
+    pub(crate) shared_layers: usize,
     /// The environment, when one is selected.
-    pub environment: Option<String>,
+    pub(crate) environment: Option<String>,
     /// The tier, when one is selected.
-    pub tier: Option<String>,
+    pub(crate) tier: Option<String>,
 }
 
 /// Loads and validates the values of a project.
-pub fn prepare(vs: &ValuesSettings) -> Result<Prepared, Error> {
+pub(crate) fn prepare(vs: &ValuesSettings) -> Result<Prepared, Error> {
     let components = vs.project.components()?;
     let infos = vs.project.component_infos(&components)?;
     let declared = &vs.project.file.values;
@@ -74,7 +74,10 @@ pub fn prepare(vs: &ValuesSettings) -> Result<Prepared, Error> {
 
 /// `compose validate`: the values, then (with a Kubernetes version) the
 /// rendered objects against that version's API schema.
-pub fn validate(vs: &ValuesSettings, kubernetes_version: Option<&str>) -> Result<Output, Error> {
+pub(crate) fn validate(
+    vs: &ValuesSettings,
+    kubernetes_version: Option<&str>,
+) -> Result<Output, Error> {
     let p = prepare(vs)?;
     let enabled = p.values.components.values().filter(|c| c.enabled).count();
     let values_note = format!(
@@ -143,7 +146,7 @@ pub fn template(vs: &ValuesSettings) -> Result<Output, Error> {
 /// one file per object into `output_dir`. With `destination`, the
 /// namespace the manifests are deployed into (Argo CD's plugin passes the
 /// Application's), every object that names a namespace must name that one.
-pub fn render(
+pub(crate) fn render(
     vs: &ValuesSettings,
     output_dir: Option<&Path>,
     destination: Option<&str>,
@@ -320,7 +323,10 @@ fn project_name(project: &Project, values: Option<&Values>) -> String {
 }
 
 /// `compose apply`: render, then kubectl apply; kubectl's exit code.
-pub fn apply(vs: &ValuesSettings, options: &crate::deploy::ApplyOptions) -> Result<Output, Error> {
+pub(crate) fn apply(
+    vs: &ValuesSettings,
+    options: &crate::deploy::ApplyOptions,
+) -> Result<Output, Error> {
     let (p, out, warnings) = build(vs)?;
     let mut options = options.clone();
     options.project = project_name(&vs.project, Some(&p.values));
@@ -333,7 +339,10 @@ pub fn apply(vs: &ValuesSettings, options: &crate::deploy::ApplyOptions) -> Resu
 }
 
 /// `compose diff`: render, then kubectl diff; kubectl's exit code (1 = changes).
-pub fn diff(vs: &ValuesSettings, options: &crate::deploy::DiffOptions) -> Result<Output, Error> {
+pub(crate) fn diff(
+    vs: &ValuesSettings,
+    options: &crate::deploy::DiffOptions,
+) -> Result<Output, Error> {
     let (_, out, warnings) = build(vs)?;
     let outcome = crate::deploy::diff_yaml(&out, options)?;
     Ok(Output {
@@ -345,7 +354,7 @@ pub fn diff(vs: &ValuesSettings, options: &crate::deploy::DiffOptions) -> Result
 
 /// `compose lint`: render, then report findings on stdout, one per
 /// paragraph; with `strict`, any finding makes the exit code 1.
-pub fn lint(vs: &ValuesSettings, strict: bool) -> Result<Output, Error> {
+pub(crate) fn lint(vs: &ValuesSettings, strict: bool) -> Result<Output, Error> {
     let p = prepare(vs)?;
     // The objects as built, without printing and parsing them again.
     let objects: Vec<compose_yaml::Node> = build_generated(&vs.project, &p, build_resources)?
@@ -370,7 +379,7 @@ pub fn lint(vs: &ValuesSettings, strict: bool) -> Result<Output, Error> {
 /// `compose kustomize` does and reports what the object rules find, and
 /// each patch whose target selected no object when it ran (kustomize
 /// applies it as no change, without a word).
-pub fn lint_kustomize(
+pub(crate) fn lint_kustomize(
     dir: &Path,
     restrictor: LoadRestrictor,
     strict: bool,
@@ -427,7 +436,7 @@ fn lint_output(findings: &[crate::lint::Finding], objects: usize, strict: bool) 
 /// `compose argocd appset`: every environment and tier is rendered as
 /// the plugin renders it, and its Application deploys into the namespace
 /// that render puts the objects in.
-pub fn appset(project: &Project, spec: &crate::deploy::AppSetSpec) -> Result<Output, Error> {
+pub(crate) fn appset(project: &Project, spec: &crate::deploy::AppSetSpec) -> Result<Output, Error> {
     let mut spec = spec.clone();
     if spec.project.is_empty() {
         spec.project = project_name(project, None);
@@ -577,7 +586,7 @@ fn place_in_whole(
 
 /// Builds `root` with `kustomization` laid over it as its
 /// `kustomization.yaml`, without writing anything.
-pub fn build_with_kustomization(root: &Path, kustomization: &str) -> Result<String, Error> {
+pub(crate) fn build_with_kustomization(root: &Path, kustomization: &str) -> Result<String, Error> {
     with_generated(root, kustomization, |fs| {
         compose_kustomize::build_yaml(
             fs,
@@ -655,7 +664,7 @@ fn project_restriction(e: compose_kustomize::Error) -> compose_kustomize::Error 
 
 /// `compose version`: compose's version, the commit it was built from
 /// and the kustomize version the engine matches.
-pub fn version() -> Output {
+pub(crate) fn version() -> Output {
     Output {
         stdout: format!(
             "compose {}\ncommit: {}\nkustomize: {}\n",
@@ -668,8 +677,8 @@ pub fn version() -> Output {
 }
 
 /// `compose completion SHELL`: the shell's completion script.
-pub fn completion(shell: clap_complete::Shell) -> Output {
-    let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+pub(crate) fn completion(shell: clap_complete::Shell) -> Output {
+    let mut command = crate::cli::command();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "compose", &mut script);
     Output {
@@ -679,7 +688,7 @@ pub fn completion(shell: clap_complete::Shell) -> Output {
 }
 
 /// `compose kustomize DIR`.
-pub fn kustomize(dir: &Path, restrictor: LoadRestrictor) -> Result<Output, Error> {
+pub(crate) fn kustomize(dir: &Path, restrictor: LoadRestrictor) -> Result<Output, Error> {
     let objects = compose_kustomize::build(
         &OnDisk::new(),
         dir,
@@ -696,7 +705,7 @@ pub fn kustomize(dir: &Path, restrictor: LoadRestrictor) -> Result<Output, Error
 
 /// `compose schema`: the values schema, and with a project file also the
 /// project file's schema (`compose.schema.json` beside it).
-pub fn schema_command(project: &Project, mode: SchemaMode) -> Result<Output, Error> {
+pub(crate) fn schema_command(project: &Project, mode: SchemaMode) -> Result<Output, Error> {
     let components = project.components()?;
     let infos = project.component_infos(&components)?;
     let values_schema = schema::generate(&infos, &project.file.values)?;
@@ -747,7 +756,7 @@ pub fn schema_command(project: &Project, mode: SchemaMode) -> Result<Output, Err
 
 /// Warns about enabled components whose kustomization sets `labels` or
 /// `commonLabels` (see [`kustomization_findings`]).
-pub fn label_warnings(project: &Project, values: &Values) -> Vec<String> {
+pub(crate) fn label_warnings(project: &Project, values: &Values) -> Vec<String> {
     kustomization_findings(project, values)
         .into_iter()
         .filter(|f| f.rule == "component-labels")
@@ -757,7 +766,10 @@ pub fn label_warnings(project: &Project, values: &Values) -> Vec<String> {
 
 /// The lint findings about the kustomizations of the enabled components
 /// ([`crate::lint::component_kustomization`]).
-pub fn kustomization_findings(project: &Project, values: &Values) -> Vec<crate::lint::Finding> {
+pub(crate) fn kustomization_findings(
+    project: &Project,
+    values: &Values,
+) -> Vec<crate::lint::Finding> {
     let mut out = Vec::new();
     for (name, _) in values.components.iter().filter(|(_, c)| c.enabled) {
         let dir = project.layout.components.join(name);

@@ -18,12 +18,12 @@ use std::io::{self, Write};
 
 /// Whether a write error means the output was lost. A closed pipe
 /// (`compose ... | head`) is the reader's choice, not a failure.
-pub fn is_failure(err: &io::Error) -> bool {
+pub(crate) fn is_failure(err: &io::Error) -> bool {
     err.kind() != io::ErrorKind::BrokenPipe
 }
 
 /// Writes `text` to stdout as is.
-pub fn out(text: &str) -> io::Result<()> {
+pub(crate) fn out(text: &str) -> io::Result<()> {
     if text.is_empty() {
         return Ok(());
     }
@@ -34,7 +34,7 @@ pub fn out(text: &str) -> io::Result<()> {
 
 /// Writes built objects to stdout as `kubectl kustomize` prints them, a
 /// run of objects at a time. Stops at the first failed write.
-pub fn objects(objects: Vec<compose_kustomize::resource::Resource>) -> io::Result<()> {
+pub(crate) fn objects(objects: Vec<compose_kustomize::resource::Resource>) -> io::Result<()> {
     if objects.is_empty() {
         return Ok(());
     }
@@ -50,17 +50,17 @@ pub fn objects(objects: Vec<compose_kustomize::resource::Resource>) -> io::Resul
 }
 
 /// Flushes stdout.
-pub fn flush() -> io::Result<()> {
+pub(crate) fn flush() -> io::Result<()> {
     io::stdout().lock().flush()
 }
 
 /// Writes a warning line to stderr.
-pub fn warning(message: &str) -> io::Result<()> {
+pub(crate) fn warning(message: &str) -> io::Result<()> {
     writeln!(io::stderr().lock(), "warning: {message}")
 }
 
 /// Writes each diagnostic, fully rendered, to stderr.
-pub fn diagnostics(ds: &[Diagnostic]) -> io::Result<()> {
+pub(crate) fn diagnostics(ds: &[Diagnostic]) -> io::Result<()> {
     let mut e = io::stderr().lock();
     for d in ds {
         e.write_all(d.render().as_bytes())?;
@@ -77,13 +77,13 @@ pub fn diagnostics(ds: &[Diagnostic]) -> io::Result<()> {
 
 /// Writes an error line to stderr with the given prefix (`error: ` for
 /// compose's own commands, `Error: ` for the kubectl drop-in).
-pub fn error(prefix: &str, message: &str) -> io::Result<()> {
+pub(crate) fn error(prefix: &str, message: &str) -> io::Result<()> {
     writeln!(io::stderr().lock(), "{prefix}{message}")
 }
 
 /// Writes clap's own rendering (help and version on stdout, a usage error
 /// on stderr).
-pub fn clap(err: &clap::Error) -> io::Result<()> {
+pub(crate) fn clap(err: &clap::Error) -> io::Result<()> {
     let text = err.render();
     if err.use_stderr() {
         write!(io::stderr().lock(), "{text}")

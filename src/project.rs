@@ -24,16 +24,16 @@ use std::collections::BTreeMap;
 use std::path::{Component as PathPart, Path, PathBuf};
 
 /// The project file's name, at the project root.
-pub const PROJECT_FILE: &str = "compose.yaml";
+pub(crate) const PROJECT_FILE: &str = "compose.yaml";
 /// Where `compose schema --write` puts the project file's schema, beside
 /// the values schema.
-pub const PROJECT_SCHEMA_NAME: &str = "compose.schema.json";
+pub(crate) const PROJECT_SCHEMA_NAME: &str = "compose.schema.json";
 /// Prefix of an environment's values file: `values-<env>.yaml`.
 const ENV_PREFIX: &str = "values-";
 /// Prefix of a tier's values file: `values-tier-<tier>.yaml`.
 const TIER_PREFIX: &str = "values-tier-";
 /// The shared defaults, in the values folder.
-pub const DEFAULTS_FILE: &str = "values.yaml";
+pub(crate) const DEFAULTS_FILE: &str = "values.yaml";
 
 /// The project file, `compose.yaml`: where the parts of the project live,
 /// its environments and tiers, the order of its components and the values
@@ -44,51 +44,53 @@ pub const DEFAULTS_FILE: &str = "values.yaml";
 pub struct ProjectFile {
     /// Where the parts of the project live, relative to the project root.
     #[serde(default)]
-    pub paths: Paths,
+    pub(crate) paths: Paths,
     /// The environments, each with its values file `values-<env>.yaml` in
     /// the values folder. Default: every such file.
-    pub environments: Option<Vec<Name>>,
+    pub(crate) environments: Option<Vec<Name>>,
     /// The tiers, each with its values file `values-tier-<tier>.yaml`.
     /// Default: every such file.
-    pub tiers: Option<Vec<Name>>,
+    pub(crate) tiers: Option<Vec<Name>>,
     /// Components applied first, in this order; the others follow in
     /// alphabetical order. A component applied later sees (and may patch)
     /// the objects of the components before it.
     #[serde(default)]
-    pub order: Vec<String>,
+    pub(crate) order: Vec<String>,
     /// Values the project declares itself, at the top level of the values
     /// files: each key with its JSON Schema (`type`, `description`,
     /// `properties`, `items`, `enum`, `pattern`, `minimum`, `maximum`,
     /// `required`). Declarations of a component's own keys live in
     /// `values.schema.yaml` inside the component.
     #[serde(default)]
-    pub values: BTreeMap<String, Declaration>,
+    pub(crate) values: BTreeMap<String, Declaration>,
 }
 
 /// An environment or tier name: lowercase letters, digits and inner dashes.
 #[derive(Clone, Debug, Deserialize, JsonSchema, PartialEq)]
 #[serde(transparent)]
-pub struct Name(#[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))] pub String);
+pub(crate) struct Name(
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))] pub(crate) String,
+);
 
 /// Where the parts of the project live, relative to the project root.
 #[derive(Clone, Debug, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct Paths {
+pub(crate) struct Paths {
     /// The folder every environment builds on (a kustomization); it is
     /// left out of the build when it does not exist.
-    pub base: String,
+    pub(crate) base: String,
     /// The folder holding one folder per component (each a kustomize
     /// Component).
-    pub components: String,
+    pub(crate) components: String,
     /// The folder holding `values.yaml` (shared defaults),
     /// `values-<env>.yaml` and `values-tier-<tier>.yaml`.
-    pub values: String,
+    pub(crate) values: String,
     /// The kustomization template; the built-in one is used when the file
     /// does not exist.
-    pub template: String,
+    pub(crate) template: String,
     /// The committed values schema (`compose schema --write` writes it and
     /// `compose.schema.json` beside it).
-    pub schema: String,
+    pub(crate) schema: String,
 }
 
 impl Default for Paths {
@@ -107,30 +109,30 @@ impl Default for Paths {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Project {
     /// The root as the user named it (for messages).
-    pub shown: PathBuf,
+    pub(crate) shown: PathBuf,
     /// The root, absolute and clean (for the engine).
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// The layout, relative to the root and clean.
-    pub layout: Layout,
+    pub(crate) layout: Layout,
     /// The project file as read, when there is one.
-    pub file: ProjectFile,
+    pub(crate) file: ProjectFile,
     /// Whether `compose.yaml` exists.
-    pub has_file: bool,
+    pub(crate) has_file: bool,
 }
 
 /// The project's folders and files, relative to its root.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Layout {
+pub(crate) struct Layout {
     /// The base kustomization's folder.
-    pub base: PathBuf,
+    pub(crate) base: PathBuf,
     /// The components' folder.
-    pub components: PathBuf,
+    pub(crate) components: PathBuf,
     /// The values folder.
-    pub values: PathBuf,
+    pub(crate) values: PathBuf,
     /// The kustomization template.
-    pub template: PathBuf,
+    pub(crate) template: PathBuf,
     /// The committed values schema.
-    pub schema: PathBuf,
+    pub(crate) schema: PathBuf,
 }
 
 impl Project {
@@ -157,35 +159,35 @@ impl Project {
 
     /// How to show a project file to the user: joined to the root as the
     /// user named it, without a leading `./`.
-    pub fn show(&self, rel: &Path) -> String {
+    pub(crate) fn show(&self, rel: &Path) -> String {
         let joined = self.shown.join(rel);
         let s = joined.to_string_lossy().into_owned();
         s.strip_prefix("./").map(str::to_string).unwrap_or(s)
     }
 
     /// The absolute path of a path relative to the root.
-    pub fn path(&self, rel: &Path) -> PathBuf {
+    pub(crate) fn path(&self, rel: &Path) -> PathBuf {
         self.root.join(rel)
     }
 
     /// The shared defaults file, relative to the root.
-    pub fn defaults_file(&self) -> PathBuf {
+    pub(crate) fn defaults_file(&self) -> PathBuf {
         self.layout.values.join(DEFAULTS_FILE)
     }
 
     /// The values file of environment `env`, relative to the root.
-    pub fn environment_file(&self, env: &str) -> PathBuf {
+    pub(crate) fn environment_file(&self, env: &str) -> PathBuf {
         self.layout.values.join(format!("{ENV_PREFIX}{env}.yaml"))
     }
 
     /// The values file of tier `tier`, relative to the root.
-    pub fn tier_file(&self, tier: &str) -> PathBuf {
+    pub(crate) fn tier_file(&self, tier: &str) -> PathBuf {
         self.layout.values.join(format!("{TIER_PREFIX}{tier}.yaml"))
     }
 
     /// The known environments: those the project file lists, else every
     /// `values-<env>.yaml` of the values folder, sorted.
-    pub fn environments(&self) -> Result<Vec<String>, Error> {
+    pub(crate) fn environments(&self) -> Result<Vec<String>, Error> {
         match &self.file.environments {
             Some(names) => self.declared(names, |n| self.environment_file(n), "environments"),
             None => self.values_files(|stem| {
@@ -197,7 +199,7 @@ impl Project {
 
     /// The known tiers: those the project file lists, else every
     /// `values-tier-<tier>.yaml` of the values folder, sorted.
-    pub fn tiers(&self) -> Result<Vec<String>, Error> {
+    pub(crate) fn tiers(&self) -> Result<Vec<String>, Error> {
         match &self.file.tiers {
             Some(names) => self.declared(names, |n| self.tier_file(n), "tiers"),
             None => self.values_files(|stem| stem.strip_prefix(TIER_PREFIX).map(str::to_string)),
@@ -255,7 +257,11 @@ impl Project {
 
     /// A diagnostic at a JSON pointer of the project file (re-read for its
     /// positions, which only errors need).
-    pub fn file_diagnostic(&self, pointer: &str, message: String) -> Result<Diagnostic, Error> {
+    pub(crate) fn file_diagnostic(
+        &self,
+        pointer: &str,
+        message: String,
+    ) -> Result<Diagnostic, Error> {
         let shown = self.show(Path::new(PROJECT_FILE));
         let text = crate::owned::read(self, Path::new(PROJECT_FILE))?.unwrap_or_default();
         let layer = crate::values::file_layer(&shown, &text).map_err(Error::diagnostic)?;
@@ -268,7 +274,7 @@ impl Project {
     /// The project's components: the folders of the components folder that
     /// hold a kustomization file, in application order (the project file's
     /// `order` first, then alphabetical).
-    pub fn components(&self) -> Result<Vec<String>, Error> {
+    pub(crate) fn components(&self) -> Result<Vec<String>, Error> {
         let mut names = discover_components(&self.path(&self.layout.components))?;
         let order = &self.file.order;
         for (i, name) in order.iter().enumerate() {
@@ -304,7 +310,7 @@ impl Project {
     /// What the schema needs of each component: its folder, the leading
     /// comment of its kustomization (its summary) and the keys it declares
     /// in `values.schema.yaml`, checked with located errors.
-    pub fn component_infos(&self, names: &[String]) -> Result<Vec<ComponentInfo>, Error> {
+    pub(crate) fn component_infos(&self, names: &[String]) -> Result<Vec<ComponentInfo>, Error> {
         let mut infos = Vec::new();
         let mut problems = Vec::new();
         for name in names {
@@ -364,7 +370,7 @@ impl Project {
 }
 
 /// Whether `n` can name an environment or tier.
-pub fn valid_name(n: &str) -> bool {
+pub(crate) fn valid_name(n: &str) -> bool {
     let b = n.as_bytes();
     !b.is_empty()
         && b.len() <= 63
@@ -459,7 +465,7 @@ impl Layout {
 }
 
 /// The JSON Schema of the project file (draft-07).
-pub fn project_schema() -> serde_json::Value {
+pub(crate) fn project_schema() -> serde_json::Value {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
     let mut schema = generator.into_root_schema_for::<ProjectFile>().to_value();
     crate::schema::unwrap_descriptions(&mut schema);
@@ -468,7 +474,7 @@ pub fn project_schema() -> serde_json::Value {
 
 /// Names of the component folders under `dir`: those holding a
 /// kustomization file, sorted.
-pub fn discover_components(dir: &Path) -> Result<Vec<String>, Error> {
+pub(crate) fn discover_components(dir: &Path) -> Result<Vec<String>, Error> {
     if !dir.is_dir() {
         return Ok(Vec::new());
     }

@@ -27,7 +27,7 @@ use crate::cli::{
 };
 use crate::deploy::{AppSetSpec, ApplyOptions, DiffOptions, DryRun, Kubectl};
 use crate::error::Error;
-pub use crate::project::Project;
+pub(crate) use crate::project::Project;
 use crate::split::Share;
 use crate::values::set::{SetArg, SetFlag};
 use std::path::{Path, PathBuf};
@@ -35,13 +35,13 @@ use std::path::{Path, PathBuf};
 /// Prefix of environment variables that set values. The rest of the name
 /// is the path, with `__` between keys: `COMPOSE_VALUES__api__replicas=3`.
 /// Keys keep their case, so camelCase globals work (`..__namePrefix`).
-pub const ENV_PREFIX: &str = "COMPOSE_VALUES__";
+pub(crate) const ENV_PREFIX: &str = "COMPOSE_VALUES__";
 /// The environment variable that selects the environment when `--env` is
 /// not given.
-pub const ENV_VAR: &str = "COMPOSE_ENV";
+pub(crate) const ENV_VAR: &str = "COMPOSE_ENV";
 /// The environment variable that selects the tier when `--tier` is not
 /// given.
-pub const TIER_VAR: &str = "COMPOSE_TIER";
+pub(crate) const TIER_VAR: &str = "COMPOSE_TIER";
 
 /// A values file chosen for loading.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,7 +78,7 @@ pub struct ValuesSettings {
 impl ValuesSettings {
     /// How many layers, from the first, every environment shares: the
     /// shared defaults and the tier's file.
-    pub fn shared_layers(&self) -> usize {
+    pub(crate) fn shared_layers(&self) -> usize {
         let defaults = self.project.path(&self.project.defaults_file());
         let tier = self
             .tier
@@ -92,14 +92,14 @@ impl ValuesSettings {
 
     /// The environment's name for later steps (lint, the ApplySet):
     /// `default` when none is selected.
-    pub fn environment_name(&self) -> &str {
+    pub(crate) fn environment_name(&self) -> &str {
         self.environment.as_deref().unwrap_or("default")
     }
 }
 
 /// How `compose schema` should act.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SchemaMode {
+pub(crate) enum SchemaMode {
     /// Print to stdout.
     Print,
     /// Write the committed schema files.
@@ -110,7 +110,7 @@ pub enum SchemaMode {
 
 /// What to do, fully resolved.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Settings {
+pub(crate) enum Settings {
     /// Build and print the manifests (or write them to a folder).
     Render {
         /// The values.
@@ -219,7 +219,7 @@ fn render_settings(values: ValuesSettings, a: RenderArgs) -> Settings {
 
 impl Settings {
     /// Resolves the parsed command line against the environment.
-    pub fn resolve(
+    pub(crate) fn resolve(
         cli: Cli,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, Error> {
@@ -536,7 +536,7 @@ fn values_settings(g: &GlobalArgs, env: &[(String, String)]) -> Result<ValuesSet
 
 /// The values of one environment and tier as Argo CD's plugin renders
 /// them: their files and nothing else (no `-f`, `--set` or variables).
-pub fn pair_settings(
+pub(crate) fn pair_settings(
     project: &Project,
     environment: &str,
     tier: Option<&str>,
@@ -641,7 +641,7 @@ fn role_of(found: &ValuesFile, project: &Project, envs: &[String], tiers: &[Stri
 }
 
 /// The `-f` name that reads values from standard input.
-pub const STDIN: &str = "-";
+pub(crate) const STDIN: &str = "-";
 
 /// Whether `name` is a pipe or character device the user names, such as
 /// `/dev/stdin` or the `/dev/fd/N` of a shell's `<(command)`: read once,
@@ -663,7 +663,7 @@ fn is_stream(name: &Path) -> bool {
 
 /// Finds a `--values` file: `-` for standard input; as given (relative
 /// to the current directory), else in the project's values folder.
-pub fn find_values_file(name: &Path, project: &Project) -> Result<ValuesFile, Error> {
+pub(crate) fn find_values_file(name: &Path, project: &Project) -> Result<ValuesFile, Error> {
     if name == Path::new(STDIN) {
         return Ok(ValuesFile {
             path: name.to_path_buf(),

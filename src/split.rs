@@ -16,21 +16,21 @@ use crate::project::Project;
 use compose_kustomize::resource::Resource;
 
 /// The name of the share of every object of no split component.
-pub const BASE: &str = "base";
+pub(crate) const BASE: &str = "base";
 
 /// One Application's share of a render.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Share {
+pub(crate) struct Share {
     /// A component, or [`BASE`].
-    pub name: String,
+    pub(crate) name: String,
     /// The components with an Application of their own; `None` means all
     /// of the project's components.
-    pub split: Option<Vec<String>>,
+    pub(crate) split: Option<Vec<String>>,
 }
 
 /// Checks `share` against the project's components (in order) and returns
 /// the components with an Application of their own.
-pub fn split_of(
+pub(crate) fn split_of(
     project: &Project,
     components: &[String],
     share: &Share,
@@ -67,7 +67,7 @@ pub fn split_of(
 
 /// `base` names the share of the objects of no component, so no component
 /// may be called so when Applications are split.
-pub fn refuse_base_component(project: &Project, components: &[String]) -> Result<(), Error> {
+pub(crate) fn refuse_base_component(project: &Project, components: &[String]) -> Result<(), Error> {
     if !components.iter().any(|c| c == BASE) {
         return Ok(());
     }
@@ -79,7 +79,7 @@ pub fn refuse_base_component(project: &Project, components: &[String]) -> Result
 
 /// The objects of `share.name` among `objects`, in order; `split` as
 /// [`split_of`] returned it.
-pub fn select(
+pub(crate) fn select(
     project: &Project,
     split: &[String],
     name: &str,
@@ -97,7 +97,11 @@ pub fn select(
 
 /// The components that own objects of a render, in order: those that get
 /// an Application of their own.
-pub fn owning(project: &Project, components: &[String], objects: &[Resource]) -> Vec<String> {
+pub(crate) fn owning(
+    project: &Project,
+    components: &[String],
+    objects: &[Resource],
+) -> Vec<String> {
     let owners = crate::inventory::owners(project, components, objects);
     components
         .iter()

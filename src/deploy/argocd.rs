@@ -41,50 +41,50 @@ use compose_yaml::{Mapping, Node};
 
 /// The plugin name Applications refer to (`metadata.name` of plugin.yaml,
 /// which sets no version).
-pub const PLUGIN_NAME: &str = "compose";
+pub(crate) const PLUGIN_NAME: &str = "compose";
 
 /// The in-cluster API server address Argo CD uses for its own cluster.
-pub const IN_CLUSTER: &str = "https://kubernetes.default.svc";
+pub(crate) const IN_CLUSTER: &str = "https://kubernetes.default.svc";
 
 /// What `compose argocd appset` generates.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AppSetSpec {
+pub(crate) struct AppSetSpec {
     /// The compose project; names the set, its Applications and namespaces.
-    pub project: String,
+    pub(crate) project: String,
     /// Environments, each rendered from `values/values-<env>.yaml`.
-    pub envs: Vec<String>,
+    pub(crate) envs: Vec<String>,
     /// Optional tiers (`values/values-tier-<tier>.yaml` on top).
-    pub tiers: Vec<String>,
+    pub(crate) tiers: Vec<String>,
     /// Optional Argo CD cluster names; every environment goes to each.
-    pub clusters: Vec<String>,
+    pub(crate) clusters: Vec<String>,
     /// The Git repository holding the compose project.
-    pub repo_url: String,
+    pub(crate) repo_url: String,
     /// The revision Argo CD tracks (e.g. `HEAD`, `main`, a tag).
-    pub revision: String,
+    pub(crate) revision: String,
     /// The project's folder inside the repository (`.` for the root).
-    pub path: String,
+    pub(crate) path: String,
     /// The Argo CD AppProject the Applications belong to.
-    pub argocd_project: String,
+    pub(crate) argocd_project: String,
     /// The namespace Argo CD runs in (where the ApplicationSet lives).
-    pub argocd_namespace: String,
+    pub(crate) argocd_namespace: String,
     /// Automated sync with pruning and self-heal; off means manual syncs.
-    pub auto_sync: bool,
+    pub(crate) auto_sync: bool,
     /// The destination namespace of each environment and tier (`None`
     /// without tiers): the namespace that pair's render puts its objects
     /// in. Every pair needs one.
-    pub namespaces: BTreeMap<(String, Option<String>), String>,
+    pub(crate) namespaces: BTreeMap<(String, Option<String>), String>,
     /// One Application per component that brings objects, and one named
     /// `base` for every other object ([`crate::split`]).
-    pub per_component: bool,
+    pub(crate) per_component: bool,
     /// With `per_component`, the components of each environment and tier
     /// that get an Application of their own, in order.
-    pub split: BTreeMap<(String, Option<String>), Vec<String>>,
+    pub(crate) split: BTreeMap<(String, Option<String>), Vec<String>>,
 }
 
 impl AppSetSpec {
     /// A spec with Argo CD's usual defaults: revision `HEAD`, path `.`,
     /// AppProject `default`, namespace `argocd`, manual sync.
-    pub fn new(
+    pub(crate) fn new(
         project: impl Into<String>,
         repo_url: impl Into<String>,
         envs: Vec<String>,
@@ -108,7 +108,7 @@ impl AppSetSpec {
 
     /// The environment x tier pairs the set renders, environments first
     /// (a tier of `None` without tiers).
-    pub fn pairs(&self) -> Vec<(String, Option<String>)> {
+    pub(crate) fn pairs(&self) -> Vec<(String, Option<String>)> {
         let tiers: Vec<Option<String>> = if self.tiers.is_empty() {
             vec![None]
         } else {
@@ -231,7 +231,7 @@ fn elements(key: &str, values: &[String]) -> Vec<Node> {
 
 /// Builds the ApplicationSet (print it with
 /// [`emit_document`](compose_yaml::emit_document)).
-pub fn appset(spec: &AppSetSpec) -> Result<Node, DeployError> {
+pub(crate) fn appset(spec: &AppSetSpec) -> Result<Node, DeployError> {
     spec.validate()?;
     let tiers = !spec.tiers.is_empty();
     let clusters = !spec.clusters.is_empty();

@@ -67,44 +67,46 @@ use std::collections::BTreeSet;
 
 /// The environment variable naming the kubectl program to run (tests point
 /// it at a recording stand-in). Only read by [`Kubectl::from_env`].
-pub const KUBECTL_ENV: &str = "COMPOSE_KUBECTL";
+pub(crate) const KUBECTL_ENV: &str = "COMPOSE_KUBECTL";
 
 /// The field manager compose's server-side applies own their fields as.
-pub const FIELD_MANAGER: &str = "compose";
+pub(crate) const FIELD_MANAGER: &str = "compose";
 
 /// The request timeout used unless the caller chooses one.
-pub const DEFAULT_REQUEST_TIMEOUT: &str = "30s";
+pub(crate) const DEFAULT_REQUEST_TIMEOUT: &str = "30s";
 
 /// The timeout for CRD establishment and rollouts unless chosen.
-pub const DEFAULT_WAIT_TIMEOUT: &str = "5m";
+pub(crate) const DEFAULT_WAIT_TIMEOUT: &str = "5m";
 
 /// Where kubectl's own output goes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum OutputMode {
+pub(crate) enum OutputMode {
     /// kubectl writes straight to compose's stdout and stderr, so users see
     /// its progress live. [`Step::stdout`]/[`Step::stderr`] stay empty.
     #[default]
     Inherit,
-    /// kubectl's output is collected into each [`Step`].
+    /// kubectl's output is collected into each [`Step`] (the tests at
+    /// the kubectl boundary read it).
+    #[cfg(test)]
     Capture,
 }
 
 /// How to run kubectl: which program and how it reaches the cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Kubectl {
+pub(crate) struct Kubectl {
     /// The program; a bare name is looked up on PATH.
-    pub program: PathBuf,
+    pub(crate) program: PathBuf,
     /// `--context`, when set.
-    pub context: Option<String>,
+    pub(crate) context: Option<String>,
     /// `--kubeconfig`, when set.
-    pub kubeconfig: Option<PathBuf>,
+    pub(crate) kubeconfig: Option<PathBuf>,
     /// `--request-timeout`, passed on every call (e.g. "30s").
-    pub request_timeout: String,
+    pub(crate) request_timeout: String,
     /// Extra environment for kubectl, on top of compose's own (which it
     /// always inherits).
-    pub env: Vec<(String, String)>,
+    pub(crate) env: Vec<(String, String)>,
     /// Where kubectl's output goes.
-    pub output: OutputMode,
+    pub(crate) output: OutputMode,
 }
 
 impl Default for Kubectl {
@@ -115,12 +117,12 @@ impl Default for Kubectl {
 
 impl Kubectl {
     /// `kubectl` from PATH, or the program named by `COMPOSE_KUBECTL`.
-    pub fn from_env() -> Kubectl {
+    pub(crate) fn from_env() -> Kubectl {
         Kubectl::with_program(resolve_program(std::env::var_os(KUBECTL_ENV)))
     }
 
     /// A given program with default settings.
-    pub fn with_program(program: impl Into<PathBuf>) -> Kubectl {
+    pub(crate) fn with_program(program: impl Into<PathBuf>) -> Kubectl {
         Kubectl {
             program: program.into(),
             context: None,
@@ -132,7 +134,7 @@ impl Kubectl {
     }
 
     /// The flags every call ends with.
-    pub fn connection_args(&self) -> Vec<String> {
+    pub(crate) fn connection_args(&self) -> Vec<String> {
         let mut args = vec![format!("--request-timeout={}", self.request_timeout)];
         if let Some(c) = &self.context {
             args.push(format!("--context={c}"));
@@ -169,6 +171,7 @@ impl Kubectl {
         });
         let (out, err) = match self.output {
             OutputMode::Inherit => (Stdio::inherit(), Stdio::inherit()),
+            #[cfg(test)]
             OutputMode::Capture => (Stdio::piped(), Stdio::piped()),
         };
         cmd.stdout(out).stderr(err);
@@ -206,7 +209,7 @@ impl Kubectl {
 
 /// The program to run given the value of `COMPOSE_KUBECTL` (unset or empty
 /// means `kubectl` from PATH).
-pub fn resolve_program(env_value: Option<OsString>) -> PathBuf {
+pub(crate) fn resolve_program(env_value: Option<OsString>) -> PathBuf {
     match env_value {
         Some(v) if !v.is_empty() => PathBuf::from(v),
         _ => PathBuf::from("kubectl"),
@@ -231,7 +234,7 @@ fn exit_code(status: ExitStatus) -> i32 {
 
 /// kubectl's `--dry-run` strategies.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum DryRun {
+pub(crate) enum DryRun {
     /// Really apply.
     #[default]
     None,
@@ -243,7 +246,7 @@ pub enum DryRun {
 
 impl DryRun {
     /// The flag value kubectl spells.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DryRun::None => "none",
             DryRun::Client => "client",
@@ -268,34 +271,34 @@ impl FromStr for DryRun {
 
 /// What `compose apply` asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApplyOptions {
+pub(crate) struct ApplyOptions {
     /// How to run kubectl.
-    pub kubectl: Kubectl,
+    pub(crate) kubectl: Kubectl,
     /// `--dry-run`.
-    pub dry_run: DryRun,
+    pub(crate) dry_run: DryRun,
     /// Prune objects of this project and environment that left the stream.
-    pub prune: bool,
+    pub(crate) prune: bool,
     /// Wait for rollouts (and, when pruning, for deletions) to finish.
-    pub wait: bool,
+    pub(crate) wait: bool,
     /// Timeout for CRD establishment and each rollout (e.g. "5m").
-    pub wait_timeout: String,
+    pub(crate) wait_timeout: String,
     /// `--force-conflicts`: take over fields another manager owns.
-    pub force_conflicts: bool,
+    pub(crate) force_conflicts: bool,
     /// The project name; part of the ApplySet parent's name.
-    pub project: String,
+    pub(crate) project: String,
     /// The environment name; part of the ApplySet parent's name.
-    pub environment: String,
+    pub(crate) environment: String,
     /// `--field-manager` of every server-side apply.
-    pub field_manager: String,
+    pub(crate) field_manager: String,
     /// Create the namespaces the objects name and the stream lacks, in
     /// wave 1, outside the ApplySet.
-    pub create_namespace: bool,
+    pub(crate) create_namespace: bool,
 }
 
 impl ApplyOptions {
     /// Defaults (real apply, no pruning, no waiting) for a project and
     /// environment, with kubectl from [`Kubectl::from_env`].
-    pub fn new(project: impl Into<String>, environment: impl Into<String>) -> ApplyOptions {
+    pub(crate) fn new(project: impl Into<String>, environment: impl Into<String>) -> ApplyOptions {
         ApplyOptions {
             kubectl: Kubectl::from_env(),
             dry_run: DryRun::None,
@@ -312,7 +315,7 @@ impl ApplyOptions {
 
     /// The ApplySet parent reference, `secrets/compose-<project>-<env>`.
     /// Both names must be DNS labels so the parent's name is valid.
-    pub fn applyset_parent(&self) -> Result<String, DeployError> {
+    pub(crate) fn applyset_parent(&self) -> Result<String, DeployError> {
         for (what, v) in [
             ("project", &self.project),
             ("environment", &self.environment),
@@ -348,7 +351,7 @@ impl ApplyOptions {
 
 /// Which step of an apply or diff a [`Step`] was.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StepKind {
+pub(crate) enum StepKind {
     /// Namespaces and CRDs.
     Wave1,
     /// Waiting for CRDs to be Established.
@@ -363,39 +366,40 @@ pub enum StepKind {
 
 /// One kubectl call and what it returned.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Step {
+pub(crate) struct Step {
     /// Which step it was.
-    pub kind: StepKind,
+    pub(crate) kind: StepKind,
     /// The arguments given to kubectl (not including the program).
-    pub args: Vec<String>,
+    pub(crate) args: Vec<String>,
     /// kubectl's exit code.
-    pub exit_code: i32,
+    pub(crate) exit_code: i32,
     /// kubectl's stdout ([`OutputMode::Capture`] only).
-    pub stdout: String,
+    pub(crate) stdout: String,
     /// kubectl's stderr ([`OutputMode::Capture`] only).
-    pub stderr: String,
+    pub(crate) stderr: String,
 }
 
 /// What an apply did. Steps after a failed one never ran.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApplyOutcome {
+pub(crate) struct ApplyOutcome {
     /// The kubectl calls made, in order.
-    pub steps: Vec<Step>,
+    pub(crate) steps: Vec<Step>,
 }
 
 impl ApplyOutcome {
     /// The failed step, if any (always the last one run).
-    pub fn failed_step(&self) -> Option<&Step> {
+    pub(crate) fn failed_step(&self) -> Option<&Step> {
         self.steps.iter().find(|s| s.exit_code != 0)
     }
 
     /// Whether every kubectl call succeeded.
-    pub fn success(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn success(&self) -> bool {
         self.failed_step().is_none()
     }
 
     /// kubectl's exit code for the apply: 0, or the failed step's code.
-    pub fn exit_code(&self) -> i32 {
+    pub(crate) fn exit_code(&self) -> i32 {
         self.failed_step().map_or(0, |s| s.exit_code)
     }
 }
@@ -466,7 +470,10 @@ fn rollout_target(doc: &Node) -> Option<String> {
 }
 
 /// Applies a rendered stream (see the module docs for the steps).
-pub fn apply_yaml(manifests: &str, opts: &ApplyOptions) -> Result<ApplyOutcome, DeployError> {
+pub(crate) fn apply_yaml(
+    manifests: &str,
+    opts: &ApplyOptions,
+) -> Result<ApplyOutcome, DeployError> {
     apply(&parse_manifests(manifests)?, opts)
 }
 
@@ -475,7 +482,7 @@ pub fn apply_yaml(manifests: &str, opts: &ApplyOptions) -> Result<ApplyOutcome, 
 /// Errors are reserved for problems before or around kubectl (invalid
 /// objects or names, kubectl missing); a kubectl that ran and failed is an
 /// [`ApplyOutcome`] whose [`exit_code`](ApplyOutcome::exit_code) is non-zero.
-pub fn apply(manifests: &[Node], opts: &ApplyOptions) -> Result<ApplyOutcome, DeployError> {
+pub(crate) fn apply(manifests: &[Node], opts: &ApplyOptions) -> Result<ApplyOutcome, DeployError> {
     for (i, d) in manifests.iter().enumerate() {
         super::check_object(d, i)?;
     }
@@ -591,13 +598,13 @@ fn stream(docs: &[&Node]) -> String {
 /// What `compose diff` asks for. The default runs kubectl from
 /// [`Kubectl::from_env`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DiffOptions {
+pub(crate) struct DiffOptions {
     /// How to run kubectl.
-    pub kubectl: Kubectl,
+    pub(crate) kubectl: Kubectl,
     /// `--force-conflicts` for the server-side dry run behind the diff.
-    pub force_conflicts: bool,
+    pub(crate) force_conflicts: bool,
     /// `--field-manager` of the server-side dry run.
-    pub field_manager: String,
+    pub(crate) field_manager: String,
 }
 
 impl Default for DiffOptions {
@@ -611,8 +618,9 @@ impl Default for DiffOptions {
 }
 
 /// kubectl diff's verdict, from its exit code.
+#[cfg(test)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DiffStatus {
+pub(crate) enum DiffStatus {
     /// Exit 0: the cluster matches.
     NoChanges,
     /// Exit 1: differences were found (and shown).
@@ -623,14 +631,15 @@ pub enum DiffStatus {
 
 /// What a diff did.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DiffOutcome {
+pub(crate) struct DiffOutcome {
     /// The kubectl call.
-    pub step: Step,
+    pub(crate) step: Step,
 }
 
 impl DiffOutcome {
     /// The verdict.
-    pub fn status(&self) -> DiffStatus {
+    #[cfg(test)]
+    pub(crate) fn status(&self) -> DiffStatus {
         match self.step.exit_code {
             0 => DiffStatus::NoChanges,
             1 => DiffStatus::Changes,
@@ -639,18 +648,18 @@ impl DiffOutcome {
     }
 
     /// kubectl's exit code, to be compose's own.
-    pub fn exit_code(&self) -> i32 {
+    pub(crate) fn exit_code(&self) -> i32 {
         self.step.exit_code
     }
 }
 
 /// Diffs a rendered stream against the cluster.
-pub fn diff_yaml(manifests: &str, opts: &DiffOptions) -> Result<DiffOutcome, DeployError> {
+pub(crate) fn diff_yaml(manifests: &str, opts: &DiffOptions) -> Result<DiffOutcome, DeployError> {
     diff(&parse_manifests(manifests)?, opts)
 }
 
 /// Diffs parsed objects against the cluster, all in one kubectl call.
-pub fn diff(manifests: &[Node], opts: &DiffOptions) -> Result<DiffOutcome, DeployError> {
+pub(crate) fn diff(manifests: &[Node], opts: &DiffOptions) -> Result<DiffOutcome, DeployError> {
     for (i, d) in manifests.iter().enumerate() {
         super::check_object(d, i)?;
     }

@@ -21,8 +21,8 @@
 //! - [`argocd`]: ApplicationSet generation for the Config Management Plugin
 //!   shipped in `deploy/argocd/`.
 
-pub mod argocd;
-pub mod kubectl;
+pub(crate) mod argocd;
+pub(crate) mod kubectl;
 pub mod output_dir;
 
 /// Stand-in programs for the deploy tests.
@@ -59,17 +59,14 @@ use std::path::PathBuf;
 
 use compose_yaml::{parse_stream, Node, ParseError};
 
-pub use argocd::{appset, AppSetSpec};
-pub use kubectl::{
-    apply, apply_yaml, diff, diff_yaml, ApplyOptions, ApplyOutcome, DiffOptions, DiffOutcome,
-    DiffStatus, DryRun, Kubectl, OutputMode, Step, StepKind,
-};
-pub use output_dir::{file_names, write_output_dir};
+pub(crate) use argocd::{appset, AppSetSpec};
+pub(crate) use kubectl::{apply_yaml, diff_yaml, ApplyOptions, DiffOptions, DryRun, Kubectl};
+pub(crate) use output_dir::write_output_dir;
 
 /// Everything that can stop the deploy stage before or around kubectl.
 ///
 /// A kubectl process that ran and failed is not an error here: it is an
-/// outcome with kubectl's exit code ([`ApplyOutcome`], [`DiffOutcome`]).
+/// outcome with kubectl's exit code ([`kubectl::ApplyOutcome`], [`kubectl::DiffOutcome`]).
 #[derive(Debug)]
 pub enum DeployError {
     /// The manifest stream is not valid YAML.
@@ -136,7 +133,7 @@ impl std::error::Error for DeployError {
 /// Every remaining document must be a mapping with `apiVersion`, `kind` and
 /// `metadata.name`: kubectl would reject anything else, and catching it here
 /// keeps a bad stream from reaching a cluster half-applied.
-pub fn parse_manifests(text: &str) -> Result<Vec<Node>, DeployError> {
+pub(crate) fn parse_manifests(text: &str) -> Result<Vec<Node>, DeployError> {
     let docs = parse_stream(text).map_err(DeployError::Yaml)?;
     let docs: Vec<Node> = docs.into_iter().filter(|d| !d.is_null()).collect();
     for (i, d) in docs.iter().enumerate() {

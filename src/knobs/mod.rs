@@ -30,27 +30,27 @@ use serde_json::Value;
 
 /// What the knobs add to the generated kustomization.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Additions {
+pub(crate) struct Additions {
     /// `replicas:` entries: (workload name, count).
-    pub replicas: Vec<(String, u32)>,
+    pub(crate) replicas: Vec<(String, u32)>,
     /// `patches:` entries, in component order.
-    pub patches: Vec<Patch>,
+    pub(crate) patches: Vec<Patch>,
     /// `configMapGenerator:` entries.
-    pub config_maps: Vec<Node>,
+    pub(crate) config_maps: Vec<Node>,
 }
 
 /// One patch on one object.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Patch {
+pub(crate) struct Patch {
     /// The object it applies to.
-    pub target: ResId,
+    pub(crate) target: ResId,
     /// What it does.
-    pub body: Body,
+    pub(crate) body: Body,
 }
 
 /// A strategic merge patch or JSON patch operations.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Body {
+pub(crate) enum Body {
     /// A strategic merge patch: a partial object.
     Merge(Node),
     /// JSON patch (RFC 6902) operations.
@@ -59,7 +59,7 @@ pub enum Body {
 
 impl Patch {
     /// The `patches:` entry: `{patch: TEXT, target: {...}}`.
-    pub fn entry(&self) -> Node {
+    pub(crate) fn entry(&self) -> Node {
         let text = match &self.body {
             Body::Merge(n) => emit_document(n),
             Body::Json(ops) => emit_document(&Node::Seq(ops.clone())),
@@ -89,18 +89,18 @@ fn exact(name: &str) -> String {
 }
 
 /// Everything the knob stage reads.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// The typed values.
-    pub values: &'a Values,
+    pub(crate) values: &'a Values,
     /// The merged values with their origins, for located errors.
-    pub loaded: &'a Loaded,
+    pub(crate) loaded: &'a Loaded,
     /// The objects of the enabled components.
-    pub inventory: &'a Inventory,
+    pub(crate) inventory: &'a Inventory,
     /// The first layer that is not shared by every environment (after the
     /// shared defaults and the tier's file).
-    pub first_own_layer: usize,
+    pub(crate) first_own_layer: usize,
     /// The project's components in application order.
-    pub order: &'a [String],
+    pub(crate) order: &'a [String],
 }
 
 impl Context<'_> {
@@ -125,7 +125,7 @@ impl Context<'_> {
 
 /// The additions of every enabled component's knobs and of `settings`, or
 /// every problem found.
-pub fn derive(cx: &Context) -> Result<Additions, Vec<Diagnostic>> {
+pub(crate) fn derive(cx: &Context) -> Result<Additions, Vec<Diagnostic>> {
     let mut out = Additions::default();
     let mut problems = Vec::new();
     for name in cx.order {

@@ -10,15 +10,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// One problem.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// The rule's id, e.g. `latest-tag`.
-    pub rule: &'static str,
+    pub(crate) rule: &'static str,
     /// What it is about: `Kind/namespace/name`, or a file.
-    pub subject: String,
+    pub(crate) subject: String,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
     /// How to fix it.
-    pub fix: String,
+    pub(crate) fix: String,
 }
 
 impl std::fmt::Display for Finding {
@@ -31,9 +31,9 @@ impl std::fmt::Display for Finding {
     }
 }
 
-/// Every rule id with a one-line summary, for the documentation and
-/// `--help`.
-pub const RULES: &[(&str, &str)] = &[
+/// Every rule id with a one-line summary, for `lint --help`; README's
+/// table of rules names each (a test checks it).
+pub(crate) const RULES: &[(&str, &str)] = &[
     ("component-labels", "a Component's labels/commonLabels also stamp the objects of other components"),
     ("selector-labels", "commonLabels (or labels with includeSelectors) change workload selectors, which are immutable"),
     ("latest-tag", "an image with the `latest` tag or no tag in a production environment"),
@@ -44,6 +44,16 @@ pub const RULES: &[(&str, &str)] = &[
     ("patch-target-matches-nothing", "a patch whose target selects no object when it runs, so it changes nothing (`lint --kustomize`; in a compose project it is an error)"),
 ];
 
+/// The rules section of `compose lint --help`: each id and its summary.
+pub(crate) fn rules_help() -> String {
+    let width = RULES.iter().map(|(id, _)| id.len()).max().unwrap_or(0);
+    let mut out = String::from("Rules:\n");
+    for (id, summary) in RULES {
+        out.push_str(&format!("  {id:width$}  {summary}\n"));
+    }
+    out
+}
+
 /// The findings about the kustomization of component `name` (`doc`, read
 /// from the file `subject`):
 /// - `component-labels`: `labels`/`commonLabels` in a Component stamp
@@ -53,7 +63,7 @@ pub const RULES: &[(&str, &str)] = &[
 /// - `selector-labels`: `commonLabels`, or `labels` with
 ///   `includeSelectors: true`, also change workload selectors, which the
 ///   API server refuses to change on existing objects.
-pub fn component_kustomization(name: &str, subject: &str, doc: &Node) -> Vec<Finding> {
+pub(crate) fn component_kustomization(name: &str, subject: &str, doc: &Node) -> Vec<Finding> {
     let mut out = Vec::new();
     for field in ["labels", "commonLabels"] {
         if doc.get(field).is_some() {
@@ -91,7 +101,7 @@ pub fn component_kustomization(name: &str, subject: &str, doc: &Node) -> Vec<Fin
 /// The finding for a patch of a plain kustomization whose target selected
 /// nothing; `shown` is its file as messages show it and `text` the file's
 /// text, which places the finding at the patch's target.
-pub fn unmatched_patch(
+pub(crate) fn unmatched_patch(
     shown: &str,
     text: Option<&str>,
     patch: &compose_kustomize::loader::UnmatchedPatch,
@@ -115,17 +125,17 @@ pub fn unmatched_patch(
 
 /// What the object rules need besides the objects.
 #[derive(Clone, Debug, Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// The environment's name (`values-prod.yaml` is `prod`).
-    pub environment: String,
+    pub(crate) environment: String,
     /// Environments where `latest-tag` applies.
-    pub production: Vec<String>,
+    pub(crate) production: Vec<String>,
     /// `Kind/name` of objects created outside the project.
-    pub external: Vec<String>,
+    pub(crate) external: Vec<String>,
 }
 
 /// Runs every object rule; findings sorted by subject, then rule.
-pub fn check(objects: &[Node], opts: &Options) -> Vec<Finding> {
+pub(crate) fn check(objects: &[Node], opts: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
     let index = Index::new(objects);
     for o in objects {

@@ -223,3 +223,24 @@ fn component_labels_and_selector_labels() {
         "components/api/kustomization.yaml: [component-labels] `commonLabels` in a Component applies to every resource accumulated before it (the base and the components listed earlier), not only to the resources of `api`\n  fix: write the labels in the component's own resources instead"
     );
 }
+
+#[test]
+fn every_rule_has_a_row_in_the_readme_table() {
+    let readme = include_str!("../../README.md");
+    for (id, _) in RULES {
+        assert!(
+            readme.contains(&format!("| `{id}` |")),
+            "README.md has no row for rule {id}"
+        );
+    }
+}
+
+#[test]
+fn lint_help_lists_each_rule_on_its_own_line() {
+    let help = rules_help();
+    assert!(help.starts_with("Rules:\n"), "{help}");
+    assert_eq!(help.lines().count(), RULES.len() + 1, "{help}");
+    assert!(help.contains(
+        "\n  hpa-target                    a HorizontalPodAutoscaler whose target is not in the output\n"
+    ));
+}

@@ -13,28 +13,28 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 /// The embedded versions, oldest first; the last is the default.
-pub const VERSIONS: &[(&str, &str)] = &[
+pub(crate) const VERSIONS: &[(&str, &str)] = &[
     ("1.29", include_str!("schemas/v1.29.json")),
     ("1.31", include_str!("schemas/v1.31.json")),
     ("1.33", include_str!("schemas/v1.33.json")),
 ];
 
 /// The version used when none is asked for.
-pub fn default_version() -> &'static str {
+pub(crate) fn default_version() -> &'static str {
     VERSIONS.last().map_or("", |(v, _)| v)
 }
 
 /// One schema violation.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// `Kind/namespace/name` (or `Kind/name`).
-    pub object: String,
+    pub(crate) object: String,
     /// The file the object came from, when known.
-    pub source: Option<String>,
+    pub(crate) source: Option<String>,
     /// The field, e.g. `spec.template.spec.containers[0].image`.
-    pub field: String,
+    pub(crate) field: String,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl std::fmt::Display for Problem {
@@ -58,19 +58,19 @@ impl std::fmt::Display for Problem {
 
 /// What validation found: problems, and the kinds it has no schema for.
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     /// Violations, in object order.
-    pub problems: Vec<Problem>,
+    pub(crate) problems: Vec<Problem>,
     /// `apiVersion/kind` of objects skipped for want of a schema (custom
     /// resources), each once.
-    pub skipped: Vec<String>,
+    pub(crate) skipped: Vec<String>,
     /// How many objects were checked.
-    pub checked: usize,
+    pub(crate) checked: usize,
 }
 
 /// Errors of the validator itself.
 #[derive(Debug)]
-pub enum Error {
+pub(crate) enum Error {
     /// The version is not embedded.
     UnknownVersion(String),
     /// An embedded schema does not load (a build defect).
@@ -97,7 +97,7 @@ impl std::error::Error for Error {}
 
 /// Checks every object (with the file it came from, when known) against
 /// the schema of Kubernetes `version` (`1.29`, or `v1.29`).
-pub fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Report, Error> {
+pub(crate) fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Report, Error> {
     let v = version.trim_start_matches('v');
     let v = v.split('.').take(2).collect::<Vec<_>>().join(".");
     let text = VERSIONS

@@ -25,13 +25,13 @@ use minijinja::value::{Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State};
 
 /// The widest indent `indent` and `nindent` make.
-pub const MAX_INDENT: usize = 1024;
+pub(crate) const MAX_INDENT: usize = 1024;
 
 /// How deeply a value given to `toYaml` or `toJson` may nest.
 const MAX_NESTING: usize = 200;
 
 /// Registers every filter on `env`.
-pub fn register(env: &mut Environment<'_>) {
+pub(crate) fn register(env: &mut Environment<'_>) {
     env.add_filter("toYaml", to_yaml);
     env.add_filter("toJson", to_json_filter);
     env.add_filter("indent", indent);
@@ -45,7 +45,7 @@ pub fn register(env: &mut Environment<'_>) {
 }
 
 /// minijinja value -> document node.
-pub fn to_node(v: &Value) -> Result<Node, Error> {
+pub(crate) fn to_node(v: &Value) -> Result<Node, Error> {
     to_node_at(v, 0)
 }
 

@@ -22,7 +22,7 @@ use minijinja::value::Value;
 use std::path::{Component as Part, Path, PathBuf};
 
 /// The file name of a component's template.
-pub const FILE: &str = "kustomization.yaml.j2";
+pub(crate) const FILE: &str = "kustomization.yaml.j2";
 
 /// Fields a component's template may add, with the fields of each entry
 /// that hold file paths (a generator source may be `key=path`).
@@ -37,13 +37,13 @@ const FIELDS: &[(&str, &[&str])] = &[
 
 /// What every component's template is rendered with.
 pub(super) struct Inputs<'a> {
-    pub project: &'a Project,
-    pub layout: &'a Layout,
-    pub values: &'a Values,
-    pub ctx: &'a Value,
+    pub(crate) project: &'a Project,
+    pub(crate) layout: &'a Layout,
+    pub(crate) values: &'a Values,
+    pub(crate) ctx: &'a Value,
     /// The objects of the build before the generated kustomization's own
     /// steps: what its patches can target.
-    pub objects: &'a [Resource],
+    pub(crate) objects: &'a [Resource],
 }
 
 /// Renders component `name`'s template, when it has one, and appends its

@@ -28,9 +28,9 @@
 //! keeps doubling stops with an error naming the limit, instead of
 //! running forever or taking all memory.
 
-pub mod filters;
+pub(crate) mod filters;
 pub(crate) mod fragments;
-pub mod safe;
+pub(crate) mod safe;
 
 use crate::diagnostic::{Diagnostic, Origin};
 use crate::error::Error;
@@ -45,22 +45,22 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 /// The built-in template.
-pub const DEFAULT_TEMPLATE: &str = include_str!("kustomization.yaml.j2");
+pub(crate) const DEFAULT_TEMPLATE: &str = include_str!("kustomization.yaml.j2");
 /// How the built-in template is named in messages.
-pub const DEFAULT_NAME: &str = "<built-in>/kustomization.yaml.j2";
+pub(crate) const DEFAULT_NAME: &str = "<built-in>/kustomization.yaml.j2";
 
 /// The fuel of one render: every instruction uses one, and so does every
 /// 64 bytes of data the template creates (output included). The built-in
 /// template renders the example project with less than 0.1% of it.
-pub const FUEL: u64 = 1_000_000;
+pub(crate) const FUEL: u64 = 1_000_000;
 /// How deeply macros, includes and loops may nest, in minijinja's units
 /// (a loop counts one, a macro call more); its safe maximum.
-pub const MAX_DEPTH: usize = 500;
+pub(crate) const MAX_DEPTH: usize = 500;
 /// The most bytes a template may write: far more than any kustomization.
-pub const MAX_OUTPUT: usize = 8 << 20;
+pub(crate) const MAX_OUTPUT: usize = 8 << 20;
 
 /// The template to use for a project: (shown name, text).
-pub fn template_for(project: &Project) -> Result<(String, String), Error> {
+pub(crate) fn template_for(project: &Project) -> Result<(String, String), Error> {
     if let Some(text) = crate::owned::read(project, &project.layout.template)? {
         return Ok((project.show(&project.layout.template), text));
     }
@@ -69,22 +69,22 @@ pub fn template_for(project: &Project) -> Result<(String, String), Error> {
 
 /// What the templates need to know of the project besides the values.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Layout {
+pub(crate) struct Layout {
     /// The base folder, relative to the root, when it exists.
-    pub base: Option<String>,
+    pub(crate) base: Option<String>,
     /// The components folder, relative to the root.
-    pub components: String,
+    pub(crate) components: String,
     /// The project's components in application order.
-    pub order: Vec<String>,
+    pub(crate) order: Vec<String>,
     /// The environment being rendered, when one is selected.
-    pub environment: Option<String>,
+    pub(crate) environment: Option<String>,
     /// The tier being rendered, when one is selected.
-    pub tier: Option<String>,
+    pub(crate) tier: Option<String>,
 }
 
 impl Layout {
     /// The layout of `project`, with its components in `order`.
-    pub fn of(project: &Project, order: Vec<String>) -> Layout {
+    pub(crate) fn of(project: &Project, order: Vec<String>) -> Layout {
         let rel = |p: &Path| p.to_string_lossy().replace('\\', "/");
         Layout {
             base: project
@@ -99,7 +99,7 @@ impl Layout {
     }
 
     /// The folder of component `name`, relative to the root.
-    pub fn folder(&self, name: &str) -> String {
+    pub(crate) fn folder(&self, name: &str) -> String {
         if self.components.is_empty() {
             name.to_string()
         } else {
@@ -109,25 +109,25 @@ impl Layout {
 }
 
 /// What the generated kustomization is assembled from.
-pub struct Parts<'a> {
+pub(crate) struct Parts<'a> {
     /// The project.
-    pub project: &'a Project,
+    pub(crate) project: &'a Project,
     /// The validated values.
-    pub values: &'a Values,
+    pub(crate) values: &'a Values,
     /// Where the parts live, and the components' order.
-    pub layout: &'a Layout,
+    pub(crate) layout: &'a Layout,
     /// What the knobs add.
-    pub additions: &'a Additions,
+    pub(crate) additions: &'a Additions,
     /// The objects of the build before the generated kustomization's own
     /// steps: what the components' patches can target.
-    pub objects: &'a [Resource],
+    pub(crate) objects: &'a [Resource],
 }
 
 /// How much of the kustomization to assemble. Only the whole is built
 /// for the user; the steps before it tell which one adds an entry the
 /// engine refuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Upto {
+pub(crate) enum Upto {
     /// The project's template alone.
     Frame,
     /// The frame and the templates of the first n enabled components.
@@ -137,14 +137,14 @@ pub enum Upto {
 }
 
 /// The generated kustomization of a project, as text.
-pub fn kustomization(parts: &Parts) -> Result<String, Error> {
+pub(crate) fn kustomization(parts: &Parts) -> Result<String, Error> {
     assemble(parts, Upto::All)
 }
 
 /// Each step of the assembly, with the file or values it comes from, in
 /// order: the frame, each enabled component that has its own template,
 /// then the knobs.
-pub fn steps(parts: &Parts) -> Result<Vec<(Upto, String)>, Error> {
+pub(crate) fn steps(parts: &Parts) -> Result<Vec<(Upto, String)>, Error> {
     let (name, _) = template_for(parts.project)?;
     let mut out = vec![(Upto::Frame, name)];
     for (i, c) in enabled(parts.values, parts.layout).enumerate() {
@@ -158,7 +158,7 @@ pub fn steps(parts: &Parts) -> Result<Vec<(Upto, String)>, Error> {
 }
 
 /// The generated kustomization up to `upto`, as text.
-pub fn assemble(parts: &Parts, upto: Upto) -> Result<String, Error> {
+pub(crate) fn assemble(parts: &Parts, upto: Upto) -> Result<String, Error> {
     let Parts {
         project,
         values,
@@ -200,7 +200,7 @@ fn enabled<'a>(values: &'a Values, layout: &'a Layout) -> impl Iterator<Item = &
 }
 
 /// Renders `template` (named `name` in messages) into a mapping.
-pub fn render(name: &str, template: &str, ctx: Value) -> Result<Mapping, Error> {
+pub(crate) fn render(name: &str, template: &str, ctx: Value) -> Result<Mapping, Error> {
     let slots = Arc::new(Mutex::new(safe::Slots::default()));
     let mut env = safe::environment(&slots)?;
     let source: Arc<str> = Arc::from(template);
@@ -306,7 +306,7 @@ fn append(root: &mut Mapping, key: &str, items: Vec<Node>) {
 
 /// The kustomization's text: its fields in the order the templates wrote
 /// them, each written as kustomize writes YAML.
-pub fn emit(root: &Mapping) -> String {
+pub(crate) fn emit(root: &Mapping) -> String {
     let mut out = String::new();
     for (key, value) in root.iter() {
         let mut one = Mapping::new();
@@ -317,7 +317,7 @@ pub fn emit(root: &Mapping) -> String {
 }
 
 /// The templates' variables. Documented in docs/templates.md.
-pub fn context(values: &Values, layout: &Layout) -> Value {
+pub(crate) fn context(values: &Values, layout: &Layout) -> Value {
     let g = &values.globals;
     let opt = |s: &Option<String>| s.as_deref().map(Value::from).unwrap_or(Value::from(()));
     let components: Vec<Value> = enabled(values, layout)
@@ -356,7 +356,7 @@ pub fn context(values: &Values, layout: &Layout) -> Value {
 }
 
 /// JSON -> template value (maps keep key order).
-pub fn json_value(v: &serde_json::Value) -> Value {
+pub(crate) fn json_value(v: &serde_json::Value) -> Value {
     use serde_json::Value as J;
     match v {
         J::Null => Value::from(()),

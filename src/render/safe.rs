@@ -35,18 +35,18 @@ const CLOSE: &str = "__";
 /// their text: a placeholder is short, but what it stands for counts
 /// toward the template's output limit.
 #[derive(Debug, Default)]
-pub struct Slots {
+pub(crate) struct Slots {
     /// The values, by placeholder number.
-    pub values: Vec<Value>,
+    pub(crate) values: Vec<Value>,
     /// The bytes of text they stand for.
     bytes: usize,
     /// The output limit was reached.
-    pub full: bool,
+    pub(crate) full: bool,
 }
 
 /// A template environment whose expressions write placeholders into
 /// `slots`.
-pub fn environment(slots: &Arc<Mutex<Slots>>) -> Result<Environment<'static>, Error> {
+pub(crate) fn environment(slots: &Arc<Mutex<Slots>>) -> Result<Environment<'static>, Error> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_fuel(Some(super::FUEL));
@@ -105,7 +105,7 @@ pub(crate) const FAILED: &str = "\u{1}fail: ";
 
 /// Parses the rendered `text` of template `name` and puts the values of
 /// `slots` into it. The result is one YAML mapping.
-pub fn to_tree(name: &str, text: &str, slots: &[Value]) -> Result<Mapping, Error> {
+pub(crate) fn to_tree(name: &str, text: &str, slots: &[Value]) -> Result<Mapping, Error> {
     let quoted = quoted_slots(text, slots.len());
     let at = |line: usize, col: usize, message: String| {
         let origin = Origin::File {

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// The file, inside a component, that declares the component's own keys.
-pub const COMPONENT_DECLARATIONS: &str = "values.schema.yaml";
+pub(crate) const COMPONENT_DECLARATIONS: &str = "values.schema.yaml";
 
 /// The declaration of one project value: a subset of JSON Schema
 /// (draft-07).
@@ -28,59 +28,59 @@ pub struct Declaration {
     /// The JSON type: `string`, `integer`, `number`, `boolean`, `object`
     /// or `array`, or a list of them.
     #[serde(rename = "type")]
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// What the value means; editors show it on hover.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// A short name for the value.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
+    pub(crate) title: Option<String>,
     /// The keys of an object, each declared in turn.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub properties: Option<BTreeMap<String, Declaration>>,
+    pub(crate) properties: Option<BTreeMap<String, Declaration>>,
     /// Keys an object must have.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub required: Option<Vec<String>>,
+    pub(crate) required: Option<Vec<String>>,
     /// Keys an object may have besides `properties`: `false` (the
     /// default) refuses them, or a declaration they must all meet (a map).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub additional_properties: Option<Additional>,
+    pub(crate) additional_properties: Option<Additional>,
     /// The items of an array.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub items: Option<Box<Declaration>>,
+    pub(crate) items: Option<Box<Declaration>>,
     /// The only values allowed.
     #[serde(rename = "enum", skip_serializing_if = "Option::is_none")]
-    pub one_of_values: Option<Vec<Value>>,
+    pub(crate) one_of_values: Option<Vec<Value>>,
     /// A regular expression a string must match.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pattern: Option<String>,
+    pub(crate) pattern: Option<String>,
     /// The smallest number allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub minimum: Option<f64>,
+    pub(crate) minimum: Option<f64>,
     /// The largest number allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub maximum: Option<f64>,
+    pub(crate) maximum: Option<f64>,
     /// The shortest string allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<u64>,
+    pub(crate) min_length: Option<u64>,
     /// The longest string allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<u64>,
+    pub(crate) max_length: Option<u64>,
     /// The fewest items allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_items: Option<u64>,
+    pub(crate) min_items: Option<u64>,
     /// The most items allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_items: Option<u64>,
+    pub(crate) max_items: Option<u64>,
     /// Example values, for editors.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub examples: Option<Vec<Value>>,
+    pub(crate) examples: Option<Vec<Value>>,
 }
 
 /// A JSON type name, or several.
 #[derive(Clone, Debug, Deserialize, JsonSchema, PartialEq, Serialize)]
 #[serde(untagged)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// One type.
     One(TypeName),
     /// Any of these types.
@@ -90,7 +90,7 @@ pub enum Kind {
 /// A JSON type name.
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum TypeName {
+pub(crate) enum TypeName {
     /// Text.
     String,
     /// A whole number.
@@ -108,7 +108,7 @@ pub enum TypeName {
 /// What an object accepts besides its declared keys.
 #[derive(Clone, Debug, Deserialize, JsonSchema, PartialEq, Serialize)]
 #[serde(untagged)]
-pub enum Additional {
+pub(crate) enum Additional {
     /// `false` refuses other keys; `true` accepts anything.
     Allowed(bool),
     /// Other keys must meet this declaration.
@@ -118,7 +118,7 @@ pub enum Additional {
 impl Declaration {
     /// The declaration as JSON Schema, objects closed unless they say
     /// otherwise.
-    pub fn to_schema(&self) -> Value {
+    pub(crate) fn to_schema(&self) -> Value {
         let mut v = serde_json::to_value(self).unwrap_or(Value::Null);
         close_objects(&mut v);
         v
@@ -150,7 +150,7 @@ fn close_objects(v: &mut Value) {
 }
 
 /// The declarations of a file: key to schema.
-pub fn schemas(decls: &BTreeMap<String, Declaration>) -> Map<String, Value> {
+pub(crate) fn schemas(decls: &BTreeMap<String, Declaration>) -> Map<String, Value> {
     decls
         .iter()
         .map(|(k, d)| (k.clone(), d.to_schema()))
@@ -159,7 +159,7 @@ pub fn schemas(decls: &BTreeMap<String, Declaration>) -> Map<String, Value> {
 
 /// The schema of a declarations file (`values.schema.yaml`): a mapping
 /// of keys to declarations.
-pub fn file_schema() -> Value {
+pub(crate) fn file_schema() -> Value {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
     let mut s = generator
         .into_root_schema_for::<BTreeMap<String, Declaration>>()

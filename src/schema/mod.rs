@@ -14,12 +14,12 @@
 //! level keeps `additionalProperties: false`, so a misspelt component
 //! (`reddis:`) is an error in the editor and in compose.
 
-pub mod component;
-pub mod declared;
-pub use compose_kustomize::suggest;
+pub(crate) mod component;
+pub(crate) mod declared;
+pub(crate) use compose_kustomize::suggest;
 pub mod validate;
 
-pub use component::{Component, Image};
+pub(crate) use component::Component;
 
 use crate::error::Error;
 use schemars::generate::SchemaSettings;
@@ -33,64 +33,64 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(title = "compose values")]
-pub struct Globals {
+pub(crate) struct Globals {
     /// Release name. The workload of component `c` is named `<name>-<c>`
     /// (e.g. `arches-api`) unless the component sets `workload`.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Namespace given to every namespaced object (kustomize `namespace`).
-    pub namespace: Option<String>,
+    pub(crate) namespace: Option<String>,
     /// Prefix added to every object name (kustomize `namePrefix`).
-    pub name_prefix: Option<String>,
+    pub(crate) name_prefix: Option<String>,
     /// Suffix added to every object name (kustomize `nameSuffix`).
-    pub name_suffix: Option<String>,
+    pub(crate) name_suffix: Option<String>,
     /// Labels added to every object and to pod templates, never to
     /// selectors (selectors of running workloads cannot change).
     #[serde(default)]
-    pub labels: BTreeMap<String, String>,
+    pub(crate) labels: BTreeMap<String, String>,
     /// Annotations added to every object and to pod templates (kustomize
     /// `commonAnnotations`).
     #[serde(default)]
-    pub annotations: BTreeMap<String, String>,
+    pub(crate) annotations: BTreeMap<String, String>,
     /// Registry prepended to every component image that sets a
     /// `repository`, e.g. `ghcr.io/acme`: the image `arches/api` becomes
     /// `ghcr.io/acme/arches/api`.
-    pub image_registry: Option<String>,
+    pub(crate) image_registry: Option<String>,
     /// Application settings, key to value, merged into the ConfigMap that
     /// the base (or a component) generates under `settingsConfigMap`, so
     /// the pods that use it roll when a setting changes.
     #[serde(default)]
-    pub settings: BTreeMap<String, String>,
+    pub(crate) settings: BTreeMap<String, String>,
     /// The generated ConfigMap that `settings` merges into. Default:
     /// `<name>-config`.
-    pub settings_config_map: Option<String>,
+    pub(crate) settings_config_map: Option<String>,
     /// Settings of `compose lint`.
     #[serde(default)]
-    pub lint: LintSettings,
+    pub(crate) lint: LintSettings,
 }
 
 /// Settings of `compose lint`.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct LintSettings {
+pub(crate) struct LintSettings {
     /// Objects the manifests name but that are created outside the
     /// project, as `Kind/name` (e.g. `Secret/arches-secrets`); the
     /// `dangling-reference` rule accepts references to them.
     #[serde(default)]
-    pub external: Vec<String>,
+    pub(crate) external: Vec<String>,
     /// Environments in which `latest-tag` reports images with the `latest`
     /// tag or none (default: `prod` and `production`).
-    pub production_environments: Option<Vec<String>>,
+    pub(crate) production_environments: Option<Vec<String>>,
 }
 
 /// Validated values: globals plus the components named in the values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Values {
     /// Release-wide settings.
-    pub globals: Globals,
+    pub(crate) globals: Globals,
     /// Component settings by name (only the components the values mention).
-    pub components: BTreeMap<String, Component>,
+    pub(crate) components: BTreeMap<String, Component>,
     /// The merged values as loaded, for templates that want raw access.
-    pub raw: Value,
+    pub(crate) raw: Value,
 }
 
 impl Values {
@@ -147,7 +147,8 @@ pub struct ComponentInfo {
 
 impl ComponentInfo {
     /// A component with nothing but a name, in `components/`.
-    pub fn named(name: &str) -> ComponentInfo {
+    #[cfg(test)]
+    pub(crate) fn named(name: &str) -> ComponentInfo {
         ComponentInfo {
             name: name.to_string(),
             folder: format!("components/{name}"),
@@ -320,7 +321,7 @@ pub(crate) fn unwrap_descriptions(v: &mut Value) {
 }
 
 /// The schema as committed: pretty JSON with a final newline.
-pub fn to_text(schema: &Value) -> String {
+pub(crate) fn to_text(schema: &Value) -> String {
     let mut s = serde_json::to_string_pretty(schema).unwrap_or_default();
     s.push('\n');
     s
@@ -376,7 +377,7 @@ fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
 }
 
 /// The sub-schema at a values path, if the schema describes it.
-pub fn schema_at<'a>(root: &'a Value, path: &[Seg]) -> Option<&'a Value> {
+pub(crate) fn schema_at<'a>(root: &'a Value, path: &[Seg]) -> Option<&'a Value> {
     let mut node = resolve(root, root);
     for seg in path {
         node = match seg {
@@ -396,7 +397,7 @@ pub fn schema_at<'a>(root: &'a Value, path: &[Seg]) -> Option<&'a Value> {
 
 /// The JSON types allowed at a path (without `null`, which always means
 /// "delete" in compose values). `None` when the schema does not say.
-pub fn types_at(root: &Value, path: &[Seg]) -> Option<Vec<String>> {
+pub(crate) fn types_at(root: &Value, path: &[Seg]) -> Option<Vec<String>> {
     let node = schema_at(root, path)?;
     let types: Vec<String> = match node.get("type")? {
         Value::String(s) => vec![s.clone()],
@@ -411,7 +412,7 @@ pub fn types_at(root: &Value, path: &[Seg]) -> Option<Vec<String>> {
 }
 
 /// The keys a mapping at `path` may hold, for did-you-mean.
-pub fn known_keys(root: &Value, path: &[Seg]) -> Vec<String> {
+pub(crate) fn known_keys(root: &Value, path: &[Seg]) -> Vec<String> {
     schema_at(root, path)
         .and_then(|n| n.get("properties"))
         .and_then(Value::as_object)
@@ -420,7 +421,7 @@ pub fn known_keys(root: &Value, path: &[Seg]) -> Vec<String> {
 }
 
 /// Renders a path for messages: `api.image.tag`, `labels["app.kubernetes.io/name"]`, `list[0]`.
-pub fn display_path(path: &[Seg]) -> String {
+pub(crate) fn display_path(path: &[Seg]) -> String {
     let mut out = String::new();
     for seg in path {
         match seg {
@@ -446,7 +447,7 @@ pub fn display_path(path: &[Seg]) -> String {
 
 /// Splits a JSON pointer into path segments; digits become indexes only
 /// where the instance has a list (the caller passes the instance).
-pub fn pointer_to_path(pointer: &str, instance: &Value) -> Vec<Seg> {
+pub(crate) fn pointer_to_path(pointer: &str, instance: &Value) -> Vec<Seg> {
     let mut out = Vec::new();
     let mut cur = Some(instance);
     for raw in pointer.split('/').skip(1) {

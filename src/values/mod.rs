@@ -12,7 +12,7 @@
 //! winning value, so a validation error points at that layer's file, line
 //! and column (or at the `--set` argument or the variable).
 
-pub mod provider;
+pub(crate) mod provider;
 pub mod set;
 
 use crate::diagnostic::{Diagnostic, Origin};
@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 /// Where a layer came from.
 #[derive(Clone, Debug)]
-pub enum LayerSource {
+pub(crate) enum LayerSource {
     /// A values file.
     File {
         /// The path as shown.
@@ -47,9 +47,9 @@ pub enum LayerSource {
 #[derive(Clone, Debug)]
 pub struct Layer {
     /// Where it came from.
-    pub source: LayerSource,
+    pub(crate) source: LayerSource,
     /// The values.
-    pub data: Node,
+    pub(crate) data: Node,
 }
 
 impl Layer {
@@ -70,19 +70,19 @@ pub struct Loaded {
     /// Winning layer by JSON pointer.
     origins: provider::Origins,
     /// The layers, lowest first.
-    pub layers: Vec<Layer>,
+    pub(crate) layers: Vec<Layer>,
 }
 
 impl Loaded {
     /// Where the value at `pointer` came from; with `key`, where its key is
     /// written (for unknown keys).
-    pub fn origin(&self, pointer: &str, key: bool) -> Option<Origin> {
+    pub(crate) fn origin(&self, pointer: &str, key: bool) -> Option<Origin> {
         let layer = self.layers.get(*self.origins.get(pointer)?)?;
         Some(origin_in(layer, pointer, key))
     }
 
     /// The index of the layer that supplied `pointer`, for sorting.
-    pub fn layer_index(&self, pointer: &str) -> Option<usize> {
+    pub(crate) fn layer_index(&self, pointer: &str) -> Option<usize> {
         self.origins
             .get(pointer)
             .copied()
@@ -91,7 +91,7 @@ impl Loaded {
 }
 
 /// Where `pointer` sits in `layer`; with `key`, where its key is written.
-pub fn origin_in(layer: &Layer, pointer: &str, key: bool) -> Origin {
+pub(crate) fn origin_in(layer: &Layer, pointer: &str, key: bool) -> Origin {
     match &layer.source {
         LayerSource::File { shown, text, spans } => {
             let pos = if key {
@@ -174,7 +174,7 @@ pub fn set_layer(arg: &str, schema: &serde_json::Value) -> Result<Layer, Diagnos
 
 /// Builds the layer of one value flag (`--set`, `--set-string`,
 /// `--set-json`, `--set-file`, `--set-literal`).
-pub fn flag_layer(a: &set::SetArg, schema: &serde_json::Value) -> Result<Layer, Diagnostic> {
+pub(crate) fn flag_layer(a: &set::SetArg, schema: &serde_json::Value) -> Result<Layer, Diagnostic> {
     use set::SetFlag;
     let shown = a.to_string();
     let origin = || Origin::Arg(shown.clone());
@@ -286,7 +286,7 @@ pub fn env_layer(name: &str, value: &str, schema: &serde_json::Value) -> Result<
 
 /// Loads every layer named by the settings and merges them. All layer
 /// problems are collected before failing, so one run reports them all.
-pub fn load(settings: &ValuesSettings, schema: &serde_json::Value) -> Result<Loaded, Error> {
+pub(crate) fn load(settings: &ValuesSettings, schema: &serde_json::Value) -> Result<Loaded, Error> {
     let mut layers = Vec::new();
     let mut problems = Vec::new();
     for f in &settings.files {

@@ -14,16 +14,16 @@ use figment::{Figment, Metadata, Profile, Provider, Source};
 
 /// The winning layer of every value, by JSON pointer (a tree, so its
 /// memory stays linear however deep the values or long their keys).
-pub type Origins = PointerTree<usize>;
+pub(crate) type Origins = PointerTree<usize>;
 
 /// One layer as a figment provider.
-pub struct LayerProvider<'a> {
+pub(crate) struct LayerProvider<'a> {
     /// Position of the layer (0 = lowest).
-    pub index: usize,
+    pub(crate) index: usize,
     /// Human name of the layer.
-    pub name: String,
+    pub(crate) name: String,
     /// The layer's values; a mapping.
-    pub data: &'a Node,
+    pub(crate) data: &'a Node,
 }
 
 /// Prefix of the custom source that carries the layer index.
@@ -74,7 +74,7 @@ fn to_figment(n: &Node) -> Value {
 /// Merges the layers in order (later wins: maps merge key by key,
 /// everything else, lists included, replaces) and returns the JSON tree
 /// with nulls removed, plus the winning layer of every JSON pointer.
-pub fn merge(layers: &[LayerProvider<'_>]) -> Result<(serde_json::Value, Origins), String> {
+pub(crate) fn merge(layers: &[LayerProvider<'_>]) -> Result<(serde_json::Value, Origins), String> {
     let mut fig = Figment::new();
     for l in layers {
         fig = fig.merge(l);

@@ -113,7 +113,7 @@ pub fn parse_pairs(arg: &str) -> Result<Vec<(Vec<Seg>, Raw)>, String> {
 
 /// The largest list index `--set` and environment variables accept: a
 /// list is filled up to its index, so the index bounds the memory.
-pub const MAX_INDEX: usize = 10_000;
+pub(crate) const MAX_INDEX: usize = 10_000;
 
 /// Parses `a.b[0].c`; `escaped` lists the character offsets of dots that
 /// were written `\.` and belong to the key.
@@ -173,10 +173,10 @@ fn parse_path(key: &str, escaped: &[usize]) -> Result<Vec<Seg>, String> {
 /// The most keys and indexes a `--set` path or an environment variable
 /// may have: far deeper than any values file, and shallow enough that no
 /// step that walks a path can run out of stack.
-pub const MAX_DEPTH: usize = 100;
+pub(crate) const MAX_DEPTH: usize = 100;
 
 /// Refuses a path deeper than [`MAX_DEPTH`].
-pub fn check_depth(path: &[Seg]) -> Result<(), String> {
+pub(crate) fn check_depth(path: &[Seg]) -> Result<(), String> {
     if path.len() > MAX_DEPTH {
         return Err(format!(
             "it is {} keys deep; a path has at most {MAX_DEPTH}",
@@ -190,7 +190,7 @@ pub fn check_depth(path: &[Seg]) -> Result<(), String> {
 /// applies them (after the values files): `--set-json`, `--set`,
 /// `--set-string`, `--set-file`, `--set-literal`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SetFlag {
+pub(crate) enum SetFlag {
     /// `--set-json PATH=JSON`: the value is JSON.
     Json,
     /// `--set PATH=VALUE`: typed by the schema.
@@ -206,7 +206,7 @@ pub enum SetFlag {
 
 impl SetFlag {
     /// The flag as written.
-    pub fn flag(self) -> &'static str {
+    pub(crate) fn flag(self) -> &'static str {
         match self {
             SetFlag::Json => "--set-json",
             SetFlag::Set => "--set",
@@ -221,9 +221,9 @@ impl SetFlag {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SetArg {
     /// Which flag.
-    pub flag: SetFlag,
+    pub(crate) flag: SetFlag,
     /// Its argument.
-    pub arg: String,
+    pub(crate) arg: String,
 }
 
 impl SetArg {
@@ -266,14 +266,14 @@ fn split_key(arg: &str) -> Result<(Vec<Seg>, &str), String> {
 }
 
 /// `--set-literal`: one path and the rest of the argument as its value.
-pub fn parse_literal(arg: &str) -> Result<(Vec<Seg>, Node), String> {
+pub(crate) fn parse_literal(arg: &str) -> Result<(Vec<Seg>, Node), String> {
     let (path, value) = split_key(arg)?;
     Ok((path, Node::str(value)))
 }
 
 /// `--set-json`: pairs of a path and a JSON value, separated by commas;
 /// JSON `null` deletes the key.
-pub fn parse_json(arg: &str) -> Result<Vec<(Vec<Seg>, Node)>, String> {
+pub(crate) fn parse_json(arg: &str) -> Result<Vec<(Vec<Seg>, Node)>, String> {
     let mut out = Vec::new();
     let mut rest = arg;
     loop {
@@ -295,7 +295,7 @@ pub fn parse_json(arg: &str) -> Result<Vec<(Vec<Seg>, Node)>, String> {
 }
 
 /// A raw value as text alone, for `--set-string`.
-pub fn as_strings(raw: &Raw) -> Node {
+pub(crate) fn as_strings(raw: &Raw) -> Node {
     match raw {
         Raw::Scalar(s) => Node::str(s.as_str()),
         Raw::List(items) => Node::Seq(items.iter().map(|s| Node::str(s.as_str())).collect()),
@@ -303,7 +303,7 @@ pub fn as_strings(raw: &Raw) -> Node {
 }
 
 /// Types one raw value for `path` according to the schema.
-pub fn type_raw(schema: &Value, path: &[Seg], raw: &Raw) -> Result<Node, String> {
+pub(crate) fn type_raw(schema: &Value, path: &[Seg], raw: &Raw) -> Result<Node, String> {
     match raw {
         Raw::Scalar(s) => type_scalar(schema, path, s),
         Raw::List(items) => {
@@ -362,7 +362,7 @@ fn type_scalar(schema: &Value, path: &[Seg], s: &str) -> Result<Node, String> {
 
 /// Puts `value` at `path` in `root` (a mapping), creating mappings and
 /// lists on the way; list gaps are filled with null.
-pub fn insert(root: &mut Node, path: &[Seg], value: Node) {
+pub(crate) fn insert(root: &mut Node, path: &[Seg], value: Node) {
     let Some((first, rest)) = path.split_first() else {
         *root = value;
         return;
