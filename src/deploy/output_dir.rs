@@ -639,7 +639,11 @@ mod tests {
         let t = TempDir::new("failnew");
         let out = t.0.join("out");
         let mut failing = |_: &Path, _: &[u8]| Err(io::Error::other("boom"));
-        assert!(write_with(&docs(&[NS]), &out, &mut failing).is_err());
+        let message = (write_with(&docs(&[NS]), &out, &mut failing))
+            .unwrap_err()
+            .to_string();
+        assert!(message.starts_with("writing "), "{message}");
+        assert!(message.ends_with("/namespace-shop.yaml: boom"), "{message}");
         assert_eq!(siblings(&t.0), Vec::<String>::new());
     }
 
@@ -655,7 +659,14 @@ mod tests {
 
         let file = t.0.join("file");
         fs::write(&file, "x").unwrap();
-        assert!(write_output_dir(&docs(&[NS]), &file).is_err());
+        let message = (write_output_dir(&docs(&[NS]), &file))
+            .unwrap_err()
+            .to_string();
+        assert!(message.starts_with("output folder "), "{message}");
+        assert!(
+            message.ends_with("/file exists and is not a folder"),
+            "{message}"
+        );
         assert_eq!(
             siblings(&t.0),
             vec!["file".to_string(), "project".to_string()]
@@ -684,7 +695,11 @@ mod tests {
         // An empty folder is not compose's either.
         let empty = t.0.join("empty");
         fs::create_dir(&empty).unwrap();
-        assert!(write_output_dir(&docs(&[NS]), &empty).is_err());
+        let message = (write_output_dir(&docs(&[NS]), &empty))
+            .unwrap_err()
+            .to_string();
+        assert!(message.starts_with("refusing to replace "), "{message}");
+        assert!(message.ends_with("/empty: compose did not create it (it has no .compose-output file); remove it or name a new folder"), "{message}");
         // A folder compose wrote, then added to, is refused too.
         let out = t.0.join("out");
         write_output_dir(&docs(&[NS]), &out).unwrap();
@@ -751,7 +766,10 @@ mod tests {
         let t = TempDir::new("invalid");
         let out = t.0.join("out");
         let bad = vec![Node::str("x")];
-        assert!(write_output_dir(&bad, &out).is_err());
+        assert_eq!(
+            write_output_dir(&bad, &out).unwrap_err().to_string(),
+            "document 1 is a string, not a Kubernetes object"
+        );
         assert!(!out.exists());
     }
 }

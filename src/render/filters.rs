@@ -321,7 +321,12 @@ mod tests {
             render("{{ 'hello' | b64enc }} {{ e | b64dec }}", ctx).unwrap(),
             "aGVsbG8= hello"
         );
-        assert!(render("{{ 'not base64!' | b64dec }}", context! {}).is_err());
+        assert_eq!(
+            (render("{{ 'not base64!' | b64dec }}", context! {}))
+                .unwrap_err()
+                .to_string(),
+            "invalid operation: b64dec: Invalid symbol 32, offset 3. (in <string>:1)"
+        );
     }
 
     #[test]

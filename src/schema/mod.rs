@@ -514,7 +514,13 @@ mod tests {
 
     #[test]
     fn a_component_named_like_a_global_is_refused() {
-        assert!(gen(&[ComponentInfo::named("namespace")]).is_err());
+        let message = gen(&[ComponentInfo::named("namespace")])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "component folder `components/namespace` has the name of a global value; rename the folder"
+        );
     }
 
     #[test]

@@ -424,7 +424,13 @@ mod tests {
             compose_yaml::json::to_json(&l.data),
             r#"{"namePrefix":"x-"}"#
         );
-        assert!(env_layer("COMPOSE_VALUES__api____x", "1", &s).is_err());
+        let message = env_layer("COMPOSE_VALUES__api____x", "1", &s)
+            .unwrap_err()
+            .render();
+        assert_eq!(
+            message,
+            "environment variable COMPOSE_VALUES__api____x: empty key in the name; write keys as COMPOSE_VALUES__api__replicas\n"
+        );
         // An index is bounded like --set's: the list is filled up to it.
         let e = env_layer("COMPOSE_VALUES__lint__external__99999999999", "x", &s).unwrap_err();
         assert_eq!(

@@ -122,6 +122,9 @@ fn parse_path(key: &str, escaped: &[usize]) -> Result<Vec<Seg>, String> {
     let mut cur = String::new();
     let chars: Vec<char> = key.chars().collect();
     let mut i = 0;
+    if key.is_empty() {
+        return Err("a value with no path; expected PATH=VALUE".into());
+    }
     let bad = |why: &str| format!("invalid path `{key}`: {why}");
     while i < chars.len() {
         let c = chars[i];
@@ -437,13 +440,34 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        assert!(parse_pairs("novalue").is_err());
-        assert!(parse_pairs("a..b=1").is_err());
-        assert!(parse_pairs("a[x]=1").is_err());
-        assert!(parse_pairs("a[1=1").is_err());
-        assert!(parse_pairs("=1").is_err());
-        assert!(parse_pairs("a={x").is_err());
-        assert!(parse_pairs("a,b=1").is_err());
+        assert_eq!(
+            parse_pairs("novalue").unwrap_err().to_string(),
+            "`novalue` has no value; expected PATH=VALUE"
+        );
+        assert_eq!(
+            parse_pairs("a..b=1").unwrap_err().to_string(),
+            "invalid path `a..b`: empty key"
+        );
+        assert_eq!(
+            parse_pairs("a[x]=1").unwrap_err().to_string(),
+            "invalid path `a[x]`: `x` is not a list index"
+        );
+        assert_eq!(
+            parse_pairs("a[1=1").unwrap_err().to_string(),
+            "invalid path `a[1`: missing `]`"
+        );
+        assert_eq!(
+            parse_pairs("=1").unwrap_err().to_string(),
+            "a value with no path; expected PATH=VALUE"
+        );
+        assert_eq!(
+            parse_pairs("a={x").unwrap_err().to_string(),
+            "the list value of `a` has no closing `}`"
+        );
+        assert_eq!(
+            parse_pairs("a,b=1").unwrap_err().to_string(),
+            "`a` has no value; expected PATH=VALUE"
+        );
     }
 
     #[test]

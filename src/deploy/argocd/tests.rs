@@ -504,7 +504,10 @@ fn tiers_and_clusters_cross_the_pairs_with_the_clusters() {
 fn invalid_specs_are_refused() {
     let mut sp = spec();
     sp.envs.clear();
-    assert!(appset(&sp).is_err());
+    assert_eq!(
+        appset(&sp).unwrap_err().to_string(),
+        "an ApplicationSet needs at least one environment"
+    );
     let mut sp = spec();
     sp.envs.push("Prod".to_string());
     assert_eq!(
@@ -519,7 +522,10 @@ fn invalid_specs_are_refused() {
     );
     let mut sp = spec();
     sp.repo_url = " ".to_string();
-    assert!(appset(&sp).is_err());
+    assert_eq!(
+        appset(&sp).unwrap_err().to_string(),
+        "the repository URL must not be empty"
+    );
     let mut sp = spec();
     sp.tiers = strings(&["small"]);
     assert_eq!(

@@ -440,8 +440,17 @@ fn wait_watches_rollouts_and_pruned_deletions() {
 #[test]
 fn invalid_input_never_reaches_kubectl() {
     let r = Recorder::new("invalid");
-    assert!(apply_yaml("kind: [", &opts(&r)).is_err());
-    assert!(apply_yaml("apiVersion: v1\nkind: ConfigMap\n", &opts(&r)).is_err());
+    let message = apply_yaml("kind: [", &opts(&r)).unwrap_err().to_string();
+    assert_eq!(
+        message,
+        "manifests are not valid YAML: line 2, column 1: while parsing a node, did not find expected node content"
+    );
+    assert_eq!(
+        (apply_yaml("apiVersion: v1\nkind: ConfigMap\n", &opts(&r)))
+            .unwrap_err()
+            .to_string(),
+        "document 1 has no metadata.name"
+    );
     let e = apply_yaml("---\n", &opts(&r)).unwrap_err();
     assert_eq!(e.to_string(), "no objects to apply");
     assert!(diff_yaml(
@@ -539,7 +548,10 @@ fn dry_run_parsing() {
     assert_eq!("server".parse::<DryRun>().unwrap(), DryRun::Server);
     assert_eq!("none".parse::<DryRun>().unwrap(), DryRun::None);
     assert_eq!("client".parse::<DryRun>().unwrap().as_str(), "client");
-    assert!("yes".parse::<DryRun>().is_err());
+    assert_eq!(
+        "yes".parse::<DryRun>().unwrap_err().to_string(),
+        "invalid dry-run strategy \"yes\": must be one of none, client, server"
+    );
 }
 
 /// The real kubectl, when installed; `None` (with a note) otherwise.
