@@ -440,34 +440,19 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        assert_eq!(
-            parse_pairs("novalue").unwrap_err().to_string(),
-            "`novalue` has no value; expected PATH=VALUE"
-        );
-        assert_eq!(
-            parse_pairs("a..b=1").unwrap_err().to_string(),
-            "invalid path `a..b`: empty key"
-        );
-        assert_eq!(
-            parse_pairs("a[x]=1").unwrap_err().to_string(),
-            "invalid path `a[x]`: `x` is not a list index"
-        );
-        assert_eq!(
-            parse_pairs("a[1=1").unwrap_err().to_string(),
-            "invalid path `a[1`: missing `]`"
-        );
-        assert_eq!(
-            parse_pairs("=1").unwrap_err().to_string(),
-            "a value with no path; expected PATH=VALUE"
-        );
-        assert_eq!(
-            parse_pairs("a={x").unwrap_err().to_string(),
-            "the list value of `a` has no closing `}`"
-        );
-        assert_eq!(
-            parse_pairs("a,b=1").unwrap_err().to_string(),
-            "`a` has no value; expected PATH=VALUE"
-        );
+        let cases = [
+            ("novalue", "`novalue` has no value; expected PATH=VALUE"),
+            ("a..b=1", "invalid path `a..b`: empty key"),
+            ("a[x]=1", "invalid path `a[x]`: `x` is not a list index"),
+            ("a[1=1", "invalid path `a[1`: missing `]`"),
+            ("=1", "a value with no path; expected PATH=VALUE"),
+            ("a={x", "the list value of `a` has no closing `}`"),
+            ("a,b=1", "`a` has no value; expected PATH=VALUE"),
+        ];
+        for (arg, message) in cases {
+            let got = parse_pairs(arg).unwrap_err().to_string();
+            assert_eq!(got, message, "--set {arg}");
+        }
     }
 
     #[test]
