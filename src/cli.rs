@@ -73,7 +73,9 @@ pub(crate) struct GlobalArgs {
     #[arg(short = 'f', long = "values", value_name = "FILE", global = true)]
     pub(crate) values: Vec<PathBuf>,
     /// Sets values on the command line, Helm style:
-    /// `--set api.replicas=3,api.image.tag=1.10`. Typed by the schema.
+    /// `--set api.replicas=3,api.image.tag=1.10`. Typed by the schema. An
+    /// index edits that item of the list the values files hold, as Helm
+    /// does: `--set api.tolerations[1].effect=NoSchedule`.
     #[arg(long = "set", value_name = "PATH=VALUE", global = true)]
     pub(crate) set: Vec<String>,
     /// Like `--set`, but every value is a string (`--set-string

@@ -230,6 +230,10 @@ pub fn generate(
     if let Some(Value::Object(d)) = root_obj.get_mut("definitions") {
         d.extend(definitions);
     }
+    nullable_keys(&mut root);
+    if let Some(Value::String(d)) = root.get_mut("description") {
+        d.push_str(EMPTY_KEY);
+    }
     unwrap_descriptions(&mut root);
     // Readers look for the draft and the title first.
     let mut ordered = Map::new();
@@ -249,6 +253,97 @@ pub fn generate(
         ordered.extend(o);
     }
     Ok(Value::Object(ordered))
+}
+
+/// What an empty key means, as the schema's description says it.
+pub const EMPTY_KEY: &str = "\n\nA key left empty (`image:`, or `null`, `~`) unsets it: the key and everything the layers below set under it are removed, as if no layer had set it (a required key, such as `storage.size`, is the exception: it must have a value).";
+
+/// Lets every key that compose accepts empty be empty in the schema too.
+/// An empty key (YAML null) unsets the key in the merged values, so the
+/// schema allows `null` for every property that is not required and for
+/// the values of free-form mappings; without it an editor would report
+/// `image:` as a wrong type where compose reads it as "unset". List
+/// items stay as they are: a null item is a null value, not an unset key.
+fn nullable_keys(node: &mut Value) {
+    let Value::Object(o) = node else {
+        return;
+    };
+    let required: Vec<String> = o
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(Value::Object(props)) = o.get_mut("properties") {
+        for (k, p) in props.iter_mut() {
+            if !required.contains(k) {
+                make_nullable(p);
+            }
+            nullable_keys(p);
+        }
+    }
+    if let Some(ap @ Value::Object(_)) = o.get_mut("additionalProperties") {
+        make_nullable(ap);
+        nullable_keys(ap);
+    }
+    if let Some(Value::Object(defs)) = o.get_mut("definitions") {
+        defs.values_mut().for_each(nullable_keys);
+    }
+    if let Some(items) = o.get_mut("items") {
+        nullable_keys(items);
+    }
+    for k in ["allOf", "anyOf", "oneOf"] {
+        if let Some(Value::Array(b)) = o.get_mut(k) {
+            b.iter_mut().for_each(nullable_keys);
+        }
+    }
+}
+
+/// Makes one schema accept `null` besides what it accepts.
+fn make_nullable(schema: &mut Value) {
+    let Value::Object(o) = schema else {
+        return;
+    };
+    let is_null = |b: &Value| b.get("type").and_then(Value::as_str) == Some("null");
+    let has_null_branch = ["anyOf", "oneOf"].iter().any(|k| {
+        o.get(*k)
+            .and_then(Value::as_array)
+            .is_some_and(|b| b.iter().any(is_null))
+    });
+    if !has_null_branch {
+        // A reference or a combination is kept whole as one branch
+        // beside `null` (keywords beside `$ref` are ignored in draft-07).
+        let mut inner = Map::new();
+        for k in ["$ref", "allOf", "anyOf", "oneOf"] {
+            if let Some(v) = o.remove(k) {
+                inner.insert(k.to_string(), v);
+            }
+        }
+        if !inner.is_empty() {
+            let branch = match inner.get("allOf").and_then(Value::as_array) {
+                Some(all) if inner.len() == 1 && all.len() == 1 => all[0].clone(),
+                _ => Value::Object(inner),
+            };
+            o.insert("anyOf".into(), json!([branch, {"type": "null"}]));
+        }
+    }
+    match o.get_mut("type") {
+        Some(Value::String(t)) if t != "null" => {
+            let t = std::mem::take(t);
+            o.insert("type".into(), json!([t, "null"]));
+        }
+        Some(Value::Array(ts)) if !ts.iter().any(|t| t == "null") => ts.push(json!("null")),
+        _ => {}
+    }
+    if let Some(Value::Array(e)) = o.get_mut("enum") {
+        if !e.contains(&Value::Null) {
+            e.push(Value::Null);
+        }
+    }
 }
 
 /// The Component definition with a component's own keys added.
@@ -363,9 +458,9 @@ fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
                 .filter(|s| s.get("type").and_then(Value::as_str) != Some("null"))
                 .collect();
             let bare = node.get("properties").is_none()
-                && node
-                    .get("type")
-                    .is_none_or(|t| t == "object" && non_null.len() == 1);
+                && node.get("type").is_none_or(|t| {
+                    (t == "object" || *t == json!(["object", "null"])) && non_null.len() == 1
+                });
             if non_null.len() == 1 && bare {
                 node = non_null[0];
                 continue;
@@ -488,12 +583,52 @@ mod tests {
         let s = gen(&comps()).unwrap();
         assert_eq!(s["$schema"], "http://json-schema.org/draft-07/schema#");
         assert_eq!(s["additionalProperties"], false);
-        assert!(s["properties"]["api"]["allOf"][0]["$ref"]
+        assert!(s["properties"]["api"]["anyOf"][0]["$ref"]
             .as_str()
             .unwrap()
             .starts_with("#/definitions/"));
         assert!(s["definitions"]["Component"]["properties"]["replicas"].is_object());
         assert!(!to_text(&s).contains("http://") || !to_text(&s).contains("\"$ref\": \"http"));
+    }
+
+    /// An empty key unsets it in compose, so the schema takes `null`
+    /// wherever compose does: every key that is not required, and the
+    /// values of free-form mappings.
+    #[test]
+    fn an_empty_key_is_allowed_where_compose_reads_it_as_unset() {
+        let s = gen(&comps()).unwrap();
+        assert_eq!(s["properties"]["api"]["type"], json!(["object", "null"]));
+        assert_eq!(s["properties"]["api"]["anyOf"][1], json!({"type": "null"}));
+        assert_eq!(s["properties"]["labels"]["type"], json!(["object", "null"]));
+        assert_eq!(
+            s["properties"]["labels"]["additionalProperties"]["type"],
+            json!(["string", "null"])
+        );
+        let component = &s["definitions"]["Component"]["properties"];
+        assert_eq!(component["enabled"]["type"], json!(["boolean", "null"]));
+        // A required key must have a value: an empty one is removed, and
+        // its mapping then lacks it.
+        let spread = &s["definitions"]["TopologySpreadConstraint"];
+        assert_eq!(
+            spread["required"],
+            json!(["maxSkew", "topologyKey", "whenUnsatisfiable"])
+        );
+        assert_eq!(spread["properties"]["maxSkew"]["type"], "integer");
+        let v = jsonschema::validator_for(&s).unwrap();
+        assert!(v.is_valid(&json!({
+            "api": null,
+            "labels": {"team": null},
+            "redis": {"image": null, "replicas": null, "env": null, "enabled": null}
+        })));
+        assert!(!v.is_valid(&json!({"api": {"replicas": "three"}})));
+        assert!(!v.is_valid(
+            &json!({"api": {"topologySpreadConstraints": [{"maxSkew": null, "topologyKey": "k"}]}})
+        ));
+        // Paths through the nullable wrappers still reach their types.
+        let path = [Seg::Key("api".into()), Seg::Key("replicas".into())];
+        assert_eq!(types_at(&s, &path), Some(vec!["integer".to_string()]));
+        let d = s["description"].as_str().unwrap();
+        assert!(d.ends_with("A key left empty (`image:`, or `null`, `~`) unsets it: the key and everything the layers below set under it are removed, as if no layer had set it (a required key, such as `storage.size`, is the exception: it must have a value)."), "{d}");
     }
 
     #[test]

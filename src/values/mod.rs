@@ -50,6 +50,10 @@ pub struct Layer {
     pub(crate) source: LayerSource,
     /// The values.
     pub(crate) data: Node,
+    /// For a value flag or variable, its assignments in order: they say
+    /// how the layer meets the lists below it (an index edits an item,
+    /// see [`set::Assignment`]). Empty for a file, which replaces lists.
+    pub(crate) assignments: Vec<set::Assignment>,
 }
 
 impl Layer {
@@ -156,6 +160,7 @@ pub fn file_layer(shown: &str, text: &str) -> Result<Layer, Diagnostic> {
             spans,
         },
         data,
+        assignments: Vec::new(),
     })
 }
 
@@ -180,25 +185,39 @@ pub(crate) fn flag_layer(a: &set::SetArg, schema: &serde_json::Value) -> Result<
     let origin = || Origin::Arg(shown.clone());
     let at = |m: String| Diagnostic::at(origin(), m);
     let arg = a.arg.as_str();
-    let pairs: Vec<(Vec<Seg>, Node)> = match a.flag {
+    let some = |pairs: Vec<(Vec<Seg>, Node)>| -> Vec<(Vec<Seg>, Option<Node>)> {
+        pairs.into_iter().map(|(p, v)| (p, Some(v))).collect()
+    };
+    let pairs: Vec<(Vec<Seg>, Option<Node>)> = match a.flag {
         SetFlag::Set => {
             let mut out = Vec::new();
             for (path, raw) in set::parse_pairs(arg).map_err(at)? {
+                if raw == set::Raw::Bare {
+                    out.push((path, None));
+                    continue;
+                }
                 let v = set::type_raw(schema, &path, &raw).map_err(at)?;
-                out.push((path, v));
+                out.push((path, Some(v)));
             }
             out
         }
         SetFlag::String => set::parse_pairs(arg)
             .map_err(at)?
             .into_iter()
-            .map(|(path, raw)| (path, set::as_strings(&raw)))
+            .map(|(path, raw)| match raw {
+                set::Raw::Bare => (path, None),
+                raw => (path, Some(set::as_strings(&raw))),
+            })
             .collect(),
-        SetFlag::Json => set::parse_json(arg).map_err(at)?,
-        SetFlag::Literal => vec![set::parse_literal(arg).map_err(at)?],
+        SetFlag::Json => some(set::parse_json(arg).map_err(at)?),
+        SetFlag::Literal => some(vec![set::parse_literal(arg).map_err(at)?]),
         SetFlag::File => {
             let mut out = Vec::new();
             for (path, raw) in set::parse_pairs(arg).map_err(at)? {
+                if raw == set::Raw::Bare {
+                    out.push((path, None));
+                    continue;
+                }
                 let set::Raw::Scalar(file) = raw else {
                     return Err(at(format!(
                         "{}: --set-file takes one file, not a list",
@@ -211,18 +230,24 @@ pub(crate) fn flag_layer(a: &set::SetArg, schema: &serde_json::Value) -> Result<
                         display_path(&path)
                     ))
                 })?;
-                out.push((path, Node::str(text)));
+                out.push((path, Some(Node::str(text))));
             }
             out
         }
     };
     let mut data = Node::Map(Mapping::new());
-    for (path, v) in pairs {
-        set::insert(&mut data, &path, v);
+    let mut assignments = Vec::new();
+    for (path, value) in pairs {
+        match &value {
+            Some(v) => set::insert(&mut data, &path, v.clone()),
+            None => set::ensure_list(&mut data, &path),
+        }
+        assignments.push(set::Assignment { path, value });
     }
     Ok(Layer {
         source: LayerSource::Set(shown),
         data,
+        assignments,
     })
 }
 
@@ -241,10 +266,8 @@ pub fn env_layer(name: &str, value: &str, schema: &serde_json::Value) -> Result<
                 format!("empty key in the name; write keys as {ENV_PREFIX}api__replicas"),
             ));
         }
-        let is_list = crate::schema::schema_at(schema, &path)
-            .and_then(|s| s.get("type"))
-            .and_then(|t| t.as_str())
-            == Some("array");
+        let is_list =
+            crate::schema::types_at(schema, &path).is_some_and(|t| t.iter().any(|t| t == "array"));
         let index = is_list && !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
         match part.parse::<usize>() {
             Ok(i) if index && i <= set::MAX_INDEX => path.push(Seg::Index(i)),
@@ -277,10 +300,14 @@ pub fn env_layer(name: &str, value: &str, schema: &serde_json::Value) -> Result<
     };
     let v = set::type_raw(schema, &path, &raw).map_err(|m| Diagnostic::at(origin(), m))?;
     let mut data = Node::Map(Mapping::new());
-    set::insert(&mut data, &path, v);
+    set::insert(&mut data, &path, v.clone());
     Ok(Layer {
         source: LayerSource::Env(name.to_string()),
         data,
+        assignments: vec![set::Assignment {
+            path,
+            value: Some(v),
+        }],
     })
 }
 
@@ -347,6 +374,7 @@ pub fn merge_layers(layers: Vec<Layer>) -> Result<Loaded, Error> {
             index: i,
             name: l.name(),
             data: &l.data,
+            assignments: &l.assignments,
         })
         .collect();
     let (tree, origins) =
@@ -401,6 +429,116 @@ mod tests {
                 (path.as_str(), line, col),
                 ("values/values.yaml", Some(4), 17)
             ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// `--set list[1]=x` over a list a file loaded edits item 1 and keeps
+    /// the others, as Helm's `--set` does over its `-f` files; the items
+    /// left alone still point at their file's lines.
+    #[test]
+    fn an_index_edits_the_list_the_layers_below_hold() {
+        let s = schema();
+        let file = || {
+            file_layer(
+                "values/values.yaml",
+                "lint:\n  external:\n    - Secret/a\n    - Secret/b\n    - Secret/c\n",
+            )
+            .unwrap()
+        };
+        let merged = |flags: &[&str]| {
+            let mut layers = vec![file()];
+            layers.extend(flags.iter().map(|f| set_layer(f, &s).unwrap()));
+            merge_layers(layers).unwrap()
+        };
+        let l = merged(&["lint.external[1]=Secret/x"]);
+        assert_eq!(
+            l.tree,
+            json!({"lint": {"external": ["Secret/a", "Secret/x", "Secret/c"]}})
+        );
+        assert_eq!(
+            l.origin("/lint/external/1", false),
+            Some(Origin::Arg("--set lint.external[1]=Secret/x".into()))
+        );
+        match l.origin("/lint/external/2", false) {
+            Some(Origin::File {
+                path, line, col, ..
+            }) => assert_eq!(
+                (path.as_str(), line, col),
+                ("values/values.yaml", Some(5), 7)
+            ),
+            other => panic!("{other:?}"),
+        }
+        // Past the end, the list grows with nulls in between.
+        assert_eq!(
+            merged(&["lint.external[4]=Secret/y"]).tree,
+            json!({"lint": {"external": ["Secret/a", "Secret/b", "Secret/c", null, "Secret/y"]}})
+        );
+        // A list value replaces the list; a later index edits that one.
+        assert_eq!(
+            merged(&["lint.external={Secret/z}"]).tree,
+            json!({"lint": {"external": ["Secret/z"]}})
+        );
+        assert_eq!(
+            merged(&["lint.external={Secret/z}", "lint.external[1]=Secret/w"]).tree,
+            json!({"lint": {"external": ["Secret/z", "Secret/w"]}})
+        );
+        // Two indexes in one flag edit the same list.
+        assert_eq!(
+            merged(&["lint.external[0]=Secret/p,lint.external[2]=Secret/q"]).tree,
+            json!({"lint": {"external": ["Secret/p", "Secret/b", "Secret/q"]}})
+        );
+        // `list[0]` alone keeps the list; with nothing below it is empty;
+        // `list[0]=` is an empty string.
+        assert_eq!(
+            merged(&["lint.external[0]"]).tree,
+            json!({"lint": {"external": ["Secret/a", "Secret/b", "Secret/c"]}})
+        );
+        let alone = |flag: &str| {
+            merge_layers(vec![set_layer(flag, &s).unwrap()])
+                .unwrap()
+                .tree
+        };
+        assert_eq!(alone("lint.external[0]"), json!({"lint": {"external": []}}));
+        assert_eq!(
+            alone("lint.external[0]="),
+            json!({"lint": {"external": [""]}})
+        );
+        // An environment variable's index edits the list in the same way.
+        let l = merge_layers(vec![
+            file(),
+            env_layer("COMPOSE_VALUES__lint__external__0", "Secret/e", &s).unwrap(),
+        ])
+        .unwrap();
+        assert_eq!(
+            l.tree,
+            json!({"lint": {"external": ["Secret/e", "Secret/b", "Secret/c"]}})
+        );
+    }
+
+    /// A key under an index edits that item's mapping, keeping its other
+    /// keys.
+    #[test]
+    fn a_key_under_an_index_edits_the_item() {
+        let s = schema();
+        let l = merge_layers(vec![
+            file_layer(
+                "values/values.yaml",
+                "api:\n  tolerations:\n    - {key: a, operator: Exists}\n    - {key: b, operator: Exists}\n",
+            )
+            .unwrap(),
+            set_layer("api.tolerations[1].effect=NoSchedule", &s).unwrap(),
+        ])
+        .unwrap();
+        assert_eq!(
+            l.tree,
+            json!({"api": {"tolerations": [
+                {"key": "a", "operator": "Exists"},
+                {"key": "b", "operator": "Exists", "effect": "NoSchedule"}
+            ]}})
+        );
+        match l.origin("/api/tolerations/1/key", false) {
+            Some(Origin::File { line, .. }) => assert_eq!(line, Some(4)),
             other => panic!("{other:?}"),
         }
     }

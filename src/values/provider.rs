@@ -7,7 +7,16 @@
 //! the tag's metadata carries the layer's index, which is how each final
 //! value is traced back to its layer (and, through the layer's span map,
 //! to a line and column).
+//!
+//! A layer of value flags or variables whose path goes through a list
+//! index does not replace that list: it edits the list the layers below
+//! it hold, as Helm's `--set` edits the values it parses into. Its
+//! provider starts from a copy of that list, whose items keep their tags
+//! (figment only tags values that have none), so an item the flag did
+//! not touch still traces back to its file and line.
 
+use crate::schema::Seg;
+use crate::values::set::Assignment;
 use compose_yaml::{Node, PointerTree, Str};
 use figment::value::{Dict, Empty, Map, Num, Tag, Value};
 use figment::{Figment, Metadata, Profile, Provider, Source};
@@ -24,6 +33,93 @@ pub(crate) struct LayerProvider<'a> {
     pub(crate) name: String,
     /// The layer's values; a mapping.
     pub(crate) data: &'a Node,
+    /// The assignments of a value flag or variable (empty for a file).
+    pub(crate) assignments: &'a [Assignment],
+}
+
+impl LayerProvider<'_> {
+    /// Whether an assignment goes through a list index, so that the
+    /// layer needs the merged values below it.
+    fn edits_lists(&self) -> bool {
+        self.assignments
+            .iter()
+            .any(|a| a.path.iter().any(|s| matches!(s, Seg::Index(_))))
+    }
+
+    /// The layer's values for figment; `below` is the merge of the
+    /// layers under it, which list indexes edit.
+    fn dict(&self, below: Option<&Value>) -> Option<Dict> {
+        if self.edits_lists() {
+            let mut root = Value::Dict(Tag::Default, Dict::new());
+            for a in self.assignments {
+                assign(&mut root, below, &a.path, a.value.as_ref());
+            }
+            if let Value::Dict(_, d) = root {
+                return Some(d);
+            }
+        }
+        match to_figment(self.data) {
+            Value::Dict(_, d) => Some(d),
+            Value::Empty(..) => Some(Dict::new()),
+            _ => None,
+        }
+    }
+
+    /// The error of a layer that is not a mapping.
+    fn not_a_mapping(&self) -> figment::Error {
+        figment::Error::from(format!(
+            "{}: values must be a mapping at the top level",
+            self.name
+        ))
+    }
+}
+
+/// Puts `value` at `path` under `node`, the layer's own tree so far;
+/// `below` is the value at the same place in the layers under it, while
+/// the path has not yet reached a list. At the first index the list is
+/// taken from below (items and tags as they are) unless the layer
+/// already holds one there; an index past its end pads it with nulls.
+/// `None` (`list[0]` alone) only makes sure the list is there.
+fn assign(node: &mut Value, below: Option<&Value>, path: &[Seg], value: Option<&Node>) {
+    let t = Tag::Default;
+    let Some((first, rest)) = path.split_first() else {
+        if let Some(v) = value {
+            *node = to_figment(v);
+        }
+        return;
+    };
+    match first {
+        Seg::Key(k) => {
+            if !matches!(node, Value::Dict(..)) {
+                *node = Value::Dict(t, Dict::new());
+            }
+            let below = match below {
+                Some(Value::Dict(_, d)) => d.get(k),
+                _ => None,
+            };
+            if let Value::Dict(_, d) = node {
+                let child = d.entry(k.clone()).or_insert(Value::Empty(t, Empty::None));
+                assign(child, below, rest, value);
+            }
+        }
+        Seg::Index(i) => {
+            if !matches!(node, Value::Array(..)) {
+                *node = match below {
+                    Some(list @ Value::Array(..)) => list.clone(),
+                    _ => Value::Array(t, Vec::new()),
+                };
+            }
+            if value.is_none() && rest.is_empty() {
+                return;
+            }
+            if let Value::Array(_, items) = node {
+                while items.len() <= *i {
+                    items.push(Value::Empty(t, Empty::None));
+                }
+                assign(&mut items[*i], None, rest, value);
+            }
+        }
+    }
 }
 
 /// Prefix of the custom source that carries the layer index.
@@ -38,17 +134,29 @@ impl Provider for LayerProvider<'_> {
     }
 
     fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
-        let dict = match to_figment(self.data) {
-            Value::Dict(_, d) => d,
-            Value::Empty(..) => Dict::new(),
-            _ => {
-                return Err(figment::Error::from(format!(
-                    "{}: values must be a mapping at the top level",
-                    self.name
-                )))
-            }
-        };
-        Ok(Profile::Default.collect(dict))
+        self.dict(None)
+            .map(|d| Profile::Default.collect(d))
+            .ok_or_else(|| self.not_a_mapping())
+    }
+}
+
+/// A layer with the merged values below it, for a layer whose list
+/// indexes edit them.
+struct OnTop<'a> {
+    layer: &'a LayerProvider<'a>,
+    below: Option<Value>,
+}
+
+impl Provider for OnTop<'_> {
+    fn metadata(&self) -> Metadata {
+        self.layer.metadata()
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        self.layer
+            .dict(self.below.as_ref())
+            .map(|d| Profile::Default.collect(d))
+            .ok_or_else(|| self.layer.not_a_mapping())
     }
 }
 
@@ -77,7 +185,16 @@ fn to_figment(n: &Node) -> Value {
 pub(crate) fn merge(layers: &[LayerProvider<'_>]) -> Result<(serde_json::Value, Origins), String> {
     let mut fig = Figment::new();
     for l in layers {
-        fig = fig.merge(l);
+        if l.edits_lists() {
+            let below = fig
+                .data()
+                .ok()
+                .and_then(|mut m| m.remove(&Profile::Default))
+                .map(|d| Value::Dict(Tag::Default, d));
+            fig = fig.merge(OnTop { layer: l, below });
+        } else {
+            fig = fig.merge(l);
+        }
     }
     let data = fig.data().map_err(|e| e.to_string())?;
     let dict = data.get(&Profile::Default).cloned().unwrap_or_default();
@@ -173,6 +290,7 @@ mod tests {
                 index: i,
                 name: format!("l{i}"),
                 data: n,
+                assignments: &[],
             })
             .collect();
         merge(&layers).unwrap()

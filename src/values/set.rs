@@ -5,6 +5,11 @@
 //! (`a=1,b=2`); `\,` puts a comma in a value and `\.` a dot in a key;
 //! `a={x,y}` sets a list. The literal value `null` deletes the key.
 //!
+//! As in Helm, an index edits the list the layers below hold: `--set
+//! list[1]=x` over `list: [a, b, c]` from a values file gives `[a, x, c]`
+//! (see [`Assignment`]), and `list[1]` with no `=VALUE` keeps the list as
+//! it is, or makes it an empty list when there is none.
+//!
 //! Typing is the point of this module: Helm guesses types from the text,
 //! so `--set image.tag=1.10` becomes the float 1.1. Here the schema is
 //! asked what the path holds: a string stays the exact text, an integer
@@ -23,6 +28,22 @@ pub enum Raw {
     Scalar(String),
     /// `{a,b}`.
     List(Vec<String>),
+    /// Nothing: `list[0]` written without `=VALUE`. As in Helm, the list
+    /// the path indexes is kept as the layers below hold it, or made an
+    /// empty list when there is none; the path ends at its first index.
+    Bare,
+}
+
+/// One assignment of a value flag or environment variable, in the order
+/// written. A path through a list index edits the list the layers below
+/// hold (the other items are kept, as Helm's `--set` keeps them), where
+/// a list value (`{a,b}`, JSON) replaces it whole.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Assignment {
+    /// Where.
+    pub(crate) path: Vec<Seg>,
+    /// The value; `None` for [`Raw::Bare`]: keep (or create) the list.
+    pub(crate) value: Option<Node>,
 }
 
 /// Parses one `--set` argument into `(path, raw value)` pairs.
@@ -51,6 +72,15 @@ pub fn parse_pairs(arg: &str) -> Result<Vec<(Vec<Seg>, Raw)>, String> {
             }
         }
         if i >= chars.len() {
+            // `list[0]` alone names a list and sets nothing in it.
+            if key.ends_with(']') {
+                let mut path = parse_path(&key, &escaped_dots)?;
+                if let Some(first) = path.iter().position(|s| matches!(s, Seg::Index(_))) {
+                    path.truncate(first + 1);
+                    out.push((path, Raw::Bare));
+                    break;
+                }
+            }
             return Err(format!("`{key}` has no value; expected PATH=VALUE"));
         }
         i += 1; // '='
@@ -302,6 +332,7 @@ pub(crate) fn as_strings(raw: &Raw) -> Node {
     match raw {
         Raw::Scalar(s) => Node::str(s.as_str()),
         Raw::List(items) => Node::Seq(items.iter().map(|s| Node::str(s.as_str())).collect()),
+        Raw::Bare => Node::Seq(Vec::new()),
     }
 }
 
@@ -318,6 +349,7 @@ pub(crate) fn type_raw(schema: &Value, path: &[Seg], raw: &Raw) -> Result<Node, 
             }
             Ok(Node::Seq(out))
         }
+        Raw::Bare => Ok(Node::Seq(Vec::new())),
     }
 }
 
@@ -394,6 +426,41 @@ pub(crate) fn insert(root: &mut Node, path: &[Seg], value: Node) {
     }
 }
 
+/// Makes the value at `path` (which ends at a list index) a list when it
+/// is none yet, keeping one that is there: the layer's own view of
+/// [`Raw::Bare`].
+pub(crate) fn ensure_list(root: &mut Node, path: &[Seg]) {
+    if let Some((_, prefix)) = path.split_last() {
+        ensure_at(root, prefix);
+    }
+}
+
+fn ensure_at(node: &mut Node, path: &[Seg]) {
+    match path.split_first() {
+        None if matches!(node, Node::Seq(_)) => {}
+        None => *node = Node::Seq(Vec::new()),
+        Some((Seg::Key(k), rest)) => {
+            if !matches!(node, Node::Map(_)) {
+                *node = Node::Map(Mapping::new());
+            }
+            if let Node::Map(m) = node {
+                ensure_at(m.entry_or_insert_with(k, || Node::Null), rest);
+            }
+        }
+        Some((Seg::Index(i), rest)) => {
+            if !matches!(node, Node::Seq(_)) {
+                *node = Node::Seq(Vec::new());
+            }
+            if let Node::Seq(s) = node {
+                while s.len() <= *i {
+                    s.push(Node::Null);
+                }
+                ensure_at(&mut s[*i], rest);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,6 +503,16 @@ mod tests {
         );
         assert_eq!(parse_pairs("l={}").unwrap()[0].1, Raw::List(vec![]));
         assert_eq!(parse_pairs("a=").unwrap()[0].1, Raw::Scalar(String::new()));
+        // A list path without a value names the list (up to its first
+        // index) and sets nothing.
+        assert_eq!(
+            parse_pairs("a.l[0]").unwrap(),
+            vec![(vec![k("a"), k("l"), Seg::Index(0)], Raw::Bare)]
+        );
+        assert_eq!(
+            parse_pairs("l[2][1]").unwrap(),
+            vec![(vec![k("l"), Seg::Index(2)], Raw::Bare)]
+        );
     }
 
     #[test]
@@ -448,6 +525,8 @@ mod tests {
             ("=1", "a value with no path; expected PATH=VALUE"),
             ("a={x", "the list value of `a` has no closing `}`"),
             ("a,b=1", "`a` has no value; expected PATH=VALUE"),
+            ("a.b", "`a.b` has no value; expected PATH=VALUE"),
+            ("l[0],b=1", "`l[0]` has no value; expected PATH=VALUE"),
         ];
         for (arg, message) in cases {
             let got = parse_pairs(arg).unwrap_err().to_string();

@@ -179,3 +179,24 @@ fn a_path_deeper_than_the_bound_is_refused() {
         &e[e.len().saturating_sub(200)..]
     );
 }
+
+/// As Helm's `--set` does over its `-f` files, an index edits the list a
+/// values file loaded: the production file's one spread constraint keeps
+/// its other fields when `--set` changes its `maxSkew`.
+#[test]
+fn a_set_index_edits_the_list_of_a_values_file() {
+    let p = copy_project("flags-index").unwrap_or_else(|e| panic!("{e}"));
+    let args = [
+        "--env",
+        "prod",
+        "--set",
+        "api.topologySpreadConstraints[0].maxSkew=2",
+    ];
+    let out = text(&assert_kubectl_agrees(p.path(), &args));
+    assert!(
+        out.contains(
+            "      topologySpreadConstraints:\n      - labelSelector:\n          matchLabels:\n            app.kubernetes.io/component: api\n            app.kubernetes.io/name: arches\n        maxSkew: 2\n        topologyKey: topology.kubernetes.io/zone\n        whenUnsatisfiable: ScheduleAnyway\n"
+        ),
+        "{out}"
+    );
+}

@@ -110,6 +110,25 @@ impl Server {
     }
 }
 
+impl Server {
+    /// A server started and initialized with the repository as its root,
+    /// validation and hover on.
+    fn initialized(script: &PathBuf, root: &std::path::Path) -> Server {
+        let mut s = Server::start(script);
+        s.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "processId": std::process::id(),
+            "rootUri": format!("file://{}", root.display()),
+            "capabilities": {"textDocument": {"hover": {"contentFormat": ["markdown", "plaintext"]}}}
+        }}));
+        s.wait("initialize result", |m| m["id"] == 1);
+        s.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+        s.send(json!({"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration", "params": {"settings": {"yaml": {
+            "validate": true, "hover": true, "schemaStore": {"enable": false}
+        }}}}));
+        s
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -137,17 +156,7 @@ fn the_real_yaml_language_server_checks_values_files() {
         root.join("values/values-editor-check.yaml").display()
     );
     let text = "# yaml-language-server: $schema=../schema/values.schema.json\nnamespace: arches-dev\napi:\n  enabled: true\n  replicas: three\nreddis:\n  enabled: true\n";
-    let mut s = Server::start(&script);
-    s.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "processId": std::process::id(),
-        "rootUri": format!("file://{}", root.display()),
-        "capabilities": {"textDocument": {"hover": {"contentFormat": ["markdown", "plaintext"]}}}
-    }}));
-    s.wait("initialize result", |m| m["id"] == 1);
-    s.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
-    s.send(json!({"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration", "params": {"settings": {"yaml": {
-        "validate": true, "hover": true, "schemaStore": {"enable": false}
-    }}}}));
+    let mut s = Server::initialized(&script, &root);
     s.send(
         json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
             "uri": uri, "languageId": "yaml", "version": 1, "text": text
@@ -238,4 +247,73 @@ fn the_real_yaml_language_server_checks_values_files() {
         inserted.starts_with("database:\n  "),
         "inserts {inserted:?}: {database:#}"
     );
+}
+
+/// An empty key means "unset" to compose (the key and what the layers
+/// below set under it are removed), and the committed schema says so: the
+/// editor reports nothing on a file of empty keys, and compose accepts
+/// the same file with that meaning.
+#[test]
+fn an_empty_key_is_unset_for_the_editor_and_for_compose() {
+    let Some(script) = server_script() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "yaml-language-server is missing: run `npm ci --prefix tools/lsp`"
+        );
+        eprintln!("skipped: yaml-language-server not installed (npm ci --prefix tools/lsp)");
+        return;
+    };
+    let root = super::support::root();
+    let name = "values/editor-empty.yaml";
+    let uri = format!("file://{}", root.join(name).display());
+    // Over dev: no replicas and no resources for api (dev sets both), no
+    // platform at all (dev enables it), no LOG_LEVEL setting, and an
+    // empty label value.
+    let text = "# yaml-language-server: $schema=../schema/values.schema.json\nlabels:\n  team:\nsettings:\n  LOG_LEVEL:\napi:\n  replicas:\n  resources:\n  image:\n    tag: v1\nplatform:\n";
+    let mut s = Server::initialized(&script, &root);
+    s.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": uri, "languageId": "yaml", "version": 1, "text": text
+        }}}),
+    );
+    let d = s.wait("diagnostics", |m| {
+        m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri.as_str()
+    });
+    assert_eq!(
+        d["params"]["diagnostics"],
+        json!([]),
+        "the editor reports an empty key: {d:#}"
+    );
+    // A wrong type next to the empty keys is still reported, so the
+    // server did check the file against the schema.
+    s.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"text": format!("{text}redis:\n  replicas: three\n")}]
+        }}),
+    );
+    let d = s.wait("diagnostics", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri.as_str()
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| !d.is_empty())
+    });
+    let diags = d["params"]["diagnostics"].as_array().unwrap();
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(diags[0]["range"]["start"]["line"], 12, "{diags:#?}");
+
+    let p = super::support::copy_project("lsp-empty").unwrap();
+    std::fs::write(p.path().join(name), text).unwrap();
+    let out =
+        super::support::run_compose(p.path(), ["template", "--env", "dev", "-f", name]).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let k = String::from_utf8_lossy(&out.stdout);
+    assert!(!k.contains("components/platform"), "{k}");
+    assert!(!k.contains("\nreplicas:"), "{k}");
+    assert!(!k.contains("LOG_LEVEL"), "{k}");
+    assert!(!k.contains("team"), "{k}");
+    assert!(!k.contains("cpu: 50m"), "{k}");
+    assert!(k.contains("- image: arches/api:v1\n"), "{k}");
 }
