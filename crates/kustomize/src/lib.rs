@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod fs;
 pub mod generate;
+mod go_regex;
 pub mod kustomization;
 pub mod loader;
 pub mod nameref;

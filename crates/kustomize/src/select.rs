@@ -38,7 +38,7 @@ fn anchored(field: &str, pattern: &str) -> Result<Option<Regex>> {
     if pattern.is_empty() {
         return Ok(None);
     }
-    Regex::new(&format!("^(?:{pattern})$"))
+    crate::go_regex::compile(&format!("^(?:{pattern})$"))
         .map(Some)
         .map_err(|e| {
             Error::transformer(format!(

@@ -293,9 +293,8 @@ fn visit(
     }
     if is_list_index(part) {
         let (field, pattern) = split_matcher(part)?;
-        let re = regex::Regex::new(&pattern).map_err(|e| {
-            Error::reference(format!("error parsing regexp: {}", go_regex_error(&e)))
-        })?;
+        let re = crate::go_regex::compile(&pattern)
+            .map_err(|e| Error::reference(format!("error parsing regexp: {e}")))?;
         let matches = |item: &Node| -> bool {
             if field.is_empty() {
                 re.is_match(&matcher_text(item))
@@ -392,16 +391,6 @@ fn seq_for<'a>(
         Node::Seq(items) => Ok(items),
         other => Err(wrong_kind("SequenceNode", other)),
     }
-}
-
-/// The body of a regex error in Go's words where they are simple.
-fn go_regex_error(e: &regex::Error) -> String {
-    e.to_string()
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .trim()
-        .to_string()
 }
 
 #[cfg(test)]

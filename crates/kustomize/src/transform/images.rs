@@ -13,14 +13,16 @@
 //! by an optional `:tag` and an optional `@sha256:digest`. kustomize builds
 //! a regular expression from the name without escaping it, so a `.` in the
 //! name matches any character and an invalid name fails the build; that is
-//! reproduced with the matcher in `pattern.rs`.
+//! reproduced by compiling it as a Go pattern (see [`crate::go_regex`]).
 
-use super::pattern::Pattern;
 use super::{scalar_value, wrong_kind};
 use crate::config::{self, apply_field_specs, gvk_of, FieldSpec};
+use crate::error::Error;
 use crate::error::Result;
+use crate::go_regex;
 use crate::resource::Resource;
 use compose_yaml::Node;
+use regex::Regex;
 
 /// One `images:` entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -81,7 +83,7 @@ impl ImageSpec {
         self.rewrite_with(&name_pattern(&self.name)?, image)
     }
 
-    fn rewrite_with(&self, pattern: &Pattern, image: &str) -> Result<Option<String>> {
+    fn rewrite_with(&self, pattern: &Regex, image: &str) -> Result<Option<String>> {
         if !pattern.is_match(image) {
             return Ok(None);
         }
@@ -149,10 +151,15 @@ pub fn split_image(image: &str) -> (&str, &str, &str) {
 /// `^NAME(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$` with the name
 /// inserted unescaped, searched for anywhere in the image (so a `.` in the
 /// name matches any character, and an invalid name is an error).
-fn name_pattern(name: &str) -> Result<Pattern> {
-    Pattern::new(&format!(
+fn name_pattern(name: &str) -> Result<Regex> {
+    go_regex::compile(&format!(
         "^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$"
     ))
+    .map_err(|why| {
+        Error::transformer(format!(
+            "error parsing regexp: {why} (in the name `{name}` of an images entry)"
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -260,7 +267,7 @@ pub fn set_images_all(
         }
         best
     };
-    let mut patterns: Vec<Option<Pattern>> = vec![None; images.len()];
+    let mut patterns: Vec<Option<Regex>> = vec![None; images.len()];
     let spec_segments: Vec<Vec<config::PathSegment>> =
         specs.iter().map(FieldSpec::segments).collect();
     for r in resources.iter_mut() {
@@ -444,7 +451,7 @@ fn spec_paths<'a>(
 
 struct Updater<'a> {
     image: &'a ImageSpec,
-    pattern: Option<Pattern>,
+    pattern: Option<Regex>,
 }
 
 impl Updater<'_> {
@@ -751,7 +758,11 @@ spec:
             .map(Resource::new)
             .collect();
         let tc = TransformerConfig::default();
-        assert!(set_images(&mut rs, &img("[", "", "v2", "", ""), &tc.images).is_err());
+        let err = set_images(&mut rs, &img("[", "", "v2", "", ""), &tc.images).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "error parsing regexp: unopened group (in the name `[` of an images entry)"
+        );
     }
 
     #[test]

@@ -20,7 +20,6 @@ mod images;
 mod labels;
 mod names;
 mod namespace;
-mod pattern;
 mod replicas;
 mod valueadd;
 
