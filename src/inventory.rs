@@ -14,7 +14,7 @@ use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::project::Project;
 use compose_kustomize::resource::{ResId, Resource};
-use compose_kustomize::select::Selector;
+use compose_kustomize::target_selector::Selector;
 use compose_yaml::{emit_document, Mapping, Node};
 use std::collections::BTreeMap;
 

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::project::Project;
 use crate::schema::Values;
 use compose_kustomize::resource::Resource;
-use compose_kustomize::select::Selector;
+use compose_kustomize::target_selector::Selector;
 use compose_yaml::{Mapping, Node};
 use minijinja::value::Value;
 use std::path::{Component as Part, Path, PathBuf};

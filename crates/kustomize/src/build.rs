@@ -15,10 +15,10 @@ use super::fs::FileSystem;
 use super::generate::{self, GeneratorKind, GeneratorOptions};
 use super::kustomization::Kustomization;
 use super::loader::{LoadRestrictor, Loader};
-use super::openapi;
+use super::openapi_choice;
 use super::resource::{ResId, Resource};
 use super::sort;
-use super::steps;
+use super::transformer_steps;
 use compose_yaml::Node;
 use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
@@ -101,7 +101,7 @@ fn build_nested(
 fn build_with(loader: &Loader<'_>, opts: &BuildOptions) -> Result<Vec<Resource>> {
     // A Component named directly builds as if it were a Kustomization.
     let kust = load_kustomization(loader)?;
-    openapi::enter(loader, &kust, true)?;
+    openapi_choice::enter(loader, &kust, true)?;
     let mut acc = Accumulator::default();
     // kustomize tracks origins only when the top kustomization asks for
     // build metadata; the top's setting then holds for the whole tree.
@@ -111,14 +111,14 @@ fn build_with(loader: &Loader<'_>, opts: &BuildOptions) -> Result<Vec<Resource>>
         Some(String::new())
     };
     accumulate(loader, &kust, &mut acc, origin.as_deref())?;
-    steps::finish(&mut acc, &kust, loader.threads())
+    transformer_steps::finish(&mut acc, &kust, loader.threads())
         .map_err(|e| super::redact::Secrets::of(&acc.resources).scrub_error(e))?;
     drop_local_config(&mut acc.resources);
     sort::apply(&mut acc.resources, kust.get("sortOptions"))?;
     for r in acc.resources.iter_mut() {
         normalize_annotations(r, false);
     }
-    steps::finish_metadata(&mut acc.resources, &kust)?;
+    transformer_steps::finish_metadata(&mut acc.resources, &kust)?;
     // Refused here rather than while printing, so that nothing is printed
     // of a build that fails; the first unprintable object in output order
     // is the one named.
@@ -228,7 +228,7 @@ pub struct Accumulator {
     any_ids: IdIndex,
     /// Transformer configurations (`configurations:` files and CRD
     /// specs), merged from bases.
-    pub config: steps::Config,
+    pub config: transformer_steps::Config,
     /// `vars:` entries, merged from bases, each tied to its object.
     pub vars: super::refs::VarSet,
 }
@@ -331,8 +331,8 @@ impl Accumulator {
             [i] => {
                 let old = &self.resources[*i];
                 let merged = match behavior.as_str() {
-                    "replace" => steps::merge_generated(old, r, false),
-                    "merge" => steps::merge_generated(old, r, true),
+                    "replace" => transformer_steps::merge_generated(old, r, false),
+                    "merge" => transformer_steps::merge_generated(old, r, true),
                     other => {
                         return Err(Error::generator(format!(
                             "id {id} exists; can not use behavior: '{other}', behavior must be merge or replace"
@@ -419,9 +419,9 @@ fn accumulate(
     }
     accumulate_resources(loader, kust, acc, origin)
         .map_err(|e| e.context("accumulating resources"))?;
-    let own = steps::Config::of_files(loader, &kust.str_list("configurations"))?;
+    let own = transformer_steps::Config::of_files(loader, &kust.str_list("configurations"))?;
     acc.config.merge(&own)?;
-    let crds = steps::Config::of_crds(loader, &kust.str_list("crds"))?;
+    let crds = transformer_steps::Config::of_crds(loader, &kust.str_list("crds"))?;
     acc.config.merge(&crds)?;
     run_generators(loader, kust, acc, origin)?;
     let components = kust.str_list("components");
@@ -437,7 +437,7 @@ fn accumulate(
         }
         Ok(())
     })?;
-    steps::run(loader, kust, acc, origin)?;
+    transformer_steps::run(loader, kust, acc, origin)?;
     if !kust.str_list("validators").is_empty() {
         return Err(Error::Unsupported {
             feature: "validators".into(),
@@ -453,7 +453,7 @@ fn accumulate(
 fn accumulate_component(
     loader: &Loader<'_>,
     path: &str,
-    ahead: &mut super::ahead::Ahead,
+    ahead: &mut super::prefetch::Ahead,
     acc: &mut Accumulator,
     origin: Option<&str>,
 ) -> Result<()> {
@@ -472,7 +472,7 @@ fn accumulate_component(
             child.root().display()
         ))
     })?;
-    openapi::enter(&child, &ck, false).map_err(|e| e.context("accumulating components"))?;
+    openapi_choice::enter(&child, &ck, false).map_err(|e| e.context("accumulating components"))?;
     if !ck.is_component() {
         return Err(Error::kustomization(format!(
             "accumulating components: expected kind 'Component' for path '{}' but got '{}'",
@@ -570,7 +570,7 @@ fn accumulate_listed(
     paths: &[String],
     is_file: &[bool],
     parsed: &mut impl Iterator<Item = Result<Vec<Node>>>,
-    ahead: &mut super::ahead::Ahead,
+    ahead: &mut super::prefetch::Ahead,
     acc: &mut Accumulator,
     origin: Option<&str>,
 ) -> Result<()> {
@@ -588,7 +588,7 @@ fn accumulate_entry(
     loader: &Loader<'_>,
     path: &str,
     docs: Option<Result<Vec<Node>>>,
-    ahead: &mut super::ahead::Ahead,
+    ahead: &mut super::prefetch::Ahead,
     acc: &mut Accumulator,
     origin: Option<&str>,
 ) -> Result<()> {
@@ -632,7 +632,7 @@ fn accumulate_entry(
             child.root().display()
         ))
     })?;
-    openapi::enter(&child, &ck, false)?;
+    openapi_choice::enter(&child, &ck, false)?;
     if ck.is_component() {
         return Err(Error::kustomization(format!(
             "expected kind != 'Component' for path '{}'",
@@ -849,7 +849,7 @@ fn run_generators(
 pub fn configs_from_directory(loader: &Loader<'_>, path: &str) -> Result<Vec<Node>> {
     let child = loader.child(path)?;
     let ck = load_kustomization(&child)?;
-    openapi::enter(&child, &ck, false)?;
+    openapi_choice::enter(&child, &ck, false)?;
     let mut sub = Accumulator::default();
     accumulate(&child, &ck, &mut sub, None)?;
     Ok(sub.resources.into_iter().map(|r| r.node).collect())

@@ -5,7 +5,6 @@
 //! reader and writer, and on nothing of compose itself; it reads files only
 //! through [`fs::FileSystem`], so it is tested in memory.
 
-pub mod ahead;
 pub mod build;
 pub mod config;
 pub mod error;
@@ -15,17 +14,18 @@ mod go_regex;
 pub mod kustomization;
 pub mod loader;
 pub mod nameref;
-pub mod openapi;
+pub mod openapi_choice;
 pub mod parallel;
 pub mod patch;
+pub mod prefetch;
 pub mod redact;
 pub mod refs;
 pub mod resource;
-pub mod select;
 pub mod sort;
-pub mod steps;
 pub mod suggest;
+pub mod target_selector;
 pub mod transform;
+pub mod transformer_steps;
 
 pub use build::{build, build_yaml, BuildOptions};
 pub use error::{Error, ErrorKind, Location, Result};

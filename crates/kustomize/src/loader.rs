@@ -11,11 +11,11 @@
 //! named inside the root must not be a link that leads out of it (where
 //! kustomize follows the link: docs/COMPATIBILITY.md).
 
-use super::ahead::{self, Ahead, Loaded};
 use super::error::{Error, ErrorKind, Result};
 use super::fs::{clean, FileSystem};
 use super::kustomization::Kustomization;
-use super::openapi::OpenApi;
+use super::openapi_choice::OpenApi;
+use super::prefetch::{self, Ahead, Loaded};
 use compose_yaml::Node;
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
@@ -71,7 +71,7 @@ pub struct Loader<'a> {
     /// Threads for parsing many files at once.
     threads: usize,
     /// What a helper thread loaded for this directory (see
-    /// [`super::ahead`]); taken as the build asks for it.
+    /// [`super::prefetch`]); taken as the build asks for it.
     loaded: RefCell<Loaded>,
     /// Whether a helper thread is loading ahead somewhere in this build:
     /// there is at most one, so a build uses at most two threads for it.
@@ -255,7 +255,7 @@ impl<'a> Loader<'a> {
     }
 
     /// A loader for the directory named by `path`, like [`Loader::child`],
-    /// with what a helper loaded for it from `ahead`.
+    /// with what a helper loaded for it from `prefetch`.
     pub fn child_ahead(&self, path: &str, ahead: &mut Ahead) -> Result<Loader<'a>> {
         let child = self.child(path)?;
         if let Some(loaded) = ahead.take(&child.root) {
@@ -266,7 +266,7 @@ impl<'a> Loader<'a> {
 
     /// Runs `body` while a helper thread loads the directories among
     /// `paths` (relative to this root) ahead of it, in order: see
-    /// [`super::ahead`]. Without spare threads, or when a helper is already
+    /// [`super::prefetch`]. Without spare threads, or when a helper is already
     /// at work elsewhere in the build, `body` runs without one.
     ///
     /// The helper reads nothing the build could not: it is given only the
@@ -285,7 +285,7 @@ impl<'a> Loader<'a> {
         };
         self.helper_busy.set(self.helper_busy.get() || helper);
         let restricted = self.restrictor == LoadRestrictor::RootOnly;
-        let out = ahead::run(self.fs, dirs, helper, restricted, body);
+        let out = prefetch::run(self.fs, dirs, helper, restricted, body);
         if helper {
             self.helper_busy.set(false);
         }
@@ -358,7 +358,7 @@ impl<'a> Loader<'a> {
             let full = self.resolve(p);
             let preloaded = self.loaded.borrow_mut().docs.remove(&full);
             // What the helper loaded, it read only once the same
-            // restriction allowed it (see `ahead::load`).
+            // restriction allowed it (see `prefetch::load`).
             let taken = match preloaded {
                 Some(docs) => Some(Ok(docs)),
                 None => match self.permit(&full) {

@@ -11,25 +11,25 @@
 //! (custom resources) have no merge keys, so their lists are replaced.
 //!
 //! The merge keys come from a table generated from the Kubernetes OpenAPI
-//! definitions kustomize embeds (`schema_table.rs`), or from a custom
+//! definitions kustomize embeds (`merge_keys_table.rs`), or from a custom
 //! schema file named by the `openapi:` field (see [`Schema`] and the
-//! `openapi` module for which one is in force).
+//! `openapi_choice` module for which one is in force).
 
 mod json6902;
-mod schema;
+mod merge_keys;
 #[allow(missing_docs)]
-mod schema_table;
+mod merge_keys_table;
 mod smp;
 
 pub use json6902::apply_json6902;
-pub use schema::{CustomSchema, FieldInfo, Schema, SchemaRef};
+pub use merge_keys::{CustomSchema, FieldInfo, Schema, SchemaRef};
 pub use smp::strategic_merge;
 
 use super::error::{Error, Location, Result};
 use super::loader::Loader;
 use super::parallel;
 use super::resource::Resource;
-use super::select::Selector;
+use super::target_selector::Selector;
 use compose_yaml::Node;
 use std::path::{Path, PathBuf};
 

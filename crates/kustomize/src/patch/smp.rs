@@ -27,7 +27,7 @@
 //! the patch has nothing; documents here hold one kind of null, the
 //! written one (docs/COMPATIBILITY.md).
 
-use super::schema::{FieldInfo, SchemaRef};
+use super::merge_keys::{FieldInfo, SchemaRef};
 use crate::error::{Error, Result};
 use compose_yaml::{parse::resolve_plain, Mapping, Node};
 use std::borrow::Cow;

@@ -6,16 +6,16 @@
 //! objects by identity, current or earlier ([`selector`]), so they keep
 //! working after prefixes, suffixes and namespaces have been applied.
 
-mod labels;
+pub mod id_selector;
+mod label_selector;
 mod nameref_oracle;
 pub mod path;
 pub mod replacements;
-pub mod selector;
 pub mod vars;
 
+pub use id_selector::IdSelector;
 pub use replacements::{
     apply_replacements, parse_replacements, replacements_from_config, FieldOptions, Replacement,
     Source, TargetSpec,
 };
-pub use selector::IdSelector;
 pub use vars::{parse_vars, resolve_vars, Var, VarSet};

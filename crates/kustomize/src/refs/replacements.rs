@@ -18,8 +18,8 @@
 //!   text that is not a number is an error); a created scalar takes the
 //!   text typed like plain YAML; anything else is replaced by the value.
 
+use super::id_selector::{all_ids, IdSelector};
 use super::path::{lookup, node_text, split_field_path, visit_targets, LeafKind, Target};
-use super::selector::{all_ids, IdSelector};
 use crate::config::{bool_field, check_known_fields, json_field, string_field, type_error};
 use crate::error::{Error, Result};
 use crate::resource::Resource;

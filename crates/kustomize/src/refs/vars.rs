@@ -17,8 +17,8 @@
 //!   the value is printed. `$$` is a literal `$`; unknown names, and vars
 //!   whose value is a mapping or list, are left as `$(NAME)`.
 
+use super::id_selector::all_ids;
 use super::path::{lookup, node_text};
-use super::selector::all_ids;
 use crate::config::effective_namespace;
 use crate::config::{
     apply_field_spec, check_known_fields, gvk_fields, is_namespaced, json_field, string_field,

@@ -14,8 +14,9 @@
 //! prefix and suffix transformers require `fieldSpecs`, as kustomize does.
 
 use super::{
-    add_annotations, add_labels, add_prefix, add_prefix_suffix, add_suffix, labels::string_map,
-    set_images, set_namespace, set_replicas, ImageSpec, NamespaceOptions, ReplicaSpec, SubjectMode,
+    add_annotations, add_labels, add_prefix, add_prefix_suffix, add_suffix,
+    labels_annotations::string_map, set_images, set_namespace, set_replicas, ImageSpec,
+    NamespaceOptions, ReplicaSpec, SubjectMode,
 };
 use crate::config::{self, FieldSpec};
 use crate::error::{Error, Result};

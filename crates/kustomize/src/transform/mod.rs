@@ -17,7 +17,7 @@
 
 pub mod builtin;
 mod images;
-mod labels;
+mod labels_annotations;
 mod names;
 mod namespace;
 mod replicas;
@@ -25,7 +25,7 @@ mod valueadd;
 
 pub use builtin::{builtin_from_node, Builtin};
 pub use images::{set_images, set_images_all, split_image, ImageSpec};
-pub use labels::{add_annotations, add_labels, label_entry_field_specs, LabelEntry};
+pub use labels_annotations::{add_annotations, add_labels, label_entry_field_specs, LabelEntry};
 pub use names::{add_prefix, add_prefix_suffix, add_suffix};
 pub use namespace::{set_namespace, set_namespace_on, NamespaceOptions, SubjectMode};
 pub use replicas::{set_replicas, set_replicas_all, ReplicaSpec};

@@ -27,7 +27,7 @@ use crate::config::{self, json_field};
 use crate::error::{Error, Result};
 use crate::refs::path::go_atoi;
 use crate::resource::Resource;
-use crate::select::Selector;
+use crate::target_selector::Selector;
 use compose_yaml::{parse::resolve_plain, Mapping, Node};
 
 /// A configured `ValueAddTransformer`.

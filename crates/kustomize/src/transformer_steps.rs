@@ -337,7 +337,7 @@ fn note_unmatched(
     let Some(target) = entry.get("target").filter(|t| !t.is_null()) else {
         return;
     };
-    let Ok(sel) = super::select::Selector::from_node(target) else {
+    let Ok(sel) = super::target_selector::Selector::from_node(target) else {
         return;
     };
     if !resources.iter().any(|r| sel.matches(r)) {

@@ -4,14 +4,14 @@
 //!
 //! A [`Schema`] is one of three things, as kustomize's schema index can
 //! be: the Kubernetes definitions it embeds (the generated table in
-//! `schema_table.rs`), the definitions of a custom schema file named by
+//! `merge_keys_table.rs`), the definitions of a custom schema file named by
 //! a kustomization's `openapi:` field, or a custom file read on top of the
 //! embedded definitions. In the last case kustomize has indexed both: a
 //! custom definition replaces the embedded one of the same name wherever
 //! a `$ref` names it, a custom kind replaces the embedded one, and
 //! everything else of the embedded schema stays visible.
 
-use super::schema_table::{DEFINITIONS, FIELDS, RESOURCES};
+use super::merge_keys_table::{DEFINITIONS, FIELDS, RESOURCES};
 use crate::error::{Error, Result};
 use compose_yaml::{Mapping, Node};
 use std::borrow::Cow;

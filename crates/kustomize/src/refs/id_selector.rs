@@ -6,7 +6,7 @@
 //! part selects anything. A namespace compares by effective namespace:
 //! empty means `default`, and cluster-scoped kinds have none.
 
-use super::labels::LabelSelector;
+use super::label_selector::LabelSelector;
 use crate::config::{effective_namespace, gvk_fields, string_field, type_error};
 use crate::error::Result;
 use crate::resource::{Gvk, ResId, Resource};
