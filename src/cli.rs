@@ -174,6 +174,10 @@ pub(crate) enum Command {
     Apply(ApplyArgs),
     /// Render, then show `kubectl diff` against the cluster (exit 1 = changes).
     Diff(DiffArgs),
+    /// Compare the manifests of two environments (or values files, or
+    /// tiers): objects only one side has, and each field that differs.
+    /// Exit 0 when they are the same, 1 when they differ, 2 on error.
+    Compare(CompareArgs),
     /// Argo CD helpers.
     #[command(subcommand)]
     Argocd(ArgocdCommand),
@@ -198,6 +202,45 @@ pub(crate) struct InitArgs {
     /// the folder's name.
     #[arg(long = "name", value_name = "NAME")]
     pub(crate) name: Option<String>,
+}
+
+/// Flags of `compose compare`.
+#[derive(Debug, Args, Clone)]
+pub struct CompareArgs {
+    /// The first side: an environment (`dev`), or a values file found as
+    /// `-f` finds it (an environment's or a tier's file selects it).
+    /// Layered over the shared defaults; `-f` and `--set` flags are
+    /// layered on both sides after it.
+    #[arg(value_name = "A")]
+    pub a: String,
+    /// The second side, named as A is.
+    #[arg(value_name = "B")]
+    pub b: String,
+    /// The tier of side A (default: `--tier`, for both sides).
+    #[arg(long = "a-tier", value_name = "TIER")]
+    pub a_tier: Option<String>,
+    /// The tier of side B (default: `--tier`, for both sides).
+    #[arg(long = "b-tier", value_name = "TIER")]
+    pub b_tier: Option<String>,
+    /// How to print the differences.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text"
+    )]
+    pub output: CompareFormat,
+}
+
+/// `compose compare --output` values.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CompareFormat {
+    /// One line per object only one side has, then each changed object
+    /// with one line per field: `path: A's value → B's value`.
+    Text,
+    /// The same as one JSON document.
+    Json,
 }
 
 /// How kubectl reaches the cluster.

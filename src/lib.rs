@@ -22,6 +22,7 @@
 // time; inside them an item is `pub` only when a fuzz target uses it, and
 // everything else is `pub(crate)`, so the compiler reports dead code.
 pub(crate) mod cli;
+pub(crate) mod compare;
 pub mod deploy;
 pub mod diagnostic;
 pub mod error;
@@ -123,6 +124,9 @@ fn run_to(args: impl IntoIterator<Item = OsString>, streams: &mut Streams) -> u8
         }
     };
     let drop_in = matches!(cli.command, Some(cli::Command::Kustomize(_)));
+    // `compare` exits as `diff` does: 1 means "different", so every error
+    // is 2.
+    let diff_like = matches!(cli.command, Some(cli::Command::Compare(_)));
     streams.prefix = if drop_in { "Error: " } else { "error: " };
     // Variables that are not Unicode cannot name values; skip them rather
     // than fail on an unrelated part of the environment.
@@ -142,35 +146,48 @@ fn run_to(args: impl IntoIterator<Item = OsString>, streams: &mut Streams) -> u8
             }
             out.code
         }
-        Err(err) => match err.downcast::<error::Error>() {
-            Ok(error::Error::Diagnostics(ds)) if !drop_in => {
-                streams.stderr(printer::diagnostics(&ds));
-                error::EXIT_INVALID
-            }
-            // Engine errors name their place like values diagnostics do:
-            // on one line for the kubectl drop-in (kubectl's `Error: `
-            // form), with the excerpt and the hint for compose's own
-            // commands.
-            Ok(error::Error::Build(e)) => {
-                let cwd = std::env::current_dir().ok();
-                let d = diagnostic::Diagnostic::from_build(&e, cwd.as_deref());
-                let r = if d.origin.is_some() && !drop_in {
-                    printer::diagnostics(&[d])
-                } else {
-                    printer::error(streams.prefix, &d.one_line())
-                };
-                streams.stderr(r);
-                error::EXIT_INVALID
-            }
-            Ok(e) => {
-                streams.stderr(printer::error(streams.prefix, &e.to_string()));
-                e.exit_code()
-            }
-            Err(other) => {
-                streams.stderr(printer::error("error: ", &format!("{other:#}")));
+        Err(err) => {
+            let code = report(err, streams, drop_in);
+            if diff_like {
                 error::EXIT_USAGE
+            } else {
+                code
             }
-        },
+        }
+    }
+}
+
+/// Writes a failed run's error to stderr and returns its exit code;
+/// `drop_in`: as the kubectl drop-in writes it.
+fn report(err: anyhow::Error, streams: &mut Streams, drop_in: bool) -> u8 {
+    match err.downcast::<error::Error>() {
+        Ok(error::Error::Diagnostics(ds)) if !drop_in => {
+            streams.stderr(printer::diagnostics(&ds));
+            error::EXIT_INVALID
+        }
+        // Engine errors name their place like values diagnostics do:
+        // on one line for the kubectl drop-in (kubectl's `Error: `
+        // form), with the excerpt and the hint for compose's own
+        // commands.
+        Ok(error::Error::Build(e)) => {
+            let cwd = std::env::current_dir().ok();
+            let d = diagnostic::Diagnostic::from_build(&e, cwd.as_deref());
+            let r = if d.origin.is_some() && !drop_in {
+                printer::diagnostics(&[d])
+            } else {
+                printer::error(streams.prefix, &d.one_line())
+            };
+            streams.stderr(r);
+            error::EXIT_INVALID
+        }
+        Ok(e) => {
+            streams.stderr(printer::error(streams.prefix, &e.to_string()));
+            e.exit_code()
+        }
+        Err(other) => {
+            streams.stderr(printer::error("error: ", &format!("{other:#}")));
+            error::EXIT_USAGE
+        }
     }
 }
 
@@ -196,6 +213,7 @@ fn execute(
         Settings::Apply { values, options } => pipeline::apply(&values, &options)?,
         Settings::Diff { values, options } => pipeline::diff(&values, &options)?,
         Settings::AppSet { project, spec } => pipeline::appset(&project, &spec)?,
+        Settings::Compare { a, b, format } => pipeline::compare(&a, &b, format)?,
         Settings::Template(vs) => pipeline::template(&vs)?,
         Settings::Validate {
             values,

@@ -189,6 +189,15 @@ pub(crate) enum Settings {
     Version,
     /// Print a shell completion script.
     Completion(clap_complete::Shell),
+    /// Render two sides and compare their objects.
+    Compare {
+        /// The first side.
+        a: Box<CompareSide>,
+        /// The second side.
+        b: Box<CompareSide>,
+        /// `--output`.
+        format: crate::cli::CompareFormat,
+    },
     /// Print an Argo CD ApplicationSet. `spec.project` is empty when no
     /// `--name` was given; the pipeline fills it from the project.
     AppSet {
@@ -197,6 +206,15 @@ pub(crate) enum Settings {
         /// What to generate.
         spec: AppSetSpec,
     },
+}
+
+/// One side of `compose compare`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompareSide {
+    /// How the command line named it: `dev`, `dev (tier small)`.
+    pub label: String,
+    /// Its values.
+    pub values: ValuesSettings,
 }
 
 /// The settings of a render from its flags.
@@ -347,6 +365,19 @@ impl Settings {
             Some(Command::Completion(a)) => {
                 no_project(&g, "compose completion", "which reads no project")?;
                 Settings::Completion(a.shell)
+            }
+            Some(Command::Compare(a)) => {
+                if g.env.is_some() {
+                    return Err(refused(
+                        "--env",
+                        "`compose compare`, which takes the environments as A and B",
+                    ));
+                }
+                Settings::Compare {
+                    a: Box::new(compare_side(&g, &env, &a.a, a.a_tier.as_ref())?),
+                    b: Box::new(compare_side(&g, &env, &a.b, a.b_tier.as_ref())?),
+                    format: a.output,
+                }
             }
             Some(Command::Argocd(ArgocdCommand::Appset(a))) => {
                 only_project(&g, "compose argocd appset")?;
@@ -532,6 +563,47 @@ fn values_settings(g: &GlobalArgs, env: &[(String, String)]) -> Result<ValuesSet
     let environment = environment.map(|(e, _)| e);
     let tier = tier.map(|(t, _)| t);
     layered(project, environment, tier, extra, value_flags(g), env)
+}
+
+/// One side of `compose compare`: `side` names an environment, or a
+/// values file found as `-f` finds it (so an environment's or a tier's
+/// file selects it), layered before the `-f` files of the command line;
+/// `tier`, else `--tier`, selects the tier. `COMPOSE_ENV` and
+/// `COMPOSE_TIER` are not read: both sides are named on the command line.
+fn compare_side(
+    g: &GlobalArgs,
+    env: &[(String, String)],
+    side: &str,
+    tier: Option<&String>,
+) -> Result<CompareSide, Error> {
+    let project = Project::at(&project_dir(g))?;
+    let mut g = g.clone();
+    g.tier = tier.or(g.tier.as_ref()).cloned();
+    if looks_like_file(side) {
+        g.values.insert(0, PathBuf::from(side));
+    } else {
+        check_known(side, &project.environments()?, "environment")?;
+        g.env = Some(side.to_string());
+    }
+    let env: Vec<(String, String)> = env
+        .iter()
+        .filter(|(k, _)| k != ENV_VAR && k != TIER_VAR)
+        .cloned()
+        .collect();
+    let label = match &g.tier {
+        Some(t) => format!("{side} (tier {t})"),
+        None => side.to_string(),
+    };
+    Ok(CompareSide {
+        label,
+        values: values_settings(&g, &env)?,
+    })
+}
+
+/// Whether a side of `compose compare` names a file rather than an
+/// environment: it has an extension or a folder, or is `-`.
+fn looks_like_file(side: &str) -> bool {
+    side == STDIN || side.contains(['.', '/', std::path::MAIN_SEPARATOR])
 }
 
 /// The values of one environment and tier as Argo CD's plugin renders
@@ -921,6 +993,43 @@ mod tests {
                 "u"
             ]),
             "unknown environment `staging`; known environments: dev, prod"
+        );
+    }
+
+    #[test]
+    fn compare_sides_layer_their_own_files_then_the_shared_flags() {
+        let cli = Cli::try_parse_from([
+            "compose",
+            "compare",
+            "dev",
+            "values-prod.yaml",
+            "--set",
+            "a=1",
+        ])
+        .unwrap();
+        // COMPOSE_ENV would name a third environment: it is not read.
+        let env = vec![(ENV_VAR.to_string(), "prod".to_string())];
+        let Settings::Compare { a, b, .. } = Settings::resolve(cli, env).unwrap() else {
+            panic!("not compare");
+        };
+        let files = |s: &CompareSide| {
+            s.values
+                .files
+                .iter()
+                .map(|f| f.shown.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            (a.label.as_str(), a.values.environment.as_deref()),
+            ("dev", Some("dev"))
+        );
+        assert_eq!(files(&a), ["values/values.yaml", "values/values-dev.yaml"]);
+        assert_eq!(b.values.environment.as_deref(), Some("prod"));
+        assert_eq!(files(&b), ["values/values.yaml", "values/values-prod.yaml"]);
+        assert_eq!(a.values.sets, b.values.sets);
+        assert_eq!(
+            refused_by(&["compose", "compare", "dev", "prod", "--a-tier", "large"]),
+            "unknown tier `large`; the project has no tiers"
         );
     }
 

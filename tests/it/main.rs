@@ -4,6 +4,8 @@
 //! - `cli`: the command line: values layering, validation errors with
 //!   locations, `--set` typing, schema freshness, exit codes, deploy
 //!   commands at the kubectl boundary.
+//! - `compare`: `compose compare` between dev and prod of the example
+//!   project and between two tiers of `examples/tiers`, checked by hand.
 //! - `example`: the repository root is itself a compose project; its render
 //!   for each environment must equal the committed kubectl goldens byte for
 //!   byte, and the template stage must generate the expected kustomization.
@@ -42,6 +44,7 @@
 mod argocd;
 mod blueprint;
 mod cli;
+mod compare;
 mod differential;
 mod engine_errors;
 mod example;
