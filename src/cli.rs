@@ -125,6 +125,19 @@ pub(crate) struct RenderArgs {
     pub(crate) app_components: Option<Vec<String>>,
 }
 
+/// `-o`/`--output` of `validate` and `lint`, as kubectl and helm name it.
+#[derive(Debug, Clone, Copy, Default, ValueEnum, PartialEq, Eq)]
+pub(crate) enum OutputFormat {
+    /// Messages for people (the default).
+    #[default]
+    Text,
+    /// One JSON array on stdout, an object per finding: severity, rule,
+    /// file, line, column, object, message, fix.
+    Json,
+    /// GitHub Actions annotations on stdout (`::error file=F,line=L,...`).
+    Github,
+}
+
 /// `compose validate`.
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct ValidateArgs {
@@ -135,6 +148,17 @@ pub(crate) struct ValidateArgs {
     /// Check the values only; do not render.
     #[arg(long = "values-only")]
     pub(crate) values_only: bool,
+    /// How to print the problems: `text`, `json` (an array of records on
+    /// stdout) or `github` (GitHub Actions annotations on stdout). Exit
+    /// codes are the same in every format.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text"
+    )]
+    pub(crate) output: OutputFormat,
 }
 
 /// `compose lint`.
@@ -143,6 +167,17 @@ pub(crate) struct LintArgs {
     /// Findings are errors: exit 1 when there is any.
     #[arg(long)]
     pub(crate) strict: bool,
+    /// How to print the findings: `text`, `json` (an array of records on
+    /// stdout) or `github` (GitHub Actions annotations on stdout; warnings,
+    /// or errors with `--strict`). Exit codes are the same in every format.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text"
+    )]
+    pub(crate) output: OutputFormat,
     /// Lint a plain kustomization directory instead of the project, built
     /// as `compose kustomize DIR` builds it (as `kubectl apply -k`).
     #[arg(short = 'k', long = "kustomize", value_name = "DIR")]

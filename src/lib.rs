@@ -36,6 +36,7 @@ pub mod pipeline;
 pub(crate) mod printer;
 pub mod project;
 pub(crate) mod render;
+pub(crate) mod report;
 pub mod schema;
 pub mod settings;
 pub(crate) mod split;
@@ -218,13 +219,19 @@ fn execute(
         Settings::Validate {
             values,
             kubernetes_version,
-        } => pipeline::validate(&values, kubernetes_version.as_deref())?,
-        Settings::Lint { values, strict } => pipeline::lint(&values, strict)?,
+            format,
+        } => pipeline::validate(&values, kubernetes_version.as_deref(), format)?,
+        Settings::Lint {
+            values,
+            strict,
+            format,
+        } => pipeline::lint(&values, strict, format)?,
         Settings::LintKustomize {
             dir,
             restrictor,
             strict,
-        } => pipeline::lint_kustomize(&dir, restrictor, strict)?,
+            format,
+        } => pipeline::lint_kustomize(&dir, restrictor, strict, format)?,
         Settings::Schema { project, mode } => pipeline::schema_command(&project, mode)?,
         Settings::Kustomize { dir, restrictor } => pipeline::kustomize(&dir, restrictor)?,
         Settings::Init { dir, name } => init::init(&dir, name.as_deref())?,

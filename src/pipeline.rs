@@ -6,6 +6,7 @@
 
 use crate::error::Error;
 use crate::project::Project;
+use crate::report::{self, Format, Record, Severity};
 use crate::schema::{self, Values};
 use crate::settings::{SchemaMode, ValuesSettings};
 use crate::{render, values};
@@ -73,12 +74,17 @@ pub(crate) fn prepare(vs: &ValuesSettings) -> Result<Prepared, Error> {
 }
 
 /// `compose validate`: the values, then (with a Kubernetes version) the
-/// rendered objects against that version's API schema.
+/// rendered objects against that version's API schema. In `json` and
+/// `github`, every problem is a record on stdout (see [`failed`]).
 pub(crate) fn validate(
     vs: &ValuesSettings,
     kubernetes_version: Option<&str>,
+    format: Format,
 ) -> Result<Output, Error> {
-    let p = prepare(vs)?;
+    let p = match prepare(vs) {
+        Ok(p) => p,
+        Err(e) => return failed(format, "values", e),
+    };
     let enabled = p.values.components.values().filter(|c| c.enabled).count();
     let values_note = format!(
         "values are valid ({} layers, {enabled} of {} components enabled)",
@@ -87,46 +93,113 @@ pub(crate) fn validate(
     );
     let Some(version) = kubernetes_version else {
         return Ok(Output {
+            stdout: report::render(format, &[]),
             note: Some(values_note),
             ..Output::default()
         });
     };
-    let objects: Vec<(compose_yaml::Node, Option<String>)> =
-        build_generated(&vs.project, &p, build_resources)?
-            .into_iter()
-            .map(|r| {
-                (
-                    r.node,
-                    r.meta
-                        .origin
-                        .as_deref()
-                        .and_then(crate::inventory::origin_file),
-                )
+    let built = match build_generated(&vs.project, &p, build_resources) {
+        Ok(b) => b,
+        Err(e) => return failed(format, "render", e),
+    };
+    let objects: Vec<(compose_yaml::Node, Option<String>)> = built
+        .into_iter()
+        .map(|r| {
+            (
+                r.node,
+                r.meta
+                    .origin
+                    .as_deref()
+                    .and_then(crate::inventory::origin_file),
+            )
+        })
+        .collect();
+    let checked =
+        crate::manifests::validate(&objects, version).map_err(|e| Error::Usage(e.to_string()))?;
+    if !checked.problems.is_empty() {
+        if format == Format::Text {
+            return Err(Error::Diagnostics(
+                checked
+                    .problems
+                    .iter()
+                    .map(|pr| {
+                        crate::diagnostic::Diagnostic::new(format!("Kubernetes {version}: {pr}"))
+                    })
+                    .collect(),
+            ));
+        }
+        let records: Vec<Record> = checked
+            .problems
+            .iter()
+            .map(|pr| Record {
+                severity: Severity::Error,
+                rule: "kubernetes-schema".into(),
+                file: pr.source.clone(),
+                line: None,
+                column: None,
+                object: Some(pr.object.clone()),
+                message: format!(
+                    "Kubernetes {version}: {}: {}",
+                    if pr.field.is_empty() {
+                        "(object)"
+                    } else {
+                        &pr.field
+                    },
+                    pr.message
+                ),
+                fix: None,
             })
             .collect();
-    let report =
-        crate::manifests::validate(&objects, version).map_err(|e| Error::Usage(e.to_string()))?;
-    if !report.problems.is_empty() {
-        return Err(Error::Diagnostics(
-            report
-                .problems
-                .iter()
-                .map(|pr| crate::diagnostic::Diagnostic::new(format!("Kubernetes {version}: {pr}")))
-                .collect(),
-        ));
+        return Ok(Output {
+            stdout: report::render(format, &records),
+            code: crate::error::EXIT_INVALID,
+            ..Output::default()
+        });
     }
     let mut note = format!(
         "{values_note}; {} objects valid against the Kubernetes {version} API",
-        report.checked
+        checked.checked
     );
-    if !report.skipped.is_empty() {
+    if !checked.skipped.is_empty() {
         note.push_str(&format!(
             " (no schema, not checked: {})",
-            report.skipped.join(", ")
+            checked.skipped.join(", ")
         ));
     }
     Ok(Output {
+        stdout: report::render(format, &[]),
         note: Some(note),
+        ..Output::default()
+    })
+}
+
+/// A failure of `validate` or `lint` in the format asked for. In `text`
+/// it stays an error (printed on stderr as usual). In `json` and
+/// `github`, a problem that compose locates (invalid values, a template
+/// or kustomization that does not render, a build the engine refuses)
+/// becomes records on stdout, `kind` naming the stage (`values`,
+/// `render`; `build` for the engine's), with the exit code of the text
+/// (1). Anything else (a usage error, a file that cannot be read) stays
+/// an error on stderr, as kubectl keeps its errors out of `-o json`.
+fn failed(format: Format, kind: &str, e: Error) -> Result<Output, Error> {
+    if format == Format::Text {
+        return Err(e);
+    }
+    let records: Vec<Record> = match &e {
+        Error::Diagnostics(ds) => ds
+            .iter()
+            .map(|d| Record::from_diagnostic(d, kind, Severity::Error))
+            .collect(),
+        Error::Build(b) => {
+            let cwd = std::env::current_dir().ok();
+            let d = crate::diagnostic::Diagnostic::from_build(b, cwd.as_deref());
+            vec![Record::from_diagnostic(&d, "build", Severity::Error)]
+        }
+        _ => return Err(e),
+    };
+    Ok(Output {
+        stdout: report::render(format, &records),
+        code: crate::error::EXIT_INVALID,
         ..Output::default()
     })
 }
@@ -353,14 +426,20 @@ pub(crate) fn diff(
 }
 
 /// `compose lint`: render, then report findings on stdout, one per
-/// paragraph; with `strict`, any finding makes the exit code 1.
-pub(crate) fn lint(vs: &ValuesSettings, strict: bool) -> Result<Output, Error> {
-    let p = prepare(vs)?;
+/// paragraph (or in `format`); with `strict`, any finding makes the exit
+/// code 1.
+pub(crate) fn lint(vs: &ValuesSettings, strict: bool, format: Format) -> Result<Output, Error> {
+    let p = match prepare(vs) {
+        Ok(p) => p,
+        Err(e) => return failed(format, "values", e),
+    };
     // The objects as built, without printing and parsing them again.
-    let objects: Vec<compose_yaml::Node> = build_generated(&vs.project, &p, build_resources)?
-        .into_iter()
-        .map(|r| r.node)
-        .collect();
+    let built = match build_generated(&vs.project, &p, build_resources) {
+        Ok(b) => b,
+        Err(e) => return failed(format, "render", e),
+    };
+    let files = object_files(&built, |f| vs.project.show(Path::new(f)));
+    let objects: Vec<compose_yaml::Node> = built.into_iter().map(|r| r.node).collect();
     let settings = &p.values.globals.lint;
     let options = crate::lint::Options {
         environment: vs.environment_name().to_string(),
@@ -372,7 +451,32 @@ pub(crate) fn lint(vs: &ValuesSettings, strict: bool) -> Result<Output, Error> {
     };
     let mut findings = kustomization_findings(&vs.project, &p.values);
     findings.extend(crate::lint::check(&objects, &options));
-    Ok(lint_output(&findings, objects.len(), strict))
+    locate(&mut findings, &files);
+    Ok(lint_output(&findings, objects.len(), strict, format))
+}
+
+/// The file each built object came from, by `Kind/namespace/name`, as
+/// `show` shows the path the object's origin names.
+fn object_files(
+    built: &[compose_kustomize::resource::Resource],
+    show: impl Fn(&str) -> String,
+) -> BTreeMap<String, String> {
+    built
+        .iter()
+        .filter_map(|r| {
+            let file = crate::inventory::origin_file(r.meta.origin.as_deref()?)?;
+            Some((crate::deploy::object_label(&r.node), show(&file)))
+        })
+        .collect()
+}
+
+/// Gives each finding about an object the file the object came from.
+fn locate(findings: &mut [crate::lint::Finding], files: &BTreeMap<String, String>) {
+    for f in findings {
+        if f.place.file.is_none() {
+            f.place.file = f.place.object.as_ref().and_then(|o| files.get(o)).cloned();
+        }
+    }
 }
 
 /// `compose lint --kustomize DIR`: builds a plain kustomization as
@@ -383,17 +487,22 @@ pub(crate) fn lint_kustomize(
     dir: &Path,
     restrictor: LoadRestrictor,
     strict: bool,
+    format: Format,
 ) -> Result<Output, Error> {
     let sink = compose_kustomize::loader::UnmatchedSink::default();
     let opts = BuildOptions {
         load_restrictor: restrictor,
         unmatched_patches: Some(sink.clone()),
+        // The file of each object, for findings in `json` and `github`.
+        track_origins: true,
         ..BuildOptions::default()
     };
-    let objects: Vec<Node> = compose_kustomize::build(&OnDisk::new(), dir, &opts)?
-        .into_iter()
-        .map(|r| r.node)
-        .collect();
+    let built = match compose_kustomize::build(&OnDisk::new(), dir, &opts) {
+        Ok(b) => b,
+        Err(e) => return failed(format, "build", Error::Build(e)),
+    };
+    let files = object_files(&built, |f| shown_path(&lexical(&dir.join(f))));
+    let objects: Vec<Node> = built.into_iter().map(|r| r.node).collect();
     let unmatched = std::mem::take(&mut *sink.lock().unwrap_or_else(|e| e.into_inner()));
     let mut findings: Vec<crate::lint::Finding> = unmatched
         .iter()
@@ -406,7 +515,28 @@ pub(crate) fn lint_kustomize(
         &objects,
         &crate::lint::Options::default(),
     ));
-    Ok(lint_output(&findings, objects.len(), strict))
+    locate(&mut findings, &files);
+    Ok(lint_output(&findings, objects.len(), strict, format))
+}
+
+/// `path` with its `.` and `dir/..` steps taken out, without asking the
+/// file system (an object's origin is relative to its kustomization, and
+/// may climb out of it to a base).
+fn lexical(path: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// A path as messages show it: relative to the current directory when
@@ -417,9 +547,30 @@ fn shown_path(path: &Path) -> String {
     rel.unwrap_or(path).to_string_lossy().into_owned()
 }
 
-/// What lint prints: a paragraph per finding, and their count.
-fn lint_output(findings: &[crate::lint::Finding], objects: usize, strict: bool) -> Output {
-    let stdout: String = findings.iter().map(|f| format!("{f}\n")).collect();
+/// What lint prints: a paragraph per finding (or a record per finding in
+/// `json` and `github`: warnings, errors with `--strict`), and their
+/// count.
+fn lint_output(
+    findings: &[crate::lint::Finding],
+    objects: usize,
+    strict: bool,
+    format: Format,
+) -> Output {
+    let stdout: String = match format {
+        Format::Text => findings.iter().map(|f| format!("{f}\n")).collect(),
+        _ => {
+            let severity = if strict {
+                Severity::Error
+            } else {
+                Severity::Warning
+            };
+            let records: Vec<Record> = findings
+                .iter()
+                .map(|f| Record::from_finding(f, severity))
+                .collect();
+            report::render(format, &records)
+        }
+    };
     let note = format!(
         "{} finding{} ({objects} objects checked)",
         findings.len(),
@@ -834,6 +985,7 @@ pub(crate) fn kustomization_findings(
                 out.extend(crate::lint::component_kustomization(
                     name,
                     &project.show(&rel),
+                    Some(text.as_str()),
                     &doc,
                 ));
             }

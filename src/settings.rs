@@ -132,6 +132,8 @@ pub(crate) enum Settings {
         /// The Kubernetes version to check objects against; `None` checks
         /// the values only.
         kubernetes_version: Option<String>,
+        /// `-o`.
+        format: crate::report::Format,
     },
     /// Build a plain kustomization directory and lint it.
     LintKustomize {
@@ -141,6 +143,8 @@ pub(crate) enum Settings {
         restrictor: compose_kustomize::LoadRestrictor,
         /// `--strict`.
         strict: bool,
+        /// `-o`.
+        format: crate::report::Format,
     },
     /// Render and lint.
     Lint {
@@ -148,6 +152,8 @@ pub(crate) enum Settings {
         values: ValuesSettings,
         /// `--strict`.
         strict: bool,
+        /// `-o`.
+        format: crate::report::Format,
     },
     /// Print, write or check the schema.
     Schema {
@@ -275,6 +281,7 @@ impl Settings {
                             .unwrap_or_else(|| crate::manifests::default_version().to_string()),
                     )
                 },
+                format: format(a.output),
             },
             Some(Command::Lint(a)) => match a.kustomize {
                 Some(dir) => {
@@ -285,11 +292,13 @@ impl Settings {
                             a.load_restrictor.unwrap_or(LoadRestrictorArg::RootOnly),
                         ),
                         strict: a.strict,
+                        format: format(a.output),
                     }
                 }
                 None => Settings::Lint {
                     values: values_settings(&g, &env)?,
                     strict: a.strict,
+                    format: format(a.output),
                 },
             },
             Some(Command::Schema(SchemaArgs { write, check })) => {
@@ -449,6 +458,15 @@ fn field_manager(name: String) -> Result<String, Error> {
 fn absolute(dir: &Path) -> Result<PathBuf, Error> {
     let abs = std::path::absolute(dir).map_err(|e| Error::io(dir, &e))?;
     Ok(compose_kustomize::fs::clean(&abs))
+}
+
+/// The report format of `-o`.
+fn format(arg: crate::cli::OutputFormat) -> crate::report::Format {
+    match arg {
+        crate::cli::OutputFormat::Text => crate::report::Format::Text,
+        crate::cli::OutputFormat::Json => crate::report::Format::Json,
+        crate::cli::OutputFormat::Github => crate::report::Format::Github,
+    }
 }
 
 /// The engine's load restrictor for kubectl's flag value.

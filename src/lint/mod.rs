@@ -19,6 +19,49 @@ pub(crate) struct Finding {
     pub(crate) message: String,
     /// How to fix it.
     pub(crate) fix: String,
+    /// Where it is, for programs (`lint -o json`).
+    pub(crate) place: Place,
+}
+
+/// Where a finding is: the file and position when known (a
+/// kustomization's field, or the file an object came from), and the
+/// object it is about.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Place {
+    /// The file, as messages show it.
+    pub(crate) file: Option<String>,
+    /// 1-based line in `file`.
+    pub(crate) line: Option<usize>,
+    /// 1-based column in characters.
+    pub(crate) column: Option<usize>,
+    /// The object, `Kind/namespace/name`.
+    pub(crate) object: Option<String>,
+}
+
+impl Place {
+    /// The place of `pointer` in a YAML file shown as `shown` whose text
+    /// is `text` (with `key`, where its key is written), or the file
+    /// alone when the text does not parse.
+    pub(crate) fn in_file(shown: &str, text: Option<&str>, pointer: &str, key: bool) -> Place {
+        let file_only = || Place {
+            file: Some(shown.to_string()),
+            ..Place::default()
+        };
+        let Some(layer) = text.and_then(|t| crate::values::file_layer(shown, t).ok()) else {
+            return file_only();
+        };
+        match crate::values::origin_in(&layer, pointer, key) {
+            crate::diagnostic::Origin::File {
+                path, line, col, ..
+            } => Place {
+                file: Some(path),
+                line,
+                column: (col > 0 && line.is_some()).then_some(col),
+                object: None,
+            },
+            _ => file_only(),
+        }
+    }
 }
 
 impl std::fmt::Display for Finding {
@@ -55,7 +98,8 @@ pub(crate) fn rules_help() -> String {
 }
 
 /// The findings about the kustomization of component `name` (`doc`, read
-/// from the file `subject`):
+/// from the file `subject` whose text is `text`, which places them at
+/// their field):
 /// - `component-labels`: `labels`/`commonLabels` in a Component stamp
 ///   every resource accumulated before it (the base and earlier
 ///   components), not only its own, and with selectors included the last
@@ -63,13 +107,20 @@ pub(crate) fn rules_help() -> String {
 /// - `selector-labels`: `commonLabels`, or `labels` with
 ///   `includeSelectors: true`, also change workload selectors, which the
 ///   API server refuses to change on existing objects.
-pub(crate) fn component_kustomization(name: &str, subject: &str, doc: &Node) -> Vec<Finding> {
+pub(crate) fn component_kustomization(
+    name: &str,
+    subject: &str,
+    text: Option<&str>,
+    doc: &Node,
+) -> Vec<Finding> {
     let mut out = Vec::new();
+    let at = |field: &str| Place::in_file(subject, text, &format!("/{field}"), true);
     for field in ["labels", "commonLabels"] {
         if doc.get(field).is_some() {
             out.push(Finding {
                 rule: "component-labels",
                 subject: subject.to_string(),
+                place: at(field),
                 message: format!("`{field}` in a Component applies to every resource accumulated before it (the base and the components listed earlier), not only to the resources of `{name}`"),
                 fix: "write the labels in the component's own resources instead".into(),
             });
@@ -83,14 +134,15 @@ pub(crate) fn component_kustomization(name: &str, subject: &str, doc: &Node) -> 
         _ => false,
     };
     if common || selecting {
-        let what = if common {
-            "`commonLabels`"
+        let (what, field) = if common {
+            ("`commonLabels`", "commonLabels")
         } else {
-            "`labels` with `includeSelectors: true`"
+            ("`labels` with `includeSelectors: true`", "labels")
         };
         out.push(Finding {
             rule: "selector-labels",
             subject: subject.to_string(),
+            place: at(field),
             message: format!("{what} also changes the selectors of workloads and Services; selectors cannot change on existing objects, so the apply fails on a running cluster"),
             fix: "use `labels:` without `includeSelectors` (or `includeTemplates: true` for pod labels)".into(),
         });
@@ -115,6 +167,7 @@ pub(crate) fn unmatched_patch(
     Finding {
         rule: "patch-target-matches-nothing",
         subject,
+        place: Place::in_file(shown, text, &pointer, false),
         message: format!(
             "{}[{}]: the target selects no object when the patch runs, so it changes nothing",
             patch.field, patch.index
@@ -140,6 +193,7 @@ pub(crate) fn check(objects: &[Node], opts: &Options) -> Vec<Finding> {
     let index = Index::new(objects);
     for o in objects {
         let subject = crate::deploy::object_label(o);
+        let start = out.len();
         if opts.production.iter().any(|p| p == &opts.environment) {
             latest_tag(o, &subject, &opts.environment, &mut out);
         }
@@ -147,6 +201,9 @@ pub(crate) fn check(objects: &[Node], opts: &Options) -> Vec<Finding> {
         hpa_target(o, &subject, &index, &mut out);
         selector_matches_nothing(o, &subject, &index, &mut out);
         dangling_references(o, &subject, &index, &opts.external, &mut out);
+        for f in &mut out[start..] {
+            f.place.object = Some(subject.clone());
+        }
     }
     out.sort();
     out.dedup();
@@ -247,6 +304,7 @@ fn latest_tag(o: &Node, subject: &str, env: &str, out: &mut Vec<Finding>) {
             out.push(Finding {
                 rule: "latest-tag",
                 subject: subject.to_string(),
+                place: Place::default(),
                 message: format!(
                     "container `{}` runs `{image}` in environment `{env}`: {} moves, so a restart can change what runs",
                     text(c, &["name"]),
@@ -269,6 +327,7 @@ fn missing_resources(o: &Node, subject: &str, out: &mut Vec<Finding>) {
             out.push(Finding {
                 rule: "missing-resources",
                 subject: subject.to_string(),
+                place: Place::default(),
                 message: format!("container `{}` has no resource {}", text(c, &["name"]), missing.join(" or ")),
                 fix: "set `resources.requests` (what the scheduler reserves) and `resources.limits` in the component's manifest".into(),
             });
@@ -289,6 +348,7 @@ fn hpa_target(o: &Node, subject: &str, index: &Index<'_>, out: &mut Vec<Finding>
         out.push(Finding {
             rule: "hpa-target",
             subject: subject.to_string(),
+            place: Place::default(),
             message: format!("scales {kind} `{name}`, which is not in the output"),
             fix: "point `spec.scaleTargetRef` at a workload of the output, or enable the component that provides it".into(),
         });
@@ -324,6 +384,7 @@ fn selector_matches_nothing(o: &Node, subject: &str, index: &Index<'_>, out: &mu
         out.push(Finding {
             rule: "selector-matches-nothing",
             subject: subject.to_string(),
+            place: Place::default(),
             message: format!("selector {} matches no pod template in the output", shown.join(",")),
             fix: "make the selector equal to labels of the workload's pod template (spec.template.metadata.labels)".into(),
         });
@@ -434,6 +495,7 @@ fn dangling_references(
         out.push(Finding {
             rule: "dangling-reference",
             subject: subject.to_string(),
+            place: Place::default(),
             message: format!("{place} names {kind} `{name}`, which is not in the output"),
             fix: format!("add it to a component, fix the name, or, when it is created outside the project, list `{kind}/{name}` under `lint.external` in the values"),
         });

@@ -195,7 +195,7 @@ fn references_must_resolve_or_be_declared_external() {
 fn component_labels_and_selector_labels() {
     let rules = |text: &str| -> Vec<&'static str> {
         let doc = compose_yaml::parse_one(text).unwrap();
-        component_kustomization("api", "components/api/kustomization.yaml", &doc)
+        component_kustomization("api", "components/api/kustomization.yaml", None, &doc)
             .into_iter()
             .map(|f| f.rule)
             .collect()
@@ -217,7 +217,7 @@ fn component_labels_and_selector_labels() {
         vec!["component-labels", "selector-labels"]
     );
     let doc = compose_yaml::parse_one("commonLabels: {team: a}\n").unwrap();
-    let f = &component_kustomization("api", "components/api/kustomization.yaml", &doc)[0];
+    let f = &component_kustomization("api", "components/api/kustomization.yaml", None, &doc)[0];
     assert_eq!(
         f.to_string(),
         "components/api/kustomization.yaml: [component-labels] `commonLabels` in a Component applies to every resource accumulated before it (the base and the components listed earlier), not only to the resources of `api`\n  fix: write the labels in the component's own resources instead"
@@ -243,4 +243,30 @@ fn lint_help_lists_each_rule_on_its_own_line() {
     assert!(help.contains(
         "\n  hpa-target                    a HorizontalPodAutoscaler whose target is not in the output\n"
     ));
+}
+
+/// A kustomization finding is placed at the key of its field, for `-o
+/// json` and `-o github`; without the text, at the file alone.
+#[test]
+fn kustomization_findings_are_placed_at_their_field() {
+    let text = "kind: Component\ncommonLabels:\n  team: a\n";
+    let doc = compose_yaml::parse_one(text).unwrap();
+    let shown = "components/api/kustomization.yaml";
+    let found = component_kustomization("api", shown, Some(text), &doc);
+    let rules: Vec<&str> = found.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, ["component-labels", "selector-labels"]);
+    for f in &found {
+        assert_eq!(
+            f.place,
+            Place {
+                file: Some(shown.into()),
+                line: Some(2),
+                column: Some(1),
+                object: None,
+            }
+        );
+    }
+    let found = component_kustomization("api", shown, None, &doc);
+    assert_eq!(found[0].place.file.as_deref(), Some(shown));
+    assert_eq!(found[0].place.line, None);
 }

@@ -25,6 +25,7 @@
 //! - `kustomize_fixtures`: `compose kustomize` on small hand-designed trees
 //!   whose expected output came from kubectl.
 //! - `lsp`: the committed schema in the real yaml-language-server, over LSP.
+//! - `output`: `validate` and `lint` with `-o json` and `-o github`.
 //! - `reliability`: failed writes, files outside the project, the output
 //!   folder, template limits: the classes an attack on the binary found.
 //!
@@ -54,5 +55,6 @@ mod init;
 mod knobs;
 mod kustomize_fixtures;
 mod lsp;
+mod output;
 mod reliability;
 mod support;
