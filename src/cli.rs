@@ -213,6 +213,10 @@ pub(crate) enum Command {
     /// tiers): objects only one side has, and each field that differs.
     /// Exit 0 when they are the same, 1 when they differ, 2 on error.
     Compare(CompareArgs),
+    /// Render, then draw the application: workloads, Services, Ingresses,
+    /// the ConfigMaps, Secrets, claims and ServiceAccounts the pods use,
+    /// autoscalers and NetworkPolicies, with the edges between them.
+    Graph(GraphArgs),
     /// Argo CD helpers.
     #[command(subcommand)]
     Argocd(ArgocdCommand),
@@ -276,6 +280,24 @@ pub enum CompareFormat {
     Text,
     /// The same as one JSON document.
     Json,
+}
+
+/// Flags of `compose graph`.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct GraphArgs {
+    /// The diagram's language: mermaid (drawn by GitHub and GitLab in
+    /// Markdown) or Graphviz dot.
+    #[arg(long = "format", value_enum, default_value = "mermaid")]
+    pub(crate) format: GraphFormat,
+}
+
+/// `compose graph --format` values.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum GraphFormat {
+    /// A mermaid flowchart.
+    Mermaid,
+    /// A Graphviz digraph.
+    Dot,
 }
 
 /// How kubectl reaches the cluster.

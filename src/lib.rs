@@ -26,6 +26,7 @@ pub(crate) mod compare;
 pub mod deploy;
 pub mod diagnostic;
 pub mod error;
+pub(crate) mod graph;
 pub(crate) mod init;
 pub(crate) mod inventory;
 pub(crate) mod knobs;
@@ -215,6 +216,7 @@ fn execute(
         Settings::Diff { values, options } => pipeline::diff(&values, &options)?,
         Settings::AppSet { project, spec } => pipeline::appset(&project, &spec)?,
         Settings::Compare { a, b, format } => pipeline::compare(&a, &b, format)?,
+        Settings::Graph { values, format } => pipeline::graph(&values, format)?,
         Settings::Template(vs) => pipeline::template(&vs)?,
         Settings::Validate {
             values,

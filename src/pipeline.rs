@@ -652,6 +652,17 @@ pub fn compare(
     })
 }
 
+/// `compose graph`: the render drawn as a diagram.
+pub(crate) fn graph(vs: &ValuesSettings, format: crate::graph::Format) -> Result<Output, Error> {
+    let (objects, warnings) = built(vs)?;
+    let nodes: Vec<Node> = objects.into_iter().map(|r| r.node).collect();
+    Ok(Output {
+        stdout: crate::graph::render(&crate::graph::graph(&nodes), format),
+        warnings,
+        ..Output::default()
+    })
+}
+
 /// The objects of one render and its warnings, without origins.
 fn built(
     vs: &ValuesSettings,

@@ -195,6 +195,13 @@ pub(crate) enum Settings {
     Version,
     /// Print a shell completion script.
     Completion(clap_complete::Shell),
+    /// Render and draw the application.
+    Graph {
+        /// The values.
+        values: ValuesSettings,
+        /// `--format`.
+        format: crate::graph::Format,
+    },
     /// Render two sides and compare their objects.
     Compare {
         /// The first side.
@@ -375,6 +382,13 @@ impl Settings {
                 no_project(&g, "compose completion", "which reads no project")?;
                 Settings::Completion(a.shell)
             }
+            Some(Command::Graph(a)) => Settings::Graph {
+                values: values_settings(&g, &env)?,
+                format: match a.format {
+                    crate::cli::GraphFormat::Mermaid => crate::graph::Format::Mermaid,
+                    crate::cli::GraphFormat::Dot => crate::graph::Format::Dot,
+                },
+            },
             Some(Command::Compare(a)) => {
                 if g.env.is_some() {
                     return Err(refused(

@@ -17,6 +17,8 @@
 //! - `examples`: the example projects under `examples/` (tiers x
 //!   environments, a bundled or external database): kubectl goldens for
 //!   every pair, fresh schemas, located errors for project values.
+//! - `graph`: `compose graph` of the example project: the edges its
+//!   manifests declare, in mermaid and dot.
 //! - `flags`: Helm's value flags (`-f -`, `--set-string`, `--set-json`,
 //!   `--set-file`, `--set-literal`), their order and bounds.
 //! - `knobs`: each built-in knob of a component on the example project:
@@ -51,6 +53,7 @@ mod engine_errors;
 mod example;
 mod examples;
 mod flags;
+mod graph;
 mod init;
 mod knobs;
 mod kustomize_fixtures;
