@@ -218,9 +218,9 @@ fn check_printable(n: &Node) -> Result<()> {
 /// What a kustomization has gathered so far: its objects and the rules
 /// collected from it and its bases.
 #[derive(Default)]
-pub struct Accumulator {
+pub(crate) struct Accumulator {
     /// The objects, in load order.
-    pub resources: Vec<Resource>,
+    pub(crate) resources: Vec<Resource>,
     /// Positions of `resources` by current id, for the duplicate check.
     ids: IdIndex,
     /// Positions by every id (earlier and current) of every object, for
@@ -228,15 +228,15 @@ pub struct Accumulator {
     any_ids: IdIndex,
     /// Transformer configurations (`configurations:` files and CRD
     /// specs), merged from bases.
-    pub config: transformer_steps::Config,
+    pub(crate) config: transformer_steps::Config,
     /// `vars:` entries, merged from bases, each tied to its object.
-    pub vars: super::refs::VarSet,
+    pub(crate) vars: super::refs::VarSet,
 }
 
 impl Accumulator {
     /// Adds objects, refusing one whose id is already present. The first
     /// objects are taken as they are, without a copy of the list.
-    pub fn append(&mut self, mut resources: Vec<Resource>) -> Result<()> {
+    pub(crate) fn append(&mut self, mut resources: Vec<Resource>) -> Result<()> {
         let start = self.resources.len();
         if start == 0 {
             self.resources = resources;
@@ -267,7 +267,7 @@ impl Accumulator {
     }
 
     /// Rebuilds the id index after transformers changed names.
-    pub fn reindex(&mut self) {
+    pub(crate) fn reindex(&mut self) {
         self.ids.clear();
         self.any_ids.clear();
         for (pos, r) in self.resources.iter().enumerate() {
@@ -283,7 +283,7 @@ impl Accumulator {
     /// Frees the id indexes once no object will be added or looked up
     /// by id again (before the final steps, whose own tables then fit
     /// in the memory these held).
-    pub fn release_indexes(&mut self) {
+    pub(crate) fn release_indexes(&mut self) {
         self.ids = IdIndex::default();
         self.any_ids = IdIndex::default();
     }
@@ -390,7 +390,7 @@ impl IdIndex {
 }
 
 /// Reads and parses the kustomization file of a loader's directory.
-pub fn load_kustomization(loader: &Loader<'_>) -> Result<Kustomization> {
+pub(crate) fn load_kustomization(loader: &Loader<'_>) -> Result<Kustomization> {
     loader.kustomization()
 }
 
@@ -499,7 +499,7 @@ fn accumulate_component(
 }
 
 /// `base/file` for origin annotations, cleaned like Go's `filepath.Join`.
-pub fn join_origin(base: &str, path: &str) -> String {
+pub(crate) fn join_origin(base: &str, path: &str) -> String {
     let joined = if base.is_empty() {
         path.to_string()
     } else {
@@ -551,7 +551,7 @@ fn accumulate_resources(
 }
 
 /// Where item `pointer` of the kustomization file is, for a message.
-pub fn place(loader: &Loader<'_>, kust: &Kustomization, pointer: &str) -> Location {
+pub(crate) fn place(loader: &Loader<'_>, kust: &Kustomization, pointer: &str) -> Location {
     let path = loader.root().join(&kust.file_name);
     match loader.read_text(&kust.file_name) {
         Ok(text) => super::kustomization::locate(&path, &text, pointer),
@@ -665,7 +665,7 @@ fn accumulate_entry(
 /// `…List` kinds are unpacked (their items go after the file's other
 /// documents, as kustomize queues them), and each object needs a kind
 /// and a name.
-pub fn resources_from_documents(docs: Vec<Node>) -> Result<Vec<Resource>> {
+pub(crate) fn resources_from_documents(docs: Vec<Node>) -> Result<Vec<Resource>> {
     let mut out = Vec::with_capacity(docs.len());
     let mut queue = std::collections::VecDeque::from(docs);
     let mut validated = 0usize;
@@ -716,7 +716,7 @@ pub fn resources_from_documents(docs: Vec<Node>) -> Result<Vec<Resource>> {
 /// dropped: an empty map, and also a null (`annotations:` with no value,
 /// as Helm often renders it), an empty list or a scalar. `labels` are not
 /// read that way: an empty `labels:` stays and prints as `labels: null`.
-pub fn normalize_annotations(r: &mut Resource, drop_empty: bool) {
+pub(crate) fn normalize_annotations(r: &mut Resource, drop_empty: bool) {
     let Some(Node::Map(meta)) = r.node.get_mut("metadata") else {
         return;
     };
@@ -846,7 +846,7 @@ fn run_generators(
 
 /// The objects a kustomization directory named under `transformers:`
 /// produces: builtin transformer configs, built like a base.
-pub fn configs_from_directory(loader: &Loader<'_>, path: &str) -> Result<Vec<Node>> {
+pub(crate) fn configs_from_directory(loader: &Loader<'_>, path: &str) -> Result<Vec<Node>> {
     let child = loader.child(path)?;
     let ck = load_kustomization(&child)?;
     openapi_choice::enter(&child, &ck, false)?;
@@ -857,7 +857,7 @@ pub fn configs_from_directory(loader: &Loader<'_>, path: &str) -> Result<Vec<Nod
 
 /// An entry of `generators:`/`transformers:` written inline: YAML text
 /// holding at least one object with a kind, rather than a path.
-pub fn inline_config(entry: &str) -> Option<Vec<Node>> {
+pub(crate) fn inline_config(entry: &str) -> Option<Vec<Node>> {
     if !entry.contains('\n') && !entry.contains(':') {
         return None;
     }

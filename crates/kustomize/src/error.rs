@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The fix an error of the root restriction suggests.
-pub const RESTRICTED_HINT: &str =
+pub(crate) const RESTRICTED_HINT: &str =
     "loads are restricted to the kustomization root; pass --load-restrictor LoadRestrictionsNone to allow it";
 
 /// What kind of problem an error is.
@@ -68,7 +68,7 @@ pub struct Location {
 
 impl Location {
     /// The file alone.
-    pub fn file(path: impl Into<PathBuf>) -> Location {
+    pub(crate) fn file(path: impl Into<PathBuf>) -> Location {
         Location {
             path: path.into(),
             line: 0,
@@ -78,7 +78,7 @@ impl Location {
     }
 
     /// A line and column of a file.
-    pub fn at(path: impl Into<PathBuf>, line: usize, column: usize) -> Location {
+    pub(crate) fn at(path: impl Into<PathBuf>, line: usize, column: usize) -> Location {
         Location {
             path: path.into(),
             line,
@@ -94,13 +94,13 @@ impl Location {
     }
 
     /// The text of the line pointed at, when the source is at hand.
-    pub fn line_text(&self) -> Option<&str> {
+    pub(crate) fn line_text(&self) -> Option<&str> {
         let source = self.source.as_deref()?;
         source.lines().nth(self.line.checked_sub(1)?)
     }
 
     /// `path:line:column` with the path as given to `fmt_path`.
-    pub fn display_with(&self, path: &Path) -> String {
+    pub(crate) fn display_with(&self, path: &Path) -> String {
         match (self.line, self.column) {
             (0, _) => path.display().to_string(),
             (l, 0) => format!("{}:{l}", path.display()),
@@ -178,7 +178,7 @@ pub enum Error {
 
 impl Error {
     /// An error of `kind`.
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error::Invalid {
             kind,
             message: message.into(),
@@ -186,37 +186,37 @@ impl Error {
     }
 
     /// A [`ErrorKind::Kustomization`] error.
-    pub fn kustomization(message: impl Into<String>) -> Error {
+    pub(crate) fn kustomization(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Kustomization, message)
     }
 
     /// A [`ErrorKind::Resource`] error.
-    pub fn resource(message: impl Into<String>) -> Error {
+    pub(crate) fn resource(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Resource, message)
     }
 
     /// A [`ErrorKind::Patch`] error.
-    pub fn patch(message: impl Into<String>) -> Error {
+    pub(crate) fn patch(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Patch, message)
     }
 
     /// A [`ErrorKind::Generator`] error.
-    pub fn generator(message: impl Into<String>) -> Error {
+    pub(crate) fn generator(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Generator, message)
     }
 
     /// A [`ErrorKind::Transformer`] error.
-    pub fn transformer(message: impl Into<String>) -> Error {
+    pub(crate) fn transformer(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Transformer, message)
     }
 
     /// A [`ErrorKind::Reference`] error.
-    pub fn reference(message: impl Into<String>) -> Error {
+    pub(crate) fn reference(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Reference, message)
     }
 
     /// A [`ErrorKind::Configuration`] error.
-    pub fn configuration(message: impl Into<String>) -> Error {
+    pub(crate) fn configuration(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Configuration, message)
     }
 
@@ -257,7 +257,7 @@ impl Error {
 
     /// The error pointing at `location`, unless it already points
     /// somewhere (the innermost place is the most precise).
-    pub fn at(self, location: Location) -> Error {
+    pub(crate) fn at(self, location: Location) -> Error {
         if self.location().is_some() {
             return self;
         }
@@ -270,7 +270,7 @@ impl Error {
 
     /// The error pointing at `path` (the file alone), unless it already
     /// points somewhere.
-    pub fn at_file(self, path: impl Into<PathBuf>) -> Error {
+    pub(crate) fn at_file(self, path: impl Into<PathBuf>) -> Error {
         self.at(Location::file(path))
     }
 

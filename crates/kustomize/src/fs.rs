@@ -240,7 +240,7 @@ impl OnDisk {
 }
 
 /// The reason given for a path that is a FIFO, a socket or a device.
-pub const NOT_REGULAR: &str = "is not a regular file (a FIFO, a socket or a device)";
+pub(crate) const NOT_REGULAR: &str = "is not a regular file (a FIFO, a socket or a device)";
 
 /// How much of a file the first read takes before its size is asked for:
 /// most inputs fit.
@@ -405,7 +405,8 @@ impl InMemory {
     }
 
     /// Adds an empty directory.
-    pub fn add_dir(&mut self, path: impl AsRef<Path>) -> &mut Self {
+    #[cfg(test)]
+    pub(crate) fn add_dir(&mut self, path: impl AsRef<Path>) -> &mut Self {
         let path = clean(path.as_ref());
         let mut cur = Some(path.as_path());
         while let Some(p) = cur {

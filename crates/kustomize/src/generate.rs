@@ -18,20 +18,20 @@ use sha2::{Digest, Sha256};
 
 /// Generator options: from `generatorOptions` or a generator's `options`.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct GeneratorOptions {
+pub(crate) struct GeneratorOptions {
     /// Labels for the generated object.
-    pub labels: Vec<(String, String)>,
+    pub(crate) labels: Vec<(String, String)>,
     /// Annotations for the generated object.
-    pub annotations: Vec<(String, String)>,
+    pub(crate) annotations: Vec<(String, String)>,
     /// Leave the name without a hash suffix.
-    pub disable_name_suffix_hash: bool,
+    pub(crate) disable_name_suffix_hash: bool,
     /// Set `immutable: true`.
-    pub immutable: bool,
+    pub(crate) immutable: bool,
 }
 
 impl GeneratorOptions {
     /// Parses an `options`/`generatorOptions` mapping.
-    pub fn from_node(node: Option<&Node>) -> Result<GeneratorOptions> {
+    pub(crate) fn from_node(node: Option<&Node>) -> Result<GeneratorOptions> {
         let mut o = GeneratorOptions::default();
         let Some(node) = node.filter(|n| !n.is_null()) else {
             return Ok(o);
@@ -57,7 +57,7 @@ impl GeneratorOptions {
 
     /// kustomize's merge of global options into a generator's own: global
     /// labels and annotations override, and either flag set stays set.
-    pub fn with_global(mut self, global: &GeneratorOptions) -> GeneratorOptions {
+    pub(crate) fn with_global(mut self, global: &GeneratorOptions) -> GeneratorOptions {
         for (k, v) in &global.labels {
             set_pair(&mut self.labels, k, v);
         }
@@ -142,7 +142,7 @@ fn str_list(m: &Mapping, key: &str) -> Result<Vec<String>> {
 
 /// Which object a generator makes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GeneratorKind {
+pub(crate) enum GeneratorKind {
     /// `configMapGenerator`.
     ConfigMap,
     /// `secretGenerator`.
@@ -151,7 +151,7 @@ pub enum GeneratorKind {
 
 impl GeneratorKind {
     /// The builtin plugin kind kustomize names in origin annotations.
-    pub fn plugin_kind(self) -> &'static str {
+    pub(crate) fn plugin_kind(self) -> &'static str {
         match self {
             GeneratorKind::ConfigMap => "ConfigMapGenerator",
             GeneratorKind::Secret => "SecretGenerator",
@@ -160,7 +160,7 @@ impl GeneratorKind {
 }
 
 /// Runs one generator entry and returns the object it makes.
-pub fn generate(
+pub(crate) fn generate(
     kind: GeneratorKind,
     entry: &Node,
     global: &GeneratorOptions,
@@ -345,7 +345,7 @@ fn collect_pairs(m: &Mapping, loader: &Loader<'_>, secret: bool) -> Result<Vec<(
 
 /// `KEY=VALUE` lines; `#` comments and blank lines skipped; a bare `KEY`
 /// takes its value from the environment, as kustomize does.
-pub fn parse_env_file(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
+pub(crate) fn parse_env_file(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let mut line = raw;
@@ -380,7 +380,7 @@ pub fn parse_env_file(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// `key=value`, with one pair of matching quotes around the value removed.
-pub fn parse_literal(source: &str) -> Result<(String, String)> {
+pub(crate) fn parse_literal(source: &str) -> Result<(String, String)> {
     match source.split_once('=') {
         Some((k, v)) if !k.is_empty() => {
             let b = v.as_bytes();
@@ -398,7 +398,7 @@ pub fn parse_literal(source: &str) -> Result<(String, String)> {
 }
 
 /// `path` (key is the file's name) or `key=path`.
-pub fn parse_file_source(source: &str) -> Result<(String, String)> {
+pub(crate) fn parse_file_source(source: &str) -> Result<(String, String)> {
     let n = source.matches('=').count();
     if n == 0 {
         let key = source.rsplit('/').next().unwrap_or(source).to_string();
@@ -443,7 +443,7 @@ fn is_config_map_key(k: &str) -> bool {
 
 /// Base64 with a line break after every 70 characters when the encoding
 /// is 70 characters or longer (kustomize's secret encoding).
-pub fn encode_base64(data: &[u8]) -> String {
+pub(crate) fn encode_base64(data: &[u8]) -> String {
     const LINE: usize = 70;
     let enc = base64::engine::general_purpose::STANDARD.encode(data);
     if enc.len() < LINE {
@@ -463,7 +463,7 @@ pub fn encode_base64(data: &[u8]) -> String {
 /// `metadata/name`, which never exists, so the name it hashes is always
 /// empty: two generators with the same data get the same suffix. Kept for
 /// byte compatibility.
-pub fn content_hash(r: &Resource) -> String {
+pub(crate) fn content_hash(r: &Resource) -> String {
     let node = &r.node;
     let encoded = match r.kind() {
         "ConfigMap" => {

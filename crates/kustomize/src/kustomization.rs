@@ -14,9 +14,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// `apiVersion` of a Kustomization.
-pub const KUSTOMIZATION_API_VERSION: &str = "kustomize.config.k8s.io/v1beta1";
+pub(crate) const KUSTOMIZATION_API_VERSION: &str = "kustomize.config.k8s.io/v1beta1";
 /// `apiVersion` of a Component.
-pub const COMPONENT_API_VERSION: &str = "kustomize.config.k8s.io/v1alpha1";
+pub(crate) const COMPONENT_API_VERSION: &str = "kustomize.config.k8s.io/v1alpha1";
 
 /// The shape of a top-level field's value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,11 +71,11 @@ const FIELDS: &[(&str, Shape)] = &[
 #[derive(Clone, Debug, Default)]
 pub struct Kustomization {
     /// The file's fields after the fix-ups.
-    pub fields: Mapping,
+    pub(crate) fields: Mapping,
     /// `Kustomization` or `Component`.
-    pub kind: String,
+    pub(crate) kind: String,
     /// The file name it was read from.
-    pub file_name: String,
+    pub(crate) file_name: String,
     /// Fields written with another spelling than their own (`Resources`),
     /// for pointing at them.
     written: Vec<(&'static str, Str)>,
@@ -205,7 +205,7 @@ impl Kustomization {
 
     /// The JSON pointer, in the file as written, of item `index` of a list
     /// field (`resources` counts the `bases` that joined it).
-    pub fn item_pointer(&self, field: &str, index: usize) -> String {
+    pub(crate) fn item_pointer(&self, field: &str, index: usize) -> String {
         let (field, index) = if field == "resources" && index >= self.resources_before_bases {
             ("bases", index - self.resources_before_bases)
         } else {
@@ -272,7 +272,7 @@ impl Kustomization {
 /// kustomization file's `text`, with the text for an excerpt; the file
 /// alone when the text has no such value. The text is parsed again: this
 /// is for messages only.
-pub fn locate(file: &Path, text: &str, pointer: &str) -> Location {
+pub(crate) fn locate(file: &Path, text: &str, pointer: &str) -> Location {
     let here = Location::file(file).with_source(Arc::from(text));
     match compose_yaml::parse::locate(text, pointer) {
         Some(pos) => Location {

@@ -45,10 +45,10 @@ struct Ancestor {
 
 /// How deeply kustomizations may nest (bases and components inside each
 /// other) unless [`Loader::with_depth_limit`] says otherwise.
-pub const MAX_NESTING: usize = 5_000;
+pub(crate) const MAX_NESTING: usize = 5_000;
 
 /// Reads files for one kustomization directory.
-pub struct Loader<'a> {
+pub(crate) struct Loader<'a> {
     fs: &'a dyn FileSystem,
     /// The kustomization directory, clean and absolute.
     root: PathBuf,
@@ -98,7 +98,7 @@ pub struct UnmatchedPatch {
 
 impl<'a> Loader<'a> {
     /// A loader for the top-level directory of a build.
-    pub fn new(
+    pub(crate) fn new(
         fs: &'a dyn FileSystem,
         dir: &Path,
         restrictor: LoadRestrictor,
@@ -132,13 +132,13 @@ impl<'a> Loader<'a> {
     }
 
     /// The kustomization directory.
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.root
     }
 
     /// The name of the kustomization directory (after links are resolved,
     /// as kustomize names it).
-    pub fn dir_name(&self) -> String {
+    pub(crate) fn dir_name(&self) -> String {
         let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
         name(&self.real_root)
             .or_else(|| name(&self.root))
@@ -146,22 +146,17 @@ impl<'a> Loader<'a> {
     }
 
     /// The build's OpenAPI schema state.
-    pub fn openapi(&self) -> &OpenApi {
+    pub(crate) fn openapi(&self) -> &OpenApi {
         &self.openapi
     }
 
-    /// The file system underneath.
-    pub fn fs(&self) -> &'a dyn FileSystem {
-        self.fs
-    }
-
     /// `path` relative to this root, cleaned.
-    pub fn resolve(&self, path: &str) -> PathBuf {
+    pub(crate) fn resolve(&self, path: &str) -> PathBuf {
         clean(&self.root.join(path))
     }
 
     /// A loader for a base or component directory named by `path`.
-    pub fn child(&self, path: &str) -> Result<Loader<'a>> {
+    pub(crate) fn child(&self, path: &str) -> Result<Loader<'a>> {
         if Path::new(path).is_absolute() {
             return Err(Error::kustomization(format!(
                 "new root '{path}' cannot be absolute"
@@ -256,7 +251,7 @@ impl<'a> Loader<'a> {
 
     /// A loader for the directory named by `path`, like [`Loader::child`],
     /// with what a helper loaded for it from `prefetch`.
-    pub fn child_ahead(&self, path: &str, ahead: &mut Ahead) -> Result<Loader<'a>> {
+    pub(crate) fn child_ahead(&self, path: &str, ahead: &mut Ahead) -> Result<Loader<'a>> {
         let child = self.child(path)?;
         if let Some(loaded) = ahead.take(&child.root) {
             *child.loaded.borrow_mut() = loaded;
@@ -272,7 +267,7 @@ impl<'a> Loader<'a> {
     /// The helper reads nothing the build could not: it is given only the
     /// directories [`Loader::child`] allows, and under the root-only
     /// restriction it reads only files inside each directory.
-    pub fn ahead<R>(&self, paths: &[&str], body: impl FnOnce(&mut Ahead) -> R) -> R {
+    pub(crate) fn ahead<R>(&self, paths: &[&str], body: impl FnOnce(&mut Ahead) -> R) -> R {
         let helper = self.threads > 1 && !self.helper_busy.get();
         let dirs = if helper {
             paths
@@ -293,17 +288,17 @@ impl<'a> Loader<'a> {
     }
 
     /// Whether `path` names a file (as opposed to a directory or nothing).
-    pub fn is_file(&self, path: &str) -> bool {
+    pub(crate) fn is_file(&self, path: &str) -> bool {
         self.fs.is_file(&self.resolve(path))
     }
 
     /// Whether `path` names a directory.
-    pub fn is_dir(&self, path: &str) -> bool {
+    pub(crate) fn is_dir(&self, path: &str) -> bool {
         self.fs.is_dir(&self.resolve(path))
     }
 
     /// The bytes of a file, refusing files outside the root when restricted.
-    pub fn read(&self, path: &str) -> Result<Vec<u8>> {
+    pub(crate) fn read(&self, path: &str) -> Result<Vec<u8>> {
         let full = self.resolve(path);
         self.permit(&full)?;
         self.fs
@@ -331,7 +326,7 @@ impl<'a> Loader<'a> {
     }
 
     /// A file as UTF-8 text.
-    pub fn read_text(&self, path: &str) -> Result<String> {
+    pub(crate) fn read_text(&self, path: &str) -> Result<String> {
         let bytes = self.read(path)?;
         String::from_utf8(bytes).map_err(|_| {
             Error::new(ErrorKind::Io, "file is not valid UTF-8").at_file(self.resolve(path))
@@ -339,7 +334,7 @@ impl<'a> Loader<'a> {
     }
 
     /// Parses a YAML file into its documents.
-    pub fn read_yaml(&self, path: &str) -> Result<Vec<Node>> {
+    pub(crate) fn read_yaml(&self, path: &str) -> Result<Vec<Node>> {
         let text = self.read_text(path)?;
         parse_file(&self.resolve(path), &text)
     }
@@ -351,7 +346,7 @@ impl<'a> Loader<'a> {
     /// file it takes into one buffer of its own. Files a helper thread
     /// already parsed are taken once the restriction allows them. Results
     /// come in the order of `paths`.
-    pub fn read_yaml_all(&self, paths: &[&str]) -> Vec<Result<Vec<Node>>> {
+    pub(crate) fn read_yaml_all(&self, paths: &[&str]) -> Vec<Result<Vec<Node>>> {
         let mut done: Vec<Option<Result<Vec<Node>>>> = Vec::with_capacity(paths.len());
         let mut to_read: Vec<PathBuf> = Vec::new();
         for p in paths {
@@ -400,23 +395,23 @@ impl<'a> Loader<'a> {
     }
 
     /// How many threads work may be split over.
-    pub fn threads(&self) -> usize {
+    pub(crate) fn threads(&self) -> usize {
         self.threads
     }
 
     /// Notes patches whose target selects nothing in `sink`.
-    pub fn with_unmatched_sink(mut self, sink: Option<UnmatchedSink>) -> Self {
+    pub(crate) fn with_unmatched_sink(mut self, sink: Option<UnmatchedSink>) -> Self {
         self.unmatched = sink;
         self
     }
 
     /// Whether patches whose target selects nothing are noted.
-    pub fn notes_unmatched(&self) -> bool {
+    pub(crate) fn notes_unmatched(&self) -> bool {
         self.unmatched.is_some()
     }
 
     /// Notes a patch whose target selected nothing.
-    pub fn note_unmatched(&self, patch: UnmatchedPatch) {
+    pub(crate) fn note_unmatched(&self, patch: UnmatchedPatch) {
         if let Some(sink) = &self.unmatched {
             sink.lock().unwrap_or_else(|e| e.into_inner()).push(patch);
         }
@@ -424,26 +419,26 @@ impl<'a> Loader<'a> {
 
     /// Refuses kustomizations nested `limit` deep or more; the build then
     /// fails and [`Loader::went_too_deep`] says why.
-    pub fn with_depth_limit(mut self, limit: usize) -> Self {
+    pub(crate) fn with_depth_limit(mut self, limit: usize) -> Self {
         self.depth_limit = limit;
         self
     }
 
     /// Whether a loader of this build refused a directory for nesting too
     /// deeply.
-    pub fn went_too_deep(&self) -> bool {
+    pub(crate) fn went_too_deep(&self) -> bool {
         self.too_deep.get()
     }
 
     /// Uses up to `threads` threads where work can be split.
-    pub fn with_threads(mut self, threads: usize) -> Self {
+    pub(crate) fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
     }
 
     /// The name of this directory's kustomization file: exactly one of
     /// kustomize's accepted names must exist.
-    pub fn kustomization_file(&self) -> Result<&'static str> {
+    pub(crate) fn kustomization_file(&self) -> Result<&'static str> {
         match kustomization_files(self.fs, &self.root).as_slice() {
             [] => Err(Error::kustomization(format!(
                 "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{}'",
@@ -456,7 +451,7 @@ impl<'a> Loader<'a> {
 
     /// Reads and parses this directory's kustomization file, or takes it
     /// from what a helper loaded.
-    pub fn kustomization(&self) -> Result<Kustomization> {
+    pub(crate) fn kustomization(&self) -> Result<Kustomization> {
         let name = self.kustomization_file()?;
         let full = self.root.join(name);
         let preloaded = self.loaded.borrow_mut().kustomization.take();
@@ -466,15 +461,6 @@ impl<'a> Loader<'a> {
         }
         let text = self.read_text(name)?;
         Kustomization::parse(&text, name, &self.root)
-    }
-
-    /// A path relative to `base` for messages and origin annotations.
-    pub fn relative_to(&self, base: &Path, path: &str) -> String {
-        let full = self.resolve(path);
-        match full.strip_prefix(base) {
-            Ok(rel) => rel.to_string_lossy().into_owned(),
-            Err(_) => full.to_string_lossy().into_owned(),
-        }
     }
 }
 

@@ -39,7 +39,7 @@ fn effective_ns(id: &ResId) -> Str {
 
 /// Rewrites references to renamed objects, per `backrefs`, on up to
 /// `threads` threads when there are many objects.
-pub fn fix_name_references(
+pub(crate) fn fix_name_references(
     resources: &mut [Resource],
     backrefs: &[NameBackReference],
     threads: usize,

@@ -29,11 +29,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 /// The only Kubernetes schema version kustomize v5.5.0 embeds.
-pub const BUILTIN_VERSION: &str = "v1.21.2";
+pub(crate) const BUILTIN_VERSION: &str = "v1.21.2";
 
 /// The schema state of one build, shared by every loader of the build.
 #[derive(Debug)]
-pub struct OpenApi {
+pub(crate) struct OpenApi {
     state: RefCell<State>,
 }
 
@@ -68,7 +68,7 @@ impl Default for OpenApi {
 
 impl OpenApi {
     /// The schema in force now (reading the chosen one if needed).
-    pub fn schema(&self) -> Rc<Schema> {
+    pub(crate) fn schema(&self) -> Rc<Schema> {
         let mut state = self.state.borrow_mut();
         if let Some(pending) = state.pending.take() {
             let read = match (state.read.take(), pending) {
@@ -90,7 +90,7 @@ impl OpenApi {
     /// Notes that an object (or a generator or transformer config) of
     /// this type was loaded: kustomize reads its schema then unless the
     /// type is in its precomputed scope table.
-    pub fn met(&self, api_version: &str, kind: &str) {
+    pub(crate) fn met(&self, api_version: &str, kind: &str) {
         let (group, version) = config::parse_group_version(api_version);
         let gvk = Gvk {
             group,
@@ -103,7 +103,7 @@ impl OpenApi {
     }
 
     /// Notes every object of a list of documents (see [`OpenApi::met`]).
-    pub fn met_all<'n>(&self, docs: impl IntoIterator<Item = &'n compose_yaml::Node>) {
+    pub(crate) fn met_all<'n>(&self, docs: impl IntoIterator<Item = &'n compose_yaml::Node>) {
         for d in docs {
             self.met(
                 d.str_at(&["apiVersion"]).unwrap_or(""),
@@ -157,7 +157,7 @@ fn parse_custom(text: &str) -> Result<CustomSchema> {
 
 /// Applies a kustomization's `openapi:` field as the build enters it
 /// (`top` for the kustomization the build starts at).
-pub fn enter(loader: &Loader<'_>, kust: &Kustomization, top: bool) -> Result<()> {
+pub(crate) fn enter(loader: &Loader<'_>, kust: &Kustomization, top: bool) -> Result<()> {
     let field = kust.str_map("openapi");
     let file = match field.iter().find(|(k, _)| k == "path") {
         Some((_, path)) => Some(loader.read_text(path)?),

@@ -29,7 +29,7 @@ pub fn thread_count(requested: usize) -> usize {
 /// (bytes) with items still left, up to `threads - 1` helpers join in.
 /// Each thread keeps a state made by `init` (a read buffer) for all the
 /// items it takes.
-pub fn map_ordered<T, R, S, I, F>(
+pub(crate) fn map_ordered<T, R, S, I, F>(
     items: &[T],
     threads: usize,
     enough: usize,
@@ -80,7 +80,7 @@ where
 /// Below this many objects a transformer runs on the calling thread
 /// alone: most take a few microseconds per object, against tens of
 /// microseconds to start a thread.
-pub const MIN_OBJECTS_PER_SPLIT: usize = 256;
+pub(crate) const MIN_OBJECTS_PER_SPLIT: usize = 256;
 
 /// Calls `f` on `items` split into up to `threads` contiguous chunks of
 /// at least `min_chunk` items, at once, with the index of each chunk's
@@ -91,7 +91,7 @@ pub const MIN_OBJECTS_PER_SPLIT: usize = 256;
 /// objects in list order, so a step that stops at its first failure
 /// reports, from the first chunk that failed, the failure a single pass
 /// would have met first.
-pub fn chunks_mut<T, R, F>(items: &mut [T], threads: usize, min_chunk: usize, f: F) -> Vec<R>
+pub(crate) fn chunks_mut<T, R, F>(items: &mut [T], threads: usize, min_chunk: usize, f: F) -> Vec<R>
 where
     T: Send,
     R: Send,
@@ -126,7 +126,7 @@ where
 /// [`chunks_mut`] for a step that stops at its first failure: the first
 /// failure in item order, from the first chunk that failed, as one pass
 /// over the items would report it.
-pub fn try_chunks_mut<T, E, F>(
+pub(crate) fn try_chunks_mut<T, E, F>(
     items: &mut [T],
     threads: usize,
     min_chunk: usize,
@@ -162,7 +162,7 @@ where
 /// and their buffers are used again, so the memory this takes stays small
 /// whatever the output's size. Each item is freed by the thread that
 /// rendered it.
-pub fn stream_ordered<T, F, S>(
+pub(crate) fn stream_ordered<T, F, S>(
     items: Vec<T>,
     threads: usize,
     max_run: usize,
@@ -268,7 +268,7 @@ pub fn stream_ordered<T, F, S>(
 }
 
 /// The text [`stream_ordered`] aims to make per run.
-pub const STREAM_TEXT_BYTES: usize = 64 * 1024;
+pub(crate) const STREAM_TEXT_BYTES: usize = 64 * 1024;
 
 /// What the threads of [`stream_ordered`] share.
 struct Stream<T> {

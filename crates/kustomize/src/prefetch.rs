@@ -45,13 +45,13 @@ const LOOKAHEAD: usize = 8;
 
 /// What the helper loaded for one directory.
 #[derive(Debug, Default)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// The directory, clean and absolute, as the build resolves it.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// The full path of its kustomization file, and the file parsed.
-    pub kustomization: Option<(PathBuf, Kustomization)>,
+    pub(crate) kustomization: Option<(PathBuf, Kustomization)>,
     /// Its resource files, parsed, by full clean path.
-    pub docs: HashMap<PathBuf, Vec<Node>>,
+    pub(crate) docs: HashMap<PathBuf, Vec<Node>>,
 }
 
 /// The list being loaded, shared by the build and the helper.
@@ -116,7 +116,7 @@ impl Shared<'_> {
 }
 
 /// The build's end of the loading: directories in list order.
-pub struct Ahead<'s, 'f> {
+pub(crate) struct Ahead<'s, 'f> {
     shared: Option<&'s Shared<'f>>,
 }
 
@@ -126,7 +126,7 @@ impl Ahead<'_, '_> {
     /// is still loading `dir`, the build loads the next directory nobody
     /// has started on, or waits when there is none. None when there is no
     /// helper or `dir` is not among the directories still ahead.
-    pub fn take(&mut self, dir: &Path) -> Option<Loaded> {
+    pub(crate) fn take(&mut self, dir: &Path) -> Option<Loaded> {
         let shared = self.shared?;
         let mut state = shared.state.lock().ok()?;
         let j = (state.cursor..shared.dirs.len()).find(|&j| shared.dirs[j] == dir)?;
@@ -160,7 +160,7 @@ impl Ahead<'_, '_> {
 /// the build will ask for them) when there are enough of them and `helper`
 /// allows a thread; otherwise `body` gets an [`Ahead`] that has nothing.
 /// With `restricted`, only files inside each directory are read.
-pub fn run<R>(
+pub(crate) fn run<R>(
     fs: &dyn FileSystem,
     dirs: Vec<PathBuf>,
     helper: bool,

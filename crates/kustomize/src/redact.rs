@@ -33,7 +33,7 @@ impl Secrets {
     /// The values of every Secret among `resources`: each `data` value as
     /// written (base64) and decoded, and each `stringData` value, in every
     /// form a message may quote them.
-    pub fn of(resources: &[Resource]) -> Secrets {
+    pub(crate) fn of(resources: &[Resource]) -> Secrets {
         Secrets::of_objects(resources.iter().map(|r| &r.node))
     }
 
@@ -50,7 +50,7 @@ impl Secrets {
     }
 
     /// Every form of each of `values` (see the module docs).
-    pub fn of_values(values: impl IntoIterator<Item = String>) -> Secrets {
+    pub(crate) fn of_values(values: impl IntoIterator<Item = String>) -> Secrets {
         let mut out = Vec::new();
         for v in values {
             forms(&v, &mut out);
@@ -62,7 +62,7 @@ impl Secrets {
     }
 
     /// These secrets and `other`'s.
-    pub fn and(mut self, other: Secrets) -> Secrets {
+    pub(crate) fn and(mut self, other: Secrets) -> Secrets {
         self.0.extend(other.0);
         self.0
             .sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
@@ -87,7 +87,7 @@ impl Secrets {
     }
 
     /// `error` with its every message scrubbed.
-    pub fn scrub_error(&self, error: Error) -> Error {
+    pub(crate) fn scrub_error(&self, error: Error) -> Error {
         if self.is_empty() {
             return error;
         }
@@ -135,7 +135,7 @@ impl Secrets {
 /// and `stringData` of strategic-merge patches of Secrets, and the values
 /// of JSON patches that may apply to a Secret (whose target names the kind
 /// Secret, or no kind). Patch files that cannot be read give nothing.
-pub fn of_patches(kust: &Kustomization, loader: &Loader<'_>) -> Secrets {
+pub(crate) fn of_patches(kust: &Kustomization, loader: &Loader<'_>) -> Secrets {
     let mut values = Vec::new();
     let text_of = |inline: Option<String>, path: Option<String>| match (inline, path) {
         (Some(t), _) if !t.trim().is_empty() => Some(t),
@@ -191,7 +191,7 @@ pub fn of_patches(kust: &Kustomization, loader: &Loader<'_>) -> Secrets {
 
 /// The values of one Secret: its `data` as written and decoded, and its
 /// `stringData`.
-pub fn values_of_secret(secret: &Node, out: &mut Vec<String>) {
+pub(crate) fn values_of_secret(secret: &Node, out: &mut Vec<String>) {
     if let Some(data) = secret.get("data") {
         collect(data, true, out);
     }
@@ -202,7 +202,7 @@ pub fn values_of_secret(secret: &Node, out: &mut Vec<String>) {
 
 /// Every scalar under `node`; base64 values also compacted and decoded,
 /// when they decode to text.
-pub fn collect(node: &Node, base64: bool, out: &mut Vec<String>) {
+pub(crate) fn collect(node: &Node, base64: bool, out: &mut Vec<String>) {
     match node {
         Node::Map(m) => m.iter().for_each(|(_, v)| collect(v, base64, out)),
         Node::Seq(s) => s.iter().for_each(|v| collect(v, base64, out)),

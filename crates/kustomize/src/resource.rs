@@ -47,7 +47,7 @@ impl Gvk {
 
     /// Whether `self`, used as a selector, matches `other`: every non-empty
     /// field of the selector must be equal.
-    pub fn selects(&self, other: &Gvk) -> bool {
+    pub(crate) fn selects(&self, other: &Gvk) -> bool {
         (self.group.is_empty() || self.group == other.group)
             && (self.version.is_empty() || self.version == other.version)
             && (self.kind.is_empty() || self.kind == other.kind)
@@ -109,16 +109,16 @@ impl fmt::Display for ResId {
 pub struct BuildMeta {
     /// Earlier identities, oldest first, recorded whenever the name,
     /// namespace or kind changes. Name references match on these.
-    pub previous_ids: Vec<ResId>,
+    pub(crate) previous_ids: Vec<ResId>,
     /// Prefixes added by `namePrefix`, innermost first.
-    pub prefixes: Vec<String>,
+    pub(crate) prefixes: Vec<String>,
     /// Suffixes added by `nameSuffix`, innermost first.
-    pub suffixes: Vec<String>,
+    pub(crate) suffixes: Vec<String>,
     /// The object wants a content-hash suffix (generated ConfigMaps and
     /// Secrets, or the `kustomize.config.k8s.io/needs-hash` annotation).
     pub needs_hash: bool,
     /// `behavior` of the generator that made it (`create`, `merge`, `replace`).
-    pub behavior: Option<String>,
+    pub(crate) behavior: Option<String>,
     /// Path of the file it came from, relative to the build root, for
     /// `buildMetadata: [originAnnotations]`.
     pub origin: Option<String>,
@@ -127,7 +127,7 @@ pub struct BuildMeta {
     /// Entries of the `alpha.config.kubernetes.io/transformations`
     /// annotation (`buildMetadata: [transformerAnnotations]`), one YAML
     /// list item each, in the order the transformers ran.
-    pub transformations: Vec<String>,
+    pub(crate) transformations: Vec<String>,
 }
 
 /// One object and its build facts.
@@ -148,16 +148,8 @@ impl Resource {
         }
     }
 
-    /// The top-level mapping.
-    pub fn map(&self) -> &Mapping {
-        match &self.node {
-            Node::Map(m) => m,
-            _ => empty_mapping(),
-        }
-    }
-
     /// The top-level mapping, mutably. Turns a non-mapping into an empty one.
-    pub fn map_mut(&mut self) -> &mut Mapping {
+    pub(crate) fn map_mut(&mut self) -> &mut Mapping {
         if !matches!(self.node, Node::Map(_)) {
             self.node = Node::map();
         }
@@ -168,7 +160,7 @@ impl Resource {
     }
 
     /// `apiVersion`, or empty.
-    pub fn api_version(&self) -> &str {
+    pub(crate) fn api_version(&self) -> &str {
         self.node.str_at(&["apiVersion"]).unwrap_or("")
     }
 
@@ -223,7 +215,7 @@ impl Resource {
     }
 
     /// Records the current identity in the history, then renames.
-    pub fn set_name(&mut self, name: &str) {
+    pub(crate) fn set_name(&mut self, name: &str) {
         if self.name() == name {
             return;
         }
@@ -231,19 +223,9 @@ impl Resource {
         self.metadata_mut().insert("name", Node::str(name));
     }
 
-    /// Records the current identity in the history, then moves namespace.
-    pub fn set_namespace(&mut self, namespace: &str) {
-        if self.namespace() == namespace {
-            return;
-        }
-        self.remember_id();
-        self.metadata_mut()
-            .insert("namespace", Node::str(namespace));
-    }
-
     /// Appends the current identity to the history unless it is already
     /// the newest entry.
-    pub fn remember_id(&mut self) {
+    pub(crate) fn remember_id(&mut self) {
         let id = self.id();
         if self.meta.previous_ids.last() != Some(&id) {
             // Objects are renamed once or twice, and a vector's default
@@ -255,17 +237,17 @@ impl Resource {
     }
 
     /// `metadata.labels` as pairs of strings (non-string values skipped).
-    pub fn labels(&self) -> Vec<(String, String)> {
+    pub(crate) fn labels(&self) -> Vec<(String, String)> {
         string_pairs(self.node.get_path(&["metadata", "labels"]))
     }
 
     /// `metadata.annotations` as pairs of strings (non-string values skipped).
-    pub fn annotations(&self) -> Vec<(String, String)> {
+    pub(crate) fn annotations(&self) -> Vec<(String, String)> {
         string_pairs(self.node.get_path(&["metadata", "annotations"]))
     }
 
     /// One annotation's value.
-    pub fn annotation(&self, key: &str) -> Option<&str> {
+    pub(crate) fn annotation(&self, key: &str) -> Option<&str> {
         self.node.str_at(&["metadata", "annotations", key])
     }
 }
@@ -278,9 +260,4 @@ fn string_pairs(node: Option<&Node>) -> Vec<(String, String)> {
             .collect(),
         _ => Vec::new(),
     }
-}
-
-fn empty_mapping() -> &'static Mapping {
-    static EMPTY: std::sync::OnceLock<Mapping> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(Mapping::new)
 }

@@ -14,7 +14,7 @@ use compose_yaml::Node;
 use rustc_hash::FxHashMap as HashMap;
 
 /// Sorts in place as the top-level `sortOptions` (or the default) says.
-pub fn apply(resources: &mut [Resource], sort_options: Option<&Node>) -> Result<()> {
+pub(crate) fn apply(resources: &mut [Resource], sort_options: Option<&Node>) -> Result<()> {
     let Some(opts) = sort_options.filter(|n| !n.is_null()) else {
         legacy(
             resources,

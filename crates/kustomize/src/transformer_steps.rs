@@ -35,9 +35,9 @@ use std::sync::{Arc, OnceLock};
 /// sorts before the default spec for every kind, and the default is
 /// skipped: only that kind gets the prefix.
 #[derive(Clone, Debug)]
-pub struct Config {
+pub(crate) struct Config {
     /// The merged field specs, shared until one is changed.
-    pub tc: Arc<TransformerConfig>,
+    pub(crate) tc: Arc<TransformerConfig>,
 }
 
 fn empty_config() -> &'static Arc<TransformerConfig> {
@@ -61,14 +61,14 @@ impl Default for Config {
 
 impl Config {
     /// kustomize's defaults alone.
-    pub fn builtin() -> Config {
+    pub(crate) fn builtin() -> Config {
         Config {
             tc: builtin_config().clone(),
         }
     }
 
     /// Merges `other` into this configuration (kustomize's `Merge`).
-    pub fn merge(&mut self, other: &Config) -> Result<()> {
+    pub(crate) fn merge(&mut self, other: &Config) -> Result<()> {
         // Merging nothing only sorts, and a configuration is always
         // sorted; the defaults merged into nothing or into themselves are
         // the defaults (a test checks both).
@@ -86,7 +86,7 @@ impl Config {
 
     /// This configuration merged into an empty one, as kustomize takes a
     /// Component's accumulation back.
-    pub fn remerge(&mut self) -> Result<()> {
+    pub(crate) fn remerge(&mut self) -> Result<()> {
         let mut fresh = Config::default();
         fresh.merge(self)?;
         *self = fresh;
@@ -95,7 +95,7 @@ impl Config {
 
     /// A kustomization's own configuration: kustomize's defaults merged
     /// with its `configurations:` files, which are merged together first.
-    pub fn of_files(loader: &Loader<'_>, paths: &[String]) -> Result<Config> {
+    pub(crate) fn of_files(loader: &Loader<'_>, paths: &[String]) -> Result<Config> {
         if paths.is_empty() {
             return Ok(Config::builtin());
         }
@@ -117,7 +117,7 @@ impl Config {
     /// and identity fields of custom kinds. Each definition makes a
     /// configuration of its own, merged into the file's, and the files'
     /// are merged in turn.
-    pub fn of_crds(loader: &Loader<'_>, paths: &[String]) -> Result<Config> {
+    pub(crate) fn of_crds(loader: &Loader<'_>, paths: &[String]) -> Result<Config> {
         if paths.is_empty() {
             return Ok(Config::default());
         }
@@ -266,7 +266,7 @@ const STEPS: &[(&str, Step)] = &[
 
 /// Runs a kustomization's transformers over everything accumulated, in
 /// kustomize's order ([`STEPS`]).
-pub fn run(
+pub(crate) fn run(
     loader: &Loader<'_>,
     kust: &Kustomization,
     acc: &mut Accumulator,
@@ -720,7 +720,7 @@ fn run_transformer_configs(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> R
 /// Hashes and name references treat each object on their own (the
 /// references read a table of every object's names made beforehand), so
 /// on many objects they run on up to `threads` threads.
-pub fn finish(acc: &mut Accumulator, _kust: &Kustomization, threads: usize) -> Result<()> {
+pub(crate) fn finish(acc: &mut Accumulator, _kust: &Kustomization, threads: usize) -> Result<()> {
     acc.release_indexes();
     super::parallel::chunks_mut(
         &mut acc.resources,
@@ -747,7 +747,7 @@ pub fn finish(acc: &mut Accumulator, _kust: &Kustomization, threads: usize) -> R
 /// `buildMetadata: [transformerAnnotations]`). `configured_in` is the file
 /// that configured it, relative to the top of the build; `name` and
 /// `namespace` come from a transformer config's metadata.
-pub fn note_transformation(
+pub(crate) fn note_transformation(
     resources: &mut [Resource],
     configured_in: &str,
     kind: &str,
@@ -768,10 +768,10 @@ pub fn note_transformation(
 
 /// What kubectl's embedded kustomize reports as its version in the
 /// `managedByLabel` build metadata.
-pub const MANAGED_BY_VALUE: &str = "kustomize-(devel)";
+pub(crate) const MANAGED_BY_VALUE: &str = "kustomize-(devel)";
 
 /// Last touches on the output: build metadata.
-pub fn finish_metadata(resources: &mut [Resource], kust: &Kustomization) -> Result<()> {
+pub(crate) fn finish_metadata(resources: &mut [Resource], kust: &Kustomization) -> Result<()> {
     for option in kust.str_list("buildMetadata") {
         match option.as_str() {
             "originAnnotations" => {
@@ -824,7 +824,7 @@ pub fn finish_metadata(resources: &mut [Resource], kust: &Kustomization) -> Resu
 /// existing one (for `replace` the new origin is kept, for `merge` the old): the existing name, namespace and build facts stay; labels
 /// and annotations merge (the new ones win); with `merge_data`, data
 /// merges too, otherwise the new data replaces the old.
-pub fn merge_generated(old: &Resource, mut new: Resource, merge_data: bool) -> Resource {
+pub(crate) fn merge_generated(old: &Resource, mut new: Resource, merge_data: bool) -> Resource {
     for field in ["labels", "annotations"] {
         let mut merged: Mapping = old
             .node

@@ -515,7 +515,7 @@ impl Emitter {
 /// A float as kustomize prints it: Go's JSON encoder writes it first, and
 /// go-yaml v2 reads that text back, so integral floats come out as
 /// integers and the rest in Go's `%g` form.
-pub fn float_text(f: f64) -> String {
+pub(crate) fn float_text(f: f64) -> String {
     let json = json_float(f);
     if let Some(i) = go_parse_int(&json) {
         return i.to_string();
@@ -1009,7 +1009,7 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 
 /// go-yaml v2's key order: runs of digits compare as numbers, and
 /// non-letters sort before letters.
-pub fn key_order(a: &str, b: &str) -> Ordering {
+pub(crate) fn key_order(a: &str, b: &str) -> Ordering {
     if a == b {
         return Ordering::Equal;
     }

@@ -102,7 +102,7 @@ pub fn yaml_float(f: f64) -> String {
 /// A float as Go's `encoding/json` prints it. Go refuses NaN and the
 /// infinities; callers that must fail on them check first, and here they
 /// print as YAML would.
-pub fn json_float(f: f64) -> String {
+pub(crate) fn json_float(f: f64) -> String {
     if let Some(s) = special(f) {
         return s;
     }

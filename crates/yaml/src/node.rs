@@ -239,14 +239,6 @@ impl Node {
         }
     }
 
-    /// The sequence inside, mutably.
-    pub fn as_seq_mut(&mut self) -> Option<&mut Vec<Node>> {
-        match self {
-            Node::Seq(s) => Some(s),
-            _ => None,
-        }
-    }
-
     /// The string inside, if this is a string.
     pub fn as_str(&self) -> Option<&str> {
         match self {
@@ -280,15 +272,6 @@ impl Node {
         let mut cur = self;
         for k in path {
             cur = cur.get(k)?;
-        }
-        Some(cur)
-    }
-
-    /// Follows a path of mapping keys, mutably.
-    pub fn get_path_mut(&mut self, path: &[&str]) -> Option<&mut Node> {
-        let mut cur = self;
-        for k in path {
-            cur = cur.get_mut(k)?;
         }
         Some(cur)
     }

@@ -22,9 +22,9 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::fmt;
 
 /// Deepest nesting of collections accepted in one document.
-pub const MAX_DEPTH: usize = 1000;
+pub(crate) const MAX_DEPTH: usize = 1000;
 /// Most nodes that alias expansion may add to one stream.
-pub const MAX_ALIAS_NODES: usize = 1_000_000;
+pub(crate) const MAX_ALIAS_NODES: usize = 1_000_000;
 
 /// A position in the source text, 1-based.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -773,7 +773,7 @@ fn binary(value: &str) -> Option<String> {
 /// space and no zone, and `2006-1-2`, through Go's `time.Parse`), written
 /// back as Go's JSON encoder writes a time: RFC 3339 with nanoseconds,
 /// `2001-12-14T21:59:43.1-05:00`. `None` when it is not a timestamp.
-pub fn timestamp(s: &str) -> Option<String> {
+pub(crate) fn timestamp(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut i = 0;
     // Up to `max` digits (at least one), as Go's `getnum` reads a field.

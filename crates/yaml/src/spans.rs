@@ -72,19 +72,9 @@ impl<T> PointerTree<T> {
         self.values.get(self.find(pointer)? as usize)
     }
 
-    /// How many entries there are.
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
     /// Every entry's pointer with its value, sorted by pointer (for tests
     /// and comparisons; it builds every pointer in full).
-    pub fn pointers(&self) -> Vec<(String, &T)> {
+    pub(crate) fn pointers(&self) -> Vec<(String, &T)> {
         let mut parent_of = vec![(NO_PARENT, Str::default()); self.values.len()];
         for ((parent, seg), &node) in &self.children {
             parent_of[node as usize] = (*parent, seg.clone());
@@ -144,23 +134,13 @@ impl SpanMap {
     }
 
     /// Where the key of the mapping value at `pointer` is written.
-    pub fn key(&self, pointer: &str) -> Option<&Pos> {
+    pub(crate) fn key(&self, pointer: &str) -> Option<&Pos> {
         self.0.get(pointer)?.key.as_ref()
-    }
-
-    /// How many values are recorded.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether nothing is recorded.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 
     /// Every recorded pointer with its position, and its key's position
     /// under `pointer#key`, sorted (for tests and comparisons).
-    pub fn pointers(&self) -> Vec<(String, Pos)> {
+    pub(crate) fn pointers(&self) -> Vec<(String, Pos)> {
         let mut out = Vec::new();
         for (p, r) in self.0.pointers() {
             if let Some(k) = r.key {

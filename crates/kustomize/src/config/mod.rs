@@ -16,9 +16,9 @@
 //!   order specs apply in does not depend on the order files were given.
 
 mod tables;
-pub mod walk;
+pub(crate) mod walk;
 
-pub use walk::{apply_field_spec, apply_field_specs, split_path, CreateKind, PathSegment};
+pub(crate) use walk::{apply_field_spec, apply_field_specs, split_path, CreateKind, PathSegment};
 
 use super::error::{Error, Result};
 use super::resource::{Gvk, ResId};
@@ -27,20 +27,26 @@ use std::cmp::Ordering;
 
 /// One field of some kinds of object.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FieldSpec {
+pub(crate) struct FieldSpec {
     /// Which objects the spec applies to; empty parts match anything.
-    pub gvk: Gvk,
+    pub(crate) gvk: Gvk,
     /// The raw path, kustomize's syntax: `/` separates keys, `\/` is a
     /// slash inside a key, a trailing `[]` marks a key holding a sequence.
     /// Sequences met along the path are walked element by element.
-    pub path: String,
+    pub(crate) path: String,
     /// Create the field (and the maps leading to it) when missing.
-    pub create: bool,
+    pub(crate) create: bool,
 }
 
 impl FieldSpec {
     /// A spec from its parts.
-    pub fn new(group: &str, version: &str, kind: &str, path: &str, create: bool) -> FieldSpec {
+    pub(crate) fn new(
+        group: &str,
+        version: &str,
+        kind: &str,
+        path: &str,
+        create: bool,
+    ) -> FieldSpec {
         FieldSpec {
             gvk: Gvk {
                 group: group.into(),
@@ -53,18 +59,13 @@ impl FieldSpec {
     }
 
     /// The path split into segments (see [`split_path`]).
-    pub fn segments(&self) -> Vec<PathSegment> {
+    pub(crate) fn segments(&self) -> Vec<PathSegment> {
         split_path(&self.path)
-    }
-
-    /// Whether the spec's selector matches `gvk`.
-    pub fn selects(&self, gvk: &Gvk) -> bool {
-        self.gvk.selects(gvk)
     }
 
     /// Reads kustomize's YAML form: `{group, version, kind, path, create}`.
     /// Unknown keys are ignored, as kustomize's non-strict decoder does.
-    pub fn from_node(node: &Node) -> Result<FieldSpec> {
+    pub(crate) fn from_node(node: &Node) -> Result<FieldSpec> {
         let m = match node {
             Node::Map(m) => m,
             Node::Null => return Ok(FieldSpec::default()),
@@ -90,7 +91,7 @@ impl FieldSpec {
 
 /// Adds `x` to `specs` unless an equivalent spec is there; an equivalent
 /// spec with a different `create` flag is an error.
-pub fn merge_one(specs: &mut Vec<FieldSpec>, x: FieldSpec) -> Result<()> {
+pub(crate) fn merge_one(specs: &mut Vec<FieldSpec>, x: FieldSpec) -> Result<()> {
     match specs.iter().find(|s| s.effectively_equals(&x)) {
         Some(s) if s.create != x.create => Err(Error::configuration("conflicting fieldspecs")),
         Some(_) => Ok(()),
@@ -102,7 +103,7 @@ pub fn merge_one(specs: &mut Vec<FieldSpec>, x: FieldSpec) -> Result<()> {
 }
 
 /// [`merge_one`] for each of `incoming`, in order.
-pub fn merge_all(specs: &mut Vec<FieldSpec>, incoming: &[FieldSpec]) -> Result<()> {
+pub(crate) fn merge_all(specs: &mut Vec<FieldSpec>, incoming: &[FieldSpec]) -> Result<()> {
     for x in incoming {
         merge_one(specs, x.clone())?;
     }
@@ -111,16 +112,16 @@ pub fn merge_all(specs: &mut Vec<FieldSpec>, incoming: &[FieldSpec]) -> Result<(
 
 /// A referred kind and the fields of other objects that hold its name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NameBackReference {
+pub(crate) struct NameBackReference {
     /// The referred kind (e.g. ConfigMap).
-    pub gvk: Gvk,
+    pub(crate) gvk: Gvk,
     /// The referrer fields (e.g. a Deployment's volume configMap names).
-    pub field_specs: Vec<FieldSpec>,
+    pub(crate) field_specs: Vec<FieldSpec>,
 }
 
 impl NameBackReference {
     /// Reads `{group, version, kind, fieldSpecs: [...]}`.
-    pub fn from_node(node: &Node) -> Result<NameBackReference> {
+    pub(crate) fn from_node(node: &Node) -> Result<NameBackReference> {
         let m = match node {
             Node::Map(m) => m,
             Node::Null => return Ok(NameBackReference::default()),
@@ -135,29 +136,29 @@ impl NameBackReference {
 
 /// The field specs each builtin transformer acts on.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TransformerConfig {
+pub(crate) struct TransformerConfig {
     /// Fields that receive `namePrefix`.
-    pub name_prefix: Vec<FieldSpec>,
+    pub(crate) name_prefix: Vec<FieldSpec>,
     /// Fields that receive `nameSuffix`.
-    pub name_suffix: Vec<FieldSpec>,
+    pub(crate) name_suffix: Vec<FieldSpec>,
     /// Fields set to `namespace` (besides `metadata/namespace`).
-    pub namespace: Vec<FieldSpec>,
+    pub(crate) namespace: Vec<FieldSpec>,
     /// Fields that receive `commonLabels` (metadata, selectors, templates).
-    pub common_labels: Vec<FieldSpec>,
+    pub(crate) common_labels: Vec<FieldSpec>,
     /// Extra fields for `labels:` entries (empty by default).
-    pub labels: Vec<FieldSpec>,
+    pub(crate) labels: Vec<FieldSpec>,
     /// Fields for `labels:` entries with `includeTemplates`.
-    pub template_labels: Vec<FieldSpec>,
+    pub(crate) template_labels: Vec<FieldSpec>,
     /// Fields that receive `commonAnnotations`.
-    pub common_annotations: Vec<FieldSpec>,
+    pub(crate) common_annotations: Vec<FieldSpec>,
     /// Which fields refer to which kinds by name.
-    pub name_reference: Vec<NameBackReference>,
+    pub(crate) name_reference: Vec<NameBackReference>,
     /// Fields where `$(VAR)` references are expanded.
-    pub var_reference: Vec<FieldSpec>,
+    pub(crate) var_reference: Vec<FieldSpec>,
     /// Fields holding container images.
-    pub images: Vec<FieldSpec>,
+    pub(crate) images: Vec<FieldSpec>,
     /// Fields holding replica counts.
-    pub replicas: Vec<FieldSpec>,
+    pub(crate) replicas: Vec<FieldSpec>,
 }
 
 fn raw_list(raw: &[tables::RawSpec]) -> Vec<FieldSpec> {
@@ -166,7 +167,7 @@ fn raw_list(raw: &[tables::RawSpec]) -> Vec<FieldSpec> {
 
 impl TransformerConfig {
     /// An empty configuration (no field specs at all).
-    pub fn empty() -> TransformerConfig {
+    pub(crate) fn empty() -> TransformerConfig {
         TransformerConfig {
             name_prefix: Vec::new(),
             name_suffix: Vec::new(),
@@ -184,7 +185,7 @@ impl TransformerConfig {
 
     /// kustomize v5.5.0's default configuration, sorted like kustomize's.
     /// Built once per process and cloned.
-    pub fn builtin() -> TransformerConfig {
+    pub(crate) fn builtin() -> TransformerConfig {
         static DEFAULT: std::sync::OnceLock<TransformerConfig> = std::sync::OnceLock::new();
         DEFAULT
             .get_or_init(TransformerConfig::build_default)
@@ -225,7 +226,7 @@ impl TransformerConfig {
     /// `nameReference`, `varReference`, `images`, `replicas`. Keys match
     /// case-insensitively and unknown keys are ignored, as with kustomize's
     /// JSON-based decoder.
-    pub fn from_node(node: &Node) -> Result<TransformerConfig> {
+    pub(crate) fn from_node(node: &Node) -> Result<TransformerConfig> {
         let m = match node {
             Node::Map(m) => m,
             Node::Null => return Ok(TransformerConfig::empty()),
@@ -259,7 +260,7 @@ impl TransformerConfig {
 
     /// Merges `other` into `self`, list by list, then sorts (kustomize's
     /// `Merge`). Name references for the same GVK pool their field specs.
-    pub fn merge(&mut self, other: &TransformerConfig) -> Result<()> {
+    pub(crate) fn merge(&mut self, other: &TransformerConfig) -> Result<()> {
         let pairs: [(&mut Vec<FieldSpec>, &Vec<FieldSpec>, &str); 10] = [
             (&mut self.name_prefix, &other.name_prefix, "NamePrefix"),
             (&mut self.name_suffix, &other.name_suffix, "NameSuffix"),
@@ -305,7 +306,7 @@ impl TransformerConfig {
     /// Adds referrers for a referred kind (used for CRD-declared
     /// references too). Entries with an equal GVK pool their specs.
     /// Does not sort.
-    pub fn add_name_reference(&mut self, nbr: NameBackReference) -> Result<()> {
+    pub(crate) fn add_name_reference(&mut self, nbr: NameBackReference) -> Result<()> {
         let mut found = false;
         for existing in self.name_reference.iter_mut() {
             if existing.gvk == nbr.gvk {
@@ -320,28 +321,23 @@ impl TransformerConfig {
     }
 
     /// Adds one name-prefix spec (kustomize's `AddPrefixFieldSpec`).
-    pub fn add_prefix_field_spec(&mut self, fs: FieldSpec) -> Result<()> {
+    pub(crate) fn add_prefix_field_spec(&mut self, fs: FieldSpec) -> Result<()> {
         merge_one(&mut self.name_prefix, fs)
     }
 
-    /// Adds one name-suffix spec.
-    pub fn add_suffix_field_spec(&mut self, fs: FieldSpec) -> Result<()> {
-        merge_one(&mut self.name_suffix, fs)
-    }
-
     /// Adds one common-label spec.
-    pub fn add_common_labels_field_spec(&mut self, fs: FieldSpec) -> Result<()> {
+    pub(crate) fn add_common_labels_field_spec(&mut self, fs: FieldSpec) -> Result<()> {
         merge_one(&mut self.common_labels, fs)
     }
 
     /// Adds one common-annotation spec.
-    pub fn add_annotation_field_spec(&mut self, fs: FieldSpec) -> Result<()> {
+    pub(crate) fn add_annotation_field_spec(&mut self, fs: FieldSpec) -> Result<()> {
         merge_one(&mut self.common_annotations, fs)
     }
 
     /// Sorts every list by kustomize's GVK order ([`gvk_less`]). Stable,
     /// so specs with equal GVKs keep the order they were given in.
-    pub fn sort_fields(&mut self) {
+    pub(crate) fn sort_fields(&mut self) {
         for list in [
             &mut self.name_prefix,
             &mut self.name_suffix,
@@ -369,7 +365,7 @@ impl Default for TransformerConfig {
 
 /// Rank of a kind in kustomize's legacy order: kinds of `orderFirst` are
 /// negative (in their order), kinds of `orderLast` positive, others 0.
-pub fn kind_rank(kind: &str) -> i32 {
+pub(crate) fn kind_rank(kind: &str) -> i32 {
     if let Some(i) = tables::ORDER_FIRST.iter().position(|k| *k == kind) {
         return i as i32 - tables::ORDER_FIRST.len() as i32;
     }
@@ -380,25 +376,26 @@ pub fn kind_rank(kind: &str) -> i32 {
 }
 
 /// Kinds printed first by the legacy order, in order.
-pub fn order_first() -> &'static [&'static str] {
+pub(crate) fn order_first() -> &'static [&'static str] {
     tables::ORDER_FIRST
 }
 
 /// Kinds printed last by the legacy order, in order.
-pub fn order_last() -> &'static [&'static str] {
+pub(crate) fn order_last() -> &'static [&'static str] {
     tables::ORDER_LAST
 }
 
 /// kustomize's GVK order: legacy kind rank, then `group_version_kind`
 /// with `~G`, `~V`, `~K` standing for empty parts.
-pub fn gvk_cmp(a: &Gvk, b: &Gvk) -> Ordering {
+pub(crate) fn gvk_cmp(a: &Gvk, b: &Gvk) -> Ordering {
     kind_rank(&a.kind)
         .cmp(&kind_rank(&b.kind))
         .then_with(|| stable_sort_string(a).cmp(&stable_sort_string(b)))
 }
 
 /// Whether `a` sorts before `b` in kustomize's GVK order.
-pub fn gvk_less(a: &Gvk, b: &Gvk) -> bool {
+#[cfg(test)]
+pub(crate) fn gvk_less(a: &Gvk, b: &Gvk) -> bool {
     gvk_cmp(a, b) == Ordering::Less
 }
 
@@ -425,7 +422,7 @@ pub(crate) fn gvk_sort_string(g: &Gvk, out: &mut String) {
 
 /// Whether the built-in scope table knows `apiVersion`/`kind`, and if so
 /// whether it is namespaced.
-pub fn known_scope(gvk: &Gvk) -> Option<bool> {
+pub(crate) fn known_scope(gvk: &Gvk) -> Option<bool> {
     // Runs for every object in several steps, and a build has few types:
     // the last answers of this thread are kept, and comparing a type with
     // them costs less than a search of the table.
@@ -482,14 +479,14 @@ fn search_scope(gvk: &Gvk) -> Option<bool> {
 
 /// Whether objects of this type live in a namespace. Types the built-in
 /// table does not know (custom resources) are namespaced.
-pub fn is_namespaced(gvk: &Gvk) -> bool {
+pub(crate) fn is_namespaced(gvk: &Gvk) -> bool {
     known_scope(gvk).unwrap_or(true)
 }
 
 /// kustomize's effective namespace, for telling objects apart: an empty
 /// namespace is `default`, and cluster-scoped kinds share one that no
 /// namespaced object has.
-pub fn effective_namespace<'a>(gvk: &Gvk, namespace: &'a str) -> &'a str {
+pub(crate) fn effective_namespace<'a>(gvk: &Gvk, namespace: &'a str) -> &'a str {
     if !is_namespaced(gvk) {
         "_non_namespaceable_"
     } else if namespace.is_empty() {
@@ -501,7 +498,7 @@ pub fn effective_namespace<'a>(gvk: &Gvk, namespace: &'a str) -> &'a str {
 
 /// An identity with its [`effective_namespace`]: two objects clash when
 /// these are equal.
-pub fn effective_id(mut id: ResId) -> ResId {
+pub(crate) fn effective_id(mut id: ResId) -> ResId {
     let ns = effective_namespace(&id.gvk, &id.namespace);
     if ns != id.namespace {
         id.namespace = ns.into();
@@ -511,7 +508,7 @@ pub fn effective_id(mut id: ResId) -> ResId {
 
 /// Whether two ids name the same object: [`effective_id`] equality,
 /// without building either effective id.
-pub fn same_object(a: &ResId, b: &ResId) -> bool {
+pub(crate) fn same_object(a: &ResId, b: &ResId) -> bool {
     a.gvk == b.gvk
         && a.name == b.name
         && effective_namespace(&a.gvk, &a.namespace) == effective_namespace(&b.gvk, &b.namespace)
@@ -519,7 +516,7 @@ pub fn same_object(a: &ResId, b: &ResId) -> bool {
 
 /// A hash of an id that agrees with [`same_object`]: ids of the same
 /// object hash alike.
-pub fn object_hash(id: &ResId) -> u64 {
+pub(crate) fn object_hash(id: &ResId) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = rustc_hash::FxHasher::default();
     id.gvk.hash(&mut h);
@@ -530,7 +527,7 @@ pub fn object_hash(id: &ResId) -> u64 {
 
 /// Group and version of an `apiVersion`, split the way kustomize splits
 /// it: at the first `/`; the legacy plugin version `builtin` is a group.
-pub fn parse_group_version(api_version: &str) -> (Str, Str) {
+pub(crate) fn parse_group_version(api_version: &str) -> (Str, Str) {
     if let Some((g, v)) = api_version.split_once('/') {
         return (g.into(), v.into());
     }
@@ -541,7 +538,7 @@ pub fn parse_group_version(api_version: &str) -> (Str, Str) {
 }
 
 /// The GVK of an object node, with kustomize's `apiVersion` split.
-pub fn gvk_of(node: &Node) -> Gvk {
+pub(crate) fn gvk_of(node: &Node) -> Gvk {
     let api_version = node.str_at(&["apiVersion"]).unwrap_or("");
     let (group, version) = parse_group_version(api_version);
     Gvk {
@@ -554,7 +551,7 @@ pub fn gvk_of(node: &Node) -> Gvk {
 /// kustomize's `ResId` string for an object node, as used in its error
 /// messages: `Kind.version.group/name.namespace` with `[noGrp]`,
 /// `[noVer]`, `[noKind]`, `[noName]`, `[noNs]` for empty parts.
-pub fn res_id_string(node: &Node) -> String {
+pub(crate) fn res_id_string(node: &Node) -> String {
     let g = gvk_of(node);
     let or = |s: &str, d: &str| {
         if s.is_empty() {
@@ -730,7 +727,7 @@ pub(crate) fn check_known_fields(m: &Mapping, known: &[&str]) -> Result<()> {
 pub(crate) const FIELD_SPEC_KEYS: &[&str] = &["group", "version", "kind", "path", "create"];
 
 /// A list of field specs under `key` (missing or null: empty).
-pub fn spec_list(m: &Mapping, key: &str) -> Result<Vec<FieldSpec>> {
+pub(crate) fn spec_list(m: &Mapping, key: &str) -> Result<Vec<FieldSpec>> {
     match json_field(m, key) {
         None | Some(Node::Null) => Ok(Vec::new()),
         Some(Node::Seq(items)) => items.iter().map(FieldSpec::from_node).collect(),

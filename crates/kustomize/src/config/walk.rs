@@ -26,13 +26,11 @@ use compose_yaml::Node;
 /// What to create at the end of a path when the field is missing and the
 /// spec says `create`. Intermediate fields are always mappings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CreateKind {
+pub(crate) enum CreateKind {
     /// A mapping (labels, annotations, selectors).
     Map,
     /// A scalar, created as the empty string (names, replica counts).
     Scalar,
-    /// A sequence.
-    Seq,
 }
 
 impl CreateKind {
@@ -40,22 +38,21 @@ impl CreateKind {
         match self {
             CreateKind::Map => Node::map(),
             CreateKind::Scalar => Node::str(""),
-            CreateKind::Seq => Node::Seq(Vec::new()),
         }
     }
 }
 
 /// One segment of a field-spec path.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PathSegment {
+pub(crate) struct PathSegment {
     /// The mapping key, with escaped slashes resolved and `[]` removed.
-    pub key: String,
+    pub(crate) key: String,
     /// The segment ended in `[]`: the key is expected to hold a sequence.
-    pub seq_hint: bool,
+    pub(crate) seq_hint: bool,
 }
 
 /// Splits a field-spec path at unescaped `/`. `a\/b` is one key `a/b`.
-pub fn split_path(path: &str) -> Vec<PathSegment> {
+pub(crate) fn split_path(path: &str) -> Vec<PathSegment> {
     parts(path)
         .map(segment)
         .map(|s| PathSegment {
@@ -67,7 +64,7 @@ pub fn split_path(path: &str) -> Vec<PathSegment> {
 
 /// Splits at `/`; a part ending in `\` continues with the next one,
 /// joined by a slash. `[]` suffixes are kept.
-pub fn split_escaped(path: &str) -> Vec<String> {
+pub(crate) fn split_escaped(path: &str) -> Vec<String> {
     parts(path).map(std::borrow::Cow::into_owned).collect()
 }
 
@@ -131,7 +128,7 @@ fn segment(part: std::borrow::Cow<'_, str>) -> PathSegmentRef<'_> {
 /// spec's GVK selects the object. `create` is the kind of node to create
 /// at the end of the path when `spec.create` is set; `None` never creates.
 /// Errors name the path and the object the way kustomize does.
-pub fn apply_field_spec(
+pub(crate) fn apply_field_spec(
     node: &mut Node,
     spec: &FieldSpec,
     create: Option<CreateKind>,
@@ -181,7 +178,7 @@ fn selects_node(spec: &FieldSpec, node: &Node) -> bool {
 }
 
 /// [`apply_field_spec`] for each spec in order.
-pub fn apply_field_specs(
+pub(crate) fn apply_field_specs(
     node: &mut Node,
     specs: &[FieldSpec],
     create: Option<CreateKind>,

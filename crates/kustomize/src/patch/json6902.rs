@@ -19,7 +19,7 @@ pub fn apply_json6902(doc: &mut Node, ops: &Node) -> Result<()> {
 
 /// [`apply_json6902`], saying which operation failed (none when the
 /// operations are not a list).
-pub fn apply_json6902_indexed(
+pub(crate) fn apply_json6902_indexed(
     doc: &mut Node,
     ops: &Node,
 ) -> std::result::Result<(), (Option<usize>, Error)> {

@@ -46,14 +46,14 @@ enum At {
 
 /// What the schema says about one field.
 #[derive(Clone, Debug)]
-pub struct FieldInfo<'s> {
+pub(crate) struct FieldInfo<'s> {
     /// The field's value (or, for a list, its elements).
-    pub child: SchemaRef<'s>,
+    pub(crate) child: SchemaRef<'s>,
     /// `x-kubernetes-patch-strategy`, e.g. `merge` or `merge,retainKeys`.
-    pub strategy: &'s str,
+    pub(crate) strategy: &'s str,
     /// Merge keys (`x-kubernetes-list-map-keys`, else the patch merge
     /// key); none without a patch strategy.
-    pub keys: Cow<'s, [&'s str]>,
+    pub(crate) keys: Cow<'s, [&'s str]>,
 }
 
 impl<'s> FieldInfo<'s> {
@@ -187,7 +187,7 @@ impl<'s> SchemaRef<'s> {
     }
 
     /// Facts about a field of this schema object.
-    pub fn field(self, name: &str) -> FieldInfo<'s> {
+    pub(crate) fn field(self, name: &str) -> FieldInfo<'s> {
         let schema = self.schema;
         match self.at {
             At::Unknown => FieldInfo::unknown(schema),
@@ -247,7 +247,7 @@ impl<'s> SchemaRef<'s> {
     }
 
     /// Whether the schema describes this position at all.
-    pub fn is_known(self) -> bool {
+    pub(crate) fn is_known(self) -> bool {
         self.at != At::Unknown
     }
 }
@@ -294,7 +294,7 @@ const MAX_DEPTH: usize = 200;
 
 impl CustomSchema {
     /// Reads a custom schema document (JSON, or YAML of the same shape).
-    pub fn from_node(doc: &Node) -> Result<CustomSchema> {
+    pub(crate) fn from_node(doc: &Node) -> Result<CustomSchema> {
         let Node::Map(top) = doc else {
             return Err(Error::configuration(
                 "invalid schema file: the document is not a mapping",

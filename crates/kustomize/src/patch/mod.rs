@@ -22,7 +22,7 @@ mod merge_keys_table;
 mod smp;
 
 pub use json6902::apply_json6902;
-pub use merge_keys::{CustomSchema, FieldInfo, Schema, SchemaRef};
+pub use merge_keys::{CustomSchema, Schema, SchemaRef};
 pub use smp::strategic_merge;
 
 use super::error::{Error, Location, Result};
@@ -85,14 +85,14 @@ fn in_text(line: usize, column: usize) -> Location {
 }
 
 /// Whether a place is inside a patch's own text (see [`in_text`]).
-pub fn is_in_text(l: &Location) -> bool {
+pub(crate) fn is_in_text(l: &Location) -> bool {
     l.path.as_os_str().is_empty()
 }
 
 /// An error about a patch whose text is the file `file`: places in the
 /// text become places in that file, and an error with no place names
 /// the file.
-pub fn place_in_file(e: Error, file: &Path) -> Error {
+pub(crate) fn place_in_file(e: Error, file: &Path) -> Error {
     match e.location() {
         Some(l) if is_in_text(&l) => e.map_location(|l| Location {
             path: file.to_path_buf(),
@@ -115,7 +115,7 @@ fn op_place(text: &str, index: usize) -> Location {
 /// `ApplySmPatch`, with the merge keys `schema` gives: name, kind and
 /// namespace are kept unless the patch may change them. Returns false
 /// when the patch deleted the object.
-pub fn apply_smp_to(
+pub(crate) fn apply_smp_to(
     target: &mut Resource,
     patch: &Node,
     schema: &Schema,
@@ -275,7 +275,7 @@ fn apply_by_own_id(
 /// Says where an entry of a patch list is, for a message: given the
 /// entry's index and, for an inline patch, a place inside its text (see
 /// [`parse_patch`]), the place in the file that holds the entry.
-pub type Placer<'a> = &'a dyn Fn(usize, Option<&Location>) -> Location;
+pub(crate) type Placer<'a> = &'a dyn Fn(usize, Option<&Location>) -> Location;
 
 /// An error about entry `index`. A patch read from `file` has its places
 /// in that file, and names the file when it has no place; an inline
@@ -295,7 +295,7 @@ fn placed(e: Error, index: usize, file: Option<&Path>, place: Placer<'_>) -> Err
 }
 
 /// `patchesStrategicMerge:` entries: inline patches or file paths.
-pub fn patches_strategic_merge(
+pub(crate) fn patches_strategic_merge(
     resources: &mut Vec<Resource>,
     entries: &[String],
     loader: &Loader<'_>,
@@ -341,7 +341,7 @@ pub fn patches_strategic_merge(
 }
 
 /// One entry of `patches:`.
-pub fn patches_entry(
+pub(crate) fn patches_entry(
     resources: &mut Vec<Resource>,
     entry: &Node,
     loader: &Loader<'_>,
@@ -473,7 +473,7 @@ fn patch_entry(
 }
 
 /// One entry of `patchesJson6902:`.
-pub fn patches_json6902_entry(
+pub(crate) fn patches_json6902_entry(
     resources: &mut [Resource],
     entry: &Node,
     loader: &Loader<'_>,

@@ -47,7 +47,11 @@ pub fn strategic_merge(
 }
 
 /// [`strategic_merge`] with a patch the merge may consume.
-pub fn merge_owned(dest: Option<Node>, patch: Node, schema: SchemaRef<'_>) -> Result<Option<Node>> {
+pub(crate) fn merge_owned(
+    dest: Option<Node>,
+    patch: Node,
+    schema: SchemaRef<'_>,
+) -> Result<Option<Node>> {
     let at = At { schema, list: None };
     Ok(walk(dest, Some(patch), &at)?.result)
 }

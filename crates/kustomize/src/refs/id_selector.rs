@@ -14,24 +14,24 @@ use compose_yaml::Node;
 
 /// An identity selector with optional label and annotation selectors.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct IdSelector {
+pub(crate) struct IdSelector {
     /// Group, version, kind; empty parts select anything.
-    pub gvk: Gvk,
+    pub(crate) gvk: Gvk,
     /// Exact name, or empty.
-    pub name: String,
+    pub(crate) name: String,
     /// Namespace, or empty.
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// Kubernetes label selector text, or empty.
-    pub label_selector: String,
+    pub(crate) label_selector: String,
     /// Annotation selector text (label-selector syntax), or empty.
-    pub annotation_selector: String,
+    pub(crate) annotation_selector: String,
 }
 
 impl IdSelector {
     /// Reads `{group, version, kind, name, namespace, labelSelector,
     /// annotationSelector}` (keys match case-insensitively, unknown keys
     /// are ignored, as kustomize's decoder does).
-    pub fn from_node(node: &Node, what: &str) -> Result<IdSelector> {
+    pub(crate) fn from_node(node: &Node, what: &str) -> Result<IdSelector> {
         let m = match node {
             Node::Map(m) => m,
             Node::Null => return Ok(IdSelector::default()),
@@ -47,12 +47,12 @@ impl IdSelector {
     }
 
     /// The identity part is empty (selects everything).
-    pub fn id_is_empty(&self) -> bool {
+    pub(crate) fn id_is_empty(&self) -> bool {
         self.gvk == Gvk::default() && self.name.is_empty() && self.namespace.is_empty()
     }
 
     /// Whether this selector's identity part selects `id`.
-    pub fn selects_id(&self, id: &ResId) -> bool {
+    pub(crate) fn selects_id(&self, id: &ResId) -> bool {
         (self.name.is_empty() || self.name == id.name)
             && (self.namespace.is_empty()
                 || effective_namespace(&self.gvk, &self.namespace)
@@ -61,7 +61,7 @@ impl IdSelector {
     }
 
     /// Whether the label and annotation selectors match the object.
-    pub fn matches_meta(&self, r: &Resource) -> Result<bool> {
+    pub(crate) fn matches_meta(&self, r: &Resource) -> Result<bool> {
         if !self.annotation_selector.is_empty() {
             let sel = LabelSelector::parse(&self.annotation_selector)?;
             if !sel.matches(&r.annotations()) {
@@ -79,7 +79,7 @@ impl IdSelector {
 
     /// kustomize's text for the selector's identity:
     /// `Kind.version.group/name.namespace` with placeholders for empty parts.
-    pub fn id_string(&self) -> String {
+    pub(crate) fn id_string(&self) -> String {
         let or = |s: &str, d: &str| {
             if s.is_empty() {
                 d.to_string()

@@ -20,13 +20,13 @@ enum Op {
 
 /// A parsed selector.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LabelSelector {
+pub(crate) struct LabelSelector {
     reqs: Vec<(String, Op)>,
 }
 
 impl LabelSelector {
     /// Parses selector text; an empty text selects everything.
-    pub fn parse(text: &str) -> Result<LabelSelector> {
+    pub(crate) fn parse(text: &str) -> Result<LabelSelector> {
         let mut reqs = Vec::new();
         for part in split_top(text) {
             let part = part.trim();
@@ -42,7 +42,7 @@ impl LabelSelector {
     }
 
     /// Whether the key/value pairs satisfy every requirement.
-    pub fn matches(&self, pairs: &[(String, String)]) -> bool {
+    pub(crate) fn matches(&self, pairs: &[(String, String)]) -> bool {
         let get = |k: &str| {
             pairs
                 .iter()

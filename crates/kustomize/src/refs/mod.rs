@@ -6,16 +6,12 @@
 //! objects by identity, current or earlier ([`selector`]), so they keep
 //! working after prefixes, suffixes and namespaces have been applied.
 
-pub mod id_selector;
+pub(crate) mod id_selector;
 mod label_selector;
 mod nameref_oracle;
-pub mod path;
-pub mod replacements;
-pub mod vars;
+pub(crate) mod path;
+pub(crate) mod replacements;
+pub(crate) mod vars;
 
-pub use id_selector::IdSelector;
-pub use replacements::{
-    apply_replacements, parse_replacements, replacements_from_config, FieldOptions, Replacement,
-    Source, TargetSpec,
-};
-pub use vars::{parse_vars, resolve_vars, Var, VarSet};
+pub(crate) use replacements::{apply_replacements, parse_replacements, replacements_from_config};
+pub(crate) use vars::{resolve_vars, VarSet};

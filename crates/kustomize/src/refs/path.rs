@@ -25,7 +25,7 @@ use compose_yaml::{parse::resolve_plain, Mapping, Node};
 /// Splits a dotted path into parts, honouring `\.` escapes and bracketed
 /// parts. A leading empty part (a path starting with the delimiter) is
 /// dropped.
-pub fn split_field_path(path: &str) -> Vec<String> {
+pub(crate) fn split_field_path(path: &str) -> Vec<String> {
     let mut pieces: Vec<String> = Vec::new();
     let raw: Vec<&str> = path.split('.').collect();
     let raw = if raw.len() > 1 && raw[0].is_empty() {
@@ -112,7 +112,7 @@ pub(crate) fn node_text(n: &Node) -> String {
 
 /// Looks a path up the way replacement sources and var values are read.
 /// `Ok(None)` when a part is missing.
-pub fn lookup<'a>(node: &'a Node, parts: &[String]) -> Result<Option<&'a Node>> {
+pub(crate) fn lookup<'a>(node: &'a Node, parts: &[String]) -> Result<Option<&'a Node>> {
     let mut cur = node;
     for part in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
         let next = if let Some(i) = go_atoi(part) {
@@ -169,7 +169,7 @@ pub fn lookup<'a>(node: &'a Node, parts: &[String]) -> Result<Option<&'a Node>> 
 /// What to create for a missing leaf when a target path is walked with
 /// `create`: the kind of the value that will be written there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LeafKind {
+pub(crate) enum LeafKind {
     /// A scalar; the created field takes the written text untyped.
     Scalar,
     /// A mapping.
@@ -180,7 +180,7 @@ pub enum LeafKind {
 
 impl LeafKind {
     /// The kind of a value node.
-    pub fn of(n: &Node) -> LeafKind {
+    pub(crate) fn of(n: &Node) -> LeafKind {
         match n {
             Node::Map(_) => LeafKind::Map,
             Node::Seq(_) => LeafKind::Seq,
@@ -207,12 +207,12 @@ fn part_kind(next: Option<&str>, leaf: LeafKind) -> LeafKind {
 }
 
 /// A field reached by [`visit_targets`].
-pub struct Target<'a> {
+pub(crate) struct Target<'a> {
     /// The field's node.
-    pub node: &'a mut Node,
+    pub(crate) node: &'a mut Node,
     /// The field was created by this walk as a leaf scalar: it has no type
     /// of its own yet, so written text is typed like plain YAML.
-    pub created: bool,
+    pub(crate) created: bool,
 }
 
 /// Text of an element as kustomize's matcher reads it: the element's YAML
@@ -235,7 +235,7 @@ fn matcher_text(n: &Node) -> String {
 /// Visits every field a target path names, creating missing parts when
 /// `create` is given (the kind of the value to be written). Returns the
 /// number of fields visited.
-pub fn visit_targets(
+pub(crate) fn visit_targets(
     node: &mut Node,
     parts: &[String],
     create: Option<LeafKind>,

@@ -30,46 +30,46 @@ const DEFAULT_FIELD_PATH: &str = "metadata.name";
 
 /// Delimiter, index and create options of a source or target.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FieldOptions {
+pub(crate) struct FieldOptions {
     /// Split the text at this delimiter (empty: use the whole value).
-    pub delimiter: String,
+    pub(crate) delimiter: String,
     /// Which part of the split text.
-    pub index: i64,
+    pub(crate) index: i64,
     /// Create missing target fields.
-    pub create: bool,
+    pub(crate) create: bool,
 }
 
 /// Where a replacement's value comes from.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Source {
+pub(crate) struct Source {
     /// Which object (identity only).
-    pub select: IdSelector,
+    pub(crate) select: IdSelector,
     /// Dotted path of the field; empty means `metadata.name`.
-    pub field_path: String,
+    pub(crate) field_path: String,
     /// Delimiter and index.
-    pub options: Option<FieldOptions>,
+    pub(crate) options: Option<FieldOptions>,
 }
 
 /// Where a replacement's value goes.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct TargetSpec {
+pub(crate) struct TargetSpec {
     /// Which objects; required.
-    pub select: Option<IdSelector>,
+    pub(crate) select: Option<IdSelector>,
     /// Objects to leave alone.
-    pub reject: Vec<IdSelector>,
+    pub(crate) reject: Vec<IdSelector>,
     /// Dotted paths of the fields; empty means `metadata.name`.
-    pub field_paths: Vec<String>,
+    pub(crate) field_paths: Vec<String>,
     /// Delimiter, index, create.
-    pub options: Option<FieldOptions>,
+    pub(crate) options: Option<FieldOptions>,
 }
 
 /// One replacement.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Replacement {
+pub(crate) struct Replacement {
     /// The source; required.
-    pub source: Option<Source>,
+    pub(crate) source: Option<Source>,
     /// The targets; required and not empty.
-    pub targets: Option<Vec<TargetSpec>>,
+    pub(crate) targets: Option<Vec<TargetSpec>>,
 }
 
 const REPLACEMENT_KEYS: &[&str] = &["source", "targets", "path"];
@@ -140,7 +140,7 @@ fn selector(node: &Node, what: &str, strict: bool) -> Result<IdSelector> {
 impl Replacement {
     /// Reads an inline replacement (`{source, targets}`). `strict` refuses
     /// unknown keys, as a kustomization file does.
-    pub fn from_node(node: &Node, strict: bool) -> Result<Replacement> {
+    pub(crate) fn from_node(node: &Node, strict: bool) -> Result<Replacement> {
         let Some(m) = map_of(node, "replacements")? else {
             return Ok(Replacement::default());
         };
@@ -225,7 +225,7 @@ impl TargetSpec {
 /// Reads a kustomization's `replacements:` entries. An entry is either an
 /// inline replacement or `{path: file}`; `load` returns a file's text,
 /// which holds one replacement or a list of them.
-pub fn parse_replacements(
+pub(crate) fn parse_replacements(
     entries: &[Node],
     load: &mut dyn FnMut(&str) -> Result<String>,
 ) -> Result<Vec<Replacement>> {
@@ -237,7 +237,7 @@ pub fn parse_replacements(
 /// `transformers:`. Its entries are read like a kustomization's, except
 /// that unknown keys are ignored (plugin configurations are decoded
 /// leniently).
-pub fn replacements_from_config(
+pub(crate) fn replacements_from_config(
     doc: &Node,
     load: &mut dyn FnMut(&str) -> Result<String>,
 ) -> Result<Vec<Replacement>> {
@@ -310,7 +310,7 @@ fn go_kind(n: &Node) -> &'static str {
 }
 
 /// Applies replacements in order.
-pub fn apply_replacements(resources: &mut [Resource], reps: &[Replacement]) -> Result<()> {
+pub(crate) fn apply_replacements(resources: &mut [Resource], reps: &[Replacement]) -> Result<()> {
     for rep in reps {
         let (Some(source), Some(targets)) = (&rep.source, &rep.targets) else {
             return Err(Error::reference(

@@ -31,24 +31,24 @@ use std::collections::BTreeMap;
 
 /// One `vars:` entry.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Var {
+pub(crate) struct Var {
     /// The placeholder name.
-    pub name: String,
+    pub(crate) name: String,
     /// The object's group, version and kind (from `apiVersion` or
     /// `group`/`version`).
-    pub gvk: Gvk,
+    pub(crate) gvk: Gvk,
     /// The object's name.
-    pub obj_name: String,
+    pub(crate) obj_name: String,
     /// The object's namespace, or empty.
-    pub obj_namespace: String,
+    pub(crate) obj_namespace: String,
     /// Dotted path of the field; `metadata.name` when not given.
-    pub field_path: String,
+    pub(crate) field_path: String,
 }
 
 impl Var {
     /// Reads `{name, objref: {kind, name, namespace, apiVersion | group,
     /// version}, fieldref: {fieldpath}}`.
-    pub fn from_node(node: &Node) -> Result<Var> {
+    pub(crate) fn from_node(node: &Node) -> Result<Var> {
         let m = match node {
             Node::Map(m) => m,
             other => return Err(type_error("vars", "types.Var", other)),
@@ -102,7 +102,7 @@ impl Var {
     }
 
     /// kustomize's text for a var in messages: `{NAME Kind.version.group {path}}`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let or = |s: &str, d: &str| {
             if s.is_empty() {
                 d.to_string()
@@ -132,7 +132,7 @@ impl Var {
 }
 
 /// Reads a kustomization's `vars:` list.
-pub fn parse_vars(entries: &[Node]) -> Result<Vec<Var>> {
+pub(crate) fn parse_vars(entries: &[Node]) -> Result<Vec<Var>> {
     entries.iter().map(Var::from_node).collect()
 }
 
@@ -140,7 +140,7 @@ pub fn parse_vars(entries: &[Node]) -> Result<Vec<Var>> {
 /// object's identity history when matched; the object is found again by
 /// that history, which only grows).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct VarSet {
+pub(crate) struct VarSet {
     vars: BTreeMap<String, (Var, Option<Vec<ResId>>)>,
 }
 
@@ -152,23 +152,14 @@ fn history(r: &Resource) -> Vec<ResId> {
 
 impl VarSet {
     /// An empty set.
-    pub fn new() -> VarSet {
+    #[cfg(test)]
+    pub(crate) fn new() -> VarSet {
         VarSet::default()
-    }
-
-    /// Whether no var was declared.
-    pub fn is_empty(&self) -> bool {
-        self.vars.is_empty()
-    }
-
-    /// The vars, sorted by name.
-    pub fn vars(&self) -> impl Iterator<Item = &Var> {
-        self.vars.values().map(|(v, _)| v)
     }
 
     /// Merges one kustomization's vars, matching each to the objects
     /// accumulated so far (call after that kustomization's transformers).
-    pub fn merge_vars(&mut self, resources: &[Resource], incoming: &[Var]) -> Result<()> {
+    pub(crate) fn merge_vars(&mut self, resources: &[Resource], incoming: &[Var]) -> Result<()> {
         let mut matched: Vec<Option<Vec<ResId>>> = Vec::new();
         for v in incoming {
             let hits: Vec<&Resource> = resources
@@ -199,7 +190,7 @@ impl VarSet {
     }
 
     /// Merges a base's vars; a name present in both is an error.
-    pub fn merge_set(&mut self, other: VarSet) -> Result<()> {
+    pub(crate) fn merge_set(&mut self, other: VarSet) -> Result<()> {
         for (name, entry) in other.vars {
             if self.vars.contains_key(&name) {
                 return Err(Error::reference(format!(
@@ -271,7 +262,7 @@ fn var_path(path: &str) -> Vec<String> {
 
 /// Resolves the vars into the fields `cfg.var_reference` names. Runs once,
 /// at the end of the build.
-pub fn resolve_vars(
+pub(crate) fn resolve_vars(
     resources: &mut [Resource],
     vars: &VarSet,
     cfg: &TransformerConfig,

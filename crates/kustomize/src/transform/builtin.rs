@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 
 /// A configured builtin transformer.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Builtin {
+pub(crate) enum Builtin {
     /// `PrefixSuffixTransformer` (legacy): prefix and suffix at once.
     PrefixSuffix {
         /// Prefix to add.
@@ -91,7 +91,7 @@ pub enum Builtin {
 
 /// Reads a builtin transformer's configuration object. Kinds this module
 /// does not implement give [`Error::Unsupported`] naming the kind.
-pub fn builtin_from_node(node: &Node) -> Result<Builtin> {
+pub(crate) fn builtin_from_node(node: &Node) -> Result<Builtin> {
     let m = match node {
         Node::Map(m) => m,
         other => {
@@ -174,7 +174,8 @@ fn metadata_namespace(m: &Mapping) -> Result<String> {
 
 impl Builtin {
     /// The configuration kind, e.g. `LabelTransformer`.
-    pub fn kind(&self) -> &'static str {
+    #[cfg(test)]
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Builtin::PrefixSuffix { .. } => "PrefixSuffixTransformer",
             Builtin::Prefix { .. } => "PrefixTransformer",
@@ -188,7 +189,7 @@ impl Builtin {
     }
 
     /// Runs the transformer over `resources`.
-    pub fn apply(&self, resources: &mut [Resource]) -> Result<()> {
+    pub(crate) fn apply(&self, resources: &mut [Resource]) -> Result<()> {
         match self {
             Builtin::PrefixSuffix {
                 prefix,

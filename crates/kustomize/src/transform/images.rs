@@ -26,29 +26,29 @@ use regex::Regex;
 
 /// One `images:` entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ImageSpec {
+pub(crate) struct ImageSpec {
     /// The image name to match (a registry/path, without tag or digest).
-    pub name: String,
+    pub(crate) name: String,
     /// Replacement name.
-    pub new_name: String,
+    pub(crate) new_name: String,
     /// Replacement tag.
-    pub new_tag: String,
+    pub(crate) new_tag: String,
     /// Text appended to the current tag.
-    pub tag_suffix: String,
+    pub(crate) tag_suffix: String,
     /// Replacement digest (`sha256:...`).
-    pub digest: String,
+    pub(crate) digest: String,
 }
 
 impl ImageSpec {
     /// Reads a kustomization's `{name, newName, newTag, tagSuffix, digest}`
     /// strictly: values must be strings and unknown keys are errors.
-    pub fn from_node(node: &Node) -> Result<ImageSpec> {
+    pub(crate) fn from_node(node: &Node) -> Result<ImageSpec> {
         ImageSpec::parse(node, false)
     }
 
     /// Reads the `imageTag` of an ImageTagTransformer configuration, whose
     /// decoder takes numbers as their text (`newTag: 1.20` is `1.2`).
-    pub fn from_config_node(node: &Node) -> Result<ImageSpec> {
+    pub(crate) fn from_config_node(node: &Node) -> Result<ImageSpec> {
         ImageSpec::parse(node, true)
     }
 
@@ -76,11 +76,6 @@ impl ImageSpec {
             tag_suffix: s("tagSuffix")?,
             digest: s("digest")?,
         })
-    }
-
-    /// The updated reference, or `None` when `image` does not match.
-    pub fn rewrite(&self, image: &str) -> Result<Option<String>> {
-        self.rewrite_with(&name_pattern(&self.name)?, image)
     }
 
     fn rewrite_with(&self, pattern: &Regex, image: &str) -> Result<Option<String>> {
@@ -120,7 +115,7 @@ impl ImageSpec {
 /// name, tag and digest (without their separators), kustomize's way: the
 /// first `:` or `@` after the first `/` (or anywhere, without a `/`) ends
 /// the name.
-pub fn split_image(image: &str) -> (&str, &str, &str) {
+pub(crate) fn split_image(image: &str) -> (&str, &str, &str) {
     let slash = match image.find('/') {
         Some(i) if i > 0 => i,
         _ => 0,
@@ -169,7 +164,7 @@ fn name_matches(name: &str, image: &str) -> Result<bool> {
 
 /// Applies one `images:` entry to every resource: the legacy containers
 /// pass, then the field specs.
-pub fn set_images(
+pub(crate) fn set_images(
     resources: &mut [Resource],
     image: &ImageSpec,
     specs: &[FieldSpec],
@@ -198,7 +193,7 @@ pub fn set_images(
 /// containers pass, once more per image field spec that names it). Entries
 /// whose name is plain text are looked up by the field's current image
 /// name; only the others are tried on every field.
-pub fn set_images_all(
+pub(crate) fn set_images_all(
     resources: &mut [Resource],
     images: &[ImageSpec],
     specs: &[FieldSpec],

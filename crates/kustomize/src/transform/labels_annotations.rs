@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 /// Adds `labels` at every field `specs` name, in every resource.
 /// Nothing happens when `labels` is empty.
-pub fn add_labels(
+pub(crate) fn add_labels(
     resources: &mut [Resource],
     labels: &BTreeMap<String, String>,
     specs: &[FieldSpec],
@@ -28,7 +28,7 @@ pub fn add_labels(
 
 /// Adds `annotations` at every field `specs` name, in every resource.
 /// Nothing happens when `annotations` is empty.
-pub fn add_annotations(
+pub(crate) fn add_annotations(
     resources: &mut [Resource],
     annotations: &BTreeMap<String, String>,
     specs: &[FieldSpec],
@@ -57,22 +57,22 @@ fn add_pairs(
 
 /// One entry of a kustomization's `labels:` list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct LabelEntry {
+pub(crate) struct LabelEntry {
     /// The labels.
-    pub pairs: BTreeMap<String, String>,
+    pub(crate) pairs: BTreeMap<String, String>,
     /// Also set them in selectors (and templates): the commonLabels specs.
-    pub include_selectors: bool,
+    pub(crate) include_selectors: bool,
     /// Also set them in pod templates (ignored with `include_selectors`).
-    pub include_templates: bool,
+    pub(crate) include_templates: bool,
     /// Extra fields (`fields:`).
-    pub fields: Vec<FieldSpec>,
+    pub(crate) fields: Vec<FieldSpec>,
 }
 
 impl LabelEntry {
     /// Reads `{pairs, includeSelectors, includeTemplates, fields}`, as
     /// strictly as kustomize reads a kustomization: unknown keys (also in
     /// `fields`) and non-string values are errors.
-    pub fn from_node(node: &Node) -> Result<LabelEntry> {
+    pub(crate) fn from_node(node: &Node) -> Result<LabelEntry> {
         let m = match node {
             Node::Map(m) => m,
             Node::Null => return Ok(LabelEntry::default()),
@@ -102,7 +102,7 @@ impl LabelEntry {
 /// commonLabels specs (with `includeSelectors`) or `metadata/labels` plus,
 /// with `includeTemplates`, the template-label specs; then the
 /// configuration's `labels` specs. Conflicting `create` flags are errors.
-pub fn label_entry_field_specs(
+pub(crate) fn label_entry_field_specs(
     entry: &LabelEntry,
     tc: &TransformerConfig,
 ) -> Result<Vec<FieldSpec>> {

@@ -15,7 +15,7 @@
 //! through [`Resource`](crate::resource::Resource) so earlier
 //! identities are recorded for name references.
 
-pub mod builtin;
+pub(crate) mod builtin;
 mod images;
 mod labels_annotations;
 mod names;
@@ -23,13 +23,15 @@ mod namespace;
 mod replicas;
 mod valueadd;
 
-pub use builtin::{builtin_from_node, Builtin};
-pub use images::{set_images, set_images_all, split_image, ImageSpec};
-pub use labels_annotations::{add_annotations, add_labels, label_entry_field_specs, LabelEntry};
-pub use names::{add_prefix, add_prefix_suffix, add_suffix};
-pub use namespace::{set_namespace, set_namespace_on, NamespaceOptions, SubjectMode};
-pub use replicas::{set_replicas, set_replicas_all, ReplicaSpec};
-pub use valueadd::ValueAdd;
+pub(crate) use builtin::builtin_from_node;
+pub(crate) use images::{set_images, set_images_all, ImageSpec};
+pub(crate) use labels_annotations::{
+    add_annotations, add_labels, label_entry_field_specs, LabelEntry,
+};
+pub(crate) use names::{add_prefix, add_prefix_suffix, add_suffix};
+pub(crate) use namespace::{set_namespace, set_namespace_on, NamespaceOptions, SubjectMode};
+pub(crate) use replicas::{set_replicas, set_replicas_all, ReplicaSpec};
+pub(crate) use valueadd::ValueAdd;
 
 use super::error::{Error, Result};
 use compose_yaml::Node;

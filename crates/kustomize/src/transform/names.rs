@@ -15,17 +15,25 @@ use crate::error::Result;
 use crate::resource::{Gvk, Resource};
 
 /// Adds `prefix` to the fields `specs` name.
-pub fn add_prefix(resources: &mut [Resource], prefix: &str, specs: &[FieldSpec]) -> Result<()> {
+pub(crate) fn add_prefix(
+    resources: &mut [Resource],
+    prefix: &str,
+    specs: &[FieldSpec],
+) -> Result<()> {
     affix(resources, prefix, "", specs)
 }
 
 /// Adds `suffix` to the fields `specs` name.
-pub fn add_suffix(resources: &mut [Resource], suffix: &str, specs: &[FieldSpec]) -> Result<()> {
+pub(crate) fn add_suffix(
+    resources: &mut [Resource],
+    suffix: &str,
+    specs: &[FieldSpec],
+) -> Result<()> {
     affix(resources, "", suffix, specs)
 }
 
 /// Adds both at once (the legacy PrefixSuffixTransformer).
-pub fn add_prefix_suffix(
+pub(crate) fn add_prefix_suffix(
     resources: &mut [Resource],
     prefix: &str,
     suffix: &str,

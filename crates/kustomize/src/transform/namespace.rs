@@ -28,7 +28,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 /// Which RoleBinding/ClusterRoleBinding subjects receive the namespace.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum SubjectMode {
+pub(crate) enum SubjectMode {
     /// Subjects named `default` (kustomize's default).
     #[default]
     DefaultOnly,
@@ -40,7 +40,7 @@ pub enum SubjectMode {
 
 impl SubjectMode {
     /// Parses `setRoleBindingSubjects`; empty means the default.
-    pub fn parse(s: &str) -> Result<SubjectMode> {
+    pub(crate) fn parse(s: &str) -> Result<SubjectMode> {
         match s {
             "" | "defaultOnly" => Ok(SubjectMode::DefaultOnly),
             "allServiceAccounts" => Ok(SubjectMode::AllServiceAccounts),
@@ -54,15 +54,15 @@ impl SubjectMode {
 
 /// Options of the NamespaceTransformer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct NamespaceOptions {
+pub(crate) struct NamespaceOptions {
     /// Only set fields that have no value yet.
-    pub unset_only: bool,
+    pub(crate) unset_only: bool,
     /// Which binding subjects to set.
-    pub subjects: SubjectMode,
+    pub(crate) subjects: SubjectMode,
 }
 
 /// Moves resources to `namespace`. Nothing happens when it is empty.
-pub fn set_namespace(
+pub(crate) fn set_namespace(
     resources: &mut [Resource],
     namespace: &str,
     specs: &[FieldSpec],
@@ -76,7 +76,7 @@ pub fn set_namespace(
 /// end up with the same identity then runs over the list in order, so it
 /// fails at the same object as one pass, and a failure to move an object
 /// is reported where one pass would meet it.
-pub fn set_namespace_on(
+pub(crate) fn set_namespace_on(
     resources: &mut [Resource],
     namespace: &str,
     specs: &[FieldSpec],

@@ -15,23 +15,23 @@ use compose_yaml::Node;
 
 /// One `replicas:` entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ReplicaSpec {
+pub(crate) struct ReplicaSpec {
     /// Name of the objects to scale.
-    pub name: String,
+    pub(crate) name: String,
     /// The replica count (0 when not given).
-    pub count: i64,
+    pub(crate) count: i64,
 }
 
 impl ReplicaSpec {
     /// Reads a kustomization's `{name, count}` strictly: `count` must be an
     /// integer and unknown keys are errors.
-    pub fn from_node(node: &Node) -> Result<ReplicaSpec> {
+    pub(crate) fn from_node(node: &Node) -> Result<ReplicaSpec> {
         ReplicaSpec::parse(node, false)
     }
 
     /// Reads the `replica` of a ReplicaCountTransformer configuration
     /// (unknown keys ignored, a numeric name taken as text).
-    pub fn from_config_node(node: &Node) -> Result<ReplicaSpec> {
+    pub(crate) fn from_config_node(node: &Node) -> Result<ReplicaSpec> {
         ReplicaSpec::parse(node, true)
     }
 
@@ -81,7 +81,7 @@ fn gvk_string(g: &Gvk) -> String {
 }
 
 /// Sets the replica count of the objects `replica.name` names.
-pub fn set_replicas(
+pub(crate) fn set_replicas(
     resources: &mut [Resource],
     replica: &ReplicaSpec,
     specs: &[FieldSpec],
@@ -93,7 +93,7 @@ pub fn set_replicas(
 /// Applies several `replicas:` entries in order. Objects are found through
 /// an index of every name they have had, so the cost grows with the number
 /// of entries plus objects, not their product.
-pub fn set_replicas_all(
+pub(crate) fn set_replicas_all(
     resources: &mut [Resource],
     replicas: &[ReplicaSpec],
     specs: &[FieldSpec],

@@ -32,7 +32,7 @@ use compose_yaml::{parse::resolve_plain, Mapping, Node};
 
 /// A configured `ValueAddTransformer`.
 #[derive(Clone, Debug)]
-pub struct ValueAdd {
+pub(crate) struct ValueAdd {
     value: String,
     targets: Vec<Target>,
 }
@@ -49,7 +49,7 @@ impl ValueAdd {
     /// Reads the configuration. `dir_name` is the name of the directory
     /// of the kustomization running it (the default value); `read` loads
     /// `targetFilePath` relative to that kustomization.
-    pub fn from_config(
+    pub(crate) fn from_config(
         doc: &Node,
         dir_name: &str,
         read: &mut dyn FnMut(&str) -> Result<String>,
@@ -94,7 +94,7 @@ impl ValueAdd {
     }
 
     /// Runs the transformer over `resources`.
-    pub fn apply(&self, resources: &mut [Resource]) -> Result<()> {
+    pub(crate) fn apply(&self, resources: &mut [Resource]) -> Result<()> {
         for t in &self.targets {
             for r in resources.iter_mut() {
                 if t.selector.as_ref().is_some_and(|s| !s.matches(r)) {
