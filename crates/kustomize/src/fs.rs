@@ -587,9 +587,13 @@ mod tests {
                 .unwrap();
             assert_eq!(&in_memory[..m], &on_disk[..n], "file {i}");
         }
-        assert!(OnDisk::new()
-            .read_into(&base.join("missing"), &mut on_disk)
-            .is_err());
+        assert_eq!(
+            (OnDisk::new().read_into(&base.join("missing"), &mut on_disk))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("No such file or directory (os error 2)")
+        );
         let _ = std::fs::remove_dir_all(&base);
     }
 

@@ -530,8 +530,17 @@ mod tests {
         );
         assert_eq!(parse_literal("a='x").unwrap(), ("a".into(), "'x".into()));
         assert_eq!(parse_literal("a=b=c").unwrap(), ("a".into(), "b=c".into()));
-        assert!(parse_literal("=x").is_err());
-        assert!(parse_literal("x").is_err());
+        assert_eq!(
+            (parse_literal("=x"))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("invalid literal source =x, expected key=value")
+        );
+        assert_eq!(
+            (parse_literal("x")).err().map(|e| e.to_string()).as_deref(),
+            Some("invalid literal source x, expected key=value")
+        );
     }
 
     #[test]
@@ -544,9 +553,27 @@ mod tests {
             parse_file_source("k=dir/f.txt").unwrap(),
             ("k".into(), "dir/f.txt".into())
         );
-        assert!(parse_file_source("=f").is_err());
-        assert!(parse_file_source("k=").is_err());
-        assert!(parse_file_source("a=b=c").is_err());
+        assert_eq!(
+            (parse_file_source("=f"))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("missing key name for file path \"f\" in source \"=f\"")
+        );
+        assert_eq!(
+            (parse_file_source("k="))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("missing file path for key name \"k\" in source \"k=\"")
+        );
+        assert_eq!(
+            (parse_file_source("a=b=c"))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("key names or file paths cannot contain '='")
+        );
     }
 
     #[test]
@@ -556,7 +583,9 @@ mod tests {
             pairs,
             vec![("A".into(), b"1".to_vec()), ("B".into(), b"x=y".to_vec())]
         );
-        assert!(parse_env_file(b"1A=x").is_err());
+        assert_eq!(
+            (parse_env_file(b"1A=x")).err().map(|e| e.to_string()).as_deref(),
+            Some("\"1A\" is not a valid key name: a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit"));
     }
 
     #[test]

@@ -394,11 +394,23 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_wrong_types_are_refused() {
-        assert!(parse("resources: [a.yaml]\nfoo: bar\n").is_err());
-        assert!(parse("namePrefix: [a]\n").is_err());
-        assert!(parse("commonLabels:\n  v: 1\n").is_err());
+        assert_eq!(
+            (parse("resources: [a.yaml]\nfoo: bar\n"))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("/k/kustomization.yaml:2:1: invalid Kustomization: json: unknown field \"foo\"")
+        );
+        assert_eq!(
+            (parse("namePrefix: [a]\n")).err().map(|e| e.to_string()).as_deref(),
+            Some("/k/kustomization.yaml:1:13: invalid Kustomization: json: cannot unmarshal array into Go struct field Kustomization.namePrefix of type string"));
+        assert_eq!(
+            (parse("commonLabels:\n  v: 1\n")).err().map(|e| e.to_string()).as_deref(),
+            Some("/k/kustomization.yaml:2:3: invalid Kustomization: json: cannot unmarshal number into Go struct field Kustomization.commonLabels of type string"));
         // YAML 1.1: `yes` is a boolean in a kustomization file.
-        assert!(parse("commonLabels:\n  v: yes\n").is_err());
+        assert_eq!(
+            (parse("commonLabels:\n  v: yes\n")).err().map(|e| e.to_string()).as_deref(),
+            Some("/k/kustomization.yaml:2:3: invalid Kustomization: json: cannot unmarshal bool into Go struct field Kustomization.commonLabels of type string"));
         assert!(parse("commonLabels:\n  v: \"1\"\n").is_ok());
     }
 
@@ -411,9 +423,19 @@ mod tests {
 
     #[test]
     fn empty_kustomizations_are_refused() {
-        assert!(parse("resources:\n").is_err());
-        assert!(
-            parse("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n").is_err()
+        assert_eq!(
+            (parse("resources:\n"))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("/k/kustomization.yaml: kustomization.yaml is empty")
+        );
+        assert_eq!(
+            (parse("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("/k/kustomization.yaml: kustomization.yaml is empty")
         );
         assert!(parse("resources: []\n").is_ok());
     }
@@ -434,11 +456,14 @@ mod tests {
 
     #[test]
     fn kind_and_api_version_are_checked() {
-        assert!(parse("kind: Foo\nresources: []\n").is_err());
-        assert!(parse(
-            "kind: Component\napiVersion: kustomize.config.k8s.io/v1beta1\nresources: []\n"
-        )
-        .is_err());
+        assert_eq!(
+            (parse("kind: Foo\nresources: []\n")).err().map(|e| e.to_string()).as_deref(),
+            Some("/k/kustomization.yaml:1:7: Failed to read kustomization file under /k:\nkind should be Kustomization or Component"));
+        assert_eq!(
+            (parse(
+                "kind: Component\napiVersion: kustomize.config.k8s.io/v1beta1\nresources: []\n",
+            )).err().map(|e| e.to_string()).as_deref(),
+            Some("/k/kustomization.yaml:2:13: Failed to read kustomization file under /k:\napiVersion for Component should be kustomize.config.k8s.io/v1alpha1"));
         assert!(parse("kind: Component\nresources: []\n").is_ok_and(|k| k.is_component()));
     }
 }

@@ -578,8 +578,14 @@ mod tests {
         let fs = tree();
         let l = Loader::new(&fs, Path::new("/p/app"), LoadRestrictor::RootOnly).unwrap();
         assert!(l.child("../base").is_ok());
-        assert!(l.child("..").is_err());
-        assert!(l.child(".").is_err());
+        assert_eq!(
+            (l.child("..")).err().map(|e| e.to_string()).as_deref(),
+            Some("cycle detected: candidate root '/p' contains visited root '/p/app'")
+        );
+        assert_eq!(
+            (l.child(".")).err().map(|e| e.to_string()).as_deref(),
+            Some("cycle detected: candidate root '/p/app' contains visited root '/p/app'")
+        );
     }
 
     #[test]
@@ -624,6 +630,12 @@ mod tests {
         assert_eq!(l.kustomization_file().unwrap(), "kustomization.yaml");
         fs.add_file("/p/app/Kustomization", "");
         let l = Loader::new(&fs, Path::new("/p/app"), LoadRestrictor::RootOnly).unwrap();
-        assert!(l.kustomization_file().is_err());
+        assert_eq!(
+            (l.kustomization_file())
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("Found multiple kustomization files under: /p/app")
+        );
     }
 }

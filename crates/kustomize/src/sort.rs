@@ -231,6 +231,12 @@ mod tests {
         let mut rs = vec![res("v1", "Pod", "b"), res("v1", "Namespace", "a")];
         apply(&mut rs, Some(&parse_one("order: fifo").unwrap())).unwrap();
         assert_eq!(rs[0].name(), "b");
-        assert!(apply(&mut rs, Some(&parse_one("order: other").unwrap())).is_err());
+        assert_eq!(
+            (apply(&mut rs, Some(&parse_one("order: other").unwrap())))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("the field 'sortOptions.order' must be one of [fifo, legacy]")
+        );
     }
 }

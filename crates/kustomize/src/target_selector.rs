@@ -248,6 +248,12 @@ mod tests {
         assert!(sel("tier in (front, back)").matches(&r));
         assert!(!sel("tier notin (front)").matches(&r));
         assert!(sel("!missing").matches(&r));
-        assert!(Selector::from_node(&parse_one("labelSelector: 'a=b,'").unwrap()).is_err());
+        assert_eq!(
+            (Selector::from_node(&parse_one("labelSelector: 'a=b,'").unwrap()))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("unable to parse requirement: invalid label selector `a=b,`")
+        );
     }
 }

@@ -1210,7 +1210,10 @@ mod tests {
     #[test]
     fn deep_nesting_is_bounded() {
         let doc = "[".repeat(MAX_DEPTH + 5);
-        assert!(parse_stream(&doc).is_err());
+        assert_eq!(
+            (parse_stream(&doc)).err().map(|e| e.to_string()).as_deref(),
+            Some("line 1, column 256: recursion limit exceeded")
+        );
     }
 
     #[test]

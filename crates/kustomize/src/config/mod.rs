@@ -918,11 +918,25 @@ mod tests {
     #[test]
     fn config_type_errors() {
         let node = parse_one("namePrefix: foo\n").unwrap();
-        assert!(TransformerConfig::from_node(&node).is_err());
+        assert_eq!(
+            (TransformerConfig::from_node(&node)).err().map(|e| e.to_string()).as_deref(),
+            Some("json: cannot unmarshal string into Go struct field namePrefix of type []types.FieldSpec"));
         let node = parse_one("images:\n- path: 3\n").unwrap();
-        assert!(TransformerConfig::from_node(&node).is_err());
+        assert_eq!(
+            (TransformerConfig::from_node(&node))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("json: cannot unmarshal number into Go struct field path of type string")
+        );
         let node = parse_one("images:\n- path: a\n  create: \"true\"\n").unwrap();
-        assert!(TransformerConfig::from_node(&node).is_err());
+        assert_eq!(
+            (TransformerConfig::from_node(&node))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("json: cannot unmarshal string into Go struct field create of type bool")
+        );
         // oracle: plain `yes` is a YAML 1.1 boolean to kustomize's decoder
         let node = parse_one("images:\n- path: a\n  create: yes\n").unwrap();
         assert!(TransformerConfig::from_node(&node).unwrap().images[0].create);

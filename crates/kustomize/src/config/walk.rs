@@ -526,10 +526,19 @@ mod tests {
             "spec//ann",
         ] {
             let spec = FieldSpec::new("", "", "Pod", p, false);
-            assert!(run(doc, spec, Some(CreateKind::Map)).is_err(), "{p}");
+            assert!(
+                (run(doc, spec, Some(CreateKind::Map)))
+                    .err()
+                    .is_some_and(|e| e
+                        .to_string()
+                        .starts_with(&format!("considering field '{p}'"))),
+                "{p}"
+            );
         }
         // a scalar element under a sequence is an error too
         let spec = FieldSpec::new("", "", "Pod", "spec/containers/name/x", false);
-        assert!(run(doc, spec, Some(CreateKind::Map)).is_err());
+        assert_eq!(
+            (run(doc, spec, Some(CreateKind::Map))).err().map(|e| e.to_string()).as_deref(),
+            Some("considering field 'spec/containers/name/x' of object Pod.[noVer].[noGrp]/s.[noNs]: visit traversal on path: [name x]: expected sequence or mapping node"));
     }
 }

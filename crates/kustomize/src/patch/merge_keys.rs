@@ -557,8 +557,20 @@ mod tests {
 
     #[test]
     fn malformed_documents() {
-        assert!(CustomSchema::from_node(&parse_one("[1]").unwrap()).is_err());
-        assert!(CustomSchema::from_node(&parse_one("definitions: [1]").unwrap()).is_err());
+        assert_eq!(
+            (CustomSchema::from_node(&parse_one("[1]").unwrap()))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("invalid schema file: the document is not a mapping")
+        );
+        assert_eq!(
+            (CustomSchema::from_node(&parse_one("definitions: [1]").unwrap()))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("invalid schema file: `definitions` is not a mapping")
+        );
         assert!(CustomSchema::from_node(&parse_one("swagger: '2.0'").unwrap()).is_ok());
     }
 }

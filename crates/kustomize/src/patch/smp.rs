@@ -1123,6 +1123,8 @@ mod tests {
             &parse_one("items: {$patch: delete}").unwrap(),
             schema,
         );
-        assert!(r.is_err());
+        assert_eq!(
+            (r).err().map(|e| e.to_string()).as_deref(),
+            Some("wrong node kind: expected SequenceNode but got MappingNode: node contents:\n{\"$patch\":\"delete\"}"));
     }
 }

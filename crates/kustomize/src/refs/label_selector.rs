@@ -165,7 +165,19 @@ mod tests {
                 "{sel}"
             );
         }
-        assert!(LabelSelector::parse("a in b").is_err());
-        assert!(LabelSelector::parse("a=b=c").is_err());
+        assert_eq!(
+            (LabelSelector::parse("a in b"))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("unable to parse requirement: invalid selector \"a in b\": a in b")
+        );
+        assert_eq!(
+            (LabelSelector::parse("a=b=c"))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("unable to parse requirement: invalid selector \"a=b=c\": a=b=c")
+        );
     }
 }

@@ -457,10 +457,26 @@ mod tests {
         );
         assert_eq!(lookup(&n, &p("data.nothing.deeper")).unwrap(), None);
         // oracle: "wildcard is not supported in PathGetter"
-        assert!(lookup(&n, &p("data.list.*")).is_err());
-        assert!(lookup(&n, &p("data.list.-1")).is_err());
-        assert!(lookup(&n, &p("data.list.name")).is_err());
-        assert!(lookup(&n, &p("data.0")).is_err());
+        assert_eq!(
+            (lookup(&n, &p("data.list.*")))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("wildcard is not supported in PathGetter")
+        );
+        assert_eq!(
+            (lookup(&n, &p("data.list.-1")))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("array index -1 cannot be negative")
+        );
+        assert_eq!(
+            (lookup(&n, &p("data.list.name"))).err().map(|e| e.to_string()).as_deref(),
+            Some("wrong node kind: expected MappingNode but got SequenceNode: node contents:\n[\"x\",\"y\"]"));
+        assert_eq!(
+            (lookup(&n, &p("data.0"))).err().map(|e| e.to_string()).as_deref(),
+            Some("wrong node kind: expected SequenceNode but got MappingNode: node contents:\n{\"list\":[\"x\",\"y\"],\"ports\":[{\"name\":\"http\",\"port\":80},{\"name\":\"myhttp2\",\"port\":81}]}"));
     }
 
     fn set_all(n: &mut Node, path: &str, create: Option<LeafKind>, v: Node) -> Result<usize> {
@@ -499,7 +515,13 @@ mod tests {
             set_all(&mut n, "ports.[name=zzz].name", None, Node::str("foo")).unwrap(),
             0
         );
-        assert!(set_all(&mut n, "ports.[name=(].name", None, Node::str("foo")).is_err());
+        assert_eq!(
+            (set_all(&mut n, "ports.[name=(].name", None, Node::str("foo")))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("error parsing regexp: unclosed group")
+        );
     }
 
     #[test]
@@ -591,7 +613,13 @@ mod tests {
         assert!(e
             .to_string()
             .starts_with("wrong node kind: expected SequenceNode but got MappingNode"));
-        assert!(set_all(&mut n, "metadata.name.x", None, Node::str("x")).is_err());
+        assert_eq!(
+            (set_all(&mut n, "metadata.name.x", None, Node::str("x")))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("wrong node kind: expected MappingNode but got ScalarNode: node contents:\na")
+        );
         assert_eq!(set_all(&mut n, "spec.x", None, Node::str("x")).unwrap(), 0);
     }
 }

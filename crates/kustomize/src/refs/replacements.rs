@@ -905,9 +905,21 @@ mod tests {
         assert_eq!(got[2].source.as_ref().unwrap().select.gvk.kind, "A");
         let node = parse_one("- path: r.yaml\n  source: {kind: A}\n").unwrap();
         let Node::Seq(items) = node else { panic!() };
-        assert!(parse_replacements(&items, &mut |_| Ok(String::new())).is_err());
+        assert_eq!(
+            (parse_replacements(&items, &mut |_| Ok(String::new())))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("cannot specify both path and inline replacement")
+        );
         let node = parse_one("- source: {kind: A, bogus: 1}\n  targets: []\n").unwrap();
         let Node::Seq(items) = node else { panic!() };
-        assert!(parse_replacements(&items, &mut |_| Ok(String::new())).is_err());
+        assert_eq!(
+            (parse_replacements(&items, &mut |_| Ok(String::new())))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("json: unknown field \"bogus\"")
+        );
     }
 }

@@ -592,8 +592,12 @@ mod tests {
             vec!["spec", "ports", "0", "port"]
         );
         assert_eq!(var_path("a.[0]"), vec!["a", "0"]);
-        assert!(
-            Var::from_node(&parse_one("{name: A, objref: {kind: K, nme: x}}").unwrap()).is_err()
+        assert_eq!(
+            (Var::from_node(&parse_one("{name: A, objref: {kind: K, nme: x}}").unwrap()))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("json: unknown field \"nme\"")
         );
         assert!(Var::from_node(
             &parse_one("{name: A, objref: {kind: K}, fieldref: {fieldpath: a}}").unwrap()

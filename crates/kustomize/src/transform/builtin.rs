@@ -283,18 +283,25 @@ mod tests {
 
     #[test]
     fn config_errors() {
-        assert!(
-            builtin_from_node(&parse_one("kind: PrefixTransformer\nprefix: a-\n").unwrap())
-                .is_err()
+        assert_eq!(
+            (builtin_from_node(&parse_one("kind: PrefixTransformer\nprefix: a-\n").unwrap()))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("fieldSpecs is not expected to be nil")
         );
-        assert!(builtin_from_node(
-            &parse_one("kind: NamespaceTransformer\nsetRoleBindingSubjects: bogus\n").unwrap()
-        )
-        .is_err());
-        assert!(builtin_from_node(
-            &parse_one("kind: LabelTransformer\nlabels: {a: [1]}\n").unwrap()
-        )
-        .is_err());
+        assert_eq!(
+            (builtin_from_node(
+                &parse_one("kind: NamespaceTransformer\nsetRoleBindingSubjects: bogus\n").unwrap(),
+            )).err().map(|e| e.to_string()).as_deref(),
+            Some("invalid value \"bogus\" for setRoleBindingSubjects: must be one of \"defaultOnly\", \"none\" or \"allServiceAccounts\""));
+        assert_eq!(
+            (builtin_from_node(&parse_one("kind: LabelTransformer\nlabels: {a: [1]}\n").unwrap(),))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("json: cannot unmarshal array into Go struct field labels of type string")
+        );
         match builtin_from_node(&parse_one("kind: HelmChartInflationGenerator\n").unwrap()) {
             Err(Error::Unsupported { feature, .. }) => {
                 assert!(feature.contains("HelmChartInflationGenerator"))

@@ -655,7 +655,13 @@ spec:
             .into_iter()
             .map(Resource::new)
             .collect();
-        assert!(set_images(&mut rs, &i, &tc.images).is_err());
+        assert_eq!(
+            (set_images(&mut rs, &i, &tc.images))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("wrong node kind: expected MappingNode but got ScalarNode: node contents:\nstr")
+        );
         let doc = "apiVersion: example.com/v1\nkind: Custom\nmetadata:\n  name: c\nspec:\n  a:\n    containers:\n    - image: nginx\n    - image: 5\n    - image: null\n    - image: \"\"\n  containers:\n    x: 1\n";
         let mut rs: Vec<Resource> = parse_stream(doc)
             .unwrap()
@@ -671,7 +677,9 @@ spec:
             .into_iter()
             .map(Resource::new)
             .collect();
-        assert!(set_images(&mut rs, &i, &tc.images).is_err());
+        assert_eq!(
+            (set_images(&mut rs, &i, &tc.images)).err().map(|e| e.to_string()).as_deref(),
+            Some("considering field 'spec/initContainers[]/image' of object Custom.v1.example.com/c.[noNs]: expected sequence or mapping node"));
     }
 
     #[test]
@@ -769,6 +777,12 @@ spec:
             img("a", "b", "1", "sha256:x", "")
         );
         let n = compose_yaml::parse_one("name: a\nnewTag: 1.0\n").unwrap();
-        assert!(ImageSpec::from_node(&n).is_err());
+        assert_eq!(
+            (ImageSpec::from_node(&n))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("json: cannot unmarshal number into Go struct field newTag of type string")
+        );
     }
 }

@@ -278,7 +278,13 @@ mod tests {
             fields: vec![FieldSpec::new("", "", "", "metadata/labels", false)],
             ..Default::default()
         };
-        assert!(label_entry_field_specs(&e, &tc).is_err());
+        assert_eq!(
+            (label_entry_field_specs(&e, &tc))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("conflicting fieldspecs")
+        );
     }
 
     #[test]
@@ -291,7 +297,8 @@ mod tests {
             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: s\nspec:\n  template:\n    spec:\n      affinity: 3\n",
         ] {
             let mut rs = resources(doc);
-            assert!(add_labels(&mut rs, &pairs(&[("a", "b")]), &tc.common_labels).is_err(), "{doc}");
+            assert!(
+            (add_labels(&mut rs, &pairs(&[("a", "b")]), &tc.common_labels)).err().is_some_and(|e| e.to_string().starts_with("considering field '")), "{doc}");
         }
     }
 
@@ -325,10 +332,22 @@ mod tests {
         assert!(e.include_selectors && !e.include_templates);
         assert_eq!(e.fields, vec![FieldSpec::new("", "", "", "x", false)]);
         let n = compose_yaml::parse_one("pairs: {a: true}\n").unwrap();
-        assert!(LabelEntry::from_node(&n).is_err());
+        assert_eq!(
+            (LabelEntry::from_node(&n))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("json: cannot unmarshal bool into Go struct field pairs of type string")
+        );
         // oracle: `includeVolumeClaimTemplates` is an unknown field in v5.5.0
         let n =
             compose_yaml::parse_one("pairs: {a: b}\nincludeVolumeClaimTemplates: true\n").unwrap();
-        assert!(LabelEntry::from_node(&n).is_err());
+        assert_eq!(
+            (LabelEntry::from_node(&n))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("json: unknown field \"includeVolumeClaimTemplates\"")
+        );
     }
 }

@@ -167,11 +167,12 @@ mod tests {
         assert_eq!(rs[0].name(), "a");
         assert!(rs[0].meta.prefixes.is_empty());
         let mut rs = resources("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {a: b}\n");
-        assert!(add_prefix(
-            &mut rs,
-            "x-",
-            &[FieldSpec::new("", "", "", "metadata/name", false)]
-        )
-        .is_err());
+        assert_eq!(
+            (add_prefix(
+                &mut rs,
+                "x-",
+                &[FieldSpec::new("", "", "", "metadata/name", false)],
+            )).err().map(|e| e.to_string()).as_deref(),
+            Some("considering field 'metadata/name' of object Pod.v1.[noGrp]/[noName].[noNs]: wrong node kind: expected ScalarNode but got MappingNode: node contents:\n{\"a\":\"b\"}"));
     }
 }

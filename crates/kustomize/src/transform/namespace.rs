@@ -435,7 +435,9 @@ metadata:
             assert_eq!(got, want.to_vec(), "{mode:?}");
             assert_eq!(rs[6].namespace(), "newns");
         }
-        assert!(SubjectMode::parse("bogus").is_err());
+        assert_eq!(
+            (SubjectMode::parse("bogus")).err().map(|e| e.to_string()).as_deref(),
+            Some("invalid value \"bogus\" for setRoleBindingSubjects: must be one of \"defaultOnly\", \"none\" or \"allServiceAccounts\""));
     }
 
     #[test]
@@ -523,18 +525,32 @@ metadata:
     fn conflicts_and_empty() {
         // `default` and no namespace are the same place
         let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: default\n");
-        assert!(set_namespace(&mut rs, "default", &[], NamespaceOptions::default()).is_err());
+        assert_eq!(
+            (set_namespace(&mut rs, "default", &[], NamespaceOptions::default()))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("namespace transformation produces ID conflict: ConfigMap.v1.[noGrp]/a.default")
+        );
         // moving one object out of a clash is fine
         let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  namespace: y\n");
         set_namespace(&mut rs, "z", &[], NamespaceOptions::default()).unwrap();
         let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: y\n");
-        assert!(set_namespace(&mut rs, "z", &[], NamespaceOptions::default()).is_err());
+        assert_eq!(
+            (set_namespace(&mut rs, "z", &[], NamespaceOptions::default()))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("namespace transformation produces ID conflict: ConfigMap.v1.[noGrp]/a.z")
+        );
         let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
         set_namespace(&mut rs, "", &[], NamespaceOptions::default()).unwrap();
         assert_eq!(rs[0].namespace(), "");
         let mut rs = resources(
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: {a: b}\n",
         );
-        assert!(set_namespace(&mut rs, "z", &[], NamespaceOptions::default()).is_err());
+        assert_eq!(
+            (set_namespace(&mut rs, "z", &[], NamespaceOptions::default())).err().map(|e| e.to_string()).as_deref(),
+            Some("considering field 'metadata/namespace' of object ConfigMap.v1.[noGrp]/a.[noNs]: namespace field specs must target scalar nodes: wrong node kind: expected ScalarNode but got MappingNode: node contents:\n{\"a\":\"b\"}"));
     }
 }

@@ -252,11 +252,23 @@ mod tests {
             }
         );
         let n = compose_yaml::parse_one("name: d\ncount: \"3\"\n").unwrap();
-        assert!(ReplicaSpec::from_node(&n).is_err());
+        assert_eq!(
+            (ReplicaSpec::from_node(&n))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("json: cannot unmarshal string into Go struct field count of type int64")
+        );
         // oracle: `count: 2.0` is accepted as 2
         let n = compose_yaml::parse_one("name: d\ncount: 2.0\n").unwrap();
         assert_eq!(ReplicaSpec::from_node(&n).unwrap().count, 2);
         let n = compose_yaml::parse_one("name: d\ncount: 2.5\n").unwrap();
-        assert!(ReplicaSpec::from_node(&n).is_err());
+        assert_eq!(
+            (ReplicaSpec::from_node(&n))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("json: cannot unmarshal number into Go struct field count of type int64")
+        );
     }
 }

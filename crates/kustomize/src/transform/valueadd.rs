@@ -416,7 +416,13 @@ targets:
         );
 
         let no_targets = parse_one("kind: ValueAddTransformer\nvalue: x\n").unwrap();
-        assert!(ValueAdd::from_config(&no_targets, "d", &mut |_| Ok(String::new())).is_err());
+        assert_eq!(
+            (ValueAdd::from_config(&no_targets, "d", &mut |_| Ok(String::new())))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("must specify at least one target")
+        );
         let from_file = parse_one("kind: ValueAddTransformer\ntargetFilePath: t.yaml\n").unwrap();
         let t = ValueAdd::from_config(&from_file, "d", &mut |_| {
             Ok("targets:\n- fieldPath: spec/x\n".to_string())
@@ -425,6 +431,12 @@ targets:
         assert_eq!(t.targets.len(), 1);
         let empty_path =
             parse_one("kind: ValueAddTransformer\ntargets:\n- selector: {kind: Foo}\n").unwrap();
-        assert!(ValueAdd::from_config(&empty_path, "d", &mut |_| Ok(String::new())).is_err());
+        assert_eq!(
+            (ValueAdd::from_config(&empty_path, "d", &mut |_| Ok(String::new())))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("fieldPath cannot be empty")
+        );
     }
 }
