@@ -138,19 +138,13 @@ pub(crate) enum OutputFormat {
     Github,
 }
 
-/// `compose validate`.
+/// `-o` of `validate` and `lint`.
 #[derive(Debug, Args, Clone, Default)]
-pub(crate) struct ValidateArgs {
-    /// Kubernetes minor version whose API schema the rendered objects are
-    /// checked against (built in: 1.29, 1.31, 1.33; default: the newest).
-    #[arg(long = "kubernetes-version", value_name = "VERSION")]
-    pub(crate) kubernetes_version: Option<String>,
-    /// Check the values only; do not render.
-    #[arg(long = "values-only")]
-    pub(crate) values_only: bool,
-    /// How to print the problems: `text`, `json` (an array of records on
-    /// stdout) or `github` (GitHub Actions annotations on stdout). Exit
-    /// codes are the same in every format.
+pub(crate) struct ReportArgs {
+    /// How to print problems and findings: `text`, `json` (an array of
+    /// records on stdout) or `github` (GitHub Actions annotations on
+    /// stdout; lint findings are warnings, or errors with `--strict`).
+    /// Exit codes are the same in every format.
     #[arg(
         short = 'o',
         long = "output",
@@ -161,23 +155,30 @@ pub(crate) struct ValidateArgs {
     pub(crate) output: OutputFormat,
 }
 
+/// `compose validate`.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct ValidateArgs {
+    /// Kubernetes minor version whose API schema the rendered objects are
+    /// checked against (built in: 1.29, 1.31, 1.33; default: the newest).
+    #[arg(long = "kubernetes-version", value_name = "VERSION")]
+    pub(crate) kubernetes_version: Option<String>,
+    /// Check the values only; do not render.
+    #[arg(long = "values-only")]
+    pub(crate) values_only: bool,
+    /// How to print what is found.
+    #[command(flatten)]
+    pub(crate) report: ReportArgs,
+}
+
 /// `compose lint`.
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct LintArgs {
     /// Findings are errors: exit 1 when there is any.
     #[arg(long)]
     pub(crate) strict: bool,
-    /// How to print the findings: `text`, `json` (an array of records on
-    /// stdout) or `github` (GitHub Actions annotations on stdout; warnings,
-    /// or errors with `--strict`). Exit codes are the same in every format.
-    #[arg(
-        short = 'o',
-        long = "output",
-        value_enum,
-        value_name = "FORMAT",
-        default_value = "text"
-    )]
-    pub(crate) output: OutputFormat,
+    /// How to print what is found.
+    #[command(flatten)]
+    pub(crate) report: ReportArgs,
     /// Lint a plain kustomization directory instead of the project, built
     /// as `compose kustomize DIR` builds it (as `kubectl apply -k`).
     #[arg(short = 'k', long = "kustomize", value_name = "DIR")]

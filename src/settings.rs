@@ -288,7 +288,7 @@ impl Settings {
                             .unwrap_or_else(|| crate::manifests::default_version().to_string()),
                     )
                 },
-                format: format(a.output),
+                format: format(a.report.output),
             },
             Some(Command::Lint(a)) => match a.kustomize {
                 Some(dir) => {
@@ -299,13 +299,13 @@ impl Settings {
                             a.load_restrictor.unwrap_or(LoadRestrictorArg::RootOnly),
                         ),
                         strict: a.strict,
-                        format: format(a.output),
+                        format: format(a.report.output),
                     }
                 }
                 None => Settings::Lint {
                     values: values_settings(&g, &env)?,
                     strict: a.strict,
-                    format: format(a.output),
+                    format: format(a.report.output),
                 },
             },
             Some(Command::Schema(SchemaArgs { write, check })) => {
