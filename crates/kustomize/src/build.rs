@@ -1589,14 +1589,14 @@ metadata:
             ("a.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {}\n"),
         ];
         assert_eq!(
-            (build_tree(&files)).err().map(|e| e.to_string()).as_deref(),
+            build_tree(&files).err().map(|e| e.to_string()).as_deref(),
             Some("/t/kustomization.yaml:1:13: accumulating resources: accumulating resources from 'a.yaml': missing metadata.name in object of kind Pod"));
         let files = [
             ("kustomization.yaml", "resources: [a.yaml]\n"),
             ("a.yaml", "apiVersion: v1\nmetadata:\n  name: x\n"),
         ];
         assert_eq!(
-            (build_tree(&files)).err().map(|e| e.to_string()).as_deref(),
+            build_tree(&files).err().map(|e| e.to_string()).as_deref(),
             Some("/t/kustomization.yaml:1:13: accumulating resources: accumulating resources from 'a.yaml': missing kind in object"));
     }
 }

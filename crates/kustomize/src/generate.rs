@@ -538,7 +538,7 @@ mod tests {
             Some("invalid literal source =x, expected key=value")
         );
         assert_eq!(
-            (parse_literal("x")).err().map(|e| e.to_string()).as_deref(),
+            parse_literal("x").err().map(|e| e.to_string()).as_deref(),
             Some("invalid literal source x, expected key=value")
         );
     }
@@ -584,7 +584,7 @@ mod tests {
             vec![("A".into(), b"1".to_vec()), ("B".into(), b"x=y".to_vec())]
         );
         assert_eq!(
-            (parse_env_file(b"1A=x")).err().map(|e| e.to_string()).as_deref(),
+            parse_env_file(b"1A=x").err().map(|e| e.to_string()).as_deref(),
             Some("\"1A\" is not a valid key name: a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit"));
     }
 

@@ -402,14 +402,14 @@ mod tests {
             Some("/k/kustomization.yaml:2:1: invalid Kustomization: json: unknown field \"foo\"")
         );
         assert_eq!(
-            (parse("namePrefix: [a]\n")).err().map(|e| e.to_string()).as_deref(),
+            parse("namePrefix: [a]\n").err().map(|e| e.to_string()).as_deref(),
             Some("/k/kustomization.yaml:1:13: invalid Kustomization: json: cannot unmarshal array into Go struct field Kustomization.namePrefix of type string"));
         assert_eq!(
-            (parse("commonLabels:\n  v: 1\n")).err().map(|e| e.to_string()).as_deref(),
+            parse("commonLabels:\n  v: 1\n").err().map(|e| e.to_string()).as_deref(),
             Some("/k/kustomization.yaml:2:3: invalid Kustomization: json: cannot unmarshal number into Go struct field Kustomization.commonLabels of type string"));
         // YAML 1.1: `yes` is a boolean in a kustomization file.
         assert_eq!(
-            (parse("commonLabels:\n  v: yes\n")).err().map(|e| e.to_string()).as_deref(),
+            parse("commonLabels:\n  v: yes\n").err().map(|e| e.to_string()).as_deref(),
             Some("/k/kustomization.yaml:2:3: invalid Kustomization: json: cannot unmarshal bool into Go struct field Kustomization.commonLabels of type string"));
         assert!(parse("commonLabels:\n  v: \"1\"\n").is_ok());
     }
@@ -457,7 +457,7 @@ mod tests {
     #[test]
     fn kind_and_api_version_are_checked() {
         assert_eq!(
-            (parse("kind: Foo\nresources: []\n")).err().map(|e| e.to_string()).as_deref(),
+            parse("kind: Foo\nresources: []\n").err().map(|e| e.to_string()).as_deref(),
             Some("/k/kustomization.yaml:1:7: Failed to read kustomization file under /k:\nkind should be Kustomization or Component"));
         assert_eq!(
             (parse(

@@ -579,11 +579,11 @@ mod tests {
         let l = Loader::new(&fs, Path::new("/p/app"), LoadRestrictor::RootOnly).unwrap();
         assert!(l.child("../base").is_ok());
         assert_eq!(
-            (l.child("..")).err().map(|e| e.to_string()).as_deref(),
+            l.child("..").err().map(|e| e.to_string()).as_deref(),
             Some("cycle detected: candidate root '/p' contains visited root '/p/app'")
         );
         assert_eq!(
-            (l.child(".")).err().map(|e| e.to_string()).as_deref(),
+            l.child(".").err().map(|e| e.to_string()).as_deref(),
             Some("cycle detected: candidate root '/p/app' contains visited root '/p/app'")
         );
     }

@@ -1211,7 +1211,7 @@ mod tests {
     fn deep_nesting_is_bounded() {
         let doc = "[".repeat(MAX_DEPTH + 5);
         assert_eq!(
-            (parse_stream(&doc)).err().map(|e| e.to_string()).as_deref(),
+            parse_stream(&doc).err().map(|e| e.to_string()).as_deref(),
             Some("line 1, column 256: recursion limit exceeded")
         );
     }

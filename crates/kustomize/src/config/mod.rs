@@ -919,7 +919,7 @@ mod tests {
     fn config_type_errors() {
         let node = parse_one("namePrefix: foo\n").unwrap();
         assert_eq!(
-            (TransformerConfig::from_node(&node)).err().map(|e| e.to_string()).as_deref(),
+            TransformerConfig::from_node(&node).err().map(|e| e.to_string()).as_deref(),
             Some("json: cannot unmarshal string into Go struct field namePrefix of type []types.FieldSpec"));
         let node = parse_one("images:\n- path: 3\n").unwrap();
         assert_eq!(

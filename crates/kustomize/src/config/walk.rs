@@ -538,7 +538,7 @@ mod tests {
         // a scalar element under a sequence is an error too
         let spec = FieldSpec::new("", "", "Pod", "spec/containers/name/x", false);
         assert_eq!(
-            (run(doc, spec, Some(CreateKind::Map))).err().map(|e| e.to_string()).as_deref(),
+            run(doc, spec, Some(CreateKind::Map)).err().map(|e| e.to_string()).as_deref(),
             Some("considering field 'spec/containers/name/x' of object Pod.[noVer].[noGrp]/s.[noNs]: visit traversal on path: [name x]: expected sequence or mapping node"));
     }
 }

@@ -1124,7 +1124,7 @@ mod tests {
             schema,
         );
         assert_eq!(
-            (r).err().map(|e| e.to_string()).as_deref(),
+            r.err().map(|e| e.to_string()).as_deref(),
             Some("wrong node kind: expected SequenceNode but got MappingNode: node contents:\n{\"$patch\":\"delete\"}"));
     }
 }

@@ -472,10 +472,10 @@ mod tests {
             Some("array index -1 cannot be negative")
         );
         assert_eq!(
-            (lookup(&n, &p("data.list.name"))).err().map(|e| e.to_string()).as_deref(),
+            lookup(&n, &p("data.list.name")).err().map(|e| e.to_string()).as_deref(),
             Some("wrong node kind: expected MappingNode but got SequenceNode: node contents:\n[\"x\",\"y\"]"));
         assert_eq!(
-            (lookup(&n, &p("data.0"))).err().map(|e| e.to_string()).as_deref(),
+            lookup(&n, &p("data.0")).err().map(|e| e.to_string()).as_deref(),
             Some("wrong node kind: expected SequenceNode but got MappingNode: node contents:\n{\"list\":[\"x\",\"y\"],\"ports\":[{\"name\":\"http\",\"port\":80},{\"name\":\"myhttp2\",\"port\":81}]}"));
     }
 

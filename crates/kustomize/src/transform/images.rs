@@ -678,7 +678,7 @@ spec:
             .map(Resource::new)
             .collect();
         assert_eq!(
-            (set_images(&mut rs, &i, &tc.images)).err().map(|e| e.to_string()).as_deref(),
+            set_images(&mut rs, &i, &tc.images).err().map(|e| e.to_string()).as_deref(),
             Some("considering field 'spec/initContainers[]/image' of object Custom.v1.example.com/c.[noNs]: expected sequence or mapping node"));
     }
 

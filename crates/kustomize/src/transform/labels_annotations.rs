@@ -298,7 +298,7 @@ mod tests {
         ] {
             let mut rs = resources(doc);
             assert!(
-            (add_labels(&mut rs, &pairs(&[("a", "b")]), &tc.common_labels)).err().is_some_and(|e| e.to_string().starts_with("considering field '")), "{doc}");
+            add_labels(&mut rs, &pairs(&[("a", "b")]), &tc.common_labels).err().is_some_and(|e| e.to_string().starts_with("considering field '")), "{doc}");
         }
     }
 

@@ -436,7 +436,7 @@ metadata:
             assert_eq!(rs[6].namespace(), "newns");
         }
         assert_eq!(
-            (SubjectMode::parse("bogus")).err().map(|e| e.to_string()).as_deref(),
+            SubjectMode::parse("bogus").err().map(|e| e.to_string()).as_deref(),
             Some("invalid value \"bogus\" for setRoleBindingSubjects: must be one of \"defaultOnly\", \"none\" or \"allServiceAccounts\""));
     }
 
@@ -550,7 +550,7 @@ metadata:
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: {a: b}\n",
         );
         assert_eq!(
-            (set_namespace(&mut rs, "z", &[], NamespaceOptions::default())).err().map(|e| e.to_string()).as_deref(),
+            set_namespace(&mut rs, "z", &[], NamespaceOptions::default()).err().map(|e| e.to_string()).as_deref(),
             Some("considering field 'metadata/namespace' of object ConfigMap.v1.[noGrp]/a.[noNs]: namespace field specs must target scalar nodes: wrong node kind: expected ScalarNode but got MappingNode: node contents:\n{\"a\":\"b\"}"));
     }
 }
