@@ -78,7 +78,7 @@ impl ImageSpec {
         })
     }
 
-    fn rewrite_with(&self, pattern: &Regex, image: &str) -> Result<Option<String>> {
+    fn rewrite_with(&self, pattern: &NameTest, image: &str) -> Result<Option<String>> {
         if !pattern.is_match(image) {
             return Ok(None);
         }
@@ -157,9 +157,69 @@ fn name_pattern(name: &str) -> Result<Regex> {
     })
 }
 
+/// The name test of one images entry. Most names are plain image names,
+/// whose only regular-expression character is `.` (any character): those
+/// are matched here, as the regular expression would match them, without
+/// compiling one, which would cost time and tens of kilobytes per entry
+/// (an overlay may have hundreds). Other names compile.
+enum NameTest {
+    /// A name of plain characters and `.` wildcards.
+    Plain(Vec<char>),
+    /// Any other name, as kustomize's regular expression.
+    Pattern(Regex),
+}
+
+impl NameTest {
+    fn new(name: &str) -> Result<NameTest> {
+        const SPECIAL: &[char] = &[
+            '\\', '+', '*', '?', '(', ')', '|', '[', ']', '{', '}', '^', '$',
+        ];
+        if name.contains(SPECIAL) {
+            return Ok(NameTest::Pattern(name_pattern(name)?));
+        }
+        Ok(NameTest::Plain(name.chars().collect()))
+    }
+
+    fn is_match(&self, image: &str) -> bool {
+        match self {
+            NameTest::Pattern(re) => re.is_match(image),
+            NameTest::Plain(name) => {
+                let mut chars = image.chars();
+                let prefix = name.iter().all(|&want| match chars.next() {
+                    Some(got) => got == want || (want == '.' && got != '\n'),
+                    None => false,
+                });
+                prefix && tag_and_digest(chars.as_str())
+            }
+        }
+    }
+}
+
+/// Whether `rest` is `(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?`
+/// and nothing more: what follows the name in [`name_pattern`].
+fn tag_and_digest(rest: &str) -> bool {
+    let word = |s: &str| {
+        s.find(|c: char| !(c.is_ascii_alphanumeric() || "_.{}-".contains(c)))
+            .unwrap_or(s.len())
+    };
+    let mut rest = rest;
+    if let Some(tag) = rest.strip_prefix(':') {
+        rest = &tag[word(tag)..];
+    }
+    if let Some(digest) = rest.strip_prefix("@sha256:") {
+        rest = &digest[word(digest)..];
+    }
+    rest.is_empty()
+}
+
+/// Whether an images entry named `name` selects `image`; checks that the
+/// plain-name test agrees with kustomize's regular expression.
 #[cfg(test)]
 fn name_matches(name: &str, image: &str) -> Result<bool> {
-    Ok(name_pattern(name)?.is_match(image))
+    let fast = NameTest::new(name)?.is_match(image);
+    let full = name_pattern(name)?.is_match(image);
+    assert_eq!(fast, full, "name {name:?}, image {image:?}");
+    Ok(fast)
 }
 
 /// Applies one `images:` entry to every resource: the legacy containers
@@ -262,7 +322,7 @@ pub(crate) fn set_images_all(
         }
         best
     };
-    let mut patterns: Vec<Option<Regex>> = vec![None; images.len()];
+    let mut patterns: Vec<Option<NameTest>> = (0..images.len()).map(|_| None).collect();
     let spec_segments: Vec<Vec<config::PathSegment>> =
         specs.iter().map(FieldSpec::segments).collect();
     for r in resources.iter_mut() {
@@ -307,7 +367,7 @@ pub(crate) fn set_images_all(
             while let Some(e) = candidates_from(&value, next) {
                 for _ in 0..visits {
                     if patterns[e].is_none() {
-                        patterns[e] = Some(name_pattern(&images[e].name)?);
+                        patterns[e] = Some(NameTest::new(&images[e].name)?);
                     }
                     let Some(pattern) = patterns[e].as_ref() else {
                         break;
@@ -446,7 +506,7 @@ fn spec_paths<'a>(
 
 struct Updater<'a> {
     image: &'a ImageSpec,
-    pattern: Option<Regex>,
+    pattern: Option<NameTest>,
 }
 
 impl Updater<'_> {
@@ -456,7 +516,7 @@ impl Updater<'_> {
         };
         let pattern = match self.pattern.take() {
             Some(p) => p,
-            None => name_pattern(&self.image.name)?,
+            None => NameTest::new(&self.image.name)?,
         };
         let result = self.image.rewrite_with(&pattern, &value);
         self.pattern = Some(pattern);
@@ -697,6 +757,46 @@ spec:
         assert!(!name_matches("nginx", "nginx:a/b"));
         assert!(name_matches("reg.io:5000/app", "reg.io:5000/app:v1"));
         assert!(name_matches("(nginx|redis)", "redis:7"));
+    }
+
+    #[test]
+    fn plain_names_match_as_their_regular_expression_does() {
+        let names = [
+            "nginx",
+            "a.c",
+            "reg.io:5000/app",
+            "h\u{e9}llo",
+            "x",
+            "a-b_c.d",
+        ];
+        let images = [
+            "nginx",
+            "nginx:",
+            "nginx:1.0@sha256:ab",
+            "nginx@sha256:",
+            "nginx:1@sha256:a:b",
+            "nginx:1@md5:a",
+            "nginx::1",
+            "nginx:{{t}}",
+            "abc",
+            "a\nc",
+            "a\u{e9}c",
+            "reg.io:5000/app:v1",
+            "regxio:5000/app",
+            "h\u{e9}llo:1",
+            "hello",
+            "x@sha256:0",
+            "x:a b",
+            "a-b_c.d:1",
+            "a-b_cxd",
+            "",
+            "nginx:1.0 ",
+        ];
+        for name in names {
+            for image in images {
+                name_matches(name, image).unwrap();
+            }
+        }
     }
 
     #[test]
