@@ -246,22 +246,22 @@ pub(crate) struct InitArgs {
 
 /// Flags of `compose compare`.
 #[derive(Debug, Args, Clone)]
-pub struct CompareArgs {
+pub(crate) struct CompareArgs {
     /// The first side: an environment (`dev`), or a values file found as
     /// `-f` finds it (an environment's or a tier's file selects it).
     /// Layered over the shared defaults; `-f` and `--set` flags are
     /// layered on both sides after it.
     #[arg(value_name = "A")]
-    pub a: String,
+    pub(crate) a: String,
     /// The second side, named as A is.
     #[arg(value_name = "B")]
-    pub b: String,
+    pub(crate) b: String,
     /// The tier of side A (default: `--tier`, for both sides).
     #[arg(long = "a-tier", value_name = "TIER")]
-    pub a_tier: Option<String>,
+    pub(crate) a_tier: Option<String>,
     /// The tier of side B (default: `--tier`, for both sides).
     #[arg(long = "b-tier", value_name = "TIER")]
-    pub b_tier: Option<String>,
+    pub(crate) b_tier: Option<String>,
     /// How to print the differences.
     #[arg(
         short = 'o',
@@ -270,12 +270,12 @@ pub struct CompareArgs {
         value_name = "FORMAT",
         default_value = "text"
     )]
-    pub output: CompareFormat,
+    pub(crate) output: CompareFormat,
 }
 
 /// `compose compare --output` values.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum CompareFormat {
+pub(crate) enum CompareFormat {
     /// One line per object only one side has, then each changed object
     /// with one line per field: `path: A's value → B's value`.
     Text,

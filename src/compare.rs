@@ -39,52 +39,52 @@ const SECRET_FIELDS: &[&str] = &["data", "stringData"];
 
 /// One side of a comparison, for headers.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Side {
+pub(crate) struct Side {
     /// How the user named it (`dev`, `dev (tier small)`).
-    pub label: String,
+    pub(crate) label: String,
     /// The values files layered, as shown.
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
 }
 
 /// What differs between two renders.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Report {
+pub(crate) struct Report {
     /// Objects only the first render has, sorted.
-    pub only_a: Vec<String>,
+    pub(crate) only_a: Vec<String>,
     /// Objects only the second render has, sorted.
-    pub only_b: Vec<String>,
+    pub(crate) only_b: Vec<String>,
     /// Objects both have, with the fields that differ, sorted by object.
-    pub changed: Vec<ObjectChange>,
+    pub(crate) changed: Vec<ObjectChange>,
 }
 
 impl Report {
     /// Whether the renders are the same.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.only_a.is_empty() && self.only_b.is_empty() && self.changed.is_empty()
     }
 }
 
 /// The fields that differ in one object.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ObjectChange {
+pub(crate) struct ObjectChange {
     /// `Kind/name` (`Kind/namespace/name` when the name alone is ambiguous).
-    pub object: String,
+    pub(crate) object: String,
     /// The fields, in document order of the paths (keys sorted).
-    pub fields: Vec<FieldChange>,
+    pub(crate) fields: Vec<FieldChange>,
 }
 
 /// One field that differs.
 #[derive(Clone, Debug, PartialEq)]
-pub struct FieldChange {
+pub(crate) struct FieldChange {
     /// `spec.template.spec.containers[name=api].image`.
-    pub path: String,
+    pub(crate) path: String,
     /// How it differs.
-    pub change: Change,
+    pub(crate) change: Change,
 }
 
 /// How a field differs.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Change {
+pub(crate) enum Change {
     /// The value on each side; `None` where the field is absent.
     Value {
         /// The first render's.
@@ -98,7 +98,7 @@ pub enum Change {
 
 /// What happened to a Secret's value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Hidden {
+pub(crate) enum Hidden {
     /// Only the second render has the key.
     Added,
     /// Only the first render has the key.
@@ -118,7 +118,7 @@ impl Hidden {
 }
 
 /// Compares two renders.
-pub fn compare(a: &[Resource], b: &[Resource]) -> Report {
+pub(crate) fn compare(a: &[Resource], b: &[Resource]) -> Report {
     let (pairs, only_a, only_b) = pair(a, b);
     let mut report = Report {
         only_a: labels(a, &only_a),
@@ -411,7 +411,7 @@ fn keyed_by<'a>(list: &'a [Node], field: &str) -> Option<BTreeMap<String, &'a No
 /// A value as the text report shows it: scalars as written, strings
 /// quoted where they would read as something else, collections as
 /// compact JSON; `(none)` for an absent field.
-pub fn shown(n: Option<&Node>) -> String {
+pub(crate) fn shown(n: Option<&Node>) -> String {
     match n {
         None => "(none)".to_string(),
         Some(Node::Str(s)) if needs_quotes(s) => compose_yaml::json::to_json(&Node::str(&**s)),
@@ -435,7 +435,7 @@ fn needs_quotes(s: &str) -> bool {
 /// The report as text: a header naming the sides, the objects only one
 /// side has, then each changed object and its fields. Empty when the
 /// renders are the same.
-pub fn to_text(report: &Report, a: &Side, b: &Side) -> String {
+pub(crate) fn to_text(report: &Report, a: &Side, b: &Side) -> String {
     if report.is_empty() {
         return String::new();
     }
@@ -468,7 +468,7 @@ pub fn to_text(report: &Report, a: &Side, b: &Side) -> String {
 }
 
 /// The report as one JSON document (see docs/cli.md, `compare`).
-pub fn to_json(report: &Report, a: &Side, b: &Side) -> String {
+pub(crate) fn to_json(report: &Report, a: &Side, b: &Side) -> String {
     use serde_json::{json, Value};
     let side = |s: &Side| json!({"name": s.label, "files": s.files});
     let node = |n: &Node| -> Value {
@@ -513,7 +513,7 @@ pub fn to_json(report: &Report, a: &Side, b: &Side) -> String {
 /// `text` with every value of the Secrets of both renders scrubbed: the
 /// report never prints a Secret's value itself, and a value that also
 /// appears in another object's field is hidden there too.
-pub fn scrub(text: &str, a: &[Resource], b: &[Resource]) -> String {
+pub(crate) fn scrub(text: &str, a: &[Resource], b: &[Resource]) -> String {
     let secrets = Secrets::of_objects(a.iter().chain(b).map(|r| &r.node));
     if secrets.is_empty() {
         text.to_string()

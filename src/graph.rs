@@ -62,7 +62,7 @@ const WORKLOADS: &[(&str, &[&str])] = &[
 
 /// The output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// A mermaid flowchart (GitHub and GitLab draw it in Markdown).
     Mermaid,
     /// Graphviz.
@@ -88,14 +88,14 @@ struct NodeInfo {
 
 /// The diagram: nodes and labelled edges, sorted.
 #[derive(Clone, Debug, Default)]
-pub struct Graph {
+pub(crate) struct Graph {
     nodes: BTreeMap<Key, NodeInfo>,
     /// (from, to) -> the reasons, each once.
     edges: BTreeMap<(Key, Key), BTreeSet<String>>,
 }
 
 /// The diagram of `objects`.
-pub fn graph(objects: &[Node]) -> Graph {
+pub(crate) fn graph(objects: &[Node]) -> Graph {
     let mut g = Graph::default();
     for o in objects {
         if let Some(key) = key_of(o) {
@@ -535,7 +535,7 @@ fn dot_text(s: &str) -> String {
 }
 
 /// The diagram as text in `format`.
-pub fn render(g: &Graph, format: Format) -> String {
+pub(crate) fn render(g: &Graph, format: Format) -> String {
     match format {
         Format::Mermaid => mermaid(g),
         Format::Dot => dot(g),

@@ -613,7 +613,7 @@ pub(crate) fn appset(project: &Project, spec: &crate::deploy::AppSetSpec) -> Res
 
 /// `compose compare A B`: both sides built, then compared; exit 0 when
 /// the manifests are the same, 1 when they differ.
-pub fn compare(
+pub(crate) fn compare(
     a: &crate::settings::CompareSide,
     b: &crate::settings::CompareSide,
     format: crate::cli::CompareFormat,

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 /// How `validate` and `lint` print what they find.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// For people: located messages on stderr (`validate`), paragraphs
     /// on stdout (`lint`).
     #[default]
@@ -32,7 +32,7 @@ pub enum Format {
 /// How severe a record is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub(crate) enum Severity {
     /// Makes the command fail: a `validate` problem, a `lint --strict`
     /// finding.
     Error,
@@ -42,31 +42,31 @@ pub enum Severity {
 
 /// One problem, located.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Record {
+pub(crate) struct Record {
     /// `error` or `warning`.
-    pub severity: Severity,
+    pub(crate) severity: Severity,
     /// The lint rule (`latest-tag`), or the kind of a `validate` error:
     /// `values`, `render`, `build`, `kubernetes-schema`.
-    pub rule: String,
+    pub(crate) rule: String,
     /// The file, as compose shows it (relative to the current directory
     /// when it is below it).
-    pub file: Option<String>,
+    pub(crate) file: Option<String>,
     /// 1-based line in `file`.
-    pub line: Option<usize>,
+    pub(crate) line: Option<usize>,
     /// 1-based column in characters.
-    pub column: Option<usize>,
+    pub(crate) column: Option<usize>,
     /// The object at fault, `Kind/namespace/name` (or `Kind/name`).
-    pub object: Option<String>,
+    pub(crate) object: Option<String>,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
     /// How to fix it, when compose knows.
-    pub fix: Option<String>,
+    pub(crate) fix: Option<String>,
 }
 
 impl Record {
     /// A record of a located message. A place that is not a file (a
     /// `--set` flag, a variable) starts the message, as in the text.
-    pub fn from_diagnostic(d: &Diagnostic, rule: &str, severity: Severity) -> Record {
+    pub(crate) fn from_diagnostic(d: &Diagnostic, rule: &str, severity: Severity) -> Record {
         let (file, line, column, message) = match &d.origin {
             Some(Origin::File {
                 path, line, col, ..
@@ -96,7 +96,7 @@ impl Record {
     }
 
     /// A lint finding.
-    pub fn from_finding(f: &crate::lint::Finding, severity: Severity) -> Record {
+    pub(crate) fn from_finding(f: &crate::lint::Finding, severity: Severity) -> Record {
         Record {
             severity,
             rule: f.rule.to_string(),
@@ -112,7 +112,7 @@ impl Record {
 
 /// The records in `format` (`Text` renders nothing: text output is the
 /// commands' own).
-pub fn render(format: Format, records: &[Record]) -> String {
+pub(crate) fn render(format: Format, records: &[Record]) -> String {
     match format {
         Format::Text => String::new(),
         Format::Json => {

@@ -223,11 +223,11 @@ pub(crate) enum Settings {
 
 /// One side of `compose compare`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CompareSide {
+pub(crate) struct CompareSide {
     /// How the command line named it: `dev`, `dev (tier small)`.
-    pub label: String,
+    pub(crate) label: String,
     /// Its values.
-    pub values: ValuesSettings,
+    pub(crate) values: ValuesSettings,
 }
 
 /// The settings of a render from its flags.
