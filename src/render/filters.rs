@@ -322,7 +322,7 @@ mod tests {
             "aGVsbG8= hello"
         );
         assert_eq!(
-            (render("{{ 'not base64!' | b64dec }}", context! {}))
+            render("{{ 'not base64!' | b64dec }}", context! {})
                 .unwrap_err()
                 .to_string(),
             "invalid operation: b64dec: Invalid symbol 32, offset 3. (in <string>:1)"

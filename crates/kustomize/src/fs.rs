@@ -588,7 +588,8 @@ mod tests {
             assert_eq!(&in_memory[..m], &on_disk[..n], "file {i}");
         }
         assert_eq!(
-            (OnDisk::new().read_into(&base.join("missing"), &mut on_disk))
+            OnDisk::new()
+                .read_into(&base.join("missing"), &mut on_disk)
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

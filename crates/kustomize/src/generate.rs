@@ -531,10 +531,7 @@ mod tests {
         assert_eq!(parse_literal("a='x").unwrap(), ("a".into(), "'x".into()));
         assert_eq!(parse_literal("a=b=c").unwrap(), ("a".into(), "b=c".into()));
         assert_eq!(
-            (parse_literal("=x"))
-                .err()
-                .map(|e| e.to_string())
-                .as_deref(),
+            parse_literal("=x").err().map(|e| e.to_string()).as_deref(),
             Some("invalid literal source =x, expected key=value")
         );
         assert_eq!(
@@ -554,21 +551,21 @@ mod tests {
             ("k".into(), "dir/f.txt".into())
         );
         assert_eq!(
-            (parse_file_source("=f"))
+            parse_file_source("=f")
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
             Some("missing key name for file path \"f\" in source \"=f\"")
         );
         assert_eq!(
-            (parse_file_source("k="))
+            parse_file_source("k=")
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
             Some("missing file path for key name \"k\" in source \"k=\"")
         );
         assert_eq!(
-            (parse_file_source("a=b=c"))
+            parse_file_source("a=b=c")
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

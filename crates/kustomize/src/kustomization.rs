@@ -395,7 +395,7 @@ mod tests {
     #[test]
     fn unknown_fields_and_wrong_types_are_refused() {
         assert_eq!(
-            (parse("resources: [a.yaml]\nfoo: bar\n"))
+            parse("resources: [a.yaml]\nfoo: bar\n")
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
@@ -424,14 +424,14 @@ mod tests {
     #[test]
     fn empty_kustomizations_are_refused() {
         assert_eq!(
-            (parse("resources:\n"))
+            parse("resources:\n")
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
             Some("/k/kustomization.yaml: kustomization.yaml is empty")
         );
         assert_eq!(
-            (parse("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"))
+            parse("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n")
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

@@ -631,7 +631,7 @@ mod tests {
         fs.add_file("/p/app/Kustomization", "");
         let l = Loader::new(&fs, Path::new("/p/app"), LoadRestrictor::RootOnly).unwrap();
         assert_eq!(
-            (l.kustomization_file())
+            l.kustomization_file()
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

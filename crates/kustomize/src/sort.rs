@@ -232,7 +232,7 @@ mod tests {
         apply(&mut rs, Some(&parse_one("order: fifo").unwrap())).unwrap();
         assert_eq!(rs[0].name(), "b");
         assert_eq!(
-            (apply(&mut rs, Some(&parse_one("order: other").unwrap())))
+            apply(&mut rs, Some(&parse_one("order: other").unwrap()))
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

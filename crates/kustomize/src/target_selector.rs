@@ -249,7 +249,7 @@ mod tests {
         assert!(!sel("tier notin (front)").matches(&r));
         assert!(sel("!missing").matches(&r));
         assert_eq!(
-            (Selector::from_node(&parse_one("labelSelector: 'a=b,'").unwrap()))
+            Selector::from_node(&parse_one("labelSelector: 'a=b,'").unwrap())
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

@@ -446,7 +446,7 @@ fn invalid_input_never_reaches_kubectl() {
         "manifests are not valid YAML: line 2, column 1: while parsing a node, did not find expected node content"
     );
     assert_eq!(
-        (apply_yaml("apiVersion: v1\nkind: ConfigMap\n", &opts(&r)))
+        apply_yaml("apiVersion: v1\nkind: ConfigMap\n", &opts(&r))
             .unwrap_err()
             .to_string(),
         "document 1 has no metadata.name"

@@ -923,7 +923,7 @@ mod tests {
             Some("json: cannot unmarshal string into Go struct field namePrefix of type []types.FieldSpec"));
         let node = parse_one("images:\n- path: 3\n").unwrap();
         assert_eq!(
-            (TransformerConfig::from_node(&node))
+            TransformerConfig::from_node(&node)
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
@@ -931,7 +931,7 @@ mod tests {
         );
         let node = parse_one("images:\n- path: a\n  create: \"true\"\n").unwrap();
         assert_eq!(
-            (TransformerConfig::from_node(&node))
+            TransformerConfig::from_node(&node)
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

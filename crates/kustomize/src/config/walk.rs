@@ -527,7 +527,7 @@ mod tests {
         ] {
             let spec = FieldSpec::new("", "", "Pod", p, false);
             assert!(
-                (run(doc, spec, Some(CreateKind::Map)))
+                run(doc, spec, Some(CreateKind::Map))
                     .err()
                     .is_some_and(|e| e
                         .to_string()

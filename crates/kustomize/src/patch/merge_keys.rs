@@ -558,14 +558,14 @@ mod tests {
     #[test]
     fn malformed_documents() {
         assert_eq!(
-            (CustomSchema::from_node(&parse_one("[1]").unwrap()))
+            CustomSchema::from_node(&parse_one("[1]").unwrap())
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
             Some("invalid schema file: the document is not a mapping")
         );
         assert_eq!(
-            (CustomSchema::from_node(&parse_one("definitions: [1]").unwrap()))
+            CustomSchema::from_node(&parse_one("definitions: [1]").unwrap())
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

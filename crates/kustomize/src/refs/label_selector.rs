@@ -166,14 +166,14 @@ mod tests {
             );
         }
         assert_eq!(
-            (LabelSelector::parse("a in b"))
+            LabelSelector::parse("a in b")
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
             Some("unable to parse requirement: invalid selector \"a in b\": a in b")
         );
         assert_eq!(
-            (LabelSelector::parse("a=b=c"))
+            LabelSelector::parse("a=b=c")
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

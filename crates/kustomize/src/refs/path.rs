@@ -458,14 +458,14 @@ mod tests {
         assert_eq!(lookup(&n, &p("data.nothing.deeper")).unwrap(), None);
         // oracle: "wildcard is not supported in PathGetter"
         assert_eq!(
-            (lookup(&n, &p("data.list.*")))
+            lookup(&n, &p("data.list.*"))
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
             Some("wildcard is not supported in PathGetter")
         );
         assert_eq!(
-            (lookup(&n, &p("data.list.-1")))
+            lookup(&n, &p("data.list.-1"))
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
@@ -614,7 +614,7 @@ mod tests {
             .to_string()
             .starts_with("wrong node kind: expected SequenceNode but got MappingNode"));
         assert_eq!(
-            (set_all(&mut n, "metadata.name.x", None, Node::str("x")))
+            set_all(&mut n, "metadata.name.x", None, Node::str("x"))
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

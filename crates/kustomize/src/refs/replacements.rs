@@ -906,7 +906,7 @@ mod tests {
         let node = parse_one("- path: r.yaml\n  source: {kind: A}\n").unwrap();
         let Node::Seq(items) = node else { panic!() };
         assert_eq!(
-            (parse_replacements(&items, &mut |_| Ok(String::new())))
+            parse_replacements(&items, &mut |_| Ok(String::new()))
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
@@ -915,7 +915,7 @@ mod tests {
         let node = parse_one("- source: {kind: A, bogus: 1}\n  targets: []\n").unwrap();
         let Node::Seq(items) = node else { panic!() };
         assert_eq!(
-            (parse_replacements(&items, &mut |_| Ok(String::new())))
+            parse_replacements(&items, &mut |_| Ok(String::new()))
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

@@ -593,7 +593,7 @@ mod tests {
         );
         assert_eq!(var_path("a.[0]"), vec!["a", "0"]);
         assert_eq!(
-            (Var::from_node(&parse_one("{name: A, objref: {kind: K, nme: x}}").unwrap()))
+            Var::from_node(&parse_one("{name: A, objref: {kind: K, nme: x}}").unwrap())
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

@@ -284,7 +284,7 @@ mod tests {
     #[test]
     fn config_errors() {
         assert_eq!(
-            (builtin_from_node(&parse_one("kind: PrefixTransformer\nprefix: a-\n").unwrap()))
+            builtin_from_node(&parse_one("kind: PrefixTransformer\nprefix: a-\n").unwrap())
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
@@ -296,7 +296,7 @@ mod tests {
             )).err().map(|e| e.to_string()).as_deref(),
             Some("invalid value \"bogus\" for setRoleBindingSubjects: must be one of \"defaultOnly\", \"none\" or \"allServiceAccounts\""));
         assert_eq!(
-            (builtin_from_node(&parse_one("kind: LabelTransformer\nlabels: {a: [1]}\n").unwrap(),))
+            builtin_from_node(&parse_one("kind: LabelTransformer\nlabels: {a: [1]}\n").unwrap(),)
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

@@ -716,7 +716,7 @@ spec:
             .map(Resource::new)
             .collect();
         assert_eq!(
-            (set_images(&mut rs, &i, &tc.images))
+            set_images(&mut rs, &i, &tc.images)
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
@@ -878,7 +878,7 @@ spec:
         );
         let n = compose_yaml::parse_one("name: a\nnewTag: 1.0\n").unwrap();
         assert_eq!(
-            (ImageSpec::from_node(&n))
+            ImageSpec::from_node(&n)
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

@@ -279,7 +279,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            (label_entry_field_specs(&e, &tc))
+            label_entry_field_specs(&e, &tc)
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
@@ -333,7 +333,7 @@ mod tests {
         assert_eq!(e.fields, vec![FieldSpec::new("", "", "", "x", false)]);
         let n = compose_yaml::parse_one("pairs: {a: true}\n").unwrap();
         assert_eq!(
-            (LabelEntry::from_node(&n))
+            LabelEntry::from_node(&n)
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
@@ -343,7 +343,7 @@ mod tests {
         let n =
             compose_yaml::parse_one("pairs: {a: b}\nincludeVolumeClaimTemplates: true\n").unwrap();
         assert_eq!(
-            (LabelEntry::from_node(&n))
+            LabelEntry::from_node(&n)
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

@@ -526,7 +526,7 @@ metadata:
         // `default` and no namespace are the same place
         let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: default\n");
         assert_eq!(
-            (set_namespace(&mut rs, "default", &[], NamespaceOptions::default()))
+            set_namespace(&mut rs, "default", &[], NamespaceOptions::default())
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
@@ -537,7 +537,7 @@ metadata:
         set_namespace(&mut rs, "z", &[], NamespaceOptions::default()).unwrap();
         let mut rs = resources("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: y\n");
         assert_eq!(
-            (set_namespace(&mut rs, "z", &[], NamespaceOptions::default()))
+            set_namespace(&mut rs, "z", &[], NamespaceOptions::default())
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

@@ -253,7 +253,7 @@ mod tests {
         );
         let n = compose_yaml::parse_one("name: d\ncount: \"3\"\n").unwrap();
         assert_eq!(
-            (ReplicaSpec::from_node(&n))
+            ReplicaSpec::from_node(&n)
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
@@ -264,7 +264,7 @@ mod tests {
         assert_eq!(ReplicaSpec::from_node(&n).unwrap().count, 2);
         let n = compose_yaml::parse_one("name: d\ncount: 2.5\n").unwrap();
         assert_eq!(
-            (ReplicaSpec::from_node(&n))
+            ReplicaSpec::from_node(&n)
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),

@@ -417,7 +417,7 @@ targets:
 
         let no_targets = parse_one("kind: ValueAddTransformer\nvalue: x\n").unwrap();
         assert_eq!(
-            (ValueAdd::from_config(&no_targets, "d", &mut |_| Ok(String::new())))
+            ValueAdd::from_config(&no_targets, "d", &mut |_| Ok(String::new()))
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
@@ -432,7 +432,7 @@ targets:
         let empty_path =
             parse_one("kind: ValueAddTransformer\ntargets:\n- selector: {kind: Foo}\n").unwrap();
         assert_eq!(
-            (ValueAdd::from_config(&empty_path, "d", &mut |_| Ok(String::new())))
+            ValueAdd::from_config(&empty_path, "d", &mut |_| Ok(String::new()))
                 .err()
                 .map(|e| e.to_string())
                 .as_deref(),
