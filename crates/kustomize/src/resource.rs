@@ -139,6 +139,16 @@ pub struct Resource {
     pub meta: BuildMeta,
 }
 
+/// The objects of a YAML stream, for tests.
+#[cfg(test)]
+pub(crate) fn resources_of(text: &str) -> Vec<Resource> {
+    compose_yaml::parse_stream(text)
+        .unwrap()
+        .into_iter()
+        .map(Resource::new)
+        .collect()
+}
+
 impl Resource {
     /// Wraps a mapping node.
     pub fn new(node: Node) -> Resource {

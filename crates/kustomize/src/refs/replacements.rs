@@ -596,15 +596,9 @@ fn plain_tag(n: &Node) -> &'static str {
 mod tests {
     use super::*;
     use crate::resource::ResId;
-    use compose_yaml::{parse_one, parse_stream};
+    use compose_yaml::parse_one;
 
-    fn resources(text: &str) -> Vec<Resource> {
-        parse_stream(text)
-            .unwrap()
-            .into_iter()
-            .map(Resource::new)
-            .collect()
-    }
+    use crate::resource::resources_of as resources;
 
     fn reps(text: &str) -> Vec<Replacement> {
         let node = parse_one(text).unwrap();

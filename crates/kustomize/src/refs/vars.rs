@@ -397,15 +397,9 @@ fn expand(input: &str, values: &BTreeMap<String, Value>) -> Node {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use compose_yaml::{parse_one, parse_stream};
+    use compose_yaml::parse_one;
 
-    fn resources(text: &str) -> Vec<Resource> {
-        parse_stream(text)
-            .unwrap()
-            .into_iter()
-            .map(Resource::new)
-            .collect()
-    }
+    use crate::resource::resources_of as resources;
 
     fn vars(text: &str) -> Vec<Var> {
         let Node::Seq(items) = parse_one(text).unwrap() else {

@@ -229,15 +229,9 @@ impl Builtin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use compose_yaml::{parse_one, parse_stream};
+    use compose_yaml::parse_one;
 
-    fn resources(text: &str) -> Vec<Resource> {
-        parse_stream(text)
-            .unwrap()
-            .into_iter()
-            .map(Resource::new)
-            .collect()
-    }
+    use crate::resource::resources_of as resources;
 
     #[test]
     fn legacy_prefix_suffix_case() {

@@ -167,13 +167,7 @@ mod tests {
     use super::*;
     use compose_yaml::parse_stream;
 
-    fn resources(text: &str) -> Vec<Resource> {
-        parse_stream(text)
-            .unwrap()
-            .into_iter()
-            .map(Resource::new)
-            .collect()
-    }
+    use crate::resource::resources_of as resources;
 
     fn nodes(rs: &[Resource]) -> Vec<Node> {
         rs.iter().map(|r| r.node.clone()).collect()

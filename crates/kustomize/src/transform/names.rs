@@ -89,15 +89,9 @@ fn affix(
 mod tests {
     use super::*;
     use crate::config::TransformerConfig;
-    use compose_yaml::{parse_stream, Node};
+    use compose_yaml::Node;
 
-    fn resources(text: &str) -> Vec<Resource> {
-        parse_stream(text)
-            .unwrap()
-            .into_iter()
-            .map(Resource::new)
-            .collect()
-    }
+    use crate::resource::resources_of as resources;
 
     const MIXED: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: crd\n---\napiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata:\n  name: api\n---\napiVersion: foo/v1\nkind: APIService\nmetadata:\n  name: api2\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: 23\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: cr\n";
 

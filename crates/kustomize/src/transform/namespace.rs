@@ -229,15 +229,8 @@ fn set_subjects(
 mod tests {
     use super::*;
     use crate::config::TransformerConfig;
-    use compose_yaml::parse_stream;
 
-    fn resources(text: &str) -> Vec<Resource> {
-        parse_stream(text)
-            .unwrap()
-            .into_iter()
-            .map(Resource::new)
-            .collect()
-    }
+    use crate::resource::resources_of as resources;
 
     const INPUT: &str = r#"apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding

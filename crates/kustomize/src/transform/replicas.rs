@@ -174,15 +174,8 @@ mod tests {
     use super::*;
     use crate::config::TransformerConfig;
     use crate::transform::add_prefix;
-    use compose_yaml::parse_stream;
 
-    fn resources(text: &str) -> Vec<Resource> {
-        parse_stream(text)
-            .unwrap()
-            .into_iter()
-            .map(Resource::new)
-            .collect()
-    }
+    use crate::resource::resources_of as resources;
 
     const INPUT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: s\nspec:\n  replicas: 5\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: d\n";
 
