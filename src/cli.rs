@@ -218,6 +218,10 @@ pub(crate) enum Command {
     /// the ConfigMaps, Secrets, claims and ServiceAccounts the pods use,
     /// autoscalers and NetworkPolicies, with the edges between them.
     Graph(GraphArgs),
+    /// Render, then show one field of one object and where its value came
+    /// from: the file and line that wrote it, each patch or transformer
+    /// that changed it, and the values behind the generated steps.
+    Explain(ExplainArgs),
     /// Argo CD helpers.
     #[command(subcommand)]
     Argocd(ArgocdCommand),
@@ -290,6 +294,25 @@ pub(crate) struct GraphArgs {
     /// Markdown) or Graphviz dot.
     #[arg(long = "format", value_enum, default_value = "mermaid")]
     pub(crate) format: GraphFormat,
+}
+
+/// Flags of `compose explain`.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ExplainArgs {
+    /// The object, as the render names it: `Deployment/arches-api` (the
+    /// kind in any case, optionally with its group: `deployment.apps/x`).
+    #[arg(value_name = "KIND/NAME")]
+    pub(crate) object: String,
+    /// The field: `spec.replicas`,
+    /// `spec.template.spec.containers[name=api].image`,
+    /// `metadata.annotations["example.com/x"]`; as `compose compare`
+    /// prints paths (kustomize's `containers.[name=api]` form works too).
+    #[arg(value_name = "FIELD")]
+    pub(crate) field: String,
+    /// The object's namespace, when objects of several namespaces share
+    /// the name.
+    #[arg(short = 'n', long = "namespace", value_name = "NAMESPACE")]
+    pub(crate) namespace: Option<String>,
 }
 
 /// `compose graph --format` values.

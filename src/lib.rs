@@ -26,6 +26,7 @@ pub(crate) mod compare;
 pub mod deploy;
 pub mod diagnostic;
 pub mod error;
+pub(crate) mod explain;
 pub(crate) mod graph;
 pub(crate) mod init;
 pub(crate) mod inventory;
@@ -217,6 +218,7 @@ fn execute(
         Settings::AppSet { project, spec } => pipeline::appset(&project, &spec)?,
         Settings::Compare { a, b, format } => pipeline::compare(&a, &b, format)?,
         Settings::Graph { values, format } => pipeline::graph(&values, format)?,
+        Settings::Explain { values, query } => pipeline::explain(&values, &query)?,
         Settings::Template(vs) => pipeline::template(&vs)?,
         Settings::Validate {
             values,

@@ -202,6 +202,13 @@ pub(crate) enum Settings {
         /// `--format`.
         format: crate::graph::Format,
     },
+    /// Render and explain one field of one object.
+    Explain {
+        /// The values.
+        values: ValuesSettings,
+        /// The object and field.
+        query: crate::explain::Query,
+    },
     /// Render two sides and compare their objects.
     Compare {
         /// The first side.
@@ -388,6 +395,10 @@ impl Settings {
                     crate::cli::GraphFormat::Mermaid => crate::graph::Format::Mermaid,
                     crate::cli::GraphFormat::Dot => crate::graph::Format::Dot,
                 },
+            },
+            Some(Command::Explain(a)) => Settings::Explain {
+                values: values_settings(&g, &env)?,
+                query: crate::explain::Query::parse(&a.object, &a.field, a.namespace)?,
             },
             Some(Command::Compare(a)) => {
                 if g.env.is_some() {

@@ -52,6 +52,7 @@ mod differential;
 mod engine_errors;
 mod example;
 mod examples;
+mod explain;
 mod flags;
 mod graph;
 mod init;

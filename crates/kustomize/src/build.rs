@@ -38,6 +38,9 @@ pub struct BuildOptions {
     /// Where to note each patch whose `target` selects no object when it
     /// runs (kustomize applies it as no change); `None` notes nothing.
     pub unmatched_patches: Option<super::loader::UnmatchedSink>,
+    /// Shown the objects after every step of the build (see
+    /// [`super::observe`]); `None` shows nothing.
+    pub observer: Option<std::sync::Arc<dyn super::observe::Observer>>,
 }
 
 /// How deeply kustomizations may nest in a build on the caller's thread,
@@ -62,6 +65,9 @@ pub fn build(fs: &dyn FileSystem, dir: &Path, opts: &BuildOptions) -> Result<Vec
     // The deep build notes its own unmatched patches.
     if let Some(sink) = &opts.unmatched_patches {
         sink.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+    if let Some(observer) = &opts.observer {
+        observer.restart();
     }
     std::thread::scope(|scope| {
         let deep = std::thread::Builder::new()
@@ -90,7 +96,8 @@ fn build_nested(
         Ok(l) => l
             .with_threads(super::parallel::thread_count(opts.threads))
             .with_depth_limit(depth_limit)
-            .with_unmatched_sink(opts.unmatched_patches.clone()),
+            .with_unmatched_sink(opts.unmatched_patches.clone())
+            .with_observer(opts.observer.clone()),
         Err(e) => return (Err(e), false),
     };
     let result = build_with(&loader, opts);
@@ -111,7 +118,7 @@ fn build_with(loader: &Loader<'_>, opts: &BuildOptions) -> Result<Vec<Resource>>
         Some(String::new())
     };
     accumulate(loader, &kust, &mut acc, origin.as_deref())?;
-    transformer_steps::finish(&mut acc, &kust, loader.threads())
+    transformer_steps::finish(&mut acc, &kust, loader)
         .map_err(|e| super::redact::Secrets::of(&acc.resources).scrub_error(e))?;
     drop_local_config(&mut acc.resources);
     sort::apply(&mut acc.resources, kust.get("sortOptions"))?;
@@ -419,6 +426,7 @@ fn accumulate(
     }
     accumulate_resources(loader, kust, acc, origin)
         .map_err(|e| e.context("accumulating resources"))?;
+    loader.observe(kust, "resources", None, &acc.resources);
     let own = transformer_steps::Config::of_files(loader, &kust.str_list("configurations"))?;
     acc.config.merge(&own)?;
     let crds = transformer_steps::Config::of_crds(loader, &kust.str_list("crds"))?;
@@ -807,10 +815,11 @@ fn run_generators(
             }
             acc.absorb(r)
                 .map_err(|e| at(e.context("merging from generator")))?;
+            loader.observe(kust, field, Some(i), &acc.resources);
         }
     }
     // `generators:` entries: builtin generator configs, inline or in files.
-    for entry in kust.str_list("generators") {
+    for (i, entry) in kust.str_list("generators").into_iter().enumerate() {
         let (docs, configured_in) = match inline_config(&entry) {
             Some(docs) => (docs, kust.file_name.clone()),
             None if is_remote(&entry) => {
@@ -840,6 +849,7 @@ fn run_generators(
             acc.absorb(r)
                 .map_err(|e| e.context("merging from generator"))?;
         }
+        loader.observe(kust, "generators", Some(i), &acc.resources);
     }
     Ok(())
 }

@@ -46,6 +46,7 @@ mod go_regex;
 pub mod kustomization;
 pub mod loader;
 mod nameref;
+pub mod observe;
 mod openapi_choice;
 pub mod parallel;
 pub mod patch;

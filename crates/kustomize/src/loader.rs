@@ -79,6 +79,9 @@ pub(crate) struct Loader<'a> {
     /// Where patches whose target selects nothing are noted, when the
     /// caller asked ([`super::BuildOptions::unmatched_patches`]).
     unmatched: Option<UnmatchedSink>,
+    /// Shown the objects after each step, when the caller asked
+    /// ([`super::BuildOptions::observer`]).
+    observer: Option<Arc<dyn super::observe::Observer>>,
 }
 
 /// Where a build notes its patches whose target selects nothing.
@@ -128,6 +131,7 @@ impl<'a> Loader<'a> {
             loaded: RefCell::default(),
             helper_busy: Rc::default(),
             unmatched: None,
+            observer: None,
         })
     }
 
@@ -216,6 +220,7 @@ impl<'a> Loader<'a> {
             loaded: RefCell::default(),
             helper_busy: Rc::clone(&self.helper_busy),
             unmatched: self.unmatched.clone(),
+            observer: self.observer.clone(),
         })
     }
 
@@ -415,6 +420,46 @@ impl<'a> Loader<'a> {
         if let Some(sink) = &self.unmatched {
             sink.lock().unwrap_or_else(|e| e.into_inner()).push(patch);
         }
+    }
+
+    /// Shows the objects to `observer` after each step.
+    pub(crate) fn with_observer(
+        mut self,
+        observer: Option<Arc<dyn super::observe::Observer>>,
+    ) -> Self {
+        self.observer = observer;
+        self
+    }
+
+    /// Shows `objects` to the observer, if there is one, after `field`
+    /// (entry `index`, when given) of `kust` ran. A final step of the
+    /// build ([`super::observe::HASH_SUFFIXES`], ...) is placed at the
+    /// file alone.
+    pub(crate) fn observe(
+        &self,
+        kust: &Kustomization,
+        field: &'static str,
+        index: Option<usize>,
+        objects: &[super::resource::Resource],
+    ) {
+        let Some(observer) = &self.observer else {
+            return;
+        };
+        let file = self.root().join(&kust.file_name);
+        let place = match index {
+            _ if super::observe::FINAL_STEPS.contains(&field) => {
+                super::error::Location::file(&file)
+            }
+            Some(i) => super::build::place(self, kust, &kust.item_pointer(field, i)),
+            None => super::build::place(self, kust, &format!("/{field}#key")),
+        };
+        let step = super::observe::Step {
+            file: &file,
+            field,
+            index,
+            place,
+        };
+        observer.observe(&step, objects);
     }
 
     /// Refuses kustomizations nested `limit` deep or more; the build then

@@ -11,6 +11,7 @@ use super::error::{Error, Location, Result};
 use super::generate::content_hash;
 use super::kustomization::Kustomization;
 use super::loader::Loader;
+use super::observe;
 use super::patch;
 use super::resource::{Gvk, Resource};
 use super::transform::{
@@ -264,6 +265,10 @@ const STEPS: &[(&str, Step)] = &[
     ("transformers", run_transformer_configs),
 ];
 
+/// The steps of [`STEPS`] whose entries are shown to an observer one at
+/// a time (see [`super::observe`]); the others are shown once each.
+const OBSERVED_PER_ENTRY: &[&str] = &["patchesStrategicMerge", "patches", "patchesJson6902"];
+
 /// Runs a kustomization's transformers over everything accumulated, in
 /// kustomize's order ([`STEPS`]).
 pub(crate) fn run(
@@ -365,6 +370,9 @@ fn run_configured(
     for (field, step) in STEPS {
         if used(kust, field) {
             step(&cx, acc)?;
+            if !OBSERVED_PER_ENTRY.contains(field) {
+                loader.observe(kust, field, None, &acc.resources);
+            }
         }
     }
     // Ids only change when a transformer ran; re-indexing after every
@@ -380,7 +388,10 @@ fn strategic_merge_patches(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> R
         let place = |i: usize, inner: Option<&Location>| {
             item_place(loader, kust, "patchesStrategicMerge", i, "", inner)
         };
-        patch::patches_strategic_merge(&mut acc.resources, &psm, loader, &place)?;
+        let after = |i: usize, objects: &[Resource]| {
+            loader.observe(kust, "patchesStrategicMerge", Some(i), objects);
+        };
+        patch::patches_strategic_merge(&mut acc.resources, &psm, loader, &place, &after)?;
         cx.note(acc, "PatchStrategicMergeTransformer");
     }
     Ok(())
@@ -394,6 +405,7 @@ fn patches(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> Result<()> {
             item_place(loader, kust, "patches", i, "/patch", inner)
         };
         patch::patches_entry(&mut acc.resources, entry, loader, &place)?;
+        loader.observe(kust, "patches", Some(i), &acc.resources);
         cx.note(acc, "PatchTransformer");
     }
     Ok(())
@@ -486,6 +498,7 @@ fn json6902_patches(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> Result<(
             item_place(loader, kust, "patchesJson6902", i, "/patch", inner)
         };
         patch::patches_json6902_entry(&mut acc.resources, entry, loader, &place)?;
+        loader.observe(kust, "patchesJson6902", Some(i), &acc.resources);
         cx.note(acc, "PatchJson6902Transformer");
     }
     Ok(())
@@ -651,7 +664,7 @@ fn patch_config(
             if entries.is_empty() {
                 return Err(Error::patch("empty file path and empty patch content"));
             }
-            patch::patches_strategic_merge(resources, &entries, loader, place)?
+            patch::patches_strategic_merge(resources, &entries, loader, place, &|_, _| {})?
         }
         _ => return Ok(false),
     }
@@ -720,7 +733,12 @@ fn run_transformer_configs(cx: &StepContext<'_, '_>, acc: &mut Accumulator) -> R
 /// Hashes and name references treat each object on their own (the
 /// references read a table of every object's names made beforehand), so
 /// on many objects they run on up to `threads` threads.
-pub(crate) fn finish(acc: &mut Accumulator, _kust: &Kustomization, threads: usize) -> Result<()> {
+pub(crate) fn finish(
+    acc: &mut Accumulator,
+    kust: &Kustomization,
+    loader: &Loader<'_>,
+) -> Result<()> {
+    let threads = loader.threads();
     acc.release_indexes();
     super::parallel::chunks_mut(
         &mut acc.resources,
@@ -734,12 +752,15 @@ pub(crate) fn finish(acc: &mut Accumulator, _kust: &Kustomization, threads: usiz
             }
         },
     );
+    loader.observe(kust, observe::HASH_SUFFIXES, None, &acc.resources);
     super::nameref::fix_name_references(
         &mut acc.resources,
         &acc.config.tc.name_reference,
         threads,
     )?;
+    loader.observe(kust, observe::NAME_REFERENCES, None, &acc.resources);
     super::refs::resolve_vars(&mut acc.resources, &acc.vars, &acc.config.tc)?;
+    loader.observe(kust, observe::VARS, None, &acc.resources);
     Ok(())
 }
 

@@ -300,6 +300,7 @@ pub(crate) fn patches_strategic_merge(
     entries: &[String],
     loader: &Loader<'_>,
     place: Placer<'_>,
+    after: &dyn Fn(usize, &[Resource]),
 ) -> Result<()> {
     // Every patch is read before any is applied, as kustomize loads them.
     let mut all = Vec::with_capacity(entries.len());
@@ -336,6 +337,7 @@ pub(crate) fn patches_strategic_merge(
     for (i, file, docs) in all {
         apply_by_own_id(resources, &docs, &schema, false, false, false)
             .map_err(|e| placed(e, i, file.as_deref(), place))?;
+        after(i, resources);
     }
     Ok(())
 }
