@@ -683,205 +683,18 @@ pub(crate) fn explain(vs: &ValuesSettings, q: &crate::explain::Query) -> Result<
             compose_kustomize::build(fs, root, &opts)
         })
     })?;
-    let trace = tracker.trace();
-    let Some(first) = trace.first.as_ref() else {
-        return Err(Error::Internal(format!(
-            "the build never showed {}/{}",
-            target.kind(),
-            target.name()
-        )));
-    };
-    let ever = std::iter::once(first)
-        .chain(&trace.changes)
-        .any(|c| c.after.is_some());
-    if !ever {
-        return Err(explain::no_such_field(target, &q.path));
-    }
-    let cx = ExplainContext {
+    let inputs = explain::Inputs {
         project: &vs.project,
         loaded: &p.loaded,
-        scope: values_scope(&vs.project, &p, target),
-        path: &q.path,
+        components: &p.components,
     };
-    let mut lines = vec![cx.first_line(target, first)];
-    lines.extend(trace.changes.iter().map(|c| cx.change_line(c)));
-    let explained = explain::Explained {
-        object: format!("{}/{}", target.kind(), target.name()),
-        namespace: target.namespace().to_string(),
-        field: explain::path_text(&q.path),
-        value: explain::resolve(&target.node, &q.path).map(|(n, _)| n.clone()),
-        lines,
-    };
+    let explained = explain::explained(&inputs, target, &q.path, &tracker.trace())?;
     let text = explain::to_text(&explained);
     Ok(Output {
         stdout: crate::compare::scrub(&text, &objects, &[]),
         warnings: label_warnings(&vs.project, &p.values),
         ..Output::default()
     })
-}
-
-/// What the lines of an explanation are made from.
-struct ExplainContext<'a> {
-    project: &'a Project,
-    loaded: &'a values::Loaded,
-    /// The values a step of the generated kustomization may have taken
-    /// the field's value from (JSON pointers).
-    scope: Vec<String>,
-    path: &'a [crate::explain::Seg],
-}
-
-impl ExplainContext<'_> {
-    /// A place as shown: relative to the project, the generated
-    /// kustomization as `(compose template)`.
-    fn place(&self, at: &compose_kustomize::Location) -> String {
-        let file = if at.path == self.project.root.join("kustomization.yaml") {
-            "(compose template)".to_string()
-        } else {
-            let rel = at.path.strip_prefix(&self.project.root).unwrap_or(&at.path);
-            self.project.show(rel)
-        };
-        match (at.line, at.column) {
-            (0, _) => file,
-            (l, 0) => format!("{file}:{l}"),
-            (l, c) => format!("{file}:{l}:{c}"),
-        }
-    }
-
-    /// The line of the step that brought the object: the field's place in
-    /// the file the object was read from, or the generator that made it.
-    fn first_line(
-        &self,
-        target: &compose_kustomize::resource::Resource,
-        first: &crate::explain::Change,
-    ) -> crate::explain::Shown {
-        let origin = target.meta.origin.as_deref().unwrap_or("");
-        let read_from = origin.lines().find_map(|l| l.strip_prefix("path: "));
-        let (place, what) = match read_from {
-            Some(rel) => (self.field_place(rel, target), String::new()),
-            None => (self.place(&first.place), step_name(first)),
-        };
-        crate::explain::Shown {
-            place,
-            what,
-            before: None,
-            after: first.after.clone(),
-            values: self.values_of(first),
-            together: self.image(),
-        }
-    }
-
-    /// `rel:line:column` of the field in the file the object was read
-    /// from (`rel` alone when the file does not write the field).
-    fn field_place(&self, rel: &str, target: &compose_kustomize::resource::Resource) -> String {
-        let shown = self.project.show(Path::new(rel));
-        let Ok(text) = std::fs::read_to_string(self.project.root.join(rel)) else {
-            return shown;
-        };
-        let Ok(docs) = compose_yaml::parse_stream_with_spans(&text) else {
-            return shown;
-        };
-        let id = target.original_id();
-        let doc = docs.iter().find(|(d, _)| {
-            d.str_at(&["kind"]) == Some(id.gvk.kind.as_str())
-                && d.str_at(&["metadata", "name"]).unwrap_or("") == id.name.as_str()
-        });
-        let pos = doc.and_then(|(d, spans)| {
-            let (_, pointer) = crate::explain::resolve(d, self.path)?;
-            spans.get(&pointer).copied()
-        });
-        match pos {
-            Some(p) => format!("{shown}:{}:{}", p.line, p.col),
-            None => shown,
-        }
-    }
-
-    fn change_line(&self, c: &crate::explain::Change) -> crate::explain::Shown {
-        crate::explain::Shown {
-            place: self.place(&c.place),
-            what: step_name(c),
-            before: Some(c.before.clone()),
-            after: c.after.clone(),
-            values: self.values_of(c),
-            together: self.image(),
-        }
-    }
-
-    /// Whether the field is an image reference, which values make in
-    /// parts.
-    fn image(&self) -> bool {
-        matches!(self.path.last(), Some(crate::explain::Seg::Key(k)) if k == "image")
-    }
-
-    /// The values a step of the generated kustomization took its value
-    /// from, each with every layer that sets it, the winner last.
-    fn values_of(&self, c: &crate::explain::Change) -> Vec<(String, Vec<String>)> {
-        let generated = self.project.root.join("kustomization.yaml");
-        let Some(after) = c.after.as_ref().filter(|_| c.file == generated) else {
-            return Vec::new();
-        };
-        crate::explain::sources_of(&self.loaded.tree, &self.scope, self.path, after)
-            .into_iter()
-            .map(|pointer| {
-                let path = schema::pointer_to_path(&pointer, &self.loaded.tree);
-                (schema::display_path(&path), self.layers_of(&pointer))
-            })
-            .collect()
-    }
-
-    /// Every place that sets `pointer`, lowest layer first, up to the one
-    /// whose value won.
-    fn layers_of(&self, pointer: &str) -> Vec<String> {
-        let winner = self.loaded.layer_index(pointer).unwrap_or(usize::MAX);
-        self.loaded
-            .layers
-            .iter()
-            .enumerate()
-            .filter(|(i, l)| *i <= winner && crate::explain::node_at(&l.data, pointer).is_some())
-            .map(|(_, l)| values::origin_in(l, pointer, false).place())
-            .collect()
-    }
-}
-
-/// What ran at a step: `replicas`, `patches[2]`, `hash suffixes`.
-fn step_name(c: &crate::explain::Change) -> String {
-    match c.index {
-        Some(i) => format!("{}[{i}]", c.field),
-        None => c.field.to_string(),
-    }
-}
-
-/// The values a step of the generated kustomization may take a field of
-/// `target` from: the keys shared by every component, and the keys of
-/// the component whose folder the object comes from.
-fn values_scope(
-    project: &Project,
-    p: &Prepared,
-    target: &compose_kustomize::resource::Resource,
-) -> Vec<String> {
-    let seg = compose_yaml::parse::pointer_segment;
-    let mut scope: Vec<String> = match &p.loaded.tree {
-        serde_json::Value::Object(m) => m
-            .keys()
-            .filter(|k| !p.components.contains(k))
-            .map(|k| format!("/{}", seg(k)))
-            .collect(),
-        _ => Vec::new(),
-    };
-    let file = target
-        .meta
-        .origin
-        .as_deref()
-        .and_then(crate::inventory::origin_file)
-        .unwrap_or_default();
-    let layout = render::Layout::of(project, p.components.clone());
-    if let Some(c) = p
-        .components
-        .iter()
-        .find(|c| file.starts_with(&format!("{}/", layout.folder(c))))
-    {
-        scope.push(format!("/{}", seg(c)));
-    }
-    scope
 }
 
 /// The objects of one render and its warnings, without origins.
@@ -997,7 +810,7 @@ fn place_in_whole(
     e: compose_kustomize::Error,
     part: &str,
 ) -> compose_kustomize::Error {
-    let generated = project.root.join("kustomization.yaml");
+    let generated = generated_file(&project.root);
     let Some(at) = e.location().filter(|l| l.path == generated) else {
         return e;
     };
@@ -1058,6 +871,12 @@ fn build_objects(
     })
 }
 
+/// Where the generated kustomization is laid over the project: its
+/// `kustomization.yaml`, which exists in memory only.
+pub(crate) fn generated_file(root: &Path) -> std::path::PathBuf {
+    root.join("kustomization.yaml")
+}
+
 /// Runs `build` over the project with `kustomization` laid over it as its
 /// `kustomization.yaml`, in memory.
 fn with_generated<T>(
@@ -1066,10 +885,7 @@ fn with_generated<T>(
     build: impl FnOnce(&dyn FileSystem) -> compose_kustomize::Result<T>,
 ) -> Result<T, Error> {
     let mut files = BTreeMap::new();
-    files.insert(
-        root.join("kustomization.yaml"),
-        kustomization.as_bytes().to_vec(),
-    );
+    files.insert(generated_file(root), kustomization.as_bytes().to_vec());
     let overlay = Overlay {
         base: &OnDisk::new(),
         files,

@@ -1,0 +1,216 @@
+//! The lines of an explanation: places as the user knows them, and the
+//! values behind the steps of the generated kustomization.
+
+use super::path::{resolve, Seg};
+use super::sources::{node_at, sources_of};
+use super::trace::{Change, Trace};
+use super::{no_such_field, path_text, Explained, Shown};
+use crate::error::Error;
+use crate::pipeline::generated_file;
+use crate::project::Project;
+use crate::values::Loaded;
+use compose_kustomize::resource::Resource;
+use std::path::Path;
+
+/// What the explanation reads besides the build.
+pub(crate) struct Inputs<'a> {
+    /// The project, for its files and how their paths are shown.
+    pub(crate) project: &'a Project,
+    /// The merged values with their layers.
+    pub(crate) loaded: &'a Loaded,
+    /// The project's components.
+    pub(crate) components: &'a [String],
+}
+
+/// The explanation of `path` of `target` from what the build showed.
+pub(crate) fn explained(
+    inputs: &Inputs,
+    target: &Resource,
+    path: &[Seg],
+    trace: &Trace,
+) -> Result<Explained, Error> {
+    let Some(first) = trace.first.as_ref() else {
+        return Err(Error::Internal(format!(
+            "the build never showed {}/{}",
+            target.kind(),
+            target.name()
+        )));
+    };
+    let ever = std::iter::once(first)
+        .chain(&trace.changes)
+        .any(|c| c.after.is_some());
+    if !ever {
+        return Err(no_such_field(target, path));
+    }
+    let cx = Lines {
+        project: inputs.project,
+        loaded: inputs.loaded,
+        scope: values_scope(inputs, target),
+        path,
+    };
+    let mut lines = vec![cx.first_line(target, first)];
+    lines.extend(trace.changes.iter().map(|c| cx.change_line(c)));
+    Ok(Explained {
+        object: format!("{}/{}", target.kind(), target.name()),
+        namespace: target.namespace().to_string(),
+        field: path_text(path),
+        value: resolve(&target.node, path).map(|(n, _)| n.clone()),
+        lines,
+    })
+}
+
+/// What the lines of an explanation are made from.
+struct Lines<'a> {
+    project: &'a Project,
+    loaded: &'a Loaded,
+    /// The values a step of the generated kustomization may have taken
+    /// the field's value from (JSON pointers).
+    scope: Vec<String>,
+    path: &'a [Seg],
+}
+
+impl Lines<'_> {
+    /// A place as shown: relative to the project, the generated
+    /// kustomization as `(compose template)`.
+    fn place(&self, at: &compose_kustomize::Location) -> String {
+        let file = if at.path == generated_file(&self.project.root) {
+            "(compose template)".to_string()
+        } else {
+            let rel = at.path.strip_prefix(&self.project.root).unwrap_or(&at.path);
+            self.project.show(rel)
+        };
+        match (at.line, at.column) {
+            (0, _) => file,
+            (l, 0) => format!("{file}:{l}"),
+            (l, c) => format!("{file}:{l}:{c}"),
+        }
+    }
+
+    /// The line of the step that brought the object: the field's place in
+    /// the file the object was read from, or the generator that made it.
+    fn first_line(&self, target: &Resource, first: &Change) -> Shown {
+        let origin = target.meta.origin.as_deref().unwrap_or("");
+        let read_from = origin.lines().find_map(|l| l.strip_prefix("path: "));
+        let (place, what) = match read_from {
+            Some(rel) => (self.field_place(rel, target), String::new()),
+            None => (self.place(&first.place), step_name(first)),
+        };
+        Shown {
+            place,
+            what,
+            before: None,
+            after: first.after.clone(),
+            values: self.values_of(first),
+            together: self.image(),
+        }
+    }
+
+    /// `rel:line:column` of the field in the file the object was read
+    /// from (`rel` alone when the file does not write the field).
+    fn field_place(&self, rel: &str, target: &Resource) -> String {
+        let shown = self.project.show(Path::new(rel));
+        let Ok(text) = std::fs::read_to_string(self.project.root.join(rel)) else {
+            return shown;
+        };
+        let Ok(docs) = compose_yaml::parse_stream_with_spans(&text) else {
+            return shown;
+        };
+        let id = target.original_id();
+        let doc = docs.iter().find(|(d, _)| {
+            d.str_at(&["kind"]) == Some(id.gvk.kind.as_str())
+                && d.str_at(&["metadata", "name"]).unwrap_or("") == id.name.as_str()
+        });
+        let pos = doc.and_then(|(d, spans)| {
+            let (_, pointer) = resolve(d, self.path)?;
+            spans.get(&pointer).copied()
+        });
+        match pos {
+            Some(p) => format!("{shown}:{}:{}", p.line, p.col),
+            None => shown,
+        }
+    }
+
+    fn change_line(&self, c: &Change) -> Shown {
+        Shown {
+            place: self.place(&c.place),
+            what: step_name(c),
+            before: Some(c.before.clone()),
+            after: c.after.clone(),
+            values: self.values_of(c),
+            together: self.image(),
+        }
+    }
+
+    /// Whether the field is an image reference, which values make in
+    /// parts.
+    fn image(&self) -> bool {
+        matches!(self.path.last(), Some(Seg::Key(k)) if k == "image")
+    }
+
+    /// The values a step of the generated kustomization took its value
+    /// from, each with every layer that sets it, the winner last.
+    fn values_of(&self, c: &Change) -> Vec<(String, Vec<String>)> {
+        let generated = generated_file(&self.project.root);
+        let Some(after) = c.after.as_ref().filter(|_| c.file == generated) else {
+            return Vec::new();
+        };
+        sources_of(&self.loaded.tree, &self.scope, self.path, after)
+            .into_iter()
+            .map(|pointer| {
+                let path = crate::schema::pointer_to_path(&pointer, &self.loaded.tree);
+                (crate::schema::display_path(&path), self.layers_of(&pointer))
+            })
+            .collect()
+    }
+
+    /// Every place that sets `pointer`, lowest layer first, up to the one
+    /// whose value won.
+    fn layers_of(&self, pointer: &str) -> Vec<String> {
+        let winner = self.loaded.layer_index(pointer).unwrap_or(usize::MAX);
+        self.loaded
+            .layers
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| *i <= winner && node_at(&l.data, pointer).is_some())
+            .map(|(_, l)| crate::values::origin_in(l, pointer, false).place())
+            .collect()
+    }
+}
+
+/// What ran at a step: `replicas`, `patches[2]`, `hash suffixes`.
+fn step_name(c: &Change) -> String {
+    match c.index {
+        Some(i) => format!("{}[{i}]", c.field),
+        None => c.field.to_string(),
+    }
+}
+
+/// The values a step of the generated kustomization may take a field of
+/// `target` from: the keys shared by every component, and the keys of
+/// the component whose folder the object comes from.
+fn values_scope(inputs: &Inputs, target: &Resource) -> Vec<String> {
+    let seg = compose_yaml::parse::pointer_segment;
+    let mut scope: Vec<String> = match &inputs.loaded.tree {
+        serde_json::Value::Object(m) => m
+            .keys()
+            .filter(|k| !inputs.components.contains(k))
+            .map(|k| format!("/{}", seg(k)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let file = target
+        .meta
+        .origin
+        .as_deref()
+        .and_then(crate::inventory::origin_file)
+        .unwrap_or_default();
+    let layout = crate::render::Layout::of(inputs.project, inputs.components.to_vec());
+    if let Some(c) = inputs
+        .components
+        .iter()
+        .find(|c| file.starts_with(&format!("{}/", layout.folder(c))))
+    {
+        scope.push(format!("/{}", seg(c)));
+    }
+    scope
+}
