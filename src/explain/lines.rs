@@ -47,6 +47,7 @@ pub(crate) fn explained(
         loaded: inputs.loaded,
         scope: values_scope(inputs, target),
         path,
+        kind: target.kind(),
     };
     let mut lines = vec![cx.first_line(target, first)];
     lines.extend(trace.changes.iter().map(|c| cx.change_line(c)));
@@ -67,6 +68,8 @@ struct Lines<'a> {
     /// the field's value from (JSON pointers).
     scope: Vec<String>,
     path: &'a [Seg],
+    /// The object's kind.
+    kind: &'a str,
 }
 
 impl Lines<'_> {
@@ -102,6 +105,7 @@ impl Lines<'_> {
             after: first.after.clone(),
             values: self.values_of(first),
             together: self.image(),
+            written_at: None,
         }
     }
 
@@ -138,7 +142,18 @@ impl Lines<'_> {
             after: c.after.clone(),
             values: self.values_of(c),
             together: self.image(),
+            written_at: self.written_at(c),
         }
+    }
+
+    /// Where a patch in a project file writes the field, shown.
+    fn written_at(&self, c: &Change) -> Option<String> {
+        if c.file == generated_file(&self.project.root) {
+            return None;
+        }
+        let (file, at) = super::patch_line::patch_place(c, self.path, self.kind)?;
+        let rel = file.strip_prefix(&self.project.root).unwrap_or(&file);
+        Some(format!("{}:{}:{}", self.project.show(rel), at.line, at.col))
     }
 
     /// Whether the field is an image reference, which values make in

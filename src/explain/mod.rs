@@ -9,6 +9,7 @@
 //! wrote, with every layer that sets them.
 
 mod lines;
+mod patch_line;
 mod path;
 mod sources;
 mod trace;
@@ -198,6 +199,9 @@ pub(crate) struct Shown {
     /// Whether the values make the value together (an image's repository
     /// and tag) rather than each holding all of it.
     pub(crate) together: bool,
+    /// For a patch written in a project file, where in the patch it
+    /// writes the field (`file:line:column`).
+    pub(crate) written_at: Option<String>,
 }
 
 /// The whole explanation.
@@ -239,6 +243,9 @@ pub(crate) fn to_text(e: &Explained) -> String {
             )),
         }
         out.push('\n');
+        if let Some(at) = &line.written_at {
+            out.push_str(&format!("  written at {at}\n"));
+        }
         let several = line.values.len() > 1 && !line.together;
         if several {
             out.push_str("  from one of these values, which hold that value:\n");

@@ -24,6 +24,11 @@ pub(crate) struct Change {
     pub(crate) before: Option<Node>,
     /// The value after it.
     pub(crate) after: Option<Node>,
+    /// The field's JSON pointer in the object after the step (before it,
+    /// when the step removed the field).
+    pub(crate) pointer: Option<String>,
+    /// The object's name when the step ran.
+    pub(crate) name: String,
 }
 
 /// What the observer saw of the field.
@@ -73,16 +78,17 @@ impl Observer for Tracker {
         let Some(r) = objects.iter().find(|r| self.is_target(r)) else {
             return;
         };
-        let now = resolve(&r.node, &self.path).map(|(n, _)| n.clone());
+        let found = resolve(&r.node, &self.path);
+        let now = found.as_ref().map(|(n, _)| (*n).clone());
         let mut trace = self.trace.lock().unwrap_or_else(|e| e.into_inner());
-        let before = match (&trace.first, trace.changes.last()) {
-            (None, _) => None,
-            (Some(_), Some(last)) => Some(last.after.clone()),
-            (Some(first), None) => Some(first.after.clone()),
-        };
+        let last = trace.changes.last().or(trace.first.as_ref());
+        let before = last.map(|c| c.after.clone());
         if before.as_ref() == Some(&now) {
             return;
         }
+        let pointer = found
+            .map(|(_, p)| p)
+            .or_else(|| last.and_then(|c| c.pointer.clone()));
         let change = Change {
             file: step.file.to_path_buf(),
             field: step.field,
@@ -90,6 +96,8 @@ impl Observer for Tracker {
             place: step.place.clone(),
             before: before.flatten(),
             after: now,
+            pointer,
+            name: r.name().to_string(),
         };
         if trace.first.is_none() {
             trace.first = Some(change);

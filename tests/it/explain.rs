@@ -178,14 +178,17 @@ fn write(dir: &Path, rel: &str, text: &str) {
 }
 
 /// A project whose component patches its own Deployment: a patch file
-/// (entry line 7) raises the replicas, an inline JSON patch (line 8)
-/// removes `paused`; a Secret sits beside it.
+/// (entry line 7; `replicas: 2` on line 6 of the file) raises the
+/// replicas, an inline JSON patch (entry line 8; its `path` on line 12)
+/// removes `paused`, another (entry line 13) replaces the container
+/// whole (its new `image` on line 20, column 18); a Secret sits beside
+/// it.
 fn patched_project() -> TempDir {
     let p = TempDir::new("explain").unwrap_or_else(|e| panic!("{e}"));
     write(
         p.path(),
         "components/web/kustomization.yaml",
-        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - deployment.yaml\n  - secret.yaml\npatches:\n  - path: more-replicas.yaml\n  - target:\n      kind: Deployment\n    patch: |-\n      - op: remove\n        path: /spec/paused\n",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - deployment.yaml\n  - secret.yaml\npatches:\n  - path: more-replicas.yaml\n  - target:\n      kind: Deployment\n    patch: |-\n      - op: remove\n        path: /spec/paused\n  - target:\n      kind: Deployment\n    patch: |\n      - op: replace\n        path: /spec/template/spec/containers/0\n        value:\n          name: web\n          image: shop/web:2\n",
     );
     write(
         p.path(),
@@ -226,7 +229,8 @@ fn each_patch_of_a_component_is_a_step_of_its_own() {
         "Deployment/shop-web spec.replicas: 3 (namespace shop-dev)\n\
          \n\
          components/web/deployment.yaml:7:13: 1\n\
-         components/web/kustomization.yaml:7:5: patches[0]: 1 → 2\n\
+         components/web/kustomization.yaml:7:5: patches[0]: 1 → 2\n  \
+         written at components/web/more-replicas.yaml:6:13\n\
          (compose template):6:1: replicas: 2 → 3\n  \
          from values web.replicas, set at values/values-dev.yaml:3:13\n"
     );
@@ -239,7 +243,20 @@ fn each_patch_of_a_component_is_a_step_of_its_own() {
         "Deployment/shop-web spec.paused: (none) (namespace shop-dev)\n\
          \n\
          components/web/deployment.yaml:6:11: true\n\
-         components/web/kustomization.yaml:8:5: patches[1]: true → (none)\n"
+         components/web/kustomization.yaml:8:5: patches[1]: true → (none)\n  \
+         written at components/web/kustomization.yaml:12:15\n"
+    );
+    // A patch of a parent: the place inside its value.
+    let field = "spec.template.spec.containers[name=web].image";
+    assert_eq!(
+        explain(p.path(), &["--env", "dev", "Deployment/shop-web", field]),
+        format!(
+            "Deployment/shop-web {field}: shop/web:2 (namespace shop-dev)\n\
+             \n\
+             components/web/deployment.yaml:12:18: shop/web:1\n\
+             components/web/kustomization.yaml:13:5: patches[2]: shop/web:1 → shop/web:2\n  \
+             written at components/web/kustomization.yaml:20:18\n"
+        )
     );
 }
 
