@@ -274,14 +274,15 @@ pub(crate) struct CompareArgs {
         value_name = "FORMAT",
         default_value = "text"
     )]
-    pub(crate) output: CompareFormat,
+    pub(crate) output: TextOrJson,
 }
 
-/// `compose compare --output` values.
+/// `--output` values of `compare` and `explain`.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub(crate) enum CompareFormat {
-    /// One line per object only one side has, then each changed object
-    /// with one line per field: `path: A's value → B's value`.
+pub(crate) enum TextOrJson {
+    /// For people: `compare` prints one line per object only one side
+    /// has, then each changed object with one line per field (`path: A's
+    /// value → B's value`); `explain` one line per step.
     Text,
     /// The same as one JSON document.
     Json,
@@ -313,6 +314,15 @@ pub(crate) struct ExplainArgs {
     /// the name.
     #[arg(short = 'n', long = "namespace", value_name = "NAMESPACE")]
     pub(crate) namespace: Option<String>,
+    /// How to print the explanation.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text"
+    )]
+    pub(crate) output: TextOrJson,
 }
 
 /// `compose graph --format` values.

@@ -432,6 +432,11 @@ fn needs_quotes(s: &str) -> bool {
         || s.starts_with(['{', '[', '"', '('])
 }
 
+/// A value as JSON.
+pub(crate) fn node_json(n: &Node) -> serde_json::Value {
+    serde_json::from_str(&compose_yaml::json::to_json(n)).unwrap_or(serde_json::Value::Null)
+}
+
 /// The report as text: a header naming the sides, the objects only one
 /// side has, then each changed object and its fields. Empty when the
 /// renders are the same.
@@ -471,9 +476,7 @@ pub(crate) fn to_text(report: &Report, a: &Side, b: &Side) -> String {
 pub(crate) fn to_json(report: &Report, a: &Side, b: &Side) -> String {
     use serde_json::{json, Value};
     let side = |s: &Side| json!({"name": s.label, "files": s.files});
-    let node = |n: &Node| -> Value {
-        serde_json::from_str(&compose_yaml::json::to_json(n)).unwrap_or(Value::Null)
-    };
+    let node = node_json;
     let field = |f: &FieldChange| -> Value {
         let mut m = serde_json::Map::new();
         m.insert("path".into(), Value::from(f.path.clone()));

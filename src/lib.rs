@@ -218,7 +218,11 @@ fn execute(
         Settings::AppSet { project, spec } => pipeline::appset(&project, &spec)?,
         Settings::Compare { a, b, format } => pipeline::compare(&a, &b, format)?,
         Settings::Graph { values, format } => pipeline::graph(&values, format)?,
-        Settings::Explain { values, query } => pipeline::explain(&values, &query)?,
+        Settings::Explain {
+            values,
+            query,
+            format,
+        } => pipeline::explain(&values, &query, format)?,
         Settings::Template(vs) => pipeline::template(&vs)?,
         Settings::Validate {
             values,

@@ -616,7 +616,7 @@ pub(crate) fn appset(project: &Project, spec: &crate::deploy::AppSetSpec) -> Res
 pub(crate) fn compare(
     a: &crate::settings::CompareSide,
     b: &crate::settings::CompareSide,
-    format: crate::cli::CompareFormat,
+    format: crate::cli::TextOrJson,
 ) -> Result<Output, Error> {
     let (left, mut warnings) = built(&a.values)?;
     let (right, more) = built(&b.values)?;
@@ -632,8 +632,8 @@ pub(crate) fn compare(
     };
     let (sa, sb) = (side(a), side(b));
     let text = match format {
-        crate::cli::CompareFormat::Text => crate::compare::to_text(&report, &sa, &sb),
-        crate::cli::CompareFormat::Json => crate::compare::to_json(&report, &sa, &sb),
+        crate::cli::TextOrJson::Text => crate::compare::to_text(&report, &sa, &sb),
+        crate::cli::TextOrJson::Json => crate::compare::to_json(&report, &sa, &sb),
     };
     let same = report.is_empty();
     Ok(Output {
@@ -665,7 +665,11 @@ pub(crate) fn graph(vs: &ValuesSettings, format: crate::graph::Format) -> Result
 
 /// `compose explain`: one field of one rendered object, where it was
 /// written and every step that changed it.
-pub(crate) fn explain(vs: &ValuesSettings, q: &crate::explain::Query) -> Result<Output, Error> {
+pub(crate) fn explain(
+    vs: &ValuesSettings,
+    q: &crate::explain::Query,
+    format: crate::cli::TextOrJson,
+) -> Result<Output, Error> {
     use crate::explain::{self, Tracker};
     let p = prepare(vs)?;
     let objects = build_generated(&vs.project, &p, |root, k| build_objects(root, k, true))?;
@@ -689,7 +693,10 @@ pub(crate) fn explain(vs: &ValuesSettings, q: &crate::explain::Query) -> Result<
         components: &p.components,
     };
     let explained = explain::explained(&inputs, target, &q.path, &tracker.trace())?;
-    let text = explain::to_text(&explained);
+    let text = match format {
+        crate::cli::TextOrJson::Text => explain::to_text(&explained),
+        crate::cli::TextOrJson::Json => explain::to_json(&explained),
+    };
     Ok(Output {
         stdout: crate::compare::scrub(&text, &objects, &[]),
         warnings: label_warnings(&vs.project, &p.values),

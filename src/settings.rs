@@ -208,6 +208,8 @@ pub(crate) enum Settings {
         values: ValuesSettings,
         /// The object and field.
         query: crate::explain::Query,
+        /// `--output`.
+        format: crate::cli::TextOrJson,
     },
     /// Render two sides and compare their objects.
     Compare {
@@ -216,7 +218,7 @@ pub(crate) enum Settings {
         /// The second side.
         b: Box<CompareSide>,
         /// `--output`.
-        format: crate::cli::CompareFormat,
+        format: crate::cli::TextOrJson,
     },
     /// Print an Argo CD ApplicationSet. `spec.project` is empty when no
     /// `--name` was given; the pipeline fills it from the project.
@@ -399,6 +401,7 @@ impl Settings {
             Some(Command::Explain(a)) => Settings::Explain {
                 values: values_settings(&g, &env)?,
                 query: crate::explain::Query::parse(&a.object, &a.field, a.namespace)?,
+                format: a.output,
             },
             Some(Command::Compare(a)) => {
                 if g.env.is_some() {

@@ -219,6 +219,62 @@ pub(crate) struct Explained {
     pub(crate) lines: Vec<Shown>,
 }
 
+/// The explanation as one JSON document: the same as the text, with
+/// absent values left out.
+pub(crate) fn to_json(e: &Explained) -> String {
+    use crate::compare::node_json;
+    use serde_json::{json, Map, Value};
+    let step = |line: &Shown| -> Value {
+        let mut m = Map::new();
+        m.insert("place".into(), Value::from(line.place.clone()));
+        if !line.what.is_empty() {
+            m.insert("step".into(), Value::from(line.what.clone()));
+        }
+        let after_key = match &line.before {
+            None => "value",
+            Some(before) => {
+                if let Some(b) = before {
+                    m.insert("before".into(), node_json(b));
+                }
+                "after"
+            }
+        };
+        if let Some(a) = &line.after {
+            m.insert(after_key.into(), node_json(a));
+        }
+        if let Some(at) = &line.written_at {
+            m.insert("writtenAt".into(), Value::from(at.clone()));
+        }
+        if !line.values.is_empty() {
+            let values: Vec<Value> = line
+                .values
+                .iter()
+                .map(|(key, places)| {
+                    let (winner, below) = places
+                        .split_last()
+                        .map_or(("", &[][..]), |(w, b)| (w.as_str(), b));
+                    json!({"key": key, "setAt": winner, "over": below})
+                })
+                .collect();
+            m.insert("values".into(), Value::from(values));
+            let candidates = line.values.len() > 1 && !line.together;
+            m.insert("candidates".into(), Value::from(candidates));
+        }
+        Value::Object(m)
+    };
+    let mut doc = Map::new();
+    doc.insert("object".into(), Value::from(e.object.clone()));
+    doc.insert("namespace".into(), Value::from(e.namespace.clone()));
+    doc.insert("field".into(), Value::from(e.field.clone()));
+    if let Some(v) = &e.value {
+        doc.insert("value".into(), node_json(v));
+    }
+    doc.insert("steps".into(), e.lines.iter().map(step).collect());
+    let mut text = serde_json::to_string_pretty(&Value::Object(doc)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// The explanation as text.
 pub(crate) fn to_text(e: &Explained) -> String {
     use crate::compare::shown;

@@ -339,3 +339,45 @@ fn readme_shows_an_explanation() {
     let args: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(explain(&root(), &args), printed);
 }
+
+/// `-o json` prints the same explanation as one document.
+#[test]
+fn json_holds_the_same_explanation() {
+    let out = explain(
+        &root(),
+        &[
+            "--env",
+            "prod",
+            "Deployment/arches-api",
+            "spec.replicas",
+            "-o",
+            "json",
+        ],
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(
+        doc,
+        serde_json::json!({
+            "object": "Deployment/arches-api",
+            "namespace": "arches",
+            "field": "spec.replicas",
+            "value": 3,
+            "steps": [
+                {"place": "components/api/deployment.yaml:10:13", "value": 1},
+                {
+                    "place": "(compose template):23:1",
+                    "step": "replicas",
+                    "before": 1,
+                    "after": 3,
+                    "values": [{
+                        "key": "api.replicas",
+                        "setAt": "values/values-prod.yaml:14:13",
+                        "over": []
+                    }],
+                    "candidates": false
+                }
+            ]
+        })
+    );
+}
