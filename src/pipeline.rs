@@ -102,11 +102,11 @@ pub(crate) fn validate(
         Ok(b) => b,
         Err(e) => return failed(format, "render", e),
     };
-    let objects: Vec<(compose_yaml::Node, Option<String>)> = built
-        .into_iter()
+    let objects: Vec<(&Node, Option<String>)> = built
+        .iter()
         .map(|r| {
             (
-                r.node,
+                &r.node,
                 r.meta
                     .origin
                     .as_deref()
@@ -117,44 +117,13 @@ pub(crate) fn validate(
     let checked =
         crate::manifests::validate(&objects, version).map_err(|e| Error::Usage(e.to_string()))?;
     if !checked.problems.is_empty() {
-        if format == Format::Text {
-            return Err(Error::Diagnostics(
-                checked
-                    .problems
-                    .iter()
-                    .map(|pr| {
-                        crate::diagnostic::Diagnostic::new(format!("Kubernetes {version}: {pr}"))
-                    })
-                    .collect(),
-            ));
-        }
-        let records: Vec<Record> = checked
+        let wanted: Vec<(usize, String)> = checked
             .problems
             .iter()
-            .map(|pr| Record {
-                severity: Severity::Error,
-                rule: "kubernetes-schema".into(),
-                file: pr.source.clone(),
-                line: None,
-                column: None,
-                object: Some(pr.object.clone()),
-                message: format!(
-                    "Kubernetes {version}: {}: {}",
-                    if pr.field.is_empty() {
-                        "(object)"
-                    } else {
-                        &pr.field
-                    },
-                    pr.message
-                ),
-                fix: None,
-            })
+            .map(|pr| (pr.index, pr.pointer.clone()))
             .collect();
-        return Ok(Output {
-            stdout: report::render(format, &records),
-            code: crate::error::EXIT_INVALID,
-            ..Output::default()
-        });
+        let origins = written_origins(vs, &p, &built, &wanted)?;
+        return schema_problems(&checked.problems, &origins, version, format);
     }
     let mut note = format!(
         "{values_note}; {} objects valid against the Kubernetes {version} API",
@@ -171,6 +140,112 @@ pub(crate) fn validate(
         note: Some(note),
         ..Output::default()
     })
+}
+
+/// The problems `validate` found in the rendered objects, each at the
+/// place that wrote the value at fault when one is known (else the file
+/// the object came from): as diagnostics for text, as records otherwise.
+fn schema_problems(
+    problems: &[crate::manifests::Problem],
+    origins: &[Option<crate::diagnostic::Origin>],
+    version: &str,
+    format: Format,
+) -> Result<Output, Error> {
+    let field = |pr: &crate::manifests::Problem| {
+        if pr.field.is_empty() {
+            "(object)".to_string()
+        } else {
+            pr.field.clone()
+        }
+    };
+    if format == Format::Text {
+        let ds = problems
+            .iter()
+            .zip(origins)
+            .map(|(pr, origin)| match origin {
+                Some(o) => crate::diagnostic::Diagnostic::at(
+                    o.clone(),
+                    format!(
+                        "Kubernetes {version}: {}: {}: {}",
+                        pr.object,
+                        field(pr),
+                        pr.message
+                    ),
+                ),
+                None => crate::diagnostic::Diagnostic::new(format!("Kubernetes {version}: {pr}")),
+            })
+            .collect();
+        return Err(Error::Diagnostics(ds));
+    }
+    let records: Vec<Record> = problems
+        .iter()
+        .zip(origins)
+        .map(|(pr, origin)| {
+            let (file, line, column) = match origin {
+                Some(crate::diagnostic::Origin::File {
+                    path, line, col, ..
+                }) => (Some(path.clone()), *line, (*col > 0).then_some(*col)),
+                _ => (pr.source.clone(), None, None),
+            };
+            Record {
+                severity: Severity::Error,
+                rule: "kubernetes-schema".into(),
+                file,
+                line,
+                column,
+                object: Some(pr.object.clone()),
+                message: format!("Kubernetes {version}: {}: {}", field(pr), pr.message),
+                fix: None,
+            }
+        })
+        .collect();
+    Ok(Output {
+        stdout: report::render(format, &records),
+        code: crate::error::EXIT_INVALID,
+        ..Output::default()
+    })
+}
+
+/// For each (object's index in `built`, JSON pointer into it), where the
+/// value there was last written, as [`crate::explain::written_origin`]
+/// tells it, from one more build of the render with the fields followed.
+fn written_origins(
+    vs: &ValuesSettings,
+    p: &Prepared,
+    built: &[compose_kustomize::resource::Resource],
+    wanted: &[(usize, String)],
+) -> Result<Vec<Option<crate::diagnostic::Origin>>, Error> {
+    use crate::explain::{self, Tracker, Trackers};
+    let paths: Vec<Vec<explain::Seg>> = wanted
+        .iter()
+        .map(|(_, ptr)| explain::of_pointer(ptr))
+        .collect();
+    let trackers: Vec<Tracker> = wanted
+        .iter()
+        .zip(&paths)
+        .filter_map(|((i, _), path)| Some(Tracker::new(built.get(*i)?, path.clone())))
+        .collect();
+    if trackers.len() != wanted.len() {
+        return Err(Error::Internal(
+            "a problem names an object the render lacks".into(),
+        ));
+    }
+    let all = std::sync::Arc::new(Trackers(trackers));
+    let observer: std::sync::Arc<dyn compose_kustomize::observe::Observer> = all.clone();
+    build_generated(&vs.project, p, |root, k| {
+        build_observed(root, k, observer.clone())
+    })?;
+    let inputs = explain::Inputs {
+        project: &vs.project,
+        loaded: &p.loaded,
+        components: &p.components,
+    };
+    Ok(wanted
+        .iter()
+        .zip(&paths)
+        .zip(&all.0)
+        .map(|(((i, _), path), t)| explain::written_origin(&inputs, &built[*i], path, &t.trace()))
+        .collect())
 }
 
 /// A failure of `validate` or `lint` in the format asked for. In `text`
@@ -677,15 +752,7 @@ pub(crate) fn explain(
     let tracker = std::sync::Arc::new(Tracker::new(target, q.path.clone()));
     let observer: std::sync::Arc<dyn compose_kustomize::observe::Observer> = tracker.clone();
     build_generated(&vs.project, &p, |root, k| {
-        with_generated(root, k, |fs| {
-            let opts = BuildOptions {
-                track_origins: true,
-                load_restrictor: LoadRestrictor::RootOnly,
-                observer: Some(observer.clone()),
-                ..BuildOptions::default()
-            };
-            compose_kustomize::build(fs, root, &opts)
-        })
+        build_observed(root, k, observer.clone())
     })?;
     let inputs = explain::Inputs {
         project: &vs.project,
@@ -859,6 +926,24 @@ pub(crate) fn build_resources(
     kustomization: &str,
 ) -> Result<Vec<compose_kustomize::resource::Resource>, Error> {
     build_objects(root, kustomization, true)
+}
+
+/// Builds `root` with `kustomization` laid over it, origins tracked, each
+/// step shown to `observer`.
+fn build_observed(
+    root: &Path,
+    kustomization: &str,
+    observer: std::sync::Arc<dyn compose_kustomize::observe::Observer>,
+) -> Result<Vec<compose_kustomize::resource::Resource>, Error> {
+    let opts = BuildOptions {
+        track_origins: true,
+        load_restrictor: LoadRestrictor::RootOnly,
+        observer: Some(observer),
+        ..BuildOptions::default()
+    };
+    with_generated(root, kustomization, |fs| {
+        compose_kustomize::build(fs, root, &opts)
+    })
 }
 
 /// Builds `root` with `kustomization` laid over it; `track_origins` as in

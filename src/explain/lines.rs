@@ -5,11 +5,13 @@ use super::path::{resolve, Seg};
 use super::sources::{node_at, sources_of};
 use super::trace::{Change, Trace};
 use super::{no_such_field, path_text, Explained, Shown};
+use crate::diagnostic::Origin;
 use crate::error::Error;
 use crate::pipeline::generated_file;
 use crate::project::Project;
 use crate::values::Loaded;
 use compose_kustomize::resource::Resource;
+use compose_yaml::{Node, Pos};
 use std::path::Path;
 
 /// What the explanation reads besides the build.
@@ -42,13 +44,7 @@ pub(crate) fn explained(
     if !ever {
         return Err(no_such_field(target, path));
     }
-    let cx = Lines {
-        project: inputs.project,
-        loaded: inputs.loaded,
-        scope: values_scope(inputs, target),
-        path,
-        kind: target.kind(),
-    };
+    let cx = Lines::new(inputs, target, path);
     let mut lines = vec![cx.first_line(target, first)];
     lines.extend(trace.changes.iter().map(|c| cx.change_line(c)));
     Ok(Explained {
@@ -72,7 +68,17 @@ struct Lines<'a> {
     kind: &'a str,
 }
 
-impl Lines<'_> {
+impl<'a> Lines<'a> {
+    fn new(inputs: &Inputs<'a>, target: &'a Resource, path: &'a [Seg]) -> Lines<'a> {
+        Lines {
+            project: inputs.project,
+            loaded: inputs.loaded,
+            scope: values_scope(inputs, target),
+            path,
+            kind: target.kind(),
+        }
+    }
+
     /// A place as shown: relative to the project, the generated
     /// kustomization as `(compose template)`.
     fn place(&self, at: &compose_kustomize::Location) -> String {
@@ -113,24 +119,89 @@ impl Lines<'_> {
     /// from (`rel` alone when the file does not write the field).
     fn field_place(&self, rel: &str, target: &Resource) -> String {
         let shown = self.project.show(Path::new(rel));
-        let Ok(text) = std::fs::read_to_string(self.project.root.join(rel)) else {
-            return shown;
-        };
-        let Ok(docs) = compose_yaml::parse_stream_with_spans(&text) else {
-            return shown;
-        };
+        match self.source_pos(rel, target, false) {
+            Some((_, p)) => format!("{shown}:{}:{}", p.line, p.col),
+            None => shown,
+        }
+    }
+
+    /// The text of the file `rel` the object was read from, and where it
+    /// writes the field: its value, or with `key` its key when the value
+    /// is a mapping or a list (what a message about the whole is to point
+    /// at).
+    fn source_pos(&self, rel: &str, target: &Resource, key: bool) -> Option<(String, Pos)> {
+        let text = std::fs::read_to_string(self.project.root.join(rel)).ok()?;
+        let docs = compose_yaml::parse_stream_with_spans(&text).ok()?;
         let id = target.original_id();
-        let doc = docs.iter().find(|(d, _)| {
+        let (doc, spans) = docs.iter().find(|(d, _)| {
             d.str_at(&["kind"]) == Some(id.gvk.kind.as_str())
                 && d.str_at(&["metadata", "name"]).unwrap_or("") == id.name.as_str()
-        });
-        let pos = doc.and_then(|(d, spans)| {
-            let (_, pointer) = resolve(d, self.path)?;
-            spans.get(&pointer).copied()
-        });
-        match pos {
-            Some(p) => format!("{shown}:{}:{}", p.line, p.col),
-            None => shown,
+        })?;
+        let (node, pointer) = resolve(doc, self.path)?;
+        let whole = matches!(node, Node::Map(_) | Node::Seq(_));
+        let at = match spans.get(&format!("{pointer}#key")) {
+            Some(k) if key && (whole || self.path.is_empty()) => Some(k),
+            _ => spans.get(&pointer),
+        };
+        let at = *at?;
+        Some((text, at))
+    }
+
+    /// Where the field's value in the render was last written, as a place
+    /// in a file the user edits (see [`written_origin`]).
+    fn origin(&self, target: &Resource, trace: &Trace) -> Option<Origin> {
+        let generated = generated_file(&self.project.root);
+        let first = trace.first.as_ref()?;
+        let origin = target.meta.origin.as_deref().unwrap_or("");
+        let read_from = origin.lines().find_map(|l| l.strip_prefix("path: "));
+        let in_source = || {
+            let rel = read_from?;
+            let (text, at) = self.source_pos(rel, target, true)?;
+            Some(self.file_origin(Path::new(rel), at, text))
+        };
+        let last = trace.changes.last();
+        // A mapping or list is where its file writes it, whatever later
+        // steps changed inside it.
+        let whole = matches!(
+            last.unwrap_or(first).after,
+            Some(Node::Map(_) | Node::Seq(_))
+        );
+        if whole || last.is_none() {
+            if let Some(o) = in_source() {
+                return Some(o);
+            }
+        }
+        let Some(last) = last else {
+            return match read_from {
+                None if first.file != generated => location_origin(self.project, &first.place),
+                _ => None,
+            };
+        };
+        if last.file == generated {
+            let after = last.after.as_ref()?;
+            let pointers = sources_of(&self.loaded.tree, &self.scope, self.path, after);
+            return match pointers.as_slice() {
+                [one] => self.loaded.origin(one, false),
+                _ => None,
+            };
+        }
+        match super::patch_line::patch_place(last, self.path, self.kind) {
+            Some((file, at)) => {
+                let text = std::fs::read_to_string(&file).ok()?;
+                let rel = file.strip_prefix(&self.project.root).unwrap_or(&file);
+                Some(self.file_origin(rel, at, text))
+            }
+            None => location_origin(self.project, &last.place),
+        }
+    }
+
+    /// A place in the project's file `rel`, whose text is `text`.
+    fn file_origin(&self, rel: &Path, at: Pos, text: String) -> Origin {
+        Origin::File {
+            path: self.project.show(rel),
+            line: Some(at.line),
+            col: at.col,
+            source: Some(text.into()),
         }
     }
 
@@ -190,6 +261,37 @@ impl Lines<'_> {
             .map(|(_, l)| crate::values::origin_in(l, pointer, false).place())
             .collect()
     }
+}
+
+/// Where the value `path` of `target` has in the render was last written,
+/// from what the build showed (`trace`), as a place in a file the user
+/// edits, for messages about that value: the line of the object's own
+/// file when nothing changed it; where a patch of a project file writes
+/// it; for a step of the generated kustomization, the values layer that
+/// holds the value, when exactly one values entry does. `None` when there
+/// is no such place (a `--set` flag has none).
+pub(crate) fn written_origin(
+    inputs: &Inputs,
+    target: &Resource,
+    path: &[Seg],
+    trace: &Trace,
+) -> Option<Origin> {
+    Lines::new(inputs, target, path).origin(target, trace)
+}
+
+/// A place the engine gave, as an origin: the file relative to the
+/// project, with its text when the engine read it.
+fn location_origin(project: &Project, at: &compose_kustomize::Location) -> Option<Origin> {
+    if at.line == 0 {
+        return None;
+    }
+    let rel = at.path.strip_prefix(&project.root).unwrap_or(&at.path);
+    Some(Origin::File {
+        path: project.show(rel),
+        line: Some(at.line),
+        col: at.column,
+        source: at.source.clone(),
+    })
 }
 
 /// What ran at a step: `replicas`, `patches[2]`, `hash suffixes`.

@@ -14,9 +14,9 @@ mod path;
 mod sources;
 mod trace;
 
-pub(crate) use lines::{explained, Inputs};
-pub(crate) use path::{path_text, resolve, Seg};
-pub(crate) use trace::Tracker;
+pub(crate) use lines::{explained, written_origin, Inputs};
+pub(crate) use path::{of_pointer, path_text, resolve, Seg};
+pub(crate) use trace::{Tracker, Trackers};
 
 use crate::error::Error;
 use compose_kustomize::resource::Resource;

@@ -78,6 +78,23 @@ fn bracket<'t>(inner: &'t str, text: &str) -> Result<(Seg, &'t str), String> {
     Ok((seg, &inner[end + 1..]))
 }
 
+/// The path of a JSON pointer into an object: digits are list indexes.
+pub(crate) fn of_pointer(pointer: &str) -> Vec<Seg> {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|raw| {
+            let key = raw.replace("~1", "/").replace("~0", "~");
+            match key.parse::<usize>() {
+                Ok(i) if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) => {
+                    Seg::Index(i)
+                }
+                _ => Seg::Key(key),
+            }
+        })
+        .collect()
+}
+
 /// The path as it is shown: keys joined by `.`, list items in brackets.
 pub(crate) fn path_text(path: &[Seg]) -> String {
     let mut out = String::new();

@@ -110,3 +110,21 @@ impl Observer for Tracker {
         *self.trace.lock().unwrap_or_else(|e| e.into_inner()) = Trace::default();
     }
 }
+
+/// Several trackers shown one build.
+#[derive(Debug)]
+pub(crate) struct Trackers(pub(crate) Vec<Tracker>);
+
+impl Observer for Trackers {
+    fn observe(&self, step: &Step<'_>, objects: &[Resource]) {
+        for t in &self.0 {
+            t.observe(step, objects);
+        }
+    }
+
+    fn restart(&self) {
+        for t in &self.0 {
+            t.restart();
+        }
+    }
+}

@@ -33,6 +33,11 @@ pub(crate) struct Problem {
     pub(crate) source: Option<String>,
     /// The field, e.g. `spec.template.spec.containers[0].image`.
     pub(crate) field: String,
+    /// The object's position in the list validated.
+    pub(crate) index: usize,
+    /// Where in the object the problem is, as a JSON pointer: the field,
+    /// or the one key that should not be there.
+    pub(crate) pointer: String,
     /// What is wrong.
     pub(crate) message: String,
 }
@@ -97,7 +102,10 @@ impl std::error::Error for Error {}
 
 /// Checks every object (with the file it came from, when known) against
 /// the schema of Kubernetes `version` (`1.29`, or `v1.29`).
-pub(crate) fn validate(objects: &[(Node, Option<String>)], version: &str) -> Result<Report, Error> {
+pub(crate) fn validate(
+    objects: &[(&Node, Option<String>)],
+    version: &str,
+) -> Result<Report, Error> {
     let v = version.trim_start_matches('v');
     let v = v.split('.').take(2).collect::<Vec<_>>().join(".");
     let text = VERSIONS
@@ -117,7 +125,7 @@ pub(crate) fn validate(objects: &[(Node, Option<String>)], version: &str) -> Res
     let mut validators: HashMap<String, Result<jsonschema::Validator, String>> = HashMap::new();
     let mut custom = custom_schemas(objects);
     let mut report = Report::default();
-    for (o, source) in objects {
+    for (index, (o, source)) in objects.iter().enumerate() {
         let api = o.str_at(&["apiVersion"]).unwrap_or("");
         let kind = o.str_at(&["kind"]).unwrap_or("");
         let key = format!("{api}/{kind}");
@@ -152,6 +160,8 @@ pub(crate) fn validate(objects: &[(Node, Option<String>)], version: &str) -> Res
                     object: crate::deploy::object_label(o),
                     source: source.clone(),
                     field: String::new(),
+                    index,
+                    pointer: String::new(),
                     message: message.clone(),
                 });
                 continue;
@@ -162,12 +172,14 @@ pub(crate) fn validate(objects: &[(Node, Option<String>)], version: &str) -> Res
         let object = crate::deploy::object_label(o);
         // The schema library quotes the value it rejected; a Secret's
         // values stay out of the report.
-        let secrets = compose_kustomize::redact::Secrets::of_objects([o]);
+        let secrets = compose_kustomize::redact::Secrets::of_objects([*o]);
         for err in validator.iter_errors(&instance) {
             report.problems.push(Problem {
                 object: object.clone(),
                 source: source.clone(),
                 field: field_path(err.instance_path().as_str()),
+                index,
+                pointer: pointer_of(&err),
                 message: secrets.scrub(&err.to_string()),
             });
         }
@@ -185,7 +197,7 @@ pub(crate) fn validate(objects: &[(Node, Option<String>)], version: &str) -> Res
 /// validation does) unless it has `additionalProperties` or
 /// `x-kubernetes-preserve-unknown-fields`. `apiVersion`, `kind` and
 /// `metadata` are always allowed at the top.
-fn custom_schemas(objects: &[(Node, Option<String>)]) -> HashMap<String, Value> {
+fn custom_schemas(objects: &[(&Node, Option<String>)]) -> HashMap<String, Value> {
     let mut out = HashMap::new();
     for (o, _) in objects {
         if o.str_at(&["kind"]) != Some("CustomResourceDefinition")
@@ -273,6 +285,23 @@ fn translate(node: &mut Value) {
 }
 
 /// `/spec/containers/0/image` -> `spec.containers[0].image`.
+/// The JSON pointer of what `err` is about: its field, or the key that
+/// should not be there when there is exactly one.
+fn pointer_of(err: &jsonschema::ValidationError<'_>) -> String {
+    let at = err.instance_path().as_str().to_string();
+    match err.kind() {
+        jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected }
+            if unexpected.len() == 1 =>
+        {
+            format!(
+                "{at}/{}",
+                compose_yaml::parse::pointer_segment(&unexpected[0])
+            )
+        }
+        _ => at,
+    }
+}
+
 fn field_path(pointer: &str) -> String {
     let mut out = String::new();
     for part in pointer.split('/').skip(1) {
@@ -295,9 +324,9 @@ mod tests {
     use compose_yaml::parse_stream;
 
     fn check(text: &str, version: &str) -> Report {
-        let objects: Vec<(Node, Option<String>)> = parse_stream(text)
-            .unwrap()
-            .into_iter()
+        let nodes = parse_stream(text).unwrap();
+        let objects: Vec<(&Node, Option<String>)> = nodes
+            .iter()
             .map(|n| (n, Some("app.yaml".to_string())))
             .collect();
         validate(&objects, version).unwrap()

@@ -594,9 +594,10 @@ fn validate_reports_success_on_stderr_only() {
         "1.29",
     ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
+    // The problem is placed where the file writes `spec` (line 5).
     assert!(
         stderr(&o).starts_with(
-            "Kubernetes 1.29: components/api/deployment.yaml: Deployment/app-api: spec: "
+            "components/api/deployment.yaml:5:1: Kubernetes 1.29: Deployment/app-api: spec: "
         ),
         "{}",
         stderr(&o)

@@ -381,3 +381,31 @@ fn json_holds_the_same_explanation() {
         })
     );
 }
+
+/// `validate` places a problem of a rendered object where the value at
+/// fault was written: the Deployment's `spec` (line 5 of its file) lacks
+/// the selector the API requires; the component's patch file writes a
+/// word where a number belongs (line 7, after `  minReadySeconds: `).
+#[test]
+fn validate_points_at_the_line_that_wrote_the_wrong_value() {
+    let p = patched_project();
+    write(
+        p.path(),
+        "components/web/more-replicas.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop-web\nspec:\n  replicas: 2\n  minReadySeconds: soon\n",
+    );
+    let out = run_compose(p.path(), ["validate", "--env", "dev"]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "components/web/deployment.yaml:5:1: Kubernetes 1.33: Deployment/shop-dev/shop-web: spec: \"selector\" is a required property\n  \
+         |\n\
+         5 | spec:\n  \
+         | ^\n\
+         components/web/more-replicas.yaml:7:20: Kubernetes 1.33: Deployment/shop-dev/shop-web: spec.minReadySeconds: \"soon\" is not of types \"null\", \"integer\"\n  \
+         |\n\
+         7 |   minReadySeconds: soon\n  \
+         |                    ^\n\
+         error: 2 problems found; nothing was rendered\n"
+    );
+}

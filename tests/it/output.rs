@@ -131,7 +131,7 @@ fn a_flag_problem_names_the_flag_and_is_escaped_for_github() {
 }
 
 #[test]
-fn a_rendered_object_the_api_refuses_is_a_record_with_its_object_and_file() {
+fn a_rendered_object_the_api_refuses_is_a_record_with_its_object_and_line() {
     let p = copy_project("output-k8s").unwrap_or_else(|e| panic!("{e}"));
     let file = p.path().join("components/api/deployment.yaml");
     let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
@@ -141,6 +141,8 @@ fn a_rendered_object_the_api_refuses_is_a_record_with_its_object_and_file() {
         text.replace("containerPort: 3001\n", "containerPort: \"3001x\"\n"),
     )
     .unwrap_or_else(|e| panic!("{e}"));
+    // The record points at the value in the component's file: line 40,
+    // after the 14 spaces and `containerPort: ` of that line.
     let (code, out, _) = run(p.path(), &["validate", "--env", "dev", "-o", "json"]);
     assert_eq!(code, 1);
     assert_eq!(
@@ -150,8 +152,8 @@ fn a_rendered_object_the_api_refuses_is_a_record_with_its_object_and_file() {
     "severity": "error",
     "rule": "kubernetes-schema",
     "file": "components/api/deployment.yaml",
-    "line": null,
-    "column": null,
+    "line": 40,
+    "column": 30,
     "object": "Deployment/arches-dev/arches-api",
     "message": "Kubernetes 1.33: spec.template.spec.containers[0].ports[0].containerPort: \"3001x\" is not of type \"integer\"",
     "fix": null
@@ -163,7 +165,7 @@ fn a_rendered_object_the_api_refuses_is_a_record_with_its_object_and_file() {
     assert_eq!(code, 1);
     assert_eq!(
         out,
-        "::error file=components/api/deployment.yaml,title=kubernetes-schema::Deployment/arches-dev/arches-api: Kubernetes 1.33: spec.template.spec.containers[0].ports[0].containerPort: \"3001x\" is not of type \"integer\"\n"
+        "::error file=components/api/deployment.yaml,line=40,col=30,title=kubernetes-schema::Deployment/arches-dev/arches-api: Kubernetes 1.33: spec.template.spec.containers[0].ports[0].containerPort: \"3001x\" is not of type \"integer\"\n"
     );
 }
 
