@@ -514,7 +514,7 @@ pub(crate) fn lint(vs: &ValuesSettings, strict: bool, format: Format) -> Result<
         Err(e) => return failed(format, "render", e),
     };
     let files = object_files(&built, |f| vs.project.show(Path::new(f)));
-    let objects: Vec<compose_yaml::Node> = built.into_iter().map(|r| r.node).collect();
+    let objects: Vec<&Node> = built.iter().map(|r| &r.node).collect();
     let settings = &p.values.globals.lint;
     let options = crate::lint::Options {
         environment: vs.environment_name().to_string(),
@@ -526,8 +526,49 @@ pub(crate) fn lint(vs: &ValuesSettings, strict: bool, format: Format) -> Result<
     };
     let mut findings = kustomization_findings(&vs.project, &p.values);
     findings.extend(crate::lint::check(&objects, &options));
+    place_at_fields(vs, &p, &built, &mut findings)?;
     locate(&mut findings, &files);
     Ok(lint_output(&findings, objects.len(), strict, format))
+}
+
+/// Places each finding about a field of an object at the line that wrote
+/// the field (see [`written_origins`]); the others keep their place.
+fn place_at_fields(
+    vs: &ValuesSettings,
+    p: &Prepared,
+    built: &[compose_kustomize::resource::Resource],
+    findings: &mut [crate::lint::Finding],
+) -> Result<(), Error> {
+    let by_label: BTreeMap<String, usize> = built
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (crate::deploy::object_label(&r.node), i))
+        .collect();
+    let wanted: Vec<(usize, (usize, String))> = findings
+        .iter()
+        .enumerate()
+        .filter_map(|(f, finding)| {
+            let object = by_label.get(finding.place.object.as_ref()?)?;
+            Some((f, (*object, finding.place.field.clone()?)))
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let fields: Vec<(usize, String)> = wanted.iter().map(|(_, w)| w.clone()).collect();
+    let origins = written_origins(vs, p, built, &fields)?;
+    for ((f, _), origin) in wanted.iter().zip(origins) {
+        if let Some(crate::diagnostic::Origin::File {
+            path, line, col, ..
+        }) = origin
+        {
+            let place = &mut findings[*f].place;
+            place.file = Some(path);
+            place.line = line;
+            place.column = (col > 0 && line.is_some()).then_some(col);
+        }
+    }
+    Ok(())
 }
 
 /// The file each built object came from, by `Kind/namespace/name`, as
@@ -577,7 +618,7 @@ pub(crate) fn lint_kustomize(
         Err(e) => return failed(format, "build", Error::Build(e)),
     };
     let files = object_files(&built, |f| shown_path(&lexical(&dir.join(f))));
-    let objects: Vec<Node> = built.into_iter().map(|r| r.node).collect();
+    let objects: Vec<&Node> = built.iter().map(|r| &r.node).collect();
     let unmatched = std::mem::take(&mut *sink.lock().unwrap_or_else(|e| e.into_inner()));
     let mut findings: Vec<crate::lint::Finding> = unmatched
         .iter()

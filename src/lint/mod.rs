@@ -36,9 +36,20 @@ pub(crate) struct Place {
     pub(crate) column: Option<usize>,
     /// The object, `Kind/namespace/name`.
     pub(crate) object: Option<String>,
+    /// The field of the object the finding is about, as a JSON pointer,
+    /// for placing it at the line that wrote the field.
+    pub(crate) field: Option<String>,
 }
 
 impl Place {
+    /// A finding about the field at `pointer` of its object.
+    fn field(pointer: String) -> Place {
+        Place {
+            field: Some(pointer),
+            ..Place::default()
+        }
+    }
+
     /// The place of `pointer` in a YAML file shown as `shown` whose text
     /// is `text` (with `key`, where its key is written), or the file
     /// alone when the text does not parse.
@@ -58,6 +69,7 @@ impl Place {
                 line,
                 column: (col > 0 && line.is_some()).then_some(col),
                 object: None,
+                field: None,
             },
             _ => file_only(),
         }
@@ -188,7 +200,7 @@ pub(crate) struct Options {
 }
 
 /// Runs every object rule; findings sorted by subject, then rule.
-pub(crate) fn check(objects: &[Node], opts: &Options) -> Vec<Finding> {
+pub(crate) fn check(objects: &[&Node], opts: &Options) -> Vec<Finding> {
     let mut out = Vec::new();
     let index = Index::new(objects);
     for o in objects {
@@ -237,6 +249,29 @@ fn pod_spec(o: &Node) -> Option<&Node> {
     pod_template(o)?.get("spec")
 }
 
+/// Where each kind keeps its pod spec, as a JSON pointer.
+fn pod_spec_pointer(o: &Node) -> &'static str {
+    match text(o, &["kind"]) {
+        "Pod" => "/spec",
+        "CronJob" => "/spec/jobTemplate/spec/template/spec",
+        _ => "/spec/template/spec",
+    }
+}
+
+/// The init containers, then the containers, of a pod spec, each with
+/// its JSON pointer in the object (`at` is the pod spec's).
+fn containers_at<'n>(spec: &'n Node, at: &str) -> Vec<(String, &'n Node)> {
+    ["initContainers", "containers"]
+        .into_iter()
+        .flat_map(|field| {
+            items(spec.get(field))
+                .iter()
+                .enumerate()
+                .map(move |(i, c)| (format!("{at}/{field}/{i}"), c))
+        })
+        .collect()
+}
+
 fn items(n: Option<&Node>) -> &[Node] {
     match n {
         Some(Node::Seq(s)) => s,
@@ -258,7 +293,7 @@ struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    fn new(objects: &'a [Node]) -> Self {
+    fn new(objects: &[&'a Node]) -> Self {
         let mut ids = BTreeSet::new();
         let mut pod_labels = Vec::new();
         for o in objects {
@@ -293,7 +328,7 @@ impl<'a> Index<'a> {
 
 fn latest_tag(o: &Node, subject: &str, env: &str, out: &mut Vec<Finding>) {
     let Some(spec) = pod_spec(o) else { return };
-    for c in containers(spec) {
+    for (at, c) in containers_at(spec, pod_spec_pointer(o)) {
         let image = text(c, &["image"]);
         if image.contains('@') {
             continue; // pinned by digest
@@ -304,7 +339,7 @@ fn latest_tag(o: &Node, subject: &str, env: &str, out: &mut Vec<Finding>) {
             out.push(Finding {
                 rule: "latest-tag",
                 subject: subject.to_string(),
-                place: Place::default(),
+                place: Place::field(format!("{at}/image")),
                 message: format!(
                     "container `{}` runs `{image}` in environment `{env}`: {} moves, so a restart can change what runs",
                     text(c, &["name"]),
@@ -318,7 +353,7 @@ fn latest_tag(o: &Node, subject: &str, env: &str, out: &mut Vec<Finding>) {
 
 fn missing_resources(o: &Node, subject: &str, out: &mut Vec<Finding>) {
     let Some(spec) = pod_spec(o) else { return };
-    for c in containers(spec) {
+    for (at, c) in containers_at(spec, pod_spec_pointer(o)) {
         let missing: Vec<&str> = ["requests", "limits"]
             .into_iter()
             .filter(|k| c.get("resources").and_then(|r| r.get(k)).is_none())
@@ -327,7 +362,7 @@ fn missing_resources(o: &Node, subject: &str, out: &mut Vec<Finding>) {
             out.push(Finding {
                 rule: "missing-resources",
                 subject: subject.to_string(),
-                place: Place::default(),
+                place: Place::field(at),
                 message: format!("container `{}` has no resource {}", text(c, &["name"]), missing.join(" or ")),
                 fix: "set `resources.requests` (what the scheduler reserves) and `resources.limits` in the component's manifest".into(),
             });
@@ -348,7 +383,7 @@ fn hpa_target(o: &Node, subject: &str, index: &Index<'_>, out: &mut Vec<Finding>
         out.push(Finding {
             rule: "hpa-target",
             subject: subject.to_string(),
-            place: Place::default(),
+            place: Place::field("/spec/scaleTargetRef".into()),
             message: format!("scales {kind} `{name}`, which is not in the output"),
             fix: "point `spec.scaleTargetRef` at a workload of the output, or enable the component that provides it".into(),
         });
@@ -384,7 +419,10 @@ fn selector_matches_nothing(o: &Node, subject: &str, index: &Index<'_>, out: &mu
         out.push(Finding {
             rule: "selector-matches-nothing",
             subject: subject.to_string(),
-            place: Place::default(),
+            place: Place::field(match text(o, &["kind"]) {
+                "Service" => "/spec/selector".into(),
+                _ => "/spec/selector/matchLabels".into(),
+            }),
             message: format!("selector {} matches no pod template in the output", shown.join(",")),
             fix: "make the selector equal to labels of the workload's pod template (spec.template.metadata.labels)".into(),
         });

@@ -43,6 +43,7 @@ metadata: {name: data, namespace: ns}
 
 fn run(text: &str, env: &str) -> Vec<Finding> {
     let objects = parse_stream(text).unwrap();
+    let objects: Vec<&Node> = objects.iter().collect();
     check(
         &objects,
         &Options {
@@ -174,6 +175,7 @@ fn references_must_resolve_or_be_declared_external() {
         production: vec![],
         external: vec!["Secret/creds".into()],
     };
+    let objects: Vec<&Node> = objects.iter().collect();
     assert_eq!(check(&objects, &external), vec![]);
     for (from, to) in [
         ("name: runner, namespace", "name: robot, namespace"),
@@ -263,6 +265,7 @@ fn kustomization_findings_are_placed_at_their_field() {
                 line: Some(2),
                 column: Some(1),
                 object: None,
+                field: None,
             }
         );
     }

@@ -257,7 +257,7 @@ fn lint_kustomize_records_place_patches_and_objects() {
 }
 
 #[test]
-fn lint_of_a_project_names_the_file_of_the_object() {
+fn lint_of_a_project_places_a_finding_at_the_line_that_wrote_the_field() {
     let p = copy_project("output-lint").unwrap_or_else(|e| panic!("{e}"));
     let (code, out, err) = run(
         p.path(),
@@ -272,6 +272,9 @@ fn lint_of_a_project_names_the_file_of_the_object() {
         ],
     );
     assert_eq!(code, 0, "{err}");
+    // The component's file writes `arches/api:latest` itself (line 37,
+    // after `          image: `), so the image the flag asks for is the
+    // one that file wrote: the knob's patch changes nothing.
     assert_eq!(
         out,
         r#"[
@@ -279,8 +282,8 @@ fn lint_of_a_project_names_the_file_of_the_object() {
     "severity": "warning",
     "rule": "latest-tag",
     "file": "components/api/deployment.yaml",
-    "line": null,
-    "column": null,
+    "line": 37,
+    "column": 18,
     "object": "Deployment/arches/arches-api",
     "message": "container `api` runs `arches/api:latest` in environment `prod`: `latest` moves, so a restart can change what runs",
     "fix": "set the component's `image.tag` (or a digest) in this environment's values file"
