@@ -15,6 +15,7 @@
 //! Everything is sorted, so the same two renders always give the same
 //! report.
 
+use crate::field_path::{path_text, Seg};
 use compose_kustomize::redact::Secrets;
 use compose_kustomize::resource::Resource;
 use compose_yaml::Node;
@@ -236,50 +237,6 @@ fn label(objects: &[Resource], i: usize) -> String {
     }
 }
 
-/// One step of a field path.
-#[derive(Clone, Debug)]
-enum Seg {
-    /// A mapping key.
-    Key(String),
-    /// A list item by its key field.
-    Keyed(&'static str, String),
-    /// A list item by position.
-    Index(usize),
-}
-
-/// The path as shown: `spec.containers[name=api].image`, keys that are
-/// not plain words quoted (`metadata.annotations["example.com/x"]`).
-fn path_text(path: &[Seg]) -> String {
-    let mut out = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(k) if is_word(k) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(k);
-            }
-            Seg::Key(k) => {
-                out.push('[');
-                out.push_str(&compose_yaml::json::to_json(&Node::str(k.as_str())));
-                out.push(']');
-            }
-            Seg::Keyed(field, value) => out.push_str(&format!("[{field}={value}]")),
-            Seg::Index(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    out
-}
-
-/// Letters, digits, `_` and `-`, not starting with a digit or `-`.
-fn is_word(k: &str) -> bool {
-    k.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
 /// Records into `out` every field under `path` where `a` and `b` differ.
 /// `secret`: the object is a Secret, whose values stay hidden.
 fn diff(
@@ -388,7 +345,7 @@ fn diff_items(
     keys.sort_unstable();
     keys.dedup();
     for k in keys {
-        path.push(Seg::Keyed(field, k.clone()));
+        path.push(Seg::Match(field.to_string(), k.clone()));
         diff(kx.get(k).copied(), ky.get(k).copied(), path, secret, out);
         path.pop();
     }
@@ -597,13 +554,7 @@ mod tests {
     }
 
     #[test]
-    fn paths_quote_keys_that_are_not_words() {
-        let path = [
-            Seg::Key("metadata".into()),
-            Seg::Key("annotations".into()),
-            Seg::Key("example.com/x".into()),
-        ];
-        assert_eq!(path_text(&path), "metadata.annotations[\"example.com/x\"]");
+    fn values_that_would_read_as_another_type_are_quoted() {
         assert_eq!(shown(Some(&Node::str("(none)"))), "\"(none)\"");
         assert_eq!(shown(Some(&Node::str("512Mi"))), "512Mi");
     }

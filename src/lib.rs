@@ -27,6 +27,7 @@ pub mod deploy;
 pub mod diagnostic;
 pub mod error;
 pub(crate) mod explain;
+pub(crate) mod field_path;
 pub(crate) mod graph;
 pub(crate) mod init;
 pub(crate) mod inventory;

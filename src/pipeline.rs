@@ -231,15 +231,7 @@ fn written_origins(
         ));
     }
     let all = std::sync::Arc::new(Trackers(trackers));
-    let observer: std::sync::Arc<dyn compose_kustomize::observe::Observer> = all.clone();
-    build_generated(&vs.project, p, |root, k| {
-        build_observed(root, k, observer.clone())
-    })?;
-    let inputs = explain::Inputs {
-        project: &vs.project,
-        loaded: &p.loaded,
-        components: &p.components,
-    };
+    let inputs = follow(vs, p, all.clone())?;
     Ok(wanted
         .iter()
         .zip(&paths)
@@ -791,15 +783,7 @@ pub(crate) fn explain(
     let objects = build_generated(&vs.project, &p, |root, k| build_objects(root, k, true))?;
     let target = explain::find(&objects, q)?;
     let tracker = std::sync::Arc::new(Tracker::new(target, q.path.clone()));
-    let observer: std::sync::Arc<dyn compose_kustomize::observe::Observer> = tracker.clone();
-    build_generated(&vs.project, &p, |root, k| {
-        build_observed(root, k, observer.clone())
-    })?;
-    let inputs = explain::Inputs {
-        project: &vs.project,
-        loaded: &p.loaded,
-        components: &p.components,
-    };
+    let inputs = follow(vs, &p, tracker.clone())?;
     let explained = explain::explained(&inputs, target, &q.path, &tracker.trace())?;
     let text = match format {
         crate::cli::TextOrJson::Text => explain::to_text(&explained),
@@ -967,6 +951,23 @@ pub(crate) fn build_resources(
     kustomization: &str,
 ) -> Result<Vec<compose_kustomize::resource::Resource>, Error> {
     build_objects(root, kustomization, true)
+}
+
+/// Builds the render again with each step shown to `observer`; what an
+/// explanation of what it saw reads besides.
+fn follow<'a>(
+    vs: &'a ValuesSettings,
+    p: &'a Prepared,
+    observer: std::sync::Arc<dyn compose_kustomize::observe::Observer>,
+) -> Result<crate::explain::Inputs<'a>, Error> {
+    build_generated(&vs.project, p, |root, k| {
+        build_observed(root, k, observer.clone())
+    })?;
+    Ok(crate::explain::Inputs {
+        project: &vs.project,
+        loaded: &p.loaded,
+        components: &p.components,
+    })
 }
 
 /// Builds `root` with `kustomization` laid over it, origins tracked, each

@@ -1,12 +1,13 @@
 //! The lines of an explanation: places as the user knows them, and the
 //! values behind the steps of the generated kustomization.
 
-use super::path::{resolve, Seg};
 use super::sources::{node_at, sources_of};
 use super::trace::{Change, Trace};
-use super::{no_such_field, path_text, Explained, Shown};
+use super::{no_such_field, Explained, Shown};
 use crate::diagnostic::Origin;
 use crate::error::Error;
+use crate::field_path::path_text;
+use crate::field_path::{resolve, Seg};
 use crate::pipeline::generated_file;
 use crate::project::Project;
 use crate::values::Loaded;

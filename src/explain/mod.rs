@@ -10,18 +10,17 @@
 
 mod lines;
 mod patch_line;
-mod path;
 mod sources;
 mod trace;
 
+pub(crate) use crate::field_path::{of_pointer, path_text, resolve, Seg};
 pub(crate) use lines::{explained, written_origin, Inputs};
-pub(crate) use path::{of_pointer, path_text, resolve, Seg};
 pub(crate) use trace::{Tracker, Trackers};
 
 use crate::error::Error;
+use crate::field_path::{deepest, item_key, keys_at, parse_path};
 use compose_kustomize::resource::Resource;
 use compose_yaml::Node;
-use path::{deepest, item_key, keys_at, parse_path};
 
 /// What `compose explain` was asked for.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,9 +1,9 @@
 //! Where a patch written in a project file sets the field: the line in
 //! the patch file, or inside the kustomization's inline patch.
 
-use super::path::{resolve, Seg};
 use super::sources::node_at;
 use super::trace::Change;
+use crate::field_path::{resolve, Seg};
 use compose_yaml::{parse_stream_with_spans, Node, Pos};
 use std::path::PathBuf;
 

@@ -1,6 +1,6 @@
 //! The values behind a value a step of the generated kustomization wrote.
 
-use super::path::Seg;
+use crate::field_path::Seg;
 use compose_yaml::Node;
 
 /// Whether a values entry holds the value a step wrote: the same scalar

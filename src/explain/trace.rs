@@ -1,6 +1,6 @@
 //! Following one field of one object through a build.
 
-use super::path::{resolve, Seg};
+use crate::field_path::{resolve, Seg};
 use compose_kustomize::observe::{Observer, Step};
 use compose_kustomize::resource::{ResId, Resource};
 use compose_kustomize::Location;

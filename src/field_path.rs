@@ -1,5 +1,6 @@
-//! Field paths: `spec.template.spec.containers[name=api].image`, read,
-//! shown and followed into an object.
+//! Field paths into an object, `spec.template.spec.containers[name=api].image`:
+//! as `compare` shows them and `explain` reads them, and followed into an
+//! object.
 
 use compose_yaml::Node;
 
@@ -95,7 +96,8 @@ pub(crate) fn of_pointer(pointer: &str) -> Vec<Seg> {
         .collect()
 }
 
-/// The path as it is shown: keys joined by `.`, list items in brackets.
+/// The path as shown: `spec.containers[name=api].image`, keys that are
+/// not plain words quoted (`metadata.annotations["example.com/x"]`).
 pub(crate) fn path_text(path: &[Seg]) -> String {
     let mut out = String::new();
     for seg in path {
@@ -106,7 +108,11 @@ pub(crate) fn path_text(path: &[Seg]) -> String {
                 }
                 out.push_str(k);
             }
-            Seg::Key(k) => out.push_str(&format!("[{}]", serde_json::Value::String(k.clone()))),
+            Seg::Key(k) => {
+                out.push('[');
+                out.push_str(&compose_yaml::json::to_json(&Node::str(k.as_str())));
+                out.push(']');
+            }
             Seg::Index(i) => out.push_str(&format!("[{i}]")),
             Seg::Match(f, v) => out.push_str(&format!("[{f}={v}]")),
         }
@@ -114,9 +120,11 @@ pub(crate) fn path_text(path: &[Seg]) -> String {
     out
 }
 
-/// Letters, digits, `_` and `-`.
+/// Letters, digits, `_` and `-`, not starting with a digit or `-`.
 fn is_word(k: &str) -> bool {
-    !k.is_empty()
+    k.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
@@ -150,13 +158,13 @@ pub(crate) fn resolve<'n>(node: &'n Node, path: &[Seg]) -> Option<(&'n Node, Str
 
 /// The text of an item's key field `field`, which may be a path of its
 /// own (`metadata.name`, as claim templates are keyed).
-pub(super) fn item_key(item: &Node, field: &str) -> Option<String> {
+pub(crate) fn item_key(item: &Node, field: &str) -> Option<String> {
     let parts: Vec<&str> = field.split('.').collect();
     item.get_path(&parts).and_then(Node::scalar_text)
 }
 
 /// The longest start of `path` that `node` has, for messages.
-pub(super) fn deepest(node: &Node, path: &[Seg]) -> usize {
+pub(crate) fn deepest(node: &Node, path: &[Seg]) -> usize {
     (0..=path.len())
         .rev()
         .find(|n| resolve(node, &path[..*n]).is_some())
@@ -165,7 +173,7 @@ pub(super) fn deepest(node: &Node, path: &[Seg]) -> usize {
 
 /// The keys of the mapping at `path` in `node` (none when it is not a
 /// mapping), for did-you-mean.
-pub(super) fn keys_at(node: &Node, path: &[Seg]) -> Vec<String> {
+pub(crate) fn keys_at(node: &Node, path: &[Seg]) -> Vec<String> {
     match resolve(node, path) {
         Some((Node::Map(m), _)) => m.keys().map(|k| k.to_string()).collect(),
         _ => Vec::new(),
@@ -260,5 +268,12 @@ mod tests {
             keys_at(&node, &parse_path("spec.containers[1]").unwrap()),
             ["name", "image"]
         );
+    }
+
+    #[test]
+    fn paths_quote_keys_that_are_not_words() {
+        let path = [key("metadata"), key("annotations"), key("example.com/x")];
+        assert_eq!(path_text(&path), "metadata.annotations[\"example.com/x\"]");
+        assert_eq!(path_text(&[key("a"), key("0b")]), "a[\"0b\"]");
     }
 }
