@@ -6,8 +6,7 @@ use super::trace::{Change, Trace};
 use super::{no_such_field, Explained, Shown};
 use crate::diagnostic::Origin;
 use crate::error::Error;
-use crate::field_path::path_text;
-use crate::field_path::{resolve, Seg};
+use crate::field_path::{path_text, resolve, Seg};
 use crate::pipeline::generated_file;
 use crate::project::Project;
 use crate::values::Loaded;
@@ -181,8 +180,11 @@ impl<'a> Lines<'a> {
         if last.file == generated {
             let after = last.after.as_ref()?;
             let pointers = sources_of(&self.loaded.tree, &self.scope, self.path, after);
+            // Of an image's parts, the tag (or digest) is what moves.
+            let moving = |p: &&String| p.ends_with("/tag") || p.ends_with("/digest");
             return match pointers.as_slice() {
                 [one] => self.loaded.origin(one, false),
+                several if self.image() => self.loaded.origin(several.iter().find(moving)?, false),
                 _ => None,
             };
         }
@@ -269,15 +271,30 @@ impl<'a> Lines<'a> {
 /// edits, for messages about that value: the line of the object's own
 /// file when nothing changed it; where a patch of a project file writes
 /// it; for a step of the generated kustomization, the values layer that
-/// holds the value, when exactly one values entry does. `None` when there
-/// is no such place (a `--set` flag has none).
+/// holds the value, when exactly one values entry does (of an image's
+/// parts, the tag). `None` when there is no such place (a `--set` flag
+/// has none). A Secret's place comes without the file's text, so that no
+/// excerpt quotes it.
 pub(crate) fn written_origin(
     inputs: &Inputs,
     target: &Resource,
     path: &[Seg],
     trace: &Trace,
 ) -> Option<Origin> {
-    Lines::new(inputs, target, path).origin(target, trace)
+    let origin = Lines::new(inputs, target, path).origin(target, trace)?;
+    // A line of a Secret's file or patch may hold one of its values: it
+    // is pointed at, not quoted.
+    Some(match origin {
+        Origin::File {
+            path, line, col, ..
+        } if target.kind() == "Secret" => Origin::File {
+            path,
+            line,
+            col,
+            source: None,
+        },
+        other => other,
+    })
 }
 
 /// A place the engine gave, as an origin: the file relative to the

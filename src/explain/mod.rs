@@ -146,9 +146,17 @@ pub(crate) fn no_such_field(target: &Resource, path: &[Seg]) -> Error {
     } else {
         format!("`{}`", path_text(&path[..n]))
     };
-    let missing = path_text(&path[n..=n.min(path.len() - 1)]);
+    let Some(seg) = path.get(n) else {
+        return Error::Internal(format!(
+            "{}/{} has `{}` in the render, but the build never showed it",
+            target.kind(),
+            target.name(),
+            path_text(path)
+        ));
+    };
+    let missing = path_text(std::slice::from_ref(seg));
     let keys = keys_at(&target.node, &path[..n]);
-    let hint = match &path[n] {
+    let hint = match seg {
         Seg::Key(k) => {
             match compose_kustomize::suggest::did_you_mean(k, keys.iter().map(String::as_str)) {
                 Some(s) => format!("; did you mean `{s}`?"),
@@ -318,4 +326,46 @@ pub(crate) fn to_text(e: &Explained) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn objects(text: &str) -> Vec<Resource> {
+        compose_yaml::parse_stream(text)
+            .unwrap()
+            .into_iter()
+            .map(Resource::new)
+            .collect()
+    }
+
+    fn query(object: &str, namespace: Option<&str>) -> Query {
+        Query::parse(object, "metadata.name", namespace.map(str::to_string)).unwrap()
+    }
+
+    #[test]
+    fn an_object_is_found_by_kind_group_name_and_namespace() {
+        let all = objects(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: b}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: a}\n",
+        );
+        let found = find(&all, &query("service/web", None)).unwrap();
+        assert_eq!(found.kind(), "Service");
+        let found = find(&all, &query("deployment.apps/web", Some("b"))).unwrap();
+        assert_eq!(found.namespace(), "b");
+        let Err(Error::Invalid(m)) = find(&all, &query("Deployment/web", None)) else {
+            panic!("two objects share the name");
+        };
+        assert_eq!(
+            m,
+            "2 objects are named Deployment/web (namespaces a, b); pick one with --namespace"
+        );
+        let Err(Error::Invalid(m)) = find(&all, &query("Deployment.batch/web", None)) else {
+            panic!("no Deployment of group batch");
+        };
+        assert_eq!(
+            m,
+            "the render has no Deployment.batch/web: it has no object of kind Deployment.batch; did you mean Deployment? (its kinds: Deployment, Service)"
+        );
+    }
 }

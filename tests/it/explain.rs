@@ -431,3 +431,25 @@ fn lint_points_at_the_values_or_the_file_that_wrote_the_field() {
          ::warning file=components/web/deployment.yaml,line=11,col=11,title=missing-resources::Deployment/shop/shop-web: container `web` has no resource requests or limits%0Afix: set `resources.requests` (what the scheduler reserves) and `resources.limits` in the component's manifest\n"
     );
 }
+
+/// A problem in a Secret is placed at its line, which is not quoted: the
+/// line holds the Secret's value (line 6, after `  password: `).
+#[test]
+fn validate_does_not_quote_a_secret_s_line() {
+    let p = patched_project();
+    write(
+        p.path(),
+        "components/web/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: shop-db\nstringData:\n  password: 123456789\n",
+    );
+    let out = run_compose(p.path(), ["validate", "--env", "dev"]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("123456789"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "components/web/secret.yaml:6:13: Kubernetes 1.33: Secret/shop-dev/shop-db: stringData.password: [redacted] is not of types \"null\", \"string\"\ncomponents/web/deployment.yaml:5:1: "
+        ),
+        "{stderr}"
+    );
+}
