@@ -279,12 +279,6 @@ fn items(n: Option<&Node>) -> &[Node] {
     }
 }
 
-fn containers(spec: &Node) -> impl Iterator<Item = &Node> {
-    items(spec.get("initContainers"))
-        .iter()
-        .chain(items(spec.get("containers")))
-}
-
 /// Objects of the output by (kind, namespace, name), and pod template
 /// labels by namespace.
 struct Index<'a> {
@@ -429,85 +423,174 @@ fn selector_matches_nothing(o: &Node, subject: &str, index: &Index<'_>, out: &mu
     }
 }
 
-/// (kind, name, where) of each object a pod spec names.
-fn references(spec: &Node) -> Vec<(&'static str, &str, String)> {
+/// One object a pod spec names.
+struct Reference<'n> {
+    kind: &'static str,
+    name: &'n str,
+    /// Where, in words: `volume \`data\``.
+    place: String,
+    /// The name's JSON pointer in the pod spec.
+    pointer: String,
+}
+
+/// Notes that `n`'s field `key` names a `kind`.
+fn push<'n>(
+    out: &mut Vec<Reference<'n>>,
+    kind: &'static str,
+    n: &'n Node,
+    key: &str,
+    place: String,
+    pointer: String,
+) {
+    out.push(Reference {
+        kind,
+        name: text(n, &[key]),
+        place,
+        pointer: format!("{pointer}/{key}"),
+    });
+}
+
+/// Each object a pod spec names.
+fn references(spec: &Node) -> Vec<Reference<'_>> {
     let mut out = Vec::new();
     let optional = |n: &Node| matches!(n.get("optional"), Some(Node::Bool(true)));
-    if let Some(sa) = spec.get("serviceAccountName").and_then(Node::as_str) {
-        if sa != "default" {
-            out.push(("ServiceAccount", sa, "serviceAccountName".to_string()));
+    if let Some(sa) = spec
+        .get("serviceAccountName")
+        .filter(|s| s.as_str() != Some("default"))
+    {
+        if sa.as_str().is_some() {
+            push(
+                &mut out,
+                "ServiceAccount",
+                spec,
+                "serviceAccountName",
+                "serviceAccountName".into(),
+                String::new(),
+            );
         }
     }
-    for s in items(spec.get("imagePullSecrets")) {
-        out.push(("Secret", text(s, &["name"]), "imagePullSecrets".to_string()));
+    for (i, s) in items(spec.get("imagePullSecrets")).iter().enumerate() {
+        push(
+            &mut out,
+            "Secret",
+            s,
+            "name",
+            "imagePullSecrets".into(),
+            format!("/imagePullSecrets/{i}"),
+        );
     }
-    for v in items(spec.get("volumes")) {
-        let vname = text(v, &["name"]);
+    for (i, v) in items(spec.get("volumes")).iter().enumerate() {
+        let at = format!("/volumes/{i}");
+        let place = format!("volume `{}`", text(v, &["name"]));
         if let Some(c) = v.get("configMap").filter(|c| !optional(c)) {
-            out.push(("ConfigMap", text(c, &["name"]), format!("volume `{vname}`")));
+            push(
+                &mut out,
+                "ConfigMap",
+                c,
+                "name",
+                place.clone(),
+                format!("{at}/configMap"),
+            );
         }
         if let Some(s) = v.get("secret").filter(|s| !optional(s)) {
-            out.push((
+            push(
+                &mut out,
                 "Secret",
-                text(s, &["secretName"]),
-                format!("volume `{vname}`"),
-            ));
+                s,
+                "secretName",
+                place.clone(),
+                format!("{at}/secret"),
+            );
         }
-        if let Some(p) = v.get("persistentVolumeClaim") {
-            out.push((
+        if let Some(c) = v.get("persistentVolumeClaim") {
+            push(
+                &mut out,
                 "PersistentVolumeClaim",
-                text(p, &["claimName"]),
-                format!("volume `{vname}`"),
-            ));
+                c,
+                "claimName",
+                place.clone(),
+                format!("{at}/persistentVolumeClaim"),
+            );
         }
-        for src in items(v.get("projected").and_then(|p| p.get("sources"))) {
+        let sources = v.get("projected").and_then(|p| p.get("sources"));
+        for (j, src) in items(sources).iter().enumerate() {
+            let at = format!("{at}/projected/sources/{j}");
             if let Some(c) = src.get("configMap").filter(|c| !optional(c)) {
-                out.push(("ConfigMap", text(c, &["name"]), format!("volume `{vname}`")));
+                push(
+                    &mut out,
+                    "ConfigMap",
+                    c,
+                    "name",
+                    place.clone(),
+                    format!("{at}/configMap"),
+                );
             }
             if let Some(s) = src.get("secret").filter(|s| !optional(s)) {
-                out.push(("Secret", text(s, &["name"]), format!("volume `{vname}`")));
+                push(
+                    &mut out,
+                    "Secret",
+                    s,
+                    "name",
+                    place.clone(),
+                    format!("{at}/secret"),
+                );
             }
         }
     }
-    for c in containers(spec) {
+    for (at, c) in containers_at(spec, "") {
         let cname = text(c, &["name"]);
-        for e in items(c.get("envFrom")) {
+        for (i, e) in items(c.get("envFrom")).iter().enumerate() {
+            let place = format!("envFrom of container `{cname}`");
             if let Some(r) = e.get("configMapRef").filter(|r| !optional(r)) {
-                out.push((
+                push(
+                    &mut out,
                     "ConfigMap",
-                    text(r, &["name"]),
-                    format!("envFrom of container `{cname}`"),
-                ));
+                    r,
+                    "name",
+                    place.clone(),
+                    format!("{at}/envFrom/{i}/configMapRef"),
+                );
             }
             if let Some(r) = e.get("secretRef").filter(|r| !optional(r)) {
-                out.push((
+                push(
+                    &mut out,
                     "Secret",
-                    text(r, &["name"]),
-                    format!("envFrom of container `{cname}`"),
-                ));
+                    r,
+                    "name",
+                    place,
+                    format!("{at}/envFrom/{i}/secretRef"),
+                );
             }
         }
-        for e in items(c.get("env")) {
+        for (i, e) in items(c.get("env")).iter().enumerate() {
+            let place = format!("env `{}` of container `{cname}`", text(e, &["name"]));
             let from = e.get("valueFrom");
+            let at = format!("{at}/env/{i}/valueFrom");
             if let Some(r) = from
                 .and_then(|f| f.get("configMapKeyRef"))
                 .filter(|r| !optional(r))
             {
-                out.push((
+                push(
+                    &mut out,
                     "ConfigMap",
-                    text(r, &["name"]),
-                    format!("env `{}` of container `{cname}`", text(e, &["name"])),
-                ));
+                    r,
+                    "name",
+                    place.clone(),
+                    format!("{at}/configMapKeyRef"),
+                );
             }
             if let Some(r) = from
                 .and_then(|f| f.get("secretKeyRef"))
                 .filter(|r| !optional(r))
             {
-                out.push((
+                push(
+                    &mut out,
                     "Secret",
-                    text(r, &["name"]),
-                    format!("env `{}` of container `{cname}`", text(e, &["name"])),
-                ));
+                    r,
+                    "name",
+                    place,
+                    format!("{at}/secretKeyRef"),
+                );
             }
         }
     }
@@ -523,7 +606,8 @@ fn dangling_references(
 ) {
     let Some(spec) = pod_spec(o) else { return };
     let ns = text(o, &["metadata", "namespace"]);
-    for (kind, name, place) in references(spec) {
+    for r in references(spec) {
+        let (kind, name, place) = (r.kind, r.name, &r.place);
         if name.is_empty()
             || index.has(kind, ns, name)
             || external.iter().any(|e| *e == format!("{kind}/{name}"))
@@ -533,7 +617,7 @@ fn dangling_references(
         out.push(Finding {
             rule: "dangling-reference",
             subject: subject.to_string(),
-            place: Place::default(),
+            place: Place::field(format!("{}{}", pod_spec_pointer(o), r.pointer)),
             message: format!("{place} names {kind} `{name}`, which is not in the output"),
             fix: format!("add it to a component, fix the name, or, when it is created outside the project, list `{kind}/{name}` under `lint.external` in the values"),
         });

@@ -413,7 +413,8 @@ fn validate_points_at_the_line_that_wrote_the_wrong_value() {
 /// `lint` places a finding about a field where the field was written:
 /// the `latest` tag at the values file that sets it (line 4, after
 /// `    tag: `), the container without resources at its item in the
-/// component's file (line 11, after `        - `).
+/// component's file (line 11, after `        - `), the name of a Secret
+/// no component has at its volume (line 16, after `secretName: `).
 #[test]
 fn lint_points_at_the_values_or_the_file_that_wrote_the_field() {
     let p = patched_project();
@@ -422,12 +423,17 @@ fn lint_points_at_the_values_or_the_file_that_wrote_the_field() {
         "values/values-prod.yaml",
         "namespace: shop\nweb:\n  image:\n    tag: latest\n",
     );
+    let file = p.path().join("components/web/deployment.yaml");
+    let text = fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+    let volume = "      volumes:\n        - name: creds\n          secret:\n            secretName: shop-creds\n";
+    fs::write(&file, format!("{text}{volume}")).unwrap_or_else(|e| panic!("{e}"));
     let out = run_compose(p.path(), ["lint", "--env", "prod", "-o", "github"])
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "::warning file=values/values-prod.yaml,line=4,col=10,title=latest-tag::Deployment/shop/shop-web: container `web` runs `shop/web:latest` in environment `prod`: `latest` moves, so a restart can change what runs%0Afix: set the component's `image.tag` (or a digest) in this environment's values file\n\
+        "::warning file=components/web/deployment.yaml,line=16,col=25,title=dangling-reference::Deployment/shop/shop-web: volume `creds` names Secret `shop-creds`, which is not in the output%0Afix: add it to a component, fix the name, or, when it is created outside the project, list `Secret/shop-creds` under `lint.external` in the values\n\
+         ::warning file=values/values-prod.yaml,line=4,col=10,title=latest-tag::Deployment/shop/shop-web: container `web` runs `shop/web:latest` in environment `prod`: `latest` moves, so a restart can change what runs%0Afix: set the component's `image.tag` (or a digest) in this environment's values file\n\
          ::warning file=components/web/deployment.yaml,line=11,col=11,title=missing-resources::Deployment/shop/shop-web: container `web` has no resource requests or limits%0Afix: set `resources.requests` (what the scheduler reserves) and `resources.limits` in the component's manifest\n"
     );
 }
