@@ -77,7 +77,17 @@ impl Place {
 }
 
 impl std::fmt::Display for Finding {
+    /// `subject: [rule] message` and the fix on a line of its own; a
+    /// finding about an object starts with the place that wrote the field
+    /// at fault, when it is known.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = &self.place;
+        if let (Some(_), Some(file), Some(line)) = (&p.object, &p.file, p.line) {
+            match p.column {
+                Some(col) => write!(f, "{file}:{line}:{col}: ")?,
+                None => write!(f, "{file}:{line}: ")?,
+            }
+        }
         write!(
             f,
             "{}: [{}] {}\n  fix: {}",

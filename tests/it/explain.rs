@@ -459,3 +459,24 @@ fn validate_does_not_quote_a_secret_s_line() {
         "{stderr}"
     );
 }
+
+/// In text, a finding about an object starts with the place that wrote
+/// the field (the README shows this one).
+#[test]
+fn lint_text_starts_with_the_place() {
+    let p = patched_project();
+    write(
+        p.path(),
+        "values/values-prod.yaml",
+        "namespace: shop\nweb:\n  image:\n    tag: latest\n",
+    );
+    let out = run_compose(p.path(), ["lint", "--env", "prod"]).unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let readme = fs::read_to_string(root().join("README.md")).unwrap_or_else(|e| panic!("{e}"));
+    let shown = "values/values-prod.yaml:4:10: Deployment/shop/shop-web: [latest-tag] container `web` runs `shop/web:latest` in environment `prod`: `latest` moves, so a restart can change what runs\n  fix: set the component's `image.tag` (or a digest) in this environment's values file\n";
+    assert!(text.contains(shown), "{text}");
+    assert!(
+        readme.contains(shown),
+        "the README's example is out of date"
+    );
+}
