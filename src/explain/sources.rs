@@ -42,7 +42,7 @@ fn image_part(image: &str, part: &str) -> bool {
 }
 
 /// The value at a JSON pointer of a values layer.
-pub(crate) fn node_at<'n>(node: &'n Node, pointer: &str) -> Option<&'n Node> {
+pub(super) fn node_at<'n>(node: &'n Node, pointer: &str) -> Option<&'n Node> {
     let mut cur = node;
     for raw in pointer.split('/').skip(1) {
         let key = raw.replace("~1", "/").replace("~0", "~");
