@@ -480,3 +480,24 @@ fn lint_text_starts_with_the_place() {
         "the README's example is out of date"
     );
 }
+
+/// The external database of `examples/external-db`: the project's
+/// template merges the declared `database` values into the base's
+/// generated ConfigMap (its generator on line 10 of the base, the merge
+/// on line 11 of the generated kustomization); prod's host (line 7)
+/// overrides the shared one (line 6).
+#[test]
+fn an_external_database_endpoint_comes_from_the_declared_values() {
+    let dir = root().join("examples/external-db");
+    assert_eq!(
+        explain(
+            &dir,
+            &["--env", "prod", "ConfigMap/docs-config-dk94fb98h5", "data.DATABASE_HOST"]
+        ),
+        "ConfigMap/docs-config-dk94fb98h5 data.DATABASE_HOST: docs-prod.cluster-abc123.eu-west-1.rds.example.com (namespace docs)\n\
+         \n\
+         base/kustomization.yaml:10:5: configMapGenerator[0]: (none)\n\
+         (compose template):11:3: configMapGenerator[0]: (none) → docs-prod.cluster-abc123.eu-west-1.rds.example.com\n  \
+         from values database.host, set at values/values-prod.yaml:7:9 (over values/values.yaml:6:9)\n"
+    );
+}
