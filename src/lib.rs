@@ -44,6 +44,7 @@ pub mod schema;
 pub mod settings;
 pub(crate) mod split;
 pub mod values;
+pub(crate) mod workloads;
 
 use std::ffi::OsString;
 

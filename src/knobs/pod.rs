@@ -12,18 +12,8 @@
 use super::{merge_head, node_of, target, Body, Knob, Patch};
 use crate::diagnostic::Diagnostic;
 use crate::inventory::Object;
+use crate::workloads::POD_TEMPLATES;
 use compose_yaml::{Mapping, Node};
-
-/// Where each workload kind keeps its pod template.
-const POD_TEMPLATES: &[(&str, &[&str])] = &[
-    ("Deployment", &["spec", "template"]),
-    ("StatefulSet", &["spec", "template"]),
-    ("DaemonSet", &["spec", "template"]),
-    ("ReplicaSet", &["spec", "template"]),
-    ("ReplicationController", &["spec", "template"]),
-    ("Job", &["spec", "template"]),
-    ("CronJob", &["spec", "jobTemplate", "spec", "template"]),
-];
 
 /// Pod-spec knobs: (values key, pod spec field). Each is written into the
 /// pod spec as the values give it.

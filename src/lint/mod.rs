@@ -240,18 +240,7 @@ fn text<'a>(n: &'a Node, path: &[&str]) -> &'a str {
 fn pod_template(o: &Node) -> Option<&Node> {
     match text(o, &["kind"]) {
         "Pod" => Some(o),
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "Job"
-        | "ReplicationController" => o.get("spec")?.get("template"),
-        "CronJob" => o
-            .get("spec")?
-            .get("jobTemplate")?
-            .get("spec")?
-            .get("template"),
-        _ => None,
+        kind => o.get_path(crate::workloads::pod_template_path(kind)?),
     }
 }
 
@@ -259,12 +248,11 @@ fn pod_spec(o: &Node) -> Option<&Node> {
     pod_template(o)?.get("spec")
 }
 
-/// Where each kind keeps its pod spec, as a JSON pointer.
-fn pod_spec_pointer(o: &Node) -> &'static str {
-    match text(o, &["kind"]) {
-        "Pod" => "/spec",
-        "CronJob" => "/spec/jobTemplate/spec/template/spec",
-        _ => "/spec/template/spec",
+/// Where the object keeps its pod spec, as a JSON pointer.
+fn pod_spec_pointer(o: &Node) -> String {
+    match crate::workloads::pod_template_path(text(o, &["kind"])) {
+        Some(path) => format!("/{}/spec", path.join("/")),
+        None => "/spec".to_string(),
     }
 }
 
@@ -332,7 +320,7 @@ impl<'a> Index<'a> {
 
 fn latest_tag(o: &Node, subject: &str, env: &str, out: &mut Vec<Finding>) {
     let Some(spec) = pod_spec(o) else { return };
-    for (at, c) in containers_at(spec, pod_spec_pointer(o)) {
+    for (at, c) in containers_at(spec, &pod_spec_pointer(o)) {
         let image = text(c, &["image"]);
         if image.contains('@') {
             continue; // pinned by digest
@@ -357,7 +345,7 @@ fn latest_tag(o: &Node, subject: &str, env: &str, out: &mut Vec<Finding>) {
 
 fn missing_resources(o: &Node, subject: &str, out: &mut Vec<Finding>) {
     let Some(spec) = pod_spec(o) else { return };
-    for (at, c) in containers_at(spec, pod_spec_pointer(o)) {
+    for (at, c) in containers_at(spec, &pod_spec_pointer(o)) {
         let missing: Vec<&str> = ["requests", "limits"]
             .into_iter()
             .filter(|k| c.get("resources").and_then(|r| r.get(k)).is_none())
