@@ -448,148 +448,110 @@ fn push<'n>(
     });
 }
 
+/// The references of a volume: (source field, kind, the source's field
+/// that names it).
+const VOLUME_REFERENCES: &[(&str, &str, &str)] = &[
+    ("configMap", "ConfigMap", "name"),
+    ("secret", "Secret", "secretName"),
+    (
+        "persistentVolumeClaim",
+        "PersistentVolumeClaim",
+        "claimName",
+    ),
+];
+
+/// The references of a projected volume's source, as above.
+const PROJECTED_REFERENCES: &[(&str, &str, &str)] = &[
+    ("configMap", "ConfigMap", "name"),
+    ("secret", "Secret", "name"),
+];
+
+/// The references of a container's `envFrom` entry, as above.
+const ENV_FROM_REFERENCES: &[(&str, &str, &str)] = &[
+    ("configMapRef", "ConfigMap", "name"),
+    ("secretRef", "Secret", "name"),
+];
+
+/// The references of a container's `env[].valueFrom`, as above.
+const ENV_REFERENCES: &[(&str, &str, &str)] = &[
+    ("configMapKeyRef", "ConfigMap", "name"),
+    ("secretKeyRef", "Secret", "name"),
+];
+
+/// Notes each reference `table` finds in `n` (at JSON pointer `at`),
+/// skipping those marked `optional: true`.
+fn push_all<'n>(
+    out: &mut Vec<Reference<'n>>,
+    table: &[(&str, &'static str, &str)],
+    n: &'n Node,
+    place: &str,
+    at: &str,
+) {
+    for (field, kind, key) in table {
+        let Some(source) = n.get(field) else { continue };
+        if matches!(source.get("optional"), Some(Node::Bool(true))) {
+            continue;
+        }
+        push(
+            out,
+            kind,
+            source,
+            key,
+            place.to_string(),
+            format!("{at}/{field}"),
+        );
+    }
+}
+
 /// Each object a pod spec names.
 fn references(spec: &Node) -> Vec<Reference<'_>> {
     let mut out = Vec::new();
-    let optional = |n: &Node| matches!(n.get("optional"), Some(Node::Bool(true)));
-    if let Some(sa) = spec
-        .get("serviceAccountName")
-        .filter(|s| s.as_str() != Some("default"))
-    {
-        if sa.as_str().is_some() {
+    if let Some(sa) = spec.get("serviceAccountName") {
+        if sa.as_str().is_some_and(|s| s != "default") {
+            let place = "serviceAccountName".to_string();
             push(
                 &mut out,
                 "ServiceAccount",
                 spec,
                 "serviceAccountName",
-                "serviceAccountName".into(),
+                place,
                 String::new(),
             );
         }
     }
     for (i, s) in items(spec.get("imagePullSecrets")).iter().enumerate() {
-        push(
-            &mut out,
-            "Secret",
-            s,
-            "name",
-            "imagePullSecrets".into(),
-            format!("/imagePullSecrets/{i}"),
-        );
+        let at = format!("/imagePullSecrets/{i}");
+        push(&mut out, "Secret", s, "name", "imagePullSecrets".into(), at);
     }
     for (i, v) in items(spec.get("volumes")).iter().enumerate() {
         let at = format!("/volumes/{i}");
         let place = format!("volume `{}`", text(v, &["name"]));
-        if let Some(c) = v.get("configMap").filter(|c| !optional(c)) {
-            push(
-                &mut out,
-                "ConfigMap",
-                c,
-                "name",
-                place.clone(),
-                format!("{at}/configMap"),
-            );
-        }
-        if let Some(s) = v.get("secret").filter(|s| !optional(s)) {
-            push(
-                &mut out,
-                "Secret",
-                s,
-                "secretName",
-                place.clone(),
-                format!("{at}/secret"),
-            );
-        }
-        if let Some(c) = v.get("persistentVolumeClaim") {
-            push(
-                &mut out,
-                "PersistentVolumeClaim",
-                c,
-                "claimName",
-                place.clone(),
-                format!("{at}/persistentVolumeClaim"),
-            );
-        }
+        push_all(&mut out, VOLUME_REFERENCES, v, &place, &at);
         let sources = v.get("projected").and_then(|p| p.get("sources"));
         for (j, src) in items(sources).iter().enumerate() {
             let at = format!("{at}/projected/sources/{j}");
-            if let Some(c) = src.get("configMap").filter(|c| !optional(c)) {
-                push(
-                    &mut out,
-                    "ConfigMap",
-                    c,
-                    "name",
-                    place.clone(),
-                    format!("{at}/configMap"),
-                );
-            }
-            if let Some(s) = src.get("secret").filter(|s| !optional(s)) {
-                push(
-                    &mut out,
-                    "Secret",
-                    s,
-                    "name",
-                    place.clone(),
-                    format!("{at}/secret"),
-                );
-            }
+            push_all(&mut out, PROJECTED_REFERENCES, src, &place, &at);
         }
     }
     for (at, c) in containers_at(spec, "") {
         let cname = text(c, &["name"]);
         for (i, e) in items(c.get("envFrom")).iter().enumerate() {
             let place = format!("envFrom of container `{cname}`");
-            if let Some(r) = e.get("configMapRef").filter(|r| !optional(r)) {
-                push(
-                    &mut out,
-                    "ConfigMap",
-                    r,
-                    "name",
-                    place.clone(),
-                    format!("{at}/envFrom/{i}/configMapRef"),
-                );
-            }
-            if let Some(r) = e.get("secretRef").filter(|r| !optional(r)) {
-                push(
-                    &mut out,
-                    "Secret",
-                    r,
-                    "name",
-                    place,
-                    format!("{at}/envFrom/{i}/secretRef"),
-                );
-            }
+            push_all(
+                &mut out,
+                ENV_FROM_REFERENCES,
+                e,
+                &place,
+                &format!("{at}/envFrom/{i}"),
+            );
         }
         for (i, e) in items(c.get("env")).iter().enumerate() {
+            let Some(from) = e.get("valueFrom") else {
+                continue;
+            };
             let place = format!("env `{}` of container `{cname}`", text(e, &["name"]));
-            let from = e.get("valueFrom");
             let at = format!("{at}/env/{i}/valueFrom");
-            if let Some(r) = from
-                .and_then(|f| f.get("configMapKeyRef"))
-                .filter(|r| !optional(r))
-            {
-                push(
-                    &mut out,
-                    "ConfigMap",
-                    r,
-                    "name",
-                    place.clone(),
-                    format!("{at}/configMapKeyRef"),
-                );
-            }
-            if let Some(r) = from
-                .and_then(|f| f.get("secretKeyRef"))
-                .filter(|r| !optional(r))
-            {
-                push(
-                    &mut out,
-                    "Secret",
-                    r,
-                    "name",
-                    place,
-                    format!("{at}/secretKeyRef"),
-                );
-            }
+            push_all(&mut out, ENV_REFERENCES, from, &place, &at);
         }
     }
     out

@@ -273,3 +273,96 @@ fn kustomization_findings_are_placed_at_their_field() {
     assert_eq!(found[0].place.file.as_deref(), Some(shown));
     assert_eq!(found[0].place.line, None);
 }
+
+/// Every place a pod spec names another object, with the JSON pointer of
+/// the name; an optional reference is none.
+#[test]
+fn references_are_found_with_their_pointers() {
+    let spec = compose_yaml::parse_one(
+        "\
+serviceAccountName: sa
+imagePullSecrets: [{name: pull}]
+volumes:
+- {name: a, configMap: {name: cm}}
+- {name: b, secret: {secretName: sec}}
+- {name: c, persistentVolumeClaim: {claimName: claim}}
+- {name: d, projected: {sources: [{configMap: {name: pcm}}, {secret: {name: psec, optional: true}}]}}
+initContainers:
+- {name: init, envFrom: [{secretRef: {name: ef}}]}
+containers:
+- name: app
+  envFrom: [{configMapRef: {name: efcm}}]
+  env:
+  - {name: X, valueFrom: {configMapKeyRef: {name: kcm, key: k}}}
+  - {name: Y, valueFrom: {secretKeyRef: {name: ksec, key: k}}}
+  - {name: Z, value: plain}
+",
+    )
+    .unwrap();
+    let found: Vec<(&str, &str, String, String)> = references(&spec)
+        .into_iter()
+        .map(|r| (r.kind, r.name, r.place, r.pointer))
+        .collect();
+    let want = [
+        (
+            "ServiceAccount",
+            "sa",
+            "serviceAccountName",
+            "/serviceAccountName",
+        ),
+        (
+            "Secret",
+            "pull",
+            "imagePullSecrets",
+            "/imagePullSecrets/0/name",
+        ),
+        ("ConfigMap", "cm", "volume `a`", "/volumes/0/configMap/name"),
+        (
+            "Secret",
+            "sec",
+            "volume `b`",
+            "/volumes/1/secret/secretName",
+        ),
+        (
+            "PersistentVolumeClaim",
+            "claim",
+            "volume `c`",
+            "/volumes/2/persistentVolumeClaim/claimName",
+        ),
+        (
+            "ConfigMap",
+            "pcm",
+            "volume `d`",
+            "/volumes/3/projected/sources/0/configMap/name",
+        ),
+        (
+            "Secret",
+            "ef",
+            "envFrom of container `init`",
+            "/initContainers/0/envFrom/0/secretRef/name",
+        ),
+        (
+            "ConfigMap",
+            "efcm",
+            "envFrom of container `app`",
+            "/containers/0/envFrom/0/configMapRef/name",
+        ),
+        (
+            "ConfigMap",
+            "kcm",
+            "env `X` of container `app`",
+            "/containers/0/env/0/valueFrom/configMapKeyRef/name",
+        ),
+        (
+            "Secret",
+            "ksec",
+            "env `Y` of container `app`",
+            "/containers/0/env/1/valueFrom/secretKeyRef/name",
+        ),
+    ];
+    let want: Vec<(&str, &str, String, String)> = want
+        .iter()
+        .map(|(k, n, p, at)| (*k, *n, p.to_string(), at.to_string()))
+        .collect();
+    assert_eq!(found, want);
+}
