@@ -51,15 +51,6 @@ const KINDS: &[(&str, &str, &str, &str, &str)] = &[
     ("ServiceAccount", "serviceaccount", ">", "]", "cds"),
 ];
 
-/// The workload kinds and the path of their pod template.
-const WORKLOADS: &[(&str, &[&str])] = &[
-    ("Deployment", &["spec", "template"]),
-    ("StatefulSet", &["spec", "template"]),
-    ("DaemonSet", &["spec", "template"]),
-    ("Job", &["spec", "template"]),
-    ("CronJob", &["spec", "jobTemplate", "spec", "template"]),
-];
-
 /// The output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Format {
@@ -144,12 +135,13 @@ fn key(kind: &str, namespace: &str, name: &str) -> Option<Key> {
     })
 }
 
-/// Every workload with its pod template.
+/// Every workload the diagram draws (a kind of [`KINDS`]) with its pod
+/// template.
 fn pods(objects: &[Node]) -> Vec<(Key, &Node, &Node)> {
     let mut out = Vec::new();
     for o in objects {
         let kind = o.str_at(&["kind"]).unwrap_or("");
-        let Some((_, path)) = WORKLOADS.iter().find(|(k, _)| *k == kind) else {
+        let Some(path) = crate::workloads::pod_template_path(kind) else {
             continue;
         };
         if let (Some(key), Some(template)) = (key_of(o), o.get_path(path)) {

@@ -1,5 +1,6 @@
 //! Where each workload kind keeps its pod template: one table for the
-//! knobs that patch pod templates and the lint rules that read them.
+//! knobs that patch pod templates, the lint rules that read them and
+//! the diagram that draws what pods use.
 
 /// Each workload kind and the path of its pod template.
 pub(crate) const POD_TEMPLATES: &[(&str, &[&str])] = &[
